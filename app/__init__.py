@@ -1,0 +1,1 @@
+"""tradegraph: a typed GraphQL API over a normalised PostgreSQL knowledge base of trade news."""

@@ -1,0 +1,50 @@
+"""Settings, read from the environment (and a `.env` file when present)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SEEDS_DIR = PROJECT_ROOT / "seeds"
+MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="libpq URL, e.g. postgresql://user@host:5432/db. Unset: an embedded server is used.",
+    )
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="where the embedded server keeps data")
+    embedded_database: str = "tradegraph"
+    pool_size: int = Field(default=10, ge=1)
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _libpq_form(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once."""
+    return Settings()
+
+
+def sqlalchemy_url(libpq_url: str) -> str:
+    """Return the SQLAlchemy form of a libpq URL, choosing the psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if libpq_url.startswith(prefix):
+            return "postgresql+psycopg://" + libpq_url[len(prefix) :]
+    raise ValueError(f"not a postgresql URL: {libpq_url!r}")

@@ -1,0 +1,372 @@
+"""Table models: the normalised schema of the knowledge base.
+
+Vocabularies are `text` with CHECK constraints rather than Postgres enums, so adding a
+kind is a one-line migration. Relationships are `lazy="raise"`: any access that would
+issue a query behind the caller's back fails loudly instead of becoming an N+1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Computed,
+    Date,
+    Double,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.seed import format as vocab
+
+# Named constraints make migrations reviewable and `alembic check` stable.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _in(column: str, values: type[Any]) -> str:
+    """Return a CHECK expression limiting `column` to the values of a StrEnum."""
+    quoted = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({quoted})"
+
+
+def _pk() -> Any:
+    return Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
+
+
+def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(BigInteger, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True),
+    )
+
+
+def _aliases() -> Any:
+    return Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
+    )
+
+
+class Place(SQLModel, table=True):
+    __tablename__ = "places"
+    __table_args__ = (
+        CheckConstraint(_in("kind", vocab.PlaceKind), name="kind"),
+        CheckConstraint("country_code ~ '^[A-Z]{2}$'", name="country_code_iso"),
+        CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'", name="code_iso"),
+        CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
+        CheckConstraint(
+            "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coordinates_range"
+        ),
+        CheckConstraint("parent_id <> id", name="not_own_parent"),
+    )
+
+    id: int | None = _pk()
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(sa_column=Column(String(20), nullable=False, index=True))
+    code: str | None = Field(default=None, sa_column=Column(String(6), unique=True))
+    country_code: str | None = Field(default=None, sa_column=Column(String(2), index=True))
+    parent_id: int | None = _fk("places.id")
+    geonames_id: int | None = Field(default=None, sa_column=Column(Integer, unique=True))
+    latitude: float | None = Field(default=None, sa_column=Column(Double))
+    longitude: float | None = Field(default=None, sa_column=Column(Double))
+    aliases: list[str] = _aliases()
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+    parent: Place | None = Relationship(
+        sa_relationship_kwargs={"lazy": "raise", "remote_side": "Place.id"},
+    )
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+    __table_args__ = (
+        CheckConstraint(_in("kind", vocab.OrganisationKind), name="kind"),
+        CheckConstraint("parent_id <> id", name="not_own_parent"),
+    )
+
+    id: int | None = _pk()
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    country_id: int | None = _fk("places.id")
+    parent_id: int | None = _fk("organisations.id")
+    aliases: list[str] = _aliases()
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+    country: Place | None = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+
+    id: int | None = _pk()
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    organisation_id: int | None = _fk("organisations.id")
+    country_id: int | None = _fk("places.id")
+    aliases: list[str] = _aliases()
+
+    organisation: Organisation | None = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "articles"
+    __table_args__ = (
+        CheckConstraint(
+            "body_sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex')", name="body_sha256_matches"
+        ),
+        CheckConstraint("word_count >= 0", name="word_count_nonnegative"),
+        CheckConstraint(_in("published_precision", vocab.DatePrecision), name="published_precision"),
+        CheckConstraint(_in("published_basis", vocab.DateBasis), name="published_basis"),
+        CheckConstraint(
+            "(published_on IS NULL) = (published_precision IS NULL)"
+            " AND (published_on IS NULL) = (published_basis IS NULL)",
+            name="published_complete",
+        ),
+        CheckConstraint(
+            "published_basis <> 'inferred' OR published_inference IS NOT NULL", name="published_inference"
+        ),
+        CheckConstraint("duplicate_of_id <> id", name="not_own_duplicate"),
+        CheckConstraint(
+            "(duplicate_of_id IS NULL) = (duplicate_score IS NULL)"
+            " AND (duplicate_of_id IS NULL) = (duplicate_method IS NULL)",
+            name="duplicate_complete",
+        ),
+        CheckConstraint("duplicate_score BETWEEN 0 AND 1", name="duplicate_score_range"),
+        CheckConstraint("language ~ '^[a-z]{2}$'", name="language_iso"),
+        Index("ix_articles_search", "search", postgresql_using="gin"),
+    )
+
+    id: int | None = _pk()
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    source_file: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    title: str | None = Field(default=None, sa_column=Column(Text))
+    publisher_id: int | None = _fk("organisations.id")
+    publisher_basis: str | None = Field(default=None, sa_column=Column(Text))
+    authors: list[str] = _aliases()
+    published_on: dt.date | None = Field(default=None, sa_column=Column(Date, index=True))
+    published_precision: str | None = Field(default=None, sa_column=Column(String(10)))
+    published_basis: str | None = Field(default=None, sa_column=Column(String(10)))
+    published_inference: str | None = Field(default=None, sa_column=Column(Text))
+    language: str = Field(default="en", sa_column=Column(String(2), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    body_sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    word_count: int = Field(sa_column=Column(Integer, nullable=False))
+    duplicate_of_id: int | None = _fk("articles.id")
+    duplicate_score: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 4)))
+    duplicate_method: str | None = Field(default=None, sa_column=Column(Text))
+    search: Any = Field(
+        default=None,
+        sa_column=Column(
+            TSVECTOR,
+            Computed(
+                "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A')"
+                " || setweight(to_tsvector('english'::regconfig, body), 'B')",
+                persisted=True,
+            ),
+        ),
+    )
+
+    publisher: Organisation | None = Relationship(sa_relationship_kwargs={"lazy": "raise"})
+
+
+class TradeFigure(SQLModel, table=True):
+    __tablename__ = "trade_figures"
+    __table_args__ = (
+        CheckConstraint(_in("flow", vocab.TradeFlow), name="flow"),
+        CheckConstraint(_in("status", vocab.FigureStatus), name="status"),
+        CheckConstraint(_in("period_type", vocab.PeriodType), name="period_type"),
+        CheckConstraint(_in("period_basis", vocab.DateBasis), name="period_basis"),
+        CheckConstraint(_in("approximation", vocab.Approximation), name="approximation"),
+        CheckConstraint("period_end >= period_start", name="period_ordered"),
+        CheckConstraint(
+            "period_basis <> 'inferred' OR period_inference IS NOT NULL", name="period_inference"
+        ),
+        CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
+        CheckConstraint("(quantity IS NULL) = (unit IS NULL)", name="quantity_has_unit"),
+        CheckConstraint("amount IS NULL OR quantity IS NULL", name="amount_or_quantity"),
+        CheckConstraint(
+            "num_nonnulls(amount, quantity, change_pct, change_multiple) > 0", name="something_measured"
+        ),
+        CheckConstraint("amount > 0 AND quantity > 0 AND change_multiple > 0", name="positive"),
+        CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
+        CheckConstraint("partner_id <> reporter_id", name="partner_not_reporter"),
+        CheckConstraint("part_of_id <> id", name="not_part_of_itself"),
+        Index("ix_trade_figures_period", "period_start", "period_end"),
+    )
+
+    id: int | None = _pk()
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    reporter_id: int = _fk("places.id", nullable=False)
+    partner_id: int | None = _fk("places.id")
+    flow: str = Field(sa_column=Column(String(10), nullable=False))
+    commodity: str | None = Field(default=None, sa_column=Column(Text))
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric))
+    currency: str | None = Field(default=None, sa_column=Column(String(3)))
+    quantity: Decimal | None = Field(default=None, sa_column=Column(Numeric))
+    unit: str | None = Field(default=None, sa_column=Column(Text))
+    period_start: dt.date = Field(sa_column=Column(Date, nullable=False))
+    period_end: dt.date = Field(sa_column=Column(Date, nullable=False))
+    period_type: str = Field(sa_column=Column(String(20), nullable=False))
+    period_label: str = Field(sa_column=Column(Text, nullable=False))
+    period_basis: str = Field(sa_column=Column(String(10), nullable=False))
+    period_inference: str | None = Field(default=None, sa_column=Column(Text))
+    change_pct: Decimal | None = Field(default=None, sa_column=Column(Numeric))
+    change_multiple: Decimal | None = Field(default=None, sa_column=Column(Numeric))
+    change_basis: str | None = Field(default=None, sa_column=Column(Text))
+    approximation: str = Field(sa_column=Column(String(20), nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False, index=True))
+    part_of_id: int | None = _fk("trade_figures.id")
+    source_id: int | None = _fk("organisations.id")
+    note: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class CurrencyConversion(SQLModel, table=True):
+    """A figure's amount in another currency: stated by the article, or computed from a rate."""
+
+    __tablename__ = "currency_conversions"
+    __table_args__ = (
+        CheckConstraint("kind IN ('stated', 'computed')", name="kind"),
+        CheckConstraint("rate > 0 AND amount > 0", name="positive"),
+        CheckConstraint(
+            "from_currency ~ '^[A-Z]{3}$' AND to_currency ~ '^[A-Z]{3}$'", name="currencies_iso4217"
+        ),
+        CheckConstraint("from_currency <> to_currency", name="different_currencies"),
+        CheckConstraint("(kind = 'stated') = (evidence_id IS NOT NULL)", name="stated_has_evidence"),
+        UniqueConstraint("trade_figure_id", "kind", "to_currency"),
+    )
+
+    id: int | None = _pk()
+    trade_figure_id: int = _fk("trade_figures.id", nullable=False, ondelete="CASCADE")
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    from_currency: str = Field(sa_column=Column(String(3), nullable=False))
+    to_currency: str = Field(sa_column=Column(String(3), nullable=False))
+    amount: Decimal = Field(sa_column=Column(Numeric, nullable=False))
+    rate: Decimal = Field(sa_column=Column(Numeric, nullable=False))
+    rate_date: dt.date = Field(sa_column=Column(Date, nullable=False))
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    method: str = Field(sa_column=Column(Text, nullable=False))
+    evidence_id: int | None = _fk("evidence.id", ondelete="CASCADE")
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(_in("kind", vocab.EventKind), name="kind"),
+        CheckConstraint(_in("date_precision", vocab.DatePrecision), name="date_precision"),
+        CheckConstraint(_in("date_basis", vocab.DateBasis), name="date_basis"),
+        CheckConstraint(
+            _in("participant_approximation", vocab.Approximation), name="participant_approximation"
+        ),
+        CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+        CheckConstraint("date_basis <> 'inferred' OR date_inference IS NOT NULL", name="date_inference"),
+        CheckConstraint("(participant_count IS NULL) = (participant_unit IS NULL)", name="count_has_unit"),
+        CheckConstraint("participant_count >= 0", name="count_nonnegative"),
+        CheckConstraint("parent_id <> id", name="not_own_parent"),
+        Index("ix_events_dates", "starts_on", "ends_on"),
+    )
+
+    id: int | None = _pk()
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(sa_column=Column(String(30), nullable=False, index=True))
+    starts_on: dt.date | None = Field(default=None, sa_column=Column(Date))
+    ends_on: dt.date | None = Field(default=None, sa_column=Column(Date))
+    date_precision: str | None = Field(default=None, sa_column=Column(String(10)))
+    date_basis: str | None = Field(default=None, sa_column=Column(String(10)))
+    date_inference: str | None = Field(default=None, sa_column=Column(Text))
+    participant_count: int | None = Field(default=None, sa_column=Column(Integer))
+    participant_unit: str | None = Field(default=None, sa_column=Column(Text))
+    participant_approximation: str = Field(sa_column=Column(String(20), nullable=False))
+    parent_id: int | None = _fk("events.id")
+    description: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class EventPlace(SQLModel, table=True):
+    __tablename__ = "event_places"
+
+    event_id: int = Field(
+        sa_column=Column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    )
+    place_id: int = Field(sa_column=Column(BigInteger, ForeignKey("places.id"), primary_key=True, index=True))
+
+
+class EventParticipant(SQLModel, table=True):
+    __tablename__ = "event_participants"
+    __table_args__ = (
+        CheckConstraint(_in("role", vocab.ParticipantRole), name="role"),
+        CheckConstraint("num_nonnulls(organisation_id, person_id) = 1", name="one_participant"),
+        UniqueConstraint(
+            "event_id", "organisation_id", "person_id", "role", postgresql_nulls_not_distinct=True
+        ),
+    )
+
+    id: int | None = _pk()
+    event_id: int = _fk("events.id", nullable=False, ondelete="CASCADE")
+    organisation_id: int | None = _fk("organisations.id")
+    person_id: int | None = _fk("people.id")
+    role: str = Field(sa_column=Column(String(20), nullable=False))
+
+
+class Evidence(SQLModel, table=True):
+    """One passage of one article that states a fact or names an entity (a GDELT 'mention').
+
+    `quote = substr(body, start + 1, end - start)` is enforced by a trigger (see the
+    migration), so no writer can store a quote that is not the article's own words.
+    """
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name="span_ordered"),
+        CheckConstraint("char_length(quote) = end_offset - start_offset", name="quote_length"),
+        CheckConstraint(
+            "num_nonnulls(trade_figure_id, event_id, organisation_id, place_id, person_id) = 1",
+            name="one_subject",
+        ),
+        UniqueConstraint(
+            "article_id",
+            "start_offset",
+            "end_offset",
+            "trade_figure_id",
+            "event_id",
+            "organisation_id",
+            "place_id",
+            "person_id",
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: int | None = _pk()
+    article_id: int = _fk("articles.id", nullable=False, ondelete="CASCADE")
+    quote: str = Field(sa_column=Column(Text, nullable=False))
+    start_offset: int = Field(sa_column=Column(Integer, nullable=False))
+    end_offset: int = Field(sa_column=Column(Integer, nullable=False))
+    trade_figure_id: int | None = _fk("trade_figures.id", ondelete="CASCADE")
+    event_id: int | None = _fk("events.id", ondelete="CASCADE")
+    organisation_id: int | None = _fk("organisations.id", ondelete="CASCADE")
+    place_id: int | None = _fk("places.id", ondelete="CASCADE")
+    person_id: int | None = _fk("people.id", ondelete="CASCADE")

@@ -1,0 +1,460 @@
+"""Validating a seed corpus: every file parsed, every quote found, every reference resolved.
+
+`build_corpus` reads the files and returns a `Corpus` that is ready to write, or raises
+`SeedError` listing every problem. It never touches the database, so a bad corpus can
+never leave anything half-written.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Literal
+
+import pycountry
+
+from app.seed import format as fmt
+from app.seed.dedupe import Duplicate, find_duplicates
+from app.seed.source import (
+    Loc,
+    SeedError,
+    SeedIssue,
+    SourceFile,
+    collect,
+    display_path,
+    read_article_text,
+)
+
+REGISTRY_FILES = {"places.yaml": "places", "organisations.yaml": "organisations", "people.yaml": "people"}
+SubjectKind = Literal["trade_figure", "event", "organisation", "place", "person"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Span:
+    """An exact passage: `body[start:end] == quote`."""
+
+    article: str
+    quote: str
+    start: int
+    end: int
+
+
+@dataclasses.dataclass(frozen=True)
+class EvidenceItem:
+    span: Span
+    subject_kind: SubjectKind
+    subject: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleItem:
+    meta: fmt.ArticleMeta
+    source_file: str
+    body: str
+    sha256: str
+
+    @property
+    def word_count(self) -> int:
+        return len(self.body.split())
+
+
+@dataclasses.dataclass
+class Corpus:
+    places: dict[str, fmt.Place] = dataclasses.field(default_factory=dict)
+    organisations: dict[str, fmt.Organisation] = dataclasses.field(default_factory=dict)
+    people: dict[str, fmt.Person] = dataclasses.field(default_factory=dict)
+    articles: dict[str, ArticleItem] = dataclasses.field(default_factory=dict)
+    figures: dict[str, fmt.TradeFigure] = dataclasses.field(default_factory=dict)
+    figure_article: dict[str, str] = dataclasses.field(default_factory=dict)
+    stated_conversions: dict[str, tuple[fmt.StatedConversion, Span]] = dataclasses.field(default_factory=dict)
+    events: dict[str, fmt.Event] = dataclasses.field(default_factory=dict)
+    evidence: list[EvidenceItem] = dataclasses.field(default_factory=list)
+    duplicates: list[Duplicate] = dataclasses.field(default_factory=list)
+
+    def row_count(self) -> int:
+        """Return roughly how many rows writing this corpus touches (for progress display)."""
+        return (
+            len(self.places)
+            + len(self.organisations)
+            + len(self.people)
+            + len(self.articles)
+            + len(self.figures)
+            + len(self.events)
+            + len(self.evidence)
+        )
+
+
+# --- discovery -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Discovered:
+    registries: list[Path]
+    annotations: list[Path]
+
+
+def discover(paths: Sequence[Path]) -> Discovered:
+    """Return the registry and annotation files under `paths` (directories or files)."""
+    registries: list[Path] = []
+    annotations: list[Path] = []
+    issues: list[SeedIssue] = []
+    for path in paths:
+        if path.is_dir():
+            files = sorted(path.glob("*.yaml"))
+            texts = sorted(path.glob("*.txt"))
+            stems = {f.stem for f in files}
+            issues += [
+                SeedIssue(display_path(t), None, "", f"article text has no annotation ({t.stem}.yaml)")
+                for t in texts
+                if t.stem not in stems
+            ]
+        elif path.suffix == ".txt":
+            files = [path.with_suffix(".yaml")]
+        elif path.is_file():
+            files = [path]
+            # an annotation refers to the registries beside it; take them along
+            files += [path.parent / name for name in REGISTRY_FILES if (path.parent / name).is_file()]
+        else:
+            issues.append(SeedIssue(display_path(path), None, "", "no such file or directory"))
+            continue
+        for file in files:
+            bucket = registries if file.name in REGISTRY_FILES else annotations
+            if file.resolve() not in {f.resolve() for f in bucket}:
+                bucket.append(file)
+    collect(issues)
+    if not registries and not annotations:
+        raise SeedError([SeedIssue(", ".join(map(str, paths)), None, "", "no seed files found")])
+    return Discovered(registries, annotations)
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.corpus = Corpus()
+        self.issues: list[SeedIssue] = []
+        # where each slug was defined, for duplicate and reference messages
+        self.defined_at: dict[tuple[str, str], str] = {}
+        self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
+
+    def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
+        key = (kind, slug)
+        issue = src.issue(loc, f"duplicate {kind} slug {slug!r}")
+        if key in self.defined_at:
+            self.issues.append(
+                dataclasses.replace(issue, reason=f"{issue.reason} (first defined at {self.defined_at[key]})")
+            )
+            return False
+        self.defined_at[key] = f"{issue.file}:{issue.line}"
+        return True
+
+    def refer(self, src: SourceFile, loc: Loc, kind: str, slug: str | None) -> None:
+        if slug is not None:
+            self.references.append((src, loc, kind, slug))
+
+    # registries
+
+    def add_registry(self, path: Path) -> None:
+        src = SourceFile(path)
+        kind = REGISTRY_FILES[path.name]
+        if kind == "places":
+            for i, place in enumerate(src.parse(fmt.PlacesFile).places):
+                loc: Loc = ("places", i)
+                if self.define("place", place.slug, src, (*loc, "slug")):
+                    self.corpus.places[place.slug] = place
+                self.refer(src, (*loc, "parent"), "place", place.parent)
+                self.issues += _check_place_codes(src, loc, place)
+        elif kind == "organisations":
+            for i, org in enumerate(src.parse(fmt.OrganisationsFile).organisations):
+                loc = ("organisations", i)
+                if self.define("organisation", org.slug, src, (*loc, "slug")):
+                    self.corpus.organisations[org.slug] = org
+                self.refer(src, (*loc, "country"), "place", org.country)
+                self.refer(src, (*loc, "parent"), "organisation", org.parent)
+        else:
+            for i, person in enumerate(src.parse(fmt.PeopleFile).people):
+                loc = ("people", i)
+                if self.define("person", person.slug, src, (*loc, "slug")):
+                    self.corpus.people[person.slug] = person
+                self.refer(src, (*loc, "organisation"), "organisation", person.organisation)
+                self.refer(src, (*loc, "country"), "place", person.country)
+
+    # articles
+
+    def add_article(self, path: Path) -> None:
+        src = SourceFile(path)
+        doc = src.parse(fmt.ArticleFile)
+        txt = path.with_suffix(".txt")
+        raw_text = read_article_text(txt)
+        body = raw_text
+        sha = hashlib.sha256(txt.read_bytes()).hexdigest()
+        meta = doc.article
+        if sha != meta.sha256:
+            self.issues.append(
+                src.issue(
+                    ("article", "sha256"),
+                    f"{display_path(txt)} has changed since it was annotated "
+                    f"(its sha256 is {sha}, the annotation was made for {meta.sha256}); "
+                    "re-check every quote and offset, then update sha256",
+                )
+            )
+        if not self.define("article", meta.slug, src, ("article", "slug")):
+            return
+        self.corpus.articles[meta.slug] = ArticleItem(meta, display_path(txt), body, sha)
+        self.refer(src, ("article", "publisher"), "organisation", meta.publisher)
+        if meta.title is not None and meta.title not in body:
+            self.issues.append(src.issue(("article", "title"), "title is not found verbatim in the text"))
+
+        spans = _Spans(src, meta.slug, body, self.issues)
+        for i, mention in enumerate(doc.mentions):
+            kind, slug = _mention_subject(mention)
+            self.refer(src, ("mentions", i, kind), kind, slug)
+            self._evidence(spans, ("mentions", i), mention.evidence, kind, slug)
+
+        for i, entry in enumerate(doc.trade_figures):
+            loc = ("trade_figures", i)
+            if isinstance(entry, fmt.FigureRef):
+                self.refer(src, (*loc, "ref"), "trade_figure", entry.ref)
+                self._evidence(spans, loc, entry.evidence, "trade_figure", entry.ref)
+                continue
+            fig = entry
+            if self.define("trade_figure", fig.slug, src, (*loc, "slug")):
+                self.corpus.figures[fig.slug] = fig
+                self.corpus.figure_article[fig.slug] = meta.slug
+            refs: tuple[tuple[str, str, str | None], ...] = (
+                ("reporter", "place", fig.reporter),
+                ("partner", "place", fig.partner),
+                ("part_of", "trade_figure", fig.part_of),
+                ("source", "organisation", fig.source),
+            )
+            for field, ref_kind, ref in refs:
+                self.refer(src, (*loc, field), ref_kind, ref)
+            if fig.partner is not None and fig.partner == fig.reporter:
+                self.issues.append(src.issue((*loc, "partner"), "partner is the reporter itself"))
+            self.issues += _check_period(src, (*loc, "period"), fig.period)
+            self.issues += _check_currency(src, loc, fig)
+            if fig.stated_conversion is not None:
+                conv_loc = (*loc, "stated_conversion", "quote")
+                span = spans.resolve(conv_loc, fmt.Quote(quote=fig.stated_conversion.quote))
+                if span is not None:
+                    self.corpus.stated_conversions[fig.slug] = (fig.stated_conversion, span)
+            self._evidence(spans, loc, fig.evidence, "trade_figure", fig.slug)
+
+        for i, event_entry in enumerate(doc.events):
+            loc = ("events", i)
+            if isinstance(event_entry, fmt.EventRef):
+                self.refer(src, (*loc, "ref"), "event", event_entry.ref)
+                self._evidence(spans, loc, event_entry.evidence, "event", event_entry.ref)
+                continue
+            event = event_entry
+            if self.define("event", event.slug, src, (*loc, "slug")):
+                self.corpus.events[event.slug] = event
+            for j, place in enumerate(event.places):
+                self.refer(src, (*loc, "places", j), "place", place)
+            for j, part in enumerate(event.participants):
+                self.refer(src, (*loc, "participants", j, "organisation"), "organisation", part.organisation)
+                self.refer(src, (*loc, "participants", j, "person"), "person", part.person)
+            self.refer(src, (*loc, "parent"), "event", event.parent)
+            self._evidence(spans, loc, event.evidence, "event", event.slug)
+
+    def _evidence(
+        self, spans: _Spans, loc: Loc, quotes: Sequence[fmt.Quote], kind: SubjectKind, slug: str
+    ) -> None:
+        for j, quote in enumerate(quotes):
+            span = spans.resolve((*loc, "evidence", j), quote)
+            if span is not None:
+                item = EvidenceItem(span, kind, slug)
+                if item in self.corpus.evidence:
+                    self.issues.append(
+                        spans.src.issue((*loc, "evidence", j), "the same evidence is listed twice")
+                    )
+                else:
+                    self.corpus.evidence.append(item)
+
+    # cross-file checks
+
+    def resolve_references(self) -> None:
+        for src, loc, kind, slug in self.references:
+            if (kind, slug) not in self.defined_at:
+                self.issues.append(src.issue(loc, f"unknown {kind.replace('_', ' ')} {slug!r}"))
+
+    def check_cycles(self) -> None:
+        c = self.corpus
+        parents: dict[str, dict[str, str | None]] = {
+            "place": {s: p.parent for s, p in c.places.items()},
+            "organisation": {s: o.parent for s, o in c.organisations.items()},
+            "event": {s: e.parent for s, e in c.events.items()},
+            "trade figure": {s: f.part_of for s, f in c.figures.items()},
+        }
+        for kind, links in parents.items():
+            for slug in links:
+                seen = [slug]
+                nxt = links.get(slug)
+                while nxt is not None and nxt in links:
+                    if nxt in seen:
+                        where = self.defined_at.get((kind.replace(" ", "_"), slug), "")
+                        self.issues.append(
+                            SeedIssue(
+                                where,
+                                None,
+                                "",
+                                f"{kind} {slug!r} is its own ancestor: {' -> '.join([*seen, nxt])}",
+                            )
+                        )
+                        break
+                    seen.append(nxt)
+                    nxt = links.get(nxt)
+
+
+def _mention_subject(mention: fmt.Mention) -> tuple[SubjectKind, str]:
+    if mention.organisation is not None:
+        return "organisation", mention.organisation
+    if mention.place is not None:
+        return "place", mention.place
+    assert mention.person is not None
+    return "person", mention.person
+
+
+class _Spans:
+    """Finds quotes in one article's text and records issues for those that do not fit."""
+
+    def __init__(self, src: SourceFile, article: str, body: str, issues: list[SeedIssue]) -> None:
+        self.src = src
+        self.article = article
+        self.body = body
+        self.issues = issues
+
+    def resolve(self, loc: Loc, quote: fmt.Quote) -> Span | None:
+        text = quote.quote
+        found = list(_occurrences(self.body, text))
+        if quote.start is not None:
+            end = quote.start + len(text)
+            if self.body[quote.start : end] == text:
+                return Span(self.article, text, quote.start, end)
+            actual = self.body[quote.start : end]
+            hint = f"; it occurs at {_offsets(found)}" if found else "; it does not occur in the text at all"
+            self.issues.append(
+                self.src.issue(
+                    (*loc, "start"), f"at offset {quote.start} the text reads {actual!r}, not the quote{hint}"
+                )
+            )
+            return None
+        if not found:
+            self.issues.append(
+                self.src.issue((*loc,), f"quote not found in the article text: {_short(text)!r}")
+            )
+            return None
+        if len(found) > 1:
+            self.issues.append(
+                self.src.issue(
+                    (*loc,),
+                    f"quote occurs {len(found)} times (at {_offsets(found)}); give `start` to pick one",
+                )
+            )
+            return None
+        return Span(self.article, text, found[0], found[0] + len(text))
+
+
+def _occurrences(body: str, text: str) -> Iterator[int]:
+    start = body.find(text)
+    while start != -1:
+        yield start
+        start = body.find(text, start + 1)
+
+
+def _offsets(found: Sequence[int]) -> str:
+    shown = ", ".join(map(str, found[:5]))
+    return shown + (", ..." if len(found) > 5 else "")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_place_codes(src: SourceFile, loc: Loc, place: fmt.Place) -> list[SeedIssue]:
+    issues = []
+    if place.country_code is not None and pycountry.countries.get(alpha_2=place.country_code) is None:
+        issues.append(
+            src.issue((*loc, "country_code"), f"{place.country_code!r} is not an ISO 3166-1 alpha-2 code")
+        )
+    if place.code is not None:
+        if "-" in place.code:
+            sub = pycountry.subdivisions.get(code=place.code)  # type: ignore[no-untyped-call]
+            if sub is None:
+                issues.append(src.issue((*loc, "code"), f"{place.code!r} is not an ISO 3166-2 code"))
+            elif place.country_code is not None and sub.country_code != place.country_code:
+                issues.append(
+                    src.issue(
+                        (*loc, "code"), f"{place.code!r} lies in {sub.country_code}, not {place.country_code}"
+                    )
+                )
+        elif pycountry.countries.get(alpha_2=place.code) is None:
+            issues.append(src.issue((*loc, "code"), f"{place.code!r} is not an ISO 3166-1 alpha-2 code"))
+    return issues
+
+
+def _check_currency(src: SourceFile, loc: Loc, fig: fmt.TradeFigure) -> list[SeedIssue]:
+    issues = []
+    for field, money in (("amount", fig.amount), ("stated_conversion", fig.stated_conversion)):
+        if money is not None and pycountry.currencies.get(alpha_3=money.currency) is None:
+            issues.append(
+                src.issue((*loc, field, "currency"), f"{money.currency!r} is not an ISO 4217 currency")
+            )
+    if fig.amount and fig.stated_conversion and fig.amount.currency == fig.stated_conversion.currency:
+        issues.append(
+            src.issue((*loc, "stated_conversion", "currency"), "a conversion must change the currency")
+        )
+    return issues
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _check_period(src: SourceFile, loc: Loc, period: fmt.Period) -> list[SeedIssue]:
+    start, end, kind = period.start, period.end, period.type
+    problem = None
+    if kind is fmt.PeriodType.DAY and start != end:
+        problem = "a day period starts and ends on the same date"
+    elif kind is fmt.PeriodType.MONTH and (start.day != 1 or end != _month_end(start)):
+        problem = "a month period runs from the 1st to the last day of one month"
+    elif kind is fmt.PeriodType.QUARTER and (
+        start.day != 1
+        or start.month not in (1, 4, 7, 10)
+        or end != _month_end(start.replace(month=start.month + 2))
+    ):
+        problem = "a quarter period runs from the 1st of Jan/Apr/Jul/Oct to the end of its third month"
+    elif kind is fmt.PeriodType.YEAR and (
+        start != dt.date(start.year, 1, 1) or end != dt.date(start.year, 12, 31)
+    ):
+        problem = "a year period runs from 1 January to 31 December"
+    elif kind is fmt.PeriodType.YEAR_TO_DATE and (
+        start != dt.date(start.year, 1, 1) or end.year != start.year or end != _month_end(end)
+    ):
+        problem = "a year-to-date period runs from 1 January to the end of a month of the same year"
+    return [src.issue(loc, problem)] if problem else []
+
+
+def build_corpus(paths: Iterable[Path]) -> Corpus:
+    """Return the validated corpus under `paths`, or raise SeedError listing every problem."""
+    found = discover(list(paths))
+    builder = _Builder()
+    for path in [*found.registries, *found.annotations]:
+        try:
+            if path.name in REGISTRY_FILES:
+                builder.add_registry(path)
+            else:
+                builder.add_article(path)
+        except SeedError as exc:
+            builder.issues += exc.issues
+    builder.resolve_references()
+    builder.check_cycles()
+    collect(builder.issues)
+    corpus = builder.corpus
+    corpus.duplicates = find_duplicates({slug: a.body for slug, a in corpus.articles.items()})
+    return corpus

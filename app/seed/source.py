@@ -1,0 +1,152 @@
+"""Reading seed files: YAML that remembers where each value came from, and seed errors.
+
+Every problem found in the input becomes a `SeedIssue` naming the file, the line and the
+field, so an operator can go straight to it. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from app.config import PROJECT_ROOT
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Loc = tuple[str | int, ...]
+
+
+def display_path(path: Path) -> str:
+    """Return `path` relative to the project (or the working directory) when it lies inside."""
+    resolved = path.resolve()
+    for base in (Path.cwd(), PROJECT_ROOT):
+        if resolved.is_relative_to(base):
+            return str(resolved.relative_to(base))
+    return str(path)
+
+
+def format_loc(loc: Loc) -> str:
+    """Return a pydantic location as a field path: `trade_figures[2].period.end`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedIssue:
+    file: str
+    line: int | None
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {self.reason}"
+
+
+class SeedError(Exception):
+    """Raised with every issue found; the seed writes nothing when it is raised."""
+
+    def __init__(self, issues: Sequence[SeedIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+class SourceFile:
+    """A parsed YAML file together with its node tree, for line numbers."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = display_path(path)
+        text = _read_text(path, self.name)
+        try:
+            self.node = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data: Any = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise SeedError([SeedIssue(self.name, line, "", f"not valid YAML: {problem}")]) from None
+        if not isinstance(self.data, dict):
+            raise SeedError([SeedIssue(self.name, 1, "", "expected a mapping at the top of the file")])
+
+    def line_of(self, loc: Loc) -> int | None:
+        """Return the 1-based line of the value at `loc`, or of its nearest existing parent."""
+        node = self.node
+        line = node.start_mark.line + 1 if node is not None else None
+        for part in loc:
+            child = None
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                child = next((value for key, value in node.value if key.value == part), None)
+                if child is None:
+                    # tags added by discriminated unions ("definition", "ref") are not keys
+                    continue
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                child = node.value[part]
+            if child is None:
+                break
+            node = child
+            line = node.start_mark.line + 1
+        return line
+
+    def issue(self, loc: Loc, reason: str) -> SeedIssue:
+        """Return an issue located at `loc` in this file."""
+        return SeedIssue(self.name, self.line_of(loc), format_loc(_public_loc(loc)), reason)
+
+    def parse(self, model: type[ModelT]) -> ModelT:
+        """Return the file validated as `model`, or raise SeedError with one issue per problem."""
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise SeedError([self.issue(tuple(err["loc"]), _reason(err)) for err in exc.errors()]) from None
+
+
+def _public_loc(loc: Loc) -> Loc:
+    return tuple(part for part in loc if part not in ("definition", "ref"))
+
+
+def _reason(err: Any) -> str:
+    msg: str = err["msg"]
+    if err["type"] == "extra_forbidden":
+        return "unknown field"
+    if err["type"] == "missing":
+        return "required field is missing"
+    return msg.removeprefix("Value error, ")
+
+
+def _read_text(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SeedError([SeedIssue(name, None, "", "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise SeedError([SeedIssue(name, None, "", f"not UTF-8 (byte {exc.start}: {exc.reason})")]) from None
+
+
+def read_article_text(path: Path) -> str:
+    """Return an article's text exactly as stored: UTF-8, newlines untouched."""
+    name = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SeedError([SeedIssue(name, None, "", "article text not found beside its annotation")]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SeedError([SeedIssue(name, None, "", f"not UTF-8 (byte {exc.start}: {exc.reason})")]) from None
+
+
+def collect(issues: Iterable[SeedIssue]) -> None:
+    """Raise SeedError if there are any issues."""
+    found = list(issues)
+    if found:
+        raise SeedError(found)

@@ -1,0 +1,99 @@
+"""Bad input is refused with file, line, field and reason, and leaves the database as it was."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from app.seed.corpus import build_corpus
+from app.seed.source import SeedError
+from tests.conftest import engine_for
+from tests.helpers import ROOT, run_cli, snapshot
+
+CORPUS = ROOT / "tests" / "bad_corpus"
+CASES: list[dict[str, Any]] = yaml.safe_load((CORPUS / "cases.yaml").read_text())["cases"]
+
+
+def _apply(case: dict[str, Any], target: Path) -> Path:
+    corpus = target / "corpus"
+    shutil.copytree(CORPUS / "valid", corpus)
+    path = corpus / case["file"]
+    old = case["replace"]["old"].encode("utf-8")
+    new = case["replace"]["new"].encode(case.get("encoding", "utf-8"))
+    raw = path.read_bytes()
+    assert raw.count(old) == 1, f"case {case['name']}: the edit must match exactly once"
+    path.write_bytes(raw.replace(old, new))
+    return corpus
+
+
+def test_the_valid_corpus_is_valid() -> None:
+    corpus = build_corpus([CORPUS / "valid"])
+    assert set(corpus.figures) == {"test-liaoning-exports-2023"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_validation_names_file_line_and_reason(case: dict[str, Any], tmp_path: Path) -> None:
+    corpus = _apply(case, tmp_path)
+    with pytest.raises(SeedError) as caught:
+        build_corpus([corpus])
+    expect = case["expect"]
+    messages = [str(issue) for issue in caught.value.issues]
+    matching = [
+        issue
+        for issue in caught.value.issues
+        if Path(issue.file).name == expect["file"] and expect["reason"] in str(issue)
+    ]
+    assert matching, f"no issue matches {expect}; got {messages}"
+    assert matching[0].line == expect["line"], messages
+
+
+@pytest.fixture(scope="module")
+def seeded_db(fresh_database: Callable[..., str]) -> str:
+    return fresh_database(seeded=True)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_cli_refuses_without_traceback_and_changes_no_row(
+    case: dict[str, Any], tmp_path: Path, seeded_db: str
+) -> None:
+    corpus = _apply(case, tmp_path)
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        before = snapshot(conn)
+    result = run_cli("seed", str(corpus), database_url=seeded_db)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    expect = case["expect"]
+    location = f"{expect['file']}:{expect['line']}:" if expect["line"] else expect["file"]
+    assert location in result.stderr
+    assert expect["reason"].split(": ")[-1][:40] in result.stderr
+    assert "nothing was written" in result.stderr
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        assert snapshot(conn) == before
+
+
+def test_a_database_refusal_mid_write_rolls_everything_back(tmp_path: Path, seeded_db: str) -> None:
+    # Two places sharing a GeoNames id pass file validation but break a unique constraint
+    # only when the second one is written: the whole seed must roll back.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS / "valid", corpus)
+    places = corpus / "places.yaml"
+    places.write_text(
+        places.read_text()
+        + "  - slug: test-shenyang-twin\n    name: Twin\n    kind: city\n    country_code: CN\n"
+        + "    geonames_id: 2034937\n"
+    )
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        before = snapshot(conn)
+    result = run_cli("seed", str(corpus), database_url=seeded_db)
+    assert result.returncode == 1
+    assert "the database refused the seed, nothing was written" in result.stderr
+    assert "geonames_id" in result.stderr
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        assert snapshot(conn) == before
+        assert conn.execute(text("SELECT count(*) FROM places WHERE slug LIKE 'test-%'")).scalar_one() == 0
