@@ -239,8 +239,8 @@ class _Builder:
             self.issues += _check_period(src, (*loc, "period"), fig.period)
             self.issues += _check_currency(src, loc, fig)
             if fig.stated_conversion is not None:
-                conv_loc = (*loc, "stated_conversion", "quote")
-                span = spans.resolve(conv_loc, fmt.Quote(quote=fig.stated_conversion.quote))
+                stated = fig.stated_conversion
+                span = spans.resolve((*loc, "stated_conversion"), fmt.Quote(quote=stated.quote, start=stated.start))
                 if span is not None:
                     self.corpus.stated_conversions[fig.slug] = (fig.stated_conversion, span)
             self._evidence(spans, loc, fig.evidence, "trade_figure", fig.slug)

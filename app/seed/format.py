@@ -262,6 +262,7 @@ class StatedConversion(Strict):
     amount: Decimal = Field(gt=0)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     quote: NonEmpty  # the words that state it
+    start: int | None = Field(default=None, ge=0)  # needed when those words occur more than once
 
 
 class Period(Strict):
