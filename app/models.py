@@ -76,9 +76,7 @@ class Place(SQLModel, table=True):
         CheckConstraint("country_code ~ '^[A-Z]{2}$'", name="country_code_iso"),
         CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'", name="code_iso"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
-        CheckConstraint(
-            "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coordinates_range"
-        ),
+        CheckConstraint("latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coordinates_range"),
         CheckConstraint("parent_id <> id", name="not_own_parent"),
     )
 
@@ -136,9 +134,7 @@ class Person(SQLModel, table=True):
 class Article(SQLModel, table=True):
     __tablename__ = "articles"
     __table_args__ = (
-        CheckConstraint(
-            "body_sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex')", name="body_sha256_matches"
-        ),
+        CheckConstraint("body_sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex')", name="body_sha256_matches"),
         CheckConstraint("word_count >= 0", name="word_count_nonnegative"),
         CheckConstraint(_in("published_precision", vocab.DatePrecision), name="published_precision"),
         CheckConstraint(_in("published_basis", vocab.DateBasis), name="published_basis"),
@@ -147,9 +143,7 @@ class Article(SQLModel, table=True):
             " AND (published_on IS NULL) = (published_basis IS NULL)",
             name="published_complete",
         ),
-        CheckConstraint(
-            "published_basis <> 'inferred' OR published_inference IS NOT NULL", name="published_inference"
-        ),
+        CheckConstraint("published_basis <> 'inferred' OR published_inference IS NOT NULL", name="published_inference"),
         CheckConstraint("duplicate_of_id <> id", name="not_own_duplicate"),
         CheckConstraint(
             "(duplicate_of_id IS NULL) = (duplicate_score IS NULL)"
@@ -203,15 +197,11 @@ class TradeFigure(SQLModel, table=True):
         CheckConstraint(_in("period_basis", vocab.DateBasis), name="period_basis"),
         CheckConstraint(_in("approximation", vocab.Approximation), name="approximation"),
         CheckConstraint("period_end >= period_start", name="period_ordered"),
-        CheckConstraint(
-            "period_basis <> 'inferred' OR period_inference IS NOT NULL", name="period_inference"
-        ),
+        CheckConstraint("period_basis <> 'inferred' OR period_inference IS NOT NULL", name="period_inference"),
         CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
         CheckConstraint("(quantity IS NULL) = (unit IS NULL)", name="quantity_has_unit"),
         CheckConstraint("amount IS NULL OR quantity IS NULL", name="amount_or_quantity"),
-        CheckConstraint(
-            "num_nonnulls(amount, quantity, change_pct, change_multiple) > 0", name="something_measured"
-        ),
+        CheckConstraint("num_nonnulls(amount, quantity, change_pct, change_multiple) > 0", name="something_measured"),
         CheckConstraint("amount > 0 AND quantity > 0 AND change_multiple > 0", name="positive"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
         CheckConstraint("partner_id <> reporter_id", name="partner_not_reporter"),
@@ -252,9 +242,7 @@ class CurrencyConversion(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('stated', 'computed')", name="kind"),
         CheckConstraint("rate > 0 AND amount > 0", name="positive"),
-        CheckConstraint(
-            "from_currency ~ '^[A-Z]{3}$' AND to_currency ~ '^[A-Z]{3}$'", name="currencies_iso4217"
-        ),
+        CheckConstraint("from_currency ~ '^[A-Z]{3}$' AND to_currency ~ '^[A-Z]{3}$'", name="currencies_iso4217"),
         CheckConstraint("from_currency <> to_currency", name="different_currencies"),
         CheckConstraint("(kind = 'stated') = (evidence_id IS NOT NULL)", name="stated_has_evidence"),
         UniqueConstraint("trade_figure_id", "kind", "to_currency"),
@@ -279,9 +267,7 @@ class Event(SQLModel, table=True):
         CheckConstraint(_in("kind", vocab.EventKind), name="kind"),
         CheckConstraint(_in("date_precision", vocab.DatePrecision), name="date_precision"),
         CheckConstraint(_in("date_basis", vocab.DateBasis), name="date_basis"),
-        CheckConstraint(
-            _in("participant_approximation", vocab.Approximation), name="participant_approximation"
-        ),
+        CheckConstraint(_in("participant_approximation", vocab.Approximation), name="participant_approximation"),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         CheckConstraint("date_basis <> 'inferred' OR date_inference IS NOT NULL", name="date_inference"),
         CheckConstraint("(participant_count IS NULL) = (participant_unit IS NULL)", name="count_has_unit"),
@@ -309,9 +295,7 @@ class Event(SQLModel, table=True):
 class EventPlace(SQLModel, table=True):
     __tablename__ = "event_places"
 
-    event_id: int = Field(
-        sa_column=Column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    )
+    event_id: int = Field(sa_column=Column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True))
     place_id: int = Field(sa_column=Column(BigInteger, ForeignKey("places.id"), primary_key=True, index=True))
 
 
@@ -320,9 +304,7 @@ class EventParticipant(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("role", vocab.ParticipantRole), name="role"),
         CheckConstraint("num_nonnulls(organisation_id, person_id) = 1", name="one_participant"),
-        UniqueConstraint(
-            "event_id", "organisation_id", "person_id", "role", postgresql_nulls_not_distinct=True
-        ),
+        UniqueConstraint("event_id", "organisation_id", "person_id", "role", postgresql_nulls_not_distinct=True),
     )
 
     id: int | None = _pk()

@@ -60,9 +60,7 @@ class Databases:
         name = f"{self.prefix}_{len(self.created)}"
         query = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
         if template:
-            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
-            )
+            query = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
         with self._admin() as conn:
             conn.execute(query)
         self.created.append(name)
@@ -127,7 +125,7 @@ def conn(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fresh_database(databases: Databases, empty_template: str, seeded_template: str) -> Callable[..., str]:
     """Factory: a new database of the test's own (empty or seeded) that it may commit to."""
 

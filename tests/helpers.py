@@ -24,9 +24,7 @@ def snapshot(conn: Connection) -> dict[str, list[tuple[object, ...]]]:
     return out
 
 
-def run_cli(
-    *args: str, database_url: str, timeout: float = 120, **env: str
-) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, database_url: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
     """Run the real `tradegraph` command against `database_url`; return its result."""
     environ = {**os.environ, "DATABASE_URL": database_url, **env}
     return subprocess.run(

@@ -46,9 +46,7 @@ def _daily_rate(from_currency: str, to_currency: str, day: dt.date) -> Decimal |
     return Decimal(rate)
 
 
-def computed(
-    amount: Decimal, from_currency: str, to_currency: str, start: dt.date, end: dt.date
-) -> Conversion | None:
+def computed(amount: Decimal, from_currency: str, to_currency: str, start: dt.date, end: dt.date) -> Conversion | None:
     """Return `amount` converted at the mean ECB rate over [start, end], or None without data."""
     if from_currency == to_currency:
         return None

@@ -141,6 +141,7 @@ class _Builder:
         # where each slug was defined, for duplicate and reference messages
         self.defined_at: dict[tuple[str, str], str] = {}
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
+        self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
 
     def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
         key = (kind, slug)
@@ -163,26 +164,31 @@ class _Builder:
         src = SourceFile(path)
         kind = REGISTRY_FILES[path.name]
         if kind == "places":
-            for i, place in enumerate(src.parse(fmt.PlacesFile).places):
+            places, issues = src.parse_list("places", fmt.Place)
+            for i, place in places:
                 loc: Loc = ("places", i)
                 if self.define("place", place.slug, src, (*loc, "slug")):
                     self.corpus.places[place.slug] = place
+                    self.place_src[place.slug] = (src, loc)
                 self.refer(src, (*loc, "parent"), "place", place.parent)
                 self.issues += _check_place_codes(src, loc, place)
         elif kind == "organisations":
-            for i, org in enumerate(src.parse(fmt.OrganisationsFile).organisations):
+            orgs, issues = src.parse_list("organisations", fmt.Organisation)
+            for i, org in orgs:
                 loc = ("organisations", i)
                 if self.define("organisation", org.slug, src, (*loc, "slug")):
                     self.corpus.organisations[org.slug] = org
                 self.refer(src, (*loc, "country"), "place", org.country)
                 self.refer(src, (*loc, "parent"), "organisation", org.parent)
         else:
-            for i, person in enumerate(src.parse(fmt.PeopleFile).people):
+            people, issues = src.parse_list("people", fmt.Person)
+            for i, person in people:
                 loc = ("people", i)
                 if self.define("person", person.slug, src, (*loc, "slug")):
                     self.corpus.people[person.slug] = person
                 self.refer(src, (*loc, "organisation"), "organisation", person.organisation)
                 self.refer(src, (*loc, "country"), "place", person.country)
+        self.issues += issues
 
     # articles
 
@@ -262,17 +268,13 @@ class _Builder:
             self.refer(src, (*loc, "parent"), "event", event.parent)
             self._evidence(spans, loc, event.evidence, "event", event.slug)
 
-    def _evidence(
-        self, spans: _Spans, loc: Loc, quotes: Sequence[fmt.Quote], kind: SubjectKind, slug: str
-    ) -> None:
+    def _evidence(self, spans: _Spans, loc: Loc, quotes: Sequence[fmt.Quote], kind: SubjectKind, slug: str) -> None:
         for j, quote in enumerate(quotes):
             span = spans.resolve((*loc, "evidence", j), quote)
             if span is not None:
                 item = EvidenceItem(span, kind, slug)
                 if item in self.corpus.evidence:
-                    self.issues.append(
-                        spans.src.issue((*loc, "evidence", j), "the same evidence is listed twice")
-                    )
+                    self.issues.append(spans.src.issue((*loc, "evidence", j), "the same evidence is listed twice"))
                 else:
                     self.corpus.evidence.append(item)
 
@@ -282,6 +284,23 @@ class _Builder:
         for src, loc, kind, slug in self.references:
             if (kind, slug) not in self.defined_at:
                 self.issues.append(src.issue(loc, f"unknown {kind.replace('_', ' ')} {slug!r}"))
+
+    def check_unique_identifiers(self, src_of: dict[str, tuple[SourceFile, Loc]]) -> None:
+        seen: dict[tuple[str, object], str] = {}
+        for slug, place in self.corpus.places.items():
+            for field, value in (("code", place.code), ("geonames_id", place.geonames_id)):
+                if value is None:
+                    continue
+                if (field, value) in seen:
+                    src, loc = src_of[slug]
+                    self.issues.append(
+                        src.issue(
+                            (*loc, field),
+                            f"{field} {value!r} is already used by place {seen[field, value]!r}",
+                        )
+                    )
+                else:
+                    seen[field, value] = slug
 
     def check_cycles(self) -> None:
         c = self.corpus
@@ -345,9 +364,7 @@ class _Spans:
             )
             return None
         if not found:
-            self.issues.append(
-                self.src.issue((*loc,), f"quote not found in the article text: {_short(text)!r}")
-            )
+            self.issues.append(self.src.issue((*loc,), f"quote not found in the article text: {_short(text)!r}"))
             return None
         if len(found) > 1:
             self.issues.append(
@@ -379,9 +396,7 @@ def _short(text: str, limit: int = 60) -> str:
 def _check_place_codes(src: SourceFile, loc: Loc, place: fmt.Place) -> list[SeedIssue]:
     issues = []
     if place.country_code is not None and pycountry.countries.get(alpha_2=place.country_code) is None:
-        issues.append(
-            src.issue((*loc, "country_code"), f"{place.country_code!r} is not an ISO 3166-1 alpha-2 code")
-        )
+        issues.append(src.issue((*loc, "country_code"), f"{place.country_code!r} is not an ISO 3166-1 alpha-2 code"))
     if place.code is not None:
         if "-" in place.code:
             sub = pycountry.subdivisions.get(code=place.code)  # type: ignore[no-untyped-call]
@@ -389,9 +404,7 @@ def _check_place_codes(src: SourceFile, loc: Loc, place: fmt.Place) -> list[Seed
                 issues.append(src.issue((*loc, "code"), f"{place.code!r} is not an ISO 3166-2 code"))
             elif place.country_code is not None and sub.country_code != place.country_code:
                 issues.append(
-                    src.issue(
-                        (*loc, "code"), f"{place.code!r} lies in {sub.country_code}, not {place.country_code}"
-                    )
+                    src.issue((*loc, "code"), f"{place.code!r} lies in {sub.country_code}, not {place.country_code}")
                 )
         elif pycountry.countries.get(alpha_2=place.code) is None:
             issues.append(src.issue((*loc, "code"), f"{place.code!r} is not an ISO 3166-1 alpha-2 code"))
@@ -402,13 +415,9 @@ def _check_currency(src: SourceFile, loc: Loc, fig: fmt.TradeFigure) -> list[See
     issues = []
     for field, money in (("amount", fig.amount), ("stated_conversion", fig.stated_conversion)):
         if money is not None and pycountry.currencies.get(alpha_3=money.currency) is None:
-            issues.append(
-                src.issue((*loc, field, "currency"), f"{money.currency!r} is not an ISO 4217 currency")
-            )
+            issues.append(src.issue((*loc, field, "currency"), f"{money.currency!r} is not an ISO 4217 currency"))
     if fig.amount and fig.stated_conversion and fig.amount.currency == fig.stated_conversion.currency:
-        issues.append(
-            src.issue((*loc, "stated_conversion", "currency"), "a conversion must change the currency")
-        )
+        issues.append(src.issue((*loc, "stated_conversion", "currency"), "a conversion must change the currency"))
     return issues
 
 
@@ -424,14 +433,10 @@ def _check_period(src: SourceFile, loc: Loc, period: fmt.Period) -> list[SeedIss
     elif kind is fmt.PeriodType.MONTH and (start.day != 1 or end != _month_end(start)):
         problem = "a month period runs from the 1st to the last day of one month"
     elif kind is fmt.PeriodType.QUARTER and (
-        start.day != 1
-        or start.month not in (1, 4, 7, 10)
-        or end != _month_end(start.replace(month=start.month + 2))
+        start.day != 1 or start.month not in (1, 4, 7, 10) or end != _month_end(start.replace(month=start.month + 2))
     ):
         problem = "a quarter period runs from the 1st of Jan/Apr/Jul/Oct to the end of its third month"
-    elif kind is fmt.PeriodType.YEAR and (
-        start != dt.date(start.year, 1, 1) or end != dt.date(start.year, 12, 31)
-    ):
+    elif kind is fmt.PeriodType.YEAR and (start != dt.date(start.year, 1, 1) or end != dt.date(start.year, 12, 31)):
         problem = "a year period runs from 1 January to 31 December"
     elif kind is fmt.PeriodType.YEAR_TO_DATE and (
         start != dt.date(start.year, 1, 1) or end.year != start.year or end != _month_end(end)
@@ -453,6 +458,7 @@ def build_corpus(paths: Iterable[Path]) -> Corpus:
         except SeedError as exc:
             builder.issues += exc.issues
     builder.resolve_references()
+    builder.check_unique_identifiers(builder.place_src)
     builder.check_cycles()
     collect(builder.issues)
     corpus = builder.corpus

@@ -193,18 +193,6 @@ class Person(Strict):
     aliases: list[NonEmpty] = Field(default_factory=list)
 
 
-class PlacesFile(Strict):
-    places: list[Place]
-
-
-class OrganisationsFile(Strict):
-    organisations: list[Organisation]
-
-
-class PeopleFile(Strict):
-    people: list[Person]
-
-
 # --- per-article annotation -----------------------------------------------------------
 
 
@@ -305,12 +293,7 @@ class TradeFigure(WithEvidence):
     def _something_measured(self) -> Self:
         if self.amount is not None and self.quantity is not None:
             raise ValueError("a figure is either a money amount or a quantity, not both")
-        if (
-            self.amount is None
-            and self.quantity is None
-            and self.change_pct is None
-            and self.change_multiple is None
-        ):
+        if self.amount is None and self.quantity is None and self.change_pct is None and self.change_multiple is None:
             raise ValueError("a figure needs an amount, a quantity or a change")
         if self.stated_conversion is not None and self.amount is None:
             raise ValueError("stated_conversion needs an amount to convert")

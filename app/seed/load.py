@@ -143,9 +143,7 @@ def _sync(
         if "id" in old:
             ids[k] = old["id"]
     if new_rows:
-        result = conn.execute(
-            insert(table).returning(*pk_cols, *key_cols, sort_by_parameter_order=True), new_rows
-        )
+        result = conn.execute(insert(table).returning(*pk_cols, *key_cols, sort_by_parameter_order=True), new_rows)
         if "id" in table.c:
             ids |= {tuple(rec[1:]): rec[0] for rec in result}
         counts.inserted += len(new_rows)
@@ -234,9 +232,7 @@ class _Writer:
                 "note": o.note,
             }
 
-        self.ids["organisation"] = self._levels(
-            organisations, self.corpus.organisations, lambda o: o.parent, row
-        )
+        self.ids["organisation"] = self._levels(organisations, self.corpus.organisations, lambda o: o.parent, row)
 
     def people(self) -> None:
         org_ids, place_ids = self.ids["organisation"], self.ids["place"]
@@ -283,9 +279,7 @@ class _Writer:
 
         parent = {slug: (dup[slug].original if slug in dup else None) for slug in self.corpus.articles}
         items = {slug: (a, parent[slug]) for slug, a in self.corpus.articles.items()}
-        self.ids["article"] = self._levels(
-            articles, items, lambda item: item[1], lambda item, ids: row(item[0], ids)
-        )
+        self.ids["article"] = self._levels(articles, items, lambda item: item[1], lambda item, ids: row(item[0], ids))
 
     def trade_figures(self) -> None:
         place_ids, org_ids = self.ids["place"], self.ids["organisation"]
@@ -436,8 +430,7 @@ class _Writer:
                 if computed is not None:
                     found.append((computed, None))
             rows += [
-                {"trade_figure_id": fig_id, **dataclasses.asdict(conv), "evidence_id": ev_id}
-                for conv, ev_id in found
+                {"trade_figure_id": fig_id, **dataclasses.asdict(conv), "evidence_id": ev_id} for conv, ev_id in found
             ]
         _sync(
             self.conn,

@@ -109,6 +109,23 @@ class SourceFile:
         except ValidationError as exc:
             raise SeedError([self.issue(tuple(err["loc"]), _reason(err)) for err in exc.errors()]) from None
 
+    def parse_list(self, key: str, model: type[ModelT]) -> tuple[list[tuple[int, ModelT]], list[SeedIssue]]:
+        """Return the valid entries (with their index) of the list under `key`, and the issues.
+
+        Entries are validated one by one, so a bad entry does not hide the good ones (which
+        would turn one mistake into a cascade of "unknown slug" reports elsewhere)."""
+        issues = [self.issue((k,), "unknown field") for k in self.data if k != key]
+        entries = self.data.get(key)
+        if not isinstance(entries, list):
+            return [], [*issues, self.issue((key,), f"expected a list under `{key}`")]
+        valid: list[tuple[int, ModelT]] = []
+        for i, entry in enumerate(entries):
+            try:
+                valid.append((i, model.model_validate(entry)))
+            except ValidationError as exc:
+                issues += [self.issue((key, i, *err["loc"]), _reason(err)) for err in exc.errors()]
+        return valid, issues
+
 
 def _public_loc(loc: Loc) -> Loc:
     return tuple(part for part in loc if part not in ("definition", "ref"))
