@@ -5,8 +5,8 @@ COPY app ./app
 COPY migrations ./migrations
 COPY seeds ./seeds
 COPY schema ./schema
-RUN pip install --no-cache-dir .
-# The package is installed non-editable; keep the project files beside it for seeds and migrations.
+# Editable: the app finds migrations/, seeds/ and pyproject.toml beside its own source.
+RUN pip install --no-cache-dir -e .
 ENV PYTHONUNBUFFERED=1
 EXPOSE 8000
 CMD ["tradegraph", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -74,9 +74,7 @@ def check_migrations() -> None:
 
 @cli.command()
 def seed(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="seed directories or files (default: seeds/)")
-    ] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(help="seed directories or files (default: seeds/)")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="empty the knowledge base first, then load")] = False,
 ) -> None:
     """Validate the corpus, then load it in one transaction (idempotent)."""
@@ -144,12 +142,20 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         timeout_graceful_shutdown=10,
     )
     server = _Server(config)
-    out.print(f"tradegraph API on http://{host}:{port}/graphql  (health: http://{host}:{port}/healthz)")
+    out.print(f"tradegraph API on http://{host}:{port}/graphql  (health: http://{host}:{port}/healthz)", soft_wrap=True)
     server.run()
     if server.received is not None:
         out.print(f"stopped by {signal.Signals(server.received).name}")
     if not server.started:
         raise _fail("the API did not start")
+
+
+@cli.command("export-schema")
+def export_schema() -> None:
+    """Print the GraphQL schema (SDL); schema/schema.graphql is this output."""
+    from app.graphql.schema import sdl
+
+    sys.stdout.write(sdl())
 
 
 HostOpt = Annotated[str, typer.Option(help="interface to listen on")]
@@ -178,9 +184,16 @@ def up(
         _serve(settings, host, port)
 
 
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Until uvicorn takes over signal handling (and after it gives it back), SIGTERM unwinds
+    # the stack like Ctrl-C does, so `finally` blocks stop the embedded database.
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the `tradegraph` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         cli()
     except KeyboardInterrupt:

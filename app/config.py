@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
+    expose_statement_count: bool = Field(
+        default=False, description="report SQL statements per request in the response's `extensions`"
+    )
 
     @field_validator("database_url")
     @classmethod

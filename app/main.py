@@ -5,18 +5,29 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import event, text
 
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import make_async_engine
 from app.embedded import database_url
+from app.graphql.graphiql import STATIC_DIR
+from app.graphql.http import router as graphql_router
+from app.graphql.http import statement_counter
 from app.migrate import is_at_head
 
 log = logging.getLogger(__name__)
+
+
+def _count_statement(*_: Any) -> None:
+    counter = statement_counter.get()
+    if counter is not None:
+        counter[0] += 1
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,14 +37,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with database_url(settings) as url:
-            engine = make_engine(url, pool_size=settings.pool_size, application_name="tradegraph-api")
-            app.state.engine = engine
+            engine = make_async_engine(url, pool_size=settings.pool_size)
+            event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+            app.state.async_engine = engine
             try:
                 yield
             finally:
-                engine.dispose()
+                await engine.dispose()
 
-    app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -41,19 +54,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["*"],
         )
+    app.include_router(graphql_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/healthz")
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         """Return 200 while the process serves."""
         return {"status": "ok"}
 
     @app.get("/readyz")
-    def readyz(request: Request) -> JSONResponse:
+    async def readyz(request: Request) -> JSONResponse:
         """Return 200 when the database answers and its migrations are at head, else 503."""
         try:
-            with request.app.state.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-                at_head = is_at_head(conn)
+            async with request.app.state.async_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+                at_head = await conn.run_sync(is_at_head)
         except Exception as exc:  # any failure to reach the database means "not ready"
             log.warning("readiness check failed: %s", exc.__class__.__name__)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

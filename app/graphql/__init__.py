@@ -1,0 +1,1 @@
+"""The GraphQL layer: types, loaders, context, schema and the HTTP endpoint."""

@@ -1,0 +1,27 @@
+"""The per-request context resolvers receive as `info.context`."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from strawberry.types import Info as StrawberryInfo
+
+from app.config import Settings
+from app.db import Reader
+from app.graphql.loaders import Loaders, make_loaders
+
+
+@dataclasses.dataclass
+class Context:
+    db: Reader
+    settings: Settings
+    loaders: Loaders
+
+    @classmethod
+    def for_request(cls, db: Reader, settings: Settings) -> Context:
+        """Return a context with fresh loaders (a loader's cache lives for one request only)."""
+        return cls(db=db, settings=settings, loaders=make_loaders(db))
+
+
+Info = StrawberryInfo[Context, Any]

@@ -1,0 +1,213 @@
+"""GraphQL over HTTP at /graphql, following the GraphQL-over-HTTP specification.
+
+POST (application/json) and GET (queries only; a mutation over GET is 405). Responses are
+`application/graphql-response+json` when the client accepts it — then a request that cannot
+execute (unparsable JSON, bad parameters, syntax or validation errors, bad variables) is a
+400 without `data` — else `application/json`, where such requests answer 200 with `errors`.
+A browser asking for HTML with no query gets GraphiQL.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from graphql import ExecutionResult
+
+from app.db import Reader
+from app.graphql.context import Context
+from app.graphql.graphiql import graphiql_html
+from app.graphql.schema import Executor, RequestError, is_mutation
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statement_counter", default=None)
+
+router = APIRouter()
+executor = Executor()
+
+
+def _accept(header: str | None) -> str | None:
+    """Return the response media type the client accepts best, or None if it accepts neither."""
+    if not header:
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(header.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if q <= 0:
+            continue
+        if media == GRAPHQL_RESPONSE:
+            choice = GRAPHQL_RESPONSE
+        elif media in (JSON, "application/*", "*/*"):
+            choice = JSON
+        else:
+            continue
+        candidate = (q, -position, choice)
+        if best is None or candidate > best:
+            best = candidate
+    return best[2] if best else None
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "query" not in request.query_params
+
+
+def _respond(body: dict[str, Any], *, media: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers or {})
+
+
+def _request_error(message: str, *, media: str, code: str = "BAD_REQUEST") -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return _respond(body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+
+
+def _params(raw: Any, *, from_get: bool) -> tuple[str, str | None, dict[str, Any] | None]:
+    """Return (query, operationName, variables) of a request, or raise ValueError saying why not."""
+    if not isinstance(raw, dict):
+        raise ValueError("the request body must be a JSON object (batched requests are not supported)")
+    query = raw.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise ValueError("`query` must be a non-empty string")
+    operation_name = raw.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise ValueError("`operationName` must be a string or null")
+    variables = raw.get("variables")
+    if from_get and isinstance(variables, str):
+        try:
+            variables = orjson.loads(variables)
+        except orjson.JSONDecodeError:
+            raise ValueError("`variables` must be a JSON object") from None
+    if variables is not None and not isinstance(variables, dict):
+        raise ValueError("`variables` must be an object or null")
+    extensions = raw.get("extensions")
+    if from_get and isinstance(extensions, str):
+        try:
+            extensions = orjson.loads(extensions)
+        except orjson.JSONDecodeError:
+            raise ValueError("`extensions` must be a JSON object") from None
+    if extensions is not None and not isinstance(extensions, dict):
+        raise ValueError("`extensions` must be an object or null")
+    return query, operation_name, variables
+
+
+async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Response:
+    try:
+        query, operation_name, variables = _params(raw, from_get=from_get)
+    except ValueError as exc:
+        return _request_error(str(exc), media=media)
+    try:
+        prepared = executor.prepare(query, operation_name)
+    except RequestError as exc:
+        body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
+        return _respond(body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+    if from_get and is_mutation(prepared):
+        return _respond(
+            {
+                "errors": [
+                    {
+                        "message": "mutations are not allowed over GET; use POST",
+                        "extensions": {"code": "METHOD_NOT_ALLOWED"},
+                    }
+                ]
+            },
+            media=media,
+            status=405,
+            headers={"Allow": "POST"},
+        )
+    state = request.app.state
+    context = Context.for_request(Reader(state.async_engine), state.settings)
+    counter: list[int] = [0]
+    token = statement_counter.set(counter)
+    try:
+        result = await executor.execute(prepared, variables=variables, context=context)
+    finally:
+        statement_counter.reset(token)
+    return _result_response(
+        result, media=media, statements=counter[0] if state.settings.expose_statement_count else None
+    )
+
+
+def _result_response(result: ExecutionResult, *, media: str, statements: int | None) -> Response:
+    errors = [e.formatted for e in result.errors or []]
+    if result.data is None and errors and all(e.get("path") is None for e in errors):
+        # nothing executed (e.g. variables that do not coerce): a request error, no `data`
+        return _respond({"errors": errors}, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+    body: dict[str, Any] = {}
+    if errors:
+        body["errors"] = errors
+    body["data"] = result.data
+    if statements is not None:
+        body["extensions"] = {"sqlStatements": statements}
+    return _respond(body, media=media)
+
+
+@router.get("/graphql", response_model=None, include_in_schema=False)
+async def graphql_get(request: Request) -> Response:
+    """Execute a query given in the URL, or serve GraphiQL to a browser."""
+    if _wants_html(request):
+        return HTMLResponse(graphiql_html())
+    media = _accept(request.headers.get("accept"))
+    if media is None:
+        return Response(status_code=406, content="accept application/graphql-response+json or application/json")
+    return await _run(request, dict(request.query_params), media=media, from_get=True)
+
+
+@router.post("/graphql", response_model=None, include_in_schema=False)
+async def graphql_post(request: Request) -> Response:
+    """Execute a GraphQL request sent as JSON."""
+    media = _accept(request.headers.get("accept"))
+    if media is None:
+        return Response(status_code=406, content="accept application/graphql-response+json or application/json")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != JSON:
+        return Response(
+            orjson.dumps(
+                {
+                    "errors": [
+                        {
+                            "message": "send the request as application/json",
+                            "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"},
+                        }
+                    ]
+                }
+            ),
+            status_code=415,
+            media_type=f"{media}; charset=utf-8",
+        )
+    body = await request.body()
+    if not body:
+        return _request_error("the request body is empty", media=media)
+    try:
+        raw = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _request_error("the request body is not valid JSON", media=media)
+    if isinstance(raw, list):
+        return _respond(
+            {
+                "errors": [
+                    {
+                        "message": "batched requests are not supported: send one operation per request",
+                        "extensions": {"code": "BAD_REQUEST"},
+                    }
+                ]
+            },
+            media=media,
+            status=400,
+        )
+    return await _run(request, raw, media=media, from_get=False)

@@ -1,0 +1,133 @@
+"""GraphQL input types (filters and orderings), converted to the query layer's plain filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from app.graphql.enums import FigureMeasure
+from app.queries.articles import ArticleFilter as ArticleQueryFilter
+from app.queries.events import EventFilter as EventQueryFilter
+from app.queries.figures import FigureFilter
+from app.queries.organisations import OrganisationFilter as OrganisationQueryFilter
+from app.queries.places import PlaceFilter as PlaceQueryFilter
+from app.seed import format as vocab
+
+
+def _values(items: list[str] | None) -> list[str] | None:
+    return [item.value if hasattr(item, "value") else item for item in items] if items else None
+
+
+@strawberry.input
+class ArticleFilter:
+    publisher: str | None = strawberry.field(default=None, description="organisation slug")
+    organisation: str | None = strawberry.field(default=None, description="slug of an organisation it mentions")
+    place: str | None = strawberry.field(
+        default=None,
+        description="slug or ISO code of a place it mentions, or of one inside it (Liaoning: Shenyang too)",
+    )
+    published_from: dt.date | None = None
+    published_to: dt.date | None = None
+    text: str | None = strawberry.field(default=None, description='full-text: words, "phrases", -exclusions, or')
+    language: str | None = None
+
+    def to_query(self) -> ArticleQueryFilter:
+        return ArticleQueryFilter(
+            publisher=self.publisher,
+            organisation=self.organisation,
+            place=self.place,
+            published_from=self.published_from,
+            published_to=self.published_to,
+            text=self.text,
+            language=self.language,
+        )
+
+
+@strawberry.input
+class TradeFigureFilter:
+    reporter: str | None = strawberry.field(default=None, description="slug or ISO code")
+    partner: str | None = strawberry.field(
+        default=None, description="slug or ISO code; for TOTAL flows either side may match either place"
+    )
+    include_subregions: bool = strawberry.field(default=False, description="reporter/partner match places inside")
+    flow: list[vocab.TradeFlow] | None = None
+    period_from: dt.date | None = strawberry.field(default=None, description="period overlaps from this day")
+    period_to: dt.date | None = strawberry.field(default=None, description="period overlaps up to this day")
+    status: list[vocab.FigureStatus] | None = None
+    currency: str | None = strawberry.field(default=None, description="currency the amount is stated in")
+    usd_min: Decimal | None = None
+    usd_max: Decimal | None = None
+    article: str | None = strawberry.field(default=None, description="slug of an article that states it")
+    measure: FigureMeasure | None = None
+    commodity: str | None = strawberry.field(default=None, description="case-insensitive substring")
+
+    def to_query(self) -> FigureFilter:
+        return FigureFilter(
+            reporter=self.reporter,
+            partner=self.partner,
+            include_subregions=self.include_subregions,
+            flows=_values(self.flow),  # type: ignore[arg-type]
+            period_from=self.period_from,
+            period_to=self.period_to,
+            statuses=_values(self.status),  # type: ignore[arg-type]
+            currency=self.currency,
+            usd_min=self.usd_min,
+            usd_max=self.usd_max,
+            article=self.article,
+            measure=self.measure.value if self.measure is not None else None,
+            commodity=self.commodity,
+        )
+
+
+@strawberry.input
+class EventFilter:
+    kind: list[vocab.EventKind] | None = None
+    place: str | None = strawberry.field(default=None, description="slug or ISO code; places inside it match too")
+    from_: dt.date | None = strawberry.field(default=None, name="from", description="events overlapping from this day")
+    to: dt.date | None = strawberry.field(default=None, description="events overlapping up to this day")
+    organisation: str | None = strawberry.field(default=None, description="slug of a participating organisation")
+    parent: str | None = strawberry.field(default=None, description="slug of the enclosing event")
+
+    def to_query(self) -> EventQueryFilter:
+        return EventQueryFilter(
+            kinds=_values(self.kind),  # type: ignore[arg-type]
+            place=self.place,
+            starts_from=self.from_,
+            ends_to=self.to,
+            organisation=self.organisation,
+            parent=self.parent,
+        )
+
+
+@strawberry.input
+class PlaceFilter:
+    kind: list[vocab.PlaceKind] | None = None
+    country_code: str | None = strawberry.field(default=None, description="ISO 3166-1 alpha-2")
+    code: str | None = strawberry.field(default=None, description="exact ISO 3166 code")
+    within: str | None = strawberry.field(default=None, description="slug or code: places inside that place")
+    name: str | None = strawberry.field(default=None, description="substring of the name or an alias")
+
+    def to_query(self) -> PlaceQueryFilter:
+        return PlaceQueryFilter(
+            kinds=_values(self.kind),  # type: ignore[arg-type]
+            country_code=self.country_code,
+            code=self.code,
+            within=self.within,
+            name=self.name,
+        )
+
+
+@strawberry.input
+class OrganisationFilter:
+    kind: list[vocab.OrganisationKind] | None = None
+    country: str | None = strawberry.field(default=None, description="slug or ISO code of its country")
+    name: str | None = strawberry.field(default=None, description="substring of the name or an alias")
+
+    def to_query(self) -> OrganisationQueryFilter:
+        return OrganisationQueryFilter(
+            kinds=_values(self.kind),  # type: ignore[arg-type]
+            country=self.country,
+            name=self.name,
+        )

@@ -1,0 +1,364 @@
+"""The root Query: thin resolvers that call query functions and wrap their rows."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from decimal import Decimal
+
+import pycountry
+import strawberry
+
+from app.errors import BadUserInput
+from app.graphql.context import Info
+from app.graphql.inputs import (
+    ArticleFilter,
+    EventFilter,
+    OrganisationFilter,
+    PlaceFilter,
+    TradeFigureFilter,
+)
+from app.graphql.types import (
+    NODE_TYPES,
+    Article,
+    Connection,
+    ConvertedMoney,
+    Edge,
+    Event,
+    Money,
+    Node,
+    Organisation,
+    PageInfo,
+    Place,
+    TradeFigure,
+    connection,
+    decode_id,
+)
+from app.queries import articles, events, figures, organisations, places, search, series
+from app.queries.articles import ArticleOrder
+from app.queries.events import EventOrder
+from app.queries.figures import FigureOrder as TradeFigureOrder
+from app.queries.organisations import OrganisationOrder
+from app.queries.pagination import MAX_PAGE, PageArgs
+from app.queries.places import PlaceOrder
+from app.queries.rows import FigureRow
+from app.queries.series import Granularity, SeriesPoint
+
+MAX_SEARCH_LENGTH = 500
+
+
+async def _node(info: Info, global_id: str) -> Node | None:
+    type_name, pk = decode_id(global_id)
+    if type_name not in NODE_TYPES:
+        return None
+    graphql_type, loader_name = NODE_TYPES[type_name]
+    row = await getattr(info.context.loaders, loader_name).load(pk)
+    return None if row is None else graphql_type.from_row(row)  # type: ignore[attr-defined]
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An article matching a search, with its rank and a highlighted snippet")
+class SearchHit:
+    article: Article
+    rank: float = strawberry.field(description="higher is better: text relevance plus matched entities")
+    snippet: str = strawberry.field(description="HTML-escaped excerpt with <mark>…</mark> around matches")
+    matched_entities: list[str] = strawberry.field(description="names of entities the query names in this article")
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        if kind != "offset" or not value.isdigit():
+            raise ValueError
+        return int(value) + 1
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(
+            f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
+        ) from None
+
+
+def _offset_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{position}".encode()).decode().rstrip("=")
+
+
+def _search_text(query: str) -> str:
+    text = query.strip()
+    if "\x00" in text:
+        raise BadUserInput("the search text contains a NUL character")
+    if not text:
+        raise BadUserInput("the search text is empty")
+    if len(text) > MAX_SEARCH_LENGTH:
+        raise BadUserInput(f"the search text is longer than {MAX_SEARCH_LENGTH} characters")
+    return text
+
+
+# --- trade series --------------------------------------------------------------------------------
+
+
+@strawberry.type(description="A figure's part in a series point: its own amount and its value in the point's currency")
+class SeriesContribution:
+    figure: TradeFigure
+    amount: Money
+    converted: ConvertedMoney | None = strawberry.field(description="null when stated in the point's currency")
+
+
+@strawberry.type(description="A figure left out of a point because another figure of the point includes it")
+class ExcludedFigure:
+    figure: TradeFigure
+    covered_by: TradeFigure
+    reason: str
+
+
+@strawberry.type(description="One period of a trade series")
+class TradeSeriesPoint:
+    period_start: dt.date
+    period_end: dt.date
+    label: str = strawberry.field(description="2023, 2023-Q3 or 2023-09")
+    value: Decimal | None = strawberry.field(description="sum of the contributions; null when one has no conversion")
+    currency: str
+    complete: bool = strawberry.field(description="false when a figure could not be converted")
+    figures: list[TradeFigure]
+    contributions: list[SeriesContribution]
+    excluded: list[ExcludedFigure]
+
+
+def _exclusion_reason(figure: FigureRow, cover: FigureRow) -> str:
+    if figure.part_of_id == cover.id:
+        return "part of the covering figure"
+    same_places = {figure.reporter_id, figure.partner_id} == {cover.reporter_id, cover.partner_id}
+    if same_places and figure.flow == cover.flow and figure.commodity == cover.commodity:
+        return "corroborates the covering figure (same trade, stated again)"
+    return "included in a broader figure (its places, flow or goods contain this one's)"
+
+
+async def _point(info: Info, point: SeriesPoint, granularity: Granularity) -> TradeSeriesPoint:
+    loaders = info.context.loaders
+    wanted = {*point.figure_ids, *(i for pair in point.excluded for i in pair)}
+    rows = {r.id: r for r in await loaders.figure.load_many(sorted(wanted)) if r is not None}
+    contributions = []
+    for fid in point.figure_ids:
+        figure = TradeFigure.from_row(rows[fid])
+        assert figure.amount is not None  # the series sums money figures only
+        converted = None
+        if figure.amount.currency != point.currency:
+            converted = await figure.convert(info, point.currency)
+        contributions.append(SeriesContribution(figure=figure, amount=figure.amount, converted=converted))
+    return TradeSeriesPoint(
+        period_start=point.period_start,
+        period_end=point.period_end,
+        label=series.label(point.period_start, granularity),
+        value=point.value,
+        currency=point.currency,
+        complete=not point.missing_conversion_ids,
+        figures=[c.figure for c in contributions],
+        contributions=contributions,
+        excluded=[
+            ExcludedFigure(
+                figure=TradeFigure.from_row(rows[fid]),
+                covered_by=TradeFigure.from_row(rows[cover]),
+                reason=_exclusion_reason(rows[fid], rows[cover]),
+            )
+            for fid, cover in point.excluded
+        ],
+    )
+
+
+def _currency(code: str) -> str:
+    code = code.strip().upper()
+    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
+        raise BadUserInput(f"{code[:10]!r} is not an ISO 4217 currency code")
+    return code
+
+
+# --- the root ------------------------------------------------------------------------------------
+
+FIRST = strawberry.argument(description=f"at most {MAX_PAGE}")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Fetches any object by its global id; null if there is none")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _node(info, id)
+
+    @strawberry.field(description="Fetches objects by global id, in order; null where there is none")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_PAGE:
+            raise BadUserInput(f"at most {MAX_PAGE} ids at once")
+        return [await _node(info, i) for i in ids]
+
+    @strawberry.field
+    async def article(self, info: Info, slug: str) -> Article | None:
+        row = await articles.get_article(info.context.db, slug=slug)
+        return None if row is None else Article.from_row(row)
+
+    @strawberry.field
+    async def organisation(self, info: Info, slug: str) -> Organisation | None:
+        row = await organisations.get_organisation(info.context.db, slug=slug)
+        return None if row is None else Organisation.from_row(row)
+
+    @strawberry.field(description="A place by slug, or by ISO 3166-1/-2 code (CN, RU, CN-LN)")
+    async def place(self, info: Info, slug: str | None = None, code: str | None = None) -> Place | None:
+        if (slug is None) == (code is None):
+            raise BadUserInput("give exactly one of `slug` and `code`")
+        row = await places.get_place(info.context.db, slug=slug, code=code)
+        return None if row is None else Place.from_row(row)
+
+    @strawberry.field
+    async def event(self, info: Info, slug: str) -> Event | None:
+        row = await events.get_event(info.context.db, slug=slug)
+        return None if row is None else Event.from_row(row)
+
+    @strawberry.field
+    async def articles(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: ArticleFilter | None = None,
+        order_by: ArticleOrder = ArticleOrder.PUBLISHED_ON_DESC,
+    ) -> Connection[Article]:
+        page = await articles.list_articles(
+            info.context.db,
+            where=filter.to_query() if filter else articles.ArticleFilter(),
+            order=order_by,
+            page=PageArgs(first, after, last, before),
+        )
+        return connection(page, Article.from_row)
+
+    @strawberry.field
+    async def organisations(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: OrganisationFilter | None = None,
+        order_by: OrganisationOrder = OrganisationOrder.NAME_ASC,
+    ) -> Connection[Organisation]:
+        page = await organisations.list_organisations(
+            info.context.db,
+            where=filter.to_query() if filter else organisations.OrganisationFilter(),
+            order=order_by,
+            page=PageArgs(first, after, last, before),
+        )
+        return connection(page, Organisation.from_row)
+
+    @strawberry.field
+    async def places(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: PlaceFilter | None = None,
+        order_by: PlaceOrder = PlaceOrder.NAME_ASC,
+    ) -> Connection[Place]:
+        page = await places.list_places(
+            info.context.db,
+            where=filter.to_query() if filter else places.PlaceFilter(),
+            order=order_by,
+            page=PageArgs(first, after, last, before),
+        )
+        return connection(page, Place.from_row)
+
+    @strawberry.field
+    async def trade_figures(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: TradeFigureFilter | None = None,
+        order_by: TradeFigureOrder = TradeFigureOrder.PERIOD_END_DESC,
+    ) -> Connection[TradeFigure]:
+        page = await figures.list_figures(
+            info.context.db,
+            where=filter.to_query() if filter else figures.FigureFilter(),
+            order=order_by,
+            page=PageArgs(first, after, last, before),
+        )
+        return connection(page, TradeFigure.from_row)
+
+    @strawberry.field
+    async def events(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: EventFilter | None = None,
+        order_by: EventOrder = EventOrder.STARTS_ON_ASC,
+    ) -> Connection[Event]:
+        page = await events.list_events(
+            info.context.db,
+            where=filter.to_query() if filter else events.EventFilter(),
+            order=order_by,
+            page=PageArgs(first, after, last, before),
+        )
+        return connection(page, Event.from_row)
+
+    @strawberry.field(description="Full-text search over titles and bodies; names and aliases of entities count too")
+    async def search(
+        self, info: Info, query: str, first: int | None = None, after: str | None = None
+    ) -> Connection[SearchHit]:
+        args = PageArgs(first=first, after=after).validated()
+        offset = _offset(after)
+        limit = first if first is not None else 20
+        hits, more = await search.search_articles(
+            info.context.db, query=_search_text(query), offset=offset, limit=limit
+        )
+        edges = [
+            Edge(
+                cursor=_offset_cursor(offset + i),
+                node=SearchHit(
+                    article=Article.from_row(h.article),
+                    rank=h.rank,
+                    snippet=h.snippet,
+                    matched_entities=h.matched_entities,
+                ),
+            )
+            for i, h in enumerate(hits)
+        ]
+
+        async def count() -> int:
+            total, _ = await search.search_articles(info.context.db, query=_search_text(query), offset=0, limit=10_000)
+            return len(total)
+
+        return Connection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=more,
+                has_previous_page=offset > 0 and args.after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            _count=count,
+        )
+
+    @strawberry.field(description="Money figures summed per period, in `currency`, each point listing its figures")
+    async def trade_series(
+        self,
+        info: Info,
+        filter: TradeFigureFilter | None = None,
+        granularity: Granularity = Granularity.YEAR,
+        currency: str | None = "USD",
+    ) -> list[TradeSeriesPoint]:
+        points = await series.list_points(
+            info.context.db,
+            where=filter.to_query() if filter else figures.FigureFilter(),
+            granularity=granularity,
+            currency=_currency(currency or "USD"),
+        )
+        return [await _point(info, p, granularity) for p in points]

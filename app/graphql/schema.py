@@ -1,0 +1,155 @@
+"""The strawberry schema, and execution with parse/validation caches and masked errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import OrderedDict
+from typing import Any
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    execute,
+    parse,
+    validate,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from app.errors import CodedError
+from app.graphql.context import Context
+from app.graphql.resolvers import Query
+from app.graphql.types import Article, Event, Organisation, Person, Place, TradeFigure
+
+log = logging.getLogger(__name__)
+
+schema = strawberry.Schema(
+    query=Query,
+    types=[Article, Event, Organisation, Person, Place, TradeFigure],
+    config=StrawberryConfig(auto_camel_case=True),
+)
+
+
+def sdl() -> str:
+    """Return the schema in SDL, as committed in schema/schema.graphql."""
+    return schema.as_str() + "\n"
+
+
+class RequestError(Exception):
+    """A GraphQL request that cannot be executed: bad syntax, invalid, or no such operation."""
+
+    def __init__(self, errors: list[GraphQLError], code: str) -> None:
+        self.errors = errors
+        self.code = code
+        super().__init__("; ".join(e.message for e in errors))
+
+
+class _LRU(OrderedDict[str, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: str, value: Any) -> Any:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+
+
+class Executor:
+    """Parses and validates each distinct document once, then executes it against the schema."""
+
+    def __init__(self, graphql_schema: GraphQLSchema | None = None, *, cache_size: int = 512) -> None:
+        self.schema = graphql_schema or schema._schema
+        self._documents = _LRU(cache_size)
+
+    def prepare(self, query: str, operation_name: str | None) -> Prepared:
+        """Return the parsed, validated document and the operation to run; raise RequestError."""
+        cached = self._documents.get(query)
+        if cached is None:
+            try:
+                document = parse(query)
+            except GraphQLError as exc:
+                raise RequestError([exc], "GRAPHQL_PARSE_FAILED") from None
+            errors = validate(self.schema, document)
+            cached = self._documents.remember(query, (document, errors))
+        document, errors = cached
+        if errors:
+            raise RequestError(list(errors), "GRAPHQL_VALIDATION_FAILED")
+        return Prepared(document, self._operation(document, operation_name))
+
+    @staticmethod
+    def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if name is None:
+            if len(operations) == 1:
+                return operations[0]
+            raise RequestError(
+                [GraphQLError("the document has several operations: give `operationName`")], "BAD_REQUEST"
+            )
+        for op in operations:
+            if op.name is not None and op.name.value == name:
+                return op
+        raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
+
+    async def execute(
+        self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context
+    ) -> ExecutionResult:
+        """Run a prepared operation; return its result with internal errors masked."""
+        operation = prepared.operation
+        result = execute(
+            self.schema,
+            prepared.document,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation.name.value if operation.name else None,
+        )
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        if result.errors:
+            result.errors = [mask(e) for e in result.errors]
+        return result
+
+
+def is_mutation(prepared: Prepared) -> bool:
+    """Return whether the operation would change anything (refused over GET)."""
+    return prepared.operation.operation is not OperationType.QUERY
+
+
+def mask(error: GraphQLError) -> GraphQLError:
+    """Return the error as clients may see it: coded errors as they are, others masked."""
+    original = error.original_error
+    if original is None:
+        # raised by graphql-core itself: variable coercion, non-null violations
+        if error.extensions and "code" in error.extensions:
+            return error
+        code = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
+        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, {"code": code})
+    if isinstance(original, CodedError):
+        return GraphQLError(
+            original.message, error.nodes, error.source, error.positions, error.path, None, original.extensions
+        )
+    if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
+        return error
+    log.error("unexpected error in a resolver at %s", error.path, exc_info=original)
+    return GraphQLError(
+        "Internal server error",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        None,
+        {"code": "INTERNAL_SERVER_ERROR"},
+    )

@@ -1,0 +1,1 @@
+"""Plain query functions: SQL in, frozen rows out. Nothing here knows about GraphQL."""

@@ -1,0 +1,163 @@
+"""Articles: lookups, filtered pages, and what each article mentions."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Select, exists, func, literal, or_, select
+
+from app.db import Reader
+from app.queries.common import get_by, group, subtree
+from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.rows import (
+    ArticleRow,
+    EventRow,
+    FigureRow,
+    OrganisationRow,
+    PersonRow,
+    PlaceRow,
+    articles,
+    columns,
+    events,
+    evidence,
+    organisations,
+    people,
+    places,
+    trade_figures,
+)
+
+EARLIEST = dt.date(1, 1, 1)
+LATEST = dt.date(9999, 12, 31)
+
+
+class ArticleOrder(Enum):
+    PUBLISHED_ON_DESC = "PUBLISHED_ON_DESC"  # undated articles last
+    PUBLISHED_ON_ASC = "PUBLISHED_ON_ASC"  # undated articles last
+    TITLE_ASC = "TITLE_ASC"
+    SLUG_ASC = "SLUG_ASC"
+
+
+ORDERINGS: dict[ArticleOrder, Ordering] = {
+    ArticleOrder.PUBLISHED_ON_DESC: Ordering(
+        (SortKey(func.coalesce(articles.c.published_on, EARLIEST), dt.date), SortKey(articles.c.id, int)),
+        descending=True,
+    ),
+    ArticleOrder.PUBLISHED_ON_ASC: Ordering(
+        (SortKey(func.coalesce(articles.c.published_on, LATEST), dt.date), SortKey(articles.c.id, int))
+    ),
+    ArticleOrder.TITLE_ASC: Ordering((SortKey(func.coalesce(articles.c.title, ""), str), SortKey(articles.c.id, int))),
+    ArticleOrder.SLUG_ASC: Ordering((SortKey(articles.c.slug, str), SortKey(articles.c.id, int))),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleFilter:
+    publisher: str | None = None  # organisation slug
+    organisation: str | None = None  # slug of an organisation the article mentions
+    place: str | None = None  # slug or ISO code of a place the article mentions, or one inside it
+    published_from: dt.date | None = None
+    published_to: dt.date | None = None
+    text: str | None = None  # web-search syntax: words, "phrases", -exclusions, or
+    language: str | None = None
+    involving_organisation_id: int | None = None  # published by or mentioning (Organisation.articles)
+
+
+def _mentions(column: Any, ids: Select[Any]) -> Any:
+    return exists().where(evidence.c.article_id == articles.c.id, column.in_(ids))
+
+
+def filtered(f: ArticleFilter) -> Select[Any]:
+    """Return a SELECT of article rows matching `f`."""
+    q = select(*columns(ArticleRow))
+    if f.publisher is not None:
+        q = q.where(articles.c.publisher_id.in_(select(organisations.c.id).where(organisations.c.slug == f.publisher)))
+    if f.organisation is not None:
+        org_ids = select(organisations.c.id).where(organisations.c.slug == f.organisation)
+        q = q.where(_mentions(evidence.c.organisation_id, org_ids))
+    if f.involving_organisation_id is not None:
+        one = select(literal(f.involving_organisation_id))
+        q = q.where(
+            or_(articles.c.publisher_id == f.involving_organisation_id, _mentions(evidence.c.organisation_id, one))
+        )
+    if f.place is not None:
+        q = q.where(_mentions(evidence.c.place_id, subtree([f.place])))
+    if f.published_from is not None:
+        q = q.where(articles.c.published_on >= f.published_from)
+    if f.published_to is not None:
+        q = q.where(articles.c.published_on <= f.published_to)
+    if f.text:
+        q = q.where(articles.c.search.bool_op("@@")(func.websearch_to_tsquery("english", f.text)))
+    if f.language is not None:
+        q = q.where(articles.c.language == f.language)
+    return q
+
+
+async def list_articles(db: Reader, *, where: ArticleFilter, order: ArticleOrder, page: PageArgs) -> Page[ArticleRow]:
+    """Return one page of articles matching `where`."""
+    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: ArticleRow(*r))
+
+
+async def get_article(db: Reader, *, slug: str) -> ArticleRow | None:
+    """Return the article with `slug`, or None."""
+    return await get_by(db, ArticleRow, "slug", slug)
+
+
+async def list_duplicates(db: Reader, *, original_ids: Sequence[int]) -> list[list[ArticleRow]]:
+    """Return, per article id, the articles marked as near-duplicates of it."""
+    q = select(*columns(ArticleRow)).where(articles.c.duplicate_of_id.in_(original_ids)).order_by(articles.c.id)
+    rows = [ArticleRow(*r) for r in await db.all(q)]
+    return group(((r.duplicate_of_id or 0, r) for r in rows), original_ids)
+
+
+async def _first_mentioned(db: Reader, row_type: type[Any], column: Any, table: Any, article_ids: Sequence[int]) -> Any:
+    # Entities in the order the article first names them, each once.
+    first = (
+        select(evidence.c.article_id, column.label("subject_id"), func.min(evidence.c.start_offset).label("pos"))
+        .where(evidence.c.article_id.in_(article_ids), column.is_not(None))
+        .group_by(evidence.c.article_id, column)
+        .subquery()
+    )
+    q = (
+        select(first.c.article_id, *columns(row_type))
+        .join(first, first.c.subject_id == table.c.id)
+        .order_by(first.c.article_id, first.c.pos, table.c.id)
+    )
+    return group(((r[0], row_type(*r[1:])) for r in await db.all(q)), article_ids)
+
+
+async def list_organisations_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[OrganisationRow]]:
+    """Return, per article id, the organisations it names, in order of first mention."""
+    result: list[list[OrganisationRow]] = await _first_mentioned(
+        db, OrganisationRow, evidence.c.organisation_id, organisations, article_ids
+    )
+    return result
+
+
+async def list_places_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[PlaceRow]]:
+    """Return, per article id, the places it names, in order of first mention."""
+    result: list[list[PlaceRow]] = await _first_mentioned(db, PlaceRow, evidence.c.place_id, places, article_ids)
+    return result
+
+
+async def list_people_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[PersonRow]]:
+    """Return, per article id, the people it names, in order of first mention."""
+    result: list[list[PersonRow]] = await _first_mentioned(db, PersonRow, evidence.c.person_id, people, article_ids)
+    return result
+
+
+async def list_figures_stated(db: Reader, *, article_ids: Sequence[int]) -> list[list[FigureRow]]:
+    """Return, per article id, the trade figures it states, in order of first statement."""
+    result: list[list[FigureRow]] = await _first_mentioned(
+        db, FigureRow, evidence.c.trade_figure_id, trade_figures, article_ids
+    )
+    return result
+
+
+async def list_events_reported(db: Reader, *, article_ids: Sequence[int]) -> list[list[EventRow]]:
+    """Return, per article id, the events it reports, in order of first mention."""
+    result: list[list[EventRow]] = await _first_mentioned(db, EventRow, evidence.c.event_id, events, article_ids)
+    return result

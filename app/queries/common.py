@@ -1,0 +1,56 @@
+"""Helpers shared by the query modules: batch loads by id and place-hierarchy subqueries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, or_, select
+
+from app.db import Reader
+from app.queries.rows import TABLE_OF, columns, places
+
+RowT = TypeVar("RowT")
+
+
+async def list_by_ids(db: Reader, row_type: type[RowT], ids: Sequence[int]) -> list[RowT | None]:
+    """Return the rows with `ids`, in the same order, None where an id has no row."""
+    table = TABLE_OF[row_type]
+    found = {r[0]: row_type(*r) for r in await db.all(select(*columns(row_type)).where(table.c.id.in_(ids)))}
+    return [found.get(i) for i in ids]
+
+
+async def get_by(db: Reader, row_type: type[RowT], column: str, value: Any) -> RowT | None:
+    """Return the row whose `column` equals `value`, or None."""
+    table = TABLE_OF[row_type]
+    rows = await db.all(select(*columns(row_type)).where(table.c[column] == value))
+    return row_type(*rows[0]) if rows else None
+
+
+def group(pairs: Iterable[tuple[int, RowT]], keys: Sequence[int]) -> list[list[RowT]]:
+    """Return, for each key, the list of values paired with it (in pair order)."""
+    grouped: dict[int, list[RowT]] = defaultdict(list)
+    for key, value in pairs:
+        grouped[key].append(value)
+    return [grouped.get(k, []) for k in keys]
+
+
+def place_ref(ref: str) -> ColumnElement[bool]:
+    """Return a condition matching the place named by slug or by ISO code."""
+    return or_(places.c.slug == ref, places.c.code == ref.upper())
+
+
+def subtree(refs: Sequence[str]) -> Select[Any]:
+    """Return a SELECT of the ids of the places named in `refs` and of every place inside them."""
+    tree = select(places.c.id).where(or_(*[place_ref(r) for r in refs])).cte("subtree", recursive=True)
+    tree = tree.union_all(select(places.c.id).join(tree, places.c.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def ancestors_cte() -> Any:
+    """Return a CTE of (place_id, ancestor_id) pairs, each place included as its own ancestor."""
+    base = select(places.c.id.label("place_id"), places.c.id.label("ancestor_id"), places.c.parent_id.label("next_id"))
+    cte = base.cte("place_ancestors", recursive=True)
+    step = select(cte.c.place_id, places.c.id, places.c.parent_id).join(places, places.c.id == cte.c.next_id)
+    return cte.union_all(step)

@@ -1,0 +1,154 @@
+"""Trade figures: filtered pages, conversions and evidence."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
+
+from app.db import Reader
+from app.queries.common import group, place_ref, subtree
+from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.rows import (
+    ConversionRow,
+    FigureRow,
+    articles,
+    columns,
+    conversions,
+    evidence,
+    places,
+    trade_figures,
+)
+
+
+class FigureOrder(Enum):
+    PERIOD_END_DESC = "PERIOD_END_DESC"
+    PERIOD_END_ASC = "PERIOD_END_ASC"
+    AMOUNT_USD_DESC = "AMOUNT_USD_DESC"  # figures without a USD value last
+    SLUG_ASC = "SLUG_ASC"
+
+
+def usd_value() -> ColumnElement[Decimal]:
+    """Return the figure's USD value: its own amount in USD, else the ECB-computed conversion."""
+    converted = (
+        select(conversions.c.amount)
+        .where(
+            conversions.c.trade_figure_id == trade_figures.c.id,
+            conversions.c.to_currency == "USD",
+            conversions.c.kind == "computed",
+        )
+        .scalar_subquery()
+    )
+    return case((trade_figures.c.currency == "USD", trade_figures.c.amount), else_=converted)
+
+
+ORDERINGS: dict[FigureOrder, Ordering] = {
+    FigureOrder.PERIOD_END_DESC: Ordering(
+        (SortKey(trade_figures.c.period_end, dt.date), SortKey(trade_figures.c.id, int)), descending=True
+    ),
+    FigureOrder.PERIOD_END_ASC: Ordering(
+        (SortKey(trade_figures.c.period_end, dt.date), SortKey(trade_figures.c.id, int))
+    ),
+    FigureOrder.AMOUNT_USD_DESC: Ordering(
+        (SortKey(func.coalesce(usd_value(), -1), Decimal), SortKey(trade_figures.c.id, int)), descending=True
+    ),
+    FigureOrder.SLUG_ASC: Ordering((SortKey(trade_figures.c.slug, str), SortKey(trade_figures.c.id, int))),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureFilter:
+    reporter: str | None = None  # slug or ISO code
+    partner: str | None = None  # slug or ISO code
+    include_subregions: bool = False  # reporter/partner also match places inside them
+    flows: Sequence[str] | None = None
+    period_from: dt.date | None = None  # figures whose period overlaps [period_from, period_to]
+    period_to: dt.date | None = None
+    statuses: Sequence[str] | None = None
+    currency: str | None = None  # currency the figure was stated in
+    usd_min: Decimal | None = None
+    usd_max: Decimal | None = None
+    article: str | None = None  # slug of an article that states the figure
+    measure: str | None = None  # "money" | "quantity" | "change"
+    commodity: str | None = None  # case-insensitive substring
+
+
+def _place_ids(ref: str, *, subregions: bool) -> Select[Any]:
+    return subtree([ref]) if subregions else select(places.c.id).where(place_ref(ref))
+
+
+def _sides(f: FigureFilter) -> ColumnElement[bool] | None:
+    if f.reporter is None and f.partner is None:
+        return None
+    sub = f.include_subregions
+    reporter = trade_figures.c.reporter_id
+    partner = trade_figures.c.partner_id
+
+    def side(column: Any, ref: str | None) -> ColumnElement[bool] | None:
+        return None if ref is None else column.in_(_place_ids(ref, subregions=sub))
+
+    straight = [c for c in (side(reporter, f.reporter), side(partner, f.partner)) if c is not None]
+    crossed = [c for c in (side(partner, f.reporter), side(reporter, f.partner)) if c is not None]
+    # total trade between A and B is the same fact whichever side reported it
+    return or_(and_(*straight), and_(trade_figures.c.flow == "total", *crossed))
+
+
+def filtered(f: FigureFilter) -> Select[Any]:
+    """Return a SELECT of figure rows matching `f`."""
+    q = select(*columns(FigureRow))
+    sides = _sides(f)
+    if sides is not None:
+        q = q.where(sides)
+    if f.flows:
+        q = q.where(trade_figures.c.flow.in_(list(f.flows)))
+    if f.period_from is not None:
+        q = q.where(trade_figures.c.period_end >= f.period_from)
+    if f.period_to is not None:
+        q = q.where(trade_figures.c.period_start <= f.period_to)
+    if f.statuses:
+        q = q.where(trade_figures.c.status.in_(list(f.statuses)))
+    if f.currency is not None:
+        q = q.where(trade_figures.c.currency == f.currency.upper())
+    if f.usd_min is not None:
+        q = q.where(usd_value() >= f.usd_min)
+    if f.usd_max is not None:
+        q = q.where(usd_value() <= f.usd_max)
+    if f.article is not None:
+        q = q.where(
+            exists().where(
+                evidence.c.trade_figure_id == trade_figures.c.id,
+                evidence.c.article_id.in_(select(articles.c.id).where(articles.c.slug == f.article)),
+            )
+        )
+    if f.measure == "money":
+        q = q.where(trade_figures.c.amount.is_not(None))
+    elif f.measure == "quantity":
+        q = q.where(trade_figures.c.quantity.is_not(None))
+    elif f.measure == "change":
+        q = q.where(trade_figures.c.amount.is_(None), trade_figures.c.quantity.is_(None))
+    elif f.measure is not None:
+        q = q.where(false())
+    if f.commodity:
+        q = q.where(trade_figures.c.commodity.ilike(f"%{f.commodity}%"))
+    return q
+
+
+async def list_figures(db: Reader, *, where: FigureFilter, order: FigureOrder, page: PageArgs) -> Page[FigureRow]:
+    """Return one page of trade figures matching `where`."""
+    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: FigureRow(*r))
+
+
+async def list_conversions(db: Reader, *, figure_ids: Sequence[int]) -> list[list[ConversionRow]]:
+    """Return, per figure id, its conversions: stated first, then computed, by currency."""
+    q = (
+        select(*columns(ConversionRow))
+        .where(conversions.c.trade_figure_id.in_(figure_ids))
+        .order_by(conversions.c.trade_figure_id, conversions.c.kind.desc(), conversions.c.to_currency)
+    )
+    rows = [ConversionRow(*r) for r in await db.all(q)]
+    return group(((r.trade_figure_id, r) for r in rows), figure_ids)

@@ -1,0 +1,151 @@
+"""Keyset pagination: stable cursors over any ordered SELECT, forwards and backwards."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+
+from app.db import Reader
+from app.errors import BadUserInput
+
+T = TypeVar("T")
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class SortKey:
+    """One ordering expression; its values must never be NULL (wrap them in coalesce)."""
+
+    expr: ColumnElement[Any]
+    kind: type = str  # how a cursor value is decoded: str, int, dt.date, Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class Ordering:
+    """Sort keys, all in one direction; the last key must be unique (usually the id)."""
+
+    keys: tuple[SortKey, ...]
+    descending: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PageArgs:
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+    def validated(self) -> PageArgs:
+        """Return these arguments if they make sense; raise BadUserInput naming the problem."""
+        for name in ("first", "last"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_PAGE:
+                raise BadUserInput(f"`{name}` must be between 0 and {MAX_PAGE}, got {value}")
+        if self.first is not None and self.last is not None:
+            raise BadUserInput("give `first` or `last`, not both")
+        return self
+
+
+@dataclasses.dataclass
+class Page(Generic[T]):
+    items: list[tuple[str, T]]  # (cursor, row)
+    has_next_page: bool
+    has_previous_page: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    """Return an opaque cursor for a row's sort-key values."""
+    plain = [v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
+    """Return the sort-key values in `cursor`; raise BadUserInput if it is not one of ours."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(ordering.keys):
+            raise ValueError
+        return [_decode(v, key.kind) for v, key in zip(raw, ordering.keys, strict=True)]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadUserInput(
+            f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
+        ) from None
+
+
+def _decode(value: Any, kind: type) -> Any:
+    if kind is dt.date:
+        return dt.date.fromisoformat(value)
+    if kind is Decimal:
+        return Decimal(value)
+    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, str):
+        return value
+    if kind is float and isinstance(value, int | float):
+        return float(value)
+    raise ValueError
+
+
+def _beyond(ordering: Ordering, values: list[Any], *, forward: bool) -> ColumnElement[bool]:
+    # Row-wise comparison, spelled out so that it works for any mix of types.
+    exprs = [k.expr for k in ordering.keys]
+    greater = forward != ordering.descending
+    clauses = []
+    for i in range(len(exprs)):
+        equal = [exprs[j] == values[j] for j in range(i)]
+        step = exprs[i] > values[i] if greater else exprs[i] < values[i]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+async def paginate(
+    db: Reader,
+    query: Select[Any],
+    ordering: Ordering,
+    args: PageArgs,
+    make: Callable[[Any], T],
+) -> Page[T]:
+    """Return one page of `query` (a SELECT of the row's columns) in `ordering`.
+
+    Sort-key values are selected alongside the row; `make` builds the row from the leading
+    columns. The total is computed only when `Page.count` is awaited.
+    """
+    args = args.validated()
+    backward = args.last is not None or (args.before is not None and args.first is None)
+    asked = args.last if backward else args.first
+    limit = asked if asked is not None else DEFAULT_PAGE
+    keys = [k.expr for k in ordering.keys]
+    stmt = query.add_columns(*[k.label(f"_k{i}") for i, k in enumerate(keys)])
+    if args.after is not None:
+        stmt = stmt.where(_beyond(ordering, decode_cursor(args.after, ordering), forward=True))
+    if args.before is not None:
+        stmt = stmt.where(_beyond(ordering, decode_cursor(args.before, ordering), forward=False))
+    descending = ordering.descending != backward
+    stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
+    rows = list(await db.all(stmt))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backward:
+        rows.reverse()
+    width = len(keys)
+    items = [(encode_cursor(r[-width:]), make(r[:-width])) for r in rows]
+
+    async def count() -> int:
+        return int(await db.scalar(select(func.count()).select_from(query.order_by(None).subquery())))
+
+    return Page(
+        items=items,
+        has_next_page=more if not backward else args.before is not None,
+        has_previous_page=more if backward else args.after is not None,
+        count=count,
+    )

@@ -1,0 +1,85 @@
+"""Full-text search over articles, also finding articles through the entities they name."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from typing import Any
+
+from sqlalchemy import and_, func, literal, or_, select, union_all
+
+from app.db import Reader
+from app.queries.rows import ArticleRow, articles, columns, evidence, organisations, people, places
+
+ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the query names
+START, STOP = "\x02", "\x03"  # highlight delimiters, swapped for <mark> after escaping
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchHit:
+    article: ArticleRow
+    rank: float
+    snippet: str  # HTML-escaped text with <mark>…</mark> around matches
+    matched_entities: list[str]
+
+
+def _entities_named(tsq: Any) -> Any:
+    # every organisation, place and person whose name or aliases the query matches
+    def named(table: Any, kind: str) -> Any:
+        doc = func.to_tsvector("english", table.c.name + " " + func.array_to_string(table.c.aliases, " "))
+        return select(table.c.id.label("id"), literal(kind).label("kind"), table.c.name.label("name")).where(
+            doc.bool_op("@@")(tsq)
+        )
+
+    return union_all(named(organisations, "organisation"), named(places, "place"), named(people, "person")).subquery(
+        "named"
+    )
+
+
+def highlight(text: str) -> str:
+    """Return `text` from ts_headline as safe HTML, with matches wrapped in <mark>."""
+    return html.escape(text, quote=False).replace(START, "<mark>").replace(STOP, "</mark>")
+
+
+async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
+    """Return one page of articles matching `query` (best first), and whether more follow."""
+    tsq = func.websearch_to_tsquery("english", query)
+    named = _entities_named(tsq)
+    entity_hits = (
+        select(
+            evidence.c.article_id,
+            func.count(func.distinct(func.concat(named.c.kind, ":", named.c.id))).label("n"),
+            func.array_agg(func.distinct(named.c.name)).label("names"),
+        )
+        .join(
+            named,
+            or_(
+                and_(named.c.kind == "organisation", evidence.c.organisation_id == named.c.id),
+                and_(named.c.kind == "place", evidence.c.place_id == named.c.id),
+                and_(named.c.kind == "person", evidence.c.person_id == named.c.id),
+            ),
+        )
+        .group_by(evidence.c.article_id)
+        .subquery("entity_hits")
+    )
+    text_rank = func.ts_rank_cd(articles.c.search, tsq)
+    rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
+    options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12"
+    snippet = func.ts_headline(
+        "english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options
+    ).label("snippet")
+    q = (
+        select(*columns(ArticleRow), rank, snippet, entity_hits.c.names)
+        .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
+        .where(or_(articles.c.search.bool_op("@@")(tsq), entity_hits.c.article_id.is_not(None)))
+        .order_by(rank.desc(), articles.c.id)
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    rows = list(await db.all(q))
+    width = len(columns(ArticleRow))
+    hits = [
+        SearchHit(ArticleRow(*r[:width]), float(r[width]), highlight(r[width + 1]), sorted(r[width + 2] or []))
+        for r in rows[:limit]
+    ]
+    return hits, len(rows) > limit
