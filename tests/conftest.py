@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,10 +20,13 @@ from psycopg import sql
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
+from fastapi.testclient import TestClient
+
 from app import migrate
-from app.config import SEEDS_DIR
+from app.config import SEEDS_DIR, Settings
 from app.db import make_engine
 from app.embedded import embedded_server
+from app.main import create_app
 from app.seed.pipeline import seed
 
 
@@ -142,3 +146,22 @@ def engine_for(url: str) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def api(seeded_url: str) -> Iterator[TestClient]:
+    """The real ASGI app (lifespan and all) on the seeded database, through an HTTP client.
+
+    `extensions.sqlStatements` in each GraphQL response counts the statements it ran."""
+    app = create_app(Settings(database_url=seeded_url, expose_statement_count=True))
+    with TestClient(app) as client:
+        yield client
+
+
+def gql(api: TestClient, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+    """POST a GraphQL request; return the response body after checking it has no errors."""
+    response = api.post("/graphql", json={"query": query, "variables": variables or {}, **kwargs})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body["errors"]
+    return body
