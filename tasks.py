@@ -97,9 +97,7 @@ def main() -> None:
         prog="tasks.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     sub = parser.add_subparsers(dest="task", required=True)
-    up = sub.add_parser(
-        "up", help="install, migrate, seed and serve on the embedded database (or DATABASE_URL)"
-    )
+    up = sub.add_parser("up", help="install, migrate, seed and serve on the embedded database (or DATABASE_URL)")
     up.add_argument("--host", default="127.0.0.1")
     up.add_argument("--port", type=int, default=8000)
     up.set_defaults(func=task_up)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator, Sequence
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import Session
 
 from app.config import sqlalchemy_url
@@ -81,17 +82,32 @@ def make_async_engine(url: str, *, pool_size: int = 10, application_name: str = 
 
 
 class Reader:
-    """Runs read statements for the API, each on a pooled connection of its own."""
+    """Runs one request's read statements, one at a time, on one pooled connection.
+
+    One connection per request means no pool round trip per statement; running statements in
+    order keeps DataLoader batching deterministic, so an operation always runs the same
+    number of statements whatever the page size.
+    """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._conn: AsyncConnection | None = None
+        self._lock = asyncio.Lock()
 
-    async def all(self, stmt: Executable) -> Sequence[Row[Unpack[tuple[Any, ...]]]]:
+    async def all(self, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
         """Return every row `stmt` selects."""
-        async with self.engine.connect() as conn:
-            return (await conn.execute(stmt)).all()
+        async with self._lock:
+            if self._conn is None:
+                self._conn = await self.engine.connect()
+            return (await self._conn.execute(stmt)).all()
 
     async def scalar(self, stmt: Executable) -> Any:
         """Return the first column of the single row `stmt` selects."""
-        async with self.engine.connect() as conn:
-            return (await conn.execute(stmt)).scalar_one()
+        rows = await self.all(stmt)
+        return rows[0][0]
+
+    async def close(self) -> None:
+        """Return the connection to the pool."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None

@@ -30,9 +30,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
     if not url:
-        raise SystemExit(
-            "alembic needs DATABASE_URL (or use `tradegraph migrate`, which starts the embedded database)"
-        )
+        raise SystemExit("alembic needs DATABASE_URL (or use `tradegraph migrate`, which starts the embedded database)")
     engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
     with engine.connect() as connection:
         _run(connection)

@@ -16,11 +16,10 @@ from typing import Any
 
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
 from psycopg import sql
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
-
-from fastapi.testclient import TestClient
 
 from app import migrate
 from app.config import SEEDS_DIR, Settings

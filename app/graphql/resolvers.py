@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import datetime as dt
@@ -190,7 +191,7 @@ class Query:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_PAGE:
             raise BadUserInput(f"at most {MAX_PAGE} ids at once")
-        return [await _node(info, i) for i in ids]
+        return list(await asyncio.gather(*(_node(info, i) for i in ids)))
 
     @strawberry.field
     async def article(self, info: Info, slug: str) -> Article | None:

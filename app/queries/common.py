@@ -43,7 +43,8 @@ def place_ref(ref: str) -> ColumnElement[bool]:
 
 def subtree(refs: Sequence[str]) -> Select[Any]:
     """Return a SELECT of the ids of the places named in `refs` and of every place inside them."""
-    tree = select(places.c.id).where(or_(*[place_ref(r) for r in refs])).cte("subtree", recursive=True)
+    # unnamed: one statement may hold several subtrees (reporter and partner)
+    tree = select(places.c.id).where(or_(*[place_ref(r) for r in refs])).cte(recursive=True)
     tree = tree.union_all(select(places.c.id).join(tree, places.c.parent_id == tree.c.id))
     return select(tree.c.id)
 

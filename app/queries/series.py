@@ -33,6 +33,11 @@ class Granularity(Enum):
     QUARTER = "quarter"
     MONTH = "month"
 
+    @property
+    def length(self) -> str:
+        """Return the period's length as a Postgres interval literal."""
+        return {"year": "1 year", "quarter": "3 months", "month": "1 month"}[self.value]
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SeriesPoint:
@@ -60,7 +65,10 @@ def series_query(where: FigureFilter, granularity: Granularity, currency: str) -
     f = filtered(where).where(trade_figures.c.amount.is_not(None)).subquery("f")
     truncated = func.date_trunc(unit, f.c.period_start)
     start = cast(truncated, Date)
-    end = cast(truncated + literal_column(f"interval '1 {unit}'") - literal_column("interval '1 day'"), Date)
+    # the interval text comes from the enum above, never from input
+    end = cast(
+        truncated + literal_column(f"interval '{granularity.length}'") - literal_column("interval '1 day'"), Date
+    )
     computed = conversions.alias("c")
     valued = (
         select(

@@ -125,9 +125,7 @@ def upgrade() -> None:
         sa.Column("geonames_id", sa.Integer(), nullable=True),
         sa.Column("latitude", sa.Double(), nullable=True),
         sa.Column("longitude", sa.Double(), nullable=True),
-        sa.Column(
-            "aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False
-        ),
+        sa.Column("aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'", name=op.f("ck_places_code_iso")),
         sa.CheckConstraint("country_code ~ '^[A-Z]{2}$'", name=op.f("ck_places_country_code_iso")),
@@ -135,9 +133,7 @@ def upgrade() -> None:
             "kind IN ('country', 'province', 'city', 'town', 'port', 'macro-region')",
             name=op.f("ck_places_kind"),
         ),
-        sa.CheckConstraint(
-            "(latitude IS NULL) = (longitude IS NULL)", name=op.f("ck_places_coordinates_paired")
-        ),
+        sa.CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name=op.f("ck_places_coordinates_paired")),
         sa.CheckConstraint(
             "latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180",
             name=op.f("ck_places_coordinates_range"),
@@ -171,18 +167,14 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("country_id", sa.BigInteger(), nullable=True),
         sa.Column("parent_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False
-        ),
+        sa.Column("aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "kind IN ('company', 'media', 'government-body', 'customs-authority', 'diplomatic-mission', 'business-association', 'international-organisation', 'news-agency', 'business-park', 'other')",
             name=op.f("ck_organisations_kind"),
         ),
         sa.CheckConstraint("parent_id <> id", name=op.f("ck_organisations_not_own_parent")),
-        sa.ForeignKeyConstraint(
-            ["country_id"], ["places.id"], name=op.f("fk_organisations_country_id_places")
-        ),
+        sa.ForeignKeyConstraint(["country_id"], ["places.id"], name=op.f("fk_organisations_country_id_places")),
         sa.ForeignKeyConstraint(
             ["parent_id"], ["organisations.id"], name=op.f("fk_organisations_parent_id_organisations")
         ),
@@ -200,9 +192,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=True),
         sa.Column("publisher_id", sa.BigInteger(), nullable=True),
         sa.Column("publisher_basis", sa.Text(), nullable=True),
-        sa.Column(
-            "authors", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False
-        ),
+        sa.Column("authors", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
         sa.Column("published_on", sa.Date(), nullable=True),
         sa.Column("published_precision", sa.String(length=10), nullable=True),
         sa.Column("published_basis", sa.String(length=10), nullable=True),
@@ -232,9 +222,7 @@ def upgrade() -> None:
             "published_basis <> 'inferred' OR published_inference IS NOT NULL",
             name=op.f("ck_articles_published_inference"),
         ),
-        sa.CheckConstraint(
-            "published_basis IN ('stated', 'inferred')", name=op.f("ck_articles_published_basis")
-        ),
+        sa.CheckConstraint("published_basis IN ('stated', 'inferred')", name=op.f("ck_articles_published_basis")),
         sa.CheckConstraint(
             "published_precision IN ('day', 'week', 'month', 'quarter', 'year')",
             name=op.f("ck_articles_published_precision"),
@@ -272,9 +260,7 @@ def upgrade() -> None:
         sa.Column("title", sa.Text(), nullable=True),
         sa.Column("organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("country_id", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False
-        ),
+        sa.Column("aliases", postgresql.ARRAY(sa.Text()), server_default=sa.text("'{}'::text[]"), nullable=False),
         sa.ForeignKeyConstraint(["country_id"], ["places.id"], name=op.f("fk_people_country_id_places")),
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisations.id"], name=op.f("fk_people_organisation_id_organisations")
@@ -320,9 +306,7 @@ def upgrade() -> None:
             "period_basis <> 'inferred' OR period_inference IS NOT NULL",
             name=op.f("ck_trade_figures_period_inference"),
         ),
-        sa.CheckConstraint(
-            "period_basis IN ('stated', 'inferred')", name=op.f("ck_trade_figures_period_basis")
-        ),
+        sa.CheckConstraint("period_basis IN ('stated', 'inferred')", name=op.f("ck_trade_figures_period_basis")),
         sa.CheckConstraint(
             "period_type IN ('day', 'month', 'quarter', 'year', 'year-to-date', 'other')",
             name=op.f("ck_trade_figures_period_type"),
@@ -330,18 +314,12 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('actual', 'estimate', 'forecast', 'target')", name=op.f("ck_trade_figures_status")
         ),
-        sa.CheckConstraint(
-            "(amount IS NULL) = (currency IS NULL)", name=op.f("ck_trade_figures_amount_has_currency")
-        ),
-        sa.CheckConstraint(
-            "(quantity IS NULL) = (unit IS NULL)", name=op.f("ck_trade_figures_quantity_has_unit")
-        ),
+        sa.CheckConstraint("(amount IS NULL) = (currency IS NULL)", name=op.f("ck_trade_figures_amount_has_currency")),
+        sa.CheckConstraint("(quantity IS NULL) = (unit IS NULL)", name=op.f("ck_trade_figures_quantity_has_unit")),
         sa.CheckConstraint(
             "amount > 0 AND quantity > 0 AND change_multiple > 0", name=op.f("ck_trade_figures_positive")
         ),
-        sa.CheckConstraint(
-            "amount IS NULL OR quantity IS NULL", name=op.f("ck_trade_figures_amount_or_quantity")
-        ),
+        sa.CheckConstraint("amount IS NULL OR quantity IS NULL", name=op.f("ck_trade_figures_amount_or_quantity")),
         sa.CheckConstraint(
             "num_nonnulls(amount, quantity, change_pct, change_multiple) > 0",
             name=op.f("ck_trade_figures_something_measured"),
@@ -352,12 +330,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["part_of_id"], ["trade_figures.id"], name=op.f("fk_trade_figures_part_of_id_trade_figures")
         ),
-        sa.ForeignKeyConstraint(
-            ["partner_id"], ["places.id"], name=op.f("fk_trade_figures_partner_id_places")
-        ),
-        sa.ForeignKeyConstraint(
-            ["reporter_id"], ["places.id"], name=op.f("fk_trade_figures_reporter_id_places")
-        ),
+        sa.ForeignKeyConstraint(["partner_id"], ["places.id"], name=op.f("fk_trade_figures_partner_id_places")),
+        sa.ForeignKeyConstraint(["reporter_id"], ["places.id"], name=op.f("fk_trade_figures_reporter_id_places")),
         sa.ForeignKeyConstraint(
             ["source_id"], ["organisations.id"], name=op.f("fk_trade_figures_source_id_organisations")
         ),
@@ -395,9 +369,7 @@ def upgrade() -> None:
             ["organisations.id"],
             name=op.f("fk_event_participants_organisation_id_organisations"),
         ),
-        sa.ForeignKeyConstraint(
-            ["person_id"], ["people.id"], name=op.f("fk_event_participants_person_id_people")
-        ),
+        sa.ForeignKeyConstraint(["person_id"], ["people.id"], name=op.f("fk_event_participants_person_id_people")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_participants")),
         sa.UniqueConstraint(
             "event_id",
@@ -412,9 +384,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_event_participants_organisation_id"), "event_participants", ["organisation_id"], unique=False
     )
-    op.create_index(
-        op.f("ix_event_participants_person_id"), "event_participants", ["person_id"], unique=False
-    )
+    op.create_index(op.f("ix_event_participants_person_id"), "event_participants", ["person_id"], unique=False)
     op.create_table(
         "evidence",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -427,16 +397,12 @@ def upgrade() -> None:
         sa.Column("organisation_id", sa.BigInteger(), nullable=True),
         sa.Column("place_id", sa.BigInteger(), nullable=True),
         sa.Column("person_id", sa.BigInteger(), nullable=True),
-        sa.CheckConstraint(
-            "char_length(quote) = end_offset - start_offset", name=op.f("ck_evidence_quote_length")
-        ),
+        sa.CheckConstraint("char_length(quote) = end_offset - start_offset", name=op.f("ck_evidence_quote_length")),
         sa.CheckConstraint(
             "num_nonnulls(trade_figure_id, event_id, organisation_id, place_id, person_id) = 1",
             name=op.f("ck_evidence_one_subject"),
         ),
-        sa.CheckConstraint(
-            "start_offset >= 0 AND end_offset > start_offset", name=op.f("ck_evidence_span_ordered")
-        ),
+        sa.CheckConstraint("start_offset >= 0 AND end_offset > start_offset", name=op.f("ck_evidence_span_ordered")),
         sa.ForeignKeyConstraint(
             ["article_id"], ["articles.id"], name=op.f("fk_evidence_article_id_articles"), ondelete="CASCADE"
         ),
@@ -505,9 +471,7 @@ def upgrade() -> None:
             name=op.f("ck_currency_conversions_currencies_iso4217"),
         ),
         sa.CheckConstraint("kind IN ('stated', 'computed')", name=op.f("ck_currency_conversions_kind")),
-        sa.CheckConstraint(
-            "from_currency <> to_currency", name=op.f("ck_currency_conversions_different_currencies")
-        ),
+        sa.CheckConstraint("from_currency <> to_currency", name=op.f("ck_currency_conversions_different_currencies")),
         sa.CheckConstraint("rate > 0 AND amount > 0", name=op.f("ck_currency_conversions_positive")),
         sa.ForeignKeyConstraint(
             ["evidence_id"],
@@ -529,9 +493,7 @@ def upgrade() -> None:
             name=op.f("uq_currency_conversions_trade_figure_id_kind_to_currency"),
         ),
     )
-    op.create_index(
-        op.f("ix_currency_conversions_evidence_id"), "currency_conversions", ["evidence_id"], unique=False
-    )
+    op.create_index(op.f("ix_currency_conversions_evidence_id"), "currency_conversions", ["evidence_id"], unique=False)
     op.create_index(
         op.f("ix_currency_conversions_trade_figure_id"),
         "currency_conversions",
