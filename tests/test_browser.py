@@ -167,7 +167,8 @@ def test_graphiql_runs_a_query_from_local_assets(chromium: str, api: str, engine
     connection = body["data"]["articles"]
     assert connection["totalCount"] == articles
     assert len(connection["edges"]) == min(5, articles)
-    assert all(edge["node"]["slug"] and edge["node"]["title"] for edge in connection["edges"])
+    # every article has a slug; a title only where its text has a headline
+    assert all(edge["node"]["slug"] and "title" in edge["node"] for edge in connection["edges"])
 
     assert not [f for f in failed if "/static/" in f], failed
     assert not page_errors, page_errors

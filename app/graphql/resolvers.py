@@ -11,7 +11,7 @@ from decimal import Decimal
 import pycountry
 import strawberry
 
-from app.errors import BadUserInput
+from app.errors import BadUserInput, NotFound
 from app.graphql.context import Info
 from app.graphql.inputs import (
     ArticleFilter,
@@ -38,6 +38,7 @@ from app.graphql.types import (
 )
 from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.articles import ArticleOrder
+from app.queries.common import missing_references
 from app.queries.events import EventOrder
 from app.queries.figures import FigureOrder as TradeFigureOrder
 from app.queries.organisations import OrganisationOrder
@@ -56,6 +57,17 @@ async def _node(info: Info, global_id: str) -> Node | None:
     graphql_type, loader_name = NODE_TYPES[type_name]
     row = await getattr(info.context.loaders, loader_name).load(pk)
     return None if row is None else graphql_type.from_row(row)  # type: ignore[attr-defined]
+
+
+async def _check_references(info: Info, *, places_: list[str | None] | None = None, **slugs: list[str | None]) -> None:
+    # A filter naming nothing is almost always a client bug: say so instead of matching nothing.
+    missing = await missing_references(
+        info.context.db,
+        places_=[p for p in places_ or [] if p is not None],
+        **{k: [v for v in vs if v is not None] for k, vs in slugs.items()},
+    )
+    if missing:
+        raise NotFound("no " + " and no ".join(missing), references=missing)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -226,6 +238,12 @@ class Query:
         filter: ArticleFilter | None = None,
         order_by: ArticleOrder = ArticleOrder.PUBLISHED_ON_DESC,
     ) -> Connection[Article]:
+        if filter:
+            await _check_references(
+                info,
+                places_=[filter.place],
+                organisations=[filter.publisher, filter.organisation],
+            )
         page = await articles.list_articles(
             info.context.db,
             where=filter.to_query() if filter else articles.ArticleFilter(),
@@ -245,6 +263,8 @@ class Query:
         filter: OrganisationFilter | None = None,
         order_by: OrganisationOrder = OrganisationOrder.NAME_ASC,
     ) -> Connection[Organisation]:
+        if filter:
+            await _check_references(info, places_=[filter.country])
         page = await organisations.list_organisations(
             info.context.db,
             where=filter.to_query() if filter else organisations.OrganisationFilter(),
@@ -264,6 +284,8 @@ class Query:
         filter: PlaceFilter | None = None,
         order_by: PlaceOrder = PlaceOrder.NAME_ASC,
     ) -> Connection[Place]:
+        if filter:
+            await _check_references(info, places_=[filter.within])
         page = await places.list_places(
             info.context.db,
             where=filter.to_query() if filter else places.PlaceFilter(),
@@ -283,6 +305,8 @@ class Query:
         filter: TradeFigureFilter | None = None,
         order_by: TradeFigureOrder = TradeFigureOrder.PERIOD_END_DESC,
     ) -> Connection[TradeFigure]:
+        if filter:
+            await _check_references(info, places_=[filter.reporter, filter.partner], articles=[filter.article])
         page = await figures.list_figures(
             info.context.db,
             where=filter.to_query() if filter else figures.FigureFilter(),
@@ -302,6 +326,10 @@ class Query:
         filter: EventFilter | None = None,
         order_by: EventOrder = EventOrder.STARTS_ON_ASC,
     ) -> Connection[Event]:
+        if filter:
+            await _check_references(
+                info, places_=[filter.place], organisations=[filter.organisation], events=[filter.parent]
+            )
         page = await events.list_events(
             info.context.db,
             where=filter.to_query() if filter else events.EventFilter(),
@@ -356,6 +384,8 @@ class Query:
         granularity: Granularity = Granularity.YEAR,
         currency: str | None = "USD",
     ) -> list[TradeSeriesPoint]:
+        if filter:
+            await _check_references(info, places_=[filter.reporter, filter.partner], articles=[filter.article])
         points = await series.list_points(
             info.context.db,
             where=filter.to_query() if filter else figures.FigureFilter(),

@@ -55,3 +55,19 @@ def ancestors_cte() -> Any:
     cte = base.cte("place_ancestors", recursive=True)
     step = select(cte.c.place_id, places.c.id, places.c.parent_id).join(places, places.c.id == cte.c.next_id)
     return cte.union_all(step)
+
+
+async def missing_references(db: Reader, *, places_: Sequence[str] = (), **slugs: Sequence[str]) -> list[str]:
+    """Return the references that name nothing: place slugs or codes, and slugs of other kinds.
+
+    `slugs` maps a row type's table name (organisations, articles, events) to slugs."""
+    wanted = [(f"place {ref!r}", select(places.c.id).where(place_ref(ref)).exists()) for ref in places_]
+    for table_name, refs in slugs.items():
+        table = places.metadata.tables[table_name]
+        wanted += [
+            (f"{table_name[:-1]} {ref!r}", select(table.c.id).where(table.c.slug == ref).exists()) for ref in refs
+        ]
+    if not wanted:
+        return []
+    (found,) = await db.all(select(*[exists_.label(f"r{i}") for i, (_, exists_) in enumerate(wanted)]))
+    return [name for (name, _), present in zip(wanted, found, strict=True) if not present]
