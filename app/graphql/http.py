@@ -1,8 +1,9 @@
 """GraphQL over HTTP at /graphql, following the GraphQL-over-HTTP specification.
 
-POST (application/json) and GET (queries only; a mutation over GET is 405). Responses are
-`application/graphql-response+json` when the client accepts it — then a request that cannot
-execute (unparsable JSON, bad parameters, syntax or validation errors, bad variables) is a
+POST (application/json) and GET (queries only; a mutation over GET is 405, valid or not).
+A request that is not well-formed (unparsable JSON, bad parameters) is a 400 whatever the media
+type. Responses are `application/graphql-response+json` when the client accepts it — then a
+request that cannot execute (syntax or validation errors, no such operation, bad variables) is a
 400 without `data` — else `application/json`, where such requests answer 200 with `errors`.
 A browser asking for HTML with no query gets GraphiQL.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from graphql import ExecutionResult
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
 
 from app.db import Reader
 from app.graphql.context import Context
@@ -72,9 +73,40 @@ def _respond(body: dict[str, Any], *, media: str, status: int = 200, headers: di
     return Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers or {})
 
 
+def _not_acceptable() -> Response:
+    return Response(
+        "accept application/graphql-response+json or application/json", status_code=406, media_type="text/plain"
+    )
+
+
 def _request_error(message: str, *, media: str, code: str = "BAD_REQUEST") -> Response:
+    """A request that is not well-formed GraphQL-over-HTTP: 400 under either media type (spec: SHOULD)."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return _respond(body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+    return _respond(body, media=media, status=400)
+
+
+def _method_not_allowed(media: str) -> Response:
+    body = {
+        "errors": [
+            {"message": "mutations are not allowed over GET; use POST", "extensions": {"code": "METHOD_NOT_ALLOWED"}}
+        ]
+    }
+    return _respond(body, media=media, status=405, headers={"Allow": "POST"})
+
+
+def _selects_non_query(query: str, operation_name: str | None) -> bool:
+    """Return whether the document parses and the operation it selects is not a query.
+
+    Used for GET requests the executor refused: a mutation is 405 even when it would not validate
+    (the schema has no Mutation type at all)."""
+    try:
+        document = parse(query)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [op for op in operations if op.name is not None and op.name.value == operation_name]
+    return len(operations) == 1 and operations[0].operation is not OperationType.QUERY
 
 
 def _params(raw: Any, *, from_get: bool) -> tuple[str, str | None, dict[str, Any] | None]:
@@ -114,30 +146,22 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     try:
         prepared = executor.prepare(query, operation_name)
     except RequestError as exc:
+        if from_get and _selects_non_query(query, operation_name):
+            return _method_not_allowed(media)
         body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
         return _respond(body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
     if from_get and is_mutation(prepared):
-        return _respond(
-            {
-                "errors": [
-                    {
-                        "message": "mutations are not allowed over GET; use POST",
-                        "extensions": {"code": "METHOD_NOT_ALLOWED"},
-                    }
-                ]
-            },
-            media=media,
-            status=405,
-            headers={"Allow": "POST"},
-        )
+        return _method_not_allowed(media)
     state = request.app.state
-    context = Context.for_request(Reader(state.async_engine), state.settings)
+    db = Reader(state.async_engine)
+    context = Context.for_request(db, state.settings)
     counter: list[int] = [0]
     token = statement_counter.set(counter)
     try:
         result = await executor.execute(prepared, variables=variables, context=context)
     finally:
         statement_counter.reset(token)
+        await db.close()
     return _result_response(
         result, media=media, statements=counter[0] if state.settings.expose_statement_count else None
     )
@@ -164,7 +188,7 @@ async def graphql_get(request: Request) -> Response:
         return HTMLResponse(graphiql_html())
     media = _accept(request.headers.get("accept"))
     if media is None:
-        return Response(status_code=406, content="accept application/graphql-response+json or application/json")
+        return _not_acceptable()
     return await _run(request, dict(request.query_params), media=media, from_get=True)
 
 
@@ -173,7 +197,7 @@ async def graphql_post(request: Request) -> Response:
     """Execute a GraphQL request sent as JSON."""
     media = _accept(request.headers.get("accept"))
     if media is None:
-        return Response(status_code=406, content="accept application/graphql-response+json or application/json")
+        return _not_acceptable()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         return Response(
@@ -211,3 +235,11 @@ async def graphql_post(request: Request) -> Response:
             status=400,
         )
     return await _run(request, raw, media=media, from_get=False)
+
+
+@router.api_route(
+    "/graphql", methods=["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], response_model=None, include_in_schema=False
+)
+async def graphql_other_methods() -> Response:
+    """Any other method: 405 naming both methods the endpoint serves (routing alone would say only GET)."""
+    return Response(status_code=405, headers={"Allow": "GET, POST"})

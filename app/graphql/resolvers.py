@@ -390,6 +390,6 @@ class Query:
             info.context.db,
             where=filter.to_query() if filter else figures.FigureFilter(),
             granularity=granularity,
-            currency=_currency(currency or "USD"),
+            currency=_currency("USD" if currency is None else currency),
         )
         return [await _point(info, p, granularity) for p in points]

@@ -49,7 +49,7 @@ def decode_id(global_id: str) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
         type_name, _, pk = raw.partition(":")
-        if not type_name or not pk.isdigit():
+        if not type_name or not pk.isdigit() or int(pk) >= 2**63:
             raise ValueError
         return type_name, int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
