@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
@@ -22,7 +23,7 @@ from app import migrate as migrations
 from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import make_engine
 from app.embedded import database_url
-from app.seed.load import Summary
+from app.seed.load import WRITE_STEPS, Summary
 from app.seed.source import SeedError
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="tradegraph: trade news as a GraphQL API.")
@@ -88,13 +89,25 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
     engine = make_engine(url, pool_size=1, application_name="tradegraph-seed")
     started = time.perf_counter()
     try:
-        with out.status("seeding…") as status:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=out,
+            transient=True,
+        ) as bar:
+            reading = bar.add_task("validating seed files", total=None)
+            writing = bar.add_task("writing", total=len(WRITE_STEPS), visible=False)
             summary = run_seed(
                 engine,
                 paths,
                 reset_first=reset,
-                on_wait=lambda: status.update("another seed is running; waiting for it to finish…"),
-                progress=lambda step: status.update(f"writing {step}…"),
+                on_wait=lambda: bar.update(writing, description="another seed is running; waiting…", visible=True),
+                progress=lambda step: bar.update(
+                    writing, description=f"writing {step}", visible=True, completed=WRITE_STEPS.index(step)
+                ),
+                on_file=lambda done, total: bar.update(reading, completed=done, total=total),
             )
     except SeedError as exc:
         for issue in exc.issues:

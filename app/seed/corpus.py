@@ -11,7 +11,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -445,11 +445,16 @@ def _check_period(src: SourceFile, loc: Loc, period: fmt.Period) -> list[SeedIss
     return [src.issue(loc, problem)] if problem else []
 
 
-def build_corpus(paths: Iterable[Path]) -> Corpus:
-    """Return the validated corpus under `paths`, or raise SeedError listing every problem."""
+def build_corpus(paths: Iterable[Path], *, on_file: Callable[[int, int], None] | None = None) -> Corpus:
+    """Return the validated corpus under `paths`, or raise SeedError listing every problem.
+
+    `on_file(done, total)` is called after each file, for progress display."""
     found = discover(list(paths))
     builder = _Builder()
-    for path in [*found.registries, *found.annotations]:
+    files = [*found.registries, *found.annotations]
+    for done, path in enumerate(files, 1):
+        if on_file is not None:
+            on_file(done, len(files))
         try:
             if path.name in REGISTRY_FILES:
                 builder.add_registry(path)

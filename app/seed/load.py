@@ -39,6 +39,9 @@ event_places = models.metadata.tables["event_places"]
 event_participants = models.metadata.tables["event_participants"]
 evidence = models.metadata.tables["evidence"]
 
+# What write_corpus reports to its `progress` callback, in order.
+WRITE_STEPS = ("places", "organisations", "people", "articles", "trade figures", "events", "evidence", "conversions")
+
 # Children first: the order in which --reset empties tables.
 ALL_TABLES: tuple[Table, ...] = (
     conversions,

@@ -19,9 +19,10 @@ def seed(
     reset_first: bool = False,
     on_wait: Callable[[], None] | None = None,
     progress: Callable[[str], None] | None = None,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> Summary:
     """Load the corpus under `paths`; return what changed. Raises SeedError before any write."""
-    corpus = build_corpus(paths)
+    corpus = build_corpus(paths, on_file=on_file)
     summary = Summary()
     with transaction(engine) as conn:
         acquire_seed_lock(conn, on_wait=on_wait)
