@@ -131,18 +131,21 @@ def is_mutation(prepared: Prepared) -> bool:
 def mask(error: GraphQLError) -> GraphQLError:
     """Return the error as clients may see it: coded errors as they are, others masked."""
     original = error.original_error
-    if original is None:
-        # raised by graphql-core itself: variable coercion, non-null violations
-        if error.extensions and "code" in error.extensions:
-            return error
-        code = "BAD_USER_INPUT" if error.path is None else "INTERNAL_SERVER_ERROR"
-        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, {"code": code})
     if isinstance(original, CodedError):
         return GraphQLError(
             original.message, error.nodes, error.source, error.positions, error.path, None, original.extensions
         )
-    if isinstance(original, GraphQLError) and original.extensions and "code" in original.extensions:
-        return error
+    if error.path is None:
+        # raised before any field ran: variables that do not coerce to their types
+        return GraphQLError(
+            error.message, error.nodes, error.source, error.positions, None, None, {"code": "BAD_USER_INPUT"}
+        )
+    if original is None or (isinstance(original, GraphQLError) and (original.extensions or {}).get("code")):
+        # graphql-core's own field errors (a null for a non-null field) and already coded ones
+        extensions = (
+            error.extensions if error.extensions and "code" in error.extensions else {"code": "INTERNAL_SERVER_ERROR"}
+        )
+        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, extensions)
     log.error("unexpected error in a resolver at %s", error.path, exc_info=original)
     return GraphQLError(
         "Internal server error",
