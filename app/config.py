@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
+    production: bool = Field(
+        default=False, description="no introspection, no GraphiQL; CORS stays closed unless CORS_ORIGINS is set"
+    )
+    statement_timeout_ms: int = Field(default=5000, ge=100, description="per SQL statement of the API")
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="largest request body accepted")
+    max_depth: int = Field(default=12, ge=1, description="deepest nesting of selections")
+    max_aliases: int = Field(default=30, ge=0, description="most aliased fields in one operation")
+    max_tokens: int = Field(default=5000, ge=10, description="most lexical tokens in one document")
+    max_cost: int = Field(default=25_000, ge=1, description="most nodes one operation may request")
     expose_statement_count: bool = Field(
         default=False, description="report SQL statements per request in the response's `extensions`"
     )

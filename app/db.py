@@ -7,11 +7,14 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import Session
 
 from app.config import sqlalchemy_url
+from app.errors import DatabaseUnavailable, QueryTimeout
 
 
 def make_engine(url: str, *, pool_size: int = 5, application_name: str = "tradegraph") -> Engine:
@@ -63,8 +66,10 @@ def read_only(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
-def make_async_engine(url: str, *, pool_size: int = 10, application_name: str = "tradegraph-api") -> AsyncEngine:
-    """Return an async engine for the API's reads: autocommit, and read-only on the server."""
+def make_async_engine(
+    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 5000, application_name: str = "tradegraph-api"
+) -> AsyncEngine:
+    """Return an async engine for the API's reads: autocommit, read-only on the server, time-limited."""
     return create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
@@ -75,10 +80,20 @@ def make_async_engine(url: str, *, pool_size: int = 10, application_name: str = 
         connect_args={
             "application_name": application_name,
             "connect_timeout": 5,
-            # the server refuses writes from the API's connections, whatever the code does
-            "options": "-c default_transaction_read_only=on",
+            # the server refuses writes from the API's connections, whatever the code does, and
+            # cancels any statement that runs too long (the connection then serves the next one)
+            "options": f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}",
         },
     )
+
+
+def _coded(exc: DBAPIError) -> Exception:
+    """Return the client-facing error for a database failure, or `exc` itself if unexpected."""
+    if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+        return QueryTimeout("the query took too long and was cancelled; ask for less (smaller pages, fewer fields)")
+    if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
+        return DatabaseUnavailable("the database is not reachable right now; try again shortly")
+    return exc
 
 
 class Reader:
@@ -95,11 +110,14 @@ class Reader:
         self._lock = asyncio.Lock()
 
     async def all(self, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
-        """Return every row `stmt` selects."""
+        """Return every row `stmt` selects; raise QueryTimeout or DatabaseUnavailable on failure."""
         async with self._lock:
-            if self._conn is None:
-                self._conn = await self.engine.connect()
-            return (await self._conn.execute(stmt)).all()
+            try:
+                if self._conn is None:
+                    self._conn = await self.engine.connect()
+                return (await self._conn.execute(stmt)).all()
+            except DBAPIError as exc:
+                raise _coded(exc) from exc
 
     async def scalar(self, stmt: Executable) -> Any:
         """Return the first column of the single row `stmt` selects."""

@@ -1,19 +1,23 @@
-"""Expected failures, each with a stable code that clients can switch on (`extensions.code`)."""
+"""Expected failures, each with a stable code that clients can switch on (`extensions.code`).
+
+Plain exceptions: the query layer raises them without knowing about GraphQL, and the GraphQL
+layer shows their message and code to clients (anything else is masked).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError
 
-
-class CodedError(GraphQLError):
+class CodedError(Exception):
     """A failure the client caused or can act on; its message is safe to show."""
 
     code = "INTERNAL_SERVER_ERROR"
 
     def __init__(self, message: str, **extensions: Any) -> None:
-        super().__init__(message, extensions={"code": self.code, **extensions})
+        super().__init__(message)
+        self.message = message
+        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
 
 
 class BadUserInput(CodedError):
@@ -24,5 +28,13 @@ class NotFound(CodedError):
     code = "NOT_FOUND"
 
 
+class QueryTimeout(CodedError):
+    code = "QUERY_TIMEOUT"
+
+
 class DatabaseUnavailable(CodedError):
     code = "SERVICE_UNAVAILABLE"
+
+
+class LimitExceeded(CodedError):
+    code = "LIMIT_EXCEEDED"

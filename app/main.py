@@ -17,8 +17,8 @@ from app.config import Settings, get_settings
 from app.db import make_async_engine
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
+from app.graphql.http import make_executor, statement_counter
 from app.graphql.http import router as graphql_router
-from app.graphql.http import statement_counter
 from app.migrate import is_at_head
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with database_url(settings) as url:
-            engine = make_async_engine(url, pool_size=settings.pool_size)
+            engine = make_async_engine(
+                url, pool_size=settings.pool_size, statement_timeout_ms=settings.statement_timeout_ms
+            )
             event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
             app.state.async_engine = engine
             try:
@@ -47,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    app.state.executor = make_executor(settings)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -95,12 +95,20 @@ def test_search_pages_without_gaps(api: TestClient) -> None:
 
 @pytest.mark.parametrize(
     ("q", "reason"),
-    [("", "empty"), ("   ", "empty"), ("a\x00b", "NUL"), ("x" * 501, "longer than")],
+    [("", "empty"), ("   ", "empty"), ("x" * 501, "longer than")],
 )
 def test_search_refuses_bad_text(api: TestClient, q: str, reason: str) -> None:
     (error,) = errors_of(api, SEARCH, {"q": q})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
     assert reason in error["message"]
+
+
+def test_search_refuses_nul_for_the_whole_request(api: TestClient) -> None:
+    response = api.post("/graphql", json={"query": SEARCH, "variables": {"q": "a\x00b"}})
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "NUL" in error["message"]
 
 
 def test_search_with_only_stop_words_finds_nothing(api: TestClient) -> None:

@@ -19,9 +19,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
 
+from app.config import Settings
 from app.db import Reader
 from app.graphql.context import Context
 from app.graphql.graphiql import graphiql_html
+from app.graphql.limits import Limits
 from app.graphql.schema import Executor, RequestError, is_mutation
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,27 @@ JSON = "application/json"
 statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statement_counter", default=None)
 
 router = APIRouter()
-executor = Executor()
+
+
+def make_executor(settings: Settings) -> Executor:
+    """Return the executor for an app: its limits, and introspection off in production."""
+    limits = Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+    )
+    return Executor(limits=limits, introspection=not settings.production)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _accept(header: str | None) -> str | None:
@@ -65,6 +87,8 @@ def _accept(header: str | None) -> str | None:
 
 
 def _wants_html(request: Request) -> bool:
+    if request.app.state.settings.production:
+        return False  # no GraphiQL in production
     accept = request.headers.get("accept", "")
     return "text/html" in accept and "query" not in request.query_params
 
@@ -143,16 +167,21 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
         query, operation_name, variables = _params(raw, from_get=from_get)
     except ValueError as exc:
         return _request_error(str(exc), media=media)
+    if _has_nul(raw):
+        # Postgres text cannot hold NUL: refuse it here, whatever field it was meant for
+        return _request_error("the request contains a NUL character", media=media, code="BAD_USER_INPUT")
+    state = request.app.state
+    executor: Executor = state.executor
     try:
         prepared = executor.prepare(query, operation_name)
+        if from_get and is_mutation(prepared):
+            return _method_not_allowed(media)
+        cost = executor.cost(prepared, variables)
     except RequestError as exc:
         if from_get and _selects_non_query(query, operation_name):
             return _method_not_allowed(media)
         body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
         return _respond(body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
-    if from_get and is_mutation(prepared):
-        return _method_not_allowed(media)
-    state = request.app.state
     db = Reader(state.async_engine)
     context = Context.for_request(db, state.settings)
     counter: list[int] = [0]
@@ -162,12 +191,13 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     finally:
         statement_counter.reset(token)
         await db.close()
-    return _result_response(
-        result, media=media, statements=counter[0] if state.settings.expose_statement_count else None
-    )
+    extensions: dict[str, Any] = {"cost": {"requestedNodes": cost, "limit": executor.limits.max_cost}}
+    if state.settings.expose_statement_count:
+        extensions["sqlStatements"] = counter[0]
+    return _result_response(result, media=media, extensions=extensions)
 
 
-def _result_response(result: ExecutionResult, *, media: str, statements: int | None) -> Response:
+def _result_response(result: ExecutionResult, *, media: str, extensions: dict[str, Any]) -> Response:
     errors = [e.formatted for e in result.errors or []]
     if result.data is None and errors and all(e.get("path") is None for e in errors):
         # nothing executed (e.g. variables that do not coerce): a request error, no `data`
@@ -176,8 +206,7 @@ def _result_response(result: ExecutionResult, *, media: str, statements: int | N
     if errors:
         body["errors"] = errors
     body["data"] = result.data
-    if statements is not None:
-        body["extensions"] = {"sqlStatements": statements}
+    body["extensions"] = extensions
     return _respond(body, media=media)
 
 

@@ -17,12 +17,15 @@ from graphql import (
     OperationType,
     execute,
     parse,
+    specified_rules,
     validate,
 )
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
 
 from app.errors import CodedError
 from app.graphql.context import Context
+from app.graphql.limits import LimitError, Limits, check
 from app.graphql.resolvers import Query
 from app.graphql.types import Article, Event, Organisation, Person, Place, TradeFigure
 
@@ -69,10 +72,22 @@ class Prepared:
 
 
 class Executor:
-    """Parses and validates each distinct document once, then executes it against the schema."""
+    """Parses and validates each distinct document once, then executes it against the schema.
 
-    def __init__(self, graphql_schema: GraphQLSchema | None = None, *, cache_size: int = 512) -> None:
+    With `introspection=False` (production) the schema cannot be queried through `__schema`.
+    """
+
+    def __init__(
+        self,
+        graphql_schema: GraphQLSchema | None = None,
+        *,
+        limits: Limits | None = None,
+        introspection: bool = True,
+        cache_size: int = 512,
+    ) -> None:
         self.schema = graphql_schema or schema._schema
+        self.limits = limits or Limits()
+        self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
         self._documents = _LRU(cache_size)
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
@@ -80,10 +95,11 @@ class Executor:
         cached = self._documents.get(query)
         if cached is None:
             try:
-                document = parse(query)
+                document = parse(query, max_tokens=self.limits.max_tokens)
             except GraphQLError as exc:
-                raise RequestError([exc], "GRAPHQL_PARSE_FAILED") from None
-            errors = validate(self.schema, document)
+                code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
+                raise RequestError([exc], code) from None
+            errors = validate(self.schema, document, self._rules)
             cached = self._documents.remember(query, (document, errors))
         document, errors = cached
         if errors:
@@ -103,6 +119,13 @@ class Executor:
             if op.name is not None and op.name.value == name:
                 return op
         raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
+
+    def cost(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
+        """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
+        try:
+            return check(self.schema, prepared.document, prepared.operation, variables, self.limits)
+        except LimitError as exc:
+            raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
 
     async def execute(
         self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, literal, or_, select
 
 from app.db import Reader
-from app.queries.common import get_by, group, subtree
+from app.queries.common import get_by, group, last_day, subtree
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     ArticleRow,
@@ -86,7 +86,8 @@ def filtered(f: ArticleFilter) -> Select[Any]:
     if f.place is not None:
         q = q.where(_mentions(evidence.c.place_id, subtree([f.place])))
     if f.published_from is not None:
-        q = q.where(articles.c.published_on >= f.published_from)
+        # an article known to be from "October 2023" may be from any day of it
+        q = q.where(last_day(articles.c.published_on, articles.c.published_precision) >= f.published_from)
     if f.published_to is not None:
         q = q.where(articles.c.published_on <= f.published_to)
     if f.text:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Date, Select, case, cast, func, literal_column, or_, select
 
 from app.db import Reader
 from app.queries.rows import TABLE_OF, columns, places
@@ -71,3 +71,22 @@ async def missing_references(db: Reader, *, places_: Sequence[str] = (), **slugs
         return []
     (found,) = await db.all(select(*[exists_.label(f"r{i}") for i, (_, exists_) in enumerate(wanted)]))
     return [name for (name, _), present in zip(wanted, found, strict=True) if not present]
+
+
+def last_day(start: ColumnElement[Any], precision: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Return the last day of the period a date of that precision stands for (February 2022 → the 28th)."""
+
+    def end_of(unit: str, length: str) -> ColumnElement[Any]:
+        # unit and length are constants of this function, never input
+        return cast(
+            func.date_trunc(unit, start) + literal_column(f"interval '{length}'") - literal_column("interval '1 day'"),
+            Date,
+        )
+
+    return case(
+        (precision == "week", start + literal_column("6")),
+        (precision == "month", end_of("month", "1 month")),
+        (precision == "quarter", end_of("quarter", "3 months")),
+        (precision == "year", end_of("year", "1 year")),
+        else_=start,
+    )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 
 from app.db import Reader
-from app.queries.common import get_by, group, subtree
+from app.queries.common import get_by, group, last_day, subtree
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     EventRow,
@@ -66,7 +66,9 @@ def filtered(f: EventFilter) -> Select[Any]:
             exists().where(event_places.c.event_id == events.c.id, event_places.c.place_id.in_(subtree([f.place])))
         )
     if f.starts_from is not None:
-        q = q.where(func.coalesce(events.c.ends_on, events.c.starts_on) >= f.starts_from)
+        # an event dated "February 2022" lasts, as far as we know, all February
+        ends = func.coalesce(events.c.ends_on, last_day(events.c.starts_on, events.c.date_precision))
+        q = q.where(ends >= f.starts_from)
     if f.ends_to is not None:
         q = q.where(events.c.starts_on <= f.ends_to)
     if f.organisation is not None:

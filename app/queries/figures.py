@@ -134,7 +134,7 @@ def filtered(f: FigureFilter) -> Select[Any]:
     elif f.measure is not None:
         q = q.where(false())
     if f.commodity:
-        q = q.where(trade_figures.c.commodity.ilike(f"%{f.commodity}%"))
+        q = q.where(trade_figures.c.commodity.icontains(f.commodity, autoescape=True))
     return q
 
 

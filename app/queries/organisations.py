@@ -41,11 +41,10 @@ def filtered(f: OrganisationFilter) -> Select[Any]:
     if f.country is not None:
         q = q.where(organisations.c.country_id.in_(select(places.c.id).where(place_ref(f.country))))
     if f.name:
-        pattern = f"%{f.name}%"
         q = q.where(
             or_(
-                organisations.c.name.ilike(pattern),
-                func.array_to_string(organisations.c.aliases, "\x1f").ilike(pattern),
+                organisations.c.name.icontains(f.name, autoescape=True),
+                func.array_to_string(organisations.c.aliases, "\x1f").icontains(f.name, autoescape=True),
             )
         )
     return q

@@ -76,20 +76,24 @@ def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
         if not isinstance(raw, list) or len(raw) != len(ordering.keys):
             raise ValueError
         return [_decode(v, key.kind) for v, key in zip(raw, ordering.keys, strict=True)]
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, ArithmeticError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
         ) from None
 
 
 def _decode(value: Any, kind: type) -> Any:
+    # cursors come back from clients: accept only values our own encoder could have written
     if kind is dt.date:
         return dt.date.fromisoformat(value)
     if kind is Decimal:
-        return Decimal(value)
-    if kind is int and isinstance(value, int) and not isinstance(value, bool):
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError
+        return number
+    if kind is int and isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
         return value
-    if kind is str and isinstance(value, str):
+    if kind is str and isinstance(value, str) and "\x00" not in value:
         return value
     if kind is float and isinstance(value, int | float):
         return float(value)

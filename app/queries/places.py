@@ -24,7 +24,10 @@ class PlaceOrder(Enum):
 ORDERINGS: dict[PlaceOrder, Ordering] = {
     PlaceOrder.NAME_ASC: Ordering((SortKey(places.c.name, str), SortKey(places.c.id, int))),
     PlaceOrder.SLUG_ASC: Ordering((SortKey(places.c.slug, str), SortKey(places.c.id, int))),
-    PlaceOrder.CODE_ASC: Ordering((SortKey(func.coalesce(places.c.code, "~"), str), SortKey(places.c.id, int))),
+    # "~" sorts after letters and digits only byte-wise, hence the C collation
+    PlaceOrder.CODE_ASC: Ordering(
+        (SortKey(func.coalesce(places.c.code, "~").collate("C"), str), SortKey(places.c.id, int))
+    ),
 }
 
 
@@ -47,10 +50,17 @@ def filtered(f: PlaceFilter) -> Select[Any]:
     if f.code is not None:
         q = q.where(places.c.code == f.code.upper())
     if f.within is not None:
-        q = q.where(places.c.id.in_(subtree([f.within])), ~place_ref(f.within))
+        q = q.where(
+            places.c.id.in_(subtree([f.within])),
+            places.c.id.not_in(select(places.c.id).where(place_ref(f.within))),
+        )
     if f.name:
-        pattern = f"%{f.name}%"
-        q = q.where(or_(places.c.name.ilike(pattern), func.array_to_string(places.c.aliases, "\x1f").ilike(pattern)))
+        q = q.where(
+            or_(
+                places.c.name.icontains(f.name, autoescape=True),
+                func.array_to_string(places.c.aliases, "\x1f").icontains(f.name, autoescape=True),
+            )
+        )
     return q
 
 
