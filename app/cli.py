@@ -21,8 +21,9 @@ from sqlalchemy.exc import DBAPIError
 
 from app import migrate as migrations
 from app.config import SEEDS_DIR, Settings, get_settings
-from app.db import make_engine
+from app.db import DatabaseUnreachable, make_engine, wait_for_database
 from app.embedded import database_url
+from app.roles import READER_ROLE, ensure_reader_role
 from app.seed.load import WRITE_STEPS, Summary
 from app.seed.source import SeedError
 
@@ -52,11 +53,18 @@ def migrate() -> None:
 
 
 def _migrate(url: str) -> None:
+    settings = get_settings()
     try:
+        wait_for_database(url, attempts=settings.db_connect_attempts)
         migrations.upgrade(url)
+        reader = ensure_reader_role(url, password=settings.reader_password)
+    except DatabaseUnreachable as exc:
+        raise _fail(str(exc)) from None
     except DBAPIError as exc:
         raise _fail(f"migration failed: {exc.orig}") from None
     out.print(f"database at migration {migrations.head_revision()}")
+    if reader:
+        out.print(f"read-only role {READER_ROLE} may SELECT every table, and nothing else")
 
 
 @cli.command("check-migrations")
@@ -143,9 +151,14 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def _serve(settings: Settings, host: str, port: int) -> None:
-    from app.main import create_app
+def _serve(settings: Settings, url: str, host: str, port: int) -> None:
+    from app.main import api_database_url, create_app
 
+    try:
+        # say clearly, before starting the server, when the database cannot be reached
+        wait_for_database(api_database_url(settings, url), attempts=settings.db_connect_attempts)
+    except DatabaseUnreachable as exc:
+        raise _fail(str(exc)) from None
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -179,8 +192,8 @@ PortOpt = Annotated[int, typer.Option(help="TCP port")]
 def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
     """Serve the API with uvicorn until SIGTERM or Ctrl-C."""
     settings = get_settings()
-    with _database(settings):
-        _serve(settings, host, port)
+    with _database(settings) as url:
+        _serve(settings, url, host, port)
 
 
 @cli.command()
@@ -194,7 +207,7 @@ def up(
     with _database(settings) as url:
         _migrate(url)
         _seed(url, [seeds], reset=False)
-        _serve(settings, host, port)
+        _serve(settings, url, host, port)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -20,6 +20,13 @@ class Settings(BaseSettings):
         default=None,
         description="libpq URL, e.g. postgresql://user@host:5432/db. Unset: an embedded server is used.",
     )
+    api_database_url: str | None = Field(
+        default=None,
+        description="libpq URL the API reads through (a SELECT-only role); unset: derived for the embedded "
+        "database, else DATABASE_URL in read-only transactions",
+    )
+    reader_password: str | None = Field(default=None, description="password `migrate` gives the read-only role")
+    db_connect_attempts: int = Field(default=10, ge=1, description="tries to reach the database at start-up")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="where the embedded server keeps data")
     embedded_database: str = "tradegraph"
     pool_size: int = Field(default=10, ge=1)
@@ -38,7 +45,7 @@ class Settings(BaseSettings):
         default=False, description="report SQL statements per request in the response's `extensions`"
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "api_database_url")
     @classmethod
     def _libpq_form(cls, value: str | None) -> str | None:
         if value is None or value == "":

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import Session
 
 from app.config import sqlalchemy_url
 from app.errors import DatabaseUnavailable, QueryTimeout
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, *, pool_size: int = 5, application_name: str = "tradegraph") -> Engine:
@@ -85,6 +90,44 @@ def make_async_engine(
             "options": f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)}",
         },
     )
+
+
+class DatabaseUnreachable(Exception):
+    """The database did not answer within the start-up attempts."""
+
+
+def describe(url: str) -> str:
+    """Return where a libpq URL points, without credentials: host:port/db or the socket."""
+    parsed = make_url(url)
+    host = parsed.host or str(parsed.query.get("host", "local socket"))
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{host}{port}/{parsed.database}"
+
+
+def wait_for_database(url: str, *, attempts: int, first_delay: float = 0.5, max_delay: float = 4.0) -> None:
+    """Return once `url` accepts a connection; log each failed try; raise DatabaseUnreachable at the end."""
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            with psycopg.connect(url, connect_timeout=3) as conn:
+                conn.execute("SELECT 1")
+            return
+        except psycopg.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+            if attempt == attempts:
+                raise DatabaseUnreachable(
+                    f"cannot reach the database at {describe(url)} after {attempts} attempts: {reason}"
+                ) from None
+            log.warning(
+                "database at %s not reachable (attempt %d/%d): %s; retrying in %.1fs",
+                describe(url),
+                attempt,
+                attempts,
+                reason,
+                delay,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
 
 def _coded(exc: DBAPIError) -> Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -14,12 +15,14 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event, text
 
 from app.config import Settings, get_settings
-from app.db import make_async_engine
+from app.db import make_async_engine, wait_for_database
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
 from app.graphql.http import make_executor, statement_counter
 from app.graphql.http import router as graphql_router
+from app.middleware import BodyLimit
 from app.migrate import is_at_head
+from app.roles import as_role, ensure_reader_role
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,18 @@ def _count_statement(*_: Any) -> None:
         counter[0] += 1
 
 
+def api_database_url(settings: Settings, url: str) -> str:
+    """Return the URL the API reads through: the SELECT-only role where there is one."""
+    if settings.api_database_url:
+        return settings.api_database_url
+    if not settings.database_url:
+        # the embedded server is ours: make sure the read-only role exists, and use it
+        ensure_reader_role(url)
+        return as_role(url)
+    log.info("API_DATABASE_URL is not set: the API reads as DATABASE_URL's role, in read-only transactions")
+    return url
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Return the API, configured by `settings` (default: the environment)."""
     settings = settings or get_settings()
@@ -37,8 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         with database_url(settings) as url:
+            api_url = await asyncio.to_thread(api_database_url, settings, url)
+            await asyncio.to_thread(wait_for_database, api_url, attempts=settings.db_connect_attempts)
             engine = make_async_engine(
-                url, pool_size=settings.pool_size, statement_timeout_ms=settings.statement_timeout_ms
+                api_url, pool_size=settings.pool_size, statement_timeout_ms=settings.statement_timeout_ms
             )
             event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
             app.state.async_engine = engine
@@ -57,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["*"],
         )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(graphql_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

@@ -26,6 +26,7 @@ from app.config import SEEDS_DIR, Settings
 from app.db import make_engine
 from app.embedded import embedded_server
 from app.main import create_app
+from app.roles import as_role, ensure_reader_role
 from app.seed.pipeline import seed
 
 
@@ -101,6 +102,8 @@ def seeded_template(databases: Databases, empty_template: str) -> str:
         seed(engine, [SEEDS_DIR])
     finally:
         engine.dispose()
+    # copies of this template keep its grants: the API's tests read through the SELECT-only role
+    assert ensure_reader_role(url), "the test server's user must be able to create the read-only role"
     return make_url(url).database or ""
 
 
@@ -152,7 +155,9 @@ def api(seeded_url: str) -> Iterator[TestClient]:
     """The real ASGI app (lifespan and all) on the seeded database, through an HTTP client.
 
     `extensions.sqlStatements` in each GraphQL response counts the statements it ran."""
-    app = create_app(Settings(database_url=seeded_url, expose_statement_count=True))
+    app = create_app(
+        Settings(database_url=seeded_url, api_database_url=as_role(seeded_url), expose_statement_count=True)
+    )
     with TestClient(app) as client:
         yield client
 
