@@ -93,7 +93,13 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "query" not in request.query_params
 
 
-def _respond(body: dict[str, Any], *, media: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def _respond(
+    request: Request, body: dict[str, Any], *, media: str, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    # for the access log and /metrics (app.observability): the code of each error in the answer
+    request.state.graphql_error_codes = [
+        str((e.get("extensions") or {}).get("code", "INTERNAL_SERVER_ERROR")) for e in body.get("errors", ())
+    ]
     return Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers or {})
 
 
@@ -103,19 +109,19 @@ def _not_acceptable() -> Response:
     )
 
 
-def _request_error(message: str, *, media: str, code: str = "BAD_REQUEST") -> Response:
+def _request_error(request: Request, message: str, *, media: str, code: str = "BAD_REQUEST") -> Response:
     """A request that is not well-formed GraphQL-over-HTTP: 400 under either media type (spec: SHOULD)."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return _respond(body, media=media, status=400)
+    return _respond(request, body, media=media, status=400)
 
 
-def _method_not_allowed(media: str) -> Response:
+def _method_not_allowed(request: Request, media: str) -> Response:
     body = {
         "errors": [
             {"message": "mutations are not allowed over GET; use POST", "extensions": {"code": "METHOD_NOT_ALLOWED"}}
         ]
     }
-    return _respond(body, media=media, status=405, headers={"Allow": "POST"})
+    return _respond(request, body, media=media, status=405, headers={"Allow": "POST"})
 
 
 def _selects_non_query(query: str, operation_name: str | None) -> bool:
@@ -166,22 +172,24 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     try:
         query, operation_name, variables = _params(raw, from_get=from_get)
     except ValueError as exc:
-        return _request_error(str(exc), media=media)
+        return _request_error(request, str(exc), media=media)
+    request.state.graphql_operation = operation_name  # for the access log and /metrics
     if _has_nul(raw):
         # Postgres text cannot hold NUL: refuse it here, whatever field it was meant for
-        return _request_error("the request contains a NUL character", media=media, code="BAD_USER_INPUT")
+        return _request_error(request, "the request contains a NUL character", media=media, code="BAD_USER_INPUT")
     state = request.app.state
     executor: Executor = state.executor
     try:
         prepared = executor.prepare(query, operation_name)
+        request.state.graphql_operation = prepared.operation.name.value if prepared.operation.name else None
         if from_get and is_mutation(prepared):
-            return _method_not_allowed(media)
+            return _method_not_allowed(request, media)
         cost = executor.cost(prepared, variables)
     except RequestError as exc:
         if from_get and _selects_non_query(query, operation_name):
-            return _method_not_allowed(media)
+            return _method_not_allowed(request, media)
         body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
-        return _respond(body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+        return _respond(request, body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
     db = Reader(state.async_engine)
     context = Context.for_request(db, state.settings)
     counter: list[int] = [0]
@@ -194,20 +202,20 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     extensions: dict[str, Any] = {"cost": {"requestedNodes": cost, "limit": executor.limits.max_cost}}
     if state.settings.expose_statement_count:
         extensions["sqlStatements"] = counter[0]
-    return _result_response(result, media=media, extensions=extensions)
+    return _result_response(request, result, media=media, extensions=extensions)
 
 
-def _result_response(result: ExecutionResult, *, media: str, extensions: dict[str, Any]) -> Response:
+def _result_response(request: Request, result: ExecutionResult, *, media: str, extensions: dict[str, Any]) -> Response:
     errors = [e.formatted for e in result.errors or []]
     if result.data is None and errors and all(e.get("path") is None for e in errors):
         # nothing executed (e.g. variables that do not coerce): a request error, no `data`
-        return _respond({"errors": errors}, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+        return _respond(request, {"errors": errors}, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
     body: dict[str, Any] = {}
     if errors:
         body["errors"] = errors
     body["data"] = result.data
     body["extensions"] = extensions
-    return _respond(body, media=media)
+    return _respond(request, body, media=media)
 
 
 @router.get("/graphql", response_model=None, include_in_schema=False)
@@ -229,6 +237,7 @@ async def graphql_post(request: Request) -> Response:
         return _not_acceptable()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
+        request.state.graphql_error_codes = ["UNSUPPORTED_MEDIA_TYPE"]  # for the access log and /metrics
         return Response(
             orjson.dumps(
                 {
@@ -245,13 +254,14 @@ async def graphql_post(request: Request) -> Response:
         )
     body = await request.body()
     if not body:
-        return _request_error("the request body is empty", media=media)
+        return _request_error(request, "the request body is empty", media=media)
     try:
         raw = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return _request_error("the request body is not valid JSON", media=media)
+        return _request_error(request, "the request body is not valid JSON", media=media)
     if isinstance(raw, list):
         return _respond(
+            request,
             {
                 "errors": [
                     {

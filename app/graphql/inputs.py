@@ -33,6 +33,9 @@ class ArticleFilter:
     text: str | None = strawberry.field(default=None, description='full-text: words, "phrases", -exclusions, or')
     language: str | None = None
 
+    def references(self) -> dict[str, list[str | None]]:
+        return {"places_": [self.place], "organisations": [self.publisher, self.organisation]}
+
     def to_query(self) -> ArticleQueryFilter:
         return ArticleQueryFilter(
             publisher=self.publisher,
@@ -63,6 +66,9 @@ class TradeFigureFilter:
     measure: FigureMeasure | None = None
     commodity: str | None = strawberry.field(default=None, description="case-insensitive substring")
 
+    def references(self) -> dict[str, list[str | None]]:
+        return {"places_": [self.reporter, self.partner], "articles": [self.article]}
+
     def to_query(self) -> FigureFilter:
         return FigureFilter(
             reporter=self.reporter,
@@ -90,6 +96,9 @@ class EventFilter:
     organisation: str | None = strawberry.field(default=None, description="slug of a participating organisation")
     parent: str | None = strawberry.field(default=None, description="slug of the enclosing event")
 
+    def references(self) -> dict[str, list[str | None]]:
+        return {"places_": [self.place], "organisations": [self.organisation], "events": [self.parent]}
+
     def to_query(self) -> EventQueryFilter:
         return EventQueryFilter(
             kinds=_values(self.kind),  # type: ignore[arg-type]
@@ -109,6 +118,9 @@ class PlaceFilter:
     within: str | None = strawberry.field(default=None, description="slug or code: places inside that place")
     name: str | None = strawberry.field(default=None, description="substring of the name or an alias")
 
+    def references(self) -> dict[str, list[str | None]]:
+        return {"places_": [self.within]}
+
     def to_query(self) -> PlaceQueryFilter:
         return PlaceQueryFilter(
             kinds=_values(self.kind),  # type: ignore[arg-type]
@@ -124,6 +136,9 @@ class OrganisationFilter:
     kind: list[vocab.OrganisationKind] | None = None
     country: str | None = strawberry.field(default=None, description="slug or ISO code of its country")
     name: str | None = strawberry.field(default=None, description="substring of the name or an alias")
+
+    def references(self) -> dict[str, list[str | None]]:
+        return {"places_": [self.country]}
 
     def to_query(self) -> OrganisationQueryFilter:
         return OrganisationQueryFilter(

@@ -6,7 +6,9 @@ import asyncio
 import base64
 import binascii
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import pycountry
 import strawberry
@@ -42,12 +44,14 @@ from app.queries.common import missing_references
 from app.queries.events import EventOrder
 from app.queries.figures import FigureOrder as TradeFigureOrder
 from app.queries.organisations import OrganisationOrder
-from app.queries.pagination import MAX_PAGE, PageArgs
+from app.queries.pagination import MAX_PAGE, Page, PageArgs
 from app.queries.places import PlaceOrder
 from app.queries.rows import FigureRow
 from app.queries.series import Granularity, SeriesPoint
 
 MAX_SEARCH_LENGTH = 500
+RowT = TypeVar("RowT")
+NodeT = TypeVar("NodeT")
 
 
 async def _node(info: Info, global_id: str) -> Node | None:
@@ -68,6 +72,22 @@ async def _check_references(info: Info, *, places_: list[str | None] | None = No
     )
     if missing:
         raise NotFound("no " + " and no ".join(missing), references=missing)
+
+
+async def _list(
+    info: Info,
+    lister: Callable[..., Awaitable[Page[RowT]]],
+    filter: Any,
+    everything: Any,
+    order: Any,
+    args: PageArgs,
+    make: Callable[[RowT], NodeT],
+) -> Connection[NodeT]:
+    """Return one page of a root connection: check the filter's references, list, wrap."""
+    if filter is not None:
+        await _check_references(info, **filter.references())
+    page = await lister(info.context.db, where=filter.to_query() if filter else everything, order=order, page=args)
+    return connection(page, make)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -238,19 +258,10 @@ class Query:
         filter: ArticleFilter | None = None,
         order_by: ArticleOrder = ArticleOrder.PUBLISHED_ON_DESC,
     ) -> Connection[Article]:
-        if filter:
-            await _check_references(
-                info,
-                places_=[filter.place],
-                organisations=[filter.publisher, filter.organisation],
-            )
-        page = await articles.list_articles(
-            info.context.db,
-            where=filter.to_query() if filter else articles.ArticleFilter(),
-            order=order_by,
-            page=PageArgs(first, after, last, before),
+        args = PageArgs(first, after, last, before)
+        return await _list(
+            info, articles.list_articles, filter, articles.ArticleFilter(), order_by, args, Article.from_row
         )
-        return connection(page, Article.from_row)
 
     @strawberry.field
     async def organisations(
@@ -263,15 +274,11 @@ class Query:
         filter: OrganisationFilter | None = None,
         order_by: OrganisationOrder = OrganisationOrder.NAME_ASC,
     ) -> Connection[Organisation]:
-        if filter:
-            await _check_references(info, places_=[filter.country])
-        page = await organisations.list_organisations(
-            info.context.db,
-            where=filter.to_query() if filter else organisations.OrganisationFilter(),
-            order=order_by,
-            page=PageArgs(first, after, last, before),
+        args = PageArgs(first, after, last, before)
+        everything = organisations.OrganisationFilter()
+        return await _list(
+            info, organisations.list_organisations, filter, everything, order_by, args, Organisation.from_row
         )
-        return connection(page, Organisation.from_row)
 
     @strawberry.field
     async def places(
@@ -284,15 +291,8 @@ class Query:
         filter: PlaceFilter | None = None,
         order_by: PlaceOrder = PlaceOrder.NAME_ASC,
     ) -> Connection[Place]:
-        if filter:
-            await _check_references(info, places_=[filter.within])
-        page = await places.list_places(
-            info.context.db,
-            where=filter.to_query() if filter else places.PlaceFilter(),
-            order=order_by,
-            page=PageArgs(first, after, last, before),
-        )
-        return connection(page, Place.from_row)
+        args = PageArgs(first, after, last, before)
+        return await _list(info, places.list_places, filter, places.PlaceFilter(), order_by, args, Place.from_row)
 
     @strawberry.field
     async def trade_figures(
@@ -305,15 +305,10 @@ class Query:
         filter: TradeFigureFilter | None = None,
         order_by: TradeFigureOrder = TradeFigureOrder.PERIOD_END_DESC,
     ) -> Connection[TradeFigure]:
-        if filter:
-            await _check_references(info, places_=[filter.reporter, filter.partner], articles=[filter.article])
-        page = await figures.list_figures(
-            info.context.db,
-            where=filter.to_query() if filter else figures.FigureFilter(),
-            order=order_by,
-            page=PageArgs(first, after, last, before),
+        args = PageArgs(first, after, last, before)
+        return await _list(
+            info, figures.list_figures, filter, figures.FigureFilter(), order_by, args, TradeFigure.from_row
         )
-        return connection(page, TradeFigure.from_row)
 
     @strawberry.field
     async def events(
@@ -326,17 +321,8 @@ class Query:
         filter: EventFilter | None = None,
         order_by: EventOrder = EventOrder.STARTS_ON_ASC,
     ) -> Connection[Event]:
-        if filter:
-            await _check_references(
-                info, places_=[filter.place], organisations=[filter.organisation], events=[filter.parent]
-            )
-        page = await events.list_events(
-            info.context.db,
-            where=filter.to_query() if filter else events.EventFilter(),
-            order=order_by,
-            page=PageArgs(first, after, last, before),
-        )
-        return connection(page, Event.from_row)
+        args = PageArgs(first, after, last, before)
+        return await _list(info, events.list_events, filter, events.EventFilter(), order_by, args, Event.from_row)
 
     @strawberry.field(description="Full-text search over titles and bodies; names and aliases of entities count too")
     async def search(
@@ -385,7 +371,7 @@ class Query:
         currency: str | None = "USD",
     ) -> list[TradeSeriesPoint]:
         if filter:
-            await _check_references(info, places_=[filter.reporter, filter.partner], articles=[filter.article])
+            await _check_references(info, **filter.references())
         points = await series.list_points(
             info.context.db,
             where=filter.to_query() if filter else figures.FigureFilter(),
