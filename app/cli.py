@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import logging
+import os
 import signal
 import sys
 import time
@@ -23,6 +23,7 @@ from app import migrate as migrations
 from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import DatabaseUnreachable, make_engine, wait_for_database
 from app.embedded import database_url
+from app.observability import configure_logging
 from app.roles import READER_ROLE, ensure_reader_role
 from app.seed.load import WRITE_STEPS, Summary
 from app.seed.source import SeedError
@@ -151,7 +152,7 @@ class _Server(uvicorn.Server):
         self._captured_signals.clear()
 
 
-def _serve(settings: Settings, url: str, host: str, port: int) -> None:
+def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1) -> None:
     from app.main import api_database_url, create_app
 
     try:
@@ -159,6 +160,22 @@ def _serve(settings: Settings, url: str, host: str, port: int) -> None:
         wait_for_database(api_database_url(settings, url), attempts=settings.db_connect_attempts)
     except DatabaseUnreachable as exc:
         raise _fail(str(exc)) from None
+    if workers > 1:
+        # worker processes import `app.main:app` and read their settings from the environment:
+        # hand them the database this process resolved (the embedded one stays ours to stop)
+        os.environ["DATABASE_URL"] = url
+        os.environ["API_DATABASE_URL"] = api_database_url(settings, url)
+        out.print(f"tradegraph API on http://{host}:{port}/graphql with {workers} workers", soft_wrap=True)
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            proxy_headers=True,
+            timeout_graceful_shutdown=10,
+        )
+        return
     config = uvicorn.Config(
         create_app(settings),
         host=host,
@@ -189,11 +206,15 @@ PortOpt = Annotated[int, typer.Option(help="TCP port")]
 
 
 @cli.command()
-def serve(host: HostOpt = "127.0.0.1", port: PortOpt = 8000) -> None:
+def serve(
+    host: HostOpt = "127.0.0.1",
+    port: PortOpt = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes (one per core)")] = 1,
+) -> None:
     """Serve the API with uvicorn until SIGTERM or Ctrl-C."""
     settings = get_settings()
     with _database(settings) as url:
-        _serve(settings, url, host, port)
+        _serve(settings, url, host, port, workers)
 
 
 @cli.command()
@@ -218,7 +239,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main() -> None:
     """Entry point of the `tradegraph` console script."""
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()  # LOG_FORMAT=json|text; warnings and up, with the request id during requests
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         cli()

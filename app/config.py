@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=10, ge=1)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
+    log_format: Literal["json", "text"] = Field(
+        default="text",
+        description="log lines as JSON (production: one `tradegraph.access` line per request) or text for humans",
+    )
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics at GET /metrics")
     production: bool = Field(
         default=False, description="no introspection, no GraphiQL; CORS stays closed unless CORS_ORIGINS is set"
     )
