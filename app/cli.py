@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
@@ -42,7 +42,7 @@ def _database(settings: Settings) -> Iterator[str]:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -112,7 +112,7 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
                 engine,
                 paths,
                 reset_first=reset,
-                on_wait=lambda: bar.update(writing, description="another seed is running; waiting…", visible=True),
+                on_wait=lambda: _waiting(bar, writing),
                 progress=lambda step: bar.update(
                     writing, description=f"writing {step}", visible=True, completed=WRITE_STEPS.index(step)
                 ),
@@ -127,6 +127,12 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
     finally:
         engine.dispose()
     _print_summary(summary, time.perf_counter() - started)
+
+
+def _waiting(bar: Progress, task: TaskID) -> None:
+    # a permanent line too: the bar is not drawn when the output is not a terminal (CI, logs)
+    bar.console.print("another seed is running; waiting for it to finish")
+    bar.update(task, description="another seed is running; waiting…", visible=True)
 
 
 def _print_summary(summary: Summary, seconds: float) -> None:

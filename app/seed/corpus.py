@@ -142,6 +142,7 @@ class _Builder:
         self.defined_at: dict[tuple[str, str], str] = {}
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
+        self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
 
     def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
         key = (kind, slug)
@@ -273,10 +274,11 @@ class _Builder:
             span = spans.resolve((*loc, "evidence", j), quote)
             if span is not None:
                 item = EvidenceItem(span, kind, slug)
-                if item in self.corpus.evidence:
+                if item in self.seen_evidence:
                     self.issues.append(spans.src.issue((*loc, "evidence", j), "the same evidence is listed twice"))
                 else:
                     self.corpus.evidence.append(item)
+                    self.seen_evidence.add(item)
 
     # cross-file checks
 

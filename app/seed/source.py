@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from app.config import PROJECT_ROOT
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
 Loc = tuple[str | int, ...]
 
 
@@ -69,8 +70,13 @@ class SourceFile:
         self.name = display_path(path)
         text = _read_text(path, self.name)
         try:
-            self.node = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data: Any = yaml.safe_load(text)
+            # parse once, keeping the node tree (for line numbers) and building the data from it
+            loader = _Loader(text)
+            try:
+                self.node = loader.get_single_node()
+                self.data: Any = loader.construct_document(self.node) if self.node is not None else None
+            finally:
+                loader.dispose()
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
