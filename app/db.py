@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlmodel import Session
 
 from app.config import sqlalchemy_url
-from app.errors import DatabaseUnavailable, QueryTimeout
+from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,9 @@ def _coded(exc: DBAPIError) -> Exception:
         return QueryTimeout("the query took too long and was cancelled; ask for less (smaller pages, fewer fields)")
     if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
         return DatabaseUnavailable("the database is not reachable right now; try again shortly")
+    if isinstance(exc.orig, psycopg.DataError):
+        # a value the request carried that Postgres cannot hold (out of range, unstorable)
+        return BadUserInput("a value in the request is out of the range the database can store")
     return exc
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import strawberry
 
+from app.errors import BadUserInput
 from app.graphql.enums import FigureMeasure
 from app.queries.articles import ArticleFilter as ArticleQueryFilter
 from app.queries.events import EventFilter as EventQueryFilter
@@ -14,6 +15,8 @@ from app.queries.figures import FigureFilter
 from app.queries.organisations import OrganisationFilter as OrganisationQueryFilter
 from app.queries.places import PlaceFilter as PlaceQueryFilter
 from app.seed import format as vocab
+
+MAX_EXPONENT = 30  # no trade figure comes near 10^30 of any currency
 
 
 def _values(items: list[str] | None) -> list[str] | None:
@@ -70,6 +73,9 @@ class TradeFigureFilter:
         return {"places_": [self.reporter, self.partner], "articles": [self.article]}
 
     def to_query(self) -> FigureFilter:
+        for name, value in (("usdMin", self.usd_min), ("usdMax", self.usd_max)):
+            if value is not None and (not value.is_finite() or abs(value.adjusted()) > MAX_EXPONENT):
+                raise BadUserInput(f"`{name}` must be a finite amount between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}")
         return FigureFilter(
             reporter=self.reporter,
             partner=self.partner,

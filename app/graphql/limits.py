@@ -3,7 +3,15 @@
 Depth and aliases are properties of the document; the cost depends on the variables too. The
 cost follows GitHub's GraphQL API: the number of nodes an operation may return, i.e. for each
 connection the product of the page sizes (`first`/`last`, else the default page) of it and of
-every connection it sits in, summed over the operation.
+every connection it sits in, summed over the operation. Plain lists of objects, which have no
+page size, count as LIST_ESTIMATE items each, so nesting them is costed too.
+
+The document is walked the way graphql-core executes it: fields are merged by response key,
+each fragment is spread once per selection set, and type conditions select the fields of each
+possible type (at an interface, the most demanding type counts). Each distinct selection is
+analysed once, so a document whose fragments expand exponentially is still checked in linear
+time. Variables are coerced as execution will coerce them (defaults applied, `100.0` is 100);
+when they do not coerce, execution refuses the request anyway, before any resolver runs.
 """
 
 from __future__ import annotations
@@ -16,15 +24,24 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
     GraphQLList,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    NamedTypeNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
-    value_from_ast_untyped,
+    get_named_type,
+    is_abstract_type,
+    is_leaf_type,
+    is_object_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from app.queries.pagination import DEFAULT_PAGE
 
@@ -37,92 +54,199 @@ class Limits:
     max_cost: int = 25_000
 
 
+# Items a plain list field is assumed to hold. The corpus's longest such list (an article's
+# places) has about 15; most hold fewer than 10.
+LIST_ESTIMATE = 10
+
+
+def _is_object_list(definition: GraphQLField) -> bool:
+    type_ = definition.type
+    if isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList) and not is_leaf_type(get_named_type(type_))
+
+
 class LimitError(Exception):
     """An operation over a limit; the message says which and by how much."""
 
 
-def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
-    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+class _TooDeep(Exception):
+    pass
 
 
-def _fields(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    seen: frozenset[str] = frozenset(),
-) -> list[FieldNode]:
-    """Return the fields of a selection set, with fragments spread in."""
-    out: list[FieldNode] = []
-    for selection in selection_set.selections if selection_set else ():
-        if isinstance(selection, FieldNode):
-            out.append(selection)
-        elif isinstance(selection, InlineFragmentNode):
-            out += _fields(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:
-                out += _fields(fragments[name].selection_set, fragments, seen | {name})
-    return out
+@dataclasses.dataclass(frozen=True)
+class _Measure:
+    """What a selection (on one type) asks for: nesting below it, aliases and nodes in it."""
+
+    height: int = 0
+    aliases: int = 0
+    nodes: int = 0  # per object the selection is made on
 
 
-def depth_and_aliases(document: DocumentNode, operation: OperationDefinitionNode) -> tuple[int, int]:
-    """Return how deep the operation's selections nest and how many aliases it uses."""
-    fragments = _fragments(document)
-    aliases = 0
+_Key = tuple[str, tuple[int, ...]]
 
-    def depth(selection_set: SelectionSetNode | None) -> int:
-        nonlocal aliases
-        deepest = 0
-        for field in _fields(selection_set, fragments):
-            if field.name.value.startswith("__"):
+
+class _Walker:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: VariableValues | None,
+        max_depth: int,
+    ) -> None:
+        self.schema = schema
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.variables = variables
+        self.max_depth = max_depth
+        self._memo: dict[_Key, _Measure] = {}
+
+    def _applies(self, condition: NamedTypeNode | None, type_: GraphQLObjectType) -> bool:
+        if condition is None:
+            return True
+        named = self.schema.get_type(condition.name.value)
+        if named is type_:
+            return True
+        return named is not None and is_abstract_type(named) and self.schema.is_sub_type(named, type_)
+
+    def _collect(self, type_: GraphQLObjectType, sets: tuple[SelectionSetNode, ...]) -> dict[str, list[FieldNode]]:
+        """Return the fields `sets` select on `type_`, grouped by response key (as execution does)."""
+        groups: dict[str, list[FieldNode]] = {}
+        visited: set[str] = set()
+
+        def visit(selection_set: SelectionSetNode) -> None:
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    key = selection.alias.value if selection.alias else selection.name.value
+                    groups.setdefault(key, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    if self._applies(selection.type_condition, type_):
+                        visit(selection.selection_set)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name in visited:
+                        continue
+                    visited.add(name)
+                    fragment = self.fragments.get(name)
+                    if fragment is not None and self._applies(fragment.type_condition, type_):
+                        visit(fragment.selection_set)
+
+        for selection_set in sets:
+            visit(selection_set)
+        return groups
+
+    def _page_size(self, definition: GraphQLField, field: FieldNode) -> int:
+        try:
+            args = get_argument_values(definition, field, self.variables)
+        except GraphQLError:
+            args = {}  # does not coerce: execution refuses the field before it runs
+        sizes = [args[name] for name in ("first", "last") if isinstance(args.get(name), int)]
+        return max(0, *sizes) if sizes else DEFAULT_PAGE
+
+    def _ids(self, definition: GraphQLField, field: FieldNode) -> int:
+        try:
+            ids = get_argument_values(definition, field, self.variables).get("ids")
+        except GraphQLError:
+            ids = None
+        return len(ids) if isinstance(ids, list) else 1
+
+    def measure(self, type_: GraphQLNamedType, sets: tuple[SelectionSetNode, ...], level: int) -> _Measure:
+        """Return what `sets` ask for on an object of `type_`, the fields of `sets` being at `level`."""
+        key: _Key = (type_.name, tuple(id(s) for s in sets))
+        known = self._memo.get(key)
+        if known is None:
+            if is_abstract_type(type_):
+                # an object is of one type at a time: the most demanding possible type counts
+                options = [self._measure_object(t, sets, level) for t in self.schema.get_possible_types(type_)]
+                known = _Measure(
+                    height=max((m.height for m in options), default=0),
+                    aliases=max((m.aliases for m in options), default=0),
+                    nodes=max((m.nodes for m in options), default=0),
+                )
+            elif is_object_type(type_):
+                known = self._measure_object(type_, sets, level)
+            else:
+                known = _Measure()
+            self._memo[key] = known
+        if level - 1 + known.height > self.max_depth:
+            raise _TooDeep
+        return known
+
+    def _measure_object(self, type_: GraphQLObjectType, sets: tuple[SelectionSetNode, ...], level: int) -> _Measure:
+        if level > self.max_depth:
+            raise _TooDeep
+        height = aliases = nodes = 0
+        for response_key, fields in self._collect(type_, sets).items():
+            first = fields[0]
+            name = first.name.value
+            if name.startswith("__"):
                 continue  # introspection (a client's schema fetch nests deep by design) is cheap
-            aliases += field.alias is not None
-            deepest = max(deepest, 1 + depth(field.selection_set) if field.selection_set else 1)
-        return deepest
+            definition = type_.fields.get(name)
+            if definition is None:
+                continue  # not in the schema: validation has refused the document already
+            aliases += response_key != name or any(f.alias is not None for f in fields)
+            children = tuple(f.selection_set for f in fields if f.selection_set is not None)
+            target = get_named_type(definition.type)
+            inner = self.measure(target, children, level + 1) if children else _Measure()
+            height = max(height, 1 + inner.height)
+            aliases += inner.aliases
+            if target.name.endswith("Connection"):
+                # a connection's own fields (edges, node) belong to its nodes: look through them
+                size = self._page_size(definition, first)
+                nodes += size + size * inner.nodes
+            elif type_ is self.schema.query_type and name == "nodes" and "ids" in definition.args:
+                count = self._ids(definition, first)
+                nodes += count + count * inner.nodes
+            elif _is_object_list(definition) and not type_.name.endswith("Connection"):
+                # a plain list (an article's figures, a figure's evidence) has no page size: it
+                # counts as LIST_ESTIMATE items, so that nesting lists is costed like nesting pages
+                nodes += LIST_ESTIMATE + LIST_ESTIMATE * inner.nodes
+            else:
+                nodes += inner.nodes
+        return _Measure(height=height, aliases=aliases, nodes=nodes)
 
-    return depth(operation.selection_set), aliases
+
+def _coerced(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any] | None
+) -> VariableValues | None:
+    coerced = get_variable_values(schema, operation.variable_definitions or (), variables or {})
+    return None if isinstance(coerced, list) else coerced
 
 
-def _unwrap(type_: Any) -> Any:
-    while isinstance(type_, GraphQLNonNull | GraphQLList):
-        type_ = type_.of_type
-    return type_
+def _root(schema: GraphQLSchema, operation: OperationDefinitionNode) -> GraphQLObjectType | None:
+    return {
+        OperationType.QUERY: schema.query_type,
+        OperationType.MUTATION: schema.mutation_type,
+        OperationType.SUBSCRIPTION: schema.subscription_type,
+    }[operation.operation]
+
+
+def _measure(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: dict[str, Any] | None,
+    max_depth: int,
+) -> _Measure:
+    root = _root(schema, operation)
+    if root is None:
+        return _Measure()
+    walker = _Walker(schema, document, _coerced(schema, operation, variables), max_depth)
+    return walker.measure(root, (operation.selection_set,), 1)
+
+
+def depth_and_aliases(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
+) -> tuple[int, int]:
+    """Return how deep the operation's selections nest and how many aliases it uses."""
+    measured = _measure(schema, document, operation, None, max_depth=10_000)
+    return measured.height, measured.aliases
 
 
 def cost(
     schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
 ) -> int:
     """Return the number of nodes the operation may return (GitHub's measure)."""
-    fragments = _fragments(document)
-    variables = variables or {}
-
-    def argument(field: FieldNode, name: str) -> Any:
-        for arg in field.arguments or ():
-            if arg.name.value == name:
-                return value_from_ast_untyped(arg.value, variables)
-        return None
-
-    def walk(selection_set: SelectionSetNode | None, parent: Any, multiplier: int) -> int:
-        total = 0
-        for field in _fields(selection_set, fragments):
-            definition = parent.fields.get(field.name.value) if isinstance(parent, GraphQLObjectType) else None
-            if definition is None:
-                continue  # introspection and __typename cost nothing
-            target = _unwrap(definition.type)
-            inner = multiplier
-            if target.name.endswith("Connection"):
-                size = argument(field, "first") or argument(field, "last") or DEFAULT_PAGE
-                inner = multiplier * max(int(size) if isinstance(size, int) else DEFAULT_PAGE, 1)
-                total += inner
-            elif field.name.value == "nodes" and isinstance(argument(field, "ids"), list):
-                inner = multiplier * max(len(argument(field, "ids")), 1)
-                total += inner
-            if field.selection_set:
-                # a connection's own fields (edges, node) belong to its nodes: look through them
-                total += walk(field.selection_set, target, inner)
-        return total
-
-    root = schema.query_type if operation.operation.value == "query" else None
-    return walk(operation.selection_set, root, 1)
+    return _measure(schema, document, operation, variables, max_depth=10_000).nodes
 
 
 def check(
@@ -133,15 +257,17 @@ def check(
     limits: Limits,
 ) -> int:
     """Return the operation's cost; raise LimitError if it is too deep, too aliased or too costly."""
-    depth, aliases = depth_and_aliases(document, operation)
-    if depth > limits.max_depth:
-        raise LimitError(f"the operation nests {depth} levels deep; the limit is {limits.max_depth}")
-    if aliases > limits.max_aliases:
-        raise LimitError(f"the operation uses {aliases} aliases; the limit is {limits.max_aliases}")
-    nodes = cost(schema, document, operation, variables)
-    if nodes > limits.max_cost:
+    try:
+        measured = _measure(schema, document, operation, variables, limits.max_depth)
+    except (_TooDeep, RecursionError):
         raise LimitError(
-            f"the operation may return {nodes} nodes (the product of page sizes down each nesting of "
-            f"connections); the limit is {limits.max_cost}: ask for smaller pages"
+            f"the operation nests more than {limits.max_depth} levels deep; the limit is {limits.max_depth}"
+        ) from None
+    if measured.aliases > limits.max_aliases:
+        raise LimitError(f"the operation uses {measured.aliases} aliases; the limit is {limits.max_aliases}")
+    if measured.nodes > limits.max_cost:
+        raise LimitError(
+            f"the operation may return {measured.nodes} nodes (the product of page sizes down each nesting of "
+            f"connections, lists counted as {LIST_ESTIMATE}); the limit is {limits.max_cost}: ask for smaller pages"
         )
-    return nodes
+    return measured.nodes

@@ -15,10 +15,13 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    StringValueNode,
+    Visitor,
     execute,
     parse,
     specified_rules,
     validate,
+    visit,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
@@ -41,6 +44,23 @@ schema = strawberry.Schema(
 def sdl() -> str:
     """Return the schema in SDL, as committed in schema/schema.graphql."""
     return schema.as_str() + "\n"
+
+
+def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
+    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot store."""
+    found: list[GraphQLError] = []
+
+    class Finder(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            if "\x00" in node.value:
+                found.append(
+                    GraphQLError(
+                        "a string in the document contains a NUL character", node, extensions={"code": "BAD_USER_INPUT"}
+                    )
+                )
+
+    visit(document, Finder())
+    return found
 
 
 class RequestError(Exception):
@@ -99,11 +119,12 @@ class Executor:
             except GraphQLError as exc:
                 code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
                 raise RequestError([exc], code) from None
-            errors = validate(self.schema, document, self._rules)
+            errors = validate(self.schema, document, self._rules) or _nul_literals(document)
             cached = self._documents.remember(query, (document, errors))
         document, errors = cached
         if errors:
-            raise RequestError(list(errors), "GRAPHQL_VALIDATION_FAILED")
+            coded = (errors[0].extensions or {}).get("code")
+            raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
         return Prepared(document, self._operation(document, operation_name))
 
     @staticmethod

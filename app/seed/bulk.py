@@ -1,0 +1,687 @@
+"""Bulk loading with COPY: the same rows the seed writes, for corpora too large to sync row by row.
+
+`bulk_load` takes registries and a stream of validated article annotations (the seed format's
+own pydantic models) and writes them in ONE transaction under the seed's advisory lock. Rows are
+derived exactly as `app.seed.load` derives them (word counts, hashes, stated and ECB-computed
+conversions, evidence for stated conversions), so the two paths store the same data; it is an
+insert-only path for new data, not a sync: a slug that is already stored fails the whole load.
+
+How it stays fast and still lets Postgres enforce everything:
+* ids are assigned here (above the tables' current maxima), so every table is written by one
+  `COPY ... FROM STDIN`; rows are first spooled to temporary files by psycopg's own formatter
+  (`FileWriter`), so only one table's COPY is in flight at a time while articles stream through;
+* `defer_constraints=True` drops the secondary (non-unique) indexes and the foreign keys before
+  the COPYs and re-creates them after: re-adding a foreign key validates every row, so nothing
+  is left unchecked (primary keys, unique and CHECK constraints stay on throughout);
+* `verify_evidence_in_sql=True` disables the evidence trigger during the COPY and instead checks
+  `quote = substr(body, start + 1, end - start)` for every new evidence row with one statement
+  before commit, raising (and so rolling everything back) if any row fails; the trigger is
+  re-enabled in the same transaction, so no other session ever sees it off;
+* sequences are moved past the new ids, and the tables are ANALYZEd.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import IO, Any
+
+import psycopg
+from psycopg import sql
+from psycopg.copy import Copy, FileWriter
+
+from app.seed import convert
+from app.seed import format as fmt
+from app.seed.dedupe import Duplicate
+from app.seed.load import SEED_LOCK_KEY
+
+# Column order of each table as written here; parents before children (the COPY order).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "places": (
+        "id",
+        "slug",
+        "name",
+        "kind",
+        "code",
+        "country_code",
+        "parent_id",
+        "geonames_id",
+        "latitude",
+        "longitude",
+        "aliases",
+        "note",
+    ),
+    "organisations": ("id", "slug", "name", "kind", "country_id", "parent_id", "aliases", "note"),
+    "people": ("id", "slug", "name", "title", "organisation_id", "country_id", "aliases"),
+    "articles": (
+        "id",
+        "slug",
+        "source_file",
+        "title",
+        "publisher_id",
+        "publisher_basis",
+        "authors",
+        "published_on",
+        "published_precision",
+        "published_basis",
+        "published_inference",
+        "language",
+        "body",
+        "body_sha256",
+        "word_count",
+    ),
+    "trade_figures": (
+        "id",
+        "slug",
+        "reporter_id",
+        "partner_id",
+        "flow",
+        "commodity",
+        "amount",
+        "currency",
+        "quantity",
+        "unit",
+        "period_start",
+        "period_end",
+        "period_type",
+        "period_label",
+        "period_basis",
+        "period_inference",
+        "change_pct",
+        "change_multiple",
+        "change_basis",
+        "approximation",
+        "status",
+        "part_of_id",
+        "source_id",
+        "note",
+    ),
+    "events": (
+        "id",
+        "slug",
+        "name",
+        "kind",
+        "starts_on",
+        "ends_on",
+        "date_precision",
+        "date_basis",
+        "date_inference",
+        "participant_count",
+        "participant_unit",
+        "participant_approximation",
+        "parent_id",
+        "description",
+    ),
+    "event_places": ("event_id", "place_id"),
+    "event_participants": ("id", "event_id", "organisation_id", "person_id", "role"),
+    "evidence": (
+        "id",
+        "article_id",
+        "quote",
+        "start_offset",
+        "end_offset",
+        "trade_figure_id",
+        "event_id",
+        "organisation_id",
+        "place_id",
+        "person_id",
+    ),
+    "currency_conversions": (
+        "id",
+        "trade_figure_id",
+        "kind",
+        "from_currency",
+        "to_currency",
+        "amount",
+        "rate",
+        "rate_date",
+        "source",
+        "method",
+        "evidence_id",
+    ),
+}
+TABLES = tuple(COLUMNS)
+EVIDENCE_TRIGGER = "evidence_quote_matches_body"
+SUBJECT_KINDS = ("trade_figure", "event", "organisation", "place", "person")
+
+
+@dataclasses.dataclass(frozen=True)
+class ArticleSource:
+    """One article: its validated annotation, its text, and where the text lives."""
+
+    annotation: fmt.ArticleFile
+    body: str
+    source_file: str
+    duplicate: Duplicate | None = None  # set when this article is a near-duplicate of another
+
+
+@dataclasses.dataclass
+class BulkReport:
+    rows: dict[str, int] = dataclasses.field(default_factory=dict)
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
+    seconds: float = 0.0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        """Rows per second overall, from reading the first article to the commit."""
+        return self.total_rows / self.seconds if self.seconds else 0.0
+
+    @property
+    def database_seconds(self) -> float:
+        """Seconds spent in the database: everything but preparing the rows in Python."""
+        return self.seconds - self.phases.get("prepare rows", 0.0)
+
+    @property
+    def database_rows_per_second(self) -> float:
+        return self.total_rows / self.database_seconds if self.database_seconds > 0 else 0.0
+
+    def describe(self) -> str:
+        """Return a human summary: rows per table, phases, and overall rows/s."""
+        lines = [f"{name:<22}{count:>12,}" for name, count in self.rows.items()]
+        lines.append(
+            f"{'total':<22}{self.total_rows:>12,} rows in {self.seconds:.1f}s = {self.rows_per_second:,.0f} rows/s"
+        )
+        lines.append(
+            f"{'in the database':<22}{self.total_rows:>12,} rows in {self.database_seconds:.1f}s"
+            f" = {self.database_rows_per_second:,.0f} rows/s (COPY, checks, indexes, ANALYZE)"
+        )
+        lines.append("phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.phases.items()))
+        return "\n".join(lines)
+
+
+class _Spool:
+    """Rows of one table, formatted for COPY by psycopg into a temporary file."""
+
+    def __init__(self, conn: psycopg.Connection[Any], table: str) -> None:
+        self.table = table
+        self.count = 0
+        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        self._copy = Copy(conn.cursor(), writer=FileWriter(self.file))
+        self._copy.__enter__()
+
+    def write(self, row: Sequence[Any]) -> None:
+        self._copy.write_row(row)
+        self.count += 1
+
+    def finish(self) -> None:
+        self._copy.__exit__(None, None, None)
+        self.file.flush()
+        self.file.seek(0)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _Ids:
+    def __init__(self, start: int) -> None:
+        self.last = start
+
+    def next(self) -> int:
+        self.last += 1
+        return self.last
+
+
+def _opt(ids: dict[str, int], slug: str | None) -> int | None:
+    return None if slug is None else ids[slug]
+
+
+class _Loader:
+    def __init__(self, conn: psycopg.Connection[Any], progress: Callable[[str], None] | None) -> None:
+        self.conn = conn
+        self.progress = progress
+        self.spools = {t: _Spool(conn, t) for t in TABLES}
+        self.ids: dict[str, dict[str, int]] = {k: {} for k in SUBJECT_KINDS}
+        self.ids["article"] = {}
+        self.start_ids: dict[str, int] = {}
+        self.counters: dict[str, _Ids] = {}
+        for table in TABLES:
+            if "id" in COLUMNS[table]:
+                query = sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(sql.Identifier(table))
+                row = conn.execute(query).fetchone()
+                self.start_ids[table] = int(row[0]) if row else 0
+                self.counters[table] = _Ids(self.start_ids[table])
+        self.deferred: list[tuple[str, str, int, str, str]] = []  # (table, column, row id, kind, slug)
+        self.duplicates: list[Duplicate] = []
+        self.pub_dates: dict[str, fmt.PublishedDate | None] = {}
+        self.rate_cache: dict[tuple[str, str, dt.date, dt.date], convert.Conversion | None] = {}
+
+    def say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    # -- registries: every slug is known up front, so parents may come in any order
+
+    def registries(
+        self, places: Sequence[fmt.Place], organisations: Sequence[fmt.Organisation], people: Sequence[fmt.Person]
+    ) -> None:
+        for kind, table, items in (
+            ("place", "places", places),
+            ("organisation", "organisations", organisations),
+            ("person", "people", people),
+        ):
+            for item in items:
+                self.ids[kind][item.slug] = self.counters[table].next()
+        pid, oid, hid = self.ids["place"], self.ids["organisation"], self.ids["person"]
+        for p in places:
+            self.spools["places"].write(
+                (
+                    pid[p.slug],
+                    p.slug,
+                    p.name,
+                    p.kind.value,
+                    p.code,
+                    p.country_code,
+                    _opt(pid, p.parent),
+                    p.geonames_id,
+                    p.latitude,
+                    p.longitude,
+                    list(p.aliases),
+                    p.note,
+                )
+            )
+        for o in organisations:
+            self.spools["organisations"].write(
+                (
+                    oid[o.slug],
+                    o.slug,
+                    o.name,
+                    o.kind.value,
+                    _opt(pid, o.country),
+                    _opt(oid, o.parent),
+                    list(o.aliases),
+                    o.note,
+                )
+            )
+        for h in people:
+            self.spools["people"].write(
+                (
+                    hid[h.slug],
+                    h.slug,
+                    h.name,
+                    h.title,
+                    _opt(oid, h.organisation),
+                    _opt(pid, h.country),
+                    list(h.aliases),
+                )
+            )
+
+    # -- articles, streamed
+
+    def _ref(self, table: str, column: str, row_id: int, kind: str, slug: str | None) -> int | None:
+        """Return the id of `slug`, or None and remember to set it once everything is written."""
+        if slug is None:
+            return None
+        found = self.ids[kind].get(slug)
+        if found is None:
+            self.deferred.append((table, column, row_id, kind, slug))
+        return found
+
+    def article(self, src: ArticleSource) -> None:
+        doc, body = src.annotation, src.body
+        meta = doc.article
+        article_id = self.counters["articles"].next()
+        self.ids["article"][meta.slug] = article_id
+        pub = meta.published
+        self.pub_dates[meta.slug] = pub
+        self.spools["articles"].write(
+            (
+                article_id,
+                meta.slug,
+                src.source_file,
+                meta.title,
+                _opt(self.ids["organisation"], meta.publisher),
+                meta.publisher_basis,
+                list(meta.authors),
+                pub.date if pub else None,
+                pub.precision.value if pub else None,
+                pub.basis.value if pub else None,
+                pub.inference if pub else None,
+                meta.language,
+                body,
+                hashlib.sha256(body.encode("utf-8")).hexdigest(),
+                len(body.split()),
+            )
+        )
+        if src.duplicate is not None:
+            self.duplicates.append(src.duplicate)
+        seen: dict[tuple[int, int, str, int], int] = {}  # evidence of this article -> its id
+
+        def evidence(quote: fmt.Quote, kind: str, subject_id: int) -> int:
+            start = quote.start if quote.start is not None else body.find(quote.quote)
+            end = start + len(quote.quote)
+            key = (start, end, kind, subject_id)
+            if key in seen:
+                return seen[key]
+            ev_id = seen[key] = self.counters["evidence"].next()
+            subjects = [subject_id if k == kind else None for k in SUBJECT_KINDS]
+            self.spools["evidence"].write((ev_id, article_id, quote.quote, start, end, *subjects))
+            return ev_id
+
+        for mention in doc.mentions:
+            for kind in ("organisation", "place", "person"):
+                slug = getattr(mention, kind)
+                if slug is not None:
+                    for q in mention.evidence:
+                        evidence(q, kind, self.ids[kind][slug])
+        for entry in doc.trade_figures:
+            if isinstance(entry, fmt.FigureRef):
+                for q in entry.evidence:
+                    evidence(q, "trade_figure", self.ids["trade_figure"][entry.ref])
+                continue
+            fig_id = self._figure(entry)
+            for q in entry.evidence:
+                evidence(q, "trade_figure", fig_id)
+            self._conversions(entry, fig_id, meta.slug, evidence)
+        for event_entry in doc.events:
+            if isinstance(event_entry, fmt.EventRef):
+                for q in event_entry.evidence:
+                    evidence(q, "event", self.ids["event"][event_entry.ref])
+                continue
+            event_id = self._event(event_entry)
+            for q in event_entry.evidence:
+                evidence(q, "event", event_id)
+
+    def _figure(self, f: fmt.TradeFigure) -> int:
+        fig_id = self.counters["trade_figures"].next()
+        self.ids["trade_figure"][f.slug] = fig_id
+        place_ids = self.ids["place"]
+        self.spools["trade_figures"].write(
+            (
+                fig_id,
+                f.slug,
+                place_ids[f.reporter],
+                _opt(place_ids, f.partner),
+                f.flow.value,
+                f.commodity,
+                f.amount.amount if f.amount else None,
+                f.amount.currency if f.amount else None,
+                f.quantity.value if f.quantity else None,
+                f.quantity.unit if f.quantity else None,
+                f.period.start,
+                f.period.end,
+                f.period.type.value,
+                f.period.label,
+                f.period.basis.value,
+                f.period.inference,
+                f.change_pct,
+                f.change_multiple,
+                f.change_basis,
+                f.approximation.value,
+                f.status.value,
+                self._ref("trade_figures", "part_of_id", fig_id, "trade_figure", f.part_of),
+                _opt(self.ids["organisation"], f.source),
+                f.note,
+            )
+        )
+        return fig_id
+
+    def _computed(self, amount: Decimal, source: str, target: str, start: dt.date, end: dt.date) -> Any:
+        # The rate depends on the currencies and the period only: compute it once per period,
+        # then scale exactly as convert.computed does.
+        key = (source, target, start, end)
+        if key not in self.rate_cache:
+            self.rate_cache[key] = convert.computed(Decimal(1), source, target, start, end)
+        unit = self.rate_cache[key]
+        if unit is None:
+            return None
+        scaled = (amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
+        return dataclasses.replace(unit, amount=scaled)
+
+    def _conversions(self, f: fmt.TradeFigure, fig_id: int, article: str, evidence: Callable[..., int]) -> None:
+        if f.amount is None:
+            return
+        found: list[tuple[convert.Conversion, int | None]] = []
+        stated = f.stated_conversion
+        if stated is not None:
+            ev_id = evidence(fmt.Quote(quote=stated.quote, start=stated.start), "trade_figure", fig_id)
+            pub = self.pub_dates[article]
+            rate_date, basis = (
+                (pub.date, f"the article's publication date ({pub.precision.value}, {pub.basis.value})")
+                if pub
+                else (f.period.end, "the end of the figure's period (the article is undated)")
+            )
+            conv = convert.stated(
+                f.amount.amount,
+                f.amount.currency,
+                stated.amount,
+                stated.currency,
+                rate_date=rate_date,
+                date_basis=basis,
+            )
+            found.append((conv, ev_id))
+        for target in convert.TARGET_CURRENCIES:
+            computed = self._computed(f.amount.amount, f.amount.currency, target, f.period.start, f.period.end)
+            if computed is not None:
+                found.append((computed, None))
+        for conv, quote_id in found:
+            self.spools["currency_conversions"].write(
+                (
+                    self.counters["currency_conversions"].next(),
+                    fig_id,
+                    conv.kind,
+                    conv.from_currency,
+                    conv.to_currency,
+                    conv.amount,
+                    conv.rate,
+                    conv.rate_date,
+                    conv.source,
+                    conv.method,
+                    quote_id,
+                )
+            )
+
+    def _event(self, e: fmt.Event) -> int:
+        event_id = self.counters["events"].next()
+        self.ids["event"][e.slug] = event_id
+        d = e.date
+        self.spools["events"].write(
+            (
+                event_id,
+                e.slug,
+                e.name,
+                e.kind.value,
+                d.start if d else None,
+                d.end if d else None,
+                d.precision.value if d else None,
+                d.basis.value if d else None,
+                d.inference if d else None,
+                e.participant_count,
+                e.participant_unit,
+                e.participant_approximation.value,
+                self._ref("events", "parent_id", event_id, "event", e.parent),
+                e.description,
+            )
+        )
+        for place in dict.fromkeys(e.places):
+            self.spools["event_places"].write((event_id, self.ids["place"][place]))
+        for p in e.participants:
+            self.spools["event_participants"].write(
+                (
+                    self.counters["event_participants"].next(),
+                    event_id,
+                    _opt(self.ids["organisation"], p.organisation),
+                    _opt(self.ids["person"], p.person),
+                    p.role.value,
+                )
+            )
+        return event_id
+
+    # -- writing
+
+    def copy_all(self) -> dict[str, int]:
+        counts = {}
+        with self.conn.cursor() as cur:
+            for table in TABLES:
+                spool = self.spools[table]
+                spool.finish()
+                self.say(f"COPY {table}: {spool.count:,} rows")
+                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                    sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, COLUMNS[table]))
+                )
+                with cur.copy(statement) as copy:
+                    while chunk := spool.file.read(1 << 20):
+                        copy.write(chunk)
+                counts[table] = spool.count
+        return counts
+
+    def resolve_deferred(self) -> None:
+        with self.conn.cursor() as cur:
+            for table, column, row_id, kind, slug in self.deferred:
+                query = sql.SQL("UPDATE {} SET {} = %s WHERE id = %s").format(
+                    sql.Identifier(table), sql.Identifier(column)
+                )
+                cur.execute(query, (self.ids[kind][slug], row_id))
+            articles = self.ids["article"]
+            cur.executemany(
+                "UPDATE articles SET duplicate_of_id = %s, duplicate_score = %s, duplicate_method = %s WHERE id = %s",
+                [(articles[d.original], d.score, d.method, articles[d.duplicate]) for d in self.duplicates],
+            )
+
+    def close(self) -> None:
+        for spool in self.spools.values():
+            spool.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Deferred:
+    drop: list[sql.Composed | sql.SQL]
+    create: list[sql.Composed | sql.SQL]
+
+
+def _secondary_indexes_and_foreign_keys(conn: psycopg.Connection[Any]) -> _Deferred:
+    """Return how to drop and re-create the plain indexes and the foreign keys of our tables."""
+    rows = conn.execute(
+        """
+        SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.relname
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+         WHERE c.relname = ANY(%(tables)s) AND c.relnamespace = 'public'::regnamespace
+           AND NOT i.indisunique AND NOT i.indisprimary
+        UNION ALL
+        SELECT 'fk', con.conname, pg_get_constraintdef(con.oid), c.relname
+          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+         WHERE c.relname = ANY(%(tables)s) AND c.relnamespace = 'public'::regnamespace AND con.contype = 'f'
+         ORDER BY 1, 2
+        """,
+        {"tables": list(TABLES)},
+    ).fetchall()
+    drop: list[sql.Composed | sql.SQL] = []
+    create: list[sql.Composed | sql.SQL] = []
+    for kind, name, definition, table in rows:
+        if kind == "index":
+            drop.append(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
+            create.append(sql.SQL(definition))  # pg_get_indexdef's own, complete statement
+        else:
+            drop.append(
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
+            )
+            create.append(
+                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                    sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
+                )
+            )
+    return _Deferred(drop, create)
+
+
+class EvidenceMismatch(Exception):
+    """New evidence rows whose quote is not the article's text at their offsets."""
+
+
+@contextlib.contextmanager
+def _phase(report: BulkReport, name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        report.phases[name] = report.phases.get(name, 0.0) + time.perf_counter() - started
+
+
+def bulk_load(
+    conn: psycopg.Connection[Any],
+    *,
+    places: Sequence[fmt.Place],
+    organisations: Sequence[fmt.Organisation],
+    people: Sequence[fmt.Person],
+    articles: Iterable[ArticleSource],
+    defer_constraints: bool = True,
+    verify_evidence_in_sql: bool = True,
+    analyze: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> BulkReport:
+    """Insert the registries and the articles in one transaction; return rows and timings.
+
+    Articles are consumed once, in order: a `ref` must point at a figure or event of the same or
+    an earlier article; `part_of` and `parent` may also point forward (set after the COPY)."""
+    report = BulkReport()
+    started = time.perf_counter()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (SEED_LOCK_KEY,))
+        loader = _Loader(conn, progress)
+        try:
+            with _phase(report, "prepare rows"):
+                loader.registries(places, organisations, people)
+                for n, src in enumerate(articles, 1):
+                    loader.article(src)
+                    if n % 10_000 == 0:
+                        loader.say(f"{n:,} articles prepared")
+            deferred = _Deferred([], [])
+            if defer_constraints:
+                with _phase(report, "drop indexes and FKs"):
+                    deferred = _secondary_indexes_and_foreign_keys(conn)
+                    for statement in deferred.drop:
+                        conn.execute(statement)
+            if verify_evidence_in_sql:
+                conn.execute(
+                    sql.SQL("ALTER TABLE evidence DISABLE TRIGGER {}").format(sql.Identifier(EVIDENCE_TRIGGER))
+                )
+            with _phase(report, "COPY"):
+                report.rows = loader.copy_all()
+            with _phase(report, "links"):
+                loader.resolve_deferred()
+            if verify_evidence_in_sql:
+                with _phase(report, "verify evidence"):
+                    row = conn.execute(
+                        """
+                        SELECT count(*), min(e.id) FROM evidence e JOIN articles a ON a.id = e.article_id
+                         WHERE e.id > %s
+                           AND substr(a.body, e.start_offset + 1, e.end_offset - e.start_offset)
+                               IS DISTINCT FROM e.quote
+                        """,
+                        (loader.start_ids["evidence"],),
+                    ).fetchone()
+                    if row is not None and row[0]:
+                        raise EvidenceMismatch(
+                            f"{row[0]} evidence row(s) do not match their article's text (first id {row[1]});"
+                            " nothing was written"
+                        )
+                    conn.execute(
+                        sql.SQL("ALTER TABLE evidence ENABLE TRIGGER {}").format(sql.Identifier(EVIDENCE_TRIGGER))
+                    )
+            if deferred.create:
+                loader.say("re-creating indexes and foreign keys (validating every row)")
+                with _phase(report, "indexes and FKs"):
+                    for statement in deferred.create:
+                        conn.execute(statement)
+            with _phase(report, "sequences"):
+                for table in loader.counters:
+                    if report.rows.get(table):
+                        conn.execute(
+                            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", (table, loader.counters[table].last)
+                        )
+            if analyze:
+                with _phase(report, "ANALYZE"):
+                    for table in TABLES:
+                        conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+        finally:
+            loader.close()
+    report.seconds = time.perf_counter() - started
+    return report
