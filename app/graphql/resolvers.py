@@ -348,8 +348,7 @@ class Query:
         ]
 
         async def count() -> int:
-            total, _ = await search.search_articles(info.context.db, query=_search_text(query), offset=0, limit=10_000)
-            return len(total)
+            return await search.count_matches(info.context.db, query=_search_text(query))
 
         return Connection(
             edges=edges,

@@ -41,11 +41,10 @@ def highlight(text: str) -> str:
     return html.escape(text, quote=False).replace(START, "<mark>").replace(STOP, "</mark>")
 
 
-async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
-    """Return one page of articles matching `query` (best first), and whether more follow."""
-    tsq = func.websearch_to_tsquery("english", query)
+def _entity_hits(tsq: Any) -> Any:
+    # per article: how many entities it names that the query names, and their names
     named = _entities_named(tsq)
-    entity_hits = (
+    return (
         select(
             evidence.c.article_id,
             func.count(func.distinct(func.concat(named.c.kind, ":", named.c.id))).label("n"),
@@ -62,6 +61,16 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
         .group_by(evidence.c.article_id)
         .subquery("entity_hits")
     )
+
+
+def _matching(tsq: Any, entity_hits: Any) -> Any:
+    return or_(articles.c.search.bool_op("@@")(tsq), entity_hits.c.article_id.is_not(None))
+
+
+async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
+    """Return one page of articles matching `query` (best first), and whether more follow."""
+    tsq = func.websearch_to_tsquery("english", query)
+    entity_hits = _entity_hits(tsq)
     text_rank = func.ts_rank_cd(articles.c.search, tsq)
     rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
     options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12"
@@ -71,7 +80,7 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
     q = (
         select(*columns(ArticleRow), rank, snippet, entity_hits.c.names)
         .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
-        .where(or_(articles.c.search.bool_op("@@")(tsq), entity_hits.c.article_id.is_not(None)))
+        .where(_matching(tsq, entity_hits))
         .order_by(rank.desc(), articles.c.id)
         .offset(offset)
         .limit(limit + 1)
@@ -83,3 +92,16 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
         for r in rows[:limit]
     ]
     return hits, len(rows) > limit
+
+
+async def count_matches(db: Reader, *, query: str) -> int:
+    """Return how many articles match `query`."""
+    tsq = func.websearch_to_tsquery("english", query)
+    entity_hits = _entity_hits(tsq)
+    q = (
+        select(func.count())
+        .select_from(articles)
+        .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
+        .where(_matching(tsq, entity_hits))
+    )
+    return int(await db.scalar(q))
