@@ -116,9 +116,9 @@ class PrivatePostgres:
 def private_pg() -> Iterator[PrivatePostgres]:
     """A PostgreSQL of this module's own, migrated and seeded with the project's corpus.
 
-    Its directory is not under pytest's base temp: any pytest run of the same user (another
-    session's, say) makes /tmp/pytest-of-<user> 0700 again, after which pg_ctl, running as
-    `embedded_postgres`, could no longer reach the data directory."""
+    Its directory is not under pytest's base temp: any pytest run of the same user makes that
+    directory private (0700) again, after which pg_ctl, running as `embedded_postgres`, could
+    no longer reach the data directory."""
     with tempfile.TemporaryDirectory(prefix="tradegraph-faults-") as tmp:
         pgdata = (Path(tmp) / "pg").resolve()
         try:
