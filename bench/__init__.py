@@ -1,0 +1,1 @@
+"""Benchmarks of the tradegraph API: synthetic corpus, load paths, and the HTTP comparison (see README.md)."""

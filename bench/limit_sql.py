@@ -1,0 +1,594 @@
+# ruff: noqa: S608 - statements are assembled from this module's constants; input only ever binds as %(v)s
+"""Hand-written SQL for "the limit": each benchmark operation as ONE statement whose JSON Postgres builds.
+
+Every statement takes one parameter, `%(v)s`: the operation's GraphQL variables as jsonb, and
+returns one text column: the whole response body, `{"data": ...}`, shaped like tradegraph's
+answer to the same operation (same field names, same order of lists, same cursors), so the
+benchmark compares serving the same data. Helper functions live in the `bench` schema, which
+`HELPERS` creates (the runner installs it; it never touches the tables).
+"""
+
+from __future__ import annotations
+
+HELPERS = r"""
+CREATE SCHEMA IF NOT EXISTS bench;
+
+-- tradegraph's opaque global id: base64url("Type:pk"), unpadded
+CREATE OR REPLACE FUNCTION bench.gid(type_name text, pk bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT rtrim(translate(encode(convert_to(type_name || ':' || pk, 'UTF8'), 'base64'), '+/', '-_'), '=')
+$$;
+
+-- base64url of a string, unpadded (cursors)
+CREATE OR REPLACE FUNCTION bench.b64(plain text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT rtrim(translate(encode(convert_to(plain, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+$$;
+
+CREATE OR REPLACE FUNCTION bench.unb64(cursor text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT convert_from(decode(rpad(translate(cursor, '-_', '+/'),
+                                  (length(cursor) + 3) / 4 * 4, '='), 'base64'), 'UTF8')
+$$;
+
+-- the place named by slug or ISO code, and every place inside it
+CREATE OR REPLACE FUNCTION bench.subtree(ref text) RETURNS SETOF bigint
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+  WITH RECURSIVE t(id) AS (
+    SELECT id FROM places WHERE slug = ref OR code = upper(ref)
+    UNION ALL
+    SELECT p.id FROM places p JOIN t ON p.parent_id = t.id)
+  SELECT id FROM t
+$$;
+
+-- the last day of the period a date of that precision stands for
+CREATE OR REPLACE FUNCTION bench.last_day(start date, prec text) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE prec
+    WHEN 'week' THEN start + 6
+    WHEN 'month' THEN (date_trunc('month', start) + interval '1 month' - interval '1 day')::date
+    WHEN 'quarter' THEN (date_trunc('quarter', start) + interval '3 months' - interval '1 day')::date
+    WHEN 'year' THEN (date_trunc('year', start) + interval '1 year' - interval '1 day')::date
+    ELSE start END
+$$;
+
+CREATE OR REPLACE FUNCTION bench.enum(value text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT upper(replace(value, '-', '_')) $$;
+
+-- a trade series (tradegraph's queries/series.py semantics) as JSON: points in period order
+CREATE OR REPLACE FUNCTION bench.trade_series(v jsonb, detail boolean) RETURNS json
+LANGUAGE sql STABLE AS $$
+WITH RECURSIVE
+  args AS (
+    SELECT coalesce(v->>'granularity', 'YEAR') AS gran, upper(coalesce(v->>'currency', 'USD')) AS cur,
+           v->'filter' AS f, coalesce((v->'filter'->>'includeSubregions')::boolean, false) AS sub),
+  rep AS (SELECT id FROM places, args
+           WHERE f->>'reporter' IS NOT NULL AND (slug = f->>'reporter' OR code = upper(f->>'reporter'))
+          AND NOT sub
+          UNION SELECT s FROM args, bench.subtree(f->>'reporter') s WHERE sub AND f->>'reporter' IS NOT NULL),
+  par AS (SELECT id FROM places, args
+           WHERE f->>'partner' IS NOT NULL AND (slug = f->>'partner' OR code = upper(f->>'partner'))
+          AND NOT sub
+          UNION SELECT s FROM args, bench.subtree(f->>'partner') s WHERE sub AND f->>'partner' IS NOT NULL),
+  unit AS (SELECT lower(gran) AS u,
+                  CASE gran WHEN 'YEAR' THEN interval '1 year' WHEN 'QUARTER' THEN interval '3 months'
+                            ELSE interval '1 month' END AS len, gran, cur FROM args),
+  f AS (
+    SELECT t.* FROM trade_figures t, args
+     WHERE t.amount IS NOT NULL AND t.status = 'actual'
+       AND (f->>'reporter' IS NULL AND f->>'partner' IS NULL
+            OR ((f->>'reporter' IS NULL OR t.reporter_id IN (SELECT id FROM rep))
+                AND (f->>'partner' IS NULL OR t.partner_id IN (SELECT id FROM par)))
+            OR (t.flow = 'total' AND (f->>'reporter' IS NULL OR t.partner_id IN (SELECT id FROM rep))
+                AND (f->>'partner' IS NULL OR t.reporter_id IN (SELECT id FROM par))))
+       AND (f->>'periodFrom' IS NULL OR t.period_end >= (f->>'periodFrom')::date)
+       AND (f->>'periodTo' IS NULL OR t.period_start <= (f->>'periodTo')::date)),
+  anc AS (  -- each place with the ids of itself and everything containing it
+    SELECT id AS place_id, ARRAY[id] AS ids, parent_id AS next FROM places
+    UNION ALL
+    SELECT anc.place_id, anc.ids || p.id, p.parent_id FROM anc JOIN places p ON p.id = anc.next),
+  ancestors AS (SELECT place_id, ids FROM anc WHERE next IS NULL),
+  valued AS (
+    SELECT f.id, f.reporter_id, f.partner_id, f.flow, f.commodity, f.part_of_id,
+           date_trunc(unit.u, f.period_start)::date AS bucket,
+           CASE WHEN f.currency = unit.cur THEN f.amount ELSE c.amount END AS value,
+           ra.ids AS reporter_in, pa.ids AS partner_in
+      FROM f CROSS JOIN unit
+      LEFT JOIN currency_conversions c
+        ON c.trade_figure_id = f.id AND c.kind = 'computed' AND c.to_currency = unit.cur
+      JOIN ancestors ra ON ra.place_id = f.reporter_id
+      LEFT JOIN ancestors pa ON pa.place_id = f.partner_id
+     WHERE f.period_start = date_trunc(unit.u, f.period_start)::date
+       AND f.period_end = (date_trunc(unit.u, f.period_start) + unit.len - interval '1 day')::date),
+  marked AS (
+    SELECT x.*, (
+      SELECT y.id FROM valued y
+       WHERE y.bucket = x.bucket AND y.id <> x.id
+         AND (y.id = x.part_of_id
+              OR ((y.flow = x.flow OR y.flow = 'total')
+                  AND (y.commodity IS NULL OR y.commodity = x.commodity)
+                  AND ((y.reporter_id = ANY(x.reporter_in)
+                        AND (y.partner_id IS NULL OR (x.partner_id IS NOT NULL AND y.partner_id = ANY(x.partner_in))))
+                       OR (y.flow = 'total' AND x.partner_id IS NOT NULL AND y.partner_id IS NOT NULL
+                           AND y.reporter_id = ANY(x.partner_in) AND y.partner_id = ANY(x.reporter_in)))
+                  AND (NOT (y.flow = x.flow AND y.commodity IS NOT DISTINCT FROM x.commodity
+                            AND ((y.reporter_id = x.reporter_id AND y.partner_id IS NOT DISTINCT FROM x.partner_id)
+                                 OR (y.flow = 'total' AND y.reporter_id = x.partner_id
+                                     AND y.partner_id = x.reporter_id)))
+                       OR y.id < x.id)))
+       ORDER BY y.id = x.part_of_id DESC, y.id LIMIT 1) AS covered_by
+      FROM valued x),
+  points AS (
+    SELECT bucket,
+           sum(value) FILTER (WHERE covered_by IS NULL) AS total,
+           bool_and(value IS NOT NULL) FILTER (WHERE covered_by IS NULL) AS complete
+      FROM marked GROUP BY bucket)
+SELECT coalesce(json_agg(CASE WHEN detail THEN json_build_object(
+         'label', p.label, 'periodStart', p.bucket, 'periodEnd', p.bucket_end,
+         'value', CASE WHEN p.complete THEN p.total::text END, 'currency', unit.cur,
+         'complete', coalesce(p.complete, true),
+         'contributions', (
+            SELECT json_agg(json_build_object(
+                     'figure', json_build_object(
+                        'slug', t.slug,
+                        'reporter', json_build_object('code', r.code),
+                        'partner', CASE WHEN pp.id IS NOT NULL THEN json_build_object('code', pp.code) END,
+                        'flow', upper(t.flow),
+                        'evidence', (SELECT coalesce(json_agg(json_build_object(
+                                        'quote', e.quote, 'article', json_build_object('slug', a.slug))
+                                        ORDER BY e.article_id, e.start_offset), '[]')
+                                       FROM evidence e JOIN articles a ON a.id = e.article_id
+                                      WHERE e.trade_figure_id = t.id)),
+                     'amount', json_build_object('amount', t.amount::text, 'currency', t.currency),
+                     'converted', CASE WHEN t.currency <> unit.cur THEN (
+                        SELECT json_build_object('amount', c.amount::text, 'rate', c.rate::text,
+                                                 'rateDate', c.rate_date, 'source', c.source)
+                          FROM currency_conversions c
+                         WHERE c.trade_figure_id = t.id AND c.kind = 'computed' AND c.to_currency = unit.cur) END)
+                   ORDER BY m.id)
+              FROM marked m JOIN trade_figures t ON t.id = m.id
+              JOIN places r ON r.id = t.reporter_id LEFT JOIN places pp ON pp.id = t.partner_id
+             WHERE m.bucket = p.bucket AND m.covered_by IS NULL),
+         'excluded', (
+            SELECT coalesce(json_agg(json_build_object(
+                     'figure', json_build_object('slug', t.slug),
+                     'coveredBy', json_build_object('slug', c.slug),
+                     'reason', CASE
+                        WHEN t.part_of_id = c.id THEN 'part of the covering figure'
+                        WHEN ((t.reporter_id = c.reporter_id AND t.partner_id IS NOT DISTINCT FROM c.partner_id)
+                              OR (t.reporter_id = c.partner_id AND t.partner_id = c.reporter_id))
+                             AND t.flow = c.flow AND t.commodity IS NOT DISTINCT FROM c.commodity
+                          THEN 'corroborates the covering figure (same trade, stated again)'
+                        ELSE 'included in a broader figure (its places, flow or goods contain this one''s)' END)
+                   ORDER BY m.id, m.covered_by), '[]')
+              FROM marked m JOIN trade_figures t ON t.id = m.id JOIN trade_figures c ON c.id = m.covered_by
+             WHERE m.bucket = p.bucket))
+       ELSE json_build_object(
+         'label', p.label, 'periodStart', p.bucket, 'periodEnd', p.bucket_end,
+         'value', CASE WHEN p.complete THEN p.total::text END, 'currency', unit.cur,
+         'complete', coalesce(p.complete, true),
+         'figures', (SELECT json_agg(json_build_object('slug', t.slug) ORDER BY m.id)
+                       FROM marked m JOIN trade_figures t ON t.id = m.id
+                      WHERE m.bucket = p.bucket AND m.covered_by IS NULL)) END
+       ORDER BY p.bucket), '[]')
+  FROM (SELECT points.*,
+               CASE unit.gran WHEN 'YEAR' THEN to_char(bucket, 'YYYY')
+                              WHEN 'QUARTER' THEN to_char(bucket, 'YYYY') || '-Q' || to_char(bucket, 'Q')
+                              ELSE to_char(bucket, 'YYYY-MM') END AS label,
+               (bucket + unit.len - interval '1 day')::date AS bucket_end
+          FROM points CROSS JOIN unit) p CROSS JOIN unit
+$$;
+"""
+
+# Field sets reused by several operations ------------------------------------------------------------
+
+_FIGURE_EVIDENCE_WITH_ARTICLE = """
+  (SELECT coalesce(json_agg(json_build_object('quote', e.quote, 'start', e.start_offset, 'end', e.end_offset,
+                                              'article', json_build_object('slug', ea.slug))
+                   ORDER BY e.article_id, e.start_offset), '[]')
+     FROM evidence e JOIN articles ea ON ea.id = e.article_id WHERE e.trade_figure_id = t.id)"""
+
+
+def _first_mentioned(column: str, table: str, fields: str, article: str = "a") -> str:
+    """JSON list of the entities an article names, in order of first mention."""
+    return f"""
+  (SELECT coalesce(json_agg(json_build_object({fields}) ORDER BY m.pos, x.id), '[]')
+     FROM (SELECT {column} AS sid, min(start_offset) AS pos FROM evidence
+            WHERE article_id = {article}.id AND {column} IS NOT NULL GROUP BY {column}) m
+     JOIN {table} x ON x.id = m.sid)"""
+
+
+def _usd(fields: str) -> str:
+    """`amountUsd` of figure `t`: itself when in USD, else its computed conversion."""
+    return f"""
+  CASE WHEN t.amount IS NULL THEN NULL
+       WHEN t.currency = 'USD' THEN json_build_object({
+        fields.format(amount="t.amount::text", rate="'1'", date="t.period_end", source="'stated in the article'")
+    })
+       ELSE (SELECT json_build_object({
+        fields.format(amount="c.amount::text", rate="c.rate::text", date="c.rate_date", source="c.source")
+    })
+               FROM currency_conversions c
+              WHERE c.trade_figure_id = t.id AND c.kind = 'computed' AND c.to_currency = 'USD') END"""
+
+
+_AMOUNT = "CASE WHEN t.amount IS NOT NULL THEN json_build_object('amount', t.amount::text, 'currency', t.currency) END"
+
+_FIGURE_PAGE_FIELDS = f"""
+  'id', bench.gid('TradeFigure', t.id), 'slug', t.slug, 'flow', upper(t.flow), 'status', upper(t.status),
+  'reporter', (SELECT json_build_object('name', p.name, 'code', p.code) FROM places p WHERE p.id = t.reporter_id),
+  'partner', (SELECT json_build_object('name', p.name, 'code', p.code) FROM places p WHERE p.id = t.partner_id),
+  'commodity', t.commodity,
+  'amount', {_AMOUNT},
+  'quantity', CASE WHEN t.quantity IS NOT NULL THEN json_build_object('value', t.quantity::text, 'unit', t.unit) END,
+  'amountUsd', {_usd("'amount', {amount}, 'rate', {rate}, 'rateDate', {date}, 'source', {source}")},
+  'statedConversion', (SELECT json_build_object('amount', c.amount::text, 'currency', c.to_currency,
+                                                'rate', c.rate::text)
+                         FROM currency_conversions c WHERE c.trade_figure_id = t.id AND c.kind = 'stated'),
+  'periodStart', t.period_start, 'periodEnd', t.period_end, 'periodLabel', t.period_label,
+  'changePct', t.change_pct::float8, 'changeMultiple', t.change_multiple::float8, 'approximation', t.approximation,
+  'partOf', (SELECT json_build_object('slug', pf.slug) FROM trade_figures pf WHERE pf.id = t.part_of_id),
+  'evidence', {_FIGURE_EVIDENCE_WITH_ARTICLE}"""
+
+_ARTICLE_CURSOR = """bench.b64('["' || coalesce(a.published_on, '0001-01-01') || '",' || a.id || ']')"""
+_ARTICLE_ORDER = "coalesce(a.published_on, '0001-01-01') DESC, a.id DESC"
+_EVENT_ORDER = "coalesce(ev.starts_on, '9999-12-31'), ev.id"
+
+OPERATIONS: dict[str, str] = {}
+
+OPERATIONS["ArticlePage"] = f"""
+SELECT json_build_object('data', json_build_object('article', (
+  SELECT json_build_object(
+    'id', bench.gid('Article', a.id), 'slug', a.slug, 'title', a.title, 'authors', a.authors,
+    'publishedOn', a.published_on, 'publishedPrecision', upper(a.published_precision),
+    'publishedBasis', upper(a.published_basis), 'publishedInference', a.published_inference,
+    'publisher', (SELECT json_build_object('name', o.name, 'kind', bench.enum(o.kind))
+                    FROM organisations o WHERE o.id = a.publisher_id),
+    'body', a.body, 'wordCount', a.word_count,
+    'duplicateOf', (SELECT json_build_object('slug', d.slug, 'title', d.title) FROM articles d
+                     WHERE d.id = a.duplicate_of_id),
+    'duplicates', (SELECT coalesce(json_agg(json_build_object('slug', d.slug, 'title', d.title) ORDER BY d.id), '[]')
+                     FROM articles d WHERE d.duplicate_of_id = a.id),
+    'organisations', {
+    _first_mentioned(
+        "organisation_id",
+        "organisations",
+        "'slug', x.slug, 'name', x.name, 'kind', bench.enum(x.kind), "
+        "'country', (SELECT json_build_object('code', c.code) FROM places c WHERE c.id = x.country_id)",
+    )
+},
+    'places', {
+    _first_mentioned(
+        "place_id",
+        "places",
+        "'slug', x.slug, 'name', x.name, 'kind', bench.enum(x.kind), 'code', x.code, "
+        "'latitude', x.latitude, 'longitude', x.longitude",
+    )
+},
+    'people', {_first_mentioned("person_id", "people", "'name', x.name, 'title', x.title")},
+    'tradeFigures', (
+      SELECT coalesce(json_agg(json_build_object({_FIGURE_PAGE_FIELDS}) ORDER BY m.pos, t.id), '[]')
+        FROM (SELECT trade_figure_id AS sid, min(start_offset) AS pos FROM evidence
+               WHERE article_id = a.id AND trade_figure_id IS NOT NULL GROUP BY trade_figure_id) m
+        JOIN trade_figures t ON t.id = m.sid),
+    'events', (
+      SELECT coalesce(json_agg(json_build_object(
+               'slug', ev.slug, 'name', ev.name, 'kind', bench.enum(ev.kind), 'startsOn', ev.starts_on,
+               'endsOn', ev.ends_on, 'datePrecision', ev.date_precision,
+               'places', (SELECT coalesce(json_agg(json_build_object('name', p.name) ORDER BY p.name), '[]')
+                            FROM event_places ep JOIN places p ON p.id = ep.place_id WHERE ep.event_id = ev.id),
+               'evidence', (SELECT coalesce(json_agg(json_build_object('quote', e.quote, 'start', e.start_offset,
+                                                                       'end', e.end_offset)
+                                            ORDER BY e.article_id, e.start_offset), '[]')
+                              FROM evidence e WHERE e.event_id = ev.id))
+             ORDER BY m.pos, ev.id), '[]')
+        FROM (SELECT event_id AS sid, min(start_offset) AS pos FROM evidence
+               WHERE article_id = a.id AND event_id IS NOT NULL GROUP BY event_id) m
+        JOIN events ev ON ev.id = m.sid))
+  FROM articles a WHERE a.slug = %(v)s::jsonb->>'slug')))::text
+"""
+
+_LIST_NODE = f"""
+  'slug', a.slug, 'title', a.title, 'publishedOn', a.published_on,
+  'publisher', (SELECT json_build_object('name', o.name) FROM organisations o WHERE o.id = a.publisher_id),
+  'organisations', {_first_mentioned("organisation_id", "organisations", "'name', x.name")},
+  'places', {_first_mentioned("place_id", "places", "'name', x.name, 'code', x.code")},
+  'tradeFigures', (
+    SELECT coalesce(json_agg(json_build_object(
+             'slug', t.slug, 'amount', {_AMOUNT},
+             'evidence', (SELECT coalesce(json_agg(json_build_object('quote', e.quote)
+                                          ORDER BY e.article_id, e.start_offset), '[]')
+                            FROM evidence e WHERE e.trade_figure_id = t.id))
+           ORDER BY m.pos, t.id), '[]')
+      FROM (SELECT trade_figure_id AS sid, min(start_offset) AS pos FROM evidence
+             WHERE article_id = a.id AND trade_figure_id IS NOT NULL GROUP BY trade_figure_id) m
+      JOIN trade_figures t ON t.id = m.sid),
+  'events', {_first_mentioned("event_id", "events", "'name', x.name, 'startsOn', x.starts_on")}"""
+
+OPERATIONS["ArticleList"] = f"""
+WITH page AS (
+  SELECT a.* FROM articles a ORDER BY {_ARTICLE_ORDER}
+   LIMIT coalesce((%(v)s::jsonb->>'first')::int, 10) + 1),
+shown AS (SELECT * FROM page a ORDER BY {_ARTICLE_ORDER} LIMIT coalesce((%(v)s::jsonb->>'first')::int, 10))
+SELECT json_build_object('data', json_build_object('articles', json_build_object(
+  'totalCount', (SELECT count(*) FROM articles),
+  'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
+                                'endCursor', (SELECT {_ARTICLE_CURSOR} FROM shown a ORDER BY
+                                              coalesce(a.published_on, '0001-01-01'), a.id LIMIT 1)),
+  'edges', (SELECT coalesce(json_agg(json_build_object('cursor', {_ARTICLE_CURSOR}, 'node', json_build_object(
+              {_LIST_NODE})) ORDER BY {_ARTICLE_ORDER}), '[]') FROM shown a))))::text
+"""
+
+OPERATIONS["ArticleFeed50"] = f"""
+WITH shown AS (SELECT a.* FROM articles a ORDER BY {_ARTICLE_ORDER}
+                LIMIT coalesce((%(v)s::jsonb->>'first')::int, 50))
+SELECT json_build_object('data', json_build_object('articles', json_build_object(
+  'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+      'slug', a.slug, 'title', a.title, 'publishedOn', a.published_on,
+      'publisher', (SELECT json_build_object('name', o.name) FROM organisations o WHERE o.id = a.publisher_id),
+      'places', {_first_mentioned("place_id", "places", "'name', x.name, 'code', x.code")},
+      'organisations', {_first_mentioned("organisation_id", "organisations", "'name', x.name")},
+      'tradeFigures', (
+        SELECT coalesce(json_agg(json_build_object(
+                 'slug', t.slug, 'flow', upper(t.flow), 'amount', {_AMOUNT},
+                 'amountUsd', {_usd("'amount', {amount}")},
+                 'evidence', (SELECT coalesce(json_agg(json_build_object('quote', e.quote)
+                                              ORDER BY e.article_id, e.start_offset), '[]')
+                                FROM evidence e WHERE e.trade_figure_id = t.id))
+               ORDER BY m.pos, t.id), '[]')
+          FROM (SELECT trade_figure_id AS sid, min(start_offset) AS pos FROM evidence
+                 WHERE article_id = a.id AND trade_figure_id IS NOT NULL GROUP BY trade_figure_id) m
+          JOIN trade_figures t ON t.id = m.sid),
+      'events', (
+        SELECT coalesce(json_agg(json_build_object(
+                 'name', ev.name, 'startsOn', ev.starts_on,
+                 'places', (SELECT coalesce(json_agg(json_build_object('name', p.name) ORDER BY p.name), '[]')
+                              FROM event_places ep JOIN places p ON p.id = ep.place_id WHERE ep.event_id = ev.id))
+               ORDER BY m.pos, ev.id), '[]')
+          FROM (SELECT event_id AS sid, min(start_offset) AS pos FROM evidence
+                 WHERE article_id = a.id AND event_id IS NOT NULL GROUP BY event_id) m
+          JOIN events ev ON ev.id = m.sid)))
+    ORDER BY {_ARTICLE_ORDER}), '[]') FROM shown a))))::text
+"""
+
+OPERATIONS["ArticleSummary"] = f"""
+SELECT json_build_object('data', json_build_object('article', (
+  SELECT json_build_object(
+    'slug', a.slug, 'title', a.title, 'publishedOn', a.published_on,
+    'publisher', (SELECT json_build_object('name', o.name) FROM organisations o WHERE o.id = a.publisher_id),
+    'organisations', {_first_mentioned("organisation_id", "organisations", "'slug', x.slug, 'name', x.name")},
+    'places', {_first_mentioned("place_id", "places", "'slug', x.slug, 'name', x.name, 'code', x.code")},
+    'tradeFigures', (
+      SELECT coalesce(json_agg(json_build_object(
+               'slug', t.slug, 'flow', upper(t.flow), 'amount', {_AMOUNT},
+               'periodStart', t.period_start, 'periodEnd', t.period_end,
+               'reporter', (SELECT json_build_object('name', p.name) FROM places p WHERE p.id = t.reporter_id),
+               'partner', (SELECT json_build_object('name', p.name) FROM places p WHERE p.id = t.partner_id))
+             ORDER BY m.pos, t.id), '[]')
+        FROM (SELECT trade_figure_id AS sid, min(start_offset) AS pos FROM evidence
+               WHERE article_id = a.id AND trade_figure_id IS NOT NULL GROUP BY trade_figure_id) m
+        JOIN trade_figures t ON t.id = m.sid))
+  FROM articles a WHERE a.slug = %(v)s::jsonb->>'slug')))::text
+"""
+
+_EVENT_IN_RANGE = """
+  coalesce(ev.ends_on, bench.last_day(ev.starts_on, ev.date_precision)) >= (%(v)s::jsonb->>'from')::date
+  AND ev.starts_on <= (%(v)s::jsonb->>'to')::date"""
+
+OPERATIONS["EventCalendar"] = f"""
+WITH page AS (
+  SELECT ev.* FROM events ev WHERE {_EVENT_IN_RANGE} ORDER BY {_EVENT_ORDER}
+   LIMIT coalesce((%(v)s::jsonb->>'first')::int, 50) + 1),
+shown AS (SELECT * FROM page ev ORDER BY {_EVENT_ORDER} LIMIT coalesce((%(v)s::jsonb->>'first')::int, 50))
+SELECT json_build_object('data', json_build_object('events', json_build_object(
+  'totalCount', (SELECT count(*) FROM events ev WHERE {_EVENT_IN_RANGE}),
+  'pageInfo', json_build_object(
+     'hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
+     'endCursor', (SELECT bench.b64('["' || coalesce(ev.starts_on, '9999-12-31') || '",' || ev.id || ']')
+                     FROM shown ev ORDER BY coalesce(ev.starts_on, '9999-12-31') DESC, ev.id DESC LIMIT 1)),
+  'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+      'id', bench.gid('Event', ev.id), 'slug', ev.slug, 'name', ev.name, 'kind', bench.enum(ev.kind),
+      'startsOn', ev.starts_on, 'endsOn', ev.ends_on, 'datePrecision', ev.date_precision,
+      'places', (SELECT coalesce(json_agg(json_build_object('name', p.name, 'code', p.code, 'latitude', p.latitude,
+                                                             'longitude', p.longitude) ORDER BY p.name), '[]')
+                   FROM event_places ep JOIN places p ON p.id = ep.place_id WHERE ep.event_id = ev.id),
+      'organisations', (SELECT coalesce(json_agg(json_build_object('name', o.name) ORDER BY f.first), '[]')
+                          FROM (SELECT organisation_id, min(id) AS first FROM event_participants
+                                 WHERE event_id = ev.id AND organisation_id IS NOT NULL GROUP BY organisation_id) f
+                          JOIN organisations o ON o.id = f.organisation_id),
+      'participants', (SELECT coalesce(json_agg(json_build_object(
+                          'role', upper(pt.role),
+                          'organisation', (SELECT json_build_object('name', o.name) FROM organisations o
+                                            WHERE o.id = pt.organisation_id),
+                          'person', (SELECT json_build_object('name', h.name) FROM people h WHERE h.id = pt.person_id))
+                          ORDER BY pt.id), '[]')
+                         FROM event_participants pt WHERE pt.event_id = ev.id),
+      'participantCount', ev.participant_count, 'participantUnit', ev.participant_unit,
+      'parent', (SELECT json_build_object('name', pe.name) FROM events pe WHERE pe.id = ev.parent_id),
+      'evidence', (SELECT coalesce(json_agg(json_build_object(
+                      'quote', e.quote, 'article', json_build_object('slug', a.slug, 'title', a.title))
+                      ORDER BY e.article_id, e.start_offset), '[]')
+                     FROM evidence e JOIN articles a ON a.id = e.article_id WHERE e.event_id = ev.id)))
+    ORDER BY {_EVENT_ORDER}), '[]') FROM shown ev))))::text
+"""
+
+OPERATIONS["OrganisationPage"] = f"""
+WITH org AS (SELECT * FROM organisations WHERE slug = %(v)s::jsonb->>'slug'),
+involved AS (
+  SELECT a.* FROM articles a, org
+   WHERE a.publisher_id = org.id
+      OR EXISTS (SELECT 1 FROM evidence e WHERE e.article_id = a.id AND e.organisation_id = org.id))
+SELECT json_build_object('data', json_build_object(
+  'organisation', (SELECT json_build_object(
+      'id', bench.gid('Organisation', o.id), 'name', o.name, 'kind', bench.enum(o.kind), 'aliases', o.aliases,
+      'country', (SELECT json_build_object('name', p.name, 'code', p.code) FROM places p WHERE p.id = o.country_id),
+      'parent', (SELECT json_build_object('name', po.name) FROM organisations po WHERE po.id = o.parent_id),
+      'articles', json_build_object(
+         'totalCount', (SELECT count(*) FROM involved),
+         'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+                     'slug', a.slug, 'title', a.title, 'publishedOn', a.published_on)) ORDER BY {_ARTICLE_ORDER}), '[]')
+                     FROM (SELECT * FROM involved a ORDER BY {_ARTICLE_ORDER}
+                            LIMIT coalesce((%(v)s::jsonb->>'first')::int, 10)) a)))
+    FROM org o),
+  'events', json_build_object('edges', (
+      SELECT coalesce(json_agg(json_build_object('node', json_build_object('name', ev.name, 'startsOn', ev.starts_on))
+                      ORDER BY {_EVENT_ORDER}), '[]')
+        FROM (SELECT ev.* FROM events ev
+               WHERE EXISTS (SELECT 1 FROM event_participants pt, org
+                              WHERE pt.event_id = ev.id AND pt.organisation_id = org.id)
+               ORDER BY {_EVENT_ORDER} LIMIT 20) ev))))::text
+"""
+
+OPERATIONS["PlacePage"] = f"""
+WITH tree AS (SELECT bench.subtree(%(v)s::jsonb->>'code') AS id),
+figs AS (
+  SELECT t.* FROM trade_figures t
+   WHERE t.reporter_id IN (SELECT id FROM tree) OR (t.flow = 'total' AND t.partner_id IN (SELECT id FROM tree)))
+SELECT json_build_object('data', json_build_object(
+  'place', (SELECT json_build_object(
+      'id', bench.gid('Place', p.id), 'name', p.name, 'kind', bench.enum(p.kind), 'code', p.code,
+      'countryCode', p.country_code, 'geonamesId', p.geonames_id, 'latitude', p.latitude, 'longitude', p.longitude,
+      'aliases', p.aliases,
+      'parent', (SELECT json_build_object('name', pp.name, 'code', pp.code) FROM places pp WHERE pp.id = p.parent_id),
+      'children', (SELECT coalesce(json_agg(json_build_object('slug', c.slug, 'name', c.name,
+                                                              'kind', bench.enum(c.kind),
+                                                              'latitude', c.latitude, 'longitude', c.longitude)
+                                            ORDER BY c.name, c.id), '[]')
+                     FROM places c WHERE c.parent_id = p.id))
+    FROM places p WHERE p.code = upper(%(v)s::jsonb->>'code')),
+  'tradeFigures', json_build_object(
+    'totalCount', (SELECT count(*) FROM figs),
+    'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+        'slug', t.slug, 'flow', upper(t.flow),
+        'reporter', (SELECT json_build_object('name', p.name) FROM places p WHERE p.id = t.reporter_id),
+        'partner', (SELECT json_build_object('name', p.name) FROM places p WHERE p.id = t.partner_id),
+        'commodity', t.commodity, 'amount', {_AMOUNT},
+        'amountUsd', {_usd("'amount', {amount}, 'source', {source}")},
+        'periodStart', t.period_start, 'periodEnd', t.period_end, 'periodLabel', t.period_label,
+        'changePct', t.change_pct::float8, 'status', upper(t.status),
+        'evidence', (SELECT coalesce(json_agg(json_build_object(
+                        'quote', e.quote, 'article', json_build_object('slug', a.slug, 'title', a.title))
+                        ORDER BY e.article_id, e.start_offset), '[]')
+                       FROM evidence e JOIN articles a ON a.id = e.article_id WHERE e.trade_figure_id = t.id)))
+      ORDER BY t.period_end DESC, t.id DESC), '[]')
+      FROM (SELECT * FROM figs ORDER BY period_end DESC, id DESC LIMIT 50) t)),
+  'events', json_build_object('edges', (
+    SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+             'slug', ev.slug, 'name', ev.name, 'kind', bench.enum(ev.kind), 'startsOn', ev.starts_on,
+             'endsOn', ev.ends_on)) ORDER BY {_EVENT_ORDER}), '[]')
+      FROM (SELECT ev.* FROM events ev
+             WHERE EXISTS (SELECT 1 FROM event_places ep
+                            WHERE ep.event_id = ev.id AND ep.place_id IN (SELECT id FROM tree))
+             ORDER BY {_EVENT_ORDER} LIMIT 50) ev)),
+  'articles', json_build_object('edges', (
+    SELECT coalesce(json_agg(json_build_object('node', json_build_object(
+             'slug', a.slug, 'title', a.title, 'publishedOn', a.published_on)) ORDER BY {_ARTICLE_ORDER}), '[]')
+      FROM (SELECT a.* FROM articles a
+             WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.article_id = a.id AND e.place_id IN (SELECT id FROM tree))
+             ORDER BY {_ARTICLE_ORDER} LIMIT 20) a))))::text
+"""
+
+_FILTER_SIDES = """
+  ((t.reporter_id IN (SELECT bench.subtree(%(v)s::jsonb->'filter'->>'reporter'))
+    AND t.partner_id IN (SELECT bench.subtree(%(v)s::jsonb->'filter'->>'partner')))
+   OR (t.flow = 'total' AND t.partner_id IN (SELECT bench.subtree(%(v)s::jsonb->'filter'->>'reporter'))
+       AND t.reporter_id IN (SELECT bench.subtree(%(v)s::jsonb->'filter'->>'partner'))))
+  AND t.flow IN (SELECT lower(jsonb_array_elements_text(%(v)s::jsonb->'filter'->'flow')))
+  AND t.period_end >= (%(v)s::jsonb->'filter'->>'periodFrom')::date
+  AND t.period_start <= (%(v)s::jsonb->'filter'->>'periodTo')::date"""
+
+_AFTER = """
+  (%(v)s::jsonb->>'after' IS NULL
+   OR (t.period_end, t.id) < ((bench.unb64(%(v)s::jsonb->>'after')::jsonb->>0)::date,
+                              (bench.unb64(%(v)s::jsonb->>'after')::jsonb->>1)::bigint))"""
+
+_FIGURE_CURSOR = """bench.b64('["' || t.period_end || '",' || t.id || ']')"""
+
+OPERATIONS["FigureFilterPage"] = f"""
+WITH page AS (
+  SELECT t.* FROM trade_figures t WHERE {_FILTER_SIDES} AND {_AFTER}
+   ORDER BY t.period_end DESC, t.id DESC LIMIT coalesce((%(v)s::jsonb->>'first')::int, 20) + 1),
+shown AS (SELECT * FROM page t ORDER BY t.period_end DESC, t.id DESC LIMIT coalesce((%(v)s::jsonb->>'first')::int, 20))
+SELECT json_build_object('data', json_build_object('tradeFigures', json_build_object(
+  'totalCount', (SELECT count(*) FROM trade_figures t WHERE {_FILTER_SIDES}),
+  'pageInfo', json_build_object(
+     'hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
+     'endCursor', (SELECT {_FIGURE_CURSOR} FROM shown t ORDER BY t.period_end, t.id LIMIT 1)),
+  'edges', (SELECT coalesce(json_agg(json_build_object('cursor', {_FIGURE_CURSOR}, 'node', json_build_object(
+      'slug', t.slug, 'flow', upper(t.flow), 'periodStart', t.period_start, 'periodEnd', t.period_end,
+      'amount', {_AMOUNT}, 'amountUsd', {_usd("'amount', {amount}")},
+      'reporter', (SELECT json_build_object('name', p.name) FROM places p WHERE p.id = t.reporter_id),
+      'partner', (SELECT json_build_object('name', p.name) FROM places p WHERE p.id = t.partner_id)))
+    ORDER BY t.period_end DESC, t.id DESC), '[]') FROM shown t))))::text
+"""
+
+_SEARCH = """
+WITH q AS (SELECT websearch_to_tsquery('english', %(v)s::jsonb->>'query') AS tsq),
+named AS (
+  SELECT o.id, 'organisation' AS kind, o.name FROM organisations o, q
+   WHERE to_tsvector('english', o.name || ' ' || array_to_string(o.aliases, ' ')) @@ q.tsq
+  UNION ALL
+  SELECT p.id, 'place', p.name FROM places p, q
+   WHERE to_tsvector('english', p.name || ' ' || array_to_string(p.aliases, ' ')) @@ q.tsq
+  UNION ALL
+  SELECT h.id, 'person', h.name FROM people h, q
+   WHERE to_tsvector('english', h.name || ' ' || array_to_string(h.aliases, ' ')) @@ q.tsq),
+entity_hits AS (
+  SELECT e.article_id, count(DISTINCT n.kind || ':' || n.id) AS n, array_agg(DISTINCT n.name) AS names
+    FROM evidence e JOIN named n
+      ON (n.kind = 'organisation' AND e.organisation_id = n.id) OR (n.kind = 'place' AND e.place_id = n.id)
+         OR (n.kind = 'person' AND e.person_id = n.id)
+   GROUP BY e.article_id),
+hits AS (
+  SELECT a.id, ts_rank_cd(a.search, q.tsq) + 0.2 * coalesce(h.n, 0) AS rank, h.names
+    FROM articles a CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id
+   WHERE a.search @@ q.tsq OR h.article_id IS NOT NULL),
+page AS (
+  SELECT hits.*, row_number() OVER (ORDER BY rank DESC, id) - 1 AS pos FROM hits
+   ORDER BY rank DESC, id LIMIT coalesce((%(v)s::jsonb->>'first')::int, 20) + 1),
+shown AS (SELECT * FROM page ORDER BY pos LIMIT coalesce((%(v)s::jsonb->>'first')::int, 20)),
+snippets AS (
+  SELECT s.*, a.slug, a.title, a.published_on, a.publisher_id,
+         replace(replace(replace(replace(replace(
+           ts_headline('english', coalesce(a.title || ' — ', '') || a.body, q.tsq,
+                       'StartSel=' || chr(2) || ', StopSel=' || chr(3)
+                       || ', MaxFragments=2, MaxWords=30, MinWords=12'),
+           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'), chr(3), '</mark>') AS snippet
+    FROM shown s JOIN articles a ON a.id = s.id CROSS JOIN q)"""
+
+OPERATIONS["Search"] = f"""
+{_SEARCH}
+SELECT json_build_object('data', json_build_object('search', json_build_object(
+  'totalCount', (SELECT count(*) FROM hits),
+  'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
+                                'endCursor', (SELECT bench.b64('offset:' || max(pos)) FROM shown)),
+  'edges', (SELECT coalesce(json_agg(json_build_object(
+      'cursor', bench.b64('offset:' || s.pos),
+      'node', json_build_object(
+         'rank', s.rank::float8, 'snippet', s.snippet,
+         'matchedEntities', coalesce((SELECT json_agg(n ORDER BY n COLLATE "C") FROM unnest(s.names) n), '[]'),
+         'article', json_build_object(
+            'slug', s.slug, 'title', s.title, 'publishedOn', s.published_on,
+            'publisher', (SELECT json_build_object('name', o.name) FROM organisations o WHERE o.id = s.publisher_id))))
+    ORDER BY s.pos), '[]') FROM snippets s))))::text
+"""
+
+OPERATIONS["SearchCommon"] = f"""
+{_SEARCH}
+SELECT json_build_object('data', json_build_object('search', json_build_object(
+  'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
+                                'endCursor', (SELECT bench.b64('offset:' || max(pos)) FROM shown)),
+  'edges', (SELECT coalesce(json_agg(json_build_object(
+      'node', json_build_object(
+         'rank', s.rank::float8, 'snippet', s.snippet,
+         'article', json_build_object('slug', s.slug, 'title', s.title)))
+    ORDER BY s.pos), '[]') FROM snippets s))))::text
+"""
+
+OPERATIONS["TradeChart"] = """
+SELECT json_build_object('data', json_build_object('tradeSeries', bench.trade_series(%(v)s::jsonb, true)))::text
+"""
+
+OPERATIONS["MonthlyTotals"] = """
+SELECT json_build_object('data', json_build_object('tradeSeries', bench.trade_series(%(v)s::jsonb, false)))::text
+"""

@@ -1,0 +1,174 @@
+"""The benchmark's own checks: the synthetic corpus loads the same through both load paths.
+
+The seed pipeline (YAML files, validation, row-by-row sync) and the bulk COPY path must store the
+same rows for the same generator seed. `bench/run.py --quick` runs end to end only when
+TRADEGRAPH_BENCH_SMOKE=1 (it starts servers and takes a few minutes); no timing is asserted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from app.models import metadata
+from app.seed import format as fmt
+from app.seed.bulk import ArticleSource, EvidenceMismatch, bulk_load
+from app.seed.load import ALL_TABLES
+from app.seed.pipeline import seed
+from bench.generate import bulk_sources, synthesize, write_corpus_dir
+from tests.conftest import engine_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _expression(table: str, column: Any) -> str:
+    """SQL for one column with ids replaced by natural keys, so two loads can be compared."""
+    name = column.name
+    fks = list(column.foreign_keys)
+    if fks:
+        target = fks[0].column.table.name
+        if target == "evidence":
+            return (
+                f"(SELECT a.slug || ':' || e.start_offset || ':' || e.end_offset FROM evidence e"
+                f" JOIN articles a ON a.id = e.article_id WHERE e.id = t.{name})"
+            )
+        return f"(SELECT r.slug FROM {target} r WHERE r.id = t.{name})"
+    if name == "source_file":
+        return "regexp_replace(t.source_file, '^.*/', '')"  # where the files were differs
+    return f"t.{name}::text"
+
+
+def canonical(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Return every row of every table with surrogate ids replaced by what they point at."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with psycopg.connect(url) as conn:
+        for table in ALL_TABLES:
+            cols = [c for c in metadata.tables[table.name].columns if c.name != "id"]
+            select = ", ".join(_expression(table.name, c) for c in cols)
+            rows = conn.execute(f"SELECT {select} FROM {table.name} t").fetchall()  # names from the models
+            out[table.name] = sorted(rows, key=repr)
+    return out
+
+
+def test_generator_is_deterministic() -> None:
+    first = [(a.stem, a.body, a.annotation) for a in synthesize("T").articles()]
+    second = [(a.stem, a.body, a.annotation) for a in synthesize("T").articles()]
+    assert first == second
+    assert synthesize("T").registries.places == synthesize("T").registries.places
+    assert any(a.duplicate for a in synthesize("T").articles()), "the tiny size plants a near-duplicate"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["deferred-constraints", "row-by-row-checks"])
+def test_seed_and_bulk_paths_store_the_same_rows(
+    fresh_database: Callable[..., str], tmp_path: Path, fast: bool
+) -> None:
+    corpus = synthesize("T")
+    via_seed, via_bulk = fresh_database(), fresh_database()
+    write_corpus_dir(corpus, tmp_path / "corpus")
+    with engine_for(via_seed) as engine:
+        seed(engine, [tmp_path / "corpus"])
+    with psycopg.connect(via_bulk) as conn:
+        report = bulk_load(conn, **bulk_sources(synthesize("T")), defer_constraints=fast, verify_evidence_in_sql=fast)
+    seeded, bulked = canonical(via_seed), canonical(via_bulk)
+    assert report.rows == {name: len(rows) for name, rows in bulked.items() if name in report.rows}
+    for table in seeded:
+        assert seeded[table] == bulked[table], f"{table} differs between the two load paths"
+    assert len(seeded["articles"]) == 12
+    duplicate_of = [c.name for c in metadata.tables["articles"].columns if c.name != "id"].index("duplicate_of_id")
+    assert any(row[duplicate_of] is not None for row in seeded["articles"]), "a near-duplicate was detected"
+    # a second bulk load of the same slugs is refused whole (it is an insert-only path)
+    with psycopg.connect(via_bulk) as conn, pytest.raises(psycopg.errors.UniqueViolation):
+        bulk_load(conn, **bulk_sources(synthesize("T")))
+    assert canonical(via_bulk) == bulked
+
+
+def test_bulk_refuses_evidence_that_is_not_the_text(fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    sources = bulk_sources(synthesize("T"))
+    first: ArticleSource = next(sources["articles"])
+    figure = first.annotation.trade_figures[0]
+    assert isinstance(figure, fmt.TradeFigure)
+    moved = fmt.Quote(quote=figure.evidence[0].quote, start=(figure.evidence[0].start or 0) + 1)
+    bad_figure = figure.model_copy(update={"evidence": [moved]})
+    annotation = first.annotation.model_copy(update={"trade_figures": [bad_figure]})
+    sources["articles"] = iter([dataclasses.replace(first, annotation=annotation)])
+    with psycopg.connect(url) as conn, pytest.raises(EvidenceMismatch):
+        bulk_load(conn, **sources)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM places").fetchone() == (0,)
+        # the trigger is back on: the database itself refuses such a row again
+        trigger = conn.execute(
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'evidence_quote_matches_body'"
+        ).fetchone()
+        assert trigger == ("O",)
+
+
+@pytest.mark.skipif(os.environ.get("TRADEGRAPH_BENCH_SMOKE") != "1", reason="set TRADEGRAPH_BENCH_SMOKE=1 to run")
+def test_bench_quick_run_prints_every_operation(server_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    database = make_url(server_url).set(database="tg_bench_smoke").render_as_string(hide_password=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick", "--database-url", database, "--json", str(out), "--drop"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    operations = sorted(p.stem for p in (ROOT / "schema" / "operations").glob("*.graphql"))
+    operations += sorted(p.stem for p in (ROOT / "bench" / "operations").glob("*.graphql"))
+    for name in operations:
+        assert name in result.stdout, f"{name} missing from the table"
+    assert out.exists()
+
+
+def test_serve_with_two_workers_answers_and_stops(fresh_database: Callable[..., str]) -> None:
+    """`tradegraph serve --workers 2` (the benchmark's second configuration) serves, then stops on SIGTERM."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    url = fresh_database(seeded=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": url, "EXPOSE_STATEMENT_COUNT": "true", "LOG_LEVEL": "warning"}
+    env.pop("API_DATABASE_URL", None)
+    tradegraph = Path(sys.executable).parent / "tradegraph"
+    server = subprocess.Popen(
+        [str(tradegraph), "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        answers = [
+            httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ articles(first: 1) { totalCount } }"})
+            for _ in range(4)
+        ]
+        assert all(a.status_code == 200 and a.json()["data"]["articles"]["totalCount"] == 5 for a in answers)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "with 2 workers" in output
