@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy import Connection, text
 
 from app.seed.load import ALL_TABLES
@@ -30,3 +35,34 @@ def run_cli(*args: str, database_url: str, timeout: float = 120, **env: str) -> 
     return subprocess.run(
         [str(TRADEGRAPH), *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout
     )
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _decoded(raw: bytes | str) -> str:
+    """`raw` with the strings of any JSON in it unescaped."""
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+    try:
+        return text + "\n" + "\n".join(_strings(json.loads(text)))
+    except ValueError:
+        return text
+
+
+def shown(response: httpx.Response) -> str:
+    """Everything the response shows a client, JSON strings unescaped."""
+    return _decoded(response.content)
+
+
+def sent(response: httpx.Response) -> str:
+    """Everything the request sent, URL and JSON strings decoded."""
+    return urllib.parse.unquote_plus(str(response.request.url)) + "\n" + _decoded(response.request.content)

@@ -28,7 +28,6 @@ import datetime as dt
 import json
 import os
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, nodes, queries
 
+from tests.helpers import sent, shown
+
 ROOT = Path(__file__).resolve().parent.parent
 SDL = (ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8")
 SCHEMA = graphql.build_schema(SDL)
@@ -48,37 +49,6 @@ SCHEMA = graphql.build_schema(SDL)
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg", "site-packages")
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def _decoded(raw: bytes | str) -> str:
-    """`raw` with the strings of any JSON in it unescaped."""
-    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
-    try:
-        return text + "\n" + "\n".join(_strings(json.loads(text)))
-    except ValueError:
-        return text
-
-
-def shown(response: httpx.Response) -> str:
-    """Everything the response shows a client, JSON strings unescaped."""
-    return _decoded(response.content)
-
-
-def sent(response: httpx.Response) -> str:
-    """Everything the request sent, URL and JSON strings decoded."""
-    return urllib.parse.unquote_plus(str(response.request.url)) + "\n" + _decoded(response.request.content)
 
 
 CODES = {

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,41 +26,11 @@ from starlette.types import Message
 from app.config import Settings
 from app.main import create_app
 from app.roles import as_role
+from tests.helpers import sent, shown
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg", "SELECT ", "site-packages")
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def _decoded(raw: bytes | str) -> str:
-    """`raw` with the strings of any JSON in it unescaped."""
-    text = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
-    try:
-        return text + "\n" + "\n".join(_strings(json.loads(text)))
-    except ValueError:
-        return text
-
-
-def shown(response: httpx.Response) -> str:
-    """Everything the response shows a client, JSON strings unescaped."""
-    return _decoded(response.content)
-
-
-def sent(response: httpx.Response) -> str:
-    """Everything the request sent, URL and JSON strings decoded."""
-    return urllib.parse.unquote_plus(str(response.request.url)) + "\n" + _decoded(response.request.content)
 
 
 def assert_spec_error(response: httpx.Response, *codes: str) -> list[dict[str, Any]]:
