@@ -29,7 +29,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         os.environ["DATABASE_URL"],
         min_size=2,
         max_size=int(os.environ.get("POOL_SIZE", "10")),
-        kwargs={"autocommit": True, "prepare_threshold": 0},
+        # the same 5 s statement timeout as tradegraph's default, so a slow operation cannot hold the pool
+        kwargs={"autocommit": True, "prepare_threshold": 0, "options": "-c statement_timeout=5000"},
         open=False,
     )
     await pool.open(wait=True)
