@@ -3,6 +3,7 @@
 
     python3 tasks.py up        install what is needed, then migrate, seed and serve the API
     python3 tasks.py test      install what is needed, then lint, type-check and run every test
+    python3 tasks.py bench-smoke   run the benchmark once at size S; fails only if it breaks (CI)
     python3 tasks.py <task> -h for the rest (lint, schema, ci-browser, ...)
 
 It keeps a virtual environment in .venv/ and reinstalls only when pyproject.toml changes.
@@ -70,6 +71,21 @@ def task_test(args: argparse.Namespace) -> None:
     run(BIN / "pytest", *args.pytest_args)
 
 
+def task_bench_smoke(args: argparse.Namespace) -> None:
+    """The benchmark once at size S on a database of its own (bench_smoke, dropped at the end):
+    every target starts, every operation's answer is checked; no timing is judged."""
+    ensure_venv("dev")
+    missing = [tool for tool in ("wrk",) if shutil.which(tool) is None]
+    if missing:
+        sys.exit("bench-smoke needs wrk, the load generator: apt-get install -y wrk")
+    cmd: list[str | Path] = [PY, "-m", "bench.run", "--smoke"]
+    if args.database_url:
+        cmd += ["--database-url", args.database_url]
+    if args.targets:
+        cmd += ["--targets", args.targets]
+    run(*cmd)
+
+
 def task_fmt(_: argparse.Namespace) -> None:
     ensure_venv("dev")
     run(BIN / "ruff", "check", "--fix", ".")
@@ -106,6 +122,17 @@ def main() -> None:
     test.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed to pytest")
     test.set_defaults(func=task_test)
     sub.add_parser("lint", help="ruff and mypy").set_defaults(func=task_lint)
+    smoke = sub.add_parser(
+        "bench-smoke",
+        help="the benchmark once at size S (bench/run.py --smoke): fails when a target does not start\n"
+        "or an answer is wrong, never on speed; needs PostgreSQL, wrk, and Node + npm for PostGraphile",
+    )
+    smoke.add_argument(
+        "--database-url",
+        help="the database to create, load and drop (default: bench_smoke on postgresql://postgres@127.0.0.1:5432)",
+    )
+    smoke.add_argument("--targets", help="comma-separated subset of the targets (default: all six)")
+    smoke.set_defaults(func=task_bench_smoke)
     sub.add_parser("fmt", help="apply ruff's fixes and formatting").set_defaults(func=task_fmt)
     sub.add_parser("schema", help="regenerate schema/schema.graphql").set_defaults(func=task_schema)
     sub.add_parser("clean", help="remove .venv and .data").set_defaults(func=task_clean)

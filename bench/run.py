@@ -1,7 +1,8 @@
 """One command for the whole HTTP benchmark: tradegraph against "the limit" and PostGraphile.
 
     python -m bench.run --size S                      # full run: 3 rounds x 3 s per cell
-    python -m bench.run --quick                       # CI: size S, 1 round, 1 s cells
+    python -m bench.run --quick                       # size S, 1 round, 1 s cells
+    python -m bench.run --smoke                       # CI: --quick at c=1 only, fails when anything breaks
     python -m bench.run --size M --json out.json && python -m bench.report out.json > BENCHMARKS.md
 
 What it does, in one run:
@@ -18,6 +19,12 @@ What it does, in one run:
    1 and 32 for --seconds per cell, and stops it; peak RSS is read from the kernel (VmHWM) of
    every process of the target, summed;
 5. prints medians over the rounds (req/s, p50, p99), the ratios, and writes --json.
+
+--smoke (CI, `python3 tasks.py bench-smoke`) is --quick on a database of its own (bench_smoke,
+loaded afresh and dropped at the end), with no warm-up and no c=32 cells, and --strict: the exit
+status is 1 when the benchmark itself broke — a target that did not start (PostGraphile included),
+an answer with an error or other slugs than tradegraph's, a failed answer in a c=1 cell, a wrk
+run whose output could not be read. Speed is never judged.
 """
 
 from __future__ import annotations
@@ -512,6 +519,16 @@ def wrk(
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     failures = re.search(r"BENCH_FAILURES (\d+)", out)
     timeouts = re.search(r"timeout (\d+)", out)
+    if rps is None or failures is None:  # wrk itself failed (or its Lua script did): say so, --strict fails
+        return {
+            "rps": 0.0,
+            "requests": 0,
+            "p50_ms": float("nan"),
+            "p99_ms": float("nan"),
+            "failures": 0,
+            "seconds": max(seconds, 1),
+            "wrk_error": out[-300:] or "no output",
+        }
     return {
         "rps": float(rps.group(1)) if rps else 0.0,
         "requests": int(done.group(1)) if done else 0,
@@ -560,7 +577,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of each cell")
     parser.add_argument("--max-seconds", type=float, default=20.0, help="longest cell, for slow operations")
-    parser.add_argument("--quick", action="store_true", help="CI: size S, 1 round, 1 s cells, no seed-path timing")
+    parser.add_argument("--quick", action="store_true", help="size S, 1 round, 1 s cells, no seed-path timing")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="CI: --quick --strict at c=1 only, no warm-up; database bench_smoke, reloaded and dropped",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when a target does not start, an answer is wrong or fails at c=1 (never on speed)",
+    )
     parser.add_argument("--database-url", help="default: bench_<size> on " + DEFAULT_SERVER.rsplit("/", 1)[0])
     parser.add_argument("--reload", action="store_true", help="drop and reload the database even if it holds the data")
     parser.add_argument("--drop", action="store_true", help="drop the benchmark database at the end")
@@ -575,6 +602,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--conditions", help="a sentence on the run's conditions, kept in the results")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.quick = args.strict = args.reload = args.drop = True
+        args.database_url = args.database_url or _with_db(DEFAULT_SERVER, "bench_smoke")
     if args.quick:
         args.size, args.rounds, args.seconds, args.max_seconds = "S", 1, 1.0, 5.0
     seed_path = args.seed_path if args.seed_path is not None else (args.size == "S" and not args.quick)
@@ -602,16 +632,24 @@ def main(argv: list[str] | None = None) -> int:
         ops = [op for op in ops if op.name in wanted]
     targets = [t for t in TARGETS if not args.targets or t.name in args.targets.split(",")]
     notes: list[str] = []
+    problems: list[str] = []  # what --strict fails on
+    concurrency = (1,) if args.smoke else CONCURRENCY
     if any(t.kind == "postgraphile" for t in targets) and not _postgraphile_ready(log):
         notes.append("PostGraphile skipped: node or its npm packages are not available")
+        problems.append(notes[-1])
         targets = [t for t in targets if t.kind != "postgraphile"]
 
-    loads = {"bulk": prepare_database(url, args.size, reload=args.reload, log=log)}
-    if seed_path:
-        loads["seed"] = time_seed_path(url, args.size, log)
-    install_functions(url)
-    variables = adapt_variables(url, ops)
-    counts = _table_counts(url)
+    try:
+        loads = {"bulk": prepare_database(url, args.size, reload=args.reload, log=log)}
+        if seed_path:
+            loads["seed"] = time_seed_path(url, args.size, log)
+        install_functions(url)
+        variables = adapt_variables(url, ops)
+        counts = _table_counts(url)
+    except BaseException:
+        if args.drop:
+            _drop(url)
+        raise
 
     results: dict[str, Any] = {
         "command": command,
@@ -651,6 +689,7 @@ def main(argv: list[str] | None = None) -> int:
                     results["statements"].setdefault(name, {})["postgraphile"] = n
             except RuntimeError as exc:
                 notes.append(f"PostGraphile's statements were not counted: {exc}")
+                problems.append(notes[-1])
         for rnd in range(1, args.rounds + 1):
             for target in targets:
                 if target.name in broken:
@@ -663,7 +702,8 @@ def main(argv: list[str] | None = None) -> int:
                             if op.name == "FigureFilterPage":
                                 with contextlib.suppress(httpx.HTTPError):
                                     v["after"] = first_cursor(server, op, v)
-                            wrk(server, op, v, connections=4, seconds=1, scripts=scripts)  # warm-up
+                            if not args.smoke:
+                                wrk(server, op, v, connections=4, seconds=1, scripts=scripts)  # warm-up
                             timed = time.perf_counter()
                             try:
                                 c = check(server, op, v)
@@ -685,11 +725,20 @@ def main(argv: list[str] | None = None) -> int:
                                     results["statements"].setdefault(op.name, {})[target.kind] = c.statements
                                 if not c.ok:
                                     log(f"  {op.name}: ERROR {c.error}")
-                            for conns in CONCURRENCY:
+                                    problems.append(f"{op.name} on {target.name}: {c.error}")
+                                elif same is False:
+                                    problems.append(f"{op.name} on {target.name}: other slugs than tradegraph's")
+                            for conns in concurrency:
                                 # a slow operation gets a longer cell, so that it completes requests at all
                                 seconds = min(max(args.seconds, 4 * latency * conns), args.max_seconds)
                                 sample = wrk(server, op, v, connections=conns, seconds=seconds, scripts=scripts)
                                 samples.setdefault((op.name, target.name, conns), []).append(sample)
+                                if "wrk_error" in sample:
+                                    problems.append(f"wrk on {op.name}, {target.name}: {sample['wrk_error']}")
+                                elif conns == 1 and sample["failures"]:
+                                    problems.append(
+                                        f"{op.name} on {target.name}: {sample['failures']} failed answers at c=1"
+                                    )
                                 if latency > 0.2:  # let requests still running finish before the next cell
                                     time.sleep(min(latency * conns / target.workers, 5.0))
                                 log(
@@ -702,6 +751,7 @@ def main(argv: list[str] | None = None) -> int:
                 except RuntimeError as exc:  # it did not start: say so, go on without it
                     broken.add(target.name)
                     notes.append(f"{target.name} skipped: {exc}")
+                    problems.append(notes[-1])
                     log(f"  {target.name} skipped: {exc}")
     finally:
         shutil.rmtree(scripts, ignore_errors=True)
@@ -726,6 +776,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str))
         log(f"results written to {args.json}")
+    if args.strict:
+        if problems:
+            log(f"benchmark broken ({len(problems)} problem(s)):")
+            for problem in problems:
+                log(f"  - {problem}")
+            return 1
+        log(f"strict: {len(targets)} target(s) started, {len(ops)} operation(s) answered as tradegraph does")
     return 0
 
 
