@@ -9,10 +9,10 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, false, func, or_, select
 
 from app.db import Reader
-from app.queries.common import group, place_ref, subtree
+from app.queries.common import group, place_ref, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     ConversionRow,
@@ -78,8 +78,9 @@ class FigureFilter:
     commodity: str | None = None  # case-insensitive substring
 
 
-def _place_ids(ref: str, *, subregions: bool) -> Select[Any]:
-    return subtree([ref]) if subregions else select(places.c.id).where(place_ref(ref))
+def _place_ids(ref: str, *, subregions: bool) -> ColumnElement[Any]:
+    ids = select(places.c.id).where(place_ref(ref)).scalar_subquery()
+    return subtree_ids([ref]) if subregions else func.array(ids)
 
 
 def _sides(f: FigureFilter) -> ColumnElement[bool] | None:
@@ -90,7 +91,8 @@ def _sides(f: FigureFilter) -> ColumnElement[bool] | None:
     partner = trade_figures.c.partner_id
 
     def side(column: Any, ref: str | None) -> ColumnElement[bool] | None:
-        return None if ref is None else column.in_(_place_ids(ref, subregions=sub))
+        # = ANY(array): an index condition even under the OR below (IN (subquery) is not)
+        return None if ref is None else column == any_(_place_ids(ref, subregions=sub))
 
     straight = [c for c in (side(reporter, f.reporter), side(partner, f.partner)) if c is not None]
     crossed = [c for c in (side(partner, f.reporter), side(reporter, f.partner)) if c is not None]
