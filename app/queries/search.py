@@ -6,7 +6,7 @@ import dataclasses
 import html
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, union, union_all
 
 from app.db import Reader
 from app.queries.rows import ArticleRow, articles, columns, evidence, organisations, people, places
@@ -59,12 +59,18 @@ def _entity_hits(tsq: Any) -> Any:
             ),
         )
         .group_by(evidence.c.article_id)
-        .subquery("entity_hits")
+        .cte("entity_hits")
     )
 
 
-def _matching(tsq: Any, entity_hits: Any) -> Any:
-    return or_(articles.c.search.bool_op("@@")(tsq), entity_hits.c.article_id.is_not(None))
+def _matching_ids(tsq: Any, entity_hits: Any) -> Any:
+    # the articles whose text matches (from the GIN index) or that name a matching entity: the
+    # same rows as `search @@ tsq OR entity_hits.article_id IS NOT NULL` over a LEFT JOIN, which
+    # can only be tested row by row, detoasting every article's tsvector
+    return union(
+        select(articles.c.id.label("id")).where(articles.c.search.bool_op("@@")(tsq)),
+        select(entity_hits.c.article_id),
+    ).subquery("matching")
 
 
 async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
@@ -77,10 +83,12 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
     snippet = func.ts_headline(
         "english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options
     ).label("snippet")
+    matching = _matching_ids(tsq, entity_hits)
     q = (
         select(*columns(ArticleRow), rank, snippet, entity_hits.c.names)
+        .select_from(matching)
+        .join(articles, articles.c.id == matching.c.id)
         .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
-        .where(_matching(tsq, entity_hits))
         .order_by(rank.desc(), articles.c.id)
         .offset(offset)
         .limit(limit + 1)
@@ -98,10 +106,5 @@ async def count_matches(db: Reader, *, query: str) -> int:
     """Return how many articles match `query`."""
     tsq = func.websearch_to_tsquery("english", query)
     entity_hits = _entity_hits(tsq)
-    q = (
-        select(func.count())
-        .select_from(articles)
-        .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
-        .where(_matching(tsq, entity_hits))
-    )
+    q = select(func.count()).select_from(_matching_ids(tsq, entity_hits))
     return int(await db.scalar(q))
