@@ -104,22 +104,24 @@ $$;
 CREATE OR REPLACE FUNCTION public.events_within(place text) RETURNS SETOF public.events
 LANGUAGE sql STABLE AS $$
   SELECT ev.* FROM events ev
-   WHERE EXISTS (SELECT 1 FROM event_places ep WHERE ep.event_id = ev.id AND ep.place_id IN (SELECT bench.subtree(place)))
+   WHERE EXISTS (SELECT 1 FROM event_places ep
+                  WHERE ep.event_id = ev.id AND ep.place_id = ANY(ARRAY(SELECT bench.subtree(place))))
    ORDER BY coalesce(ev.starts_on, '9999-12-31'), ev.id
 $$;
 
 CREATE OR REPLACE FUNCTION public.articles_mentioning_within(place text) RETURNS SETOF public.articles
 LANGUAGE sql STABLE AS $$
   SELECT a.* FROM articles a
-   WHERE EXISTS (SELECT 1 FROM evidence e WHERE e.article_id = a.id AND e.place_id IN (SELECT bench.subtree(place)))
+   WHERE EXISTS (SELECT 1 FROM evidence e
+                  WHERE e.article_id = a.id AND e.place_id = ANY(ARRAY(SELECT bench.subtree(place))))
    ORDER BY coalesce(a.published_on, '0001-01-01') DESC, a.id DESC
 $$;
 
 CREATE OR REPLACE FUNCTION public.figures_reported_within(place text) RETURNS SETOF public.trade_figures
 LANGUAGE sql STABLE AS $$
   SELECT t.* FROM trade_figures t
-   WHERE t.reporter_id IN (SELECT bench.subtree(place))
-      OR (t.flow = 'total' AND t.partner_id IN (SELECT bench.subtree(place)))
+   WHERE t.reporter_id = ANY(ARRAY(SELECT bench.subtree(place)))
+      OR (t.flow = 'total' AND t.partner_id = ANY(ARRAY(SELECT bench.subtree(place))))
    ORDER BY t.period_end DESC, t.id DESC
 $$;
 
@@ -127,9 +129,10 @@ CREATE OR REPLACE FUNCTION public.figures_between(
   reporter text, partner text, flows text[], period_from date, period_to date
 ) RETURNS SETOF public.trade_figures LANGUAGE sql STABLE AS $$
   SELECT t.* FROM trade_figures t
-   WHERE ((t.reporter_id IN (SELECT bench.subtree(reporter)) AND t.partner_id IN (SELECT bench.subtree(partner)))
-          OR (t.flow = 'total' AND t.partner_id IN (SELECT bench.subtree(reporter))
-              AND t.reporter_id IN (SELECT bench.subtree(partner))))
+   WHERE ((t.reporter_id = ANY(ARRAY(SELECT bench.subtree(reporter)))
+           AND t.partner_id = ANY(ARRAY(SELECT bench.subtree(partner))))
+          OR (t.flow = 'total' AND t.partner_id = ANY(ARRAY(SELECT bench.subtree(reporter)))
+              AND t.reporter_id = ANY(ARRAY(SELECT bench.subtree(partner)))))
      AND t.flow = ANY(flows) AND t.period_end >= period_from AND t.period_start <= period_to
    ORDER BY t.period_end DESC, t.id DESC
 $$;
@@ -166,8 +169,9 @@ LANGUAGE sql STABLE AS $$
            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'), chr(3), '</mark>'),
          (SELECT coalesce(array_agg(n ORDER BY n COLLATE "C"), '{}') FROM unnest(h.names) n),
          a.slug, a.title, a.published_on, (SELECT o.name FROM organisations o WHERE o.id = a.publisher_id)
-    FROM articles a CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id
-   WHERE a.search @@ q.tsq OR h.article_id IS NOT NULL
+    FROM (SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq  -- from the GIN index
+          UNION SELECT article_id FROM entity_hits) m
+    JOIN articles a ON a.id = m.id CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id
    ORDER BY 1 DESC, a.id
    LIMIT max_hits
 $$;
