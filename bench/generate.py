@@ -336,6 +336,8 @@ MONTHS = [
 ]
 QUARTERS = ("first", "second", "third", "fourth")
 NINE = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+_N_WORDS, _K_WORDS = len(WORDS), len(WORDS).bit_length()
+_N_SYLLABLES, _K_SYLLABLES = len(SYLLABLES), len(SYLLABLES).bit_length()
 FIRST_DAY = dt.date(2016, 1, 1)
 LAST_DAY = dt.date(2025, 6, 30)
 
@@ -571,10 +573,31 @@ class ArticleGenerator:
         # word pairs (the seed's near-duplicate detection compares word 2-shingles)
         rng = self.rng
         n = rng.randint(*words)
-        text = " ".join(
-            rng.choice(WORDS) if rng.random() < 0.4 else "".join(rng.choice(SYLLABLES) for _ in range(3))
-            for _ in range(n)
-        )
+        # `rng.choice(WORDS) if rng.random() < 0.4 else "".join(rng.choice(SYLLABLES) for _ in range(3))`
+        # per word, spelled out: the very same draws (`choice` is `seq[_randbelow(len(seq))]`, which
+        # draws `getrandbits(len(seq).bit_length())` until below len(seq)), without the call overhead
+        # of the hottest loop of the generator
+        random_, bits = rng.random, rng.getrandbits
+        n_words, k_words, n_syl, k_syl = _N_WORDS, _K_WORDS, _N_SYLLABLES, _K_SYLLABLES
+        out: list[str] = []
+        for _ in range(n):
+            if random_() < 0.4:
+                r = bits(k_words)
+                while r >= n_words:
+                    r = bits(k_words)
+                out.append(WORDS[r])
+            else:
+                r = bits(k_syl)
+                while r >= n_syl:
+                    r = bits(k_syl)
+                s = bits(k_syl)
+                while s >= n_syl:
+                    s = bits(k_syl)
+                t = bits(k_syl)
+                while t >= n_syl:
+                    t = bits(k_syl)
+                out.append(SYLLABLES[r] + SYLLABLES[s] + SYLLABLES[t])
+        text = " ".join(out)
         return text[0].upper() + text[1:] + "."
 
     def _side(self) -> tuple[Json, Json | None]:
