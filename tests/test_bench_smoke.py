@@ -67,9 +67,13 @@ def test_generator_is_deterministic() -> None:
     assert any(a.duplicate for a in synthesize("T").articles()), "the tiny size plants a near-duplicate"
 
 
-@pytest.mark.parametrize("fast", [True, False], ids=["deferred-constraints", "row-by-row-checks"])
+@pytest.mark.parametrize(
+    ("fast", "chunk"),
+    [(True, 500), (False, 500), (True, 2), (False, 3)],
+    ids=["deferred-constraints", "row-by-row-checks", "deferred-constraints-small-chunks", "row-by-row-small-chunks"],
+)
 def test_seed_and_bulk_paths_store_the_same_rows(
-    fresh_database: Callable[..., str], tmp_path: Path, fast: bool
+    fresh_database: Callable[..., str], tmp_path: Path, fast: bool, chunk: int
 ) -> None:
     corpus = synthesize("T")
     via_seed, via_bulk = fresh_database(), fresh_database()
@@ -77,7 +81,13 @@ def test_seed_and_bulk_paths_store_the_same_rows(
     with engine_for(via_seed) as engine:
         seed(engine, [tmp_path / "corpus"])
     with psycopg.connect(via_bulk) as conn:
-        report = bulk_load(conn, **bulk_sources(synthesize("T")), defer_constraints=fast, verify_evidence_in_sql=fast)
+        report = bulk_load(
+            conn,
+            **bulk_sources(synthesize("T")),
+            defer_constraints=fast,
+            verify_evidence_in_sql=fast,
+            chunk_articles=chunk,
+        )
     seeded, bulked = canonical(via_seed), canonical(via_bulk)
     assert report.rows == {name: len(rows) for name, rows in bulked.items() if name in report.rows}
     for table in seeded:
@@ -110,6 +120,52 @@ def test_bulk_refuses_evidence_that_is_not_the_text(fresh_database: Callable[...
             "SELECT tgenabled FROM pg_trigger WHERE tgname = 'evidence_quote_matches_body'"
         ).fetchone()
         assert trigger == ("O",)
+
+
+@pytest.mark.parametrize("shift", [1, -1, 1000], ids=["one-later", "one-earlier", "past-the-end"])
+def test_bulk_refuses_bad_evidence_in_a_later_chunk(fresh_database: Callable[..., str], shift: int) -> None:
+    """The evidence check runs per chunk of articles: a bad quote in the last chunk fails the whole load."""
+    url = fresh_database()
+    sources = bulk_sources(synthesize("T"))
+    articles: list[ArticleSource] = list(sources["articles"])
+    last = articles[-1]
+    mention = last.annotation.mentions[-1]
+    quote = mention.evidence[0]
+    moved = fmt.Quote(quote=quote.quote, start=(quote.start or 0) + shift)
+    bad = mention.model_copy(update={"evidence": [moved]})
+    annotation = last.annotation.model_copy(update={"mentions": [*last.annotation.mentions[:-1], bad]})
+    sources["articles"] = iter([*articles[:-1], dataclasses.replace(last, annotation=annotation)])
+    with psycopg.connect(url) as conn, pytest.raises(EvidenceMismatch):
+        bulk_load(conn, **sources, chunk_articles=2)
+    with psycopg.connect(url) as conn:
+        for table in ("places", "articles", "evidence"):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        trigger = conn.execute(
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'evidence_quote_matches_body'"
+        ).fetchone()
+        assert trigger == ("O",)
+
+
+def test_bulk_load_failing_while_preparing_rows_writes_nothing(fresh_database: Callable[..., str]) -> None:
+    """An error in the article stream (after chunks were already written) rolls everything back."""
+    url = fresh_database()
+    sources = bulk_sources(synthesize("T"))
+    originals = sources["articles"]
+
+    def articles() -> Any:
+        for n, article in enumerate(originals):
+            if n == 7:
+                raise RuntimeError("the source broke")
+            yield article
+
+    sources["articles"] = articles()
+    with psycopg.connect(url) as conn, pytest.raises(RuntimeError, match="the source broke"):
+        bulk_load(conn, **sources, chunk_articles=2)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_evidence_article_id'"
+        ).fetchone() == (1,)
 
 
 @pytest.mark.skipif(os.environ.get("TRADEGRAPH_BENCH_SMOKE") != "1", reason="set TRADEGRAPH_BENCH_SMOKE=1 to run")

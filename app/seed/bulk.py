@@ -7,17 +7,26 @@ conversions, evidence for stated conversions), so the two paths store the same d
 insert-only path for new data, not a sync: a slug that is already stored fails the whole load.
 
 How it stays fast and still lets Postgres enforce everything:
-* ids are assigned here (above the tables' current maxima), so every table is written by one
-  `COPY ... FROM STDIN`; rows are first spooled to temporary files by psycopg's own formatter
-  (`FileWriter`), so only one table's COPY is in flight at a time while articles stream through;
+* ids are assigned here (above the tables' current maxima), so rows need no round trip;
+* the load is a pipeline of two threads on one connection: this thread turns articles into COPY
+  text (psycopg's own formatter) in chunks of `chunk_articles` articles, while a writer thread
+  sends each finished chunk with one `COPY ... FROM STDIN` per table. Postgres parses, checks
+  and stores a chunk (and computes the articles' search vectors) while Python prepares the
+  next one; at most `_QUEUED_CHUNKS` chunks wait in memory;
 * `defer_constraints=True` drops the secondary (non-unique) indexes and the foreign keys before
-  the COPYs and re-creates them after: re-adding a foreign key validates every row, so nothing
-  is left unchecked (primary keys, unique and CHECK constraints stay on throughout);
+  the COPYs and re-creates them after (with `maintenance_work_mem` raised for the load, and
+  parallel workers where Postgres uses them): re-adding a foreign key validates every row, so
+  nothing is left unchecked (primary keys, unique and CHECK constraints stay on throughout);
 * `verify_evidence_in_sql=True` disables the evidence trigger during the COPY and instead checks
-  `quote = substr(body, start + 1, end - start)` for every new evidence row with one statement
-  before commit, raising (and so rolling everything back) if any row fails; the trigger is
-  re-enabled in the same transaction, so no other session ever sees it off;
+  `quote = substr(body, start + 1, end - start)` for every new evidence row, one statement per
+  chunk right after its COPY (each article's body is decompressed once, not once per evidence
+  row), raising (and so rolling everything back) if any row fails; the trigger is re-enabled in
+  the same transaction, so no other session ever sees it off;
 * sequences are moved past the new ids, and the tables are ANALYZEd.
+
+Everything runs in one transaction (`synchronous_commit` is off for it only: a crash right after
+the commit may lose the load, never leave part of it), so a failed load leaves the database as
+it was.
 """
 
 from __future__ import annotations
@@ -26,11 +35,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import tempfile
+import io
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import IO, Any
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -164,7 +175,12 @@ class ArticleSource:
 @dataclasses.dataclass
 class BulkReport:
     rows: dict[str, int] = dataclasses.field(default_factory=dict)
-    phases: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
+    # wall-clock seconds per phase, in order; "stream" is preparing rows in Python while the
+    # database COPYs and verifies the chunks already prepared (the two overlap)
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    # seconds each side was busy during "stream": "prepare rows" (Python), "COPY" and
+    # "verify evidence" (the database)
+    busy: dict[str, float] = dataclasses.field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -178,8 +194,9 @@ class BulkReport:
 
     @property
     def database_seconds(self) -> float:
-        """Seconds spent in the database: everything but preparing the rows in Python."""
-        return self.seconds - self.phases.get("prepare rows", 0.0)
+        """Seconds the database was busy: COPY, checks, indexes, ANALYZE (not preparing rows)."""
+        streamed = self.phases.get("stream", 0.0)
+        return self.seconds - streamed + self.busy.get("COPY", 0.0) + self.busy.get("verify evidence", 0.0)
 
     @property
     def database_rows_per_second(self) -> float:
@@ -196,30 +213,37 @@ class BulkReport:
             f" = {self.database_rows_per_second:,.0f} rows/s (COPY, checks, indexes, ANALYZE)"
         )
         lines.append("phases: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.phases.items()))
+        if self.busy:
+            lines.append("during stream, busy: " + ", ".join(f"{k} {v:.1f}s" for k, v in self.busy.items()))
         return "\n".join(lines)
 
 
 class _Spool:
-    """Rows of one table, formatted for COPY by psycopg into a temporary file."""
+    """Rows of one table for one chunk, formatted for COPY by psycopg into memory."""
 
-    def __init__(self, conn: psycopg.Connection[Any], table: str) -> None:
-        self.table = table
+    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
         self.count = 0
-        self.file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self._copy = Copy(conn.cursor(), writer=FileWriter(self.file))
+        self.buffer = io.BytesIO()
+        self._copy = Copy(cursor, writer=FileWriter(self.buffer))
         self._copy.__enter__()
+        self.write_row = self._copy.write_row
 
     def write(self, row: Sequence[Any]) -> None:
-        self._copy.write_row(row)
+        self.write_row(row)
         self.count += 1
 
-    def finish(self) -> None:
+    def finish(self) -> bytes:
         self._copy.__exit__(None, None, None)
-        self.file.flush()
-        self.file.seek(0)
+        return self.buffer.getvalue()
 
-    def close(self) -> None:
-        self.file.close()
+
+@dataclasses.dataclass
+class _Chunk:
+    """What one chunk sends: COPY data per table, and the id ranges it covers."""
+
+    data: dict[str, tuple[bytes, int]]  # table -> (COPY text, rows)
+    articles: tuple[int, int]  # (last id before, last id) of its articles
+    evidence: tuple[int, int]  # same for its evidence
 
 
 class _Ids:
@@ -239,7 +263,9 @@ class _Loader:
     def __init__(self, conn: psycopg.Connection[Any], progress: Callable[[str], None] | None) -> None:
         self.conn = conn
         self.progress = progress
-        self.spools = {t: _Spool(conn, t) for t in TABLES}
+        self._cursor = conn.cursor()  # only lends its adapters to the COPY formatters
+        self.spools = {t: _Spool(self._cursor) for t in TABLES}
+        self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.ids: dict[str, dict[str, int]] = {k: {} for k in SUBJECT_KINDS}
         self.ids["article"] = {}
         self.start_ids: dict[str, int] = {}
@@ -254,6 +280,17 @@ class _Loader:
         self.duplicates: list[Duplicate] = []
         self.pub_dates: dict[str, fmt.PublishedDate | None] = {}
         self.rate_cache: dict[tuple[str, str, dt.date, dt.date], convert.Conversion | None] = {}
+        self._chunk_start = {t: self.counters[t].last for t in ("articles", "evidence")}
+
+    def take_chunk(self) -> _Chunk:
+        """Return the rows prepared since the last chunk, and start a new one."""
+        data = {t: (spool.finish(), spool.count) for t, spool in self.spools.items() if spool.count}
+        for table, (_, count) in data.items():
+            self.rows[table] += count
+        self.spools = {t: _Spool(self._cursor) for t in TABLES}
+        ranges = {t: (self._chunk_start[t], self.counters[t].last) for t in self._chunk_start}
+        self._chunk_start = {t: self.counters[t].last for t in self._chunk_start}
+        return _Chunk(data, ranges["articles"], ranges["evidence"])
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -518,22 +555,6 @@ class _Loader:
 
     # -- writing
 
-    def copy_all(self) -> dict[str, int]:
-        counts = {}
-        with self.conn.cursor() as cur:
-            for table in TABLES:
-                spool = self.spools[table]
-                spool.finish()
-                self.say(f"COPY {table}: {spool.count:,} rows")
-                statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                    sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, COLUMNS[table]))
-                )
-                with cur.copy(statement) as copy:
-                    while chunk := spool.file.read(1 << 20):
-                        copy.write(chunk)
-                counts[table] = spool.count
-        return counts
-
     def resolve_deferred(self) -> None:
         with self.conn.cursor() as cur:
             for table, column, row_id, kind, slug in self.deferred:
@@ -548,8 +569,7 @@ class _Loader:
             )
 
     def close(self) -> None:
-        for spool in self.spools.values():
-            spool.close()
+        self._cursor.close()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -605,6 +625,92 @@ def _phase(report: BulkReport, name: str) -> Iterator[None]:
         report.phases[name] = report.phases.get(name, 0.0) + time.perf_counter() - started
 
 
+_QUEUED_CHUNKS = 2  # chunks prepared ahead of the one being written: bounds the memory used
+_STOP = None
+
+# `substr(body, start + 1, end - start) IS DISTINCT FROM quote` for every evidence row of a chunk,
+# computed so that it stays cheap: `substr` on a multi-byte text walks the whole body every time
+# (and decompresses it first), so each article's body is split once into 64-character blocks
+# (the concatenation of which is the body) and each quote is compared with the few blocks that hold
+# it. Evidence whose article is not among the chunk's finds no blocks, and fails.
+_VERIFY_CHUNK = """
+SELECT count(*), min(e.id)
+  FROM evidence e
+  LEFT JOIN (SELECT id, ARRAY(SELECT m[1] FROM regexp_matches(body, '.{1,64}', 'g') m) AS blocks
+               FROM articles WHERE id > %(a0)s AND id <= %(a1)s OFFSET 0) a
+         ON a.id = e.article_id
+ WHERE e.id > %(e0)s AND e.id <= %(e1)s
+   AND substr(array_to_string(a.blocks[e.start_offset / 64 + 1 : (e.end_offset - 1) / 64 + 1], ''),
+              e.start_offset %% 64 + 1, e.end_offset - e.start_offset) IS DISTINCT FROM e.quote
+"""
+
+
+class _Writer(threading.Thread):
+    """Sends the chunks the loader prepares, one COPY per table, on the load's connection."""
+
+    def __init__(self, conn: psycopg.Connection[Any], verify: bool) -> None:
+        super().__init__(name="bulk-load-writer", daemon=True)
+        self.conn = conn
+        self.verify = verify
+        self.chunks: queue.Queue[_Chunk | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
+        self.error: BaseException | None = None
+        self.busy = {"COPY": 0.0, "verify evidence": 0.0}
+        self._statements = {
+            table: sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+            )
+            for table, columns in COLUMNS.items()
+        }
+
+    def run(self) -> None:
+        try:
+            with self.conn.cursor() as cur:
+                while (chunk := self.chunks.get()) is not _STOP:
+                    self._write(cur, chunk)
+        except BaseException as exc:  # handed to the loading thread, which raises it
+            self.error = exc
+            while self.chunks.get() is not _STOP:  # let the loading thread finish putting
+                pass
+
+    def _write(self, cur: psycopg.Cursor[Any], chunk: _Chunk) -> None:
+        started = time.perf_counter()
+        for table in TABLES:  # parents before children
+            if table in chunk.data:
+                with cur.copy(self._statements[table]) as copy:
+                    copy.write(chunk.data[table][0])
+        verified = time.perf_counter()
+        self.busy["COPY"] += verified - started
+        if self.verify and chunk.evidence[1] > chunk.evidence[0]:
+            a0, a1 = chunk.articles
+            e0, e1 = chunk.evidence
+            row = cur.execute(_VERIFY_CHUNK, {"a0": a0, "a1": a1, "e0": e0, "e1": e1}).fetchone()
+            if row is not None and row[0]:
+                raise EvidenceMismatch(
+                    f"{row[0]} evidence row(s) do not match their article's text (first id {row[1]});"
+                    " nothing was written"
+                )
+            self.busy["verify evidence"] += time.perf_counter() - verified
+
+    def send(self, chunk: _Chunk | None) -> None:
+        """Queue a chunk (None: no more), waiting while the queue is full; raise the writer's error."""
+        while True:
+            if self.error is not None and chunk is not _STOP:
+                raise self.error
+            try:
+                self.chunks.put(chunk, timeout=0.5)
+                return
+            except queue.Full:
+                if not self.is_alive():
+                    raise RuntimeError("the bulk-load writer thread stopped") from self.error
+
+    def finish(self) -> None:
+        """Wait for every queued chunk to be written; raise the writer's error if it failed."""
+        self.send(_STOP)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
 def bulk_load(
     conn: psycopg.Connection[Any],
     *,
@@ -615,6 +721,7 @@ def bulk_load(
     defer_constraints: bool = True,
     verify_evidence_in_sql: bool = True,
     analyze: bool = True,
+    chunk_articles: int = 500,
     progress: Callable[[str], None] | None = None,
 ) -> BulkReport:
     """Insert the registries and the articles in one transaction; return rows and timings.
@@ -625,14 +732,13 @@ def bulk_load(
     started = time.perf_counter()
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (SEED_LOCK_KEY,))
+        # for this transaction only: a crash right after the commit may lose the whole load
+        # (never part of it); index builds and foreign-key checks get memory to sort in
+        conn.execute("SET LOCAL synchronous_commit = off")
+        conn.execute("SET LOCAL maintenance_work_mem = '1GB'")
+        conn.execute("SET LOCAL work_mem = '64MB'")
         loader = _Loader(conn, progress)
         try:
-            with _phase(report, "prepare rows"):
-                loader.registries(places, organisations, people)
-                for n, src in enumerate(articles, 1):
-                    loader.article(src)
-                    if n % 10_000 == 0:
-                        loader.say(f"{n:,} articles prepared")
             deferred = _Deferred([], [])
             if defer_constraints:
                 with _phase(report, "drop indexes and FKs"):
@@ -643,29 +749,12 @@ def bulk_load(
                 conn.execute(
                     sql.SQL("ALTER TABLE evidence DISABLE TRIGGER {}").format(sql.Identifier(EVIDENCE_TRIGGER))
                 )
-            with _phase(report, "COPY"):
-                report.rows = loader.copy_all()
+            with _phase(report, "stream"):
+                _stream(loader, report, places, organisations, people, articles, verify_evidence_in_sql, chunk_articles)
             with _phase(report, "links"):
                 loader.resolve_deferred()
             if verify_evidence_in_sql:
-                with _phase(report, "verify evidence"):
-                    row = conn.execute(
-                        """
-                        SELECT count(*), min(e.id) FROM evidence e JOIN articles a ON a.id = e.article_id
-                         WHERE e.id > %s
-                           AND substr(a.body, e.start_offset + 1, e.end_offset - e.start_offset)
-                               IS DISTINCT FROM e.quote
-                        """,
-                        (loader.start_ids["evidence"],),
-                    ).fetchone()
-                    if row is not None and row[0]:
-                        raise EvidenceMismatch(
-                            f"{row[0]} evidence row(s) do not match their article's text (first id {row[1]});"
-                            " nothing was written"
-                        )
-                    conn.execute(
-                        sql.SQL("ALTER TABLE evidence ENABLE TRIGGER {}").format(sql.Identifier(EVIDENCE_TRIGGER))
-                    )
+                conn.execute(sql.SQL("ALTER TABLE evidence ENABLE TRIGGER {}").format(sql.Identifier(EVIDENCE_TRIGGER)))
             if deferred.create:
                 loader.say("re-creating indexes and foreign keys (validating every row)")
                 with _phase(report, "indexes and FKs"):
@@ -685,3 +774,44 @@ def bulk_load(
             loader.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _stream(
+    loader: _Loader,
+    report: BulkReport,
+    places: Sequence[fmt.Place],
+    organisations: Sequence[fmt.Organisation],
+    people: Sequence[fmt.Person],
+    articles: Iterable[ArticleSource],
+    verify: bool,
+    chunk_articles: int,
+) -> None:
+    """Prepare the rows here while a writer thread COPYs (and verifies) the chunks already prepared."""
+    writer = _Writer(loader.conn, verify)
+    writer.start()
+    preparing = 0.0
+    try:
+        mark = time.perf_counter()
+        loader.registries(places, organisations, people)
+        n = 0
+        for n, src in enumerate(articles, 1):
+            loader.article(src)
+            if n % chunk_articles == 0:
+                chunk = loader.take_chunk()
+                preparing += time.perf_counter() - mark
+                writer.send(chunk)
+                mark = time.perf_counter()
+                if n % 10_000 == 0:
+                    loader.say(f"{n:,} articles prepared")
+        chunk = loader.take_chunk()
+        preparing += time.perf_counter() - mark
+        if chunk.data:
+            writer.send(chunk)
+        loader.say(f"{n:,} articles prepared; waiting for the last COPY")
+    except BaseException:
+        writer.send(_STOP)
+        writer.join()
+        raise
+    writer.finish()
+    report.rows = dict(loader.rows)
+    report.busy = {"prepare rows": preparing, **writer.busy}
