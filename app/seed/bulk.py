@@ -279,7 +279,7 @@ class _Loader:
         self.deferred: list[tuple[str, str, int, str, str]] = []  # (table, column, row id, kind, slug)
         self.duplicates: list[Duplicate] = []
         self.pub_dates: dict[str, fmt.PublishedDate | None] = {}
-        self.rate_cache: dict[tuple[str, str, dt.date, dt.date], convert.Conversion | None] = {}
+        self.rate_cache: dict[tuple[str, dt.date, dt.date], list[convert.Conversion]] = {}
         self._chunk_start = {t: self.counters[t].last for t in ("articles", "evidence")}
 
     def take_chunk(self) -> _Chunk:
@@ -462,22 +462,26 @@ class _Loader:
         )
         return fig_id
 
-    def _computed(self, amount: Decimal, source: str, target: str, start: dt.date, end: dt.date) -> Any:
-        # The rate depends on the currencies and the period only: compute it once per period,
-        # then scale exactly as convert.computed does.
-        key = (source, target, start, end)
-        if key not in self.rate_cache:
-            self.rate_cache[key] = convert.computed(Decimal(1), source, target, start, end)
-        unit = self.rate_cache[key]
-        if unit is None:
-            return None
-        scaled = (amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
-        return dataclasses.replace(unit, amount=scaled)
+    def _unit_rates(self, source: str, start: dt.date, end: dt.date) -> list[convert.Conversion]:
+        """Return the computed conversions of 1 `source` over [start, end], one per target with data.
+
+        The rate depends on the currencies and the period only: computed once per period."""
+        key = (source, start, end)
+        units = self.rate_cache.get(key)
+        if units is None:
+            units = self.rate_cache[key] = [
+                unit
+                for target in convert.TARGET_CURRENCIES
+                if (unit := convert.computed(Decimal(1), source, target, start, end)) is not None
+            ]
+        return units
 
     def _conversions(self, f: fmt.TradeFigure, fig_id: int, article: str, evidence: Callable[..., int]) -> None:
         if f.amount is None:
             return
-        found: list[tuple[convert.Conversion, int | None]] = []
+        write = self.spools["currency_conversions"].write
+        ids = self.counters["currency_conversions"]
+        amount = f.amount.amount
         stated = f.stated_conversion
         if stated is not None:
             ev_id = evidence(fmt.Quote(quote=stated.quote, start=stated.start), "trade_figure", fig_id)
@@ -488,22 +492,11 @@ class _Loader:
                 else (f.period.end, "the end of the figure's period (the article is undated)")
             )
             conv = convert.stated(
-                f.amount.amount,
-                f.amount.currency,
-                stated.amount,
-                stated.currency,
-                rate_date=rate_date,
-                date_basis=basis,
+                amount, f.amount.currency, stated.amount, stated.currency, rate_date=rate_date, date_basis=basis
             )
-            found.append((conv, ev_id))
-        for target in convert.TARGET_CURRENCIES:
-            computed = self._computed(f.amount.amount, f.amount.currency, target, f.period.start, f.period.end)
-            if computed is not None:
-                found.append((computed, None))
-        for conv, quote_id in found:
-            self.spools["currency_conversions"].write(
+            write(
                 (
-                    self.counters["currency_conversions"].next(),
+                    ids.next(),
                     fig_id,
                     conv.kind,
                     conv.from_currency,
@@ -513,7 +506,25 @@ class _Loader:
                     conv.rate_date,
                     conv.source,
                     conv.method,
-                    quote_id,
+                    ev_id,
+                )
+            )
+        for unit in self._unit_rates(f.amount.currency, f.period.start, f.period.end):
+            # scaled exactly as convert.computed scales
+            scaled = (amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
+            write(
+                (
+                    ids.next(),
+                    fig_id,
+                    unit.kind,
+                    unit.from_currency,
+                    unit.to_currency,
+                    scaled,
+                    unit.rate,
+                    unit.rate_date,
+                    unit.source,
+                    unit.method,
+                    None,
                 )
             )
 
