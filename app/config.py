@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     max_aliases: int = Field(default=30, ge=0, description="most aliased fields in one operation")
     max_tokens: int = Field(default=5000, ge=10, description="most lexical tokens in one document")
     max_cost: int = Field(default=25_000, ge=1, description="most nodes one operation may request")
+    compile_queries: bool = Field(
+        default=True,
+        description="answer what it can with one SQL statement building the JSON (else, and when false, resolvers)",
+    )
     expose_statement_count: bool = Field(
         default=False, description="report SQL statements per request in the response's `extensions`"
     )

@@ -165,6 +165,16 @@ class Reader:
             except DBAPIError as exc:
                 raise _coded(exc) from exc
 
+    async def one_sql(self, sql: str, params: dict[str, Any]) -> Row[*tuple[Any, ...]]:
+        """Return the single row that `sql` (text with %(name)s parameters) selects."""
+        async with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = await self.engine.connect()
+                return (await self._conn.exec_driver_sql(sql, params)).one()
+            except DBAPIError as exc:
+                raise _coded(exc) from exc
+
     async def scalar(self, stmt: Executable) -> Any:
         """Return the first column of the single row `stmt` selects."""
         rows = await self.all(stmt)

@@ -162,6 +162,22 @@ def api(seeded_url: str) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="session")
+def resolver_api(seeded_url: str) -> Iterator[TestClient]:
+    """Like `api`, with compiled queries off: every operation runs through the resolvers.
+
+    The resolver path answers what the compiler declines; its statement counts show that
+    DataLoaders batch every relationship."""
+    settings = Settings(
+        database_url=seeded_url,
+        api_database_url=as_role(seeded_url),
+        expose_statement_count=True,
+        compile_queries=False,
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
 def gql(api: TestClient, query: str, variables: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
     """POST a GraphQL request; return the response body after checking it has no errors."""
     response = api.post("/graphql", json={"query": query, "variables": variables or {}, **kwargs})

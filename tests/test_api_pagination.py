@@ -379,21 +379,29 @@ def _statements(api: TestClient, query: str, variables: dict[str, Any] | None = 
 
 
 @pytest.mark.parametrize("field", list(ORDERS))
-def test_total_count_costs_one_statement_only_when_selected(api: TestClient, field: str) -> None:
+def test_total_count_costs_one_statement_only_when_selected(resolver_api: TestClient, field: str) -> None:
     without = f"{{ {field}(first: 2) {{ edges {{ cursor node {{ id }} }} pageInfo {{ hasNextPage }} }} }}"
     with_total = f"{{ {field}(first: 2) {{ totalCount edges {{ cursor node {{ id }} }} pageInfo {{ hasNextPage }} }} }}"
-    plain = _statements(api, without)
+    plain = _statements(resolver_api, without)
     assert plain == 1
-    assert _statements(api, with_total) == plain + 1
+    assert _statements(resolver_api, with_total) == plain + 1
     only_total = f"{{ {field}(first: 2) {{ totalCount }} }}"
-    assert _statements(api, only_total) == plain + 1
+    assert _statements(resolver_api, only_total) == plain + 1
 
 
-def test_total_count_with_filters_and_nested(api: TestClient) -> None:
+@pytest.mark.parametrize("field", list(ORDERS))
+def test_a_compiled_page_is_one_statement_with_or_without_its_total(api: TestClient, field: str) -> None:
+    for selection in ("edges { cursor node { id } } pageInfo { hasNextPage }", "totalCount edges { cursor }"):
+        assert _statements(api, f"{{ {field}(first: 2) {{ {selection} }} }}") == 1
+
+
+def test_total_count_with_filters_and_nested(resolver_api: TestClient, api: TestClient) -> None:
     query = """query($f: TradeFigureFilter) { tradeFigures(first: 1, filter: $f) { %s edges { cursor } } }"""
     f = {"reporter": "CN", "includeSubregions": True, "flow": ["TOTAL"]}
-    plain = _statements(api, query % "", {"f": f})
-    assert _statements(api, query % "totalCount", {"f": f}) == plain + 1
+    plain = _statements(resolver_api, query % "", {"f": f})
+    assert _statements(resolver_api, query % "totalCount", {"f": f}) == plain + 1
     nested = """{ organisation(slug: "sputnik") { articles(first: 1) { %s edges { cursor } } } }"""
-    plain = _statements(api, nested % "")
-    assert _statements(api, nested % "totalCount") == plain + 1
+    plain = _statements(resolver_api, nested % "")
+    assert _statements(resolver_api, nested % "totalCount") == plain + 1
+    # compiled: the filter's references, the page and its total in one statement
+    assert _statements(api, query % "totalCount", {"f": f}) == _statements(api, nested % "totalCount") == 1

@@ -7,6 +7,7 @@ import logging
 from collections import OrderedDict
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import (
     DocumentNode,
@@ -27,6 +28,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
 
 from app.errors import CodedError
+from app.graphql.compiler import Plan, compile_operation
 from app.graphql.context import Context
 from app.graphql.limits import LimitError, Limits, check
 from app.graphql.resolvers import Query
@@ -87,6 +89,7 @@ class _LRU(OrderedDict[str, Any]):
 
 @dataclasses.dataclass(frozen=True)
 class Prepared:
+    source: str
     document: DocumentNode
     operation: OperationDefinitionNode
 
@@ -109,6 +112,7 @@ class Executor:
         self.limits = limits or Limits()
         self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
         self._documents = _LRU(cache_size)
+        self._plans = _LRU(cache_size)
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
         """Return the parsed, validated document and the operation to run; raise RequestError."""
@@ -125,7 +129,7 @@ class Executor:
         if errors:
             coded = (errors[0].extensions or {}).get("code")
             raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
-        return Prepared(document, self._operation(document, operation_name))
+        return Prepared(query, document, self._operation(document, operation_name))
 
     @staticmethod
     def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
@@ -147,6 +151,21 @@ class Executor:
             return check(self.schema, prepared.document, prepared.operation, variables, self.limits)
         except LimitError as exc:
             raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
+
+    def plan(self, prepared: Prepared, variables: dict[str, Any] | None) -> Plan | None:
+        """Return the operation compiled to one SQL statement, or None if the resolvers must answer it.
+
+        Plans are kept per document, operation and variables: the SQL of a request seen before is
+        not built again."""
+        name = prepared.operation.name.value if prepared.operation.name else ""
+        key = "\x00".join((prepared.source, name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()))
+        if key in self._plans:
+            self._plans.move_to_end(key)
+            plan: Plan | None = self._plans[key]
+            return plan
+        compiled = compile_operation(schema, prepared.document, prepared.operation, variables)
+        self._plans.remember(key, compiled)
+        return compiled
 
     async def execute(
         self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context

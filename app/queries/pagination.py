@@ -65,8 +65,13 @@ class Page(Generic[T]):
 
 def encode_cursor(values: Sequence[Any]) -> str:
     """Return an opaque cursor for a row's sort-key values."""
+    # non-ASCII kept as it is: the same bytes as Postgres's to_json, so compiled queries write equal cursors
     plain = [v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v for v in values]
-    return base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":")).encode()).decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":"), ensure_ascii=False).encode())
+        .decode()
+        .rstrip("=")
+    )
 
 
 def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
@@ -112,18 +117,38 @@ def _beyond(ordering: Ordering, values: list[Any], *, forward: bool) -> ColumnEl
     return or_(*clauses)
 
 
-async def paginate(
-    db: Reader,
-    query: Select[Any],
-    ordering: Ordering,
-    args: PageArgs,
-    make: Callable[[Any], T],
-) -> Page[T]:
-    """Return one page of `query` (a SELECT of the row's columns) in `ordering`.
+@dataclasses.dataclass(frozen=True)
+class PageQuery:
+    """A page as one SELECT: the row's columns, then the sort keys labelled `_k0`…, in fetch order.
 
-    Sort-key values are selected alongside the row; `make` builds the row from the leading
-    columns. The total is computed only when `Page.count` is awaited.
-    """
+    It fetches `limit + 1` rows (one more tells whether there is another page); a backward page
+    is fetched in reverse and shown reversed."""
+
+    stmt: Select[Any]
+    limit: int
+    backward: bool
+    descending: bool  # the direction rows are fetched in
+    kinds: tuple[type, ...]  # of the sort keys, as cursors encode them
+    args: PageArgs
+
+    @property
+    def width(self) -> int:
+        """Return the number of sort keys."""
+        return len(self.kinds)
+
+    @property
+    def has_next_constant(self) -> bool | None:
+        """Return hasNextPage when it does not depend on the rows (backward pages), else None."""
+        return self.args.before is not None if self.backward else None
+
+    @property
+    def has_previous_constant(self) -> bool | None:
+        """Return hasPreviousPage when it does not depend on the rows (forward pages), else None."""
+        return None if self.backward else self.args.after is not None
+
+
+def page_query(query: Select[Any], ordering: Ordering, args: PageArgs) -> PageQuery:
+    """Return the SELECT of one page of `query` in `ordering`; raise BadUserInput for bad arguments."""
     args = args.validated()
     backward = args.last is not None or (args.before is not None and args.first is None)
     asked = args.last if backward else args.first
@@ -136,12 +161,29 @@ async def paginate(
         stmt = stmt.where(_beyond(ordering, decode_cursor(args.before, ordering), forward=False))
     descending = ordering.descending != backward
     stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
-    rows = list(await db.all(stmt))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if backward:
+    kinds = tuple(k.kind for k in ordering.keys)
+    return PageQuery(stmt=stmt, limit=limit, backward=backward, descending=descending, kinds=kinds, args=args)
+
+
+async def paginate(
+    db: Reader,
+    query: Select[Any],
+    ordering: Ordering,
+    args: PageArgs,
+    make: Callable[[Any], T],
+) -> Page[T]:
+    """Return one page of `query` (a SELECT of the row's columns) in `ordering`.
+
+    Sort-key values are selected alongside the row; `make` builds the row from the leading
+    columns. The total is computed only when `Page.count` is awaited.
+    """
+    pq = page_query(query, ordering, args)
+    rows = list(await db.all(pq.stmt))
+    more = len(rows) > pq.limit
+    rows = rows[: pq.limit]
+    if pq.backward:
         rows.reverse()
-    width = len(keys)
+    width = pq.width
     items = [(encode_cursor(r[-width:]), make(r[:-width])) for r in rows]
 
     async def count() -> int:
@@ -149,7 +191,7 @@ async def paginate(
 
     return Page(
         items=items,
-        has_next_page=more if not backward else args.before is not None,
-        has_previous_page=more if backward else args.after is not None,
+        has_next_page=more if pq.has_next_constant is None else pq.has_next_constant,
+        has_previous_page=more if pq.has_previous_constant is None else pq.has_previous_constant,
         count=count,
     )
