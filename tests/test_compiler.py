@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, parse
-from hypothesis import HealthCheck, given, settings
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, parse, validate
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.config import SEEDS_DIR
@@ -43,6 +43,9 @@ def same(api: TestClient, resolver_api: TestClient, query: str, variables: dict[
     compiled = post(api, query, variables)
     reference = post(resolver_api, query, variables)
     assert compiled.get("errors") == reference.get("errors")
+    if "data" not in reference:  # refused before execution (a limit): by the same rules
+        assert compiled == reference
+        return None
     assert compiled["data"] == reference["data"]
     if "errors" not in reference:
         assert compiled["extensions"]["sqlStatements"] == 1, query
@@ -231,5 +234,7 @@ def operations(draw: st.DrawFn) -> str:
 @given(query=operations())
 def test_generated_selections_answer_the_same(api: TestClient, resolver_api: TestClient, query: str) -> None:
     document = parse(query)
+    # aliases drawn at random may make two selections of one response key conflict
+    assume(not validate(schema._schema, document))
     assert compile_operation(schema, document, document.definitions[0], {}) is not None  # type: ignore[arg-type]
     same(api, resolver_api, query)

@@ -604,11 +604,14 @@ def test_development_serves_graphiql(client: TestClient) -> None:
 
 
 def test_production_masks_internal_errors(production: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.db import Reader
     from app.queries import articles
 
     async def explode(*_: Any, **__: Any) -> None:
         raise RuntimeError("connection to postgresql://admin:hunter2@db failed at SELECT secret FROM vault")
 
+    # both paths fail: the compiled statement (the resolvers then answer) and the resolver's query
+    monkeypatch.setattr(Reader, "one_sql", explode)
     monkeypatch.setattr(articles, "get_article", explode)
     response = post_json(production, {"query": '{ article(slug: "x") { slug } }'})
     assert response.status_code == 200

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -33,7 +33,8 @@ from graphql import (
     SelectionSetNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
-from sqlalchemy import ColumnElement, Select, exists, literal, literal_column, or_, select
+from psycopg import sql
+from sqlalchemy import BigInteger, Select, bindparam, exists, literal, or_, select
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from strawberry.types.arguments import convert_arguments
 
@@ -82,39 +83,70 @@ def compile_operation(
 
 
 # --- SQL snippets ---------------------------------------------------------------------------------
+# Every piece of SQL is composed with psycopg.sql: constant templates, identifiers, literals and
+# placeholders; every value a request carries is a parameter.
+
+C = sql.Composable
 
 
-def _b64url(text_sql: str) -> str:
+def _col(alias: str, name: str) -> C:
+    return sql.Identifier(alias, name)
+
+
+def _b64url(text: C) -> C:
     # base64url without padding, as app.graphql.types.encode_id and pagination.encode_cursor write it
-    b64 = f"replace(encode(convert_to({text_sql}, 'UTF8'), 'base64'), chr(10), '')"
-    return f"rtrim(translate({b64}, '+/', '-_'), '=')"
+    return sql.SQL(
+        "rtrim(translate(replace(encode(convert_to({}, 'UTF8'), 'base64'), chr(10), ''), '+/', '-_'), '=')"
+    ).format(text)
 
 
-def _global_id(type_name: str, t: str) -> str:
-    return _b64url(f"'{type_name}:' || {t}.id")
+def _global_id(type_name: str, t: str) -> C:
+    return _b64url(sql.SQL("{} || {}").format(sql.Literal(type_name + ":"), _col(t, "id")))
 
 
-def _enum(column: str, enum_type: type[enum.Enum]) -> str:
+def _enum(value: C, enum_type: type[enum.Enum]) -> C:
     # GraphQL enum names of stored values (trade-fair → TRADE_FAIR), exactly as the resolvers map them
-    whens = " ".join(f"WHEN '{m.value}' THEN '{m.name}'" for m in enum_type)
-    return f"CASE {column} {whens} END"
+    whens = sql.SQL(" ").join(
+        sql.SQL("WHEN {} THEN {}").format(sql.Literal(m.value), sql.Literal(m.name)) for m in enum_type
+    )
+    return sql.SQL("CASE {} {} END").format(value, whens)
 
 
-def _json_object(pairs: list[tuple[str, str]]) -> str:
+def _json_object(pairs: list[tuple[str, C]]) -> C:
     """Return a SQL expression building a JSON object of (key, SQL value) pairs, keys in order."""
     chunks = [pairs[i : i + _MAX_KEYS] for i in range(0, len(pairs), _MAX_KEYS)] or [[]]
-    objects = ["json_build_object(" + ", ".join(f"'{k}', {v}" for k, v in chunk) + ")" for chunk in chunks]
+    objects = [
+        sql.SQL("json_build_object({})").format(
+            sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(k), v) for k, v in chunk)
+        )
+        for chunk in chunks
+    ]
     if len(objects) == 1:
         return objects[0]
     # more keys than one call takes: join the objects' texts ({a} {b} → {a, b}), keeping the order
-    texts = [f"{o}::text" for o in objects]
-    parts = [f"left({texts[0]}, -1)"] + [f"substr(left({t}, -1), 2)" for t in texts[1:-1]] + [f"substr({texts[-1]}, 2)"]
-    return "(" + " || ',' || ".join(parts) + ")::json"
+    parts = [sql.SQL("left({}::text, -1)").format(objects[0])]
+    parts += [sql.SQL("substr(left({}::text, -1), 2)").format(o) for o in objects[1:-1]]
+    parts += [sql.SQL("substr({}::text, 2)").format(objects[-1])]
+    return sql.SQL("({})::json").format(sql.SQL(" || ',' || ").join(parts))
 
 
-def _agg(obj: str, order: str, where: str = "") -> str:
-    filter_ = f" FILTER (WHERE {where})" if where else ""
-    return f"coalesce(json_agg({obj} ORDER BY {order}){filter_}, '[]'::json)"
+def _agg(obj: C, order: C, where: C | None = None) -> C:
+    if where is None:
+        return sql.SQL("coalesce(json_agg({} ORDER BY {}), '[]'::json)").format(obj, order)
+    return sql.SQL("coalesce(json_agg({} ORDER BY {}) FILTER (WHERE {}), '[]'::json)").format(obj, order, where)
+
+
+def _order(*columns: C) -> C:
+    return sql.SQL(", ").join(columns)
+
+
+def _cursor_value(value: C, kind: type) -> C:
+    # as pagination.encode_cursor writes each value: ints as numbers; dates (ISO), decimals, text as strings
+    if kind is int:
+        return sql.SQL("{}::text").format(value)
+    if kind is float:
+        raise Unsupported("float sort keys")
+    return sql.SQL("to_json({}::text)::text").format(value)
 
 
 # --- the compiler -----------------------------------------------------------------------------------
@@ -139,7 +171,7 @@ class _Compiler:
             raise Unsupported("variables that do not coerce")
         self.variables = coerced
         self.params: dict[str, Any] = {}
-        self.references: list[str] = []  # EXISTS conditions of every filter reference
+        self.references: list[C] = []  # EXISTS conditions of every filter reference
         self._aliases = 0
 
     # --- plumbing ---
@@ -148,16 +180,29 @@ class _Compiler:
         self._aliases += 1
         return f"t{self._aliases}"
 
-    def param(self, value: Any) -> str:
+    def param(self, value: Any) -> sql.Placeholder:
         name = f"p{len(self.params)}"
         self.params[name] = value
-        return f"%({name})s"
+        return sql.Placeholder(name)
 
-    def inline(self, stmt: Select[Any]) -> str:
-        """Return `stmt` as SQL text whose parameters are this plan's."""
+    def inline(self, stmt: Select[Any], outer: str = "") -> C:
+        """Return `stmt` (from the query functions) as SQL whose parameters are this plan's.
+
+        A parameter `outer_id` stands for the id of the row aliased `outer` (a correlation)."""
         compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
-        names = {name: self.param(value) for name, value in compiled.params.items()}
-        return _PLACEHOLDER.sub(lambda m: names[m.group(1)], compiled.string)
+        names = {
+            name: (_col(outer, "id") if name == "outer_id" and outer else self.param(value)).as_string(None)
+            for name, value in compiled.params.items()
+        }
+        # SQLAlchemy wrote it with bound parameters only; they are renamed to this plan's
+        return sql.SQL(_PLACEHOLDER.sub(lambda m: names[m.group(1)], compiled.string))
+
+    def row(self, type_name: str, table: str, column: str, value: C, nodes: Field) -> C:
+        """Return the object of the row of `table` whose `column` equals `value` (null if none)."""
+        a = self.alias()
+        return sql.SQL("(SELECT {} FROM {} {} WHERE {} = {})").format(
+            self.object(type_name, a, nodes), sql.Identifier(table), sql.Identifier(a), _col(a, column), value
+        )
 
     def arguments(self, parent: GraphQLObjectType, nodes: Field) -> dict[str, Any]:
         """Return the field's arguments as the resolver receives them (input objects built)."""
@@ -217,29 +262,30 @@ class _Compiler:
     # --- the statement ---
 
     def compile(self) -> Plan:
-        pairs = []
+        pairs: list[tuple[str, C]] = []
         for key, nodes in self.collect("Query", [self.operation.selection_set]).items():
             name = nodes[0].name.value
             if name == "__typename":
-                pairs.append((key, "'Query'"))
+                pairs.append((key, sql.Literal("Query")))
                 continue
             root = ROOTS.get(name)
             if root is None:
                 raise Unsupported(f"Query.{name}")
             pairs.append((key, root(self, nodes)))
-        ok = " AND ".join(self.references) or "true"
-        return Plan(sql=f"SELECT {_json_object(pairs)}::text, {ok}", params=self.params)
+        ok = sql.SQL(" AND ").join(self.references) if self.references else sql.SQL("true")
+        statement = sql.SQL("SELECT {}::text, {}").format(_json_object(pairs), ok)
+        return Plan(sql=statement.as_string(None), params=self.params)
 
-    def object(self, type_name: str, t: str, nodes: Field) -> str:
+    def object(self, type_name: str, t: str, nodes: Field) -> C:
         """Return a SQL expression building the JSON object of the row aliased `t`."""
         spec = TYPES[type_name]
         object_type = self.schema.get_type(type_name)
         assert isinstance(object_type, GraphQLObjectType)
-        pairs = []
+        pairs: list[tuple[str, C]] = []
         for key, field_nodes in self.selection(type_name, nodes).items():
             name = field_nodes[0].name.value
             if name == "__typename":
-                pairs.append((key, f"'{type_name}'"))
+                pairs.append((key, sql.Literal(type_name)))
                 continue
             build = spec.get(name)
             if build is None:
@@ -247,68 +293,98 @@ class _Compiler:
             pairs.append((key, build(self, t, field_nodes, object_type)))
         return _json_object(pairs)
 
+    def values(self, type_name: str, t: str, nodes: Field, values: dict[str, Callable[[str], C]]) -> C:
+        """Return a SQL expression building an object of a value type (Money, ConvertedMoney) of row `t`."""
+        return _json_object(
+            [
+                (k, sql.Literal(type_name) if n[0].name.value == "__typename" else values[n[0].name.value](t))
+                for k, n in self.selection(type_name, nodes).items()
+            ]
+        )
+
     # --- relations ---
 
-    def one(self, type_name: str, table: str, t: str, fk: str, nodes: Field) -> str:
+    def one(self, type_name: str, table: str, t: str, fk: str, nodes: Field) -> C:
         a = self.alias()
-        return f"(SELECT {self.object(type_name, a, nodes)} FROM {table} {a} WHERE {a}.id = {t}.{fk})"
+        return sql.SQL("(SELECT {} FROM {} {} WHERE {} = {})").format(
+            self.object(type_name, a, nodes), sql.Identifier(table), sql.Identifier(a), _col(a, "id"), _col(t, fk)
+        )
 
-    def many(self, type_name: str, table: str, nodes: Field, where: Callable[[str], str], order: str) -> str:
+    def many(self, type_name: str, table: str, nodes: Field, where: Callable[[str], C], order: Callable[[str], C]) -> C:
         a = self.alias()
         obj = self.object(type_name, a, nodes)
-        return f"(SELECT {_agg(obj, order.format(a=a))} FROM {table} {a} WHERE {where(a)})"
+        return sql.SQL("(SELECT {} FROM {} {} WHERE {})").format(
+            _agg(obj, order(a)), sql.Identifier(table), sql.Identifier(a), where(a)
+        )
 
-    def first_mentioned(self, type_name: str, table: str, column: str, t: str, nodes: Field) -> str:
+    def first_mentioned(self, type_name: str, table: str, column: str, t: str, nodes: Field) -> C:
         # in the order the article first names them, each once (articles.list_*_mentioned)
         a, m = self.alias(), self.alias()
-        obj = self.object(type_name, a, nodes)
-        mentions = (
-            f"SELECT {column} AS subject_id, min(start_offset) AS pos FROM evidence "
-            f"WHERE article_id = {t}.id AND {column} IS NOT NULL GROUP BY {column}"
+        subject = sql.Identifier(column)
+        mentions = sql.SQL(
+            "SELECT {subject} AS subject_id, min(start_offset) AS pos FROM evidence "
+            "WHERE article_id = {article} AND {subject} IS NOT NULL GROUP BY {subject}"
+        ).format(subject=subject, article=_col(t, "id"))
+        return sql.SQL("(SELECT {} FROM ({}) {} JOIN {} {} ON {} = {})").format(
+            _agg(self.object(type_name, a, nodes), _order(_col(m, "pos"), _col(a, "id"))),
+            mentions,
+            sql.Identifier(m),
+            sql.Identifier(table),
+            sql.Identifier(a),
+            _col(a, "id"),
+            _col(m, "subject_id"),
         )
-        rows = f"({mentions}) {m} JOIN {table} {a} ON {a}.id = {m}.subject_id"
-        return f"(SELECT {_agg(obj, f'{m}.pos, {a}.id')} FROM {rows})"
 
-    def connection(self, type_name: str, pq: PageQuery, count: Select[Any], nodes: Field) -> str:
-        """Return a SQL expression building a connection of the page `pq` (its total: `count`'s rows)."""
+    def connection(self, type_name: str, pq: PageQuery, count: Select[Any], nodes: Field, outer: str = "") -> C:
+        """Return a SQL expression building a connection of the page `pq` (its total: `count`'s rows).
+
+        `outer`: the alias of the row a nested connection belongs to (bound as `outer_id`)."""
         r, p = self.alias(), self.alias()
         keys = [f"_k{i}" for i in range(pq.width)]
-        fetch_dir = " DESC" if pq.descending else ""
-        numbered = (
-            f"SELECT {p}.*, row_number() OVER (ORDER BY {', '.join(f'{p}.{k}{fetch_dir}' for k in keys)}) AS _n "
-            f"FROM ({self.inline(pq.stmt)}) {p}"
+        direction = sql.SQL("{} DESC") if pq.descending else sql.SQL("{}")
+        numbered = sql.SQL("SELECT {p}.*, row_number() OVER (ORDER BY {keys}) AS _n FROM ({page}) {p}").format(
+            p=sql.Identifier(p),
+            keys=_order(*(direction.format(_col(p, k)) for k in keys)),
+            page=self.inline(pq.stmt, outer),
         )
-        shown = f"{r}._n <= {pq.limit}"
-        out, back = (f"{r}._n DESC", f"{r}._n") if pq.backward else (f"{r}._n", f"{r}._n DESC")
-        values = " || ',' || ".join(_cursor_value(f"{r}.{k}", kind) for k, kind in zip(keys, pq.kinds, strict=True))
-        cursor = _b64url(f"'[' || {values} || ']'")
-        more = f"count(*) > {pq.limit}"
+        n = _col(r, "_n")
+        shown = sql.SQL("{} <= {}").format(n, sql.Literal(pq.limit))
+        forward, reverse = _order(n), sql.SQL("{} DESC").format(n)
+        out, back = (reverse, forward) if pq.backward else (forward, reverse)
+        values = sql.SQL(" || ',' || ").join(
+            _cursor_value(_col(r, k), kind) for k, kind in zip(keys, pq.kinds, strict=True)
+        )
+        cursor = _b64url(sql.SQL("'[' || {} || ']'").format(values))
+        more = sql.SQL("count(*) > {}").format(sql.Literal(pq.limit))
 
-        def page_info(info_nodes: Field) -> str:
-            values = {
-                "hasNextPage": more if pq.has_next_constant is None else str(pq.has_next_constant).lower(),
-                "hasPreviousPage": more if pq.has_previous_constant is None else str(pq.has_previous_constant).lower(),
-                "startCursor": f"(array_agg({cursor} ORDER BY {out}) FILTER (WHERE {shown}))[1]",
-                "endCursor": f"(array_agg({cursor} ORDER BY {back}) FILTER (WHERE {shown}))[1]",
-                "__typename": "'PageInfo'",
+        def flag(constant: bool | None) -> C:
+            return more if constant is None else sql.SQL("true" if constant else "false")
+
+        def page_info(info_nodes: Field) -> C:
+            fields = {
+                "hasNextPage": flag(pq.has_next_constant),
+                "hasPreviousPage": flag(pq.has_previous_constant),
+                "startCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, out, shown),
+                "endCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, back, shown),
+                "__typename": sql.Literal("PageInfo"),
             }
             return _json_object(
-                [(k, values[n[0].name.value]) for k, n in self.selection("PageInfo", info_nodes).items()]
+                [(k, fields[v[0].name.value]) for k, v in self.selection("PageInfo", info_nodes).items()]
             )
 
-        def edge(edge_nodes: Field) -> str:
-            pairs = []
-            for k, n in self.selection(f"{type_name}Edge", edge_nodes).items():
-                name = n[0].name.value
+        def edge(edge_nodes: Field) -> C:
+            pairs: list[tuple[str, C]] = []
+            for k, v in self.selection(f"{type_name}Edge", edge_nodes).items():
+                name = v[0].name.value
                 if name == "cursor":
                     pairs.append((k, cursor))
                 elif name == "node":
-                    pairs.append((k, self.object(type_name, r, n)))
+                    pairs.append((k, self.object(type_name, r, v)))
                 else:
-                    pairs.append((k, f"'{type_name}Edge'"))
+                    pairs.append((k, sql.Literal(f"{type_name}Edge")))
             return _json_object(pairs)
 
-        pairs = []
+        pairs: list[tuple[str, C]] = []
         for key, field_nodes in self.selection(f"{type_name}Connection", nodes).items():
             name = field_nodes[0].name.value
             if name == "edges":
@@ -318,12 +394,14 @@ class _Compiler:
             elif name == "pageInfo":
                 pairs.append((key, page_info(field_nodes)))
             elif name == "totalCount":
-                c = self.alias()
-                pairs.append((key, f"(SELECT count(*) FROM ({self.inline(count.order_by(None))}) {c})"))
+                total = sql.SQL("(SELECT count(*) FROM ({}) {})")
+                pairs.append(
+                    (key, total.format(self.inline(count.order_by(None), outer), sql.Identifier(self.alias())))
+                )
             else:
-                pairs.append((key, f"'{type_name}Connection'"))
+                pairs.append((key, sql.Literal(f"{type_name}Connection")))
         # GROUP BY (): one row, whatever is selected (only totalCount aggregates nothing)
-        return f"(SELECT {_json_object(pairs)} FROM ({numbered}) {r} GROUP BY ())"
+        return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(_json_object(pairs), numbered, sql.Identifier(r))
 
     def root_connection(
         self,
@@ -332,7 +410,7 @@ class _Compiler:
         filtered: Callable[[Any], Select[Any]],
         orderings: dict[Any, Any],
         everything: Any,
-    ) -> str:
+    ) -> C:
         args = self.arguments(self.schema.query_type, nodes)  # type: ignore[arg-type]
         filter_ = args.get("filter")
         if filter_ is not None:
@@ -346,40 +424,33 @@ class _Compiler:
     def reference_checks(self, *, places_: list[str | None] | None = None, **slugs: list[str | None]) -> None:
         # the resolvers refuse a filter naming nothing (NOT_FOUND): the statement tells whether
         # every reference exists, and the request falls back to the resolvers if one does not
+        exists_ = sql.SQL("EXISTS ({})")
         for ref in places_ or []:
             if ref is not None:
-                self.references.append(f"EXISTS ({self.inline(select(literal(1)).where(place_ref(ref)))})")
+                self.references.append(exists_.format(self.inline(select(literal(1)).where(place_ref(ref)))))
         for table_name, refs in slugs.items():
             table = evidence.metadata.tables[table_name]
             for ref in refs:
                 if ref is not None:
-                    self.references.append(f"EXISTS ({self.inline(select(literal(1)).where(table.c.slug == ref))})")
+                    self.references.append(exists_.format(self.inline(select(literal(1)).where(table.c.slug == ref))))
 
 
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _cursor_value(column: str, kind: type) -> str:
-    # as pagination.encode_cursor writes each value: ints as numbers; dates (ISO), decimals, text as strings
-    if kind is int:
-        return f"{column}::text"
-    if kind is float:
-        raise Unsupported("float sort keys")
-    return f"to_json({column}::text)::text"
-
-
 # --- what each type's fields are --------------------------------------------------------------------
 
-Builder = Callable[[_Compiler, str, Field, GraphQLObjectType], str]
+Builder = Callable[[_Compiler, str, Field, GraphQLObjectType], C]
 
 
 def column(name: str, cast: str = "") -> Builder:
-    return lambda c, t, n, o: f"{t}.{name}{cast}"
+    casts = {"": sql.SQL("{}"), "::text": sql.SQL("{}::text"), "::float8": sql.SQL("{}::float8")}
+    return lambda c, t, n, o: casts[cast].format(_col(t, name))
 
 
 def enum_of(name: str, enum_type: type[enum.Enum]) -> Builder:
-    return lambda c, t, n, o: _enum(f"{t}.{name}", enum_type)
+    return lambda c, t, n, o: _enum(_col(t, name), enum_type)
 
 
 def global_id(type_name: str) -> Builder:
@@ -390,111 +461,169 @@ def to_one(type_name: str, table: str, fk: str) -> Builder:
     return lambda c, t, n, o: c.one(type_name, table, t, fk, n)
 
 
+def to_many(type_name: str, table: str, fk: str, *order: str) -> Builder:
+    """Rows of `table` whose `fk` is this row's id, in `order`."""
+
+    def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+        return c.many(
+            type_name,
+            table,
+            nodes,
+            lambda a: sql.SQL("{} = {}").format(_col(a, fk), _col(t, "id")),
+            lambda a: _order(*(_col(a, name) for name in order)),
+        )
+
+    return build
+
+
 def mentioned(type_name: str, table: str, column_name: str) -> Builder:
     return lambda c, t, n, o: c.first_mentioned(type_name, table, column_name, t, n)
 
 
 def evidence_of(subject: str) -> Builder:
     # evidence.list_for: article then text order
-    return lambda c, t, n, o: c.many(
-        "Evidence", "evidence", n, lambda a: f"{a}.{subject}_id = {t}.id", "{a}.article_id, {a}.start_offset, {a}.id"
-    )
+    return to_many("Evidence", "evidence", f"{subject}_id", "article_id", "start_offset", "id")
 
 
-def _value_object(type_name: str, present: str, values: dict[str, str]) -> Builder:
-    def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> str:
-        pairs = [
-            (k, f"'{type_name}'" if n[0].name.value == "__typename" else values[n[0].name.value].format(t=t))
-            for k, n in c.selection(type_name, nodes).items()
-        ]
-        return f"CASE WHEN {present.format(t=t)} THEN {_json_object(pairs)} END"
+def value_object(type_name: str, present: str, values: dict[str, Callable[[str], C]]) -> Builder:
+    """A value type built from the row's own columns; null unless column `present` has a value."""
+
+    def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+        return sql.SQL("CASE WHEN {} IS NOT NULL THEN {} END").format(
+            _col(t, present), c.values(type_name, t, nodes, values)
+        )
 
     return build
 
 
-CONVERTED = {
-    "amount": "{t}.amount::text",
-    "currency": "{t}.to_currency",
-    "rate": "{t}.rate::text",
-    "rateDate": "{t}.rate_date",
-    "source": "{t}.source",
-    "kind": _enum("{t}.kind", ConversionKind),
-    "fromCurrency": "{t}.from_currency",
-    "method": "{t}.method",
+def _text(name: str) -> Callable[[str], C]:
+    return lambda t: sql.SQL("{}::text").format(_col(t, name))
+
+
+def _plain(name: str) -> Callable[[str], C]:
+    return lambda t: _col(t, name)
+
+
+def _or_empty(name: str) -> Callable[[str], C]:
+    return lambda t: sql.SQL("coalesce({}, '')").format(_col(t, name))
+
+
+def _constant(value: str) -> Callable[[str], C]:
+    return lambda t: sql.Literal(value)
+
+
+CONVERTED: dict[str, Callable[[str], C]] = {
+    "amount": _text("amount"),
+    "currency": _plain("to_currency"),
+    "rate": _text("rate"),
+    "rateDate": _plain("rate_date"),
+    "source": _plain("source"),
+    "kind": lambda t: _enum(_col(t, "kind"), ConversionKind),
+    "fromCurrency": _plain("from_currency"),
+    "method": _plain("method"),
 }
 # TradeFigure.convert: the amount itself when it is in the asked currency
-CONVERTED_SELF = {
-    "amount": "{t}.amount::text",
-    "currency": "{t}.currency",
-    "rate": "'1'",
-    "rateDate": "{t}.period_end",
-    "source": "'stated in the article'",
-    "kind": "'STATED'",
-    "fromCurrency": "{t}.currency",
-    "method": "'no conversion: the article states the amount in this currency'",
+CONVERTED_SELF: dict[str, Callable[[str], C]] = {
+    "amount": _text("amount"),
+    "currency": _plain("currency"),
+    "rate": _constant("1"),
+    "rateDate": _plain("period_end"),
+    "source": _constant("stated in the article"),
+    "kind": _constant(ConversionKind.STATED.name),
+    "fromCurrency": _plain("currency"),
+    "method": _constant("no conversion: the article states the amount in this currency"),
 }
 
 
-def _converted_object(c: _Compiler, a: str, nodes: Field, values: dict[str, str]) -> str:
-    pairs = [
-        (k, "'ConvertedMoney'" if n[0].name.value == "__typename" else values[n[0].name.value].format(t=a))
-        for k, n in c.selection("ConvertedMoney", nodes).items()
-    ]
-    return _json_object(pairs)
-
-
-def conversions_list(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> str:
+def conversions_list(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     a = c.alias()
-    obj = _converted_object(c, a, nodes, CONVERTED)
-    order = f"{a}.kind DESC, {a}.to_currency, {a}.id"
-    return f"(SELECT {_agg(obj, order)} FROM currency_conversions {a} WHERE {a}.trade_figure_id = {t}.id)"
+    return sql.SQL("(SELECT {} FROM currency_conversions {} WHERE {} = {})").format(
+        _agg(
+            c.values("ConvertedMoney", a, nodes, CONVERTED),
+            sql.SQL("{} DESC, {}, {}").format(_col(a, "kind"), _col(a, "to_currency"), _col(a, "id")),
+        ),
+        sql.Identifier(a),
+        _col(a, "trade_figure_id"),
+        _col(t, "id"),
+    )
 
 
-def stated_conversion(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> str:
+def stated_conversion(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     a = c.alias()
-    obj = _converted_object(c, a, nodes, CONVERTED)
-    return (
-        f"(SELECT {obj} FROM currency_conversions {a} WHERE {a}.trade_figure_id = {t}.id AND {a}.kind = 'stated' "
-        f"ORDER BY {a}.to_currency, {a}.id LIMIT 1)"
+    return sql.SQL(
+        "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'stated' ORDER BY {}, {} LIMIT 1)"
+    ).format(
+        c.values("ConvertedMoney", a, nodes, CONVERTED),
+        sql.Identifier(a),
+        _col(a, "trade_figure_id"),
+        _col(t, "id"),
+        _col(a, "kind"),
+        _col(a, "to_currency"),
+        _col(a, "id"),
     )
 
 
 def converted(currency: Callable[[_Compiler, Field, GraphQLObjectType], str]) -> Builder:
-    def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> str:
+    def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
         code = c.param(currency(c, nodes, o).upper())
         a = c.alias()
-        computed = (
-            f"(SELECT {_converted_object(c, a, nodes, CONVERTED)} FROM currency_conversions {a} "
-            f"WHERE {a}.trade_figure_id = {t}.id AND {a}.kind = 'computed' AND {a}.to_currency = {code} "
-            f"ORDER BY {a}.id LIMIT 1)"
+        computed = sql.SQL(
+            "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'computed' AND {} = {} ORDER BY {} LIMIT 1)"
+        ).format(
+            c.values("ConvertedMoney", a, nodes, CONVERTED),
+            sql.Identifier(a),
+            _col(a, "trade_figure_id"),
+            _col(t, "id"),
+            _col(a, "kind"),
+            _col(a, "to_currency"),
+            code,
+            _col(a, "id"),
         )
-        itself = _converted_object(c, t, nodes, CONVERTED_SELF)
-        return f"CASE WHEN {t}.amount IS NULL THEN NULL WHEN {t}.currency = {code} THEN {itself} ELSE {computed} END"
+        return sql.SQL("CASE WHEN {} IS NULL THEN NULL WHEN {} = {} THEN {} ELSE {} END").format(
+            _col(t, "amount"), _col(t, "currency"), code, c.values("ConvertedMoney", t, nodes, CONVERTED_SELF), computed
+        )
 
     return build
 
 
-def organisation_articles(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> str:
+def organisation_articles(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     # Organisation.articles: published by it or mentioning it, newest first
     args = c.arguments(o, nodes)
-    outer: ColumnElement[int] = literal_column(f"{t}.id")
+    outer = bindparam("outer_id", type_=BigInteger)
     mentions = exists().where(evidence.c.article_id == article_rows.c.id, evidence.c.organisation_id == outer)
     query = articles.filtered(articles.ArticleFilter()).where(or_(article_rows.c.publisher_id == outer, mentions))
     ordering = articles.ORDERINGS[articles.ArticleOrder.PUBLISHED_ON_DESC]
     pq = page_query(query, ordering, PageArgs(first=args.get("first"), after=args.get("after")))
-    return c.connection("Article", pq, query, nodes)
+    return c.connection("Article", pq, query, nodes, outer=t)
 
 
-def event_organisations(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> str:
+def event_organisations(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     # in the order of the participants, each once
     a, m = c.alias(), c.alias()
-    obj = c.object("Organisation", a, nodes)
-    firsts = (
-        f"SELECT organisation_id, min(id) AS pos FROM event_participants "
-        f"WHERE event_id = {t}.id AND organisation_id IS NOT NULL GROUP BY organisation_id"
+    firsts = sql.SQL(
+        "SELECT organisation_id, min(id) AS pos FROM event_participants "
+        "WHERE event_id = {} AND organisation_id IS NOT NULL GROUP BY organisation_id"
+    ).format(_col(t, "id"))
+    return sql.SQL("(SELECT {} FROM ({}) {} JOIN organisations {} ON {} = {})").format(
+        _agg(c.object("Organisation", a, nodes), _order(_col(m, "pos"))),
+        firsts,
+        sql.Identifier(m),
+        sql.Identifier(a),
+        _col(a, "id"),
+        _col(m, "organisation_id"),
     )
-    return (
-        f"(SELECT {_agg(obj, f'{m}.pos')} FROM ({firsts}) {m} JOIN organisations {a} ON {a}.id = {m}.organisation_id)"
+
+
+def event_places(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+    # events.list_places_of: by name
+    return c.many(
+        "Place",
+        "places",
+        nodes,
+        lambda a: sql.SQL("{} IN (SELECT place_id FROM event_places WHERE event_id = {})").format(
+            _col(a, "id"), _col(t, "id")
+        ),
+        lambda a: _order(_col(a, "name"), _col(a, "id")),
     )
 
 
@@ -512,9 +641,7 @@ TYPES: dict[str, dict[str, Builder]] = {
         "longitude": column("longitude"),
         "note": column("note"),
         "parent": to_one("Place", "places", "parent_id"),
-        "children": lambda c, t, n, o: c.many(
-            "Place", "places", n, lambda a: f"{a}.parent_id = {t}.id", "{a}.name, {a}.id"
-        ),
+        "children": to_many("Place", "places", "parent_id", "name", "id"),
     },
     "Organisation": {
         "id": global_id("Organisation"),
@@ -555,9 +682,7 @@ TYPES: dict[str, dict[str, Builder]] = {
         "duplicateMethod": column("duplicate_method"),
         "publisher": to_one("Organisation", "organisations", "publisher_id"),
         "duplicateOf": to_one("Article", "articles", "duplicate_of_id"),
-        "duplicates": lambda c, t, n, o: c.many(
-            "Article", "articles", n, lambda a: f"{a}.duplicate_of_id = {t}.id", "{a}.id"
-        ),
+        "duplicates": to_many("Article", "articles", "duplicate_of_id", "id"),
         "organisations": mentioned("Organisation", "organisations", "organisation_id"),
         "places": mentioned("Place", "places", "place_id"),
         "people": mentioned("Person", "people", "person_id"),
@@ -569,12 +694,8 @@ TYPES: dict[str, dict[str, Builder]] = {
         "slug": column("slug"),
         "flow": enum_of("flow", vocab.TradeFlow),
         "commodity": column("commodity"),
-        "amount": _value_object(
-            "Money", "{t}.amount IS NOT NULL", {"amount": "{t}.amount::text", "currency": "coalesce({t}.currency, '')"}
-        ),
-        "quantity": _value_object(
-            "Quantity", "{t}.quantity IS NOT NULL", {"value": "{t}.quantity::text", "unit": "coalesce({t}.unit, '')"}
-        ),
+        "amount": value_object("Money", "amount", {"amount": _text("amount"), "currency": _or_empty("currency")}),
+        "quantity": value_object("Quantity", "quantity", {"value": _text("quantity"), "unit": _or_empty("unit")}),
         "periodStart": column("period_start"),
         "periodEnd": column("period_end"),
         "periodType": enum_of("period_type", vocab.PeriodType),
@@ -616,21 +737,11 @@ TYPES: dict[str, dict[str, Builder]] = {
         "participantUnit": column("participant_unit"),
         "participantApproximation": column("participant_approximation"),
         "description": column("description"),
-        "places": lambda c, t, n, o: c.many(
-            "Place",
-            "places",
-            n,
-            lambda a: f"{a}.id IN (SELECT place_id FROM event_places WHERE event_id = {t}.id)",
-            "{a}.name, {a}.id",
-        ),
+        "places": event_places,
         "organisations": event_organisations,
-        "participants": lambda c, t, n, o: c.many(
-            "Participant", "event_participants", n, lambda a: f"{a}.event_id = {t}.id", "{a}.id"
-        ),
+        "participants": to_many("Participant", "event_participants", "event_id", "id"),
         "parent": to_one("Event", "events", "parent_id"),
-        "children": lambda c, t, n, o: c.many(
-            "Event", "events", n, lambda a: f"{a}.parent_id = {t}.id", "{a}.starts_on, {a}.id"
-        ),
+        "children": to_many("Event", "events", "parent_id", "starts_on", "id"),
         "evidence": evidence_of("event"),
     },
     "Evidence": {
@@ -642,26 +753,25 @@ TYPES: dict[str, dict[str, Builder]] = {
 }
 
 
-def _by_slug(type_name: str, table: str) -> Callable[[_Compiler, Field], str]:
-    def build(c: _Compiler, nodes: Field) -> str:
+def _by_slug(type_name: str, table: str) -> Callable[[_Compiler, Field], C]:
+    def build(c: _Compiler, nodes: Field) -> C:
         slug = c.arguments(c.schema.query_type, nodes)["slug"]  # type: ignore[arg-type]
-        a = c.alias()
-        return f"(SELECT {c.object(type_name, a, nodes)} FROM {table} {a} WHERE {a}.slug = {c.param(slug)})"
+        return c.row(type_name, table, "slug", c.param(slug), nodes)
 
     return build
 
 
-def _place(c: _Compiler, nodes: Field) -> str:
+def _place(c: _Compiler, nodes: Field) -> C:
     args = c.arguments(c.schema.query_type, nodes)  # type: ignore[arg-type]
     slug, code = args.get("slug"), args.get("code")
     if (slug is None) == (code is None):
         raise Unsupported("Query.place needs exactly one of slug and code")
-    a = c.alias()
-    where = f"{a}.slug = {c.param(slug)}" if slug is not None else f"{a}.code = {c.param(str(code).upper())}"
-    return f"(SELECT {c.object('Place', a, nodes)} FROM places {a} WHERE {where})"
+    if slug is not None:
+        return c.row("Place", "places", "slug", c.param(slug), nodes)
+    return c.row("Place", "places", "code", c.param(str(code).upper()), nodes)
 
 
-ROOTS: dict[str, Callable[[_Compiler, Field], str]] = {
+ROOTS: dict[str, Callable[[_Compiler, Field], C]] = {
     "article": _by_slug("Article", "articles"),
     "organisation": _by_slug("Organisation", "organisations"),
     "event": _by_slug("Event", "events"),
@@ -678,13 +788,3 @@ ROOTS: dict[str, Callable[[_Compiler, Field], str]] = {
     ),
     "events": lambda c, n: c.root_connection(n, "Event", events.filtered, events.ORDERINGS, events.EventFilter()),
 }
-
-
-def _check_coverage(schema: GraphQLSchema) -> Iterator[str]:
-    """Yield the fields of compiled types that have no builder (none, when complete)."""
-    for type_name, spec in TYPES.items():
-        object_type = schema.get_type(type_name)
-        assert isinstance(object_type, GraphQLObjectType)
-        for name in object_type.fields:
-            if name not in spec:
-                yield f"{type_name}.{name}"

@@ -158,7 +158,11 @@ class Executor:
         Plans are kept per document, operation and variables: the SQL of a request seen before is
         not built again."""
         name = prepared.operation.name.value if prepared.operation.name else ""
-        key = "\x00".join((prepared.source, name, orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()))
+        try:
+            shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONEncodeError:
+            return None  # variables nested deeper than any input type: the resolvers refuse them
+        key = "\x00".join((prepared.source, name, shown))
         if key in self._plans:
             self._plans.move_to_end(key)
             plan: Plan | None = self._plans[key]
