@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine
@@ -20,6 +20,7 @@ from app.config import sqlalchemy_url
 from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, pool_size: int = 5, application_name: str = "tradegraph") -> Engine:
@@ -79,7 +80,8 @@ def make_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # no pre-ping (a round trip per request): Reader retries a request's first statement
+        # once on a new connection when the server dropped the pooled one
         pool_recycle=1800,
         isolation_level="AUTOCOMMIT",  # each SELECT stands alone: no BEGIN/COMMIT round trips
         connect_args={
@@ -155,25 +157,40 @@ class Reader:
         self._conn: AsyncConnection | None = None
         self._lock = asyncio.Lock()
 
-    async def all(self, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
-        """Return every row `stmt` selects; raise QueryTimeout or DatabaseUnavailable on failure."""
+    async def _run(self, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
+            first = self._conn is None
             try:
                 if self._conn is None:
                     self._conn = await self.engine.connect()
-                return (await self._conn.execute(stmt)).all()
+                return await run(self._conn)
+            except DBAPIError as exc:
+                if not (first and exc.connection_invalidated):
+                    raise _coded(exc) from exc
+            # The pooled connection was dead (the server restarted since it was last used);
+            # SQLAlchemy has discarded it and every older one: once more, on a new connection.
+            await self.close()
+            try:
+                self._conn = await self.engine.connect()
+                return await run(self._conn)
             except DBAPIError as exc:
                 raise _coded(exc) from exc
 
+    async def all(self, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
+        """Return every row `stmt` selects; raise QueryTimeout or DatabaseUnavailable on failure."""
+
+        async def run(conn: AsyncConnection) -> Sequence[Row[*tuple[Any, ...]]]:
+            return (await conn.execute(stmt)).all()
+
+        return await self._run(run)
+
     async def one_sql(self, sql: str, params: dict[str, Any]) -> Row[*tuple[Any, ...]]:
         """Return the single row that `sql` (text with %(name)s parameters) selects."""
-        async with self._lock:
-            try:
-                if self._conn is None:
-                    self._conn = await self.engine.connect()
-                return (await self._conn.exec_driver_sql(sql, params)).one()
-            except DBAPIError as exc:
-                raise _coded(exc) from exc
+
+        async def run(conn: AsyncConnection) -> Row[*tuple[Any, ...]]:
+            return (await conn.exec_driver_sql(sql, params)).one()
+
+        return await self._run(run)
 
     async def scalar(self, stmt: Executable) -> Any:
         """Return the first column of the single row `stmt` selects."""
