@@ -15,7 +15,6 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import psycopg
 from psycopg import sql
 
@@ -28,6 +27,8 @@ HANDLE_FILE = ".handle_pids.json"
 
 def _alive(pid: int) -> bool:
     """Whether `pid` runs; a zombie (dead, never reaped, as under a container's PID 1) does not."""
+    import psutil  # late: only the embedded database needs it, not a server given by DATABASE_URL
+
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:

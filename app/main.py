@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from app.graphql.graphiql import STATIC_DIR
 from app.graphql.http import make_executor, statement_counter
 from app.graphql.http import router as graphql_router
 from app.middleware import BodyLimit
-from app.migrate import is_at_head
+from app.migrate import is_at_head, warm_up
 from app.observability import Metrics, RequestObservability, metrics_endpoint
 from app.roles import as_role, ensure_reader_role
 
@@ -65,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # collector's full passes, which otherwise stall requests for tens of milliseconds.
             gc.collect()
             gc.freeze()
+            # Alembic is imported on first use (start-up does not need it): load it, and read the
+            # head revision, while the server starts listening, not in the first /readyz
+            threading.Thread(target=warm_up, name="tradegraph-readyz-warm-up", daemon=True).start()
             try:
                 yield
             finally:
