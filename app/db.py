@@ -79,7 +79,9 @@ def make_async_engine(
     return create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # no overflow: a connection opened per request beyond the pool would cost the server a fork
+        # and be closed again at once; requests wait for one of the pool's instead
+        max_overflow=0,
         # no pre-ping (a round trip per request): Reader retries a request's first statement
         # once on a new connection when the server dropped the pooled one
         pool_recycle=1800,

@@ -113,6 +113,7 @@ class Executor:
         self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
         self._documents = _LRU(cache_size)
         self._plans = _LRU(cache_size)
+        self._costs = _LRU(cache_size)
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
         """Return the parsed, validated document and the operation to run; raise RequestError."""
@@ -147,22 +148,26 @@ class Executor:
 
     def cost(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
         """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
+        key = _request_key(prepared, variables)
+        if key is not None and key in self._costs:
+            self._costs.move_to_end(key)
+            return int(self._costs[key])
         try:
-            return check(self.schema, prepared.document, prepared.operation, variables, self.limits)
+            cost = check(self.schema, prepared.document, prepared.operation, variables, self.limits)
         except LimitError as exc:
             raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
+        if key is not None:
+            self._costs.remember(key, cost)
+        return cost
 
     def plan(self, prepared: Prepared, variables: dict[str, Any] | None) -> Plan | None:
         """Return the operation compiled to one SQL statement, or None if the resolvers must answer it.
 
         Plans are kept per document, operation and variables: the SQL of a request seen before is
         not built again."""
-        name = prepared.operation.name.value if prepared.operation.name else ""
-        try:
-            shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
-        except orjson.JSONEncodeError:
+        key = _request_key(prepared, variables)
+        if key is None:
             return None  # variables nested deeper than any input type: the resolvers refuse them
-        key = "\x00".join((prepared.source, name, shown))
         if key in self._plans:
             self._plans.move_to_end(key)
             plan: Plan | None = self._plans[key]
@@ -188,6 +193,16 @@ class Executor:
         if result.errors:
             result.errors = [mask(e) for e in result.errors]
         return result
+
+
+def _request_key(prepared: Prepared, variables: dict[str, Any] | None) -> str | None:
+    """Return what identifies a request's work (document, operation, variables); None if unkeyable."""
+    name = prepared.operation.name.value if prepared.operation.name else ""
+    try:
+        shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError:
+        return None
+    return "\x00".join((prepared.source, name, shown))
 
 
 def is_mutation(prepared: Prepared) -> bool:
