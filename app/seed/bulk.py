@@ -37,6 +37,7 @@ import datetime as dt
 import hashlib
 import io
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -638,6 +639,7 @@ def _phase(report: BulkReport, name: str) -> Iterator[None]:
 
 _QUEUED_CHUNKS = 2  # chunks prepared ahead of the one being written: bounds the memory used
 _STOP = None
+_SWITCH_INTERVAL = 0.0005  # seconds: see _stream
 
 # `substr(body, start + 1, end - start) IS DISTINCT FROM quote` for every evidence row of a chunk,
 # computed so that it stays cheap: `substr` on a multi-byte text walks the whole body every time
@@ -799,6 +801,11 @@ def _stream(
 ) -> None:
     """Prepare the rows here while a writer thread COPYs (and verifies) the chunks already prepared."""
     writer = _Writer(loader.conn, verify)
+    # The writer needs the GIL for a moment after every 128 kB psycopg sends; with Python's
+    # default 5 ms switch interval it would mostly wait for this thread to let go of it, and
+    # Postgres for the writer. Shorter slices for the length of the stream (process-wide).
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL))
     writer.start()
     preparing = 0.0
     try:
@@ -823,6 +830,8 @@ def _stream(
         writer.send(_STOP)
         writer.join()
         raise
+    finally:
+        sys.setswitchinterval(switch_interval)
     writer.finish()
     report.rows = dict(loader.rows)
     report.busy = {"prepare rows": preparing, **writer.busy}
