@@ -153,6 +153,9 @@ class Article(SQLModel, table=True):
         CheckConstraint("duplicate_score BETWEEN 0 AND 1", name="duplicate_score_range"),
         CheckConstraint("language ~ '^[a-z]{2}$'", name="language_iso"),
         Index("ix_articles_search", "search", postgresql_using="gin"),
+        # the keyset sort keys of app/queries/articles.ORDERINGS (undated articles last)
+        Index("ix_articles_published_desc_key", text("COALESCE(published_on, '0001-01-01'::date)"), "id"),
+        Index("ix_articles_published_asc_key", text("COALESCE(published_on, '9999-12-31'::date)"), "id"),
     )
 
     id: int | None = _pk()

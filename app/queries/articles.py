@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, or_, select
+from sqlalchemy import Date, Select, exists, func, literal, literal_column, or_, select
 
 from app.db import Reader
 from app.queries.common import get_by, group, last_day, subtree
@@ -33,6 +33,11 @@ from app.queries.rows import (
 EARLIEST = dt.date(1, 1, 1)
 LATEST = dt.date(9999, 12, 31)
 
+# The sort keys' constants are written into the SQL (not bound), so that the planner matches
+# them with the expression indexes ix_articles_published_desc_key / _asc_key (app/models.py).
+EARLIEST_SQL = literal_column("DATE '0001-01-01'", Date)
+LATEST_SQL = literal_column("DATE '9999-12-31'", Date)
+
 
 class ArticleOrder(Enum):
     PUBLISHED_ON_DESC = "PUBLISHED_ON_DESC"  # undated articles last
@@ -43,11 +48,11 @@ class ArticleOrder(Enum):
 
 ORDERINGS: dict[ArticleOrder, Ordering] = {
     ArticleOrder.PUBLISHED_ON_DESC: Ordering(
-        (SortKey(func.coalesce(articles.c.published_on, EARLIEST), dt.date), SortKey(articles.c.id, int)),
+        (SortKey(func.coalesce(articles.c.published_on, EARLIEST_SQL), dt.date), SortKey(articles.c.id, int)),
         descending=True,
     ),
     ArticleOrder.PUBLISHED_ON_ASC: Ordering(
-        (SortKey(func.coalesce(articles.c.published_on, LATEST), dt.date), SortKey(articles.c.id, int))
+        (SortKey(func.coalesce(articles.c.published_on, LATEST_SQL), dt.date), SortKey(articles.c.id, int))
     ),
     ArticleOrder.TITLE_ASC: Ordering((SortKey(func.coalesce(articles.c.title, ""), str), SortKey(articles.c.id, int))),
     ArticleOrder.SLUG_ASC: Ordering((SortKey(articles.c.slug, str), SortKey(articles.c.id, int))),
