@@ -13,6 +13,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import Session
 
@@ -73,7 +74,12 @@ def read_only(engine: Engine) -> Iterator[Connection]:
 
 
 def make_async_engine(
-    url: str, *, pool_size: int = 10, statement_timeout_ms: int = 5000, application_name: str = "tradegraph-api"
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int = 5000,
+    pool_timeout: float = 10,
+    application_name: str = "tradegraph-api",
 ) -> AsyncEngine:
     """Return an async engine for the API's reads: autocommit, read-only on the server, time-limited."""
     return create_async_engine(
@@ -82,6 +88,7 @@ def make_async_engine(
         # no overflow: a connection opened per request beyond the pool would cost the server a fork
         # and be closed again at once; requests wait for one of the pool's instead
         max_overflow=0,
+        pool_timeout=pool_timeout,
         # no pre-ping (a round trip per request): Reader retries a request's first statement
         # once on a new connection when the server dropped the pooled one
         pool_recycle=1800,
@@ -166,6 +173,10 @@ class Reader:
                 if self._conn is None:
                     self._conn = await self.engine.connect()
                 return await run(self._conn)
+            except PoolTimeout:
+                raise DatabaseUnavailable(
+                    "the API is busy: no database connection was free in time; try again"
+                ) from None
             except DBAPIError as exc:
                 if not (first and exc.connection_invalidated):
                     raise _coded(exc) from exc

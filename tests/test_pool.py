@@ -1,0 +1,29 @@
+"""The API's connection pool under more requests than connections."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import text
+
+from app.db import Reader, make_async_engine
+from app.errors import DatabaseUnavailable
+
+
+def test_a_request_waiting_too_long_for_a_connection_gets_a_coded_error(seeded_url: str) -> None:
+    async def scenario() -> None:
+        engine = make_async_engine(seeded_url, pool_size=1, pool_timeout=0.2)
+        holder, waiter = Reader(engine), Reader(engine)
+        try:
+            assert await holder.scalar(text("SELECT 1")) == 1  # holds the only connection
+            with pytest.raises(DatabaseUnavailable, match="busy"):
+                await waiter.one_sql("SELECT 1", {})
+            await holder.close()
+            assert (await waiter.one_sql("SELECT 2", {}))[0] == 2  # served once one is free
+        finally:
+            await holder.close()
+            await waiter.close()
+            await engine.dispose()
+
+    asyncio.run(scenario())
