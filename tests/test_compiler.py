@@ -28,7 +28,7 @@ CORPUS = build_corpus([SEEDS_DIR])
 OPERATIONS = sorted(
     [*(ROOT / "schema" / "operations").glob("*.graphql"), *(ROOT / "bench" / "operations").glob("*.graphql")]
 )
-NOT_COMPILED = {"Search", "SearchCommon", "TradeChart", "MonthlyTotals"}  # search and series: resolvers only
+NOT_COMPILED = {"Search", "SearchCommon"}  # search: resolvers only
 
 
 def post(client: TestClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -238,3 +238,35 @@ def test_generated_selections_answer_the_same(api: TestClient, resolver_api: Tes
     assume(not validate(schema._schema, document))
     assert compile_operation(schema, document, document.definitions[0], {}) is not None  # type: ignore[arg-type]
     same(api, resolver_api, query)
+
+
+SERIES = """query($f: TradeFigureFilter, $g: Granularity!, $c: String) {
+  tradeSeries(filter: $f, granularity: $g, currency: $c) {
+    __typename label periodStart periodEnd value currency complete
+    figures { slug amount { amount currency } }
+    contributions {
+      __typename figure { slug flow } amount { amount currency }
+      converted { amount currency rate rateDate source kind fromCurrency method }
+    }
+    excluded { __typename figure { slug partOf { slug } } coveredBy { slug } reason }
+  }
+}"""
+
+
+@pytest.mark.parametrize("granularity", ["YEAR", "QUARTER", "MONTH"])
+@pytest.mark.parametrize("currency", ["USD", "eur", "RUB", "CNY", None])
+@pytest.mark.parametrize(
+    "filter_",
+    [
+        None,
+        {"reporter": "CN", "partner": "RU"},
+        {"reporter": "CN-LN", "includeSubregions": True, "status": ["ACTUAL", "ESTIMATE", "FORECAST", "TARGET"]},
+        {"flow": ["IMPORT", "EXPORT"], "periodFrom": "2023-01-01"},
+    ],
+)
+def test_trade_series_answer_the_same(
+    api: TestClient, resolver_api: TestClient, granularity: str, currency: str | None, filter_: dict[str, Any] | None
+) -> None:
+    data = same(api, resolver_api, SERIES, {"f": filter_, "g": granularity, "c": currency})
+    if filter_ is None and currency == "USD" and granularity == "YEAR":
+        assert data["tradeSeries"], "the corpus has a yearly series"

@@ -187,9 +187,9 @@ def test_each_operation_runs_a_bounded_number_of_statements(resolver_api: TestCl
     assert 1 <= statements <= 20, statements
 
 
-@pytest.mark.parametrize("name", sorted(set(NAMES) - {"Search", "TradeChart"}))
+@pytest.mark.parametrize("name", sorted(set(NAMES) - {"Search"}))
 def test_each_compiled_operation_is_one_statement(api: TestClient, name: str) -> None:
-    # Search and TradeChart are answered by the resolvers (see app/graphql/compiler.py)
+    # Search is answered by the resolvers (see app/graphql/compiler.py)
     assert run(api, name)["extensions"]["sqlStatements"] == 1
 
 

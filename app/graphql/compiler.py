@@ -2,7 +2,7 @@
 
 The resolver path (app.graphql.resolvers and app.graphql.types) stays the reference: the
 compiled statement answers exactly what the resolvers answer, and `compile_operation` declines
-(returns None) whatever it cannot compile — `node`, `nodes`, `search`, `tradeSeries`, directives,
+(returns None) whatever it cannot compile — `node`, `nodes`, `search`, directives,
 arguments the resolvers would refuse — which then runs through the resolvers. Filters, orderings
 and keyset pages come from the same query functions the resolvers call; only the shape of the
 answer (which columns, which relations, in what order) is written here.
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -40,11 +41,13 @@ from strawberry.types.arguments import convert_arguments
 
 from app.errors import CodedError
 from app.graphql.enums import ConversionKind
-from app.queries import articles, events, figures, organisations, places
+from app.graphql.resolvers import currency_code
+from app.queries import articles, events, figures, organisations, places, series
 from app.queries.common import place_ref
 from app.queries.pagination import PageArgs, PageQuery, page_query
 from app.queries.rows import articles as article_rows
 from app.queries.rows import evidence
+from app.queries.series import Granularity
 from app.seed import format as vocab
 
 _DIALECT = pg_psycopg.dialect()  # type: ignore[no-untyped-call]
@@ -771,6 +774,137 @@ def _place(c: _Compiler, nodes: Field) -> C:
     return c.row("Place", "places", "code", c.param(str(code).upper()), nodes)
 
 
+# --- the trade series -------------------------------------------------------------------------------
+
+# resolvers._exclusion_reason, in SQL: why a figure `f` is left out of a point that `c` covers
+_REASON = sql.SQL(
+    "CASE WHEN {f}.part_of_id = {c}.id THEN 'part of the covering figure' "
+    "WHEN (({f}.reporter_id IS NOT DISTINCT FROM {c}.reporter_id"
+    " AND {f}.partner_id IS NOT DISTINCT FROM {c}.partner_id)"
+    " OR ({f}.reporter_id IS NOT DISTINCT FROM {c}.partner_id AND {f}.partner_id IS NOT DISTINCT FROM {c}.reporter_id))"
+    " AND {f}.flow = {c}.flow AND {f}.commodity IS NOT DISTINCT FROM {c}.commodity "
+    "THEN 'corroborates the covering figure (same trade, stated again)' "
+    "ELSE 'included in a broader figure (its places, flow or goods contain this one''s)' END"
+)
+_LABELS = {
+    Granularity.YEAR: sql.SQL("to_char({}, 'YYYY')"),
+    Granularity.QUARTER: sql.SQL("to_char({}, 'YYYY-\"Q\"Q')"),
+    Granularity.MONTH: sql.SQL("to_char({}, 'YYYY-MM')"),
+}
+
+
+def _trade_series(c: _Compiler, nodes: Field) -> C:
+    args = c.arguments(c.schema.query_type, nodes)  # type: ignore[arg-type]
+    filter_ = args.get("filter")
+    if filter_ is not None:
+        c.reference_checks(**filter_.references())
+    where = filter_.to_query() if filter_ is not None else figures.FigureFilter()
+    granularity: Granularity = args["granularity"]
+    currency = currency_code("USD" if args.get("currency") is None else args["currency"])
+    code = c.param(currency)
+    s = c.alias()
+
+    def figures_of(ids: str, build: Callable[[str], C]) -> C:
+        f = c.alias()
+        return sql.SQL("(SELECT {} FROM trade_figures {} WHERE {} = ANY({}))").format(
+            _agg(build(f), _col(f, "id")), sql.Identifier(f), _col(f, "id"), _col(s, ids)
+        )
+
+    def contribution(f: str, contribution_nodes: Field) -> C:
+        pairs: list[tuple[str, C]] = []
+        for k, v in c.selection("SeriesContribution", contribution_nodes).items():
+            name = v[0].name.value
+            if name == "figure":
+                pairs.append((k, c.object("TradeFigure", f, v)))
+            elif name == "amount":
+                pairs.append(
+                    (k, c.values("Money", f, v, {"amount": _text("amount"), "currency": _or_empty("currency")}))
+                )
+            elif name == "converted":
+                # null when stated in the point's currency, else the computed conversion (or null)
+                a = c.alias()
+                computed = sql.SQL(
+                    "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'computed' AND {} = {} "
+                    "ORDER BY {} LIMIT 1)"
+                ).format(
+                    c.values("ConvertedMoney", a, v, CONVERTED),
+                    sql.Identifier(a),
+                    _col(a, "trade_figure_id"),
+                    _col(f, "id"),
+                    _col(a, "kind"),
+                    _col(a, "to_currency"),
+                    code,
+                    _col(a, "id"),
+                )
+                pairs.append(
+                    (k, sql.SQL("CASE WHEN {} = {} THEN NULL ELSE {} END").format(_col(f, "currency"), code, computed))
+                )
+            else:
+                pairs.append((k, sql.Literal("SeriesContribution")))
+        return _json_object(pairs)
+
+    def excluded(excluded_nodes: Field) -> C:
+        x, f, cover = c.alias(), c.alias(), c.alias()
+        pairs: list[tuple[str, C]] = []
+        for k, v in c.selection("ExcludedFigure", excluded_nodes).items():
+            name = v[0].name.value
+            if name == "figure":
+                pairs.append((k, c.object("TradeFigure", f, v)))
+            elif name == "coveredBy":
+                pairs.append((k, c.object("TradeFigure", cover, v)))
+            elif name == "reason":
+                pairs.append((k, _REASON.format(f=sql.Identifier(f), c=sql.Identifier(cover))))
+            else:
+                pairs.append((k, sql.Literal("ExcludedFigure")))
+        return sql.SQL(
+            "(SELECT {} FROM unnest({}, {}) AS {} (fid, cover) JOIN trade_figures {} ON {} = {} "
+            "JOIN trade_figures {} ON {} = {})"
+        ).format(
+            _agg(_json_object(pairs), _order(_col(x, "fid"), _col(x, "cover"))),
+            _col(s, "dropped"),
+            _col(s, "covering"),
+            sql.Identifier(x),
+            sql.Identifier(f),
+            _col(f, "id"),
+            _col(x, "fid"),
+            sql.Identifier(cover),
+            _col(cover, "id"),
+            _col(x, "cover"),
+        )
+
+    point: list[tuple[str, C]] = []
+    for key, v in c.selection("TradeSeriesPoint", nodes).items():
+        name = v[0].name.value
+        if name == "periodStart":
+            point.append((key, _col(s, "b_start")))
+        elif name == "periodEnd":
+            point.append((key, _col(s, "b_end")))
+        elif name == "label":
+            point.append((key, _LABELS[granularity].format(_col(s, "b_start"))))
+        elif name == "value":
+            # null when a figure of the point has no conversion (series.list_points)
+            point.append(
+                (key, sql.SQL("CASE WHEN {} IS NULL THEN {}::text END").format(_col(s, "missing"), _col(s, "total")))
+            )
+        elif name == "currency":
+            point.append((key, sql.SQL("{}::text").format(code)))
+        elif name == "complete":
+            point.append((key, sql.SQL("{} IS NULL").format(_col(s, "missing"))))
+        elif name == "figures":
+            point.append((key, figures_of("kept", functools.partial(c.object, "TradeFigure", nodes=v))))
+        elif name == "contributions":
+            point.append((key, figures_of("kept", functools.partial(contribution, contribution_nodes=v))))
+        elif name == "excluded":
+            point.append((key, excluded(v)))
+        else:
+            point.append((key, sql.Literal("TradeSeriesPoint")))
+    return sql.SQL("(SELECT {} FROM ({}) AS {} (b_start, b_end, total, kept, dropped, covering, missing))").format(
+        _agg(_json_object(point), _col(s, "b_start")),
+        c.inline(series.points_query(where, granularity, currency)),
+        sql.Identifier(s),
+    )
+
+
 ROOTS: dict[str, Callable[[_Compiler, Field], C]] = {
     "article": _by_slug("Article", "articles"),
     "organisation": _by_slug("Organisation", "organisations"),
@@ -787,4 +921,5 @@ ROOTS: dict[str, Callable[[_Compiler, Field], C]] = {
         n, "TradeFigure", figures.filtered, figures.ORDERINGS, figures.FigureFilter()
     ),
     "events": lambda c, n: c.root_connection(n, "Event", events.filtered, events.ORDERINGS, events.EventFilter()),
+    "tradeSeries": _trade_series,
 }

@@ -201,7 +201,8 @@ async def _point(info: Info, point: SeriesPoint, granularity: Granularity) -> Tr
     )
 
 
-def _currency(code: str) -> str:
+def currency_code(code: str) -> str:
+    """Return an ISO 4217 code, upper-cased; raise BadUserInput if it is not one."""
     code = code.strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
         raise BadUserInput(f"{code[:10]!r} is not an ISO 4217 currency code")
@@ -375,6 +376,6 @@ class Query:
             info.context.db,
             where=filter.to_query() if filter else figures.FigureFilter(),
             granularity=granularity,
-            currency=_currency("USD" if currency is None else currency),
+            currency=currency_code("USD" if currency is None else currency),
         )
         return [await _point(info, p, granularity) for p in points]

@@ -207,12 +207,17 @@ def series_query(where: FigureFilter, granularity: Granularity, currency: str) -
     )
 
 
-async def list_points(db: Reader, *, where: FigureFilter, granularity: Granularity, currency: str) -> list[SeriesPoint]:
-    """Return the series' points in period order."""
+def points_query(where: FigureFilter, granularity: Granularity, currency: str) -> Any:
+    """Return the SELECT of the points: start, end, sum, kept ids, dropped ids, their covers, unconverted ids."""
     if not where.statuses:
         where = dataclasses.replace(where, statuses=["actual"])  # sums mix no forecasts or targets
+    return series_query(where, granularity, currency)
+
+
+async def list_points(db: Reader, *, where: FigureFilter, granularity: Granularity, currency: str) -> list[SeriesPoint]:
+    """Return the series' points in period order."""
     points = []
-    for start, end, total, kept, dropped, covering, missing in await db.all(series_query(where, granularity, currency)):
+    for start, end, total, kept, dropped, covering, missing in await db.all(points_query(where, granularity, currency)):
         missing_ids: Sequence[int] = sorted(missing or [])
         points.append(
             SeriesPoint(
