@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Date, Select, case, cast, func, literal_column, or_, select
+from sqlalchemy import TIMESTAMP, ColumnElement, Date, Select, case, cast, func, literal_column, or_, select
 
 from app.db import Reader
 from app.queries.rows import TABLE_OF, columns, places
@@ -83,19 +83,29 @@ async def missing_references(db: Reader, *, places_: Sequence[str] = (), **slugs
 
 
 def last_day(start: ColumnElement[Any], precision: ColumnElement[Any]) -> ColumnElement[Any]:
-    """Return the last day of the period a date of that precision stands for (February 2022 → the 28th)."""
+    """Return the last day of the period a date of that precision stands for (February 2022 → the 28th).
+
+    Immutable, its constants written into the SQL: an expression index can hold it (the events'
+    ends, app/models.py). The date is truncated as a `timestamp` (not the `timestamptz` Postgres
+    would pick for a bare date, which depends on the session's time zone): same days, immutable."""
 
     def end_of(unit: str, length: str) -> ColumnElement[Any]:
         # unit and length are constants of this function, never input
+        day = cast(start, TIMESTAMP(timezone=False))
         return cast(
-            func.date_trunc(unit, start) + literal_column(f"interval '{length}'") - literal_column("interval '1 day'"),
+            func.date_trunc(literal_column(f"'{unit}'"), day)
+            + literal_column(f"interval '{length}'")
+            - literal_column("interval '1 day'"),
             Date,
         )
 
+    def is_(value: str) -> ColumnElement[bool]:
+        return precision == literal_column(f"'{value}'")
+
     return case(
-        (precision == "week", start + literal_column("6")),
-        (precision == "month", end_of("month", "1 month")),
-        (precision == "quarter", end_of("quarter", "3 months")),
-        (precision == "year", end_of("year", "1 year")),
+        (is_("week"), start + literal_column("6")),
+        (is_("month"), end_of("month", "1 month")),
+        (is_("quarter"), end_of("quarter", "3 months")),
+        (is_("year"), end_of("year", "1 year")),
         else_=start,
     )

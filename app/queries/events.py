@@ -8,10 +8,23 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    Select,
+    any_,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    tuple_,
+)
 
 from app.db import Reader
-from app.queries.common import get_by, group, last_day, subtree
+from app.queries.common import get_by, group, last_day, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     EventRow,
@@ -28,6 +41,24 @@ from app.queries.rows import (
 EARLIEST = dt.date(1, 1, 1)
 LATEST = dt.date(9999, 12, 31)
 
+# The sort keys' constants are written into the SQL (not bound), so that the planner matches
+# them with the expression indexes ix_events_starts_asc_key / _desc_key (app/models.py).
+EARLIEST_SQL = literal_column("DATE '0001-01-01'", Date)
+LATEST_SQL = literal_column("DATE '9999-12-31'", Date)
+
+
+def _ends() -> ColumnElement[Any]:
+    # an event dated "February 2022" lasts, as far as we know, all February
+    return func.coalesce(events.c.ends_on, last_day(events.c.starts_on, events.c.date_precision))
+
+
+def _array(ids: Select[Any]) -> ColumnElement[Any]:
+    return func.array(ids.scalar_subquery())
+
+
+def _starts_key() -> ColumnElement[Any]:
+    return func.coalesce(events.c.starts_on, LATEST_SQL)
+
 
 class EventOrder(Enum):
     STARTS_ON_ASC = "STARTS_ON_ASC"  # undated events last
@@ -36,11 +67,9 @@ class EventOrder(Enum):
 
 
 ORDERINGS: dict[EventOrder, Ordering] = {
-    EventOrder.STARTS_ON_ASC: Ordering(
-        (SortKey(func.coalesce(events.c.starts_on, LATEST), dt.date), SortKey(events.c.id, int))
-    ),
+    EventOrder.STARTS_ON_ASC: Ordering((SortKey(_starts_key(), dt.date), SortKey(events.c.id, int))),
     EventOrder.STARTS_ON_DESC: Ordering(
-        (SortKey(func.coalesce(events.c.starts_on, EARLIEST), dt.date), SortKey(events.c.id, int)), descending=True
+        (SortKey(func.coalesce(events.c.starts_on, EARLIEST_SQL), dt.date), SortKey(events.c.id, int)), descending=True
     ),
     EventOrder.NAME_ASC: Ordering((SortKey(events.c.name, str), SortKey(events.c.id, int))),
 }
@@ -63,14 +92,31 @@ def filtered(f: EventFilter) -> Select[Any]:
         q = q.where(events.c.kind.in_(list(f.kinds)))
     if f.place is not None:
         q = q.where(
-            exists().where(event_places.c.event_id == events.c.id, event_places.c.place_id.in_(subtree([f.place])))
+            # the ids of the events there, as an ARRAY (looked up in ix_event_places_place_id_event_id):
+            # then events come by primary key, where EXISTS hash-joins a scan of every event
+            events.c.id
+            == any_(
+                _array(select(event_places.c.event_id).where(event_places.c.place_id == any_(subtree_ids([f.place]))))
+            )
         )
+    # The overlap, as range conditions on the key of ix_events_starts_asc_key (its sort key, id
+    # and ends): the index bounds the scan to the events that start in [from - longest, to]
+    # and checks their ends itself, for the page (in that order) and for the count alike.
     if f.starts_from is not None:
-        # an event dated "February 2022" lasts, as far as we know, all February
-        ends = func.coalesce(events.c.ends_on, last_day(events.c.starts_on, events.c.date_precision))
-        q = q.where(ends >= f.starts_from)
+        q = q.where(_ends() >= f.starts_from)
+        # an event that ends on or after `from` starts no earlier than `from` minus the longest
+        # span of any event (ix_events_span answers the max); undated events sort last (LATEST)
+        longest = select(func.coalesce(func.max(_ends() - events.c.starts_on), 0)).correlate(None).scalar_subquery()
+        # as a row comparison, (key, id) >= (bound, smallest bigint), the same rows as key >= bound:
+        # Postgres pairs `key >= <unknown>` with `key <= to` into a range it estimates at 0.5% of
+        # the table, then sorts what it expects to be a handful of rows instead of reading the
+        # index in order and stopping at the page's end
+        bound = tuple_(cast(literal(f.starts_from, Date), Date) - longest, literal(-(2**63), BigInteger))
+        q = q.where(tuple_(_starts_key(), events.c.id) >= bound)
     if f.ends_to is not None:
-        q = q.where(events.c.starts_on <= f.ends_to)
+        # below LATEST, the same rows as starts_on <= ends_to
+        starts = _starts_key() if f.ends_to < LATEST else events.c.starts_on
+        q = q.where(starts <= f.ends_to)
     if f.organisation is not None:
         q = q.where(
             exists().where(

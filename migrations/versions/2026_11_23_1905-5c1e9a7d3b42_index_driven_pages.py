@@ -15,6 +15,20 @@ down_revision: str | None = "0aaca0b7c937"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The last day an event lasts, exactly as the queries write it (app/queries/common.last_day):
+# the planner matches an expression index only with the very same expression.
+EVENT_ENDS = (
+    "COALESCE(ends_on, CASE"
+    " WHEN (date_precision = 'week') THEN starts_on + 6"
+    " WHEN (date_precision = 'month') THEN CAST((date_trunc('month', CAST(starts_on AS TIMESTAMP WITHOUT TIME ZONE))"
+    " + interval '1 month') - interval '1 day' AS DATE)"
+    " WHEN (date_precision = 'quarter') THEN CAST((date_trunc('quarter', CAST(starts_on AS TIMESTAMP WITHOUT TIME ZONE))"
+    " + interval '3 months') - interval '1 day' AS DATE)"
+    " WHEN (date_precision = 'year') THEN CAST((date_trunc('year', CAST(starts_on AS TIMESTAMP WITHOUT TIME ZONE))"
+    " + interval '1 year') - interval '1 day' AS DATE)"
+    " ELSE starts_on END)"
+)
+
 
 def upgrade() -> None:
     # articles.ORDERINGS: PUBLISHED_ON_DESC and PUBLISHED_ON_ASC (the constants as the queries write them)
@@ -28,8 +42,24 @@ def upgrade() -> None:
         "articles",
         [sa.text("COALESCE(published_on, '9999-12-31'::date)"), "id"],
     )
+    # events.ORDERINGS and the overlap filter (events.filtered)
+    op.create_index(
+        "ix_events_starts_asc_key",
+        "events",
+        [sa.text("COALESCE(starts_on, '9999-12-31'::date)"), "id", sa.text(EVENT_ENDS)],
+    )
+    op.create_index("ix_events_starts_desc_key", "events", [sa.text("COALESCE(starts_on, '0001-01-01'::date)"), "id"])
+    op.create_index("ix_events_span", "events", [sa.text(f"({EVENT_ENDS} - starts_on)")])
+    # the events of a place: (place_id, event_id) replaces (place_id)
+    op.create_index("ix_event_places_place_id_event_id", "event_places", ["place_id", "event_id"])
+    op.drop_index("ix_event_places_place_id", table_name="event_places")
 
 
 def downgrade() -> None:
+    op.create_index("ix_event_places_place_id", "event_places", ["place_id"])
+    op.drop_index("ix_event_places_place_id_event_id", table_name="event_places")
+    op.drop_index("ix_events_span", table_name="events")
+    op.drop_index("ix_events_starts_desc_key", table_name="events")
+    op.drop_index("ix_events_starts_asc_key", table_name="events")
     op.drop_index("ix_articles_published_asc_key", table_name="articles")
     op.drop_index("ix_articles_published_desc_key", table_name="articles")
