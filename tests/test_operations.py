@@ -187,9 +187,8 @@ def test_each_operation_runs_a_bounded_number_of_statements(resolver_api: TestCl
     assert 1 <= statements <= 20, statements
 
 
-@pytest.mark.parametrize("name", sorted(set(NAMES) - {"Search"}))
+@pytest.mark.parametrize("name", NAMES)
 def test_each_compiled_operation_is_one_statement(api: TestClient, name: str) -> None:
-    # Search is answered by the resolvers (see app/graphql/compiler.py)
     assert run(api, name)["extensions"]["sqlStatements"] == 1
 
 

@@ -2,7 +2,7 @@
 
 The resolver path (app.graphql.resolvers and app.graphql.types) stays the reference: the
 compiled statement answers exactly what the resolvers answer, and `compile_operation` declines
-(returns None) whatever it cannot compile — `node`, `nodes`, `search`, directives,
+(returns None) whatever it cannot compile — `node`, `nodes`, directives,
 arguments the resolvers would refuse — which then runs through the resolvers. Filters, orderings
 and keyset pages come from the same query functions the resolvers call; only the shape of the
 answer (which columns, which relations, in what order) is written here.
@@ -41,8 +41,8 @@ from strawberry.types.arguments import convert_arguments
 
 from app.errors import CodedError
 from app.graphql.enums import ConversionKind
-from app.graphql.resolvers import currency_code
-from app.queries import articles, events, figures, organisations, places, series
+from app.graphql.resolvers import currency_code, offset_of, search_text
+from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.common import place_ref
 from app.queries.pagination import PageArgs, PageQuery, page_query
 from app.queries.rows import articles as article_rows
@@ -905,6 +905,82 @@ def _trade_series(c: _Compiler, nodes: Field) -> C:
     )
 
 
+# --- search ------------------------------------------------------------------------------------------
+
+# search.highlight, in SQL: the snippet HTML-escaped (as html.escape(quote=False)), matches in <mark>
+_HIGHLIGHT = sql.SQL(
+    "replace(replace(replace(replace(replace({}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'),"
+    " chr(3), '</mark>')"
+)
+
+
+def _search(c: _Compiler, nodes: Field) -> C:
+    args = c.arguments(c.schema.query_type, nodes)  # type: ignore[arg-type]
+    first, after = args.get("first"), args.get("after")
+    PageArgs(first=first, after=after).validated()
+    text, offset = search_text(args["query"]), offset_of(after)
+    limit = first if first is not None else 20
+    r, h = c.alias(), c.alias()
+    n = _col(r, "_n")
+    shown = sql.SQL("{} <= {}").format(n, sql.Literal(limit))
+    cursor = _b64url(sql.SQL("'offset:' || ({} + {} - 1)").format(sql.Literal(offset), n))
+
+    def hit(hit_nodes: Field) -> C:
+        pairs: list[tuple[str, C]] = []
+        for k, v in c.selection("SearchHit", hit_nodes).items():
+            name = v[0].name.value
+            if name == "article":
+                pairs.append((k, c.object("Article", r, v)))
+            elif name == "rank":
+                pairs.append((k, sql.SQL("{}::float8").format(_col(r, "rank"))))
+            elif name == "snippet":
+                pairs.append((k, _HIGHLIGHT.format(_col(r, "snippet"))))
+            elif name == "matchedEntities":
+                names = sql.SQL('to_json(ARRAY(SELECT x FROM unnest({}) AS x ORDER BY x COLLATE "C"))')
+                pairs.append((k, names.format(_col(r, "names"))))
+            else:
+                pairs.append((k, sql.Literal("SearchHit")))
+        return _json_object(pairs)
+
+    def page_info(info_nodes: Field) -> C:
+        fields = {
+            "hasNextPage": sql.SQL("count(*) > {}").format(sql.Literal(limit)),
+            "hasPreviousPage": sql.SQL("true" if offset > 0 and after is not None else "false"),
+            "startCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, n, shown),
+            "endCursor": sql.SQL("(array_agg({} ORDER BY {} DESC) FILTER (WHERE {}))[1]").format(cursor, n, shown),
+            "__typename": sql.Literal("PageInfo"),
+        }
+        return _json_object([(k, fields[v[0].name.value]) for k, v in c.selection("PageInfo", info_nodes).items()])
+
+    pairs: list[tuple[str, C]] = []
+    for key, v in c.selection("SearchHitConnection", nodes).items():
+        name = v[0].name.value
+        if name == "edges":
+            edge: list[tuple[str, C]] = []
+            for k, e in c.selection("SearchHitEdge", v).items():
+                edge_field = e[0].name.value
+                if edge_field == "cursor":
+                    edge.append((k, cursor))
+                elif edge_field == "node":
+                    edge.append((k, hit(e)))
+                else:
+                    edge.append((k, sql.Literal("SearchHitEdge")))
+            pairs.append((key, _agg(_json_object(edge), n, shown)))
+        elif name == "nodes":
+            pairs.append((key, _agg(hit(v), n, shown)))
+        elif name == "pageInfo":
+            pairs.append((key, page_info(v)))
+        elif name == "totalCount":
+            total = sql.SQL("(SELECT count(*) FROM ({}) {})")
+            pairs.append((key, total.format(c.inline(search.matches_query(text)), sql.Identifier(c.alias()))))
+        else:
+            pairs.append((key, sql.Literal("SearchHitConnection")))
+    numbered = sql.SQL(
+        "SELECT {h}.*, row_number() OVER (ORDER BY {h}.rank DESC, {h}.id) AS _n FROM ({page}) {h}"
+    ).format(h=sql.Identifier(h), page=c.inline(search.page_query(text, offset=offset, limit=limit)))
+    return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(_json_object(pairs), numbered, sql.Identifier(r))
+
+
 ROOTS: dict[str, Callable[[_Compiler, Field], C]] = {
     "article": _by_slug("Article", "articles"),
     "organisation": _by_slug("Organisation", "organisations"),
@@ -922,4 +998,5 @@ ROOTS: dict[str, Callable[[_Compiler, Field], C]] = {
     ),
     "events": lambda c, n: c.root_connection(n, "Event", events.filtered, events.ORDERINGS, events.EventFilter()),
     "tradeSeries": _trade_series,
+    "search": _search,
 }

@@ -101,7 +101,8 @@ class SearchHit:
     matched_entities: list[str] = strawberry.field(description="names of entities the query names in this article")
 
 
-def _offset(cursor: str | None) -> int:
+def offset_of(cursor: str | None) -> int:
+    """Return the position after a search cursor (0 without one); raise BadUserInput if it is not one."""
     if cursor is None:
         return 0
     try:
@@ -119,7 +120,8 @@ def _offset_cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{position}".encode()).decode().rstrip("=")
 
 
-def _search_text(query: str) -> str:
+def search_text(query: str) -> str:
+    """Return the search text, trimmed; raise BadUserInput if it is empty, too long or holds NUL."""
     text = query.strip()
     if "\x00" in text:
         raise BadUserInput("the search text contains a NUL character")
@@ -330,10 +332,10 @@ class Query:
         self, info: Info, query: str, first: int | None = None, after: str | None = None
     ) -> Connection[SearchHit]:
         args = PageArgs(first=first, after=after).validated()
-        offset = _offset(after)
+        offset = offset_of(after)
         limit = first if first is not None else 20
         hits, more = await search.search_articles(
-            info.context.db, query=_search_text(query), offset=offset, limit=limit
+            info.context.db, query=search_text(query), offset=offset, limit=limit
         )
         edges = [
             Edge(
@@ -349,7 +351,7 @@ class Query:
         ]
 
         async def count() -> int:
-            return await search.count_matches(info.context.db, query=_search_text(query))
+            return await search.count_matches(info.context.db, query=search_text(query))
 
         return Connection(
             edges=edges,

@@ -6,7 +6,7 @@ import dataclasses
 import html
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, union, union_all
+from sqlalchemy import Select, and_, func, literal, or_, select, union, union_all
 
 from app.db import Reader
 from app.queries.rows import ArticleRow, articles, columns, evidence, organisations, people, places
@@ -73,8 +73,11 @@ def _matching_ids(tsq: Any, entity_hits: Any) -> Any:
     ).subquery("matching")
 
 
-async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
-    """Return one page of articles matching `query` (best first), and whether more follow."""
+def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
+    """Return the SELECT of a page of hits, best first: the article's columns, rank, snippet, names.
+
+    It selects `limit + 1` rows (one more tells whether more follow); the snippet is ts_headline's
+    text with START/STOP around matches (see `highlight`)."""
     tsq = func.websearch_to_tsquery("english", query)
     entity_hits = _entity_hits(tsq)
     text_rank = func.ts_rank_cd(articles.c.search, tsq)
@@ -84,7 +87,7 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
         "english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options
     ).label("snippet")
     matching = _matching_ids(tsq, entity_hits)
-    q = (
+    return (
         select(*columns(ArticleRow), rank, snippet, entity_hits.c.names)
         .select_from(matching)
         .join(articles, articles.c.id == matching.c.id)
@@ -93,7 +96,17 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
         .offset(offset)
         .limit(limit + 1)
     )
-    rows = list(await db.all(q))
+
+
+def matches_query(query: str) -> Select[Any]:
+    """Return the SELECT of the ids of the articles matching `query`."""
+    tsq = func.websearch_to_tsquery("english", query)
+    return select(_matching_ids(tsq, _entity_hits(tsq)))
+
+
+async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
+    """Return one page of articles matching `query` (best first), and whether more follow."""
+    rows = list(await db.all(page_query(query, offset=offset, limit=limit)))
     width = len(columns(ArticleRow))
     hits = [
         SearchHit(ArticleRow(*r[:width]), float(r[width]), highlight(r[width + 1]), sorted(r[width + 2] or []))
@@ -104,7 +117,4 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
 
 async def count_matches(db: Reader, *, query: str) -> int:
     """Return how many articles match `query`."""
-    tsq = func.websearch_to_tsquery("english", query)
-    entity_hits = _entity_hits(tsq)
-    q = select(func.count()).select_from(_matching_ids(tsq, entity_hits))
-    return int(await db.scalar(q))
+    return int(await db.scalar(select(func.count()).select_from(matches_query(query).subquery())))
