@@ -334,9 +334,7 @@ class Query:
         args = PageArgs(first=first, after=after).validated()
         offset = offset_of(after)
         limit = first if first is not None else 20
-        hits, more = await search.search_articles(
-            info.context.db, query=search_text(query), offset=offset, limit=limit
-        )
+        hits, more = await search.search_articles(info.context.db, query=search_text(query), offset=offset, limit=limit)
         edges = [
             Edge(
                 cursor=_offset_cursor(offset + i),
