@@ -55,10 +55,11 @@ def _pk() -> Any:
     return Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
 
 
-def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None) -> Any:
+def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None, index: bool = True) -> Any:
+    # index=False where a composite index of the table leads with this column
     return Field(
         default=None,
-        sa_column=Column(BigInteger, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True),
+        sa_column=Column(BigInteger, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
     )
 
 
@@ -210,11 +211,22 @@ class TradeFigure(SQLModel, table=True):
         CheckConstraint("partner_id <> reporter_id", name="partner_not_reporter"),
         CheckConstraint("part_of_id <> id", name="not_part_of_itself"),
         Index("ix_trade_figures_period", "period_start", "period_end"),
+        # the keyset sort key of figures.ORDERINGS' PERIOD_END_DESC/ASC
+        Index("ix_trade_figures_period_end_id", "period_end", "id"),
+        # a reporter's figures by flow and period end, holding what else a filter asks of them
+        # (a count can read the index alone); it serves the lookups by reporter_id too
+        Index(
+            "ix_trade_figures_reporter_id_flow_period_end",
+            "reporter_id",
+            "flow",
+            "period_end",
+            postgresql_include=["partner_id", "period_start"],
+        ),
     )
 
     id: int | None = _pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
-    reporter_id: int = _fk("places.id", nullable=False)
+    reporter_id: int = _fk("places.id", nullable=False, index=False)
     partner_id: int | None = _fk("places.id")
     flow: str = Field(sa_column=Column(String(10), nullable=False))
     commodity: str | None = Field(default=None, sa_column=Column(Text))
@@ -370,6 +382,9 @@ class Evidence(SQLModel, table=True):
             "person_id",
             postgresql_nulls_not_distinct=True,
         ),
+        # the articles that mention an organisation or a place, read from the index alone
+        Index("ix_evidence_organisation_id_article_id", "organisation_id", "article_id"),
+        Index("ix_evidence_place_id_article_id", "place_id", "article_id"),
     )
 
     id: int | None = _pk()
@@ -379,6 +394,6 @@ class Evidence(SQLModel, table=True):
     end_offset: int = Field(sa_column=Column(Integer, nullable=False))
     trade_figure_id: int | None = _fk("trade_figures.id", ondelete="CASCADE")
     event_id: int | None = _fk("events.id", ondelete="CASCADE")
-    organisation_id: int | None = _fk("organisations.id", ondelete="CASCADE")
-    place_id: int | None = _fk("places.id", ondelete="CASCADE")
+    organisation_id: int | None = _fk("organisations.id", ondelete="CASCADE", index=False)
+    place_id: int | None = _fk("places.id", ondelete="CASCADE", index=False)
     person_id: int | None = _fk("people.id", ondelete="CASCADE")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, Select, exists, func, literal, literal_column, or_, select
+from sqlalchemy import Date, Select, any_, exists, func, literal_column, select, union
 
 from app.db import Reader
 from app.queries.common import get_by, group, last_day, subtree
@@ -84,10 +84,15 @@ def filtered(f: ArticleFilter) -> Select[Any]:
         org_ids = select(organisations.c.id).where(organisations.c.slug == f.organisation)
         q = q.where(_mentions(evidence.c.organisation_id, org_ids))
     if f.involving_organisation_id is not None:
-        one = select(literal(f.involving_organisation_id))
-        q = q.where(
-            or_(articles.c.publisher_id == f.involving_organisation_id, _mentions(evidence.c.organisation_id, one))
+        # published by OR mentioning, as one ARRAY of ids from two index lookups (publisher_id;
+        # evidence's organisation_id, article_id): the articles then come by primary key, where
+        # the OR of a column and an EXISTS can use no index and scans every article
+        org = f.involving_organisation_id
+        ids = union(
+            select(articles.c.id).where(articles.c.publisher_id == org).correlate(None),
+            select(evidence.c.article_id).where(evidence.c.organisation_id == org),
         )
+        q = q.where(articles.c.id == any_(func.array(ids.scalar_subquery())))
     if f.place is not None:
         q = q.where(_mentions(evidence.c.place_id, subtree([f.place])))
     if f.published_from is not None:

@@ -95,6 +95,10 @@ def _sides(f: FigureFilter) -> ColumnElement[bool] | None:
         return None if ref is None else column == any_(_place_ids(ref, subregions=sub))
 
     straight = [c for c in (side(reporter, f.reporter), side(partner, f.partner)) if c is not None]
+    if f.flows and "total" not in f.flows:
+        # the crossed sides below match total flows only, which the flow filter excludes: without
+        # the OR, the sides are index conditions that narrow each other (a BitmapAnd)
+        return and_(*straight)
     crossed = [c for c in (side(partner, f.reporter), side(reporter, f.partner)) if c is not None]
     # total trade between A and B is the same fact whichever side reported it
     return or_(and_(*straight), and_(trade_figures.c.flow == "total", *crossed))

@@ -53,9 +53,31 @@ def upgrade() -> None:
     # the events of a place: (place_id, event_id) replaces (place_id)
     op.create_index("ix_event_places_place_id_event_id", "event_places", ["place_id", "event_id"])
     op.drop_index("ix_event_places_place_id", table_name="event_places")
+    # the articles that mention an organisation or a place: (x_id, article_id) replaces (x_id)
+    op.create_index("ix_evidence_organisation_id_article_id", "evidence", ["organisation_id", "article_id"])
+    op.drop_index("ix_evidence_organisation_id", table_name="evidence")
+    op.create_index("ix_evidence_place_id_article_id", "evidence", ["place_id", "article_id"])
+    op.drop_index("ix_evidence_place_id", table_name="evidence")
+    # figures.ORDERINGS (period end), and a reporter's figures by flow and period, covering what
+    # a filter asks of them besides: replaces (reporter_id)
+    op.create_index("ix_trade_figures_period_end_id", "trade_figures", ["period_end", "id"])
+    op.create_index(
+        "ix_trade_figures_reporter_id_flow_period_end",
+        "trade_figures",
+        ["reporter_id", "flow", "period_end"],
+        postgresql_include=["partner_id", "period_start"],
+    )
+    op.drop_index("ix_trade_figures_reporter_id", table_name="trade_figures")
 
 
 def downgrade() -> None:
+    op.create_index("ix_trade_figures_reporter_id", "trade_figures", ["reporter_id"])
+    op.drop_index("ix_trade_figures_reporter_id_flow_period_end", table_name="trade_figures")
+    op.drop_index("ix_trade_figures_period_end_id", table_name="trade_figures")
+    op.create_index("ix_evidence_place_id", "evidence", ["place_id"])
+    op.drop_index("ix_evidence_place_id_article_id", table_name="evidence")
+    op.create_index("ix_evidence_organisation_id", "evidence", ["organisation_id"])
+    op.drop_index("ix_evidence_organisation_id_article_id", table_name="evidence")
     op.create_index("ix_event_places_place_id", "event_places", ["place_id"])
     op.drop_index("ix_event_places_place_id_event_id", table_name="event_places")
     op.drop_index("ix_events_span", table_name="events")
