@@ -310,7 +310,14 @@ class Event(SQLModel, table=True):
         Index("ix_events_dates", "starts_on", "ends_on"),
         # the keyset sort keys of app/queries/events.ORDERINGS (undated events last); the ascending
         # one also holds the ends, so the overlap filter reads only the index until a row matches
-        Index("ix_events_starts_asc_key", text("COALESCE(starts_on, '9999-12-31'::date)"), "id", text(EVENT_ENDS)),
+        # (the columns of the ends included: a count reads the index alone)
+        Index(
+            "ix_events_starts_asc_key",
+            text("COALESCE(starts_on, '9999-12-31'::date)"),
+            "id",
+            text(EVENT_ENDS),
+            postgresql_include=["starts_on", "ends_on", "date_precision"],
+        ),
         Index("ix_events_starts_desc_key", text("COALESCE(starts_on, '0001-01-01'::date)"), "id"),
         # the longest span of any event (its max bounds the overlap filter's scan)
         Index("ix_events_span", text(f"({EVENT_ENDS} - starts_on)")),

@@ -47,6 +47,7 @@ def upgrade() -> None:
         "ix_events_starts_asc_key",
         "events",
         [sa.text("COALESCE(starts_on, '9999-12-31'::date)"), "id", sa.text(EVENT_ENDS)],
+        postgresql_include=["starts_on", "ends_on", "date_precision"],  # a count reads the index alone
     )
     op.create_index("ix_events_starts_desc_key", "events", [sa.text("COALESCE(starts_on, '0001-01-01'::date)"), "id"])
     op.create_index("ix_events_span", "events", [sa.text(f"({EVENT_ENDS} - starts_on)")])
