@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, Select, text
+from sqlalchemy import Connection, Select, func, text
 
-from app.queries import articles, events
+from app.queries import articles, events, figures, rows
+from app.queries.common import last_day
 from app.queries.pagination import PageArgs, page_query
 
 
@@ -48,3 +49,46 @@ def test_event_overlap_is_an_index_range_that_checks_the_ends(conn: Connection) 
     assert "ix_events_starts_asc_key" in plan and "ix_events_span" in plan, plan
     # the ends are an index condition (checked in the index), not a filter of heap rows
     assert "Filter" not in plan, plan
+
+
+def _ids(conn: Connection, stmt: Select[Any]) -> set[int]:
+    return {r[0] for r in conn.execute(stmt)}
+
+
+def test_event_overlap_bounds_keep_every_overlapping_event(conn: Connection) -> None:
+    # the index range (from minus the longest span, to) only narrows the scan: the same events
+    # as the plain overlap condition, whatever the dates
+    table = rows.events
+    ends = func.coalesce(table.c.ends_on, last_day(table.c.starts_on, table.c.date_precision))
+    cases: list[tuple[dt.date | None, dt.date | None]] = [
+        (dt.date(2023, 1, 1), dt.date(2023, 12, 31)),
+        (dt.date(2024, 2, 15), dt.date(2024, 3, 1)),
+        (dt.date(2022, 6, 30), None),
+        (None, dt.date(2021, 1, 1)),
+        (dt.date(1, 1, 1), dt.date.max),
+        (dt.date(2099, 1, 1), None),
+    ]
+    found = 0
+    for starts_from, ends_to in cases:
+        q = events.filtered(events.EventFilter(starts_from=starts_from, ends_to=ends_to))
+        expected = events.filtered(events.EventFilter())
+        if starts_from is not None:
+            expected = expected.where(ends >= starts_from)
+        if ends_to is not None:
+            expected = expected.where(table.c.starts_on <= ends_to)
+        got = _ids(conn, q)
+        assert got == _ids(conn, expected), (starts_from, ends_to)
+        found += len(got)
+    assert found, "the corpus has events in these ranges"
+
+
+def test_figure_sides_without_total_flows_match_the_full_condition(conn: Connection) -> None:
+    found = 0
+    for flows in (["export"], ["import", "export"], ["total"], ["total", "export"]):
+        where = figures.FigureFilter(reporter="CN", partner="RU", include_subregions=True, flows=flows)
+        everything = figures.FigureFilter(reporter="CN", partner="RU", include_subregions=True)
+        expected = figures.filtered(everything).where(rows.trade_figures.c.flow.in_(flows))
+        got = _ids(conn, figures.filtered(where))
+        assert got == _ids(conn, expected), flows
+        found += len(got)
+    assert found, "the corpus has such figures"
