@@ -297,6 +297,7 @@ REVIEWED = {
     ("app/seed/load.py", 'f"TRUNCATE {names} RESTART IDENTITY"'),  # table names from the models
     ("app/queries/common.py", "f\"interval '{length}'\""),  # constants of last_day()
     ("app/queries/series.py", "f\"interval '{granularity.length}'\""),  # from the Granularity enum
+    ("app/models.py", 'f"({EVENT_ENDS} - starts_on)"'),  # index DDL from the module's constants
 }
 
 

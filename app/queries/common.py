@@ -89,23 +89,29 @@ def last_day(start: ColumnElement[Any], precision: ColumnElement[Any]) -> Column
     ends, app/models.py). The date is truncated as a `timestamp` (not the `timestamptz` Postgres
     would pick for a bare date, which depends on the session's time zone): same days, immutable."""
 
-    def end_of(unit: str, length: str) -> ColumnElement[Any]:
-        # unit and length are constants of this function, never input
+    def end_of(unit: str) -> ColumnElement[Any]:
         day = cast(start, TIMESTAMP(timezone=False))
-        return cast(
-            func.date_trunc(literal_column(f"'{unit}'"), day)
-            + literal_column(f"interval '{length}'")
-            - literal_column("interval '1 day'"),
-            Date,
-        )
-
-    def is_(value: str) -> ColumnElement[bool]:
-        return precision == literal_column(f"'{value}'")
+        name, length = _PERIODS[unit]
+        return cast(func.date_trunc(name, day) + length - literal_column("interval '1 day'"), Date)
 
     return case(
-        (is_("week"), start + literal_column("6")),
-        (is_("month"), end_of("month", "1 month")),
-        (is_("quarter"), end_of("quarter", "3 months")),
-        (is_("year"), end_of("year", "1 year")),
+        (precision == _PRECISIONS["week"], start + literal_column("6")),
+        (precision == _PRECISIONS["month"], end_of("month")),
+        (precision == _PRECISIONS["quarter"], end_of("quarter")),
+        (precision == _PRECISIONS["year"], end_of("year")),
         else_=start,
     )
+
+
+# constants written into last_day's SQL (an index expression cannot hold parameters)
+_PRECISIONS = {
+    "week": literal_column("'week'"),
+    "month": literal_column("'month'"),
+    "quarter": literal_column("'quarter'"),
+    "year": literal_column("'year'"),
+}
+_PERIODS = {
+    "month": (literal_column("'month'"), literal_column("interval '1 month'")),
+    "quarter": (literal_column("'quarter'"), literal_column("interval '3 months'")),
+    "year": (literal_column("'year'"), literal_column("interval '1 year'")),
+}
