@@ -35,7 +35,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from psycopg import sql
-from sqlalchemy import BigInteger, Select, bindparam, exists, literal, or_, select
+from sqlalchemy import BigInteger, Select, bindparam, literal, select
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from strawberry.types.arguments import convert_arguments
 
@@ -45,7 +45,6 @@ from app.graphql.resolvers import currency_code, offset_of, search_text
 from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.common import place_ref
 from app.queries.pagination import PageArgs, PageQuery, page_query
-from app.queries.rows import articles as article_rows
 from app.queries.rows import evidence
 from app.queries.series import Granularity
 from app.seed import format as vocab
@@ -592,9 +591,9 @@ def converted(currency: Callable[[_Compiler, Field, GraphQLObjectType], str]) ->
 def organisation_articles(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     # Organisation.articles: published by it or mentioning it, newest first
     args = c.arguments(o, nodes)
+    # the filter the resolver uses, its organisation id bound to the enclosing row's (`outer_id`)
     outer = bindparam("outer_id", type_=BigInteger)
-    mentions = exists().where(evidence.c.article_id == article_rows.c.id, evidence.c.organisation_id == outer)
-    query = articles.filtered(articles.ArticleFilter()).where(or_(article_rows.c.publisher_id == outer, mentions))
+    query = articles.filtered(articles.ArticleFilter(involving_organisation_id=outer))  # type: ignore[arg-type]
     ordering = articles.ORDERINGS[articles.ArticleOrder.PUBLISHED_ON_DESC]
     pq = page_query(query, ordering, PageArgs(first=args.get("first"), after=args.get("after")))
     return c.connection("Article", pq, query, nodes, outer=t)

@@ -104,13 +104,13 @@ def last_day(start: ColumnElement[Any], precision: ColumnElement[Any]) -> Column
 
 
 # constants written into last_day's SQL (an index expression cannot hold parameters)
-_PRECISIONS = {
+_PRECISIONS: dict[str, ColumnElement[Any]] = {
     "week": literal_column("'week'"),
     "month": literal_column("'month'"),
     "quarter": literal_column("'quarter'"),
     "year": literal_column("'year'"),
 }
-_PERIODS = {
+_PERIODS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
     "month": (literal_column("'month'"), literal_column("interval '1 month'")),
     "quarter": (literal_column("'quarter'"), literal_column("interval '3 months'")),
     "year": (literal_column("'year'"), literal_column("interval '1 year'")),
