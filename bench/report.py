@@ -154,7 +154,39 @@ def document(runs: list[dict[str, Any]]) -> str:
         if run.get("conditions"):
             parts += ["", f"Conditions: {run['conditions']}"]
         parts += ["", tables(run)]
+    parts += scaling(runs)
     return "\n".join(parts) + "\n"
+
+
+SIZE_ORDER = "TSML"
+
+
+def scaling(runs: list[dict[str, Any]], target: str = "tradegraph x1") -> list[str]:
+    """Return a table of `target`'s p95 at c=1 per operation across sizes, with largest ÷ smallest."""
+    p95: dict[str, dict[str, float]] = {}  # operation -> size -> ms
+    for run in runs:
+        for cell in run["cells"]:
+            value = cell["median"].get("p95_ms")
+            if cell["target"] == target and cell["concurrency"] == 1 and value is not None and not math.isnan(value):
+                p95.setdefault(cell["operation"], {})[run["size"]] = value
+    sizes = sorted({s for by_size in p95.values() for s in by_size}, key=SIZE_ORDER.index)
+    if len(sizes) < 2:
+        return []
+    first, last = sizes[0], sizes[-1]
+    out = [
+        "",
+        f"## Scaling: p95 latency of {target} at c=1, by size",
+        "",
+        f"p95 in ms (median over the rounds) from the runs above that measured it; {last} ÷ {first} is the"
+        " growth from the smallest to the largest size (the target for paginated and filtered operations: ≤ 1.5).",
+        "",
+        "| operation | " + " | ".join(sizes) + f" | {last} ÷ {first} |",
+        "|---|" + "--:|" * (len(sizes) + 1),
+    ]
+    for op, by_size in p95.items():
+        ratio = f"{by_size[last] / by_size[first]:.2f}" if first in by_size and last in by_size else "–"
+        out.append(f"| {op} | " + " | ".join(_num(by_size.get(s)) for s in sizes) + f" | {ratio} |")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,6 +85,7 @@ function done(summary, latency, requests)
   local total = 0
   for _, t in ipairs(threads) do total = total + t:get("failures") end
   io.write(string.format("BENCH_FAILURES %d\\n", total))
+  io.write(string.format("BENCH_P95 %d\\n", latency:percentile(95.0)))
 end
 """
 
@@ -518,6 +519,7 @@ def wrk(
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     failures = re.search(r"BENCH_FAILURES (\d+)", out)
+    p95 = re.search(r"BENCH_P95 (\d+)", out)  # microseconds, from the Lua `done` hook
     timeouts = re.search(r"timeout (\d+)", out)
     if rps is None or failures is None:  # wrk itself failed (or its Lua script did): say so, --strict fails
         return {
@@ -525,6 +527,7 @@ def wrk(
             "requests": 0,
             "p50_ms": float("nan"),
             "p99_ms": float("nan"),
+            "p95_ms": float("nan"),
             "failures": 0,
             "seconds": max(seconds, 1),
             "wrk_error": out[-300:] or "no output",
@@ -534,6 +537,7 @@ def wrk(
         "requests": int(done.group(1)) if done else 0,
         "p50_ms": _ms(p50.group(1)) if p50 else float("nan"),
         "p99_ms": _ms(p99.group(1)) if p99 else float("nan"),
+        "p95_ms": int(p95.group(1)) / 1000 if p95 else float("nan"),
         "failures": (int(failures.group(1)) if failures else 0) + (int(timeouts.group(1)) if timeouts else 0),
         "seconds": max(seconds, 1),
     }
@@ -765,7 +769,8 @@ def main(argv: list[str] | None = None) -> int:
                 "concurrency": conns,
                 "rounds": runs,
                 "median": {
-                    key: statistics.median(r[key] for r in runs) for key in ("rps", "p50_ms", "p99_ms", "failures")
+                    key: statistics.median(r[key] for r in runs)
+                    for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "failures")
                 },
             }
         )

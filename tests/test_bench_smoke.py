@@ -228,3 +228,24 @@ def test_serve_with_two_workers_answers_and_stops(fresh_database: Callable[..., 
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "with 2 workers" in output
+
+
+def test_report_compares_p95_across_sizes() -> None:
+    from bench.report import scaling
+
+    def run(size: str, cells: list[tuple[str, str, int, float | None]]) -> dict[str, Any]:
+        return {
+            "size": size,
+            "cells": [
+                {"operation": op, "target": t, "concurrency": c, "median": {} if p95 is None else {"p95_ms": p95}}
+                for op, t, c, p95 in cells
+            ],
+        }
+
+    small = run("S", [("ArticleList", "tradegraph x1", 1, 4.0), ("ArticleList", "limit x1", 1, 1.0)])
+    large = run("L", [("ArticleList", "tradegraph x1", 1, 5.0), ("ArticleList", "tradegraph x1", 32, 90.0)])
+    older = run("M", [("ArticleList", "tradegraph x1", 1, None)])  # a run from before p95 was measured
+    table = "\n".join(scaling([large, older, small]))
+    assert "| operation | S | L | L ÷ S |" in table
+    assert "| ArticleList | 4.0 | 5.0 | 1.25 |" in table
+    assert scaling([small]) == []
