@@ -300,3 +300,19 @@ def test_search_pages_answer_the_same(api: TestClient, resolver_api: TestClient,
         after = page["pageInfo"]["endCursor"]
     assert seen == page["totalCount"]
     same(api, resolver_api, SEARCH, {"q": text})
+
+
+def test_an_object_of_more_keys_than_one_json_build_object_takes(api: TestClient, resolver_api: TestClient) -> None:
+    # json_build_object takes 50 keys: more are joined from several, in order
+    scalars = (
+        "id slug title authors publishedOn publishedPrecision publishedBasis publishedInference publisherBasis"
+        " language body bodySha256 wordCount sourceFile duplicateScore duplicateMethod"
+    )
+    relations = "publisher { name } places { code } events { slug } people { name } duplicates { slug }"
+    aliases = " ".join(f"s{i}: slug" for i in range(30))
+    slug = next(iter(CORPUS.articles))
+    query = f'{{ article(slug: "{slug}") {{ {scalars} {aliases} {relations} tradeFigures {{ slug }} }} }}'
+    keys = list(same(api, resolver_api, query)["article"])
+    assert len(keys) == 16 + 30 + 6 > 50
+    assert keys[:2] == ["id", "slug"]
+    assert keys[-1] == "tradeFigures"
