@@ -70,6 +70,12 @@ def _aliases() -> Any:
     )
 
 
+def _name_document_index(table: str) -> Index:
+    # search matches names and aliases through this (app/queries/search.py); name_document is
+    # the migration's IMMUTABLE function
+    return Index(f"ix_{table}_name_document", text("name_document(name, aliases)"), postgresql_using="gin")
+
+
 class Place(SQLModel, table=True):
     __tablename__ = "places"
     __table_args__ = (
@@ -79,6 +85,7 @@ class Place(SQLModel, table=True):
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
         CheckConstraint("latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coordinates_range"),
         CheckConstraint("parent_id <> id", name="not_own_parent"),
+        _name_document_index("places"),
     )
 
     id: int | None = _pk()
@@ -104,6 +111,7 @@ class Organisation(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("kind", vocab.OrganisationKind), name="kind"),
         CheckConstraint("parent_id <> id", name="not_own_parent"),
+        _name_document_index("organisations"),
     )
 
     id: int | None = _pk()
@@ -120,6 +128,7 @@ class Organisation(SQLModel, table=True):
 
 class Person(SQLModel, table=True):
     __tablename__ = "people"
+    __table_args__ = (_name_document_index("people"),)
 
     id: int | None = _pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))

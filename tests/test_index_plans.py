@@ -8,18 +8,18 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, text
 
-from app.queries import articles, events, figures, rows
+from app.queries import articles, events, figures, rows, search
 from app.queries.common import last_day
 from app.queries.pagination import PageArgs, page_query
 
 
-def _plan(conn: Connection, stmt: Select[Any]) -> str:
-    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+def _plan(conn: Connection, stmt: Select[Any], *, bitmaps: bool = False) -> str:
+    compiled = stmt.compile(dialect=conn.dialect)
     # a handful of rows: without these, a scan and a sort would be cheaper than any index
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL enable_sort = off"))
-    conn.execute(text("SET LOCAL enable_bitmapscan = off"))
-    return "\n".join(r[0] for r in conn.execute(text(f"EXPLAIN {compiled}")))
+    conn.execute(text(f"SET LOCAL enable_bitmapscan = {'on' if bitmaps else 'off'}"))
+    return "\n".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
 
 
 def test_article_pages_read_the_sort_key_index(conn: Connection) -> None:
@@ -92,3 +92,10 @@ def test_figure_sides_without_total_flows_match_the_full_condition(conn: Connect
         assert got == _ids(conn, expected), flows
         found += len(got)
     assert found, "the corpus has such figures"
+
+
+def test_search_finds_named_entities_through_their_name_index(conn: Connection) -> None:
+    plan = _plan(conn, search.matches_query("Moscow consulate"), bitmaps=True)  # GIN: bitmaps only
+    for table in ("organisations", "places", "people"):
+        assert f"ix_{table}_name_document" in plan, plan
+        assert f"Seq Scan on {table}" not in plan, plan
