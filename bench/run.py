@@ -167,7 +167,8 @@ def prepare_database(url: str, size: str, *, reload: bool, log: Any) -> dict[str
     """Make sure `url` holds the synthetic corpus of `size`; return how it was loaded."""
     stored = None if reload else _stored_load(url, size)
     if stored is not None:
-        log(f"database {_db_name(url)} already holds size {size} (seed {SEED}): reused")
+        log(f"database {_db_name(url)} already holds size {size} (seed {SEED}): reused, migrated to the head")
+        _migrate(url)  # the indexes and functions the code on disk expects
         return {**stored, "reused": True}
     log(f"creating {_db_name(url)}: migrate, then bulk-load size {size} with COPY")
     _recreate(url)
