@@ -8,6 +8,7 @@ TRADEGRAPH_BENCH_SMOKE=1 (it starts servers and takes a few minutes); no timing 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -228,6 +229,30 @@ def test_serve_with_two_workers_answers_and_stops(fresh_database: Callable[..., 
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "with 2 workers" in output
+
+
+def test_plans_explain_every_compiled_operation(fresh_database: Callable[..., str], tmp_path: Path) -> None:
+    from bench import plans, report
+
+    url = fresh_database()
+    with psycopg.connect(url) as conn:
+        bulk_load(conn, **bulk_sources(synthesize("T")))
+        conn.execute("ANALYZE")
+    out = tmp_path / "plans.json"
+    assert plans.main(["--database-url", url, "--size", "T", "--large", "50", "--json", str(out)]) == 0
+    explained = json.loads(out.read_text())
+    operations = {p.stem for p in (ROOT / "schema" / "operations").glob("*.graphql")}
+    operations |= {p.stem for p in (ROOT / "bench" / "operations").glob("*.graphql")}
+    assert set(explained["operations"]) == operations
+    for name, result in explained["operations"].items():
+        assert result["compiled"], name
+        assert result["execution_ms"] > 0 and result["shared_buffers"] > 0, name
+        # a scan is large by the table's size: those listed are the scans of tables of >= 50 rows
+        for scan in result["seq_scans"]:
+            assert (scan["table"] in result["large_seq_scans"]) == (scan["rows"] >= 50), (name, scan)
+    table = "\n".join(report.plans([explained]))
+    assert "| operation | T exec ms | T buffers | T large seq scans |" in table
+    assert all(f"| {name} | " in table for name in operations)
 
 
 def test_report_compares_p95_across_sizes() -> None:
