@@ -274,3 +274,33 @@ def test_report_compares_p95_across_sizes() -> None:
     assert "| operation | S | L | L ÷ S |" in table
     assert "| ArticleList | 4.0 | 5.0 | 1.25 |" in table
     assert scaling([small]) == []
+
+
+def test_report_marks_the_throughput_targets() -> None:
+    from bench.report import targets
+
+    def cell(op: str, target: str, conns: int, rps: float) -> dict[str, Any]:
+        return {"operation": op, "target": target, "concurrency": conns, "median": {"rps": rps}}
+
+    names = ["tradegraph x1", "tradegraph x2", "limit x1", "limit x2", "postgraphile x1", "postgraphile x2"]
+    run = {
+        "size": "S",
+        "operations": [{"name": "A"}, {"name": "B"}],
+        "targets": [{"name": n, "kind": n.split()[0]} for n in names],
+        "cells": [
+            # A: 1.5 x PostGraphile everywhere; 0.6 x the limit with two workers at c=32 only
+            *(cell("A", f"tradegraph x{w}", c, 60) for w, c in ((1, 1), (1, 32), (2, 32))),
+            *(cell("A", f"postgraphile x{w}", c, 40) for w, c in ((1, 1), (1, 32), (2, 32))),
+            cell("A", "limit x1", 1, 50),
+            cell("A", "limit x1", 32, 50),
+            cell("A", "limit x2", 32, 100),
+            # B: only c=1 measured (no request completed at c=32)
+            cell("B", "tradegraph x1", 1, 10),
+            cell("B", "postgraphile x1", 1, 10),
+            cell("B", "limit x1", 1, 20),
+        ],
+    }
+    table = "\n".join(targets([run]))
+    assert "| A | 1.50 ✓ | 0.60 ✗ |" in table
+    assert "| B | 1.00 ✓ | 0.50 ✗ |" in table
+    assert targets([{**run, "targets": [{"name": "tradegraph x1", "kind": "tradegraph"}]}]) == []
