@@ -346,13 +346,13 @@ def _command(target: Target, url: str, port: int, debug: bool = False) -> tuple[
     env["NODE_ENV"] = "production"
     if debug:
         env |= {"DEBUG": "postgraphile:postgres", "DEBUG_COLORS": "0"}
-    # the same 5 s statement timeout as tradegraph's default
+    # tradegraph's session settings: the same 5 s statement timeout, and no JIT
     sep = "&" if "?" in url else "?"
     cmd = [
         "node",
         str(PG_DIR / "node_modules" / ".bin" / "postgraphile"),
         "--connection",
-        f"{url}{sep}options=-c%20statement_timeout%3D5000",
+        f"{url}{sep}options=-c%20statement_timeout%3D5000%20-c%20jit%3Doff",
         "--schema",
         "public",
         "--host",
