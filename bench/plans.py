@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     install_functions(url)  # adapt_variables reads the data through them
     variables = adapt_variables(url, ops)
     results: dict[str, Any] = {}
-    with psycopg.connect(url, autocommit=True) as conn:
+    # the session settings of the API (app/db.py): no JIT
+    with psycopg.connect(url, autocommit=True, options="-c jit=off") as conn:
         for op in ops:
             document = parse(op.document)
             operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
