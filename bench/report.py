@@ -43,6 +43,11 @@ def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> str:
     return f"{a['rps'] / b['rps']:.2f}"
 
 
+def _pairs(other: str) -> list[tuple[str, int, str]]:
+    """Return the (other target, connections, tradegraph target) cells compared: x1 at c=1 and 32, x2 at c=32."""
+    return [(f"{other} x{w}", c, f"tradegraph x{w}") for w, c in ((1, 1), (1, 32), (2, 32))]
+
+
 def tables(results: dict[str, Any]) -> str:
     """Return the results as Markdown tables: absolute numbers, ratios, memory, load paths."""
     ops = [o["name"] for o in results["operations"]]
@@ -76,15 +81,7 @@ def tables(results: dict[str, Any]) -> str:
                 f"| {_num((many or {}).get('rps'))} | {_num((many or {}).get('p50_ms'))} "
                 f"| {_num((many or {}).get('p99_ms'))} | {fails:g} | {mark} |"
             )
-    pairs = [
-        ("limit x1", 1, "tradegraph x1"),
-        ("limit x1", 32, "tradegraph x1"),
-        ("limit x2", 32, "tradegraph x2"),
-        ("postgraphile x1", 1, "tradegraph x1"),
-        ("postgraphile x1", 32, "tradegraph x1"),
-        ("postgraphile x2", 32, "tradegraph x2"),
-    ]
-    pairs = [p for p in pairs if p[0] in targets and p[2] in targets]
+    pairs = [p for p in (*_pairs("limit"), *_pairs("postgraphile")) if p[0] in targets and p[2] in targets]
     if pairs:
         out += [
             "",
@@ -212,8 +209,7 @@ def targets(runs: list[dict[str, Any]]) -> list[str]:
     runs = [r for r in runs if any(t["kind"] == "limit" for t in r["targets"])]
     if not runs:
         return []
-    peer = [(f"postgraphile x{w}", c, f"tradegraph x{w}") for w, c in ((1, 1), (1, 32), (2, 32))]
-    limit = [(f"limit x{w}", c, f"tradegraph x{w}") for w, c in ((1, 1), (1, 32), (2, 32))]
+    peer, limit = _pairs("postgraphile"), _pairs("limit")
 
     def mark(value: float | None, target: float) -> str:
         return "–" if value is None else f"{value:.2f} {'✓' if value >= target else '✗'}"

@@ -19,7 +19,8 @@ TABLES = ("organisations", "places", "people")
 
 # array_to_string is STABLE (it may format any element type), so Postgres refuses it in an index
 # expression; over text[] it always returns the same, which this IMMUTABLE wrapper declares.
-# A one-line SQL function is inlined: the index holds, and the planner matches, its body.
+# Postgres does not inline it (its body is less than IMMUTABLE): the index holds the call, and a
+# query matches the index by calling name_document(name, aliases) itself.
 NAME_DOCUMENT = """
 CREATE FUNCTION name_document(name text, aliases text[]) RETURNS tsvector
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
