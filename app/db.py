@@ -73,6 +73,15 @@ def read_only(engine: Engine) -> Iterator[Connection]:
             trans.rollback()
 
 
+def session_options(*, statement_timeout_ms: int) -> str:
+    """Return the libpq `options` of the API's sessions: read-only, time-limited (0: no limit), no JIT."""
+    # the server refuses writes from the API's connections, whatever the code does, and cancels
+    # any statement that runs too long (the connection then serves the next one); no JIT: it
+    # compiles any statement the planner costs high (a search or a page over millions of rows)
+    # for ~0.75 s, where the statement itself takes tens of milliseconds
+    return f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)} -c jit=off"
+
+
 def make_async_engine(
     url: str,
     *,
@@ -96,13 +105,7 @@ def make_async_engine(
         connect_args={
             "application_name": application_name,
             "connect_timeout": 5,
-            # the server refuses writes from the API's connections, whatever the code does, and
-            # cancels any statement that runs too long (the connection then serves the next one);
-            # no JIT: it compiles any statement the planner costs high (a search or a page over
-            # millions of rows) for ~0.75 s, where the statement itself takes tens of milliseconds
-            "options": (
-                f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)} -c jit=off"
-            ),
+            "options": session_options(statement_timeout_ms=statement_timeout_ms),
         },
     )
 

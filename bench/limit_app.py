@@ -29,8 +29,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         os.environ["DATABASE_URL"],
         min_size=2,
         max_size=int(os.environ.get("POOL_SIZE", "10")),
-        # tradegraph's session settings: the same 5 s statement timeout, so a slow operation cannot
-        # hold the pool, and no JIT
+        # tradegraph's session settings (app.db.session_options, written out: the limit imports
+        # nothing of the app, so its memory is its own): a 5 s statement timeout, so a slow
+        # operation cannot hold the pool, and no JIT
         kwargs={"autocommit": True, "prepare_threshold": 0, "options": "-c statement_timeout=5000 -c jit=off"},
         open=False,
     )

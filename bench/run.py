@@ -49,6 +49,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import psutil
@@ -56,6 +57,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
+from app.db import session_options
 from app.seed.bulk import TABLES
 from bench import report
 from bench.generate import SEED, SIZES, bulk_sources, synthesize, write_corpus_dir
@@ -352,7 +354,7 @@ def _command(target: Target, url: str, port: int, debug: bool = False) -> tuple[
         "node",
         str(PG_DIR / "node_modules" / ".bin" / "postgraphile"),
         "--connection",
-        f"{url}{sep}options=-c%20statement_timeout%3D5000%20-c%20jit%3Doff",
+        f"{url}{sep}options={quote(session_options(statement_timeout_ms=5000))}",
         "--schema",
         "public",
         "--host",
