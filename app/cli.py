@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from app.seed.load import Summary
+    from app.seed.source import SeedError
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="tradegraph: trade news as a GraphQL API.")
 out = Console()
@@ -94,10 +95,36 @@ def check_migrations() -> None:
 def seed(
     paths: Annotated[list[Path] | None, typer.Argument(help="seed directories or files (default: seeds/)")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="empty the knowledge base first, then load")] = False,
+    check: Annotated[bool, typer.Option("--check", help="validate only: no database, nothing written")] = False,
 ) -> None:
     """Validate the corpus, then load it in one transaction (idempotent)."""
+    if check:
+        _check(paths or [SEEDS_DIR])
+        return
     with _database(get_settings()) as url:
         _seed(url, paths or [SEEDS_DIR], reset=reset)
+
+
+def _check(paths: list[Path]) -> None:
+    from app.seed.corpus import build_corpus
+    from app.seed.source import SeedError
+
+    try:
+        corpus = build_corpus(paths)
+    except SeedError as exc:
+        _print_issues(exc)
+        raise _fail(f"{len(exc.issues)} problem(s) in the seed files", 2) from None
+    pending = sum(f.review == "pending" for f in corpus.figures.values())
+    pending += sum(e.review == "pending" for e in corpus.events.values())
+    out.print(
+        f"valid: {len(corpus.articles)} articles, {len(corpus.figures)} trade figures, {len(corpus.events)} events, "
+        f"{len(corpus.evidence)} pieces of evidence ({pending} facts pending review); nothing written"
+    )
+
+
+def _print_issues(exc: SeedError) -> None:
+    for issue in exc.issues:
+        err.print(f"[red]{issue}[/red]", highlight=False, soft_wrap=True)
 
 
 def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
@@ -131,8 +158,7 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
                 on_file=lambda done, total: bar.update(reading, completed=done, total=total),
             )
     except SeedError as exc:
-        for issue in exc.issues:
-            err.print(f"[red]{issue}[/red]", highlight=False, soft_wrap=True)
+        _print_issues(exc)
         raise _fail(f"{len(exc.issues)} problem(s) in the seed files; nothing was written", 2) from None
     except DBAPIError as exc:
         raise _fail(f"the database refused the seed, nothing was written: {exc.orig}") from None
@@ -211,6 +237,29 @@ def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1)
         out.print(f"stopped by {signal.Signals(server.received).name}")
     if not server.started:
         raise _fail("the API did not start")
+
+
+@cli.command()
+def draft(
+    articles: Annotated[list[Path], typer.Argument(help="plain-text article files")],
+    out_dir: Annotated[Path, typer.Option("--out", help="directory for the texts, drafts and proposed entries")],
+    seeds: Annotated[Path, typer.Option(help="corpus whose registries and slugs the drafts build on")] = SEEDS_DIR,
+) -> None:
+    """Draft seed annotations (review: pending) for new articles; no database needed."""
+    from app.draft.files import draft_files
+
+    written, errors = draft_files(articles, out_dir, seeds)
+    for item in written:
+        out.print(
+            f"{item.source} -> {item.annotation}: {item.figures} trade figures, {item.mentions} mentions, "
+            f"{item.events} events (all pending review)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for message in errors:
+        err.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
+    if errors:
+        raise typer.Exit(2)
 
 
 @cli.command("export-schema")

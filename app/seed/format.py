@@ -108,6 +108,11 @@ class Approximation(StrEnum):
     UP_TO = "up-to"  # "could reach"
 
 
+class ReviewStatus(StrEnum):
+    PENDING = "pending"  # drafted by `tradegraph draft`, not yet checked by a person
+    ACCEPTED = "accepted"  # checked against the text (the curated corpus)
+
+
 class ParticipantRole(StrEnum):
     ORGANISER = "organiser"
     HOST = "host"
@@ -140,6 +145,10 @@ QuoteList = Annotated[list[Quote], Field(min_length=1)]
 
 class WithEvidence(Strict):
     evidence: QuoteList
+    # review state and, for drafted facts, the rule that produced the fact and how sure it is
+    review: ReviewStatus = ReviewStatus.ACCEPTED
+    rule: str | None = None
+    confidence: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("evidence", mode="before")
     @classmethod

@@ -1,0 +1,1 @@
+"""Drafting seed annotations from plain-text trade news, by readable rules (no model)."""

