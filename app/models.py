@@ -206,6 +206,7 @@ class TradeFigure(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("flow", vocab.TradeFlow), name="flow"),
         CheckConstraint(_in("status", vocab.FigureStatus), name="status"),
+        CheckConstraint(_in("review", vocab.ReviewStatus), name="review"),
         CheckConstraint(_in("period_type", vocab.PeriodType), name="period_type"),
         CheckConstraint(_in("period_basis", vocab.DateBasis), name="period_basis"),
         CheckConstraint(_in("approximation", vocab.Approximation), name="approximation"),
@@ -254,6 +255,8 @@ class TradeFigure(SQLModel, table=True):
     change_basis: str | None = Field(default=None, sa_column=Column(Text))
     approximation: str = Field(sa_column=Column(String(20), nullable=False))
     status: str = Field(sa_column=Column(String(10), nullable=False, index=True))
+    # pending: drafted, not yet checked by a person; lists and series show accepted facts by default
+    review: str = Field(sa_column=Column(String(10), nullable=False, server_default="accepted"))
     part_of_id: int | None = _fk("trade_figures.id")
     source_id: int | None = _fk("organisations.id")
     note: str | None = Field(default=None, sa_column=Column(Text))
@@ -308,6 +311,7 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         CheckConstraint(_in("kind", vocab.EventKind), name="kind"),
+        CheckConstraint(_in("review", vocab.ReviewStatus), name="review"),
         CheckConstraint(_in("date_precision", vocab.DatePrecision), name="date_precision"),
         CheckConstraint(_in("date_basis", vocab.DateBasis), name="date_basis"),
         CheckConstraint(_in("participant_approximation", vocab.Approximation), name="participant_approximation"),
@@ -344,6 +348,7 @@ class Event(SQLModel, table=True):
     participant_count: int | None = Field(default=None, sa_column=Column(Integer))
     participant_unit: str | None = Field(default=None, sa_column=Column(Text))
     participant_approximation: str = Field(sa_column=Column(String(20), nullable=False))
+    review: str = Field(sa_column=Column(String(10), nullable=False, server_default="accepted"))
     parent_id: int | None = _fk("events.id")
     description: str | None = Field(default=None, sa_column=Column(Text))
 

@@ -23,6 +23,9 @@ strawberry.enum(vocab.OrganisationKind, name="OrganisationKind")
 strawberry.enum(vocab.EventKind, name="EventKind")
 strawberry.enum(vocab.TradeFlow, name="TradeFlow", description="TOTAL is exports plus imports")
 strawberry.enum(vocab.FigureStatus, name="FigureStatus")
+strawberry.enum(
+    vocab.ReviewStatus, name="ReviewStatus", description="PENDING: drafted, not yet checked; ACCEPTED: checked"
+)
 strawberry.enum(vocab.DatePrecision, name="DatePrecision")
 strawberry.enum(vocab.DateBasis, name="DateBasis", description="STATED in the text, or INFERRED from it")
 strawberry.enum(vocab.ParticipantRole, name="ParticipantRole")

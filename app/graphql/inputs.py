@@ -62,6 +62,7 @@ class TradeFigureFilter:
     period_from: dt.date | None = strawberry.field(default=None, description="period overlaps from this day")
     period_to: dt.date | None = strawberry.field(default=None, description="period overlaps up to this day")
     status: list[vocab.FigureStatus] | None = None
+    review: list[vocab.ReviewStatus] | None = strawberry.field(default=None, description="default: [ACCEPTED]")
     currency: str | None = strawberry.field(default=None, description="currency the amount is stated in")
     usd_min: Decimal | None = None
     usd_max: Decimal | None = None
@@ -84,6 +85,7 @@ class TradeFigureFilter:
             period_from=self.period_from,
             period_to=self.period_to,
             statuses=_values(self.status),  # type: ignore[arg-type]
+            reviews=_values(self.review) or ("accepted",),  # type: ignore[arg-type]
             currency=self.currency,
             usd_min=self.usd_min,
             usd_max=self.usd_max,
@@ -101,6 +103,7 @@ class EventFilter:
     to: dt.date | None = strawberry.field(default=None, description="events overlapping up to this day")
     organisation: str | None = strawberry.field(default=None, description="slug of a participating organisation")
     parent: str | None = strawberry.field(default=None, description="slug of the enclosing event")
+    review: list[vocab.ReviewStatus] | None = strawberry.field(default=None, description="default: [ACCEPTED]")
 
     def references(self) -> dict[str, list[str | None]]:
         return {"places_": [self.place], "organisations": [self.organisation], "events": [self.parent]}
@@ -113,6 +116,7 @@ class EventFilter:
             ends_to=self.to,
             organisation=self.organisation,
             parent=self.parent,
+            reviews=_values(self.review) or ("accepted",),  # type: ignore[arg-type]
         )
 
 

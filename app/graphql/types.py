@@ -397,6 +397,7 @@ class TradeFigure(Node):
     change_basis: str | None
     approximation: str | None = strawberry.field(description="exact, about, nearly, more-than, less-than, up-to")
     status: vocab.FigureStatus
+    review: vocab.ReviewStatus = strawberry.field(description="PENDING until a person has checked it")
     note: str | None
     _pk: strawberry.Private[int]
     _reporter_id: strawberry.Private[int]
@@ -486,6 +487,7 @@ class TradeFigure(Node):
             change_basis=row.change_basis,
             approximation=row.approximation,
             status=vocab.FigureStatus(row.status),
+            review=vocab.ReviewStatus(row.review),
             note=row.note,
             _pk=row.id,
             _reporter_id=row.reporter_id,
@@ -533,6 +535,7 @@ class Event(Node):
     participant_unit: str | None = strawberry.field(description='what is counted: "companies"')
     participant_approximation: str | None
     description: str | None
+    review: vocab.ReviewStatus = strawberry.field(description="PENDING until a person has checked it")
     _pk: strawberry.Private[int]
     _parent_id: strawberry.Private[int | None]
 
@@ -579,6 +582,7 @@ class Event(Node):
             participant_count=row.participant_count,
             participant_unit=row.participant_unit,
             participant_approximation=row.participant_approximation,
+            review=vocab.ReviewStatus(row.review),
             description=row.description,
             _pk=row.id,
             _parent_id=row.parent_id,

@@ -83,6 +83,8 @@ class EventFilter:
     ends_to: dt.date | None = None
     organisation: str | None = None  # slug of a participating organisation
     parent: str | None = None  # slug of the enclosing event
+    # accepted facts unless asked otherwise: drafts never mix in silently
+    reviews: Sequence[str] | None = ("accepted",)
 
 
 def filtered(f: EventFilter) -> Select[Any]:
@@ -90,6 +92,8 @@ def filtered(f: EventFilter) -> Select[Any]:
     q = select(*columns(EventRow))
     if f.kinds:
         q = q.where(events.c.kind.in_(list(f.kinds)))
+    if f.reviews:
+        q = q.where(events.c.review.in_(list(f.reviews)))
     if f.place is not None:
         q = q.where(
             # the ids of the events there, as an ARRAY (looked up in ix_event_places_place_id_event_id):

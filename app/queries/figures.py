@@ -76,6 +76,8 @@ class FigureFilter:
     article: str | None = None  # slug of an article that states the figure
     measure: str | None = None  # "money" | "quantity" | "change"
     commodity: str | None = None  # case-insensitive substring
+    # accepted facts unless asked otherwise: drafts never mix in silently
+    reviews: Sequence[str] | None = ("accepted",)
 
 
 def _place_ids(ref: str, *, subregions: bool) -> ColumnElement[Any]:
@@ -118,6 +120,8 @@ def filtered(f: FigureFilter) -> Select[Any]:
         q = q.where(trade_figures.c.period_start <= f.period_to)
     if f.statuses:
         q = q.where(trade_figures.c.status.in_(list(f.statuses)))
+    if f.reviews:
+        q = q.where(trade_figures.c.review.in_(list(f.reviews)))
     if f.currency is not None:
         q = q.where(trade_figures.c.currency == f.currency.upper())
     if f.usd_min is not None:

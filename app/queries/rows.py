@@ -110,6 +110,7 @@ class FigureRow:
     part_of_id: int | None
     source_id: int | None
     note: str | None
+    review: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,6 +144,7 @@ class EventRow:
     participant_approximation: str
     parent_id: int | None
     description: str | None
+    review: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

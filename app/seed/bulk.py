@@ -114,6 +114,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "part_of_id",
         "source_id",
         "note",
+        "review",
     ),
     "events": (
         "id",
@@ -130,6 +131,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "participant_approximation",
         "parent_id",
         "description",
+        "review",
     ),
     "event_places": ("event_id", "place_id"),
     "event_participants": ("id", "event_id", "organisation_id", "person_id", "role"),
@@ -460,6 +462,7 @@ class _Loader:
                 self._ref("trade_figures", "part_of_id", fig_id, "trade_figure", f.part_of),
                 _opt(self.ids["organisation"], f.source),
                 f.note,
+                f.review.value,
             )
         )
         return fig_id
@@ -550,6 +553,7 @@ class _Loader:
                 e.participant_approximation.value,
                 self._ref("events", "parent_id", event_id, "event", e.parent),
                 e.description,
+                e.review.value,
             )
         )
         for place in dict.fromkeys(e.places):

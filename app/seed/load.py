@@ -309,6 +309,7 @@ class _Writer:
                 "change_basis": f.change_basis,
                 "approximation": f.approximation.value,
                 "status": f.status.value,
+                "review": f.review.value,
                 "part_of_id": _opt(ids, f.part_of),
                 "source_id": _opt(org_ids, f.source),
                 "note": f.note,
@@ -331,6 +332,7 @@ class _Writer:
                 "participant_count": e.participant_count,
                 "participant_unit": e.participant_unit,
                 "participant_approximation": e.participant_approximation.value,
+                "review": e.review.value,
                 "parent_id": _opt(ids, e.parent),
                 "description": e.description,
             }
