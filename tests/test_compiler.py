@@ -125,6 +125,10 @@ FILTERS: list[tuple[str, str, dict[str, Any]]] = [
     ("tradeFigures", "TradeFigureFilter", {"commodity": "coal", "periodFrom": "2023-01-01", "periodTo": "2023-12-31"}),
     ("events", "EventFilter", {"kind": ["TRADE_FAIR", "CONFERENCE"], "from": "2023-01-01"}),
     ("events", "EventFilter", {"place": "CN", "to": "2024-12-31"}),
+    ("events", "EventFilter", {"review": ["PENDING", "ACCEPTED"]}),
+    ("events", "EventFilter", {"review": ["PENDING"]}),
+    ("tradeFigures", "TradeFigureFilter", {"review": ["PENDING"]}),
+    ("tradeFigures", "TradeFigureFilter", {"review": ["ACCEPTED", "PENDING"], "reporter": "CN"}),
     ("places", "PlaceFilter", {"kind": ["CITY"], "within": "CN"}),
     ("places", "PlaceFilter", {"name": "he", "countryCode": "CN"}),
     ("organisations", "OrganisationFilter", {"kind": ["GOVERNMENT_BODY"], "country": "RU"}),
@@ -268,6 +272,7 @@ SERIES = """query($f: TradeFigureFilter, $g: Granularity!, $c: String) {
         {"reporter": "CN", "partner": "RU"},
         {"reporter": "CN-LN", "includeSubregions": True, "status": ["ACTUAL", "ESTIMATE", "FORECAST", "TARGET"]},
         {"flow": ["IMPORT", "EXPORT"], "periodFrom": "2023-01-01"},
+        {"review": ["ACCEPTED", "PENDING"]},
     ],
 )
 def test_trade_series_answer_the_same(
