@@ -324,14 +324,16 @@ class Event(SQLModel, table=True):
         # the keyset sort keys of app/queries/events.ORDERINGS (undated events last); the ascending
         # one also holds the ends, so the overlap filter reads only the index until a row matches
         # (the columns of the ends included: a count reads the index alone)
+        # review last: the default "accepted only" is checked in the index too, not on heap rows
         Index(
             "ix_events_starts_asc_key",
             text("COALESCE(starts_on, '9999-12-31'::date)"),
             "id",
             text(EVENT_ENDS),
+            "review",
             postgresql_include=["starts_on", "ends_on", "date_precision"],
         ),
-        Index("ix_events_starts_desc_key", text("COALESCE(starts_on, '0001-01-01'::date)"), "id"),
+        Index("ix_events_starts_desc_key", text("COALESCE(starts_on, '0001-01-01'::date)"), "id", "review"),
         # the longest span of any event (its max bounds the overlap filter's scan)
         Index("ix_events_span", text(f"({EVENT_ENDS} - starts_on)")),
     )

@@ -115,3 +115,12 @@ _PERIODS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
     "quarter": (literal_column("'quarter'"), literal_column("interval '3 months'")),
     "year": (literal_column("'year'"), literal_column("interval '1 year'")),
 }
+
+
+def review_condition(column: ColumnElement[str], reviews: Sequence[str] | None) -> ColumnElement[bool] | None:
+    """Return the condition for facts in `reviews`; None when every status is asked for."""
+    wanted = set(reviews or ())
+    if not wanted or wanted >= {"pending", "accepted"}:
+        return None
+    # one status: a plain equality (no expanding IN), so plans stay those of an unfiltered list
+    return column == next(iter(wanted)) if len(wanted) == 1 else column.in_(sorted(wanted))
