@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.config import SEEDS_DIR, Settings, get_settings
 from app.db import DatabaseUnreachable, make_engine, wait_for_database
+from app.dburl import primary_url
 from app.embedded import database_url
 from app.observability import configure_logging
 from app.roles import READER_ROLE, ensure_reader_role
@@ -62,6 +63,7 @@ def _migrate(url: str) -> None:
     from app import migrate as migrations
 
     settings = get_settings()
+    url = primary_url(url)  # among several hosts, the one that takes writes
     try:
         wait_for_database(url, attempts=settings.db_connect_attempts)
         migrations.upgrade(url)
@@ -83,6 +85,7 @@ def check_migrations() -> None:
     from app import migrate as migrations
 
     with _database(get_settings()) as url:
+        url = primary_url(url)
         migrations.upgrade(url)
         try:
             migrations.check(url)
@@ -134,7 +137,7 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
     from app.seed.pipeline import seed as run_seed
     from app.seed.source import SeedError
 
-    engine = make_engine(url, pool_size=1, application_name="tradegraph-seed")
+    engine = make_engine(primary_url(url), pool_size=1, application_name="tradegraph-seed")
     started = time.perf_counter()
     try:
         with Progress(

@@ -31,6 +31,18 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="where the embedded server keeps data")
     embedded_database: str = "tradegraph"
     pool_size: int = Field(default=10, ge=1)
+    database_pooler: Literal["auto", "none", "transaction"] = Field(
+        default="auto",
+        description="`transaction`: the API connects through a transaction pooler (PgBouncer): session settings "
+        "per transaction, no prepared statements; `auto`: so when the server does not take them at connect time",
+    )
+    pooler_prepared_statements: bool = Field(
+        default=False,
+        description="the transaction pooler keeps prepared statements (PgBouncer >= 1.21, max_prepared_statements > 0)",
+    )
+    max_replica_lag_s: float = Field(
+        default=30.0, ge=0, description="/readyz is 503 when the API reads from a standby further behind than this"
+    )
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
     log_format: Literal["json", "text"] = Field(
@@ -72,8 +84,7 @@ def get_settings() -> Settings:
 
 
 def sqlalchemy_url(libpq_url: str) -> str:
-    """Return the SQLAlchemy form of a libpq URL, choosing the psycopg 3 driver."""
-    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
-        if libpq_url.startswith(prefix):
-            return "postgresql+psycopg://" + libpq_url[len(prefix) :]
-    raise ValueError(f"not a postgresql URL: {libpq_url!r}")
+    """Return the SQLAlchemy form of a libpq URL (several hosts too), choosing the psycopg 3 driver."""
+    from app.dburl import sqlalchemy_url as convert
+
+    return convert(libpq_url)

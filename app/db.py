@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Connection, Engine, Executable, Row, create_engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import Session
 
+from app import dburl
 from app.config import sqlalchemy_url
 from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout
 
@@ -82,6 +83,14 @@ def session_options(*, statement_timeout_ms: int) -> str:
     return f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)} -c jit=off"
 
 
+def session_transaction(*, statement_timeout_ms: int) -> str:
+    """Return the SQL that opens a transaction with the API's session settings, for a transaction pooler."""
+    # a transaction pooler (PgBouncer) refuses start-up `options` and hands each transaction a
+    # server connection of its own: the same settings, scoped to the transaction (SET LOCAL),
+    # sent as one simple-protocol message: one round trip
+    return f"BEGIN READ ONLY; SET LOCAL statement_timeout = {int(statement_timeout_ms)}; SET LOCAL jit = off"
+
+
 def make_async_engine(
     url: str,
     *,
@@ -89,25 +98,100 @@ def make_async_engine(
     statement_timeout_ms: int = 5000,
     pool_timeout: float = 10,
     application_name: str = "tradegraph-api",
+    pooler: bool = False,
+    prepared_statements: bool = True,
 ) -> AsyncEngine:
-    """Return an async engine for the API's reads: autocommit, read-only on the server, time-limited."""
-    return create_async_engine(
+    """Return an async engine for the API's reads: autocommit, read-only on the server, time-limited.
+
+    `pooler`: behind a transaction pooler, each checkout opens a read-only transaction carrying
+    the settings (rolled back on return) and, unless `prepared_statements`, nothing is prepared."""
+    connect_args: dict[str, Any] = {"application_name": application_name, "connect_timeout": 5}
+    if not pooler:
+        connect_args["options"] = session_options(statement_timeout_ms=statement_timeout_ms)
+    elif not prepared_statements:
+        # psycopg prepares a statement run 5 times on its connection; through a transaction
+        # pooler the next transaction may get another server connection, where it does not exist
+        connect_args["prepare_threshold"] = None
+    engine = create_async_engine(
         sqlalchemy_url(url),
         pool_size=pool_size,
         # no overflow: a connection opened per request beyond the pool would cost the server a fork
         # and be closed again at once; requests wait for one of the pool's instead
         max_overflow=0,
         pool_timeout=pool_timeout,
-        # no pre-ping (a round trip per request): Reader retries a request's first statement
-        # once on a new connection when the server dropped the pooled one
-        pool_recycle=1800,
+        # no pre-ping (a round trip per request): Reader runs a statement once more, on a new
+        # connection, when the server dropped the pooled one (once per request)
+        # several hosts: connections are renewed every minute, so that reads go back to a
+        # standby that has come back (libpq picks the server at connect time only)
+        pool_recycle=60 if dburl.is_multi_host(url) else 1800,
         isolation_level="AUTOCOMMIT",  # each SELECT stands alone: no BEGIN/COMMIT round trips
-        connect_args={
-            "application_name": application_name,
-            "connect_timeout": 5,
-            "options": session_options(statement_timeout_ms=statement_timeout_ms),
-        },
+        connect_args=connect_args,
     )
+    if pooler:
+        begin = session_transaction(statement_timeout_ms=statement_timeout_ms)
+        event.listen(engine.sync_engine, "checkout", functools.partial(_begin_on_checkout, begin))
+        event.listen(engine.sync_engine, "reset", _end_on_return)
+    return engine
+
+
+def _begin_on_checkout(begin: str, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    try:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(begin)
+        finally:
+            cursor.close()
+    except psycopg.OperationalError as exc:
+        # the pooled connection is dead: the pool replaces it and checks out again
+        raise DisconnectionError(str(exc)) from exc
+
+
+def _end_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:
+    # ends the read-only transaction the checkout opened (psycopg sends nothing when none is open)
+    dbapi_connection.rollback()
+
+
+def options_refused(url: str, *, statement_timeout_ms: int) -> bool:
+    """Return whether the server at `url` does not take the session settings at connect time.
+
+    So it is with a pooler in front (PgBouncer refuses the start-up `options`, or ignores them
+    when told to): the settings must then come with each transaction."""
+    try:
+        with psycopg.connect(
+            url,
+            connect_timeout=5,
+            autocommit=True,
+            prepare_threshold=None,
+            options=session_options(statement_timeout_ms=statement_timeout_ms),
+        ) as conn:
+            row = conn.execute("SELECT current_setting('default_transaction_read_only')").fetchone()
+    except psycopg.OperationalError as exc:
+        if "unsupported startup parameter" in str(exc):
+            return True
+        raise
+    return row is None or row[0] != "on"
+
+
+SERVER_STATE = """
+SELECT coalesce(host(inet_server_addr()) || ':' || inet_server_port(), 'local socket'),
+       current_database(),
+       pg_is_in_recovery(),
+       CASE WHEN NOT pg_is_in_recovery() THEN NULL
+            -- everything received is replayed: caught up, however long ago the last write was
+            -- (after a restart the receiver reports the segment it resumed from: behind replay)
+            WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
+            ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 END
+"""
+
+
+async def server_state(conn: AsyncConnection) -> dict[str, Any]:
+    """Return which server `conn` is on: address, database, primary or standby, and a standby's replay lag (s)."""
+    row: tuple[Any, ...] = tuple((await conn.exec_driver_sql(SERVER_STATE)).one())
+    server, database, standby, lag = row
+    state: dict[str, Any] = {"server": server, "database": database, "role": "standby" if standby else "primary"}
+    if standby:
+        state["replay_lag_s"] = None if lag is None else round(float(lag), 3)
+    return state
 
 
 class DatabaseUnreachable(Exception):
@@ -115,11 +199,8 @@ class DatabaseUnreachable(Exception):
 
 
 def describe(url: str) -> str:
-    """Return where a libpq URL points, without credentials: host:port/db or the socket."""
-    parsed = make_url(url)
-    host = parsed.host or str(parsed.query.get("host", "local socket"))
-    port = f":{parsed.port}" if parsed.port else ""
-    return f"{host}{port}/{parsed.database}"
+    """Return where a libpq URL points, without credentials: host:port[,host:port]/db or the socket."""
+    return dburl.describe(url)
 
 
 def wait_for_database(url: str, *, attempts: int, first_delay: float = 0.5, max_delay: float = 4.0) -> None:
@@ -172,10 +253,10 @@ class Reader:
         self.engine = engine
         self._conn: AsyncConnection | None = None
         self._lock = asyncio.Lock()
+        self._reconnected = False
 
     async def _run(self, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
-            first = self._conn is None
             try:
                 if self._conn is None:
                     self._conn = await self.engine.connect()
@@ -185,10 +266,13 @@ class Reader:
                     "the API is busy: no database connection was free in time; try again"
                 ) from None
             except DBAPIError as exc:
-                if not (first and exc.connection_invalidated):
+                if self._reconnected or not exc.connection_invalidated:
                     raise _coded(exc) from exc
-            # The pooled connection was dead (the server restarted since it was last used);
-            # SQLAlchemy has discarded it and every older one: once more, on a new connection.
+            # The connection was dead (the server restarted since it was last used, or stopped:
+            # a standby among several hosts); SQLAlchemy has discarded it and every older one:
+            # once per request, on a new connection (to whichever server libpq picks now). Each
+            # statement stands alone (autocommit, read-only), so running it again is safe.
+            self._reconnected = True
             await self.close()
             try:
                 self._conn = await self.engine.connect()

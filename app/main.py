@@ -14,10 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from app.config import Settings, get_settings
-from app.db import make_async_engine, wait_for_database
+from app.db import make_async_engine, options_refused, server_state, wait_for_database
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
 from app.graphql.http import make_executor, statement_counter
@@ -48,6 +48,16 @@ def api_database_url(settings: Settings, url: str) -> str:
     return url
 
 
+def behind_pooler(settings: Settings, api_url: str) -> bool:
+    """Return whether the API's connections go through a transaction pooler (DATABASE_POOLER, or detected)."""
+    if settings.database_pooler != "auto":
+        return settings.database_pooler == "transaction"
+    refused = options_refused(api_url, statement_timeout_ms=settings.statement_timeout_ms)
+    if refused:
+        log.info("the database does not take session settings at connect time: a pooler; settings go per transaction")
+    return refused
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Return the API, configured by `settings` (default: the environment)."""
     settings = settings or get_settings()
@@ -57,9 +67,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with database_url(settings) as url:
             api_url = await asyncio.to_thread(api_database_url, settings, url)
             await asyncio.to_thread(wait_for_database, api_url, attempts=settings.db_connect_attempts)
+            pooler = await asyncio.to_thread(behind_pooler, settings, api_url)
             engine = make_async_engine(
-                api_url, pool_size=settings.pool_size, statement_timeout_ms=settings.statement_timeout_ms
+                api_url,
+                pool_size=settings.pool_size,
+                statement_timeout_ms=settings.statement_timeout_ms,
+                pooler=pooler,
+                prepared_statements=settings.pooler_prepared_statements,
             )
+            app.state.pooler = "transaction" if pooler else "none"
             event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
             app.state.async_engine = engine
             # Everything allocated so far lives as long as the process: keep it out of the
@@ -99,17 +115,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
-        """Return 200 when the database answers and its migrations are at head, else 503."""
+        """Return 200 when the database answers, its migrations are at head and a standby is not too far behind."""
         try:
             async with request.app.state.async_engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+                pool = await server_state(conn)
                 at_head = await conn.run_sync(is_at_head)
         except Exception as exc:  # any failure to reach the database means "not ready"
             log.warning("readiness check failed: %s", exc.__class__.__name__)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        pool["pooler"] = request.app.state.pooler
+        pools = {"api": pool}
         if not at_head:
-            return JSONResponse({"status": "unavailable", "database": "migrations pending"}, status_code=503)
-        return JSONResponse({"status": "ok"})
+            return JSONResponse(
+                {"status": "unavailable", "database": "migrations pending", "pools": pools}, status_code=503
+            )
+        lag = pool.get("replay_lag_s")
+        if lag is not None and lag > request.app.state.settings.max_replica_lag_s:
+            return JSONResponse(
+                {"status": "unavailable", "database": "replica lagging", "pools": pools}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "pools": pools})
 
     return app
 

@@ -6,7 +6,8 @@ import logging
 
 import psycopg
 from psycopg import sql
-from sqlalchemy.engine import make_url
+
+from app.dburl import with_user
 
 log = logging.getLogger(__name__)
 
@@ -42,5 +43,4 @@ def ensure_reader_role(url: str, *, role: str = READER_ROLE, password: str | Non
 
 def as_role(url: str, role: str = READER_ROLE, password: str | None = None) -> str:
     """Return `url` connecting as `role` (with `password`, if any) instead of its own user."""
-    parsed = make_url(url).set(username=role, password=password)
-    return parsed.render_as_string(hide_password=False)
+    return with_user(url, role, password)
