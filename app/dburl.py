@@ -88,8 +88,8 @@ def primary_url(url: str) -> str:
 def sqlalchemy_url(url: str) -> str:
     """Return the SQLAlchemy form of a libpq URL, with the psycopg 3 driver; several hosts as
     SQLAlchemy spells them (`?host=h1,h2&port=p1,p2`), since its parser reads one netloc port."""
-    scheme, userinfo, hosts, rest = _split(url)
-    if "," not in hosts:
+    scheme, userinfo, _, rest = _split(url)
+    if not is_multi_host(url):
         return "postgresql+psycopg://" + url[len(scheme) :]
     pairs = servers(url)
     ports = {"port": ",".join(port or "5432" for _, port in pairs)} if any(port for _, port in pairs) else {}

@@ -49,6 +49,18 @@ def test_single_host_urls_reach_sqlalchemy_as_before(url: str) -> None:
     assert sqlalchemy_url(url) == "postgresql+psycopg://" + url.split("://", 1)[1]
 
 
+@pytest.mark.parametrize(
+    ("url", "host", "port"),
+    [
+        ("postgresql://u@/x?host=a,b&port=6000", "a,b", "6000,6000"),
+        ("postgresql://u@a,b:6000/x", "a,b", "5432,6000"),
+    ],
+)
+def test_every_spelling_of_several_hosts_reaches_psycopg(url: str, host: str, port: str) -> None:
+    args = driver_args(url)
+    assert (args["host"], args["port"]) == (host, port)
+
+
 def test_primary_url_asks_for_a_server_taking_writes_and_keeps_the_rest() -> None:
     primary = psycopg.conninfo.conninfo_to_dict(dburl.primary_url(MULTI))
     assert primary == {
