@@ -7,6 +7,8 @@ real CLI, and the image's install layout is replayed in a temporary directory. O
 
 from __future__ import annotations
 
+import configparser
+import re
 import shlex
 import shutil
 import subprocess
@@ -85,6 +87,10 @@ def published_container_ports(service: dict[str, Any]) -> set[int]:
     return ports
 
 
+def published_host_ports(service: dict[str, Any]) -> set[str]:
+    return {str(entry).rsplit(":", 1)[0].rsplit(":", 1)[-1] for entry in service.get("ports", [])}
+
+
 def dockerfile_instructions(text: str | None = None) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) for each instruction of the Dockerfile, continuations joined."""
     text = (DOCKERFILE.read_text() if text is None else text).replace("\\\n", " ")
@@ -95,6 +101,10 @@ def dockerfile_instructions(text: str | None = None) -> list[tuple[str, str]]:
             keyword, _, rest = line.partition(" ")
             result.append((keyword.upper(), rest.strip()))
     return result
+
+
+def in_scale(service: dict[str, Any]) -> bool:
+    return "scale" in service.get("profiles", [])
 
 
 def test_postgres_service_has_a_pg_isready_healthcheck(services: dict[str, dict[str, Any]]) -> None:
@@ -121,7 +131,8 @@ def test_api_serves_on_8000_once_migrate_succeeded(services: dict[str, dict[str,
 
 
 def test_app_services_use_the_compose_postgres(services: dict[str, dict[str, Any]]) -> None:
-    built = {name: svc for name, svc in services.items() if built_from_dockerfile(svc)}
+    # the `scale` profile's services use its own primary: checked by the tests of that profile
+    built = {name: svc for name, svc in services.items() if built_from_dockerfile(svc) and not in_scale(svc)}
     assert {"migrate", "api"} <= built.keys()
     pg_env = environment(services["postgres"])
     for name, service in built.items():
@@ -239,3 +250,130 @@ def test_docker_compose_config_is_valid() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- profile `scale`: a primary, a standby, PgBouncer, two API replicas behind nginx -------------
+
+SCALE_DIR = ROOT / "docker" / "scale"
+
+
+def healthcheck(service: dict[str, Any]) -> str:
+    test = service["healthcheck"]["test"]
+    return test if isinstance(test, str) else " ".join(str(t) for t in test)
+
+
+def mounted(service: dict[str, Any], target: str) -> Path:
+    """Return the repository file mounted at `target` in the service, checking it exists."""
+    for volume in service.get("volumes", []):
+        source, _, rest = str(volume).partition(":")
+        if rest.split(":")[0] == target:
+            path = (ROOT / source).resolve()
+            assert path.is_file(), f"{source} is mounted at {target} but does not exist"
+            return path
+    raise AssertionError(f"nothing is mounted at {target}")
+
+
+def condition(service: dict[str, Any], on: str) -> str:
+    return str(service["depends_on"][on]["condition"])
+
+
+@pytest.fixture(scope="module")
+def scale(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in services.items() if in_scale(svc)}
+
+
+@pytest.fixture(scope="module")
+def bouncer_ini(scale: dict[str, dict[str, Any]]) -> configparser.ConfigParser:
+    ini = configparser.ConfigParser(inline_comment_prefixes=(";",), comment_prefixes=(";", "#"))
+    ini.read_string(mounted(scale["scale-pgbouncer"], "/etc/pgbouncer/pgbouncer.ini").read_text())
+    return ini
+
+
+def scale_apis(scale: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {name: svc for name, svc in scale.items() if built_from_dockerfile(svc) and "serve" in argv(svc["command"])}
+
+
+def test_scale_profile_has_its_parts_each_with_a_health_check(scale: dict[str, dict[str, Any]]) -> None:
+    assert {"scale-primary", "scale-standby", "scale-pgbouncer", "scale-migrate", "scale-proxy"} <= scale.keys()
+    assert len(scale_apis(scale)) == 2
+    for name, service in scale.items():
+        if name != "scale-migrate":  # one-shot
+            assert healthcheck(service), name
+    assert scale["scale-proxy"]["image"].startswith("nginx:")
+    for name in ("scale-primary", "scale-standby"):
+        assert scale[name]["image"] == "postgres:15", name
+
+
+def test_scale_standby_is_cloned_from_the_primary_and_checked_to_be_a_standby(
+    scale: dict[str, dict[str, Any]],
+) -> None:
+    standby, primary = scale["scale-standby"], scale["scale-primary"]
+    assert condition(standby, "scale-primary") == "service_healthy"
+    assert "pg_is_in_recovery()" in healthcheck(standby)
+    script = mounted(standby, argv(standby["entrypoint"])[-1]).read_text()
+    env = environment(standby)
+    assert "pg_basebackup" in script and " -R " in script and "hot_standby=on" in script
+    assert env["PRIMARY_HOST"] == "scale-primary"
+    primary_env = environment(primary)
+    assert (env["PGUSER"], env["PGPASSWORD"]) == (primary_env["POSTGRES_USER"], primary_env["POSTGRES_PASSWORD"])
+    # the primary lets the standby stream: a replication line in the hba file it is started with
+    hba_arg = next(a for a in argv(primary["command"]) if a.startswith("hba_file="))
+    hba = mounted(primary, hba_arg.partition("=")[2]).read_text()
+    assert any(line.split()[:2] == ["host", "replication"] for line in hba.splitlines() if line.strip())
+
+
+def test_scale_pgbouncer_pools_transactions_in_front_of_both_servers(
+    scale: dict[str, dict[str, Any]], bouncer_ini: configparser.ConfigParser
+) -> None:
+    assert bouncer_ini["pgbouncer"]["pool_mode"] == "transaction"
+    targets = {name: psycopg.conninfo.conninfo_to_dict(value) for name, value in bouncer_ini["databases"].items()}
+    assert {t["host"] for t in targets.values()} == {"scale-primary", "scale-standby"}
+    for target in targets.values():
+        assert target["host"] in scale and str(target["port"]) == "5432"
+    built = scale["scale-pgbouncer"]["build"]
+    assert (ROOT / (built if isinstance(built, str) else built["context"]) / "Dockerfile").is_file()
+
+
+def test_scale_apis_read_the_standby_through_pgbouncer(
+    scale: dict[str, dict[str, Any]], bouncer_ini: configparser.ConfigParser
+) -> None:
+    port = bouncer_ini["pgbouncer"]["listen_port"]
+    users = mounted(scale["scale-pgbouncer"], bouncer_ini["pgbouncer"]["auth_file"]).read_text()
+    reader_password = environment(scale["scale-migrate"])["READER_PASSWORD"]
+    for name, api in scale_apis(scale).items():
+        env = environment(api)
+        params = psycopg.conninfo.conninfo_to_dict(env["API_DATABASE_URL"])
+        assert (params["host"], str(params["port"])) == ("scale-pgbouncer", port), name
+        target = psycopg.conninfo.conninfo_to_dict(bouncer_ini["databases"][str(params["dbname"])])
+        assert target["host"] == "scale-standby", name
+        assert f'"{params["user"]}" "{params["password"]}"' in users, name
+        assert params["password"] == reader_password, name
+        assert env["DATABASE_POOLER"] == "transaction", name
+        assert float(env["MAX_REPLICA_LAG_S"]) > 0, name
+        assert "/readyz" in healthcheck(api), name
+        assert condition(api, "scale-migrate") == "service_completed_successfully", name
+        assert condition(api, "scale-pgbouncer") == "service_healthy", name
+
+
+def test_scale_migrate_writes_to_the_primary_among_its_hosts(scale: dict[str, dict[str, Any]]) -> None:
+    migrate = scale["scale-migrate"]
+    params = psycopg.conninfo.conninfo_to_dict(environment(migrate)["DATABASE_URL"])
+    assert "scale-primary" in str(params["host"]).split(",")
+    primary_env = environment(scale["scale-primary"])
+    assert (params["user"], params["password"]) == (primary_env["POSTGRES_USER"], primary_env["POSTGRES_PASSWORD"])
+    assert [inv[0] for inv in tradegraph_invocations(migrate["command"])] == ["migrate", "seed"]
+
+
+def test_scale_proxy_sends_requests_to_every_api_replica(
+    scale: dict[str, dict[str, Any]], services: dict[str, dict[str, Any]]
+) -> None:
+    proxy = scale["scale-proxy"]
+    conf = mounted(proxy, "/etc/nginx/conf.d/default.conf").read_text()
+    upstreams = set(re.findall(r"^\s*server\s+([\w-]+):(\d+)", conf, flags=re.M))
+    assert upstreams == {(name, "8000") for name in scale_apis(scale)}
+    for name in scale_apis(scale):
+        assert condition(proxy, name) == "service_healthy"
+    assert "/readyz" in healthcheck(proxy)
+    # its published port is free of every other service's (those without a profile run too)
+    others = {p for name, svc in services.items() if name != "scale-proxy" for p in published_host_ports(svc)}
+    assert published_host_ports(proxy) and not published_host_ports(proxy) & others
