@@ -1,7 +1,7 @@
 """The API through PgBouncer and against a standby, beside the direct path: same operations, same machine.
 
     python -m bench.scale --json bench/results/scale-out-S.json     # size S, ~6 minutes
-    python -m bench.report ... --scale-out bench/results/scale-out-S.json > BENCHMARKS.md
+    python -m bench.report ... bench/results/scale-out-S.json ... > BENCHMARKS.md   # a section of its own
 
 It makes a local cluster of its own (bench/cluster.py: a primary, a streaming standby and
 PgBouncer in transaction pooling mode in front of both, on loopback, in a temporary directory),
@@ -31,6 +31,7 @@ import datetime as dt
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,8 @@ def _path_url(name: str, cluster: Any) -> tuple[Target, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=3.0, help="seconds per cell (default 3)")
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per cell (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every cell; medians (default 3)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--conditions", default="", help="a sentence on the conditions of the run")
     args = parser.parse_args(argv)
@@ -95,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = [round(x, 2) for x in os.getloadavg()]
     ops = load_operations()
     problems: list[str] = []
-    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    cells: dict[str, dict[str, list[dict[str, Any]]]] = {}
     where: dict[str, dict[str, Any]] = {}
     with local_cluster(database=DATABASE) as cluster, tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         primary = cluster.url(cluster.primary_port)
@@ -110,6 +112,35 @@ def main(argv: list[str] | None = None) -> int:
         log(f"standby caught up {caught_up:.1f}s after the load")
         variables = adapt_variables(primary, ops)
         reference: dict[str, Counter[str]] = {}
+
+        def _measure(
+            op: Any, name: str, server: Any, v: dict[str, Any], first: bool, seconds: float, tmp: Path
+        ) -> None:
+            if op.name == "FigureFilterPage":
+                with contextlib.suppress(httpx.HTTPError):
+                    v["after"] = first_cursor(server, op, v)
+            if first:  # every answer checked once, against the primary's
+                try:
+                    c = check(server, op, v)
+                except httpx.HTTPError as exc:
+                    c = Check(False, 0, None, Counter(), repr(exc))
+                reference.setdefault(op.name, c.slugs)
+                if not c.ok:
+                    problems.append(f"{op.name} on {name}: {c.error}")
+                elif c.slugs != reference[op.name]:
+                    problems.append(f"{op.name} on {name}: other slugs than on the primary")
+                wrk(server, op, v, connections=4, seconds=1, scripts=tmp)  # warm-up
+            for conns in CONCURRENCY:
+                sample = wrk(server, op, v, connections=conns, seconds=seconds, scripts=tmp)
+                cells.setdefault(op.name, {}).setdefault(f"{name}@{conns}", []).append(sample)
+                if sample.get("wrk_error") or sample["failures"]:
+                    problems.append(f"{op.name} on {name} c={conns}: {sample.get('wrk_error') or sample}")
+                log(
+                    f"  {op.name:<18} {name:<18} c={conns:<3} {sample['rps']:>8.1f} req/s"
+                    f"  p50 {sample['p50_ms']:.1f} ms  p99 {sample['p99_ms']:.1f} ms"
+                    + (f"  failures {sample['failures']}" if sample["failures"] else "")
+                )
+
         with contextlib.ExitStack() as stack:
             # every path serves at once, and each operation is measured on each path in turn: a
             # change in the machine's load over the run falls on every path alike
@@ -121,38 +152,19 @@ def main(argv: list[str] | None = None) -> int:
                 if target.kind == "tradegraph":
                     where[name] = httpx.get(f"http://127.0.0.1:{servers[name].port}/readyz", timeout=10).json()
                     log(f"{name}: /readyz {where[name]}")
-            for op in ops:
-                for name, server in servers.items():
-                    v = dict(variables[op.name])
-                    if op.name == "FigureFilterPage":
-                        with contextlib.suppress(httpx.HTTPError):
-                            v["after"] = first_cursor(server, op, v)
-                    try:
-                        c = check(server, op, v)
-                    except httpx.HTTPError as exc:
-                        c = Check(False, 0, None, Counter(), repr(exc))
-                    reference.setdefault(op.name, c.slugs)
-                    if not c.ok:
-                        problems.append(f"{op.name} on {name}: {c.error}")
-                    elif c.slugs != reference[op.name]:
-                        problems.append(f"{op.name} on {name}: other slugs than on the primary")
-                    wrk(server, op, v, connections=4, seconds=1, scripts=Path(tmp))  # warm-up
-                    for conns in CONCURRENCY:
-                        sample = wrk(server, op, v, connections=conns, seconds=args.seconds, scripts=Path(tmp))
-                        cells.setdefault(op.name, {})[f"{name}@{conns}"] = sample
-                        if sample.get("wrk_error") or sample["failures"]:
-                            problems.append(f"{op.name} on {name} c={conns}: {sample.get('wrk_error') or sample}")
-                        log(
-                            f"  {op.name:<18} {name:<18} c={conns:<3} {sample['rps']:>8.1f} req/s"
-                            f"  p50 {sample['p50_ms']:.1f} ms  p99 {sample['p99_ms']:.1f} ms"
-                            + (f"  failures {sample['failures']}" if sample["failures"] else "")
-                        )
+            for rnd in range(1, args.rounds + 1):
+                log(f"round {rnd}/{args.rounds}")
+                for op in ops:
+                    for name, server in servers.items():
+                        _measure(op, name, server, dict(variables[op.name]), rnd == 1, args.seconds, Path(tmp))
     results = {
         "kind": "scale-out",
         "size": "S",
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "command": f"python -m bench.scale --seconds {args.seconds:g}" + (f" --json {args.json}" if args.json else ""),
+        "command": f"python -m bench.scale --seconds {args.seconds:g} --rounds {args.rounds}"
+        + (f" --json {args.json}" if args.json else ""),
+        "rounds": args.rounds,
         "conditions": args.conditions,
         "loadavg_before": load_before,
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
@@ -201,7 +213,8 @@ def render(results: dict[str, Any]) -> str:
         f"{results['machine'].get('pgbouncer', '')} in transaction pooling mode, all on this machine"
         " (bench/cluster.py); the corpus bulk-loaded into the primary, replayed by the standby in "
         f"{results['standby_caught_up_s']} s. One `tradegraph serve` process per path; the limit with"
-        " 2 workers. req/s (p99 ms in brackets); `fail` sums non-200 or `errors` answers over the row.",
+        " 2 workers. Medians over the rounds of req/s (p99 ms in brackets); `fail` sums non-200 or"
+        " `errors` answers over the row's cells and rounds.",
         "",
         "| operation | "
         + " | ".join(f"{p} c=1" for p in paths)
@@ -216,11 +229,15 @@ def render(results: dict[str, Any]) -> str:
         fails = 0
         for conns in CONCURRENCY:
             for p in paths:
-                cell = row.get(f"{p}@{conns}")
-                if cell is None:
+                samples = row.get(f"{p}@{conns}")
+                if not samples:
                     values.append("–")
                     continue
-                fails += int(cell["failures"])
+                cell = {
+                    "rps": statistics.median(x["rps"] for x in samples),
+                    "p99_ms": statistics.median(x["p99_ms"] for x in samples),
+                }
+                fails += sum(int(x["failures"]) for x in samples)
                 totals.setdefault(f"{p}@{conns}", []).append(cell["rps"])
                 values.append(f"{_n(cell['rps'])} ({_n(cell['p99_ms'])})")
         out.append(f"| {op} | " + " | ".join(values) + f" | {fails} |")
