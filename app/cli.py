@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
-from app.config import SEEDS_DIR, Settings, get_settings
+from app.config import SEEDS_DIR, Settings, SettingsProblem, get_settings
 from app.db import DatabaseUnreachable, make_engine, wait_for_database
 from app.dburl import primary_url
 from app.embedded import database_url
@@ -311,6 +312,13 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main() -> None:
     """Entry point of the `tradegraph` console script."""
+    try:
+        get_settings()
+    except SettingsProblem as exc:
+        # one line naming the variable, before anything starts (never a traceback)
+        message = escape(f"{exc} (from the environment or .env)")
+        err.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+        sys.exit(2)
     configure_logging()  # LOG_FORMAT=json|text; warnings and up, with the request id during requests
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS_DIR = PROJECT_ROOT / "seeds"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
+OPERATIONS_DIR = PROJECT_ROOT / "schema" / "operations"
+
+LOCAL_ORIGINS = r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?$"
+"""Browser origins CORS allows outside production: a dev server on this machine, any port."""
+
+_ORIGIN = re.compile(r"^https?://[^/?#\s]+/?$")
 
 
 class Settings(BaseSettings):
@@ -29,7 +38,9 @@ class Settings(BaseSettings):
     reader_password: str | None = Field(default=None, description="password `migrate` gives the read-only role")
     db_connect_attempts: int = Field(default=10, ge=1, description="tries to reach the database at start-up")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="where the embedded server keeps data")
-    embedded_database: str = "tradegraph"
+    embedded_database: str = Field(
+        default="tradegraph", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="database name on the embedded server"
+    )
     pool_size: int = Field(default=10, ge=1)
     database_pooler: Literal["auto", "none", "transaction"] = Field(
         default="auto",
@@ -43,8 +54,12 @@ class Settings(BaseSettings):
     max_replica_lag_s: float = Field(
         default=30.0, ge=0, description="/readyz is 503 when the API reads from a standby further behind than this"
     )
-    cors_origins: list[str] = Field(default_factory=list)
-    log_level: str = "info"
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="browser origins allowed besides localhost (which production does not allow): "
+        "comma-separated or a JSON list",
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     log_format: Literal["json", "text"] = Field(
         default="text",
         description="log lines as JSON (production: one `tradegraph.access` line per request) or text for humans",
@@ -66,6 +81,15 @@ class Settings(BaseSettings):
     expose_statement_count: bool = Field(
         default=False, description="report SQL statements per request in the response's `extensions`"
     )
+    persisted_operations_only: bool = Field(
+        default=False, description="answer only the operations of schema/operations/ (trusted documents)"
+    )
+    apq_max_entries: int = Field(default=1000, ge=0, description="automatic persisted queries kept per process")
+    apq_max_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=0, description="total size of the persisted queries kept per process"
+    )
+    max_batch: int = Field(default=10, ge=1, le=100, description="most operations in one batched request")
+    cache_max_age: int = Field(default=60, ge=0, description="seconds a GET answer may be cached (Cache-Control)")
 
     @field_validator("database_url", "api_database_url")
     @classmethod
@@ -73,14 +97,80 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-            raise ValueError("DATABASE_URL must be a postgresql:// URL")
+            raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("reader_password")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        if value == "":
+            raise ValueError("must not be empty (leave it unset for no password)")
+        return value
+
+    @field_validator("data_dir")
+    @classmethod
+    def _a_directory(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} exists and is not a directory")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        # a JSON list, or origins separated by commas (what people write in a shell)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"not a JSON list: {exc.msg}") from None
+            else:
+                value = [part.strip() for part in text.split(",") if part.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.match(origin)):
+                    raise ValueError(f"{origin!r} is not an origin like https://app.example or http://localhost:5173")
+            return [origin.rstrip("/") for origin in value]
+        return value
+
+
+_SECRET = {"database_url", "api_database_url", "reader_password"}
+
+
+class SettingsProblem(Exception):
+    """A setting that cannot be used; the message is one line naming the variable."""
+
+
+def read_settings() -> Settings:
+    """Return settings from the environment; raise SettingsProblem saying which one is bad and why."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            name = field.upper() or "a setting"
+            # URLs and passwords may hold secrets: their values are not repeated
+            shown = "" if field in _SECRET or isinstance(error["input"], dict) else f"={error['input']!r}"
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}{shown}: {reason}")
+        raise SettingsProblem("bad setting " + "; ".join(problems)) from None
+    except SettingsError as exc:
+        named = re.search(r'field "(\w+)"', str(exc))
+        name = named.group(1).upper() if named else "a setting"
+        raise SettingsProblem(f"bad setting {name}: {exc.__cause__ or exc}") from None
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """Return the process-wide settings, read once."""
-    return Settings()
+    """Return the process-wide settings, read once; raise SettingsProblem when one is bad."""
+    return read_settings()
 
 
 def sqlalchemy_url(libpq_url: str) -> str:

@@ -16,12 +16,13 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
 
-from app.config import Settings, get_settings
+from app.config import LOCAL_ORIGINS, OPERATIONS_DIR, Settings, get_settings
 from app.db import make_async_engine, options_refused, server_state, wait_for_database
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
-from app.graphql.http import make_executor, statement_counter
+from app.graphql.http import make_executor, statement_counter, statement_log
 from app.graphql.http import router as graphql_router
+from app.graphql.persisted import Persisted, trusted_documents
 from app.middleware import BodyLimit
 from app.migrate import is_at_head, warm_up
 from app.observability import Metrics, RequestObservability, metrics_endpoint
@@ -30,10 +31,13 @@ from app.roles import as_role, ensure_reader_role
 log = logging.getLogger(__name__)
 
 
-def _count_statement(*_: Any) -> None:
+def _count_statement(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
     counter = statement_counter.get()
     if counter is not None:
         counter[0] += 1
+    shown = statement_log.get()
+    if shown is not None:  # a development request asked to see its SQL
+        shown.append({"sql": statement, "params": parameters})
 
 
 def api_database_url(settings: Settings, url: str) -> str:
@@ -93,12 +97,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
     app.state.executor = make_executor(settings)
-    if settings.cors_origins:
+    app.state.persisted = Persisted(
+        trusted=trusted_documents(OPERATIONS_DIR),
+        only_trusted=settings.persisted_operations_only,
+        max_entries=settings.apq_max_entries,
+        max_bytes=settings.apq_max_bytes,
+    )
+    # outside production a dev server on this machine (Vite on localhost:5173, ...) may call the API
+    local = None if settings.production else LOCAL_ORIGINS
+    if settings.cors_origins or local:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
+            allow_origin_regex=local,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=["*"],
+            expose_headers=["ETag"],
+            max_age=600,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.state.metrics = Metrics()

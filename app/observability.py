@@ -131,13 +131,11 @@ def configure_logging(log_format: LogFormat | None = None) -> None:
     and uvicorn's own lines as JSON (its default logging config, which `tradegraph serve` uses,
     is pointed at the root handler)."""
     if log_format is None:
-        from pydantic import ValidationError
-
-        from app.config import get_settings
+        from app.config import SettingsProblem, get_settings
 
         try:
             log_format = get_settings().log_format
-        except ValidationError:
+        except SettingsProblem:
             log_format = "text"  # the command itself reports the bad setting
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())

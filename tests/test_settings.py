@@ -1,0 +1,97 @@
+"""Settings: every one refuses a bad value with one clear line and exit code 2, never a traceback.
+
+Each case runs the real `tradegraph` command in a subprocess, away from the project (no .env).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from tests.helpers import TRADEGRAPH
+
+# a bad value for every setting (some settings have several ways to be wrong)
+BAD: list[tuple[str, str]] = [
+    ("DATABASE_URL", "mysql://someone:s3cret-pw@db.example/trade"),
+    ("API_DATABASE_URL", "sqlite:///s3cret-pw.db"),
+    ("READER_PASSWORD", ""),
+    ("DB_CONNECT_ATTEMPTS", "0"),
+    ("DATA_DIR", "{file}"),
+    ("EMBEDDED_DATABASE", "Trade-Graph"),
+    ("POOL_SIZE", "abc"),
+    ("POOL_SIZE", "0"),
+    ("CORS_ORIGINS", "localhost:5173"),
+    ("CORS_ORIGINS", '["http://localhost:5173"'),
+    ("CORS_ORIGINS", '{"origin": "http://localhost:5173"}'),
+    ("CORS_ORIGINS", "http://localhost:5173/app"),
+    ("LOG_LEVEL", "loud"),
+    ("LOG_FORMAT", "xml"),
+    ("METRICS_ENABLED", "sometimes"),
+    ("PRODUCTION", "maybe"),
+    ("STATEMENT_TIMEOUT_MS", "10"),
+    ("MAX_BODY_BYTES", "1"),
+    ("MAX_DEPTH", "0"),
+    ("MAX_ALIASES", "-1"),
+    ("MAX_TOKENS", "five"),
+    ("MAX_COST", "0"),
+    ("COMPILE_QUERIES", "perhaps"),
+    ("EXPOSE_STATEMENT_COUNT", "2"),
+    ("PERSISTED_OPERATIONS_ONLY", "yes please"),
+    ("APQ_MAX_ENTRIES", "-1"),
+    ("APQ_MAX_BYTES", "lots"),
+    ("MAX_BATCH", "0"),
+    ("MAX_BATCH", "1000"),
+    ("CACHE_MAX_AGE", "-5"),
+]
+
+
+def test_every_setting_has_a_bad_value_tested() -> None:
+    assert {name.lower() for name, _ in BAD} == set(Settings.model_fields)
+
+
+def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    environ.update(env)
+    return subprocess.run(
+        [str(TRADEGRAPH), *args], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(("name", "value"), BAD, ids=[f"{n}={v}" for n, v in BAD])
+def test_a_bad_setting_is_one_clear_line_and_exit_2(tmp_path: Path, name: str, value: str) -> None:
+    a_file = tmp_path / "not-a-directory"
+    a_file.write_text("")
+    result = run(tmp_path, "serve", "--port", "9", **{name: value.replace("{file}", str(a_file))})
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: bad setting {name}"), lines[0]
+    assert "Traceback" not in result.stderr
+    assert "s3cret-pw" not in result.stderr  # URLs and passwords are not repeated
+
+
+@pytest.mark.parametrize(
+    ("value", "origins"),
+    [
+        ("http://localhost:5173", ["http://localhost:5173"]),
+        ("https://app.example, https://admin.example/", ["https://app.example", "https://admin.example"]),
+        ('["https://app.example", "http://127.0.0.1:3000"]', ["https://app.example", "http://127.0.0.1:3000"]),
+        ("", []),
+    ],
+)
+def test_cors_origins_read_comma_separated_or_json(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str, origins: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CORS_ORIGINS", value)
+    assert Settings().cors_origins == origins
+
+
+def test_a_good_cors_origins_lets_the_command_run(tmp_path: Path) -> None:
+    result = run(tmp_path, "export-schema", CORS_ORIGINS="http://localhost:5173")
+    assert result.returncode == 0, result.stderr
+    assert "type Query" in result.stdout
