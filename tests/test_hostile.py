@@ -145,9 +145,8 @@ def test_a_lone_surrogate_escape_is_refused_or_harmless(client: TestClient) -> N
 @pytest.mark.parametrize(
     "payload",
     [
-        pytest.param([{"query": "{ __typename }"}], id="batch"),
-        pytest.param([{"query": "{ __typename }"}, {"query": "{ __typename }"}], id="batch of two"),
         pytest.param([], id="empty batch"),
+        pytest.param([{"query": "{ __typename }"}] * 11, id="batch over the limit"),
         pytest.param(None, id="null"),
         pytest.param("{ __typename }", id="a string"),
         pytest.param(42, id="a number"),

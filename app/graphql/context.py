@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.types import Info as StrawberryInfo
 
 from app.config import Settings
@@ -17,6 +18,8 @@ class Context:
     db: Reader
     settings: Settings
     loaders: Loaders
+    errors: list[GraphQLError] = dataclasses.field(default_factory=list)
+    """Field errors reported beside a value (a partial result), added to the response's `errors`."""
 
     @classmethod
     def for_request(cls, db: Reader, settings: Settings) -> Context:

@@ -11,6 +11,7 @@ A browser asking for HTML with no query gets GraphiQL.
 from __future__ import annotations
 
 import contextvars
+import hashlib
 import logging
 from typing import Any
 
@@ -22,16 +23,23 @@ from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, Oper
 from app.config import Settings
 from app.db import Reader
 from app.errors import CodedError
+from app.graphql.compiler import Plan
 from app.graphql.context import Context
 from app.graphql.graphiql import graphiql_html
 from app.graphql.limits import Limits
+from app.graphql.persisted import PersistedQueryNotFound
 from app.graphql.schema import Executor, Prepared, RequestError, is_mutation
 
 log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
+SHOW_SQL_HEADER = "x-tradegraph-sql"
+"""Outside production, a request with this header gets the SQL it ran in `extensions.sql`."""
 statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statement_counter", default=None)
+statement_log: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "statement_log", default=None
+)
 
 router = APIRouter()
 
@@ -146,12 +154,14 @@ def _selects_non_query(query: str, operation_name: str | None) -> bool:
     return len(operations) == 1 and operations[0].operation is not OperationType.QUERY
 
 
-def _params(raw: Any, *, from_get: bool) -> tuple[str, str | None, dict[str, Any] | None]:
-    """Return (query, operationName, variables) of a request, or raise ValueError saying why not."""
+def _params(raw: Any, *, from_get: bool) -> tuple[str | None, str | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """Return (query, operationName, variables, extensions) of a request, or raise ValueError saying why not.
+
+    The query may be absent when the request names a persisted one."""
     if not isinstance(raw, dict):
-        raise ValueError("the request body must be a JSON object (batched requests are not supported)")
+        raise ValueError("the request body must be a JSON object, or an array of them (a batch)")
     query = raw.get("query")
-    if not isinstance(query, str) or not query.strip():
+    if query is not None and (not isinstance(query, str) or not query.strip()):
         raise ValueError("`query` must be a non-empty string")
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
@@ -172,12 +182,17 @@ def _params(raw: Any, *, from_get: bool) -> tuple[str, str | None, dict[str, Any
             raise ValueError("`extensions` must be a JSON object") from None
     if extensions is not None and not isinstance(extensions, dict):
         raise ValueError("`extensions` must be an object or null")
-    return query, operation_name, variables
+    return query, operation_name, variables, extensions
+
+
+def _wants_sql(request: Request) -> bool:
+    """Return whether to add the SQL an operation ran to its answer (development only)."""
+    return not request.app.state.settings.production and request.headers.get(SHOW_SQL_HEADER, "") not in ("", "0")
 
 
 async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Response:
     try:
-        query, operation_name, variables = _params(raw, from_get=from_get)
+        sent_query, operation_name, variables, request_extensions = _params(raw, from_get=from_get)
     except ValueError as exc:
         return _request_error(request, str(exc), media=media)
     request.state.graphql_operation = operation_name  # for the access log and /metrics
@@ -185,6 +200,16 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
         # Postgres text cannot hold NUL: refuse it here, whatever field it was meant for
         return _request_error(request, "the request contains a NUL character", media=media, code="BAD_USER_INPUT")
     state = request.app.state
+    try:
+        query = state.persisted.document(sent_query, request_extensions, raw.get("documentId"))
+    except PersistedQueryNotFound as exc:
+        # 200, as Apollo's link expects before it sends the query with its hash
+        not_found: dict[str, Any] = {"errors": [{"message": exc.message, "extensions": exc.extensions}]}
+        return _respond(request, not_found, media=media, headers={"Cache-Control": "no-store"})
+    except CodedError as exc:
+        return _request_error(request, exc.message, media=media, code=exc.code)
+    if query is None:
+        return _request_error(request, "`query` must be a non-empty string", media=media)
     executor: Executor = state.executor
     try:
         prepared = executor.prepare(query, operation_name)
@@ -200,30 +225,37 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     db = Reader(state.async_engine)
     counter: list[int] = [0]
     token = statement_counter.set(counter)
+    shown: list[dict[str, Any]] | None = [] if _wants_sql(request) else None
+    log_token = statement_log.set(shown)
+    plan = None
     try:
-        data = await _compiled(executor, prepared, variables, db) if state.settings.compile_queries else None
+        if state.settings.compile_queries:
+            plan = executor.plan(prepared, variables)
+        data = await _compiled(prepared, plan, db) if plan is not None else None
         if data is None:
+            if shown:
+                shown.clear()  # the compiled statement found a reference missing: the resolvers answer
             context = Context.for_request(db, state.settings)
             result = await executor.execute(prepared, variables=variables, context=context)
     finally:
+        statement_log.reset(log_token)
         statement_counter.reset(token)
         await db.close()
     extensions: dict[str, Any] = {"cost": {"requestedNodes": cost, "limit": executor.limits.max_cost}}
     if state.settings.expose_statement_count:
         extensions["sqlStatements"] = counter[0]
+    if shown is not None:
+        extensions["sql"] = {"compiled": data is not None, "statements": shown}
     if data is not None:
         # the JSON Postgres built goes out as it is, without being parsed
         request.state.graphql_error_codes = []
-        raw = b'{"data":' + data.encode() + b',"extensions":' + orjson.dumps(extensions) + b"}"
+        raw = b'{"data":' + data.encode() + b',"extensions":' + orjson.dumps(extensions, default=str) + b"}"
         return Response(raw, media_type=f"{media}; charset=utf-8")
     return _result_response(request, result, media=media, extensions=extensions)
 
 
-async def _compiled(executor: Executor, prepared: Prepared, variables: dict[str, Any] | None, db: Reader) -> str | None:
+async def _compiled(prepared: Prepared, plan: Plan, db: Reader) -> str | None:
     """Return the operation's `data` as JSON text from its compiled statement, or None to use the resolvers."""
-    plan = executor.plan(prepared, variables)
-    if plan is None:
-        return None
     try:
         data, references_exist = await db.one_sql(plan.sql, plan.params)
     except CodedError:
@@ -253,6 +285,27 @@ def _result_response(request: Request, result: ExecutionResult, *, media: str, e
     return _respond(request, body, media=media)
 
 
+def _cached(request: Request, response: Response) -> Response:
+    """Return a GET answer with its ETag and Cache-Control, or 304 when the client has it already.
+
+    Only answers without errors may be kept: the data changes only when a seed commits."""
+    if response.status_code != 200 or request.state.graphql_error_codes or _wants_sql(request):
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    max_age = request.app.state.settings.cache_max_age
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache",
+        "Vary": "Accept",
+    }
+    sent = request.headers.get("if-none-match", "")
+    if sent.strip() == "*" or etag in (tag.strip().removeprefix("W/") for tag in sent.split(",")):
+        return Response(status_code=304, headers=headers)
+    response.headers.update(headers)
+    return response
+
+
 @router.get("/graphql", response_model=None, include_in_schema=False)
 async def graphql_get(request: Request) -> Response:
     """Execute a query given in the URL, or serve GraphiQL to a browser."""
@@ -261,7 +314,8 @@ async def graphql_get(request: Request) -> Response:
     media = _accept(request.headers.get("accept"))
     if media is None:
         return _not_acceptable()
-    return await _run(request, dict(request.query_params), media=media, from_get=True)
+    response = await _run(request, dict(request.query_params), media=media, from_get=True)
+    return _cached(request, response)
 
 
 @router.post("/graphql", response_model=None, include_in_schema=False)
@@ -295,20 +349,26 @@ async def graphql_post(request: Request) -> Response:
     except orjson.JSONDecodeError:
         return _request_error(request, "the request body is not valid JSON", media=media)
     if isinstance(raw, list):
-        return _respond(
-            request,
-            {
-                "errors": [
-                    {
-                        "message": "batched requests are not supported: send one operation per request",
-                        "extensions": {"code": "BAD_REQUEST"},
-                    }
-                ]
-            },
-            media=media,
-            status=400,
-        )
+        return await _batch(request, raw, media=media)
     return await _run(request, raw, media=media, from_get=False)
+
+
+async def _batch(request: Request, items: list[Any], *, media: str) -> Response:
+    """Answer a batch (a JSON array of requests) with the array of their answers, in order."""
+    limit = request.app.state.settings.max_batch
+    if not items or len(items) > limit:
+        return _request_error(request, f"a batch holds 1 to {limit} operations, not {len(items)}", media=media)
+    bodies: list[bytes] = []
+    codes: list[str] = []
+    names: list[str] = []
+    for item in items:
+        answer = await _run(request, item, media=media, from_get=False)
+        bodies.append(bytes(answer.body))
+        codes += request.state.graphql_error_codes
+        names.append(request.state.graphql_operation or "")
+    request.state.graphql_error_codes = codes  # for the access log and /metrics
+    request.state.graphql_operation = ",".join(names)
+    return Response(b"[" + b",".join(bodies) + b"]", media_type=f"{media}; charset=utf-8")
 
 
 @router.api_route(

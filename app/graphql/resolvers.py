@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 
 import pycountry
 import strawberry
+from graphql import GraphQLError
 
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, CodedError, NotFound
 from app.graphql.context import Info
 from app.graphql.inputs import (
     ArticleFilter,
@@ -63,15 +64,28 @@ async def _node(info: Info, global_id: str) -> Node | None:
     return None if row is None else graphql_type.from_row(row)  # type: ignore[attr-defined]
 
 
-async def _check_references(info: Info, *, places_: list[str | None] | None = None, **slugs: list[str | None]) -> None:
+def report(info: Info, error: CodedError, *, index: int | None = None) -> None:
+    """Record `error` for this field (or its item at `index`) beside the value it still answers."""
+    path = info._raw_info.path.as_list() + ([] if index is None else [index])
+    nodes = info._raw_info.field_nodes
+    info.context.errors.append(GraphQLError(error.message, nodes, path=path, extensions=error.extensions))
+
+
+async def _missing(
+    info: Info, *, places_: list[str | None] | None = None, **slugs: list[str | None]
+) -> NotFound | None:
+    """Return the NOT_FOUND error of a filter naming something that does not exist, else None."""
     # A filter naming nothing is almost always a client bug: say so instead of matching nothing.
     missing = await missing_references(
         info.context.db,
         places_=[p for p in places_ or [] if p is not None],
         **{k: [v for v in vs if v is not None] for k, vs in slugs.items()},
     )
-    if missing:
-        raise NotFound("no " + " and no ".join(missing), references=missing)
+    return NotFound("no " + " and no ".join(missing), references=missing) if missing else None
+
+
+async def _nothing() -> int:
+    return 0
 
 
 async def _list(
@@ -83,9 +97,13 @@ async def _list(
     args: PageArgs,
     make: Callable[[RowT], NodeT],
 ) -> Connection[NodeT]:
-    """Return one page of a root connection: check the filter's references, list, wrap."""
-    if filter is not None:
-        await _check_references(info, **filter.references())
+    """Return one page of a root connection: check the filter's references, list, wrap.
+
+    A filter naming nothing answers an empty connection, with NOT_FOUND at this field."""
+    if filter is not None and (error := await _missing(info, **filter.references())):
+        args.validated()  # bad page arguments are still refused as such
+        report(info, error)
+        return connection(Page([], has_next_page=False, has_previous_page=False, count=_nothing), make)
     page = await lister(info.context.db, where=filter.to_query() if filter else everything, order=order, page=args)
     return connection(page, make)
 
@@ -226,7 +244,19 @@ class Query:
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         if len(ids) > MAX_PAGE:
             raise BadUserInput(f"at most {MAX_PAGE} ids at once")
-        return list(await asyncio.gather(*(_node(info, i) for i in ids)))
+
+        async def one(index: int, global_id: str) -> Node | None:
+            # a bad or missing id is null with an error at its own index; the others still answer
+            try:
+                found = await _node(info, global_id)
+            except BadUserInput as exc:
+                report(info, exc, index=index)
+                return None
+            if found is None:
+                report(info, NotFound(f"no object with id {global_id[:40]!r}"), index=index)
+            return found
+
+        return list(await asyncio.gather(*(one(i, global_id) for i, global_id in enumerate(ids))))
 
     @strawberry.field
     async def article(self, info: Info, slug: str) -> Article | None:
@@ -370,8 +400,9 @@ class Query:
         granularity: Granularity = Granularity.YEAR,
         currency: str | None = "USD",
     ) -> list[TradeSeriesPoint]:
-        if filter:
-            await _check_references(info, **filter.references())
+        if filter and (error := await _missing(info, **filter.references())):
+            report(info, error)
+            return []
         points = await series.list_points(
             info.context.db,
             where=filter.to_query() if filter else figures.FigureFilter(),

@@ -190,6 +190,8 @@ class Executor:
         )
         if not isinstance(result, ExecutionResult):
             result = await result
+        if context.errors:
+            result.errors = [*(result.errors or []), *context.errors]
         if result.errors:
             result.errors = [mask(e) for e in result.errors]
         return result
