@@ -714,12 +714,19 @@ def test_unknown_well_formed_ids_are_null(api: TestClient, conn: Connection) -> 
         body = gql(api, "query($id: ID!) { node(id: $id) { id } }", {"id": node_id})
         assert body["data"]["node"] is None
     real = gql(api, '{ place(slug: "china") { id } }')["data"]["place"]["id"]
-    got = gql(
-        api,
-        "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Place { slug } } }",
-        {"ids": [real, *unknown, real]},
-    )["data"]["nodes"]
+    body = api.post(
+        "/graphql",
+        json={
+            "query": "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Place { slug } } }",
+            "variables": {"ids": [real, *unknown, real]},
+        },
+    ).json()
+    got = body["data"]["nodes"]
     assert got == [{"id": real, "slug": "china"}, None, None, None, {"id": real, "slug": "china"}]
+    # in a list each null says why, at its own index (README, "Partial results")
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["nodes", i], "NOT_FOUND") for i in (1, 2, 3)
+    ]
 
 
 @pytest.mark.parametrize(

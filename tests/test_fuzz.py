@@ -61,6 +61,7 @@ CODES = {
     "PAYLOAD_TOO_LARGE",
     "UNSUPPORTED_MEDIA_TYPE",
     "METHOD_NOT_ALLOWED",
+    "PERSISTED_QUERY_NOT_FOUND",
 }
 
 # examples per generator by default (about 60 s in all), and each one's share of the time budget
@@ -155,17 +156,32 @@ def check_response(response: httpx.Response) -> None:
         assert response.status_code in (405, 406), response.text
         return
     body = response.json()
+    if isinstance(body, list):
+        # a batch: 200 with one answer per request sent, each coded, with `data` or `errors`
+        sent_batch = json.loads(response.request.content)
+        assert response.status_code == 200 and isinstance(sent_batch, list), body
+        assert len(body) == len(sent_batch), body
+        for answer in body:
+            check_errors(response, answer)
+            assert "data" in answer or answer.get("errors"), answer
+        return
+    assert isinstance(body, dict), body
+    check_errors(response, body)
+    if response.status_code == 200:
+        assert "data" in body or (media == JSON and body.get("errors")), body
+    else:
+        assert body.get("errors"), body
+        assert "data" not in body, body
+
+
+def check_errors(response: httpx.Response, body: Any) -> None:
+    """Every error has a message and a known code, never INTERNAL_SERVER_ERROR."""
     assert isinstance(body, dict), body
     for error in body.get("errors", []):
         assert isinstance(error["message"], str), error
         code = error["extensions"]["code"]
         assert code != "INTERNAL_SERVER_ERROR", f"{error}\n{response.request.content.decode(errors='replace')}"
         assert code in CODES, error
-    if response.status_code == 200:
-        assert "data" in body or (media == JSON and body.get("errors")), body
-    else:
-        assert body.get("errors"), body
-        assert "data" not in body, body
 
 
 def post(api: TestClient, payload: Any, *, accept: str = GRAPHQL_RESPONSE) -> httpx.Response:

@@ -10,7 +10,23 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from graphql import build_schema, parse, validate
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    TypeInfo,
+    Visitor,
+    build_schema,
+    get_named_type,
+    parse,
+    validate,
+    visit,
+)
+from graphql.type import GraphQLInterfaceType, GraphQLObjectType
+from graphql.utilities import TypeInfoVisitor
 
 from app.config import SEEDS_DIR
 from app.graphql.schema import sdl
@@ -40,6 +56,71 @@ def test_operation_is_valid_against_the_committed_sdl(name: str) -> None:
     schema = build_schema((ROOT / "schema" / "schema.graphql").read_text())
     assert validate(schema, parse((OPERATIONS / f"{name}.graphql").read_text())) == []
     assert (OPERATIONS / f"{name}.variables.json").exists()
+
+
+def missing_ids(schema: GraphQLSchema, text: str) -> list[str]:
+    """Return the paths of selections on a type with an `id` that do not select `id` (unaliased).
+
+    Apollo and urql normalise their caches by `__typename` and `id`: without it an object cannot
+    be updated in place, refetched by `node(id:)` or shared between screens."""
+    document = parse(text)
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def selects_id(selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()) -> bool:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value == "id" and selection.alias is None:
+                    return True
+            elif isinstance(selection, InlineFragmentNode) and selection.type_condition is None:
+                if selects_id(selection.selection_set, seen):
+                    return True
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                fragment = fragments[selection.name.value]
+                if schema.get_type(fragment.type_condition.name.value) is not None and selects_id(
+                    fragment.selection_set, seen | {selection.name.value}
+                ):
+                    return True
+        return False
+
+    type_info = TypeInfo(schema)
+    problems: list[str] = []
+    where: list[str] = []
+
+    class Check(Visitor):
+        def enter_field(self, node: FieldNode, *_: Any) -> None:
+            where.append((node.alias or node.name).value)
+            named = get_named_type(type_info.get_type())
+            has_id = isinstance(named, GraphQLObjectType | GraphQLInterfaceType) and "id" in named.fields
+            if has_id and node.selection_set is not None and not selects_id(node.selection_set):
+                problems.append(".".join(where))
+
+        def leave_field(self, *_: Any) -> None:
+            where.pop()
+
+        def enter_fragment_definition(self, node: FragmentDefinitionNode, *_: Any) -> None:
+            where.append(f"fragment {node.name.value}")
+
+        def leave_fragment_definition(self, *_: Any) -> None:
+            where.pop()
+
+    visit(document, TypeInfoVisitor(type_info, Check()))
+    return problems
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_operation_selects_id_on_every_object_that_has_one(name: str) -> None:
+    schema = build_schema((ROOT / "schema" / "schema.graphql").read_text())
+    assert missing_ids(schema, (OPERATIONS / f"{name}.graphql").read_text()) == []
+
+
+def test_the_id_check_finds_a_selection_without_id() -> None:
+    schema = build_schema((ROOT / "schema" / "schema.graphql").read_text())
+    query = """{ article(slug: "x") { id publisher { name } duplicates { ...D } } }
+        fragment D on Article { slug }"""
+    assert missing_ids(schema, query) == ["article.publisher", "article.duplicates"]
+    fixed = """{ article(slug: "x") { id publisher { id name } duplicates { ...D } } }
+        fragment D on Article { id slug }"""
+    assert missing_ids(schema, fixed) == []
 
 
 def test_every_operation_is_covered_below() -> None:
@@ -75,7 +156,7 @@ def test_article_page_shows_every_fact_with_its_words(api: TestClient) -> None:
     assert liaoning["amountUsd"]["source"].startswith("ECB")
     assert (liaoning["periodStart"], liaoning["periodEnd"]) == ("2023-01-01", "2023-12-31")
     imports = next(f for f in article["tradeFigures"] if f["slug"] == "liaoning-imports-from-russia-2023")
-    assert imports["partOf"] == {"slug": "liaoning-russia-trade-2023"}
+    assert imports["partOf"] == {"id": liaoning["id"], "slug": "liaoning-russia-trade-2023"}
     assert article["publisher"]["name"] == "Sputnik"
     assert article["publishedOn"] == "2024-01-29"
 

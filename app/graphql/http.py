@@ -364,8 +364,9 @@ async def _batch(request: Request, items: list[Any], *, media: str) -> Response:
     for item in items:
         answer = await _run(request, item, media=media, from_get=False)
         bodies.append(bytes(answer.body))
-        codes += request.state.graphql_error_codes
-        names.append(request.state.graphql_operation or "")
+        codes += getattr(request.state, "graphql_error_codes", [])
+        names.append(getattr(request.state, "graphql_operation", None) or "")
+        request.state.graphql_operation = None
     request.state.graphql_error_codes = codes  # for the access log and /metrics
     request.state.graphql_operation = ",".join(names)
     return Response(b"[" + b",".join(bodies) + b"]", media_type=f"{media}; charset=utf-8")

@@ -245,18 +245,19 @@ class Query:
         if len(ids) > MAX_PAGE:
             raise BadUserInput(f"at most {MAX_PAGE} ids at once")
 
-        async def one(index: int, global_id: str) -> Node | None:
-            # a bad or missing id is null with an error at its own index; the others still answer
+        async def one(global_id: str) -> Node | CodedError:
             try:
                 found = await _node(info, global_id)
             except BadUserInput as exc:
-                report(info, exc, index=index)
-                return None
-            if found is None:
-                report(info, NotFound(f"no object with id {global_id[:40]!r}"), index=index)
-            return found
+                return exc
+            return NotFound(f"no object with id {global_id[:40]!r}") if found is None else found
 
-        return list(await asyncio.gather(*(one(i, global_id) for i, global_id in enumerate(ids))))
+        # a bad or missing id is null with an error at its own index; the others still answer
+        found = await asyncio.gather(*(one(global_id) for global_id in ids))
+        for index, item in enumerate(found):
+            if isinstance(item, CodedError):
+                report(info, item, index=index)
+        return [None if isinstance(item, CodedError) else item for item in found]
 
     @strawberry.field
     async def article(self, info: Info, slug: str) -> Article | None:
