@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Vendor GraphiQL and React into app/static/graphiql/ so /graphql works with no CDN.
+"""Vendor GraphiQL, its explorer plugin and React into app/static/graphiql/ so /graphql works with no CDN.
 
     python3 scripts/vendor_graphiql.py           fetch the pinned packages with `npm pack`, copy their
                                                  browser builds here and rewrite VERSIONS.txt
@@ -47,6 +47,17 @@ PACKAGES = (
             ("package/graphiql.min.js", "graphiql.min.js"),
             ("package/graphiql.min.css", "graphiql.min.css"),
             ("package/LICENSE", "LICENSE-graphiql.txt"),
+        ),
+    ),
+    Package(
+        # the query builder in GraphiQL's sidebar; 3.2.5 is the release for graphiql 3.8 (@graphiql/react 0.28)
+        "@graphiql/plugin-explorer",
+        "3.2.5",
+        (
+            ("package/dist/index.umd.js", "graphiql-plugin-explorer.umd.js"),
+            ("package/dist/style.css", "graphiql-plugin-explorer.css"),
+            # the package ships no LICENSE file: its package.json records the license (MIT)
+            ("package/package.json", "LICENSE-graphiql-plugin-explorer.package.json"),
         ),
     ),
     Package(

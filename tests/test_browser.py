@@ -45,6 +45,7 @@ ACCEPT = "application/graphql-response+json"
 QUERY_EDITOR = ".graphiql-query-editor .CodeMirror"
 RESULT_EDITOR = ".result-window .CodeMirror"
 TIMEOUT_MS = 30_000
+EXAMPLES = sorted(p.stem for p in (ROOT / "schema" / "operations").glob("*.graphql"))
 
 
 @pytest.fixture(scope="session")
@@ -158,6 +159,13 @@ def test_graphiql_runs_a_query_from_local_assets(chromium: str, api: str, engine
                 )
             page.screenshot(path=str(tmp_path / "graphiql.png"))
             assert page.url == f"{api}/graphql"
+            # the explorer plugin is open in the sidebar, and every example operation has a tab
+            explorer = page.wait_for_selector(".graphiql-explorer-root", timeout=TIMEOUT_MS)
+            assert explorer is not None and "articles" in explorer.inner_text()
+            tabs = page.eval_on_selector_all(
+                ".graphiql-tab .graphiql-tab-button", "tabs => tabs.map(t => t.textContent.trim())"
+            )
+            assert set(EXAMPLES) <= set(tabs), tabs
         finally:
             browser.close()
 
@@ -181,3 +189,7 @@ def test_graphiql_runs_a_query_from_local_assets(chromium: str, api: str, engine
     assert posts, [r.url for r in requests]
     assert all(ACCEPT in r.headers.get("accept", "") for r in posts), [r.headers for r in posts]
     assert any(json.loads(r.post_data or "{}").get("query") == QUERY for r in posts)
+    # in development GraphiQL asks for, and shows, the SQL the operation compiled to
+    assert all(r.headers.get("x-tradegraph-sql") == "1" for r in posts), [r.headers for r in posts]
+    (statement,) = body["extensions"]["sql"]["statements"]
+    assert body["extensions"]["sql"]["compiled"] is True and "articles" in statement["sql"]
