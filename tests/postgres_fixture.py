@@ -16,6 +16,7 @@ way the fixture yields a libpq URL of a superuser, who may create databases and 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import shutil
 import subprocess
 import tempfile
@@ -47,9 +48,8 @@ def postgres_server(image: str = IMAGE) -> Iterator[str]:
     container_class: Any = None
     if docker_available():
         with contextlib.suppress(ImportError):
-            from testcontainers.postgres import PostgresContainer  # optional: testcontainers[postgres]
-
-            container_class = PostgresContainer
+            # optional: pip install "testcontainers[postgres]"
+            container_class = importlib.import_module("testcontainers.postgres").PostgresContainer
     if container_class is not None:
         # driver=None: a plain postgresql:// URL, the form psycopg and this project take
         with container_class(image, driver=None) as container:
