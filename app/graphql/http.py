@@ -360,15 +360,13 @@ async def _batch(request: Request, items: list[Any], *, media: str) -> Response:
         return _request_error(request, f"a batch holds 1 to {limit} operations, not {len(items)}", media=media)
     bodies: list[bytes] = []
     codes: list[str] = []
-    names: list[str] = []
     for item in items:
+        request.state.graphql_error_codes = []
         answer = await _run(request, item, media=media, from_get=False)
         bodies.append(bytes(answer.body))
-        codes += getattr(request.state, "graphql_error_codes", [])
-        names.append(getattr(request.state, "graphql_operation", None) or "")
-        request.state.graphql_operation = None
+        codes += request.state.graphql_error_codes
     request.state.graphql_error_codes = codes  # for the access log and /metrics
-    request.state.graphql_operation = ",".join(names)
+    request.state.graphql_operation = "batch"
     return Response(b"[" + b",".join(bodies) + b"]", media_type=f"{media}; charset=utf-8")
 
 
