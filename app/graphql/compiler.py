@@ -312,6 +312,12 @@ class _Compiler:
             self.object(type_name, a, nodes), sql.Identifier(table), sql.Identifier(a), _col(a, "id"), _col(t, fk)
         )
 
+    def reviewed(self, alias: str, parent: GraphQLObjectType, nodes: Field) -> C:
+        """Return the condition on `alias`.review of a nested list's `review` argument (default: accepted)."""
+        review = self.arguments(parent, nodes).get("review")
+        wanted = sorted({r.value for r in review} if review else {"accepted"})
+        return sql.SQL("{} IN ({})").format(_col(alias, "review"), sql.SQL(", ").join(map(self.param, wanted)))
+
     def many(self, type_name: str, table: str, nodes: Field, where: Callable[[str], C], order: Callable[[str], C]) -> C:
         a = self.alias()
         obj = self.object(type_name, a, nodes)
@@ -319,22 +325,27 @@ class _Compiler:
             _agg(obj, order(a)), sql.Identifier(table), sql.Identifier(a), where(a)
         )
 
-    def first_mentioned(self, type_name: str, table: str, column: str, t: str, nodes: Field) -> C:
-        # in the order the article first names them, each once (articles.list_*_mentioned)
+    def first_mentioned(
+        self, type_name: str, table: str, column: str, t: str, nodes: Field, reviewed: GraphQLObjectType | None = None
+    ) -> C:
+        # in the order the article first names them, each once (articles.list_*_mentioned);
+        # `reviewed`: the parent type of a list of reviewed facts, filtered by its review argument
         a, m = self.alias(), self.alias()
+        on = sql.SQL("{} = {}").format(_col(a, "id"), _col(m, "subject_id"))
+        if reviewed is not None:
+            on = sql.SQL("{} AND {}").format(on, self.reviewed(a, reviewed, nodes))
         subject = sql.Identifier(column)
         mentions = sql.SQL(
             "SELECT {subject} AS subject_id, min(start_offset) AS pos FROM evidence "
             "WHERE article_id = {article} AND {subject} IS NOT NULL GROUP BY {subject}"
         ).format(subject=subject, article=_col(t, "id"))
-        return sql.SQL("(SELECT {} FROM ({}) {} JOIN {} {} ON {} = {})").format(
+        return sql.SQL("(SELECT {} FROM ({}) {} JOIN {} {} ON {})").format(
             _agg(self.object(type_name, a, nodes), _order(_col(m, "pos"), _col(a, "id"))),
             mentions,
             sql.Identifier(m),
             sql.Identifier(table),
             sql.Identifier(a),
-            _col(a, "id"),
-            _col(m, "subject_id"),
+            on,
         )
 
     def connection(self, type_name: str, pq: PageQuery, count: Select[Any], nodes: Field, outer: str = "") -> C:
@@ -480,6 +491,22 @@ def to_many(type_name: str, table: str, fk: str, *order: str) -> Builder:
 
 def mentioned(type_name: str, table: str, column_name: str) -> Builder:
     return lambda c, t, n, o: c.first_mentioned(type_name, table, column_name, t, n)
+
+
+def mentioned_reviewed(type_name: str, table: str, column_name: str) -> Builder:
+    # facts the article states, those of the review argument's statuses (default: accepted)
+    return lambda c, t, n, o: c.first_mentioned(type_name, table, column_name, t, n, reviewed=o)
+
+
+def event_children(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+    # Event.children of the review argument's statuses (default: accepted), by start date
+    return c.many(
+        "Event",
+        "events",
+        nodes,
+        lambda a: sql.SQL("{} = {} AND {}").format(_col(a, "parent_id"), _col(t, "id"), c.reviewed(a, o, nodes)),
+        lambda a: _order(_col(a, "starts_on"), _col(a, "id")),
+    )
 
 
 def evidence_of(subject: str) -> Builder:
@@ -688,8 +715,8 @@ TYPES: dict[str, dict[str, Builder]] = {
         "organisations": mentioned("Organisation", "organisations", "organisation_id"),
         "places": mentioned("Place", "places", "place_id"),
         "people": mentioned("Person", "people", "person_id"),
-        "tradeFigures": mentioned("TradeFigure", "trade_figures", "trade_figure_id"),
-        "events": mentioned("Event", "events", "event_id"),
+        "tradeFigures": mentioned_reviewed("TradeFigure", "trade_figures", "trade_figure_id"),
+        "events": mentioned_reviewed("Event", "events", "event_id"),
     },
     "TradeFigure": {
         "id": global_id("TradeFigure"),
@@ -745,7 +772,7 @@ TYPES: dict[str, dict[str, Builder]] = {
         "organisations": event_organisations,
         "participants": to_many("Participant", "event_participants", "event_id", "id"),
         "parent": to_one("Event", "events", "parent_id"),
-        "children": to_many("Event", "events", "parent_id", "starts_on", "id"),
+        "children": event_children,
         "evidence": evidence_of("event"),
     },
     "Evidence": {

@@ -7,7 +7,7 @@ import binascii
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
@@ -30,6 +30,14 @@ from app.queries.rows import (
 from app.seed import format as vocab
 
 # Enums are registered in app.graphql.enums, imported first so every use sees one definition.
+
+
+def reviews_wanted(review: list[vocab.ReviewStatus] | None) -> set[str]:
+    """Return the review statuses a nested list shows: those asked for, else accepted only."""
+    return {r.value for r in review} if review else {"accepted"}
+
+
+_REVIEW_ARG = strawberry.argument(description="default: [ACCEPTED], as the top-level lists")
 
 
 def _opt_enum(enum: type, value: str | None):  # type: ignore[no-untyped-def]
@@ -347,12 +355,24 @@ class Article(Node):
         return [Person.from_row(r) for r in await info.context.loaders.article_people.load(self._pk)]
 
     @strawberry.field(description="Trade figures the article states, in order of first statement")
-    async def trade_figures(self, info: Info) -> list[TradeFigure]:
-        return [TradeFigure.from_row(r) for r in await info.context.loaders.article_figures.load(self._pk)]
+    async def trade_figures(
+        self,
+        info: Info,
+        review: Annotated[list[vocab.ReviewStatus] | None, _REVIEW_ARG] = None,
+    ) -> list[TradeFigure]:
+        wanted = reviews_wanted(review)
+        rows = await info.context.loaders.article_figures.load(self._pk)
+        return [TradeFigure.from_row(r) for r in rows if r.review in wanted]
 
     @strawberry.field(description="Events the article reports, in order of first mention")
-    async def events(self, info: Info) -> list[Event]:
-        return [Event.from_row(r) for r in await info.context.loaders.article_events.load(self._pk)]
+    async def events(
+        self,
+        info: Info,
+        review: Annotated[list[vocab.ReviewStatus] | None, _REVIEW_ARG] = None,
+    ) -> list[Event]:
+        wanted = reviews_wanted(review)
+        rows = await info.context.loaders.article_events.load(self._pk)
+        return [Event.from_row(r) for r in rows if r.review in wanted]
 
     @classmethod
     def from_row(cls, row: ArticleRow) -> Article:
@@ -560,8 +580,14 @@ class Event(Node):
         return None if row is None else Event.from_row(row)
 
     @strawberry.field
-    async def children(self, info: Info) -> list[Event]:
-        return [Event.from_row(r) for r in await info.context.loaders.event_children.load(self._pk)]
+    async def children(
+        self,
+        info: Info,
+        review: Annotated[list[vocab.ReviewStatus] | None, _REVIEW_ARG] = None,
+    ) -> list[Event]:
+        wanted = reviews_wanted(review)
+        rows = await info.context.loaders.event_children.load(self._pk)
+        return [Event.from_row(r) for r in rows if r.review in wanted]
 
     @strawberry.field(description="The exact words that report the event, in every article that does")
     async def evidence(self, info: Info) -> list[Evidence]:
