@@ -16,7 +16,9 @@ A clause with "respectively" is skipped: it pairs lists, and a wrong pairing is 
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
+import datetime as dt
 import re
 
 from app.draft import numbers
@@ -25,7 +27,9 @@ from app.draft.placerefs import PlaceIndex
 from app.draft.text import Piece, clauses, inside, paragraphs, sentences
 
 FLOW_WORDS = re.compile(
-    r"\b(?P<kw>two-way trade|bilateral trade|foreign trade|trade turnover|trade volume|turnover|trade|"
+    r"\b(?P<kw>imports and exports|exports and imports|import and export|export and import|two-way trade|"
+    r"bilateral trade|foreign trade turnover|foreign trade volume|foreign trade|trade turnover|trade volume|"
+    r"turnover|trade|"
     r"outbound shipments|inbound shipments|shipments|re-exports|exports?|exported|imports?|imported|"
     r"supplies|deliveries|sold goods worth|purchases)\b",
     re.IGNORECASE,
@@ -39,7 +43,7 @@ _STATUS = (
     (re.compile(r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to)\b[^.]{0,40}$", re.I), "target"),
     (
         re.compile(
-            r"\b(?:expected to|forecasts?|forecast to|projected|could|may|might|will|is set to|are set to|"
+            r"\b(?:expected to|forecasts?|forecast to|projected|(?-i:could|may|might|will)|is set to|are set to|"
             r"is likely to)\b[^.]{0,30}$",
             re.I,
         ),
@@ -86,6 +90,10 @@ class DraftFigure:
 def _flow_of(word: str, after: str) -> str:
     w = word.lower()
     if w in (
+        "imports and exports",
+        "exports and imports",
+        "import and export",
+        "export and import",
         "two-way trade",
         "bilateral trade",
         "trade turnover",
@@ -93,6 +101,8 @@ def _flow_of(word: str, after: str) -> str:
         "turnover",
         "trade",
         "foreign trade",
+        "foreign trade turnover",
+        "foreign trade volume",
     ):
         return "total"
     if w.startswith(("import", "inbound", "purchases")):
@@ -115,7 +125,12 @@ def _parties(
         last = before[-1]
         gap = body[last.end : k_start]
         pair_before = len(before) >= 2 and re.fullmatch(r"[-–]", body[before[-2].end : last.start])
-        if re.fullmatch(r"[’']s\s(?:[a-z-]+\s){0,2}", gap) or (re.fullmatch(r"\s", gap) and not pair_before):
+        adjective = last.how == "demonym" and re.fullmatch(r"\s(?:[a-z-]+\s){0,2}", gap)
+        if (
+            re.fullmatch(r"[’']s\s(?:[a-z-]+\s){0,2}", gap)
+            or (re.fullmatch(r"\s", gap) and not pair_before)
+            or (adjective and not pair_before)
+        ):
             reporter = last.slug
             how.append("possessive" if "s" in gap[:2] else "adjective")
             # "China-Russia trade", "Sino-Russian trade": a pair written before the flow word
@@ -148,7 +163,7 @@ def _parties(
             return first[0].slug, second[0].slug, "between"
     for ref in after_refs:
         prep = body[max(k_end, ref.start - 40) : ref.start]
-        prep_m = re.search(r"\b(to|from|with|into|of)\s(?:[\w’'-]+\s){0,4}$", prep, re.I)
+        prep_m = re.search(r".*\b(to|from|with|into|of)\s(?:[\w’'-]+\s){0,4}$", prep, re.I | re.S)
         if prep_m is None:
             continue
         word = prep_m.group(1).lower()
@@ -159,6 +174,15 @@ def _parties(
             reporter = ref.slug
         elif word == "with" and flow == "total" and partner is None:
             partner = ref.slug
+        elif word == "of" and ref.how == "demonym" and body[ref.end : ref.end + 1] == " ":
+            # "imports of Russian coal", "exports of Uzbek fruit"
+            if flow == "import" and partner is None:
+                partner = ref.slug
+            elif flow == "export" and reporter is None:
+                reporter = ref.slug
+        elif word == "of" and flow == "total" and reporter is None and re.fullmatch(r"\sof\s", prep[-4:]):
+            # "the total value of imports and exports of Jilin Province", "foreign trade turnover of X"
+            reporter = ref.slug
     rule = "-".join(how) or "prepositions"
     return reporter, partner, rule
 
@@ -175,6 +199,58 @@ def _status(text: str) -> str:
     return "actual"
 
 
+# A period that points back at the one just given: "over the same period", "in the quarter",
+# "during the same two months", "in the period"
+_SAME_PERIOD = re.compile(
+    r"\b(?:over|in|during|for)\s(?:the\s)?(?:same\s(?:period|time|(?:\w+\s)?months?|quarter|half)|"
+    r"(?:period|quarter|half)\b(?!\sof\b))",
+    re.I,
+)
+# A clause that speaks of another year than the story's, without a period the rules resolve
+_OTHER_YEAR = re.compile(
+    r"\b(?:previous|prior|preceding) year\b|\ba year (?:earlier|ago|before)\b|\bthe year before\b", re.I
+)
+# The words between a change and the amount it leads to: "rose 3.8% to $11.9 billion",
+# "grew 9.4 percent year on year to 78.2 billion yuan", "a 10% jump to a record"
+_CHANGE_TO_AMOUNT = re.compile(
+    r"^[\s,–—-]*(?:[\w’'/-]+\s){0,6}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
+    r"(?:[a-z]+\s){0,3}$",
+    re.I,
+)
+# The words between an amount and a change that qualifies it: "$14.3 billion, 9 per cent more",
+# "78.2 billion yuan in 2025, up 9.4%", "an increase of 10.1 percent", "(+5%)"
+_AMOUNT_THEN_CHANGE = re.compile(
+    r"^(?P<prefix>[^,;]{0,60},\s)?[\s,(]*(?:(?:which|that)\s(?:is|was|were)\s)?"
+    r"(?:(?:an?\s)?(?:increase|decrease|rise|drop|decline|jump|fall|growth|gain|surge|plunge)\s(?:of\s)?|"
+    r"(?:up|down|surging|rising|growing|jumping|falling|dropping|declining|increasing|decreasing|climbing|soaring|"
+    r"gaining|sliding)\s(?:by\s)?|(?:a\s)?(?:year[- ]on[- ]year\s)?)?"
+    r"(?:(?:nearly|almost|about|around|some|approximately|roughly|more than|over|just over|less than|a)\s)*[+-]?$",
+    re.I,
+)
+# words that open another statement between an amount and a change
+_CLAUSE_WORD = re.compile(
+    r"\b(?:and|while|but|after|before|when|which|that|is|are|was|were|will|would|has|have|had|could|said|says)\b", re.I
+)
+_WORLD_FLOWS = (
+    "foreign trade",
+    "foreign trade turnover",
+    "foreign trade volume",
+    "imports and exports",
+    "exports and imports",
+    "import and export",
+    "export and import",
+)
+
+
+@dataclasses.dataclass
+class _Context:
+    """What earlier sentences of the story established: the last figure, the last period given."""
+
+    figure: DraftFigure | None = None
+    period: Period | None = None
+    paragraph: int = -1
+
+
 def extract_figures(
     body: str,
     index: PlaceIndex,
@@ -182,28 +258,48 @@ def extract_figures(
     skip: list[tuple[int, int]],
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
-    """Return the trade figures the text states, duplicates merged, with their evidence."""
+    """Return the trade figures the text states, duplicates merged, with their evidence.
+
+    Sides and periods not written in a sentence are carried from the story's previous figure
+    (wire copy puts one sentence on a line, so a paragraph is often a sentence)."""
     out: list[DraftFigure] = []
+    ctx = _Context()
     for para in paragraphs(body):
         if inside(skip, para.start, para.end):
             continue
-        previous: DraftFigure | None = None
         for sent in sentences(para):
-            if not FLOW_WORDS.search(sent.text):
-                continue
             sent_kws = [k for k in FLOW_WORDS.finditer(sent.text) if _is_flow(body, k, sent.start)]
+            sent_periods = find_periods(sent.text, sent.start, published)
             if not sent_kws:
                 continue
-            sent_periods = find_periods(sent.text, sent.start, published)
             for clause in clauses(sent):
                 if "respectively" in clause.text:
                     continue
                 for fig in _clause_figures(
-                    body, sent, clause, sent_kws, sent_periods, index, published, previous, country_of
+                    body, sent, clause, sent_kws, sent_periods, index, published, ctx, country_of
                 ):
                     out.append(fig)
-                    previous = fig
+                    if fig.status == "actual" or ctx.figure is None:
+                        ctx.figure = fig
+            actual = [p for p in sent_periods if not p.running and p.start <= _today(published)]
+            if actual:
+                ctx.period = actual[-1]
+            ctx.paragraph = para.paragraph
     return _merge(out)
+
+
+def _published_end(published: Publication) -> dt.date:
+    """Return the last day the publication may be from (its date known to the day, month or year)."""
+    d = published.date
+    if published.precision == "year":
+        return dt.date(d.year, 12, 31)
+    if published.precision == "month":
+        return dt.date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+    return d
+
+
+def _today(published: Publication | None) -> dt.date:
+    return _published_end(published) if published is not None else dt.date.max
 
 
 def _clause_figures(
@@ -214,7 +310,7 @@ def _clause_figures(
     sent_periods: list[Period],
     index: PlaceIndex,
     published: Publication | None,
-    previous: DraftFigure | None,
+    ctx: _Context,
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
     text = clause.text
@@ -231,20 +327,31 @@ def _clause_figures(
     money = [_shift(m, clause.start) for m in money]
     quantities = [dataclasses.replace(q, start=q.start + clause.start, end=q.end + clause.start) for q in quantities]
     changes = [dataclasses.replace(c, start=c.start + clause.start, end=c.end + clause.start) for c in changes]
-    anchors: list[numbers.Money | numbers.Quantity | numbers.Change] = [*money, *quantities]
-    anchors = anchors or list(changes[:1])
+    amounts: list[numbers.Money | numbers.Quantity] = sorted([*money, *quantities], key=lambda a: a.start)
+    clause_periods = [p for p in sent_periods if clause.start <= p.at < clause.end]
+    bound = _bind_changes(body, amounts, changes, clause_periods)
+    anchors: list[numbers.Money | numbers.Quantity | numbers.Change] = list(amounts)
+    if not amounts:
+        anchors = list(changes[:1])
+    else:
+        # a change bound to no amount and with its own period is a figure of its own: "rose 21% in
+        # the first half and is expected to exceed $3 billion by the end of the year"
+        for i, change in enumerate(changes):
+            if i not in bound.values() and _own_period(change, amounts, clause_periods):
+                anchors.append(change)
+    anchors.sort(key=lambda a: a.start)
     if not anchors:
         return []
     figures = []
-    used_changes: set[int] = set()
-    for anchor in sorted(anchors, key=lambda a: a.start):
+    for n, anchor in enumerate(anchors):
         a_start = anchor.start
         kws = [k for k in sent_kws if clause.start <= sent.start + k.start() < clause.end] or sent_kws
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )
+        word = kw.group("kw").lower()
         after = body[sent.start + kw.end() : sent.start + kw.end() + 40]
-        flow = _flow_of(kw.group("kw"), after)
+        flow = _flow_of(word, after)
         reporter, partner, rule = _parties(body, kw, sent.start, flow, index)
         if reporter is None and partner is None:
             for other in kws:
@@ -253,29 +360,43 @@ def _clause_figures(
                     if reporter or partner:
                         break
         inferred: list[str] = []
-        if kw.group("kw").lower() in ("bilateral trade", "two-way trade") and (reporter is None or partner is None):
+        if word in ("bilateral trade", "two-way trade") and (reporter is None or partner is None):
             countries = []
             for r in index.within(sent.start, sent.end):
                 if r.kind == "country" and r.slug not in countries:
                     countries.append(r.slug)
             if len(countries) == 2:
                 reporter, partner, rule = countries[0], countries[1], "bilateral-sentence-countries"
-        if reporter is None or (partner is None and kw.group("kw").lower() != "foreign trade"):
-            reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of)
+        if reporter is None and partner is not None:
+            subject = _subject(body, sent, kw, index, partner, country_of)
+            if subject is not None:
+                reporter, rule = subject, rule + "+subject"
+        world = word in _WORLD_FLOWS and partner is None and reporter is not None
+        previous = ctx.figure
+        if reporter is None or (partner is None and not world):
+            same_paragraph = previous is not None and previous.evidence[0].paragraph == sent.paragraph
+            reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of, same_paragraph)
             if carried:
                 inferred.append(carried)
                 rule += "+carried"
-        if reporter is None or reporter == partner or (partner is None and kw.group("kw").lower() != "foreign trade"):
+                # "Exports increased 6.1 percent": the sides of a world figure before it
+                world = partner is None and previous is not None and previous.partner is None
+        if reporter is None or reporter == partner or (partner is None and not world):
             continue
-        period, why = _period_for(clause, anchor, sent_periods, previous)
+        start_of = anchors[n - 1].start if n else clause.start
+        status = _status(body[max(clause.start, start_of, anchor.start - 60) : anchor.start])
+        period, why = _period_for(body, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
         if period is None:
             continue
         if why:
             inferred.append(why)
-        change = (
-            _nearest_change(changes, anchor, money, used_changes) if not isinstance(anchor, numbers.Change) else anchor
-        )
-        status = _status(body[max(clause.start, anchor.start - 60) : anchor.start])
+        if status == "actual" and published is not None and period.start > _published_end(published):
+            status = "forecast"  # a period that had not begun at publication cannot be an outcome
+        if isinstance(anchor, numbers.Change):
+            change: numbers.Change | None = anchor
+        else:
+            k = next((i for i, a in bound.items() if a == n), None)
+            change = changes[k] if k is not None else None
         fig = DraftFigure(
             reporter=reporter,
             partner=partner,
@@ -286,13 +407,99 @@ def _clause_figures(
             quantity=anchor if isinstance(anchor, numbers.Quantity) else None,
             change=change,
             status=status,
-            rule=f"flow:{kw.group('kw').lower()}; sides:{rule}; period:{'inferred' if why else 'stated'}",
+            rule=f"flow:{word}; sides:{rule}; period:{'inferred' if why else 'stated'}",
             confidence=round(0.85 - 0.1 * len(inferred) - (0.15 if isinstance(anchor, numbers.Change) else 0), 2),
             commodity=_commodity(body, kw, sent.start),
             inferred=inferred,
         )
         figures.append(fig)
     return figures
+
+
+def _without_periods(body: str, start: int, end: int, periods: list[Period]) -> str:
+    """Return body[start:end] with the period phrases in it blanked out (they carry digits)."""
+    chars = list(body[start:end])
+    for p in periods:
+        for i in range(max(p.at, start), min(p.at + len(p.label), end)):
+            chars[i - start] = " "
+    return re.sub(r"\s+", " ", "".join(chars))
+
+
+def _bind_changes(
+    body: str,
+    amounts: list[numbers.Money | numbers.Quantity],
+    changes: list[numbers.Change],
+    periods: list[Period],
+) -> dict[int, int]:
+    """Return change index -> amount index, by where a change stands: just before "to <amount>"
+    ("rose 3.8% to $11.9 billion"), else just after its amount ("$14.3 billion, 9 per cent more",
+    "78.2 billion yuan in 2025, up 9.4%"). A change that fits neither stays unbound."""
+    bound: dict[int, int] = {}
+    taken: set[int] = set()
+    for i, change in enumerate(changes):
+        nxt = next((j for j, a in enumerate(amounts) if a.start >= change.end), None)
+        if nxt is None or nxt in taken:
+            continue
+        gap = _without_periods(body, change.end, amounts[nxt].start, periods)
+        if (
+            len(gap) <= 60
+            and not re.search(r"\d", gap)
+            and not _CLAUSE_WORD.search(gap)
+            and _CHANGE_TO_AMOUNT.match(gap)
+        ):
+            bound[i] = nxt
+            taken.add(nxt)
+    for i, change in enumerate(changes):
+        if i in bound:
+            continue
+        prev = next((j for j in reversed(range(len(amounts))) if _end(amounts[j]) <= change.start), None)
+        if prev is None or prev in taken:
+            continue
+        gap = _without_periods(body, _end(amounts[prev]), change.start, periods)
+        m = _AMOUNT_THEN_CHANGE.match(gap) if len(gap) <= 80 and not re.search(r"\d", gap) else None
+        if m and not _CLAUSE_WORD.search(m.group("prefix") or ""):
+            bound[i] = prev
+            taken.add(prev)
+    return bound
+
+
+def _end(amount: numbers.Money | numbers.Quantity) -> int:
+    return amount.full_end if isinstance(amount, numbers.Money) else amount.end
+
+
+def _own_period(change: numbers.Change, amounts: list[numbers.Money | numbers.Quantity], periods: list[Period]) -> bool:
+    """Return whether a period follows the change before any amount does."""
+    nxt = min((a.start for a in amounts if a.start > change.end), default=10**9)
+    return any(change.end <= p.at < nxt and p.at - change.end <= 40 for p in periods)
+
+
+def _subject(
+    body: str,
+    sent: Piece,
+    kw: re.Match[str],
+    index: PlaceIndex,
+    partner: str,
+    country_of: dict[str, str | None],
+) -> str | None:
+    """Return the place a sentence opens with, when it acts in the flow: "Russia's Primorsky Krai
+    handled 1.2 million tonnes of coal exports to Japan", "Heilongjiang province reported imports
+    from Russia" (the last name of the opening chain of names)."""
+    k_start = sent.start + kw.start()
+    opening = None
+    # the sentence's opening, after a dateline ("MOSCOW, March 3 (Reuters) - ")
+    dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)
+    begin = sent.start + (dateline.end() if dateline else 0)
+    for ref in index.within(begin, k_start):
+        lead = body[begin : ref.start]
+        if re.fullmatch(r"(?:(?:[A-Z][\w.-]*|[Tt]he|of)(?:[’']s)?\s|[’']s\s)*", lead) and ref.how != "demonym":
+            opening = ref
+        else:
+            break
+    if opening is None or opening.slug == partner:
+        return None
+    if country_of.get(opening.slug) is not None and country_of.get(opening.slug) == country_of.get(partner):
+        return None
+    return opening.slug
 
 
 def _quote(clause: Piece) -> Piece:
@@ -308,13 +515,19 @@ def _carry(
     flow: str,
     previous: DraftFigure | None,
     country_of: dict[str, str | None],
+    same_paragraph: bool,
 ) -> tuple[str | None, str | None, str | None]:
     if previous is None:
         return reporter, partner, None
-    why = "a side not named in the clause is taken from the previous figure of the paragraph"
+    why = "a side not named in the clause is taken from the previous figure of the story"
     if reporter is None and partner is None:
         # "the province's imports from Russia rose ..., exports by ...": the same two sides
         return previous.reporter, previous.partner, why
+    if not same_paragraph and partner is None:
+        # the partner named, not the reporter, in a new paragraph: "Trade with Japan was ..." is
+        # the story's reporter's; but a reporter named without a partner ("The province's exports
+        # of cars reached ...", after a figure with Japan) may be trading with the world
+        return reporter, partner, None
     known = reporter or partner
     sides = [previous.reporter, previous.partner]
     other = [s for s in sides if s is not None and s != known and country_of.get(s) != country_of.get(known or "")]
@@ -326,41 +539,46 @@ def _carry(
 
 
 def _period_for(
-    clause: Piece, anchor: object, sent_periods: list[Period], previous: DraftFigure | None
+    body: str,
+    clause: Piece,
+    anchor: numbers.Money | numbers.Quantity | numbers.Change,
+    anchors: list[numbers.Money | numbers.Quantity | numbers.Change],
+    clause_periods: list[Period],
+    sent_periods: list[Period],
+    ctx: _Context,
+    status: str,
 ) -> tuple[Period | None, str | None]:
-    in_clause = [p for p in sent_periods if clause.start <= p.at < clause.end]
-    pos = getattr(anchor, "start", clause.start)
-    if in_clause:
-        best = min(in_clause, key=lambda p: abs(p.at - pos))
-        return best, best.inference
-    if sent_periods:
-        before = [p for p in sent_periods if p.at < pos]
-        best = before[-1] if before else sent_periods[0]
-        return best, best.inference
-    if previous is not None:
-        p = previous.period
-        return p, f'no period in the sentence: that of the paragraph\'s previous figure ("{p.label}")'
-    return None, None
+    """Return the period of one amount and, when carried, why.
 
-
-def _nearest_change(
-    changes: list[numbers.Change], anchor: numbers.Money | numbers.Quantity, money: list[numbers.Money], used: set[int]
-) -> numbers.Change | None:
-    best = None
-    best_distance = 10**9
-    for i, change in enumerate(changes):
-        if i in used:
-            continue
-        lo, hi = sorted((change.start, anchor.start))
-        if any(lo < m.start < hi and m is not anchor for m in money):
-            continue  # another amount stands between them
-        distance = abs(change.start - anchor.start)
-        if distance < best_distance:
-            best, best_distance = i, distance
-    if best is None:
-        return None
-    used.add(best)
-    return changes[best]
+    In its clause, the period right after the amount (before the next amount) wins: "$70 billion
+    in 2024 ... $65.7 billion last year"; else the last one before it. A running year ("this
+    year") counts only for a forecast or target. With none written, a back-reference ("over the
+    same period") or silence takes the story's previous period."""
+    usable = [p for p in sent_periods if not p.running or status != "actual"]
+    in_clause = [p for p in clause_periods if p in usable]
+    end = _end(anchor) if not isinstance(anchor, numbers.Change) else anchor.end
+    nxt = min((a.start for a in anchors if a.start > anchor.start), default=clause.end)
+    after = [p for p in in_clause if end <= p.at < nxt]
+    before = [p for p in in_clause if p.at < anchor.start]
+    if after:
+        return after[0], after[0].inference
+    if before:
+        return before[-1], before[-1].inference
+    if usable:
+        earlier = [p for p in usable if p.at < anchor.start]
+        best = earlier[-1] if earlier else usable[0]
+        return best, best.inference
+    if any(p.running for p in sent_periods):
+        return None, None  # "this year" of an outcome: how much of the year is not said
+    if _OTHER_YEAR.search(body, clause.start, clause.end):
+        return None, None  # "when purchases stood at $60.3 billion" the year before: not the story's period
+    same = _SAME_PERIOD.search(body, clause.start, clause.end)
+    carried = ctx.figure.period if ctx.figure is not None and ctx.figure.status == "actual" else ctx.period
+    if carried is None:
+        return None, None
+    if same:
+        return carried, f'"{same.group(0)}": the period of the previous statement ("{carried.label}")'
+    return carried, f'no period in the sentence: that of the previous statement ("{carried.label}")'
 
 
 def _commodity(body: str, kw: re.Match[str], base: int) -> str | None:
@@ -403,6 +621,24 @@ def _merge(figures: list[DraftFigure]) -> list[DraftFigure]:
                 ),
                 None,
             )
+            if host is None:
+                # "That was a nearly 9 per cent jump": the change of the amount stated just before
+                host = next(
+                    (
+                        f
+                        for f in reversed(final)
+                        if (f.money or f.quantity)
+                        and f.change is None
+                        and f.key()[0] == fig.key()[0]
+                        and f.flow == fig.flow
+                        and (f.period.start, f.period.end) == (fig.period.start, fig.period.end)
+                        and f.status == fig.status
+                        and any("previous statement" in w for w in fig.inferred)
+                    ),
+                    None,
+                )
+                if host is not None:
+                    host.change = fig.change
             if host is not None:
                 host.evidence += [q for q in fig.evidence if all(q.start != e.start for e in host.evidence)]
                 continue

@@ -25,9 +25,25 @@ _HEADER_DATES = [
     re.compile(r"^\s*(?P<d>\d{4}-\d{2}-\d{2})\s*$", re.M),
     re.compile(r"^\s*(?P<d>" + _MONTH + r"\s\d{1,2},\s\d{4})\s*$", re.M),
 ]
+# A short line at the top that carries a full date (with a time, a source, a word such as
+# "Updated"): "March 3, 2025 10:15 AM GMT", "Source: Xinhua | 2024-06-07 16:20:11",
+# "05.09.2024, 14:20", "Updated 9:42 AM UTC, October 14, 2024"
+_DATE_IN_LINE = re.compile(
+    r"(?<![\d.])(?P<d>\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4}|"
+    + _MONTH
+    + r"\s\d{1,2},\s\d{4}|\d{1,2}\s"
+    + _MONTH
+    + r"\s\d{4})(?![\d.])"
+)
+_STORY_LINE = re.compile(r"[.!?\"”]\s*$")
 DATELINE = re.compile(
     r"(?:^|\n)\s*(?P<place>[A-Z][A-Z .'-]{2,40}?),\s(?:(?P<country>[A-Z][a-z]+(?: [A-Z][a-z]+)?),?\s)?"
     r"(?:(?P<date>" + _MONTH + r"\s\d{1,2}(?:,\s\d{4})?)\s)?\((?P<agency>[A-Z][\w .&-]{1,40})\)\s?[-–—]"
+)
+# "VLADIVOSTOK, September 5. /TASS/." (agency between slashes)
+AGENCY_DATELINE = re.compile(
+    r"(?:^|\n)\s*(?P<place>[A-Z][A-Z .'-]{2,40}?),\s(?:(?P<date>" + _MONTH + r"\s\d{1,2}(?:,\s\d{4})?)\.?\s)?"
+    r"/(?P<agency>[A-Z][\w .&-]{1,40})/\.?"
 )
 _AUTHOR_NOTE = re.compile(
     r"\b(?:is|was)\san?\s(?:[a-z-]+\s){0,2}(?:editor|Editor|reporter|correspondent|writer|columnist)\s(?:at|for|with)\s"
@@ -69,7 +85,9 @@ def read_header(body: str) -> Header:
                 header.published = Publication(day, "day")
                 header.published_quote = m.group(0).strip()
                 break
-    dl = DATELINE.search(body[:6000])
+    if header.published is None:
+        _header_line_date(body, header)
+    dl = DATELINE.search(body[:6000]) or AGENCY_DATELINE.search(body[:6000])
     if dl:
         header.dateline_place = Piece(dl.group("place"), dl.start("place"), 0)
         header.agency = Piece(dl.group("agency"), dl.start("agency"), 0)
@@ -84,6 +102,21 @@ def read_header(body: str) -> Header:
     header.authors = [m.group("name") for m in _BYLINE.finditer(body[:2000])]
     header.title = _title(body)
     return header
+
+
+def _header_line_date(body: str, header: Header) -> None:
+    # only among the lines before the story: a caption or a sentence of the story that gives a
+    # date is not the publication's
+    for i, para in enumerate(paragraphs(body)):
+        if i >= 6 or len(para.text.split()) > 14 or _STORY_LINE.search(para.text):
+            return
+        m = _DATE_IN_LINE.search(para.text)
+        if m:
+            day = _parse_date(m.group("d"))
+            if day is not None:
+                header.published = Publication(day, "day")
+                header.published_quote = para.text
+                return
 
 
 def _title(body: str) -> Piece | None:

@@ -108,13 +108,18 @@ QUANTITY = re.compile(
     re.IGNORECASE,
 )
 PERCENT = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s?(?:%|per\s?cent\b|percent\b|pct\b)", re.IGNORECASE)
-MULTIPLE = re.compile(r"(?P<num>\d+(?:\.\d+)?)[- ](?:times|fold)\b|\b(?P<word>doubled|tripled)\b", re.IGNORECASE)
+# "doubled", and "to double trade to $6 billion" (the infinitive of a plan)
+MULTIPLE = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?)[- ](?:times|fold)\b|\b(?P<word>doubled|tripled|(?<=\bto\s)double|(?<=\bto\s)triple)\b",
+    re.IGNORECASE,
+)
 
 APPROX_BEFORE: tuple[tuple[str, str], ...] = (
     (r"(?:nearly|almost|close to|just under|just below)", "nearly"),
     (r"(?:about|around|some|approximately|roughly|an estimated|estimated at)", "about"),
     (
-        r"(?:more than|over|above|in excess of|surpassing(?: the mark of)?|exceeding|exceeded|topping|topped)",
+        r"(?:more than|over|above|in excess of|surpassing(?: the mark of)?|exceed|exceeds|exceeding|exceeded|top|"
+        r"topping|topped)",
         "more-than",
     ),
     (r"(?:less than|under|below|fewer than)", "less-than"),
@@ -280,7 +285,7 @@ def find_changes(text: str) -> list[Change]:
         if m.group("num"):
             multiple = Decimal(m.group("num"))
         else:
-            multiple = Decimal(2) if m.group("word").lower() == "doubled" else Decimal(3)
+            multiple = Decimal(2) if m.group("word").lower().startswith("doubl") else Decimal(3)
         yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
         out.append(Change(None, multiple, m.start(), m.end(), approximation_before(text, m.start()), yoy))
     out.sort(key=lambda c: c.start)

@@ -54,6 +54,7 @@ class Period:
     label: str  # the words as written
     at: int  # offset of the words in the text
     inference: str | None = None  # set when the year (or the period) was deduced
+    running: bool = False  # "this year", "by the end of the year": the whole year only for a forecast or target
 
 
 def _month_end(year: int, month: int) -> dt.date:
@@ -75,6 +76,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"\b(?:the\s)?first\s(?P<n>" + "|".join(_COUNT) + r"|\d{1,2})\smonths" + _OF_YEAR, re.I),
     ),
     (
+        "first-quarters",
+        re.compile(r"\b(?:the\s)?first\s(?P<n>two|three|2|3)\squarters" + _OF_YEAR, re.I),
+    ),
+    (
         "half",
         re.compile(
             r"\b(?:the\s)?(?P<o>first|second)\shalf" + _OF_YEAR + r"|\bH(?P<h>[12])(?:\s(?P<hy>" + _YEAR + r"))?\b",
@@ -94,7 +99,13 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("last-month", re.compile(r"\b(?:last|previous|past)\smonth\b", re.I)),
     ("last-year", re.compile(r"\b(?:last|previous)\syear\b|\b(?:over|in|during)\sthe\spast\syear\b", re.I)),
-    ("this-year", re.compile(r"\bthis\syear\b", re.I)),
+    (
+        "this-year",
+        re.compile(
+            r"\b(?:(?:by|at|before)\sthe\send\sof\s(?:the|this)\syear|(?:for\s)?the\s(?:whole|full)\syear|this\syear)\b",
+            re.I,
+        ),
+    ),
     ("month", re.compile(r"\b(?P<m>" + _MONTH + r")(?:,?\s(?P<y>" + _YEAR + r"))?(?!\s\d{1,2}\b)", re.I)),
     (
         "year",
@@ -134,8 +145,16 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
         "month",
     ):
         return True
+    # "a jump on the previous year", "up from last year": the base of a comparison
+    if name == "last-year" and re.search(
+        r"(?:\bon|\bover|\bfrom|\bthan|\bagainst|compared (?:with|to))\s(?:the\s)?$|"
+        r"\bsame (?:period|time|months?|quarter)\s(?:of\s)?$",
+        before,
+    ):
+        return True
     # "its highest since Russia invaded Ukraine in February 2022": the date of what it is measured against
-    if re.search(r"\b(?:since|before|after|when)\b[^,;]{0,45}$", text[max(0, start - 50) : start], re.I):
+    # ("after it jumped 33% to $65.7 billion last year" states a figure: an amount between them)
+    if re.search(r"\b(?:since|before|after|when)\b[^,;\d]{0,45}$", text[max(0, start - 50) : start], re.I):
         return True
     if name == "month":
         word = m.group("m").lower().rstrip(".")
@@ -207,6 +226,13 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
         year, why = resolved
         kind = "year-to-date" if m1 == 1 else "other"
         return Period(dt.date(year, m1, 1), _month_end(year, m2), kind, label, at, why or inferred_rel)
+    if name == "first-quarters":
+        n = {"two": 2, "three": 3}.get(groups["n"].lower()) or int(groups["n"])
+        resolved = _year_for(3 * n, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        return Period(dt.date(year, 1, 1), _month_end(year, 3 * n), "year-to-date", label, at, why or inferred_rel)
     if name == "first-months":
         n_text = groups["n"].lower()
         n = _COUNT.get(n_text) or int(n_text)
@@ -245,10 +271,9 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
             return None
         year = pub.date.year - (1 if name == "last-year" else 0)
         why = f'"{label}" counted from the publication year ({pub.date.year})'
-        kind = "year" if name == "last-year" else "other"
-        if kind == "other":
-            return None  # "this year" alone is a running year; the figure's own words say how much of it
-        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), kind, label, at, why)
+        # "this year" is a running year: the whole of it only for a forecast or a target (the
+        # figure says so), otherwise the figure's own words say how much of it
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), "year", label, at, why, running=name == "this-year")
     if name == "month":
         month = MONTHS[groups["m"].lower().rstrip(".")]
         resolved = _year_for(month, year_written, pub, f'"{label}" gives no year')
