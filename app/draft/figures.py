@@ -31,12 +31,13 @@ FLOW_WORDS = re.compile(
     r"bilateral trade|foreign trade turnover|foreign trade volume|foreign trade|trade turnover|trade volume|"
     r"turnover|trade|"
     r"outbound shipments|inbound shipments|shipments|re-exports|exports?|exported|imports?|imported|"
-    r"supplies|deliveries|sold goods worth|purchases)\b",
+    r"supplies|deliveries|sold goods worth|purchases|supplied|shipped|delivered|sold|bought|purchased)\b",
     re.IGNORECASE,
 )
 _NOT_FLOW_AFTER = re.compile(
     r"^\s(?:fair|expo|exhibition|delegation|ties|relations|partners?|war|talks|mission|officials?|policy|"
-    r"and economic|zone|enterprises|companies|firms|potential|deals?|agreements?|barriers|centre|center|hub)\b",
+    r"and economic|zone|enterprises|companies|firms|potential|deals?|agreements?|barriers|centre|center|hub|"
+    r"surplus|deficit|balance|gap|disputes?|restrictions|sanctions|routes?|corridors?)\b",
     re.I,
 )
 _STATUS = (
@@ -105,7 +106,7 @@ def _flow_of(word: str, after: str) -> str:
         "foreign trade volume",
     ):
         return "total"
-    if w.startswith(("import", "inbound", "purchases")):
+    if w.startswith(("import", "inbound", "purchase", "bought")):
         return "import"
     if w in ("shipments", "supplies", "deliveries") and re.match(r"^\s(?:of\s[\w\s]{0,30})?from\b", after):
         return "export"  # "supplies from X to Y": X is the exporter
@@ -206,6 +207,11 @@ _SAME_PERIOD = re.compile(
     r"(?:period|quarter|half)\b(?!\sof\b))",
     re.I,
 )
+_BASE_BEFORE = re.compile(
+    r"\b(?:from|compared (?:with|to)|against|versus|vs\.?|than)\s(?:(?:about|around|nearly|almost|some|just|over|"
+    r"under|roughly|approximately|a record|the|a)\s)*$",
+    re.I,
+)
 # A clause that speaks of another year than the story's, without a period the rules resolve
 _OTHER_YEAR = re.compile(
     r"\b(?:previous|prior|preceding) year\b|\ba year (?:earlier|ago|before)\b|\bthe year before\b", re.I
@@ -220,7 +226,7 @@ _CHANGE_TO_AMOUNT = re.compile(
 # The words between an amount and a change that qualifies it: "$14.3 billion, 9 per cent more",
 # "78.2 billion yuan in 2025, up 9.4%", "an increase of 10.1 percent", "(+5%)"
 _AMOUNT_THEN_CHANGE = re.compile(
-    r"^(?P<prefix>[^,;]{0,60},\s)?[\s,(]*(?:(?:which|that)\s(?:is|was|were)\s)?"
+    r"^(?P<prefix>[^;]{0,60},\s)?[\s,(]*(?:(?:which|that)\s(?:is|was|were)\s)?"
     r"(?:(?:an?\s)?(?:increase|decrease|rise|drop|decline|jump|fall|growth|gain|surge|plunge)\s(?:of\s)?|"
     r"(?:up|down|surging|rising|growing|jumping|falling|dropping|declining|increasing|decreasing|climbing|soaring|"
     r"gaining|sliding)\s(?:by\s)?|(?:a\s)?(?:year[- ]on[- ]year\s)?)?"
@@ -315,13 +321,13 @@ def _clause_figures(
 ) -> list[DraftFigure]:
     text = clause.text
     money = numbers.find_money(text)
-    # "rose from $5 billion to $7 billion": the first amount is the earlier value
-    money = [
-        m
-        for i, m in enumerate(money)
-        if not (re.search(r"\bfrom\s$", text[max(0, m.start - 6) : m.start]) and i + 1 < len(money))
+    # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
+    # the base of a comparison, not a figure of the story's period
+    every = [(m.start, m.full_end) for m in money]
+    money = [m for m in money if not _BASE_BEFORE.search(text[max(0, m.start - 30) : m.start])]
+    quantities = [
+        q for q in numbers.find_quantities(text, every) if not _BASE_BEFORE.search(text[max(0, q.start - 30) : q.start])
     ]
-    quantities = numbers.find_quantities(text, [(m.start, m.full_end) for m in money])
     changes = [c for c in numbers.find_changes(text) if not any(m.start <= c.start < m.full_end for m in money)]
     # from here on every offset is the article's
     money = [_shift(m, clause.start) for m in money]
@@ -367,6 +373,11 @@ def _clause_figures(
                     countries.append(r.slug)
             if len(countries) == 2:
                 reporter, partner, rule = countries[0], countries[1], "bilateral-sentence-countries"
+        if partner is None and word in _VERBS and not isinstance(anchor, numbers.Change):
+            # "Vietnam imported $3.4 billion worth of goods from Russia": the partner after the amount
+            partner = _partner_after(body, _end(anchor), clause.end, flow, index)
+            if partner == reporter:
+                partner = None
         if reporter is None and partner is not None:
             subject = _subject(body, sent, kw, index, partner, country_of)
             if subject is not None:
@@ -471,6 +482,21 @@ def _own_period(change: numbers.Change, amounts: list[numbers.Money | numbers.Qu
     """Return whether a period follows the change before any amount does."""
     nxt = min((a.start for a in amounts if a.start > change.end), default=10**9)
     return any(change.end <= p.at < nxt and p.at - change.end <= 40 for p in periods)
+
+
+_VERBS = ("exported", "imported", "supplied", "shipped", "delivered", "sold", "bought", "purchased")
+
+
+def _partner_after(body: str, start: int, end: int, flow: str, index: PlaceIndex) -> str | None:
+    """Return the place after "to" (exports) or "from" (imports) following an amount, within
+    a few words ("$3.4 billion worth of goods from Russia")."""
+    word = "from" if flow == "import" else "to"
+    for ref in index.within(start, end):
+        gap = body[start : ref.start]
+        if re.fullmatch(r"\s(?:[\w’'-]+\s){0,5}" + word + r"\s(?:the\s)?", gap) and not re.search(r"\d", gap):
+            return ref.slug
+        break
+    return None
 
 
 def _subject(

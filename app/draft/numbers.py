@@ -43,6 +43,8 @@ CURRENCY_WORDS: dict[str, str] = {
     "won": "KRW",
     "rupee": "INR",
     "rupees": "INR",
+    "rs": "INR",
+    "rs.": "INR",
     "tenge": "KZT",
     "hk$": "HKD",
     "a$": "AUD",
@@ -64,6 +66,9 @@ SCALES: dict[str, int] = {
     "bn": 10**9,
     "b": 10**9,
     "trillion": 10**12,
+    "crore": 10**7,
+    "crores": 10**7,
+    "lakh": 10**5,
     "tn": 10**12,
     "trln": 10**12,
 }
@@ -93,9 +98,9 @@ UNITS: dict[str, str] = {
 
 # A number: "240.1", "1,500,000", and the stray space after a decimal point that copy-editing
 # leaves ("40. 5 billion") when a scale word follows.
-_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\s?\d+)?)"
-_SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|[mbk])\b)?"
-_SYMBOL = r"(?P<sym>US\$|U\.S\.\$|HK\$|A\$|C\$|\$|€|£|¥|₽|\b(?:" + "|".join(CURRENCY_CODES) + r"|RMB)\b\s?)"
+_NUM = r"(?P<num>\d{1,2}(?:,\d\d)+,\d{3}(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\s?\d+)?)"
+_SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|crores?|lakh|[mbk])\b)?"
+_SYMBOL = r"(?P<sym>US\$|U\.S\.\$|HK\$|A\$|C\$|\$|€|£|¥|₽|\bRs\.?\s?|\b(?:" + "|".join(CURRENCY_CODES) + r"|RMB)\b\s?)"
 _WORD_CUR = (
     r"(?:\s(?P<word>U\.S\. dollars|US dollars|dollars|dollar|euros|euro|pounds sterling|pounds|yuan|renminbi|RMB|"
     r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|" + "|".join(CURRENCY_CODES) + r")\b)"
@@ -227,6 +232,7 @@ def _bare_amount_ok(num: str) -> bool:
     return len(num.replace(",", "")) > 1
 
 
+_CONVERSION_OR = re.compile(r"^,?\s(?:or|or about|or around|or roughly|or some|equivalent to|or nearly)\s$", re.I)
 _CONVERSION_GAP = re.compile(
     r"^\s?[\[(]\s?(?:about|around|approximately|some|roughly|or|equivalent to|nearly)?\s?$", re.I
 )
@@ -245,6 +251,11 @@ def _attach_conversions(text: str, found: list[Money]) -> list[Money]:
             if _CONVERSION_GAP.match(gap) and closing in ")]":
                 conv = dataclasses.replace(nxt, end=nxt.end + 1)
                 out.append(dataclasses.replace(money, conversion=conv))
+                skip.add(i + 1)
+                continue
+            if _CONVERSION_OR.match(gap):
+                # "54.9 billion yuan, or about $7.7 billion"
+                out.append(dataclasses.replace(money, conversion=nxt))
                 skip.add(i + 1)
                 continue
         out.append(money)
@@ -278,6 +289,11 @@ def find_changes(text: str) -> list[Change]:
         direction = before + " " + after[:25]
         if _DECLINE.search(direction) and not re.search(r"\bgrowth\b|\bgrew\b", before, re.IGNORECASE):
             sign = Decimal(-1)
+        # "2.2% less than a year earlier", "9 per cent more than": the words right after say it
+        if re.match(r"\s(?:less|lower|fewer|below)\b", after, re.IGNORECASE):
+            sign = Decimal(-1)
+        elif re.match(r"\s(?:more|higher|above)\b", after, re.IGNORECASE):
+            sign = Decimal(1)
         yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
         approx = approximation_before(text, m.start())
         out.append(Change(Decimal(m.group("num")) * sign, None, m.start(), m.end(), approx, yoy))

@@ -98,6 +98,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("last-month", re.compile(r"\b(?:last|previous|past)\smonth\b", re.I)),
+    ("last-quarter", re.compile(r"\b(?:last|previous|past)\squarter\b", re.I)),
     ("last-year", re.compile(r"\b(?:last|previous)\syear\b|\b(?:over|in|during)\sthe\spast\syear\b", re.I)),
     (
         "this-year",
@@ -144,6 +145,9 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
         "year",
         "month",
     ):
+        return True
+    # "compared with the same period of 2022": the base of a comparison
+    if re.search(r"\bsame (?:period|time|months?|quarter|half)\s(?:of\s|in\s|last\s)?$", before):
         return True
     # "a jump on the previous year", "up from last year": the base of a comparison
     if name == "last-year" and re.search(
@@ -266,6 +270,14 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
         first = pub.date.replace(day=1) - dt.timedelta(days=1)
         why = f'"{label}" is the month before publication ({pub.date.isoformat()})'
         return Period(first.replace(day=1), first, "month", label, at, why)
+    if name == "last-quarter":
+        if pub is None or pub.precision != "day":
+            return None
+        q = (pub.date.month - 1) // 3  # the quarter before publication's, 0 = the last of the previous year
+        year = pub.date.year if q else pub.date.year - 1
+        q = q or 4
+        why = f'"{label}" is the quarter before publication ({pub.date.isoformat()})'
+        return Period(dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q), "quarter", label, at, why)
     if name in ("last-year", "this-year"):
         if pub is None:
             return None
