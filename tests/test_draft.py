@@ -191,7 +191,7 @@ def test_seed_check_reports_like_seed(tmp_path: Path) -> None:
 def figures_of(body: str) -> list[tuple[object, ...]]:
     """Return the drafted figures of `body` as (reporter, flow, partner, amount or value, start, end,
     change, status) tuples."""
-    out = []
+    out: list[tuple[object, ...]] = []
     for f in Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]:
         value = (f.get("amount") or {}).get("amount") or (f.get("quantity") or {}).get("value")
         change = f.get("change_pct", f.get("change_multiple"))

@@ -342,9 +342,9 @@ def _clause_figures(
     else:
         # a change bound to no amount and with its own period is a figure of its own: "rose 21% in
         # the first half and is expected to exceed $3 billion by the end of the year"
-        for i, change in enumerate(changes):
-            if i not in bound.values() and _own_period(change, amounts, clause_periods):
-                anchors.append(change)
+        for i, alone in enumerate(changes):
+            if i not in bound and _own_period(alone, amounts, clause_periods):
+                anchors.append(alone)
     anchors.sort(key=lambda a: a.start)
     if not anchors:
         return []
