@@ -19,14 +19,49 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("state-visit", re.compile(r"\bstate visit\b", re.I)),
     ("consulate-opening", re.compile(r"\bopen(?:ed|s|ing)\b[^.]{0,40}\b(?:consulate|embassy)\b", re.I)),
     ("summit", re.compile(r"\bsummit\b", re.I)),
-    ("trade-fair", re.compile(r"\b(?:expo|exhibition|trade fair|festival-fair|fair)\b", re.I)),
-    ("conference", re.compile(r"\b(?:conference|forum)\b", re.I)),
-    ("agreement-signing", re.compile(r"\b(?:signed|joint statement|agreed\s(?:a\s)?(?:host of\s)?deals?)\b", re.I)),
+    ("trade-fair", re.compile(r"\b(?:expo|exhibition|trade fair|festival-fair|fair|trade show)\b", re.I)),
+    ("conference", re.compile(r"\b(?:conference|forum|symposium)\b", re.I)),
+    (
+        "agreement-signing",
+        re.compile(
+            r"\b(?:signed|joint statement|agreed\s(?:a\s)?(?:host of\s)?deals?|(?:agreement|memorandum|contract)s?\s"
+            r"(?:was|were)\s(?:signed|concluded))\b",
+            re.I,
+        ),
+    ),
     (
         "delegation-visit",
-        re.compile(r"\bdelegation\b[^.]{0,60}\b(?:arrived|landed|visited|travelled|traveled)\b", re.I),
+        re.compile(
+            r"\bdelegation\b[^.]{0,80}\b(?:arrived|landed|visited|travell?ed|went|has gone|came|toured)\b", re.I
+        ),
+    ),
+    (
+        "diplomatic-visit",
+        re.compile(
+            r"\b(?:official|working) visit\b|\b(?:minister|premier|envoy)\b[^.]{0,60}\b(?:visited|held talks)\b", re.I
+        ),
+    ),
+    (
+        "logistics-milestone",
+        re.compile(
+            r"\b(?:rail(?:way)?|train|cargo|freight|port|terminal|bridge|crossing|hub|route|corridor|pipeline|"
+            r"checkpoint)\b[^.]{0,80}\b(?:put into (?:operation|service)|opened to (?:freight|traffic|trucks)|"
+            r"came into (?:operation|service)|began operating|was launched|were launched|reopened)\b",
+            re.I,
+        ),
+    ),
+    (
+        "policy-change",
+        re.compile(
+            r"\b(?:lifted|imposed|introduced|scrapped|dropped|eased|tightened|abolished|banned)\b[^.]{0,40}"
+            r"\b(?:restrictions|ban|tariffs?|duties|quotas?|policy|sanctions|controls|rules|exports?|imports?)\b",
+            re.I,
+        ),
     ),
 )
+# kinds whose place may be a province or a country when the sentence names no city
+_WIDE = {"state-visit", "diplomatic-visit", "policy-change", "agreement-signing", "delegation-visit"}
+_LOCATIVE = re.compile(r"\b(?:in|to|at|into)\s(?:the\s)?(?:[A-Z][\w-]*\s)?$")
 _RANGE = re.compile(
     r"\b(?:from\s)?(?P<m1>"
     + _MONTH
@@ -44,6 +79,9 @@ _KIND_WORDS = {
     "consulate-opening": "Consulate opening",
     "agreement-signing": "Agreement",
     "delegation-visit": "Delegation visit",
+    "diplomatic-visit": "Diplomatic visit",
+    "logistics-milestone": "Logistics milestone",
+    "policy-change": "Policy change",
 }
 
 
@@ -106,9 +144,19 @@ def extract_events(
                 if m is None:
                     continue
                 places = []
-                for ref in index.within(sent.start, sent.end):
+                # not the dateline's place: where the story was filed, not where the event was
+                dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)
+                begin = sent.start + (dateline.end() if dateline else 0)
+                for ref in index.within(begin, sent.end):
                     if ref.how != "demonym" and ref.kind in ("city", "port", "town") and ref.slug not in places:
                         places.append(ref.slug)
+                if not places and kind in _WIDE:
+                    # "Putin's state visit to China": a province or country after a locative word
+                    for ref in index.within(sent.start + m.start(), sent.end):
+                        lead = body[max(sent.start, ref.start - 20) : ref.start]
+                        if ref.how != "demonym" and _LOCATIVE.search(lead) and ref.slug not in places:
+                            places.append(ref.slug)
+                            break
                 if not places:
                     break  # an event with no place is too vague to draft
                 key = (kind, tuple(places))
@@ -126,8 +174,8 @@ def extract_events(
                     places=places,
                     evidence=[quote],
                     date=date,
-                    rule=f"event word {m.group(0)!r} with a city named in the sentence",
-                    confidence=0.5,
+                    rule=f"event words {m.group(0)!r} with a place named in the sentence",
+                    confidence=0.5 if kind not in _WIDE else 0.4,
                 )
                 break
     return list(found.values())
