@@ -43,10 +43,31 @@ COUNTRY_NAMES: dict[str, str] = {
     "the UAE": "AE",
     "Kyrgyzstan": "KG",
 }
+# Well-known news agencies, as datelines and bylines name them -> their full names
+NEWS_AGENCIES: dict[str, str] = {
+    "Reuters": "Reuters",
+    "AP": "Associated Press",
+    "Associated Press": "Associated Press",
+    "AFP": "Agence France-Presse",
+    "Agence France-Presse": "Agence France-Presse",
+    "Xinhua": "Xinhua",
+    "TASS": "TASS",
+    "Interfax": "Interfax",
+    "RIA Novosti": "RIA Novosti",
+    "Sputnik": "Sputnik",
+    "Bloomberg": "Bloomberg",
+    "Kyodo": "Kyodo News",
+    "Yonhap": "Yonhap",
+    "Kazinform": "Kazinform",
+    "Anadolu": "Anadolu Agency",
+    "PTI": "Press Trust of India",
+    "Press Trust of India": "Press Trust of India",
+}
 _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
-    r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority"
+    r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority|Bureau|Statistics Agency|"
+    r"Statistics Committee|Statistics Service"
 )
 _CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
 ORG_SHAPE = re.compile(
@@ -164,13 +185,37 @@ def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
 
 
 def find_candidates(
-    body: str, taken: list[tuple[int, int]], registries: Registries
+    body: str,
+    taken: list[tuple[int, int]],
+    registries: Registries,
+    place_spans: list[tuple[int, int]] | None = None,
 ) -> tuple[list[Hit], list[Candidate]]:
-    """Return mentions of entities the registries lack, and their proposed entries."""
+    """Return mentions of entities the registries lack, and their proposed entries.
+
+    `place_spans`: those of `taken` that name places, which an organisation's name may contain
+    ("Jilin Provincial Bureau of Statistics")."""
     hits: list[Hit] = []
     found: dict[tuple[str, str], Candidate] = {}
     used = {*registries.slugs()}
     spans = list(taken)
+    places = list(place_spans or [])
+    known_orgs = {o.name for o in registries.organisations.values()} | {
+        a for o in registries.organisations.values() for a in o.aliases
+    }
+    for name, full in NEWS_AGENCIES.items():
+        for m in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", body):
+            if full in known_orgs or name in known_orgs or not _free(spans, m.start(), m.end()):
+                continue
+            entry = {"slug": slugify(full), "name": full, "kind": "news-agency"}
+            if name != full:
+                entry["aliases"] = [name]
+            add_hit = (m.start(), m.end())
+            key = ("organisation", full)
+            if key not in found:
+                found[key] = Candidate("organisation", entry["slug"], entry)
+                used.add(entry["slug"])
+            hits.append(Hit("organisation", found[key].slug, *add_hit, False, "candidate"))
+            spans.append(add_hit)
 
     def add(kind: str, name: str, entry: dict[str, Any], start: int, end: int) -> None:
         key = (kind, name)
@@ -193,11 +238,14 @@ def find_candidates(
         if existing:
             hits.append(Hit("place", existing, m.start(), m.end(), False, "name"))
             spans.append((m.start(), m.end()))
+            places.append((m.start(), m.end()))
             continue
         add("place", code, country_entry(code), m.start(), m.end())
+        places.append((m.start(), m.end()))
     for m in ORG_SHAPE.finditer(body):
         name = m.group(0).strip()
-        if _free(spans, m.start(), m.end()) and len(name.split()) >= 2:
+        not_places = [s for s in spans if s not in places]
+        if _free(not_places, m.start(), m.end()) and len(name.split()) >= 2:
             add(
                 "organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, m.start(), m.end()
             )

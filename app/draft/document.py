@@ -66,7 +66,12 @@ class Drafter:
                 header.published, published_inference = guessed
                 header.published_basis = "inferred"
         hits = self.gazetteer.find(body, skip, self.capitals)
-        new_hits, proposals = cand.find_candidates(body, [(h.start, h.end) for h in hits] + skip, self.registries)
+        new_hits, proposals = cand.find_candidates(
+            body,
+            [(h.start, h.end) for h in hits] + skip,
+            self.registries,
+            place_spans=[(h.start, h.end) for h in hits if h.kind == "place"],
+        )
         hits = sorted(hits + new_hits, key=lambda h: h.start)
         index = self._place_index(body, hits, proposals, skip)
         country_of = {r.slug: r.country for r in index.refs}
