@@ -31,7 +31,7 @@ FLOW_WORDS = re.compile(
     r"bilateral trade|foreign trade turnover|foreign trade volume|foreign trade|trade turnover|trade volume|"
     r"turnover|trade|"
     r"outbound shipments|inbound shipments|shipments|re-exports|exports?|exported|imports?|imported|"
-    r"supplies|deliveries|sold goods worth|purchases|supplied|shipped|delivered|sold|bought|purchased)\b",
+    r"supplies|deliveries|sold goods worth|purchases|supplied|shipped|delivered|sold|bought|purchased|traded)\b",
     re.IGNORECASE,
 )
 _NOT_FLOW_AFTER = re.compile(
@@ -104,6 +104,7 @@ def _flow_of(word: str, after: str) -> str:
         "foreign trade",
         "foreign trade turnover",
         "foreign trade volume",
+        "traded",
     ):
         return "total"
     if w.startswith(("import", "inbound", "purchase", "bought")):
@@ -171,6 +172,8 @@ def _parties(
         into = word in ("to", "into") and flow == "export"
         if partner is None and (into or (word == "from" and flow == "import")):
             partner = ref.slug
+        elif word == "into" and flow == "import" and reporter is None:
+            reporter = ref.slug  # "imports of Russian pork into China"
         elif word == "from" and flow == "export" and reporter is None:
             reporter = ref.slug
         elif word == "with" and flow == "total" and partner is None:
@@ -219,7 +222,7 @@ _OTHER_YEAR = re.compile(
 # The words between a change and the amount it leads to: "rose 3.8% to $11.9 billion",
 # "grew 9.4 percent year on year to 78.2 billion yuan", "a 10% jump to a record"
 _CHANGE_TO_AMOUNT = re.compile(
-    r"^[\s,–—-]*(?:[\w’'/-]+\s){0,6}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
+    r"^[\s,–—-]*(?:[\w’'/-]+\s){0,8}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
     r"(?:[a-z]+\s){0,3}$",
     re.I,
 )
@@ -232,6 +235,9 @@ _AMOUNT_THEN_CHANGE = re.compile(
     r"gaining|sliding)\s(?:by\s)?|(?:a\s)?(?:year[- ]on[- ]year\s)?)?"
     r"(?:(?:nearly|almost|about|around|some|approximately|roughly|more than|over|just over|less than|a)\s)*[+-]?$",
     re.I,
+)
+_AND_REACHED = re.compile(
+    r"\s(?:and|,)\s(?:amounted to|reached|totall?ed|stood at|came to)\s(?=(?:[a-z]+\s){0,3}$)", re.I
 )
 # words that open another statement between an amount and a change
 _CLAUSE_WORD = re.compile(
@@ -378,6 +384,11 @@ def _clause_figures(
             partner = _partner_after(body, _end(anchor), clause.end, flow, index)
             if partner == reporter:
                 partner = None
+        if word == "traded" and partner is None:
+            # "Belarus and China traded goods worth $8.4 billion"
+            pair = [r for r in index.within(sent.start, sent.start + kw.start()) if r.how != "demonym"]
+            if len(pair) == 2 and re.fullmatch(r"\s(?:and|&)\s", body[pair[0].end : pair[1].start]):
+                reporter, partner, rule = pair[0].slug, pair[1].slug, "pair-subject"
         if reporter is None and partner is not None:
             subject = _subject(body, sent, kw, index, partner, country_of)
             if subject is not None:
@@ -452,6 +463,8 @@ def _bind_changes(
         if nxt is None or nxt in taken:
             continue
         gap = _without_periods(body, change.end, amounts[nxt].start, periods)
+        # "increased by 18.9% compared to the same period last year and amounted to $2.6 billion"
+        gap = _AND_REACHED.sub(" to ", gap)
         if (
             len(gap) <= 60
             and not re.search(r"\d", gap)

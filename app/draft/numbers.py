@@ -115,9 +115,12 @@ QUANTITY = re.compile(
 PERCENT = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s?(?:%|per\s?cent\b|percent\b|pct\b)", re.IGNORECASE)
 # "doubled", and "to double trade to $6 billion" (the infinitive of a plan)
 MULTIPLE = re.compile(
-    r"(?P<num>\d+(?:\.\d+)?)[- ](?:times|fold)\b|\b(?P<word>doubled|tripled|(?<=\bto\s)double|(?<=\bto\s)triple)\b",
+    r"(?P<num>\d+(?:\.\d+)?)[- ](?:times|fold)\b|\b(?P<word>doubled|tripled|(?<=\bto\s)double|(?<=\bto\s)triple|"
+    r"twofold|threefold|fourfold|fivefold|sixfold|tenfold)\b",
     re.IGNORECASE,
 )
+
+_FOLD = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 
 APPROX_BEFORE: tuple[tuple[str, str], ...] = (
     (r"(?:nearly|almost|close to|just under|just below)", "nearly"),
@@ -301,7 +304,8 @@ def find_changes(text: str) -> list[Change]:
         if m.group("num"):
             multiple = Decimal(m.group("num"))
         else:
-            multiple = Decimal(2) if m.group("word").lower().startswith("doubl") else Decimal(3)
+            word = m.group("word").lower()
+            multiple = Decimal(_FOLD.get(word.removesuffix("fold"), 2 if word.startswith("doubl") else 3))
         yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
         out.append(Change(None, multiple, m.start(), m.end(), approximation_before(text, m.start()), yoy))
     out.sort(key=lambda c: c.start)

@@ -69,7 +69,8 @@ def build_index(
     ]
     taken = [(r.start, r.end) for r in refs]
     names = sorted(DEMONYMS, key=len, reverse=True)
-    for m in re.finditer(r"(?<![\w-])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])", body):
+    # "Russian-Chinese trade": the second adjective of a pair follows a hyphen
+    for m in re.finditer(r"(?<![\w])(?:" + "|".join(map(re.escape, names)) + r")(?![\w])", body):
         code = DEMONYMS[m.group(0)]
         if code in demonym_slug and not any(s < m.end() and m.start() < e for s, e in [*taken, *skip]):
             refs.append(PlaceRef(demonym_slug[code], m.start(), m.end(), "demonym", "country", code))
