@@ -207,6 +207,14 @@ def test_a_conversion_after_or_and_a_share_or_base_is_no_change() -> None:
     assert c.pct == Decimal("-2.2")
     (c,) = numbers.find_changes("aims to double trade to $6 billion")
     assert c.multiple == Decimal("2")
+    (c,) = numbers.find_changes("imports of pork surged fourfold")
+    assert c.multiple == Decimal("4")
+    # levels of rates and tariffs, and a percentage with no word of direction, are no changes
+    assert numbers.find_changes("raised its key rate to 18% in July") == []
+    assert numbers.find_changes("a 25% tariff on cars") == []
+    assert numbers.find_changes("Russia supplies 20% of China's oil") == []
+    (c,) = numbers.find_changes("the growth rate slowed to 4.7 percent")
+    assert c.pct == Decimal("4.7")
 
 
 def test_a_running_year_and_the_base_of_a_comparison() -> None:

@@ -288,6 +288,24 @@ def find_changes(text: str) -> list[Change]:
             r"\b(?:share|stake|accounted for|tariffs?|duty|rate of)\s*$", before
         ):
             continue
+        # "raised its key rate to 18%", "a 25% tariff", "VAT of 20%": levels of a rate, not changes
+        if re.search(
+            r"\b(?:(?<!growth\s)rates?|tariffs?|duty|duties|tax|VAT|margin|yield|inflation|interest)\b[^.,;]{0,15}$",
+            before,
+            re.I,
+        ):
+            continue
+        if re.match(r"\s(?:tariffs?|duty|duties|tax|rate|interest)\b", after, re.I):
+            continue
+        # a change is told by a word of direction near it ("rose 7%", "up 5%", "a 9 per cent jump")
+        near = before[-30:] + " " + after[:20]
+        if not (
+            _DECLINE.search(near)
+            or _GROWTH.search(near)
+            or re.search(r"\bless\b", near)
+            or re.search(r"[+−]\s?$|\bby\s$", before)
+        ):
+            continue
         sign = Decimal(1)
         direction = before + " " + after[:25]
         if _DECLINE.search(direction) and not re.search(r"\bgrowth\b|\bgrew\b", before, re.IGNORECASE):
