@@ -311,3 +311,16 @@ def test_the_test_articles_keep_their_scores() -> None:
     totals, notes = score(expected_references(Path(__file__).parent / "draft_articles"), lambda: Drafter(REGISTRIES))
     strict = totals[KINDS[0]]
     assert strict.precision >= 0.9 and strict.recall >= 0.85, (strict, notes)
+
+
+def test_a_trader_the_rules_cannot_place_takes_no_carried_side() -> None:
+    body = (
+        "September 9, 2024 8:05 AM UTC\n\nBEIJING, Sept 9 (Reuters) - Trade between China and Russia fell 2.5% "
+        "in August from a year earlier to $20.6 billion.\n"
+        "Separately, EU imports from Russia were worth 2.9 billion euros in July.\n"
+        "Analysts expect China-Russia trade to stabilise at around $230 billion this year.\n"
+    )
+    assert figures_of(body) == [
+        ("china", "total", "russia", 20600000000, "2024-08-01", "2024-08-31", -2.5, "actual"),
+        ("china", "total", "russia", 230000000000, "2024-01-01", "2024-12-31", None, "forecast"),
+    ]

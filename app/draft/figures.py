@@ -22,7 +22,7 @@ import datetime as dt
 import re
 
 from app.draft import numbers
-from app.draft.periods import Period, Publication, find_periods
+from app.draft.periods import MONTHS, Period, Publication, find_periods
 from app.draft.placerefs import PlaceIndex
 from app.draft.text import Piece, clauses, inside, paragraphs, sentences
 
@@ -44,8 +44,9 @@ _STATUS = (
     (re.compile(r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to)\b[^.]{0,40}$", re.I), "target"),
     (
         re.compile(
-            r"\b(?:expected to|forecasts?|forecast to|projected|(?-i:could|may|might|will)|is set to|are set to|"
-            r"is likely to)\b[^.]{0,30}$",
+            r"\b(?:expected to|expects?|expecting|forecasts?|forecast to|projected|predicts?|"
+            r"(?-i:could|may|might|will)|is set to|are set to|"
+            r"is likely to)\b[^.]{0,50}$",
             re.I,
         ),
         "forecast",
@@ -395,6 +396,8 @@ def _clause_figures(
                 reporter, rule = subject, rule + "+subject"
         world = word in _WORLD_FLOWS and partner is None and reporter is not None
         previous = ctx.figure
+        if reporter is None and _unknown_actor(body, sent, kw, index):
+            previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
         if reporter is None or (partner is None and not world):
             same_paragraph = previous is not None and previous.evidence[0].paragraph == sent.paragraph
             reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of, same_paragraph)
@@ -495,6 +498,32 @@ def _own_period(change: numbers.Change, amounts: list[numbers.Money | numbers.Qu
     """Return whether a period follows the change before any amount does."""
     nxt = min((a.start for a in amounts if a.start > change.end), default=10**9)
     return any(change.end <= p.at < nxt and p.at - change.end <= 40 for p in periods)
+
+
+_STOP_WORDS = {"while", "and", "but", "that", "which", "the", "a", "an", "of", "in", "on", "at", "for", "with", "from"}
+_STOP_WORDS |= {"to", "its", "their", "his", "her", "as", "said", "whose", "whereas", "by"}
+
+
+def _unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) -> bool:
+    """Return whether the words just before a flow word name someone who is not a place ("EU
+    imports", "the European Union's imports", "Gazprom's exports")."""
+    pos = sent.start + kw.start()
+    for _ in range(3):
+        m = re.search(r"(?:^|\s)([\w.’'-]+)\s$", body[max(sent.start, pos - 40) : pos])
+        if m is None:
+            return False
+        word = m.group(1)
+        start = pos - len(m.group(0)) + (1 if m.group(0)[0].isspace() else 0)
+        if word.lower() in _STOP_WORDS or word.lower().rstrip(".") in MONTHS:
+            return False
+        bare = re.sub(r"[’']s$", "", word)
+        at_start = start == sent.start
+        placed = any(r.start <= start < r.end for r in index.refs)
+        # a capital opening the sentence is no name unless an acronym or a possessive
+        if bare[:1].isupper() and not placed and (not at_start or bare.isupper() or bare != word):
+            return True
+        pos = start
+    return False
 
 
 _VERBS = ("exported", "imported", "supplied", "shipped", "delivered", "sold", "bought", "purchased")
