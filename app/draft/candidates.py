@@ -90,7 +90,7 @@ PERSON_SHAPE = re.compile(
     r"(?=\sof\b|\sat\b|,|\.)"
 )
 _NOT_NAMES = {"The", "This", "That", "China", "Russia", "Chinese", "Russian", "In", "On", "At"}
-_LOCATIVE = re.compile(r"(?:\b(?:in|from|to|at|near|via|of|and|city of|port of|town of)\s)$")
+_LOCATIVE = re.compile(r"(?:\b(?:in|from|to|at|near|via|of|and|with|between|city of|port of|town of)\s)$")
 
 
 @dataclasses.dataclass
@@ -261,7 +261,13 @@ def find_candidates(
         city = cities.get(m.group(0))
         if city is None or not _free(spans, m.start(), m.end()):
             continue
-        if not _LOCATIVE.search(body[max(0, m.start() - 12) : m.start()]):
+        attributive = (
+            re.search(r"\b(?:a|an|the)\s$", body[max(0, m.start() - 4) : m.start()])
+            and re.match(r"\s[a-z]", body[m.end() : m.end() + 2])
+            and city["population"] >= 500_000
+        )
+        # "New Delhi": a name of two words is no ordinary word; "a Mumbai bank": a city as an adjective
+        if not (_LOCATIVE.search(body[max(0, m.start() - 12) : m.start()]) or " " in m.group(0) or attributive):
             continue
         country = registries.country_slug(city["countrycode"])
         entry = {

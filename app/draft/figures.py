@@ -216,6 +216,8 @@ _BASE_BEFORE = re.compile(
     r"under|roughly|approximately|a record|the|a)\s)*$",
     re.I,
 )
+# "That was a nearly 9 per cent jump": the change of the figure just stated
+_ANAPHOR = re.compile(r"(?:That|This|It)\s(?:was|is|represents|represented|marks|marked)\s(?:an?\s)?(?:[a-z]+\s){0,2}$")
 # A clause that speaks of another year than the story's, without a period the rules resolve
 _OTHER_YEAR = re.compile(
     r"\b(?:previous|prior|preceding) year\b|\ba year (?:earlier|ago|before)\b|\bthe year before\b", re.I
@@ -350,7 +352,9 @@ def _clause_figures(
         # a change bound to no amount and with its own period is a figure of its own: "rose 21% in
         # the first half and is expected to exceed $3 billion by the end of the year"
         for i, alone in enumerate(changes):
-            if i not in bound and _own_period(alone, amounts, clause_periods):
+            if i not in bound and (
+                _own_period(alone, amounts, clause_periods) or _ANAPHOR.match(body, clause.start, alone.start)
+            ):
                 anchors.append(alone)
     anchors.sort(key=lambda a: a.start)
     if not anchors:
@@ -638,7 +642,7 @@ def _period_for(
         return best, best.inference
     if any(p.running for p in sent_periods):
         return None, None  # "this year" of an outcome: how much of the year is not said
-    if _OTHER_YEAR.search(body, clause.start, clause.end):
+    if not isinstance(anchor, numbers.Change) and _OTHER_YEAR.search(body, clause.start, clause.end):
         return None, None  # "when purchases stood at $60.3 billion" the year before: not the story's period
     same = _SAME_PERIOD.search(body, clause.start, clause.end)
     carried = ctx.figure.period if ctx.figure is not None and ctx.figure.status == "actual" else ctx.period
