@@ -232,8 +232,9 @@ _CHANGE_TO_AMOUNT = re.compile(
 # The words between an amount and a change that qualifies it: "$14.3 billion, 9 per cent more",
 # "78.2 billion yuan in 2025, up 9.4%", "an increase of 10.1 percent", "(+5%)"
 _AMOUNT_THEN_CHANGE = re.compile(
-    r"^(?P<prefix>[^;]{0,60},\s)?[\s,(]*(?:(?:which|that)\s(?:is|was|were)\s)?"
-    r"(?:(?:an?\s)?(?:increase|decrease|rise|drop|decline|jump|fall|growth|gain|surge|plunge)\s(?:of\s)?|"
+    r"^(?P<prefix>[^;]{0,60},\s)?[\s,(]*(?:(?:which|that)\s(?:is|was|were)\s|with\s)?"
+    r"(?:(?:an?\s)?(?:year[- ]on[- ]year\s|annual\s)?"
+    r"(?:increase|decrease|rise|drop|decline|jump|fall|growth|gain|surge|plunge)\s(?:of\s)?|"
     r"(?:up|down|surging|rising|growing|jumping|falling|dropping|declining|increasing|decreasing|climbing|soaring|"
     r"gaining|sliding)\s(?:by\s)?|(?:a\s)?(?:year[- ]on[- ]year\s)?)?"
     r"(?:(?:nearly|almost|about|around|some|approximately|roughly|more than|over|just over|less than|a)\s)*[+-]?$",
@@ -294,8 +295,6 @@ def extract_figures(
                     body, sent, clause, sent_kws, sent_periods, index, published, ctx, country_of
                 ):
                     out.append(fig)
-                    if fig.status == "actual" or ctx.figure is None:
-                        ctx.figure = fig
             actual = [p for p in sent_periods if not p.running and p.start <= _today(published)]
             if actual:
                 ctx.period = actual[-1]
@@ -442,6 +441,8 @@ def _clause_figures(
             inferred=inferred,
         )
         figures.append(fig)
+        if fig.status == "actual" or ctx.figure is None:
+            ctx.figure = fig  # the next amount of the clause may lean on this one
     return figures
 
 
