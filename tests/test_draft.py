@@ -333,3 +333,13 @@ def test_cities_named_as_adjectives_or_in_two_words() -> None:
     # a capitalised word opening a sentence is no city without a locative or an article before it
     body = "Most traders agreed. Union officials left."
     assert Drafter(REGISTRIES).draft(body, name="t").annotation["mentions"] == []
+
+
+def test_a_year_earlier_is_the_base_of_a_change_not_another_year() -> None:
+    body = (
+        "date 2025-02-10\nThe customs office summed up foreign trade results for 2024.\n"
+        "The foreign trade turnover of Primorsky Krai amounted to $14.3 billion, 9 per cent more than a year earlier.\n"
+    )
+    assert figures_of(body) == [
+        ("primorsky-krai", "total", None, 14300000000, "2024-01-01", "2024-12-31", 9, "actual"),
+    ]

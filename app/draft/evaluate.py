@@ -10,7 +10,8 @@ recall:
 - dates: the publication date with its precision;
 - events: a drafted event whose evidence overlaps a reference event's and whose kind is the same.
 
-Run: `python -m app.draft.evaluate [DIR ...]` (default: seeds/ and tests/draft_articles/).
+Run: `python -m app.draft.evaluate [DIR ...]` (default: seeds/, tests/draft_articles/ and the
+held-out tests/draft_articles_heldout/, each scored on its own).
 """
 
 from __future__ import annotations
@@ -218,7 +219,8 @@ def table(title: str, totals: dict[str, Score]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Print the scores for the curated corpus and the hand-written test articles."""
     args = [Path(a) for a in (sys.argv[1:] if argv is None else argv)]
-    dirs = args or [SEEDS_DIR, PROJECT_ROOT / "tests" / "draft_articles"]
+    tests = PROJECT_ROOT / "tests"
+    dirs = args or [SEEDS_DIR, tests / "draft_articles", tests / "draft_articles_heldout"]
     registries = load_registries([SEEDS_DIR])
     for directory in dirs:
         refs = (

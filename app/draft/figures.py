@@ -219,9 +219,8 @@ _BASE_BEFORE = re.compile(
 # "That was a nearly 9 per cent jump": the change of the figure just stated
 _ANAPHOR = re.compile(r"(?:That|This|It)\s(?:was|is|represents|represented|marks|marked)\s(?:an?\s)?(?:[a-z]+\s){0,2}$")
 # A clause that speaks of another year than the story's, without a period the rules resolve
-_OTHER_YEAR = re.compile(
-    r"\b(?:previous|prior|preceding) year\b|\ba year (?:earlier|ago|before)\b|\bthe year before\b", re.I
-)
+# ("a year earlier" is not one: "9 per cent more than a year earlier" is the base of a change)
+_OTHER_YEAR = re.compile(r"\b(?:previous|prior|preceding) year\b|\bthe year before\b", re.I)
 # The words between a change and the amount it leads to: "rose 3.8% to $11.9 billion",
 # "grew 9.4 percent year on year to 78.2 billion yuan", "a 10% jump to a record"
 _CHANGE_TO_AMOUNT = re.compile(
