@@ -343,3 +343,19 @@ def test_a_year_earlier_is_the_base_of_a_change_not_another_year() -> None:
     assert figures_of(body) == [
         ("primorsky-krai", "total", None, 14300000000, "2024-01-01", "2024-12-31", 9, "actual"),
     ]
+
+
+def test_proposed_names_as_news_writes_them() -> None:
+    body = (
+        "Oct 28, 2024\n\nTASHKENT, Oct 28 (Reuters) - The Far Eastern Customs Administration said Turkey's "
+        "imports from Russia fell.\n"
+    )
+    draft = Drafter(REGISTRIES).draft(body, name="t")
+    mentions = {(k, m[k]) for m in draft.annotation["mentions"] for k in ("place", "organisation") if k in m}
+    assert {
+        ("place", "tashkent"),
+        ("place", "turkey"),
+        ("organisation", "far-eastern-customs-administration"),
+    } <= mentions
+    turkey = next(p for p in draft.proposals if p.slug == "turkey")
+    assert turkey.entry["code"] == "TR" and "Türkiye" in turkey.entry["aliases"]

@@ -149,9 +149,17 @@ def country_entry(code: str) -> dict[str, Any]:
     """Return a proposed registry entry for the country with ISO code `code`."""
     country = pycountry.countries.get(alpha_2=code)
     assert country is not None, code  # codes come from pycountry's own list or the demonym table
-    name = getattr(country, "common_name", None) or country.name
+    # the short name news uses ("Turkey", "South Korea", "Vietnam"), else pycountry's
+    short = next((n for n, c in COUNTRY_NAMES.items() if c == code and not n.startswith("the ")), None)
+    name = short or getattr(country, "common_name", None) or country.name
     gc_country = _gc().get_countries().get(code, {})
-    aliases = sorted({n for n in (country.name, getattr(country, "official_name", None)) if n and n != name})
+    aliases = sorted(
+        {
+            n
+            for n in (country.name, getattr(country, "common_name", None), getattr(country, "official_name", None))
+            if n and n != name
+        }
+    )
     return {
         "slug": slugify(name),
         "name": name,
@@ -189,11 +197,12 @@ def find_candidates(
     taken: list[tuple[int, int]],
     registries: Registries,
     place_spans: list[tuple[int, int]] | None = None,
+    dateline: tuple[int, str] | None = None,
 ) -> tuple[list[Hit], list[Candidate]]:
     """Return mentions of entities the registries lack, and their proposed entries.
 
     `place_spans`: those of `taken` that name places, which an organisation's name may contain
-    ("Jilin Provincial Bureau of Statistics")."""
+    ("Jilin Provincial Bureau of Statistics"); `dateline`: the offset and words of the dateline's place."""
     hits: list[Hit] = []
     found: dict[tuple[str, str], Candidate] = {}
     used = {*registries.slugs()}
@@ -206,7 +215,7 @@ def find_candidates(
         for m in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", body):
             if full in known_orgs or name in known_orgs or not _free(spans, m.start(), m.end()):
                 continue
-            entry = {"slug": slugify(full), "name": full, "kind": "news-agency"}
+            entry: dict[str, Any] = {"slug": slugify(full), "name": full, "kind": "news-agency"}
             if name != full:
                 entry["aliases"] = [name]
             add_hit = (m.start(), m.end())
@@ -243,12 +252,12 @@ def find_candidates(
         add("place", code, country_entry(code), m.start(), m.end())
         places.append((m.start(), m.end()))
     for m in ORG_SHAPE.finditer(body):
-        name = m.group(0).strip()
+        name, start = m.group(0).strip(), m.start()
+        if name.startswith("The "):  # "The Far Eastern Customs Administration has ...": the article is no part
+            name, start = name[4:], start + 4
         not_places = [s for s in spans if s not in places]
-        if _free(not_places, m.start(), m.end()) and len(name.split()) >= 2:
-            add(
-                "organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, m.start(), m.end()
-            )
+        if _free(not_places, start, m.end()) and len(name.split()) >= 2:
+            add("organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, start, m.end())
     for m in PERSON_SHAPE.finditer(body):
         name = m.group("name") or m.group("name2")
         title = (m.group("title") or m.group("title2") or "").strip()
@@ -257,6 +266,12 @@ def find_candidates(
             continue
         add("person", name, {"slug": slugify(name), "name": name, "title": title or None}, start, start + len(name))
     cities = _city_index()
+    if dateline is not None:
+        # "TASHKENT, Oct 28 (Reuters) -": the dateline names a city in capitals
+        at, words = dateline
+        city = cities.get(words.title())
+        if city is not None and _free(spans, at, at + len(words)):
+            add("place", city["name"], _city_entry(city, registries), at, at + len(words))
     for m in re.finditer(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\b", body):
         city = cities.get(m.group(0))
         if city is None or not _free(spans, m.start(), m.end()):
@@ -269,19 +284,21 @@ def find_candidates(
         # "New Delhi": a name of two words is no ordinary word; "a Mumbai bank": a city as an adjective
         if not (_LOCATIVE.search(body[max(0, m.start() - 12) : m.start()]) or " " in m.group(0) or attributive):
             continue
-        country = registries.country_slug(city["countrycode"])
-        entry = {
-            "slug": slugify(city["name"]),
-            "name": city["name"],
-            "kind": "city",
-            "country_code": city["countrycode"],
-            "parent": country,
-            "geonames_id": city["geonameid"],
-            "latitude": city["latitude"],
-            "longitude": city["longitude"],
-        }
-        add("place", city["name"], entry, m.start(), m.end())
+        add("place", city["name"], _city_entry(city, registries), m.start(), m.end())
     return hits, list(found.values())
+
+
+def _city_entry(city: dict[str, Any], registries: Registries) -> dict[str, Any]:
+    return {
+        "slug": slugify(city["name"]),
+        "name": city["name"],
+        "kind": "city",
+        "country_code": city["countrycode"],
+        "parent": registries.country_slug(city["countrycode"]),
+        "geonames_id": city["geonameid"],
+        "latitude": city["latitude"],
+        "longitude": city["longitude"],
+    }
 
 
 def _org_kind(name: str) -> str:

@@ -71,6 +71,7 @@ class Drafter:
             [(h.start, h.end) for h in hits] + skip,
             self.registries,
             place_spans=[(h.start, h.end) for h in hits if h.kind == "place"],
+            dateline=(header.dateline_place.start, header.dateline_place.text) if header.dateline_place else None,
         )
         hits = sorted(hits + new_hits, key=lambda h: h.start)
         index = self._place_index(body, hits, proposals, skip)
