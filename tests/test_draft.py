@@ -296,7 +296,10 @@ def test_the_base_of_a_comparison_and_the_partner_after_a_verb() -> None:
         "a year earlier.\n"
     )
     assert figures_of(body) == [("russia", "export", "india", 5200000000, "2024-01-01", "2024-06-30", None, "actual")]
-    body = "date 2024-08-10\nVietnam imported $3.4 billion worth of goods from Russia in 2023, up 12.5% on the previous year.\n"
+    body = (
+        "date 2024-08-10\nVietnam imported $3.4 billion worth of goods from Russia in 2023, "
+        "up 12.5% on the previous year.\n"
+    )
     assert figures_of(body) == [("vietnam", "import", "russia", 3400000000, "2023-01-01", "2023-12-31", 12.5, "actual")]
     # a trade surplus is no flow; a year before the story's with no period of its own gives no figure
     assert figures_of("date 2024-08-10\nChina's trade surplus with Russia narrowed to $1.2 billion in July.\n") == []
