@@ -535,12 +535,14 @@ _VERBS = ("exported", "imported", "supplied", "shipped", "delivered", "sold", "b
 
 def _partner_after(body: str, start: int, end: int, flow: str, index: PlaceIndex) -> str | None:
     """Return the place after "to" (exports) or "from" (imports) following an amount, within
-    a few words ("$3.4 billion worth of goods from Russia")."""
+    a few words ("$3.4 billion worth of goods from Russia"; "of Russian coal" for imports)."""
     word = "from" if flow == "import" else "to"
     for ref in index.within(start, end):
         gap = body[start : ref.start]
         if re.fullmatch(r"\s(?:[\w’'-]+\s){0,5}" + word + r"\s(?:the\s)?", gap) and not re.search(r"\d", gap):
             return ref.slug
+        if flow == "import" and ref.how == "demonym" and re.fullmatch(r"\s(?:[\w’'-]+\s){0,3}of\s", gap):
+            return ref.slug  # "bought 8.8 million tonnes of Russian coal"
         break
     return None
 
