@@ -207,6 +207,10 @@ def test_a_conversion_after_or_and_a_share_or_base_is_no_change() -> None:
     assert c.pct == Decimal("-2.2")
     (c,) = numbers.find_changes("aims to double trade to $6 billion")
     assert c.multiple == Decimal("2")
+    (c,) = numbers.find_changes("$1.1 billion (-8%)")
+    assert c.pct == Decimal("-8")
+    (c,) = numbers.find_changes("$1.1 billion (+8%)")
+    assert c.pct == Decimal("8")
     (c,) = numbers.find_changes("imports of pork surged fourfold")
     assert c.multiple == Decimal("4")
     # levels of rates and tariffs, and a percentage with no word of direction, are no changes

@@ -303,12 +303,15 @@ def find_changes(text: str) -> list[Change]:
             _DECLINE.search(near)
             or _GROWTH.search(near)
             or re.search(r"\bless\b", near)
-            or re.search(r"[+−]\s?$|\bby\s$", before)
+            or re.search(r"(?:^|[\s(])[+−]\s?$|\(\s?[–-]\s?$|\bby\s$", before)
         ):
             continue
         sign = Decimal(1)
         direction = before + " " + after[:25]
         if _DECLINE.search(direction) and not re.search(r"\bgrowth\b|\bgrew\b", before, re.IGNORECASE):
+            sign = Decimal(-1)
+        # "(-8%)", "(−8%)": a minus sign written before the number
+        if re.search(r"\(\s?[-−–]\s?$", before):
             sign = Decimal(-1)
         # "2.2% less than a year earlier", "9 per cent more than": the words right after say it
         if re.match(r"\s(?:less|lower|fewer|below)\b", after, re.IGNORECASE):
