@@ -419,6 +419,8 @@ def _clause_figures(
             inferred.append(why)
         if status == "actual" and published is not None and period.start > _published_end(published):
             status = "forecast"  # a period that had not begun at publication cannot be an outcome
+        if status == "actual" and published is not None and period.end > _published_end(published):
+            continue  # "so far in 2024": an outcome of a period still running; how much of it is not said
         if isinstance(anchor, numbers.Change):
             change: numbers.Change | None = anchor
         else:
