@@ -370,3 +370,12 @@ def test_proposed_names_as_news_writes_them() -> None:
     } <= mentions
     turkey = next(p for p in draft.proposals if p.slug == "turkey")
     assert turkey.entry["code"] == "TR" and "Türkiye" in turkey.entry["aliases"]
+
+
+def test_lists_of_amounts_or_changes_pair_with_nothing() -> None:
+    body = (
+        "date 2024-08-10\nChina's trade with Russia, Kazakhstan and Mongolia reached $120 billion, $20 billion "
+        "and $8 billion in the first half.\nExports to Russia, Kazakhstan and Mongolia rose 5%, 7% and 9% in "
+        "the first half.\n"
+    )
+    assert figures_of(body) == []

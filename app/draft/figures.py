@@ -341,6 +341,22 @@ def _clause_figures(
     quantities = [dataclasses.replace(q, start=q.start + clause.start, end=q.end + clause.start) for q in quantities]
     changes = [dataclasses.replace(c, start=c.start + clause.start, end=c.end + clause.start) for c in changes]
     amounts: list[numbers.Money | numbers.Quantity] = sorted([*money, *quantities], key=lambda a: a.start)
+    # "reached $120 billion, $20 billion and $8 billion": a list that pairs with a list of places,
+    # a "respectively" left unsaid; a wrong pairing is worse than none
+    listed = {
+        j
+        for i in range(len(amounts) - 1)
+        for j in (i, i + 1)
+        if re.fullmatch(r",?\s(?:and\s)?|\sand\s", body[_end(amounts[i]) : amounts[i + 1].start])
+    }
+    amounts = [a for i, a in enumerate(amounts) if i not in listed]
+    listed = {
+        j
+        for i in range(len(changes) - 1)
+        for j in (i, i + 1)
+        if re.fullmatch(r",?\s(?:and\s)?|\sand\s", body[changes[i].end : changes[i + 1].start])
+    }
+    changes = [c for i, c in enumerate(changes) if i not in listed]
     clause_periods = [p for p in sent_periods if clause.start <= p.at < clause.end]
     bound = _bind_changes(body, amounts, changes, clause_periods)
     anchors: list[numbers.Money | numbers.Quantity | numbers.Change] = list(amounts)
