@@ -305,6 +305,10 @@ def test_the_base_of_a_comparison_and_the_partner_after_a_verb() -> None:
         "up 12.5% on the previous year.\n"
     )
     assert figures_of(body) == [("vietnam", "import", "russia", 3400000000, "2023-01-01", "2023-12-31", 12.5, "actual")]
+    body = "date 2024-06-20\nKazakhstan sold goods worth $2.1 billion to Russia in the first quarter.\n"
+    assert figures_of(body) == [
+        ("kazakhstan", "export", "russia", 2100000000, "2024-01-01", "2024-03-31", None, "actual")
+    ]
     body = "date 2024-08-10\nChina bought 8.8 million tonnes of Russian coal in June, up 10 percent from May.\n"
     assert figures_of(body) == [("china", "import", "russia", 8800000, "2024-06-01", "2024-06-30", 10, "actual")]
     # an outcome of a period still running at publication says not how much of it

@@ -548,7 +548,7 @@ def _unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex)
     return False
 
 
-_VERBS = ("exported", "imported", "supplied", "shipped", "delivered", "sold", "bought", "purchased")
+_VERBS = ("exported", "imported", "supplied", "shipped", "delivered", "sold", "bought", "purchased", "sold goods worth")
 
 
 def _partner_after(body: str, start: int, end: int, flow: str, index: PlaceIndex) -> str | None:
