@@ -1,16 +1,20 @@
 """Trade figures: an amount (or a change alone) in a clause that names a flow, with its period,
-its sides and its status.
+its sides and its status (docs/extraction.md gives each rule with examples).
 
 Rules, in the order they apply to each clause of each sentence that names a flow:
-1. anchors: every money amount and quantity; with none, a change alone ("up 4.7%");
-2. flow: the nearest flow word ("trade", "exports to", "imports from", "shipments", "turnover",
-   "sold goods worth"), in the clause, else in the sentence;
-3. sides: a possessive ("Liaoning's trade"), a pair ("China-Russia trade", "between X and Y"),
-   prepositions after the flow word ("to"/"from"/"with"), then the paragraph's previous figure;
-   "bilateral"/"two-way" take the two countries the sentence names;
-4. period: in the clause, else the sentence, else the paragraph's previous figure;
-5. change: the nearest change not across another amount; status from the words before the
-   amount ("target of", "could reach", "expected to", "estimated").
+1. anchors: every money amount and quantity, but not the base of a comparison ("from $4.1
+   billion") nor a list that pairs with a list ("$120 billion, $20 billion and $8 billion");
+   with none, a change alone ("up 4.7%"), or a change that has its own period;
+2. changes bound by position: before "to <amount>", else right after their amount;
+3. flow: the nearest flow word ("trade", "exports to", "imports from", "shipments", "turnover",
+   "sold goods worth", "imported"), in the clause, else in the sentence;
+4. sides: a possessive ("Liaoning's trade"), a pair ("China-Russia trade", "between X and Y"),
+   prepositions around the flow word and the amount, the place the sentence opens with, then
+   the story's previous figure; "bilateral"/"two-way" take the two countries the sentence
+   names; a region's own foreign trade has no partner;
+5. period: right after the amount, else before it in the clause, else in the sentence, else the
+   story's previous statement's; status from the words before the amount ("target of", "could
+   reach", "expected to", "estimated").
 A clause with "respectively" is skipped: it pairs lists, and a wrong pairing is worse than none.
 """
 
