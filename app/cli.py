@@ -30,7 +30,7 @@ from app.observability import configure_logging
 from app.roles import READER_ROLE, ensure_reader_role
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+    from rich.progress import Progress, ProgressColumn, Task, TaskID
 
     from app.seed.load import Summary
     from app.seed.source import SeedError
@@ -100,13 +100,16 @@ def seed(
     paths: Annotated[list[Path] | None, typer.Argument(help="seed directories or files (default: seeds/)")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="empty the knowledge base first, then load")] = False,
     check: Annotated[bool, typer.Option("--check", help="validate only: no database, nothing written")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="read and compare every file, even those unchanged since the last seed")
+    ] = False,
 ) -> None:
-    """Validate the corpus, then load it in one transaction (idempotent)."""
+    """Validate the corpus, then load it in one transaction (idempotent; unchanged files are skipped)."""
     if check:
         _check(paths or [SEEDS_DIR])
         return
     with _database(get_settings()) as url:
-        _seed(url, paths or [SEEDS_DIR], reset=reset)
+        _seed(url, paths or [SEEDS_DIR], reset=reset, full=full)
 
 
 def _check(paths: list[Path]) -> None:
@@ -131,10 +134,56 @@ def _print_issues(exc: SeedError) -> None:
         err.print(f"[red]{issue}[/red]", highlight=False, soft_wrap=True)
 
 
-def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+class _StepProgress:
+    """Shows each step of a seed: a bar with rows/s and time left in a terminal, else a line per step."""
 
-    from app.seed.load import WRITE_STEPS
+    def __init__(self, bar: Progress) -> None:
+        self.bar = bar
+        self.terminal = bar.console.is_terminal
+        self.step: str | None = None
+        self.task: TaskID | None = None
+        self.started = 0.0
+        self.done = 0
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step != self.step:
+            self.finish()
+            self.step, self.started, self.done = step, time.perf_counter(), 0
+            self.task = self.bar.add_task(step, total=total) if self.terminal else None
+        self.done = done
+        if self.task is not None:
+            self.bar.update(self.task, completed=done, total=total)
+
+    def finish(self) -> None:
+        """End the current step: a log line when the output is not a terminal."""
+        if self.step is None:
+            return
+        seconds = time.perf_counter() - self.started
+        if self.task is not None:
+            self.bar.update(self.task, visible=False)
+        else:
+            rate = f" ({self.done / seconds:,.0f}/s)" if seconds > 0 and self.done else ""
+            self.bar.console.print(f"seed: {self.step}: {self.done:,} in {seconds:.2f}s{rate}", highlight=False)
+        self.step = None
+
+
+def _rate_column() -> ProgressColumn:
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class RateColumn(ProgressColumn):
+        """Items per second of the step (files while reading, rows while writing)."""
+
+        def render(self, task: Task) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:>9,.0f}/s" if speed else " " * 11)
+
+    return RateColumn()
+
+
+def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+
     from app.seed.pipeline import seed as run_seed
     from app.seed.source import SeedError
 
@@ -146,21 +195,21 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
             TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
+            _rate_column(),
+            TimeRemainingColumn(),
             console=out,
             transient=True,
         ) as bar:
-            reading = bar.add_task("validating seed files", total=None)
-            writing = bar.add_task("writing", total=len(WRITE_STEPS), visible=False)
+            steps = _StepProgress(bar)
             summary = run_seed(
                 engine,
                 paths,
                 reset_first=reset,
-                on_wait=lambda: _waiting(bar, writing),
-                progress=lambda step: bar.update(
-                    writing, description=f"writing {step}", visible=True, completed=WRITE_STEPS.index(step)
-                ),
-                on_file=lambda done, total: bar.update(reading, completed=done, total=total),
+                full=full,
+                on_wait=lambda: _waiting(bar),
+                progress=steps,
             )
+            steps.finish()
     except SeedError as exc:
         _print_issues(exc)
         raise _fail(f"{len(exc.issues)} problem(s) in the seed files; nothing was written", 2) from None
@@ -171,10 +220,10 @@ def _seed(url: str, paths: list[Path], *, reset: bool) -> None:
     _print_summary(summary, time.perf_counter() - started)
 
 
-def _waiting(bar: Progress, task: TaskID) -> None:
+def _waiting(bar: Progress) -> None:
     # a permanent line too: the bar is not drawn when the output is not a terminal (CI, logs)
     bar.console.print("another seed is running; waiting for it to finish")
-    bar.update(task, description="another seed is running; waiting…", visible=True)
+    bar.add_task("another seed is running; waiting…", total=None)
 
 
 def _print_summary(summary: Summary, seconds: float) -> None:
@@ -186,8 +235,14 @@ def _print_summary(summary: Summary, seconds: float) -> None:
     out.print(table)
     if summary.reset_rows:
         out.print(f"--reset removed {summary.reset_rows} rows first")
+    out.print(
+        f"files: {summary.read_files} read, {summary.skipped_files} skipped as unchanged since the last seed",
+        highlight=False,
+    )
+    rows = sum(c.inserted + c.updated + c.deleted + c.unchanged for c in summary.tables.values())
     verdict = "nothing changed" if summary.changed == 0 else f"{summary.changed} row changes"
-    out.print(f"seeded in {seconds:.2f}s: {verdict}")
+    rate = f" ({rows / seconds:,.0f} rows/s)" if rows and seconds > 0 else ""
+    out.print(f"seeded in {seconds:.2f}s{rate}: {verdict}", highlight=False)
 
 
 class _Server(uvicorn.Server):

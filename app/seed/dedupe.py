@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import math
 import re
+from collections import Counter
+from collections.abc import Collection, Mapping
 from decimal import Decimal
-from itertools import combinations
 
 SHINGLE = 2
 THRESHOLD = Decimal("0.25")
@@ -27,7 +30,7 @@ class Duplicate:
 def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
     """Return the set of word n-grams of `text`, lower-cased."""
     words = _WORD.findall(text.lower())
-    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+    return frozenset(zip(*(words[i:] for i in range(size)), strict=False))
 
 
 def overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> Decimal:
@@ -39,13 +42,72 @@ def overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> Dec
 
 def find_duplicates(bodies: dict[str, str]) -> list[Duplicate]:
     """Return one link per article that is a near-duplicate, to its best-matching original."""
-    sets = {slug: shingles(body) for slug, body in sorted(bodies.items())}
+    sets = {slug: shingles(body) for slug, body in bodies.items()}
+    return choose_duplicates(similar_pairs(sets), {slug: len(s) for slug, s in sets.items()})
+
+
+# A pair can reach THRESHOLD once rounded to 4 places from a little below it: candidates are
+# looked for with this (lower) bound, and each is then scored exactly with `overlap`.
+_CANDIDATE_BOUND = THRESHOLD - Decimal("0.00005")
+
+
+def similar_pairs(
+    sets: Mapping[str, frozenset[tuple[str, ...]]], among: Collection[str] | None = None
+) -> dict[tuple[str, str], Decimal]:
+    """Return the score of every pair (a < b) at or above THRESHOLD; with `among`, only pairs touching it.
+
+    Exact, without scoring every pair. For A (the smaller of a pair, so the one that sets the bar
+    a = ceil(t|A|)) split A's shingles into its `a // 2` most common ones (corpus-wide) and the
+    rest: |A∩B| <= |B ∩ rest| + a // 2, so B can reach the bar only when it shares at least
+    a - a // 2 of A's rarer shingles. Those are counted through an index of rare shingles (cheap:
+    their postings are short), and only the articles that pass are scored."""
+    if among is not None and len(among) * 20 <= len(sets):
+        # a few changed articles: scoring them against every other costs less than indexing
+        found: dict[tuple[str, str], Decimal] = {}
+        for slug in among:
+            for other in sets:
+                pair = (slug, other) if slug < other else (other, slug)
+                if other != slug and pair not in found and (value := overlap(sets[slug], sets[other])) >= THRESHOLD:
+                    found[pair] = value
+        return found
+    # shingles as small ints from here on: a tuple's hash is not cached, an int's is itself
+    number: dict[tuple[str, ...], int] = {}
+    encoded = {slug: [number.setdefault(sh, len(number)) for sh in s] for slug, s in sets.items()}
+    postings: list[list[str]] = [[] for _ in range(len(number))]
+    for slug, tokens in encoded.items():
+        for token in tokens:
+            postings[token].append(slug)
+    frequency = [len(p) for p in postings]
+    size = {slug: (len(s), slug) for slug, s in sets.items()}
+    touching = None if among is None else set(among)
+    found = {}
+    for slug, tokens in encoded.items():
+        if not tokens:
+            continue
+        bar = max(1, math.ceil(_CANDIDATE_BOUND * len(tokens)))
+        common = bar // 2
+        rarer = sorted(tokens, key=frequency.__getitem__)[: len(tokens) - common]
+        shared = Counter(itertools.chain.from_iterable(map(postings.__getitem__, rarer)))
+        mine = size[slug]
+        need = bar - common
+        for other in [other for other, count in shared.items() if count >= need]:
+            if size[other] <= mine:
+                continue
+            if touching is not None and slug not in touching and other not in touching:
+                continue
+            pair = (slug, other) if slug < other else (other, slug)
+            if (value := overlap(sets[slug], sets[other])) >= THRESHOLD:
+                found[pair] = value
+    return found
+
+
+def choose_duplicates(pairs: Mapping[tuple[str, str], Decimal], sizes: Mapping[str, int]) -> list[Duplicate]:
+    """Return the near-duplicate links `find_duplicates` defines, from the scored pairs and set sizes."""
     best: dict[str, Duplicate] = {}
-    for a, b in combinations(sets, 2):
-        score = overlap(sets[a], sets[b])
+    for (a, b), score in sorted(pairs.items()):
         if score < THRESHOLD:
             continue
-        dup, orig = (a, b) if (len(sets[a]), a) < (len(sets[b]), b) else (b, a)
+        dup, orig = (a, b) if (sizes[a], a) < (sizes[b], b) else (b, a)
         if dup not in best or score > best[dup].score:
             best[dup] = Duplicate(dup, orig, score)
     # an original is never itself marked a duplicate: keep links acyclic and one level deep

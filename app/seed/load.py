@@ -3,22 +3,33 @@
 Rows are matched by natural key (a slug, or a child's parent + content), compared with what
 is stored, and only new or changed rows are written, so a second run of the same corpus
 changes no row and keeps every id. Child rows of the entities in the corpus (evidence,
-event places and participants, conversions) are synced: ones no longer annotated go.
+event places and participants, conversions) are synced: ones no longer annotated go, and so do
+the articles, figures and events a `Removal` names (with everything that hangs on them).
+
+Each table costs a few statements whatever its size: the stored rows in scope are read in one
+SELECT, new rows get their ids from the table's sequence in one statement and arrive in one
+`COPY` (psycopg formats the rows, as `app.seed.bulk` does), deletions are one DELETE per table;
+only changed rows are UPDATEd one by one (they are few, or the corpus was edited wholesale).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, func, insert, select, text, tuple_, update
+from psycopg import sql
+from sqlalchemy import Connection, Table, any_, delete, func, literal, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app import models
 from app.seed import convert
 from app.seed import format as fmt
 from app.seed.corpus import Corpus, EvidenceItem
+from app.seed.dedupe import Duplicate
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +38,7 @@ SEED_LOCK_KEY = 0x7472616465  # "trade"
 
 Key = tuple[Any, ...]
 Row = dict[str, Any]
+Ids = Mapping[str, Mapping[str, int]]  # kind ("place", "trade_figure", ...) -> slug -> id
 
 places = models.metadata.tables["places"]
 organisations = models.metadata.tables["organisations"]
@@ -38,9 +50,12 @@ events = models.metadata.tables["events"]
 event_places = models.metadata.tables["event_places"]
 event_participants = models.metadata.tables["event_participants"]
 evidence = models.metadata.tables["evidence"]
+manifest = models.metadata.tables["seed_manifest"]
 
 # What write_corpus reports to its `progress` callback, in order.
 WRITE_STEPS = ("places", "organisations", "people", "articles", "trade figures", "events", "evidence", "conversions")
+# progress(step, rows done, rows in the step): called as a step starts and as its rows are written
+Progress = Callable[[str, int, int], None]
 
 # Children first: the order in which --reset empties tables.
 ALL_TABLES: tuple[Table, ...] = (
@@ -74,6 +89,9 @@ class Summary:
     tables: dict[str, TableCounts] = dataclasses.field(default_factory=dict)
     reset_rows: int = 0
 
+    skipped_files: int = 0  # annotation and registry files left unread: unchanged since the last seed
+    read_files: int = 0
+
     def counts(self, table: Table) -> TableCounts:
         return self.tables.setdefault(table.name, TableCounts())
 
@@ -95,8 +113,57 @@ def reset(conn: Connection) -> int:
     """Empty every table of the knowledge base; return how many rows were removed."""
     removed: int = sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in ALL_TABLES)
     names = ", ".join(t.name for t in ALL_TABLES)
-    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))  # names come from the models, not input
+    # names come from the models, not input; the manifest goes too: everything is read again
+    conn.execute(text(f"TRUNCATE {names}, {manifest.name} RESTART IDENTITY"))
     return removed
+
+
+def _any(column: Any, values: Iterable[Any]) -> Any:
+    """Return `column = ANY(array)`: one parameter however many values."""
+    return column == any_(literal(list(values), ARRAY(column.type)))
+
+
+def _allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """Return `n` new ids from the table's identity sequence (one round trip)."""
+    if n == 0:
+        return []
+    return list(
+        conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": n},
+        ).scalars()
+    )
+
+
+COPY_BATCH = 5000  # rows per progress report within one COPY
+# New evidence rows from which they are checked all at once after their COPY rather than by the
+# trigger row by row (which takes the table's exclusive lock for the rest of the seed)
+BULK_EVIDENCE = 2000
+
+
+def _copy(conn: Connection, table: Table, rows: Sequence[Row], progress: Callable[[int], None] | None) -> None:
+    """Insert `rows` (all with the same keys) with one COPY, inside the caller's transaction."""
+    columns = list(rows[0])
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(statement) as copy:
+        for n, row in enumerate(rows, 1):
+            copy.write_row([row[c] for c in columns])
+            if progress is not None and n % COPY_BATCH == 0:
+                progress(COPY_BATCH)
+    if progress is not None:
+        progress(len(rows) % COPY_BATCH)
+
+
+def _stored(conn: Connection, table: Table, columns: Sequence[str], key: Sequence[str], scope: Any) -> dict[Key, Any]:
+    """Return the stored rows in `scope`, by key."""
+    pk = [c.name for c in table.primary_key.columns]
+    names = list(dict.fromkeys([*pk, *columns]))
+    result = conn.execute(select(*[table.c[c] for c in names]).where(scope)).mappings()
+    return {tuple(r[k] for k in key): r for r in result}
 
 
 def _sync(
@@ -107,241 +174,371 @@ def _sync(
     counts: TableCounts,
     *,
     scope: Any = None,
+    stored: dict[Key, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+    around_insert: Callable[[list[Row]], contextlib.AbstractContextManager[None]] | None = None,
 ) -> dict[Key, int]:
     """Make `table` hold `rows` (matched on `key`); return the id of every row by key.
 
     Without `scope`, only the keys in `rows` are looked at and nothing is deleted. With a
-    `scope` clause, stored rows inside it that are not in `rows` are deleted.
-    """
-    key_cols = [table.c[k] for k in key]
+    `scope` clause, stored rows inside it that are not in `rows` are deleted. `stored` gives the
+    rows in scope when the caller has read them already. Rows that lack an id get a new one;
+    `around_insert(new rows)` wraps their COPY."""
     pk_cols = list(table.primary_key.columns)
-    columns = list(rows[0]) if rows else list(key)
-    if scope is None:
-        if not rows:
-            return {}
-        wanted = [tuple(r[k] for k in key) for r in rows]
-        scope = key_cols[0].in_([w[0] for w in wanted]) if len(key) == 1 else tuple_(*key_cols).in_(wanted)
-        delete_missing = False
+    has_id = "id" in table.c
+    if stored is None:
+        if scope is None:
+            if not rows:
+                return {}
+            scope = (
+                _any(table.c[key[0]], [r[key[0]] for r in rows])
+                if len(key) == 1
+                else tuple_(*[table.c[k] for k in key]).in_([tuple(r[k] for k in key) for r in rows])
+            )
+            delete_missing = False
+        else:
+            delete_missing = True
+        columns = list(rows[0]) if rows else list(key)
+        stored = _stored(conn, table, columns, key, scope)
     else:
-        delete_missing = True
-    selected = [*pk_cols, *[table.c[c] for c in columns if c not in table.primary_key.columns]]
-    stored = {tuple(r[k] for k in key): r for r in conn.execute(select(*selected).where(scope)).mappings()}
+        delete_missing = scope is not None
+    stored = dict(stored)
 
     def identity(row: Any) -> Any:
         return tuple_(*pk_cols) == tuple(row[c.name] for c in pk_cols)
 
     ids: dict[Key, int] = {}
     new_rows: list[Row] = []
+    changed: list[tuple[Any, Row]] = []
     for row in rows:
         k = tuple(row[c] for c in key)
-        old = stored.get(k)
+        old = stored.pop(k, None)
         if old is None:
             new_rows.append(row)
             continue
-        if any(old[c] != row[c] for c in columns):
-            conn.execute(update(table).where(identity(old)).values(**row))
-            counts.updated += 1
+        if any(old[c] != row[c] for c in row):
+            changed.append((old, row))
         else:
             counts.unchanged += 1
-        if "id" in old:
+        if has_id:
             ids[k] = old["id"]
+    if progress is not None:
+        progress(len(rows) - len(new_rows))
     if new_rows:
-        result = conn.execute(insert(table).returning(*pk_cols, *key_cols, sort_by_parameter_order=True), new_rows)
-        if "id" in table.c:
-            ids |= {tuple(rec[1:]): rec[0] for rec in result}
+        if has_id:
+            missing = [r for r in new_rows if r.get("id") is None]
+            for row, new_id in zip(missing, _allocate_ids(conn, table, len(missing)), strict=True):
+                row["id"] = new_id
+            ids |= {tuple(r[c] for c in key): r["id"] for r in new_rows}
+        with around_insert(new_rows) if around_insert else contextlib.nullcontext():
+            _copy(conn, table, new_rows, progress)
         counts.inserted += len(new_rows)
-    if delete_missing:
-        wanted_keys = {tuple(r[c] for c in key) for r in rows}
-        for k, old in stored.items():
-            if k not in wanted_keys:
-                conn.execute(delete(table).where(identity(old)))
-                counts.deleted += 1
+    # after the inserts: a changed row may now point at a new one
+    for old, row in changed:
+        conn.execute(update(table).where(identity(old)).values(**row))
+    counts.updated += len(changed)
+    if delete_missing and stored:
+        if has_id:
+            conn.execute(delete(table).where(_any(table.c.id, [old["id"] for old in stored.values()])))
+        else:
+            names = [c.name for c in pk_cols]
+            conn.execute(
+                delete(table).where(tuple_(*pk_cols).in_([tuple(old[n] for n in names) for old in stored.values()]))
+            )
+        counts.deleted += len(stored)
     return ids
 
 
-def _by_depth(items: Mapping[str, Any], parent_of: Callable[[Any], str | None]) -> list[list[str]]:
-    """Return slugs grouped so that every item comes after the one it points to."""
-    depth: dict[str, int] = {}
-
-    def level(slug: str) -> int:
-        if slug not in depth:
-            parent = parent_of(items[slug])
-            depth[slug] = 0 if parent is None or parent not in items else level(parent) + 1
-        return depth[slug]
-
-    levels: dict[int, list[str]] = {}
-    for slug in items:
-        levels.setdefault(level(slug), []).append(slug)
-    return [levels[d] for d in sorted(levels)]
-
-
-def _slug_ids(ids: Mapping[Key, int]) -> dict[str, int]:
-    return {k[0]: v for k, v in ids.items()}
+def _slugged(
+    conn: Connection, table: Table, slugs: Iterable[str], columns: Sequence[str]
+) -> tuple[dict[str, int], dict[Key, Any]]:
+    """Return the id of every slug (stored ones, new ones allocated) and the stored rows by slug."""
+    wanted = list(slugs)
+    stored = _stored(conn, table, columns, ("slug",), _any(table.c.slug, wanted)) if wanted else {}
+    ids = {k[0]: r["id"] for k, r in stored.items()}
+    new = [s for s in wanted if s not in ids]
+    ids |= dict(zip(new, _allocate_ids(conn, table, len(new)), strict=True))
+    return ids, stored
 
 
 def _opt(ids: Mapping[str, int], slug: str | None) -> int | None:
     return None if slug is None else ids[slug]
 
 
+@dataclasses.dataclass
+class Removal:
+    """What an incremental seed removes besides syncing the corpus: slugs defined before, no more."""
+
+    articles: set[str] = dataclasses.field(default_factory=set)
+    figures: set[str] = dataclasses.field(default_factory=set)
+    events: set[str] = dataclasses.field(default_factory=set)
+
+
+# --- one row per entity, by column name: the seed's writer and the bulk loader build rows alike
+
+
+def columns_of(table: Table) -> tuple[str, ...]:
+    """Return the columns a writer fills, in table order (computed ones, like `search`, are the database's)."""
+    return tuple(c.name for c in table.columns if c.computed is None)
+
+
+def place_row(p: fmt.Place, ids: Ids) -> Row:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "kind": p.kind.value,
+        "code": p.code,
+        "country_code": p.country_code,
+        "parent_id": _opt(ids["place"], p.parent),
+        "geonames_id": p.geonames_id,
+        "latitude": p.latitude,
+        "longitude": p.longitude,
+        "aliases": list(p.aliases),
+        "note": p.note,
+    }
+
+
+def organisation_row(o: fmt.Organisation, ids: Ids) -> Row:
+    return {
+        "slug": o.slug,
+        "name": o.name,
+        "kind": o.kind.value,
+        "country_id": _opt(ids["place"], o.country),
+        "parent_id": _opt(ids["organisation"], o.parent),
+        "aliases": list(o.aliases),
+        "note": o.note,
+    }
+
+
+def person_row(p: fmt.Person, ids: Ids) -> Row:
+    return {
+        "slug": p.slug,
+        "name": p.name,
+        "title": p.title,
+        "organisation_id": _opt(ids["organisation"], p.organisation),
+        "country_id": _opt(ids["place"], p.country),
+        "aliases": list(p.aliases),
+    }
+
+
+def article_row(meta: fmt.ArticleMeta, source_file: str, body: str, dup: Duplicate | None, ids: Ids) -> Row:
+    pub = meta.published
+    return {
+        "slug": meta.slug,
+        "source_file": source_file,
+        "title": meta.title,
+        "publisher_id": _opt(ids["organisation"], meta.publisher),
+        "publisher_basis": meta.publisher_basis,
+        "authors": list(meta.authors),
+        "published_on": pub.date if pub else None,
+        "published_precision": pub.precision.value if pub else None,
+        "published_basis": pub.basis.value if pub else None,
+        "published_inference": pub.inference if pub else None,
+        "language": meta.language,
+        "body": body,
+        "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        "word_count": len(body.split()),
+        **duplicate_columns(dup, ids),
+    }
+
+
+def duplicate_columns(dup: Duplicate | None, ids: Ids) -> Row:
+    return {
+        "duplicate_of_id": ids["article"][dup.original] if dup else None,
+        "duplicate_score": dup.score if dup else None,
+        "duplicate_method": dup.method if dup else None,
+    }
+
+
+def figure_row(f: fmt.TradeFigure, ids: Ids) -> Row:
+    return {
+        "slug": f.slug,
+        "reporter_id": ids["place"][f.reporter],
+        "partner_id": _opt(ids["place"], f.partner),
+        "flow": f.flow.value,
+        "commodity": f.commodity,
+        "amount": f.amount.amount if f.amount else None,
+        "currency": f.amount.currency if f.amount else None,
+        "quantity": f.quantity.value if f.quantity else None,
+        "unit": f.quantity.unit if f.quantity else None,
+        "period_start": f.period.start,
+        "period_end": f.period.end,
+        "period_type": f.period.type.value,
+        "period_label": f.period.label,
+        "period_basis": f.period.basis.value,
+        "period_inference": f.period.inference,
+        "change_pct": f.change_pct,
+        "change_multiple": f.change_multiple,
+        "change_basis": f.change_basis,
+        "approximation": f.approximation.value,
+        "status": f.status.value,
+        "review": f.review.value,
+        "part_of_id": _opt(ids["trade_figure"], f.part_of),
+        "source_id": _opt(ids["organisation"], f.source),
+        "note": f.note,
+    }
+
+
+def event_row(e: fmt.Event, ids: Ids) -> Row:
+    d = e.date
+    return {
+        "slug": e.slug,
+        "name": e.name,
+        "kind": e.kind.value,
+        "starts_on": d.start if d else None,
+        "ends_on": d.end if d else None,
+        "date_precision": d.precision.value if d else None,
+        "date_basis": d.basis.value if d else None,
+        "date_inference": d.inference if d else None,
+        "participant_count": e.participant_count,
+        "participant_unit": e.participant_unit,
+        "participant_approximation": e.participant_approximation.value,
+        "review": e.review.value,
+        "parent_id": _opt(ids["event"], e.parent),
+        "description": e.description,
+    }
+
+
+SUBJECT_COLUMNS = {k: f"{k}_id" for k in ("trade_figure", "event", "organisation", "place", "person")}
+
+
+def evidence_row(article_id: int, quote: str, start: int, end: int, kind: str, subject_id: int) -> Row:
+    row: Row = {"article_id": article_id, "quote": quote, "start_offset": start, "end_offset": end}
+    for k, col in SUBJECT_COLUMNS.items():
+        row[col] = subject_id if k == kind else None
+    return row
+
+
+def stated_conversion(
+    f: fmt.TradeFigure, stated: fmt.StatedConversion, published: fmt.PublishedDate | None
+) -> convert.Conversion:
+    """Return the conversion an article states for figure `f`, dated by the article's publication."""
+    assert f.amount is not None
+    rate_date, basis = (
+        (published.date, f"the article's publication date ({published.precision.value}, {published.basis.value})")
+        if published
+        else (f.period.end, "the end of the figure's period (the article is undated)")
+    )
+    return convert.stated(
+        f.amount.amount, f.amount.currency, stated.amount, stated.currency, rate_date=rate_date, date_basis=basis
+    )
+
+
 class _Writer:
-    def __init__(self, conn: Connection, corpus: Corpus, summary: Summary) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        corpus: Corpus,
+        summary: Summary,
+        *,
+        progress: Progress | None,
+        duplicates: Sequence[Duplicate] | None,
+        relink: bool,
+        removal: Removal | None,
+    ) -> None:
         self.conn = conn
         self.corpus = corpus
         self.summary = summary
-        self.ids: dict[str, dict[str, int]] = {}
+        self.progress = progress
+        # near-duplicate links of the whole corpus when they were decided again (articles outside
+        # `corpus` may gain or lose one); None: only the corpus's own, in corpus.duplicates
+        self.all_duplicates = duplicates
+        self.relink = relink
+        self.removal = removal or Removal()
+        self.ids: dict[str, dict[str, int]] = {
+            k: {} for k in ("place", "organisation", "person", "article", "trade_figure", "event")
+        }
 
-    def _levels(
-        self,
-        table: Table,
-        items: Mapping[str, Any],
-        parent_of: Callable[[Any], str | None],
-        row_of: Callable[[Any, dict[str, int]], Row],
-    ) -> dict[str, int]:
-        ids: dict[str, int] = {}
-        for level in _by_depth(items, parent_of):
-            rows = [row_of(items[slug], ids) for slug in level]
-            ids |= _slug_ids(_sync(self.conn, table, rows, ("slug",), self.summary.counts(table)))
-        return ids
+    def _step(self, name: str, total: int) -> Callable[[int], None] | None:
+        if self.progress is None:
+            return None
+        report = self.progress
+        report(name, 0, total)
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            report(name, done, total)
+
+        return advance
+
+    def _lookup(self, kind: str, table: Table, slugs: Iterable[str | None]) -> None:
+        """Fetch the ids of stored rows the corpus refers to without defining them (unchanged files)."""
+        missing = {s for s in slugs if s is not None and s not in self.ids[kind]}
+        if missing:
+            found = self.conn.execute(select(table.c.slug, table.c.id).where(_any(table.c.slug, missing)))
+            self.ids[kind] |= dict(found.all())
+
+    def _entities(
+        self, step: str, table: Table, kind: str, items: Mapping[str, Any], row_of: Callable[[Any], Row]
+    ) -> None:
+        advance = self._step(step, len(items))
+        ids, stored = _slugged(self.conn, table, items, columns_of(table))
+        self.ids[kind] |= ids
+        rows = [{"id": ids[slug], **row_of(item)} for slug, item in items.items()]
+        _sync(self.conn, table, rows, ("slug",), self.summary.counts(table), stored=stored, progress=advance)
 
     def places(self) -> None:
-        def row(p: fmt.Place, ids: dict[str, int]) -> Row:
-            return {
-                "slug": p.slug,
-                "name": p.name,
-                "kind": p.kind.value,
-                "code": p.code,
-                "country_code": p.country_code,
-                "parent_id": _opt(ids, p.parent),
-                "geonames_id": p.geonames_id,
-                "latitude": p.latitude,
-                "longitude": p.longitude,
-                "aliases": list(p.aliases),
-                "note": p.note,
-            }
-
-        self.ids["place"] = self._levels(places, self.corpus.places, lambda p: p.parent, row)
+        self._entities("places", places, "place", self.corpus.places, lambda p: place_row(p, self.ids))
 
     def organisations(self) -> None:
-        place_ids = self.ids["place"]
-
-        def row(o: fmt.Organisation, ids: dict[str, int]) -> Row:
-            return {
-                "slug": o.slug,
-                "name": o.name,
-                "kind": o.kind.value,
-                "country_id": _opt(place_ids, o.country),
-                "parent_id": _opt(ids, o.parent),
-                "aliases": list(o.aliases),
-                "note": o.note,
-            }
-
-        self.ids["organisation"] = self._levels(organisations, self.corpus.organisations, lambda o: o.parent, row)
+        items = self.corpus.organisations
+        self._entities("organisations", organisations, "organisation", items, lambda o: organisation_row(o, self.ids))
 
     def people(self) -> None:
-        org_ids, place_ids = self.ids["organisation"], self.ids["place"]
-        rows = [
-            {
-                "slug": p.slug,
-                "name": p.name,
-                "title": p.title,
-                "organisation_id": _opt(org_ids, p.organisation),
-                "country_id": _opt(place_ids, p.country),
-                "aliases": list(p.aliases),
-            }
-            for p in self.corpus.people.values()
-        ]
-        self.ids["person"] = _slug_ids(_sync(self.conn, people, rows, ("slug",), self.summary.counts(people)))
+        self._entities("people", people, "person", self.corpus.people, lambda p: person_row(p, self.ids))
+
+    def _duplicates(self) -> dict[str, Duplicate]:
+        dups = self.corpus.duplicates if self.all_duplicates is None else self.all_duplicates
+        return {d.duplicate: d for d in dups}
 
     def articles(self) -> None:
-        org_ids = self.ids["organisation"]
-        dup = {d.duplicate: d for d in self.corpus.duplicates}
+        dup = self._duplicates()
+        self._lookup("article", articles, [d.original for d in dup.values() if d.original not in self.corpus.articles])
+        # originals in the corpus get their ids from _entities before any row is built
+        self._entities(
+            "articles",
+            articles,
+            "article",
+            self.corpus.articles,
+            lambda a: article_row(a.meta, a.source_file, a.body, dup.get(a.meta.slug), self.ids),
+        )
+        if self.all_duplicates is not None and self.relink:
+            self._relink_outside(dup)
 
-        def row(a: Any, ids: dict[str, int]) -> Row:
-            meta: fmt.ArticleMeta = a.meta
-            pub = meta.published
-            d = dup.get(meta.slug)
-            return {
-                "slug": meta.slug,
-                "source_file": a.source_file,
-                "title": meta.title,
-                "publisher_id": _opt(org_ids, meta.publisher),
-                "publisher_basis": meta.publisher_basis,
-                "authors": list(meta.authors),
-                "published_on": pub.date if pub else None,
-                "published_precision": pub.precision.value if pub else None,
-                "published_basis": pub.basis.value if pub else None,
-                "published_inference": pub.inference if pub else None,
-                "language": meta.language,
-                "body": a.body,
-                "body_sha256": a.sha256,
-                "word_count": a.word_count,
-                "duplicate_of_id": ids[d.original] if d else None,
-                "duplicate_score": d.score if d else None,
-                "duplicate_method": d.method if d else None,
-            }
-
-        parent = {slug: (dup[slug].original if slug in dup else None) for slug in self.corpus.articles}
-        items = {slug: (a, parent[slug]) for slug, a in self.corpus.articles.items()}
-        self.ids["article"] = self._levels(articles, items, lambda item: item[1], lambda item, ids: row(item[0], ids))
+    def _relink_outside(self, dup: Mapping[str, Duplicate]) -> None:
+        """Update the near-duplicate link of stored articles outside the corpus where it changed."""
+        self._lookup("article", articles, [d.original for d in dup.values()])
+        cols = ("duplicate_of_id", "duplicate_score", "duplicate_method")
+        stored = self.conn.execute(
+            select(articles.c.id, articles.c.slug, *[articles.c[c] for c in cols]).where(
+                ~_any(articles.c.slug, self.corpus.articles) if self.corpus.articles else text("true")
+            )
+        ).mappings()
+        counts = self.summary.counts(articles)
+        for old in stored:
+            if old["slug"] in self.removal.articles:
+                continue
+            want = duplicate_columns(dup.get(old["slug"]), self.ids)
+            if any(old[c] != want[c] for c in cols):
+                self.conn.execute(update(articles).where(articles.c.id == old["id"]).values(**want))
+                counts.updated += 1
 
     def trade_figures(self) -> None:
-        place_ids, org_ids = self.ids["place"], self.ids["organisation"]
-
-        def row(f: fmt.TradeFigure, ids: dict[str, int]) -> Row:
-            return {
-                "slug": f.slug,
-                "reporter_id": place_ids[f.reporter],
-                "partner_id": _opt(place_ids, f.partner),
-                "flow": f.flow.value,
-                "commodity": f.commodity,
-                "amount": f.amount.amount if f.amount else None,
-                "currency": f.amount.currency if f.amount else None,
-                "quantity": f.quantity.value if f.quantity else None,
-                "unit": f.quantity.unit if f.quantity else None,
-                "period_start": f.period.start,
-                "period_end": f.period.end,
-                "period_type": f.period.type.value,
-                "period_label": f.period.label,
-                "period_basis": f.period.basis.value,
-                "period_inference": f.period.inference,
-                "change_pct": f.change_pct,
-                "change_multiple": f.change_multiple,
-                "change_basis": f.change_basis,
-                "approximation": f.approximation.value,
-                "status": f.status.value,
-                "review": f.review.value,
-                "part_of_id": _opt(ids, f.part_of),
-                "source_id": _opt(org_ids, f.source),
-                "note": f.note,
-            }
-
-        self.ids["trade_figure"] = self._levels(trade_figures, self.corpus.figures, lambda f: f.part_of, row)
+        figures = self.corpus.figures
+        self._lookup("trade_figure", trade_figures, [f.part_of for f in figures.values() if f.part_of not in figures])
+        self._entities("trade figures", trade_figures, "trade_figure", figures, lambda f: figure_row(f, self.ids))
 
     def events(self) -> None:
-        def row(e: fmt.Event, ids: dict[str, int]) -> Row:
-            d = e.date
-            return {
-                "slug": e.slug,
-                "name": e.name,
-                "kind": e.kind.value,
-                "starts_on": d.start if d else None,
-                "ends_on": d.end if d else None,
-                "date_precision": d.precision.value if d else None,
-                "date_basis": d.basis.value if d else None,
-                "date_inference": d.inference if d else None,
-                "participant_count": e.participant_count,
-                "participant_unit": e.participant_unit,
-                "participant_approximation": e.participant_approximation.value,
-                "review": e.review.value,
-                "parent_id": _opt(ids, e.parent),
-                "description": e.description,
-            }
-
-        self.ids["event"] = ids = self._levels(events, self.corpus.events, lambda e: e.parent, row)
-        scope_ids = list(ids.values())
+        evs = self.corpus.events
+        self._lookup("event", events, [e.parent for e in evs.values() if e.parent not in evs])
+        self._entities("events", events, "event", evs, lambda e: event_row(e, self.ids))
+        ids = self.ids["event"]
+        scope_ids = [ids[slug] for slug in evs]
         place_rows = [
             {"event_id": ids[e.slug], "place_id": self.ids["place"][p]}
-            for e in self.corpus.events.values()
+            for e in evs.values()
             for p in dict.fromkeys(e.places)
         ]
         _sync(
@@ -350,7 +547,7 @@ class _Writer:
             place_rows,
             ("event_id", "place_id"),
             self.summary.counts(event_places),
-            scope=event_places.c.event_id.in_(scope_ids),
+            scope=_any(event_places.c.event_id, scope_ids),
         )
         part_rows = [
             {
@@ -359,7 +556,7 @@ class _Writer:
                 "person_id": _opt(self.ids["person"], p.person),
                 "role": p.role.value,
             }
-            for e in self.corpus.events.values()
+            for e in evs.values()
             for p in e.participants
         ]
         _sync(
@@ -368,37 +565,65 @@ class _Writer:
             part_rows,
             ("event_id", "organisation_id", "person_id", "role"),
             self.summary.counts(event_participants),
-            scope=event_participants.c.event_id.in_(scope_ids),
+            scope=_any(event_participants.c.event_id, scope_ids),
         )
 
     def evidence(self) -> dict[EvidenceItem, int]:
         items = list(self.corpus.evidence)
+        known = set(items)
         for slug, (_, span) in self.corpus.stated_conversions.items():
             extra = EvidenceItem(span, "trade_figure", slug)
-            if extra not in items:
+            if extra not in known:
                 items.append(extra)
-        subject_cols = {k: f"{k}_id" for k in ("trade_figure", "event", "organisation", "place", "person")}
-        rows = []
-        for item in items:
-            row: Row = {
-                "article_id": self.ids["article"][item.span.article],
-                "quote": item.span.quote,
-                "start_offset": item.span.start,
-                "end_offset": item.span.end,
-            }
-            for kind, col in subject_cols.items():
-                row[col] = self.ids[kind][item.subject] if kind == item.subject_kind else None
-            rows.append(row)
-        key = ("article_id", "start_offset", "end_offset", *subject_cols.values())
+                known.add(extra)
+        self._lookup("trade_figure", trade_figures, [i.subject for i in items if i.subject_kind == "trade_figure"])
+        self._lookup("event", events, [i.subject for i in items if i.subject_kind == "event"])
+        rows = [
+            evidence_row(
+                self.ids["article"][item.span.article],
+                item.span.quote,
+                item.span.start,
+                item.span.end,
+                item.subject_kind,
+                self.ids[item.subject_kind][item.subject],
+            )
+            for item in items
+        ]
+        key = ("article_id", "start_offset", "end_offset", *SUBJECT_COLUMNS.values())
         ids = _sync(
             self.conn,
             evidence,
             rows,
             key,
             self.summary.counts(evidence),
-            scope=evidence.c.article_id.in_(list(self.ids["article"].values())),
+            scope=_any(evidence.c.article_id, [self.ids["article"][slug] for slug in self.corpus.articles]),
+            progress=self._step("evidence", len(rows)),
+            around_insert=self._checked_in_bulk,
         )
         return {item: ids[tuple(row[k] for k in key)] for item, row in zip(items, rows, strict=True)}
+
+    @contextlib.contextmanager
+    def _checked_in_bulk(self, new_rows: list[Row]) -> Iterator[None]:
+        """Around the COPY of new evidence: when there are many rows, check them all at once after it.
+
+        The trigger checks each row on its own, decompressing and walking its article's text
+        every time; for many rows it is switched off (inside this transaction: no other session
+        ever sees it off) and `app.seed.bulk.check_evidence` checks the same for all of them."""
+        if len(new_rows) < BULK_EVIDENCE:
+            yield
+            return
+        from app.seed.bulk import EVIDENCE_TRIGGER, check_evidence
+
+        trigger = sql.Identifier(EVIDENCE_TRIGGER)
+        raw = self.conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.execute(sql.SQL("ALTER TABLE evidence DISABLE TRIGGER {}").format(trigger))
+            yield
+            article_ids = [r["article_id"] for r in new_rows]
+            new_ids = [r["id"] for r in new_rows]
+            check_evidence(cur, (min(article_ids) - 1, max(article_ids)), (min(new_ids) - 1, max(new_ids)))
+            cur.execute(sql.SQL("ALTER TABLE evidence ENABLE TRIGGER {}").format(trigger))
 
     def conversions(self, evidence_ids: Mapping[EvidenceItem, int]) -> None:
         rows: list[Row] = []
@@ -410,23 +635,7 @@ class _Writer:
             found: list[tuple[convert.Conversion, int | None]] = []
             if slug in self.corpus.stated_conversions:
                 stated, span = self.corpus.stated_conversions[slug]
-                pub = articles_by_slug[span.article].meta.published
-                rate_date, basis = (
-                    (
-                        pub.date,
-                        f"the article's publication date ({pub.precision.value}, {pub.basis.value})",
-                    )
-                    if pub
-                    else (fig.period.end, "the end of the figure's period (the article is undated)")
-                )
-                conv = convert.stated(
-                    fig.amount.amount,
-                    fig.amount.currency,
-                    stated.amount,
-                    stated.currency,
-                    rate_date=rate_date,
-                    date_basis=basis,
-                )
+                conv = stated_conversion(fig, stated, articles_by_slug[span.article].meta.published)
                 found.append((conv, evidence_ids[EvidenceItem(span, "trade_figure", slug)]))
             for target in convert.TARGET_CURRENCIES:
                 computed = convert.computed(
@@ -443,8 +652,40 @@ class _Writer:
             rows,
             ("trade_figure_id", "kind", "to_currency"),
             self.summary.counts(conversions),
-            scope=conversions.c.trade_figure_id.in_(list(self.ids["trade_figure"].values())),
+            scope=_any(conversions.c.trade_figure_id, [self.ids["trade_figure"][s] for s in self.corpus.figures]),
+            progress=self._step("conversions", len(rows)),
         )
+
+    def remove(self) -> None:
+        """Delete the articles, figures and events no file defines any more, and what hangs on them."""
+        r = self.removal
+        if not (r.articles or r.figures or r.events):
+            return
+        conn = self.conn
+
+        def ids_of(table: Table, slugs: set[str]) -> list[int]:
+            if not slugs:
+                return []
+            return list(conn.execute(select(table.c.id).where(_any(table.c.slug, slugs))).scalars())
+
+        art, fig, ev = ids_of(articles, r.articles), ids_of(trade_figures, r.figures), ids_of(events, r.events)
+        # children first, each counted (the foreign keys would cascade, silently)
+        steps: list[tuple[Table, Any]] = [
+            (conversions, _any(conversions.c.trade_figure_id, fig)),
+            (
+                evidence,
+                _any(evidence.c.article_id, art)
+                | _any(evidence.c.trade_figure_id, fig)
+                | _any(evidence.c.event_id, ev),
+            ),
+            (event_places, _any(event_places.c.event_id, ev)),
+            (event_participants, _any(event_participants.c.event_id, ev)),
+            (events, _any(events.c.id, ev)),
+            (trade_figures, _any(trade_figures.c.id, fig)),
+            (articles, _any(articles.c.id, art)),
+        ]
+        for table, where in steps:
+            self.summary.counts(table).deleted += conn.execute(delete(table).where(where)).rowcount
 
 
 def write_corpus(
@@ -452,27 +693,29 @@ def write_corpus(
     corpus: Corpus,
     *,
     summary: Summary | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    duplicates: Sequence[Duplicate] | None = None,
+    relink: bool = False,
+    removal: Removal | None = None,
 ) -> Summary:
-    """Write `corpus` through `conn` (inside the caller's transaction); return what changed."""
+    """Write `corpus` through `conn` (inside the caller's transaction); return what changed.
+
+    `duplicates`: the near-duplicate links of every article (else those of `corpus`); with
+    `relink`, stored articles outside `corpus` get theirs updated too; `removal`: what to delete
+    that no file defines any more."""
     summary = summary if summary is not None else Summary()
-    writer = _Writer(conn, corpus, summary)
-    steps: Iterable[tuple[str, Callable[[], Any]]] = (
-        ("places", writer.places),
-        ("organisations", writer.organisations),
-        ("people", writer.people),
-        ("articles", writer.articles),
-        ("trade figures", writer.trade_figures),
-        ("events", writer.events),
+    writer = _Writer(conn, corpus, summary, progress=progress, duplicates=duplicates, relink=relink, removal=removal)
+    steps: Iterable[Callable[[], Any]] = (
+        writer.places,
+        writer.organisations,
+        writer.people,
+        writer.articles,
+        writer.trade_figures,
+        writer.events,
     )
-    for name, step in steps:
-        if progress:
-            progress(name)
+    for step in steps:
         step()
-    if progress:
-        progress("evidence")
     evidence_ids = writer.evidence()
-    if progress:
-        progress("conversions")
     writer.conversions(evidence_ids)
+    writer.remove()
     return summary

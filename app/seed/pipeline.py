@@ -1,15 +1,92 @@
-"""The `seed` operation: validate everything first, then write it all in one transaction."""
+"""The `seed` operation: validate, then write it all in one transaction; skip what has not changed.
+
+A manifest in the database (`seed_manifest`) records, per file of the last successful seed, the
+sha256 of its content (annotation and article text), what it defines and refers to, and the
+sha256 of each registry entry. A seed reads the registries (small) every time and an annotation
+only when it is new or changed, or when something it refers to changed: a registry entry, or a
+figure or event another file defined and no longer does. The rest is declared to the validation
+as known, so a reference to it still resolves and a second definition of its slugs is still
+caught. When the incremental validation finds any problem, the whole corpus is validated again
+to report exactly what a full seed reports. `full=True` reads every file.
+
+Rows of what was read are synced with the database; articles, figures and events that a
+removed (or rewritten) file defined and no file defines any more are deleted. Near-duplicates
+are decided again only when an article's text came or went: from the texts for new or changed
+articles, from the pairs the manifest keeps for the others.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy.dialects.postgresql import insert
 
+from app import models
 from app.db import transaction
-from app.seed.corpus import build_corpus
-from app.seed.load import Summary, acquire_seed_lock, reset, write_corpus
+from app.seed.corpus import Corpus, FileFacts, Validation, build_corpus, discover
+from app.seed.dedupe import Duplicate, choose_duplicates, shingles, similar_pairs
+from app.seed.load import (
+    Progress,
+    Removal,
+    Summary,
+    _any,
+    acquire_seed_lock,
+    articles,
+    events,
+    reset,
+    trade_figures,
+    write_corpus,
+)
+from app.seed.source import SeedError, display_path
+
+log = logging.getLogger(__name__)
+manifest = models.metadata.tables["seed_manifest"]
+Pairs = dict[tuple[str, str], Decimal]
+
+
+@dataclasses.dataclass(frozen=True)
+class Fingerprint:
+    sha256: str  # of the file, and of the article text beside an annotation
+    text_sha256: str | None  # of the article text alone
+
+
+def fingerprint(path: Path, *, registry: bool) -> Fingerprint | None:
+    """Return the content hashes of a seed file (None when it cannot be read: validation says why)."""
+    try:
+        data = path.read_bytes()
+        if registry:
+            return Fingerprint(hashlib.sha256(data).hexdigest(), None)
+        text = path.with_suffix(".txt").read_bytes()
+    except OSError:
+        return None
+    text_sha = hashlib.sha256(text).hexdigest()
+    return Fingerprint(hashlib.sha256(data + b"\0" + text_sha.encode()).hexdigest(), text_sha)
+
+
+def read_manifest(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Return the manifest rows by path."""
+    return {r["path"]: dict(r) for r in conn.execute(select(manifest)).mappings()}
+
+
+@dataclasses.dataclass
+class Plan:
+    """What a seed reads, validates and writes."""
+
+    corpus: Corpus
+    manifest_rows: dict[str, dict[str, Any]]  # the manifest once the seed commits, by path
+    old_manifest: dict[str, dict[str, Any]]
+    removal: Removal
+    duplicates: list[Duplicate]  # the near-duplicate links of every article
+    relink: bool  # whether links of articles outside the corpus may have changed
+    read: int
+    skipped: int
 
 
 def seed(
@@ -17,16 +94,249 @@ def seed(
     paths: Iterable[Path],
     *,
     reset_first: bool = False,
+    full: bool = False,
     on_wait: Callable[[], None] | None = None,
-    progress: Callable[[str], None] | None = None,
-    on_file: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
-    """Load the corpus under `paths`; return what changed. Raises SeedError before any write."""
-    corpus = build_corpus(paths, on_file=on_file)
+    """Load the corpus under `paths`; return what changed. Raises SeedError before any write.
+
+    `progress(step, done, total)` reports reading files, then writing rows per table."""
+    paths = list(paths)
+    found = discover(paths)
     summary = Summary()
     with transaction(engine) as conn:
         acquire_seed_lock(conn, on_wait=on_wait)
         if reset_first:
             summary.reset_rows = reset(conn)
-        write_corpus(conn, corpus, summary=summary, progress=progress)
+        plan = _plan(conn, paths, found.registries, found.annotations, full=full, progress=progress)
+        summary.read_files, summary.skipped_files = plan.read, plan.skipped
+        write_corpus(
+            conn,
+            plan.corpus,
+            summary=summary,
+            progress=progress,
+            duplicates=plan.duplicates,
+            relink=plan.relink,
+            removal=plan.removal,
+        )
+        _write_manifest(conn, plan.manifest_rows, plan.old_manifest)
+        # everything of this seed is written: it commits as this block ends
     return summary
+
+
+def _key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def _plan(
+    conn: Connection,
+    paths: Sequence[Path],
+    registries: Sequence[Path],
+    annotations: Sequence[Path],
+    *,
+    full: bool,
+    progress: Progress | None,
+) -> Plan:
+    """Validate what has to be read; return what to write. Raises SeedError (the full corpus's errors)."""
+    old = read_manifest(conn)
+    dirs = {p.resolve() for p in paths if p.is_dir()}
+    prints = {p: fingerprint(p, registry=False) for p in annotations}
+    current = {_key(p) for p in [*registries, *annotations]}
+    # a file of a seeded directory that is gone; files seeded one by one leave the others alone
+    removed = [k for k in old if k not in current and Path(k).parent in dirs]
+
+    def unchanged(p: Path) -> bool:
+        row, fp = old.get(_key(p)), prints[p]
+        return not full and row is not None and fp is not None and row["sha256"] == fp.sha256
+
+    clean = {p for p in annotations if unchanged(p)}
+    first = [*registries, *[p for p in annotations if p not in clean]]
+    total = len(first)
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress("reading files", done, total)
+
+    validation = Validation()
+    validation.read(first, on_file=step)
+    facts = validation.corpus.facts
+
+    # what changed that unchanged files may depend on: registry entries, and definitions gone
+    old_entries: dict[str, str] = {}
+    for k in [*[_key(p) for p in registries], *removed]:
+        if k in old and old[k]["kind"] == "registry":
+            old_entries |= old[k]["entries"]
+    new_entries: dict[str, str] = {}
+    for p in registries:
+        new_entries |= facts[p].entries
+    dirty = {k for k in old_entries.keys() | new_entries.keys() if old_entries.get(k) != new_entries.get(k)}
+    before = set().union(*[old[k]["defines"] for k in [*removed, *(_key(p) for p in first)] if k in old])
+    now = set().union(*[f.defines for f in facts.values()])
+    gone = before - now
+    dirty |= gone
+    second = [p for p in annotations if p in clean and dirty.intersection(old[_key(p)]["refers"])]
+    if second:
+        total += len(second)
+        validation.read(second, on_file=step)
+    clean -= set(second)
+    for p in sorted(clean):
+        validation.known(display_path(p), old[_key(p)]["defines"])
+    corpus = validation.corpus
+    try:
+        corpus = validation.finish(outer_links=_outer_links(conn, corpus) if clean else None)
+    except SeedError:
+        if not clean:
+            raise
+        build_corpus(paths)  # the errors a full seed reports, in its order
+        raise
+    if progress is not None:
+        progress("reading files", total, total)
+
+    read_articles = {p: facts[p] for p in annotations if p in facts}
+    gone_paths = set(removed)
+    rows = {k: row for k, row in old.items() if k not in gone_paths}  # files elsewhere stay as they are
+    for p in registries:
+        fp = fingerprint(p, registry=True)
+        assert fp is not None  # it was read
+        f = facts[p]
+        rows[_key(p)] = _row(p, "registry", fp, f)
+    if progress is not None:
+        progress("near-duplicates", 0, len(read_articles))
+    duplicates, relink, similar, sizes = _near_duplicates(conn, corpus, old, read_articles, clean, removed, full)
+    if progress is not None:
+        progress("near-duplicates", len(read_articles), len(read_articles))
+    for p, f in read_articles.items():
+        fp = prints[p]
+        assert fp is not None
+        rows[_key(p)] = _row(p, "article", fp, f, shingle_count=sizes.get(f.article or ""))
+    for k, row in rows.items():
+        if row["kind"] == "article" and k in current:
+            rows[k] = {**row, "similar": similar.get(row["article_slug"], {})}
+
+    kinds = {"article": "articles", "trade_figure": "figures", "event": "events"}
+    removal = Removal()
+    for key in gone:
+        kind, _, slug = key.partition(":")
+        if kind in kinds:
+            getattr(removal, kinds[kind]).add(slug)
+    return Plan(
+        corpus,
+        rows,
+        old,
+        removal,
+        duplicates,
+        relink,
+        read=len(first) + len(second),
+        skipped=len(clean),
+    )
+
+
+def _row(
+    path: Path, kind: str, fp: Fingerprint, facts: FileFacts, *, shingle_count: int | None = None
+) -> dict[str, Any]:
+    return {
+        "path": _key(path),
+        "kind": kind,
+        "sha256": fp.sha256,
+        "text_sha256": fp.text_sha256,
+        "article_slug": facts.article,
+        "defines": sorted(facts.defines),
+        "refers": sorted(facts.refers),
+        "entries": facts.entries,
+        "shingles": shingle_count,
+        "similar": {},
+    }
+
+
+def _outer_links(conn: Connection, corpus: Corpus) -> dict[str, dict[str, str | None]]:
+    """Return the stored part_of and parent links, for cycles through files that were not read."""
+    out: dict[str, dict[str, str | None]] = {}
+    for name, table, column, needed in (
+        ("trade figure", trade_figures, "part_of_id", any(f.part_of for f in corpus.figures.values())),
+        ("event", events, "parent_id", any(e.parent for e in corpus.events.values())),
+    ):
+        if not needed:
+            continue
+        parent = table.alias("parent")
+        found = conn.execute(select(table.c.slug, parent.c.slug).join(parent, parent.c.id == table.c[column])).tuples()
+        out[name] = dict(found.all())
+    return out
+
+
+def _near_duplicates(
+    conn: Connection,
+    corpus: Corpus,
+    old: Mapping[str, dict[str, Any]],
+    read: Mapping[Path, FileFacts],
+    clean: set[Path],
+    removed: Sequence[str],
+    full: bool,
+) -> tuple[list[Duplicate], bool, dict[str, dict[str, str]], dict[str, int]]:
+    """Return every article's near-duplicate link, whether links may have changed, each article's
+    similar articles (slug -> score) and shingle counts, scoring only texts that came or changed."""
+    sizes: dict[str, int] = {}
+    pairs: Pairs = {}
+    clean_slugs = {old[_key(p)]["article_slug"] for p in clean}
+    for p in clean:
+        sizes[old[_key(p)]["article_slug"]] = old[_key(p)]["shingles"]
+    changed_texts = [
+        f.article
+        for p, f in read.items()
+        if f.article is not None
+        and (
+            full
+            or (was := old.get(_key(p))) is None
+            or was["text_sha256"] != corpus.articles[f.article].sha256
+            or was["article_slug"] != f.article
+        )
+    ]
+    # pairs between articles whose text did not change stand as the manifest keeps them
+    unchanged_slugs = clean_slugs | {f.article for f in read.values() if f.article and f.article not in changed_texts}
+    for k in [*(_key(p) for p in clean), *(_key(p) for p in read)]:
+        row: dict[str, Any] | None = old.get(k)
+        if row is None or row["article_slug"] not in unchanged_slugs:
+            continue
+        a = row["article_slug"]
+        if a not in sizes and row["shingles"] is not None:
+            sizes[a] = row["shingles"]
+        for b, score in row["similar"].items():
+            if b in unchanged_slugs:
+                pairs[(a, b) if a < b else (b, a)] = Decimal(score)
+    texts_gone = bool(removed) or any(
+        (was := old.get(_key(p))) is not None and was["article_slug"] != f.article for p, f in read.items()
+    )
+    if changed_texts:
+        sets = {slug: shingles(corpus.articles[slug].body) for slug in changed_texts}
+        others = unchanged_slugs - set(sets)
+        if others:
+            found = conn.execute(select(articles.c.slug, articles.c.body).where(_any(articles.c.slug, others)))
+            sets |= {slug: shingles(body) for slug, body in found}
+        sizes |= {slug: len(s) for slug, s in sets.items()}
+        among = None if not others else changed_texts
+        pairs |= similar_pairs(sets, among)
+    similar: dict[str, dict[str, str]] = {}
+    for (a, b), score in pairs.items():
+        similar.setdefault(a, {})[b] = str(score)
+        similar.setdefault(b, {})[a] = str(score)
+    relink = bool(changed_texts) or texts_gone
+    return choose_duplicates(pairs, sizes), relink, similar, sizes
+
+
+def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored: Mapping[str, dict[str, Any]]) -> None:
+    """Make the manifest (`stored` before) hold `rows`: write the rows that differ, delete the others."""
+    changed = [row for path, row in rows.items() if stored.get(path) != row]
+    if changed:
+        statement = insert(manifest)
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[manifest.c.path],
+                set_={c.name: statement.excluded[c.name] for c in manifest.columns if c.name != "path"},
+            ),
+            changed,
+        )
+    gone = [path for path in stored if path not in rows]
+    if gone:
+        conn.execute(delete(manifest).where(_any(manifest.c.path, gone)))
