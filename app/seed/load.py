@@ -21,9 +21,11 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, Table, any_, delete, func, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 
 from app import models
 from app.seed import convert
@@ -149,11 +151,15 @@ def _copy(conn: Connection, table: Table, rows: Sequence[Row], progress: Callabl
     )
     raw = conn.connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(statement) as copy:
-        for n, row in enumerate(rows, 1):
-            copy.write_row([row[c] for c in columns])
-            if progress is not None and n % COPY_BATCH == 0:
-                progress(COPY_BATCH)
+    try:
+        with raw.cursor() as cur, cur.copy(statement) as copy:
+            for n, row in enumerate(rows, 1):
+                copy.write_row([row[c] for c in columns])
+                if progress is not None and n % COPY_BATCH == 0:
+                    progress(COPY_BATCH)
+    except psycopg.Error as exc:
+        # as SQLAlchemy reports a refusal of any other statement of the seed
+        raise DBAPIError(statement.as_string(raw), None, exc) from exc
     if progress is not None:
         progress(len(rows) % COPY_BATCH)
 

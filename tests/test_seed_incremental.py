@@ -1,0 +1,251 @@
+"""An incremental seed: unchanged files are skipped, and the result is what a full load gives.
+
+The synthetic corpus of size T (12 articles, two of them rewrites that the near-duplicate
+detection links to their originals, figures and events referred to across articles) is seeded,
+edited on disk, and seeded again; every result is compared with a from-scratch load of the same
+files (rows with their ids replaced by natural keys), and with row versions (xmin) where nothing
+may have been rewritten.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import Connection, text
+
+from app.seed.corpus import build_corpus
+from app.seed.load import Summary
+from app.seed.pipeline import seed
+from app.seed.source import SeedError
+from bench.generate import synthesize, write_corpus_dir
+from tests.conftest import engine_for
+from tests.helpers import run_cli, snapshot
+from tests.test_bench_smoke import canonical
+
+REWRITE = "0000004_"  # guizhou-trade-0000003-rewrite: a near-duplicate, referring to its original's figures
+ORIGINAL = "0000003_"  # guizhou-trade-0000003: defines figures the rewrite refers to
+PLAIN = "0000011_"  # an article nothing refers to
+
+
+@pytest.fixture(scope="module")
+def corpus_t(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("t") / "corpus"
+    write_corpus_dir(synthesize("T"), path)
+    return path
+
+
+@pytest.fixture
+def corpus(corpus_t: Path, tmp_path: Path) -> Path:
+    """A private copy of the T corpus, free to edit."""
+    return Path(shutil.copytree(corpus_t, tmp_path / "corpus"))
+
+
+def _files(corpus: Path, prefix: str) -> list[Path]:
+    return sorted(corpus.glob(f"{prefix}*"))
+
+
+def _seed(url: str, corpus: Path, *, full: bool = False) -> Summary:
+    with engine_for(url) as engine:
+        return seed(engine, [corpus], full=full)
+
+
+def _manifest(conn: Connection) -> list[tuple[object, ...]]:
+    return [tuple(r) for r in conn.execute(text("SELECT xmin::text, t::text FROM seed_manifest t ORDER BY path"))]
+
+
+def _state(url: str) -> tuple[dict[str, list[tuple[object, ...]]], list[tuple[object, ...]]]:
+    with engine_for(url) as engine, engine.connect() as conn:
+        return snapshot(conn), _manifest(conn)
+
+
+def _matches_a_full_load(url: str, corpus: Path, fresh_database: Callable[..., str]) -> None:
+    scratch = fresh_database()
+    _seed(scratch, corpus)
+    assert canonical(url) == canonical(scratch)
+
+
+def _edit_yaml(path: Path, edit: Callable[[dict[str, object]], None]) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000), encoding="utf-8")
+
+
+def test_a_second_seed_skips_every_unchanged_file_and_rewrites_nothing(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    first = _seed(url, corpus)
+    assert (first.read_files, first.skipped_files) == (15, 0)
+    before = _state(url)
+    again = _seed(url, corpus)
+    assert again.skipped_files == 12  # every annotation; the registries (3) are always compared
+    assert again.read_files == 3
+    assert again.changed == 0
+    assert _state(url) == before  # same rows, same xmin, the manifest too
+
+
+def test_editing_one_annotation_updates_only_its_rows(corpus: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    before, _ = _state(url)
+    [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
+    slug = yaml.safe_load(annotation.read_text())["trade_figures"][0]["slug"]
+
+    def note(data: dict[str, object]) -> None:
+        data["trade_figures"][0]["note"] = "re-checked against the customs release"  # type: ignore[index]
+
+    _edit_yaml(annotation, note)
+    summary = _seed(url, corpus)
+    assert (summary.read_files, summary.skipped_files) == (4, 11)
+    assert summary.changed == 1 and summary.tables["trade_figures"].updated == 1
+    after, _ = _state(url)
+    changed = {t: set(after[t]) ^ set(before[t]) for t in after if set(after[t]) != set(before[t])}
+    assert list(changed) == ["trade_figures"] and len(changed["trade_figures"]) == 2  # one row, old and new
+    with engine_for(url) as engine, engine.connect() as conn:
+        stored = conn.execute(text("SELECT note FROM trade_figures WHERE slug = :s"), {"s": slug}).scalar_one()
+    assert stored == "re-checked against the customs release"
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_removing_an_article_removes_its_rows(corpus: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    rewrite = yaml.safe_load(next(p for p in _files(corpus, REWRITE) if p.suffix == ".yaml").read_text())
+    for path in _files(corpus, REWRITE):
+        path.unlink()
+    summary = _seed(url, corpus)
+    assert summary.read_files == 3 and summary.skipped_files == 11
+    assert summary.tables["articles"].deleted == 1
+    assert summary.tables["evidence"].deleted > 0
+    with engine_for(url) as engine, engine.connect() as conn:
+        slug = rewrite["article"]["slug"]
+        assert conn.execute(text("SELECT count(*) FROM articles WHERE slug = :s"), {"s": slug}).scalar_one() == 0
+        assert (
+            conn.execute(text("SELECT count(*) FROM seed_manifest WHERE article_slug = :s"), {"s": slug}).scalar() == 0
+        )
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_adding_an_article_back_links_its_near_duplicate(
+    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    for path in _files(corpus, REWRITE):
+        path.rename(aside / path.name)
+    _seed(url, corpus)
+    for path in aside.iterdir():
+        path.rename(corpus / path.name)
+    summary = _seed(url, corpus)
+    assert summary.read_files == 4 and summary.tables["articles"].inserted == 1
+    with engine_for(url) as engine, engine.connect() as conn:
+        linked = conn.execute(
+            text("SELECT count(*) FROM articles WHERE slug LIKE '%-rewrite' AND duplicate_of_id IS NOT NULL")
+        ).scalar_one()
+    assert linked == 2
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_a_changed_registry_entry_is_picked_up(corpus: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    # a place some articles refer to, not all
+    referrers: dict[str, int] = {}
+    for facts in build_corpus([corpus]).facts.values():
+        if facts.article is not None:
+            for ref in facts.refers:
+                referrers[ref] = referrers.get(ref, 0) + 1
+    count, place_slug = min((n, ref.removeprefix("place:")) for ref, n in referrers.items() if ref.startswith("place:"))
+
+    def rename(data: dict[str, object]) -> None:
+        place = next(p for p in data["places"] if p["slug"] == place_slug)  # type: ignore[attr-defined]
+        place["name"] = "Renamed Place"
+
+    _edit_yaml(corpus / "places.yaml", rename)
+    summary = _seed(url, corpus)
+    assert summary.tables["places"].updated == 1
+    assert summary.changed == 1
+    # the articles that refer to it were validated again; the others were not read
+    assert (summary.read_files, summary.skipped_files) == (3 + count, 12 - count)
+    with engine_for(url) as engine, engine.connect() as conn:
+        name = conn.execute(text("SELECT name FROM places WHERE slug = :s"), {"s": place_slug}).scalar_one()
+    assert name == "Renamed Place"
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_a_registry_entry_that_goes_fails_where_it_is_used(corpus: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    before = _state(url)
+    [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
+    facts = build_corpus([corpus]).facts[annotation]
+    publisher = min(r.removeprefix("organisation:") for r in facts.refers if r.startswith("organisation:"))
+
+    def drop(data: dict[str, object]) -> None:
+        data["organisations"] = [o for o in data["organisations"] if o["slug"] != publisher]  # type: ignore[attr-defined]
+
+    _edit_yaml(corpus / "organisations.yaml", drop)
+    with pytest.raises(SeedError) as failed:
+        _seed(url, corpus)
+    with pytest.raises(SeedError) as full:
+        build_corpus([corpus])
+    assert [str(i) for i in failed.value.issues] == [str(i) for i in full.value.issues]
+    assert any(f"unknown organisation {publisher!r}" in str(i) for i in failed.value.issues)
+    assert _state(url) == before
+
+
+def test_a_failed_incremental_seed_leaves_everything_as_it_was(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    # the original goes: the rewrite (unchanged) refers to its figures, so it fails
+    for path in _files(corpus, ORIGINAL):
+        path.unlink()
+    # and another article changes, validly: nothing of it may be written either
+    [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
+    _edit_yaml(annotation, lambda data: data["trade_figures"][0].update(note="edited"))  # type: ignore[index]
+    before = _state(url)
+    with pytest.raises(SeedError) as failed:
+        _seed(url, corpus)
+    with pytest.raises(SeedError) as full:
+        build_corpus([corpus])
+    assert [str(i) for i in failed.value.issues] == [str(i) for i in full.value.issues]
+    assert any("unknown trade figure" in str(i) and REWRITE in str(i) for i in failed.value.issues)
+    assert _state(url) == before  # rows and manifest alike
+
+
+def test_full_reads_everything_and_matches_a_load_from_scratch(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    with engine_for(url) as engine, engine.begin() as conn:
+        # a hand edit an incremental seed cannot see (the file is unchanged); --full repairs it
+        conn.execute(
+            text("UPDATE trade_figures SET note = 'edited by hand' WHERE id = (SELECT min(id) FROM trade_figures)")
+        )
+    assert _seed(url, corpus).changed == 0
+    summary = _seed(url, corpus, full=True)
+    assert (summary.read_files, summary.skipped_files) == (15, 0)
+    assert summary.tables["trade_figures"].updated == 1 and summary.changed == 1
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_the_cli_says_how_many_files_it_skipped(corpus: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    first = run_cli("seed", str(corpus), database_url=url)
+    assert first.returncode == 0, first.stderr
+    assert "15 read, 0 skipped" in first.stdout
+    # not a terminal: one line per step, with its count
+    assert "seed: reading files: 15 in" in first.stdout and "seed: evidence:" in first.stdout
+    again = run_cli("seed", str(corpus), database_url=url)
+    assert again.returncode == 0, again.stderr
+    assert "3 read, 12 skipped as unchanged" in again.stdout and "nothing changed" in again.stdout
+    full = run_cli("seed", "--full", str(corpus), database_url=url)
+    assert "15 read, 0 skipped" in full.stdout and "nothing changed" in full.stdout
