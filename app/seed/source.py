@@ -17,7 +17,27 @@ from pydantic import BaseModel, ValidationError
 from app.config import PROJECT_ROOT
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+_TAGS: dict[tuple[str, Any], str] = {}  # (scalar, implicit) -> its resolved tag
+_CACHED_UP_TO = 40  # characters: keys, slugs, enums and numbers repeat; quotes do not
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader, remembering how short plain scalars resolve.
+
+    Resolving a scalar's tag runs regular expressions in Python for every value, keys included
+    (`quote`, `start`, `evidence` ... thousands of times per file); for a safe loader, which has
+    no path resolvers, the tag depends on the value and its style alone."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and len(value) <= _CACHED_UP_TO:
+            key = (value, implicit)
+            tag = _TAGS.get(key)
+            if tag is None:
+                tag = _TAGS[key] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
 Loc = tuple[str | int, ...]
 
 
