@@ -35,13 +35,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import io
 import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -52,115 +51,24 @@ from psycopg.copy import Copy, FileWriter
 from app.seed import convert
 from app.seed import format as fmt
 from app.seed.dedupe import Duplicate
-from app.seed.load import SEED_LOCK_KEY
+from app.seed.load import (
+    ALL_TABLES,
+    SEED_LOCK_KEY,
+    Row,
+    article_row,
+    columns_of,
+    conversion_row,
+    event_row,
+    evidence_row,
+    figure_row,
+    organisation_row,
+    person_row,
+    place_row,
+    stated_conversion,
+)
 
-# Column order of each table as written here; parents before children (the COPY order).
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "places": (
-        "id",
-        "slug",
-        "name",
-        "kind",
-        "code",
-        "country_code",
-        "parent_id",
-        "geonames_id",
-        "latitude",
-        "longitude",
-        "aliases",
-        "note",
-    ),
-    "organisations": ("id", "slug", "name", "kind", "country_id", "parent_id", "aliases", "note"),
-    "people": ("id", "slug", "name", "title", "organisation_id", "country_id", "aliases"),
-    "articles": (
-        "id",
-        "slug",
-        "source_file",
-        "title",
-        "publisher_id",
-        "publisher_basis",
-        "authors",
-        "published_on",
-        "published_precision",
-        "published_basis",
-        "published_inference",
-        "language",
-        "body",
-        "body_sha256",
-        "word_count",
-    ),
-    "trade_figures": (
-        "id",
-        "slug",
-        "reporter_id",
-        "partner_id",
-        "flow",
-        "commodity",
-        "amount",
-        "currency",
-        "quantity",
-        "unit",
-        "period_start",
-        "period_end",
-        "period_type",
-        "period_label",
-        "period_basis",
-        "period_inference",
-        "change_pct",
-        "change_multiple",
-        "change_basis",
-        "approximation",
-        "status",
-        "part_of_id",
-        "source_id",
-        "note",
-        "review",
-    ),
-    "events": (
-        "id",
-        "slug",
-        "name",
-        "kind",
-        "starts_on",
-        "ends_on",
-        "date_precision",
-        "date_basis",
-        "date_inference",
-        "participant_count",
-        "participant_unit",
-        "participant_approximation",
-        "parent_id",
-        "description",
-        "review",
-    ),
-    "event_places": ("event_id", "place_id"),
-    "event_participants": ("id", "event_id", "organisation_id", "person_id", "role"),
-    "evidence": (
-        "id",
-        "article_id",
-        "quote",
-        "start_offset",
-        "end_offset",
-        "trade_figure_id",
-        "event_id",
-        "organisation_id",
-        "place_id",
-        "person_id",
-    ),
-    "currency_conversions": (
-        "id",
-        "trade_figure_id",
-        "kind",
-        "from_currency",
-        "to_currency",
-        "amount",
-        "rate",
-        "rate_date",
-        "source",
-        "method",
-        "evidence_id",
-    ),
-}
+# Column order of each table as written here (the models' own); parents before children (the COPY order).
+COLUMNS: dict[str, tuple[str, ...]] = {t.name: columns_of(t) for t in reversed(ALL_TABLES)}
 TABLES = tuple(COLUMNS)
 EVIDENCE_TRIGGER = "evidence_quote_matches_body"
 SUBJECT_KINDS = ("trade_figure", "event", "organisation", "place", "person")
@@ -225,15 +133,16 @@ class BulkReport:
 class _Spool:
     """Rows of one table for one chunk, formatted for COPY by psycopg into memory."""
 
-    def __init__(self, cursor: psycopg.Cursor[Any]) -> None:
+    def __init__(self, cursor: psycopg.Cursor[Any], table: str) -> None:
+        self.columns = COLUMNS[table]
         self.count = 0
         self.buffer = io.BytesIO()
         self._copy = Copy(cursor, writer=FileWriter(self.buffer))
         self._copy.__enter__()
         self.write_row = self._copy.write_row
 
-    def write(self, row: Sequence[Any]) -> None:
-        self.write_row(row)
+    def write(self, row: Row) -> None:
+        self.write_row([row[c] for c in self.columns])
         self.count += 1
 
     def finish(self) -> bytes:
@@ -248,6 +157,22 @@ class _Chunk:
     data: dict[str, tuple[bytes, int]]  # table -> (COPY text, rows)
     articles: tuple[int, int]  # (last id before, last id) of its articles
     evidence: tuple[int, int]  # same for its evidence
+
+
+class _Forward(Mapping[str, int]):
+    """Ids by slug where a slug not seen yet reads as None: a link that may point forward (set later)."""
+
+    def __init__(self, ids: dict[str, int]) -> None:
+        self._ids = ids
+
+    def __getitem__(self, slug: str) -> int:
+        return self._ids.get(slug)  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 class _Ids:
@@ -268,7 +193,7 @@ class _Loader:
         self.conn = conn
         self.progress = progress
         self._cursor = conn.cursor()  # only lends its adapters to the COPY formatters
-        self.spools = {t: _Spool(self._cursor) for t in TABLES}
+        self.spools = {t: _Spool(self._cursor, t) for t in TABLES}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.ids: dict[str, dict[str, int]] = {k: {} for k in SUBJECT_KINDS}
         self.ids["article"] = {}
@@ -291,7 +216,7 @@ class _Loader:
         data = {t: (spool.finish(), spool.count) for t, spool in self.spools.items() if spool.count}
         for table, (_, count) in data.items():
             self.rows[table] += count
-        self.spools = {t: _Spool(self._cursor) for t in TABLES}
+        self.spools = {t: _Spool(self._cursor, t) for t in TABLES}
         ranges = {t: (self._chunk_start[t], self.counters[t].last) for t in self._chunk_start}
         self._chunk_start = {t: self.counters[t].last for t in self._chunk_start}
         return _Chunk(data, ranges["articles"], ranges["evidence"])
@@ -314,47 +239,11 @@ class _Loader:
                 self.ids[kind][item.slug] = self.counters[table].next()
         pid, oid, hid = self.ids["place"], self.ids["organisation"], self.ids["person"]
         for p in places:
-            self.spools["places"].write(
-                (
-                    pid[p.slug],
-                    p.slug,
-                    p.name,
-                    p.kind.value,
-                    p.code,
-                    p.country_code,
-                    _opt(pid, p.parent),
-                    p.geonames_id,
-                    p.latitude,
-                    p.longitude,
-                    list(p.aliases),
-                    p.note,
-                )
-            )
+            self.spools["places"].write({"id": pid[p.slug], **place_row(p, self.ids)})
         for o in organisations:
-            self.spools["organisations"].write(
-                (
-                    oid[o.slug],
-                    o.slug,
-                    o.name,
-                    o.kind.value,
-                    _opt(pid, o.country),
-                    _opt(oid, o.parent),
-                    list(o.aliases),
-                    o.note,
-                )
-            )
+            self.spools["organisations"].write({"id": oid[o.slug], **organisation_row(o, self.ids)})
         for h in people:
-            self.spools["people"].write(
-                (
-                    hid[h.slug],
-                    h.slug,
-                    h.name,
-                    h.title,
-                    _opt(oid, h.organisation),
-                    _opt(pid, h.country),
-                    list(h.aliases),
-                )
-            )
+            self.spools["people"].write({"id": hid[h.slug], **person_row(h, self.ids)})
 
     # -- articles, streamed
 
@@ -374,25 +263,8 @@ class _Loader:
         self.ids["article"][meta.slug] = article_id
         pub = meta.published
         self.pub_dates[meta.slug] = pub
-        self.spools["articles"].write(
-            (
-                article_id,
-                meta.slug,
-                src.source_file,
-                meta.title,
-                _opt(self.ids["organisation"], meta.publisher),
-                meta.publisher_basis,
-                list(meta.authors),
-                pub.date if pub else None,
-                pub.precision.value if pub else None,
-                pub.basis.value if pub else None,
-                pub.inference if pub else None,
-                meta.language,
-                body,
-                hashlib.sha256(body.encode("utf-8")).hexdigest(),
-                len(body.split()),
-            )
-        )
+        # the near-duplicate link is set once every article is in (it may point forward)
+        self.spools["articles"].write({"id": article_id, **article_row(meta, src.source_file, body, None, self.ids)})
         if src.duplicate is not None:
             self.duplicates.append(src.duplicate)
         seen: dict[tuple[int, int, str, int], int] = {}  # evidence of this article -> its id
@@ -404,8 +276,9 @@ class _Loader:
             if key in seen:
                 return seen[key]
             ev_id = seen[key] = self.counters["evidence"].next()
-            subjects = [subject_id if k == kind else None for k in SUBJECT_KINDS]
-            self.spools["evidence"].write((ev_id, article_id, quote.quote, start, end, *subjects))
+            self.spools["evidence"].write(
+                {"id": ev_id, **evidence_row(article_id, quote.quote, start, end, kind, subject_id)}
+            )
             return ev_id
 
         for mention in doc.mentions:
@@ -435,36 +308,9 @@ class _Loader:
     def _figure(self, f: fmt.TradeFigure) -> int:
         fig_id = self.counters["trade_figures"].next()
         self.ids["trade_figure"][f.slug] = fig_id
-        place_ids = self.ids["place"]
-        self.spools["trade_figures"].write(
-            (
-                fig_id,
-                f.slug,
-                place_ids[f.reporter],
-                _opt(place_ids, f.partner),
-                f.flow.value,
-                f.commodity,
-                f.amount.amount if f.amount else None,
-                f.amount.currency if f.amount else None,
-                f.quantity.value if f.quantity else None,
-                f.quantity.unit if f.quantity else None,
-                f.period.start,
-                f.period.end,
-                f.period.type.value,
-                f.period.label,
-                f.period.basis.value,
-                f.period.inference,
-                f.change_pct,
-                f.change_multiple,
-                f.change_basis,
-                f.approximation.value,
-                f.status.value,
-                self._ref("trade_figures", "part_of_id", fig_id, "trade_figure", f.part_of),
-                _opt(self.ids["organisation"], f.source),
-                f.note,
-                f.review.value,
-            )
-        )
+        ids = {**self.ids, "trade_figure": _Forward(self.ids["trade_figure"])}
+        self.spools["trade_figures"].write({"id": fig_id, **figure_row(f, ids)})
+        self._ref("trade_figures", "part_of_id", fig_id, "trade_figure", f.part_of)
         return fig_id
 
     def _unit_rates(self, source: str, start: dt.date, end: dt.date) -> list[convert.Conversion]:
@@ -490,83 +336,32 @@ class _Loader:
         stated = f.stated_conversion
         if stated is not None:
             ev_id = evidence(fmt.Quote(quote=stated.quote, start=stated.start), "trade_figure", fig_id)
-            pub = self.pub_dates[article]
-            rate_date, basis = (
-                (pub.date, f"the article's publication date ({pub.precision.value}, {pub.basis.value})")
-                if pub
-                else (f.period.end, "the end of the figure's period (the article is undated)")
-            )
-            conv = convert.stated(
-                amount, f.amount.currency, stated.amount, stated.currency, rate_date=rate_date, date_basis=basis
-            )
-            write(
-                (
-                    ids.next(),
-                    fig_id,
-                    conv.kind,
-                    conv.from_currency,
-                    conv.to_currency,
-                    conv.amount,
-                    conv.rate,
-                    conv.rate_date,
-                    conv.source,
-                    conv.method,
-                    ev_id,
-                )
-            )
+            conv = stated_conversion(f, stated, self.pub_dates[article])
+            write({"id": ids.next(), **conversion_row(fig_id, conv, ev_id)})
         for unit in self._unit_rates(f.amount.currency, f.period.start, f.period.end):
             # scaled exactly as convert.computed scales
-            scaled = (amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
-            write(
-                (
-                    ids.next(),
-                    fig_id,
-                    unit.kind,
-                    unit.from_currency,
-                    unit.to_currency,
-                    scaled,
-                    unit.rate,
-                    unit.rate_date,
-                    unit.source,
-                    unit.method,
-                    None,
-                )
+            scaled = dataclasses.replace(
+                unit, amount=(amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
             )
+            write({"id": ids.next(), **conversion_row(fig_id, scaled, None)})
 
     def _event(self, e: fmt.Event) -> int:
         event_id = self.counters["events"].next()
         self.ids["event"][e.slug] = event_id
-        d = e.date
-        self.spools["events"].write(
-            (
-                event_id,
-                e.slug,
-                e.name,
-                e.kind.value,
-                d.start if d else None,
-                d.end if d else None,
-                d.precision.value if d else None,
-                d.basis.value if d else None,
-                d.inference if d else None,
-                e.participant_count,
-                e.participant_unit,
-                e.participant_approximation.value,
-                self._ref("events", "parent_id", event_id, "event", e.parent),
-                e.description,
-                e.review.value,
-            )
-        )
+        ids = {**self.ids, "event": _Forward(self.ids["event"])}
+        self.spools["events"].write({"id": event_id, **event_row(e, ids)})
+        self._ref("events", "parent_id", event_id, "event", e.parent)
         for place in dict.fromkeys(e.places):
-            self.spools["event_places"].write((event_id, self.ids["place"][place]))
+            self.spools["event_places"].write({"event_id": event_id, "place_id": self.ids["place"][place]})
         for p in e.participants:
             self.spools["event_participants"].write(
-                (
-                    self.counters["event_participants"].next(),
-                    event_id,
-                    _opt(self.ids["organisation"], p.organisation),
-                    _opt(self.ids["person"], p.person),
-                    p.role.value,
-                )
+                {
+                    "id": self.counters["event_participants"].next(),
+                    "event_id": event_id,
+                    "organisation_id": _opt(self.ids["organisation"], p.organisation),
+                    "person_id": _opt(self.ids["person"], p.person),
+                    "role": p.role.value,
+                }
             )
         return event_id
 

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -405,6 +405,10 @@ def event_row(e: fmt.Event, ids: Ids) -> Row:
     }
 
 
+def conversion_row(figure_id: int, conv: convert.Conversion, evidence_id: int | None) -> Row:
+    return {"trade_figure_id": figure_id, **dataclasses.asdict(conv), "evidence_id": evidence_id}
+
+
 SUBJECT_COLUMNS = {k: f"{k}_id" for k in ("trade_figure", "event", "organisation", "place", "person")}
 
 
@@ -439,7 +443,7 @@ class _Writer:
         *,
         progress: Progress | None,
         duplicates: Sequence[Duplicate] | None,
-        relink: bool,
+        relink: Collection[str],
         removal: Removal | None,
     ) -> None:
         self.conn = conn
@@ -511,21 +515,19 @@ class _Writer:
             lambda a: article_row(a.meta, a.source_file, a.body, dup.get(a.meta.slug), self.ids),
         )
         if self.all_duplicates is not None and self.relink:
-            self._relink_outside(dup)
+            self._relink(dup)
 
-    def _relink_outside(self, dup: Mapping[str, Duplicate]) -> None:
-        """Update the near-duplicate link of stored articles outside the corpus where it changed."""
+    def _relink(self, dup: Mapping[str, Duplicate]) -> None:
+        """Update the near-duplicate link of the `relink` articles (stored, outside the corpus) where it changed."""
         self._lookup("article", articles, [d.original for d in dup.values()])
         cols = ("duplicate_of_id", "duplicate_score", "duplicate_method")
         stored = self.conn.execute(
             select(articles.c.id, articles.c.slug, *[articles.c[c] for c in cols]).where(
-                ~_any(articles.c.slug, self.corpus.articles) if self.corpus.articles else text("true")
+                _any(articles.c.slug, self.relink)
             )
         ).mappings()
         counts = self.summary.counts(articles)
         for old in stored:
-            if old["slug"] in self.removal.articles:
-                continue
             want = duplicate_columns(dup.get(old["slug"]), self.ids)
             if any(old[c] != want[c] for c in cols):
                 self.conn.execute(update(articles).where(articles.c.id == old["id"]).values(**want))
@@ -649,9 +651,7 @@ class _Writer:
                 )
                 if computed is not None:
                     found.append((computed, None))
-            rows += [
-                {"trade_figure_id": fig_id, **dataclasses.asdict(conv), "evidence_id": ev_id} for conv, ev_id in found
-            ]
+            rows += [conversion_row(fig_id, conv, ev_id) for conv, ev_id in found]
         _sync(
             self.conn,
             conversions,
@@ -701,14 +701,14 @@ def write_corpus(
     summary: Summary | None = None,
     progress: Progress | None = None,
     duplicates: Sequence[Duplicate] | None = None,
-    relink: bool = False,
+    relink: Collection[str] = (),
     removal: Removal | None = None,
 ) -> Summary:
     """Write `corpus` through `conn` (inside the caller's transaction); return what changed.
 
-    `duplicates`: the near-duplicate links of every article (else those of `corpus`); with
-    `relink`, stored articles outside `corpus` get theirs updated too; `removal`: what to delete
-    that no file defines any more."""
+    `duplicates`: the near-duplicate links of every article (else those of `corpus`); the stored
+    articles `relink` names (outside `corpus`) get theirs updated too where it changed;
+    `removal`: what to delete that no file defines any more."""
     summary = summary if summary is not None else Summary()
     writer = _Writer(conn, corpus, summary, progress=progress, duplicates=duplicates, relink=relink, removal=removal)
     steps: Iterable[Callable[[], Any]] = (

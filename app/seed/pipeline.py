@@ -84,7 +84,7 @@ class Plan:
     old_manifest: dict[str, dict[str, Any]]
     removal: Removal
     duplicates: list[Duplicate]  # the near-duplicate links of every article
-    relink: bool  # whether links of articles outside the corpus may have changed
+    relink: set[str]  # articles outside the corpus whose near-duplicate link may have changed
     read: int
     skipped: int
 
@@ -274,9 +274,10 @@ def _near_duplicates(
     clean: set[Path],
     removed: Sequence[str],
     full: bool,
-) -> tuple[list[Duplicate], bool, dict[str, dict[str, str]], dict[str, int]]:
-    """Return every article's near-duplicate link, whether links may have changed, each article's
-    similar articles (slug -> score) and shingle counts, scoring only texts that came or changed."""
+) -> tuple[list[Duplicate], set[str], dict[str, dict[str, str]], dict[str, int]]:
+    """Return every article's near-duplicate link, the unread articles whose link may have changed,
+    each article's similar articles (slug -> score) and shingle counts, scoring only texts that
+    came or changed."""
     sizes: dict[str, int] = {}
     pairs: Pairs = {}
     clean_slugs = {old[_key(p)]["article_slug"] for p in clean}
@@ -321,7 +322,7 @@ def _near_duplicates(
     for (a, b), score in pairs.items():
         similar.setdefault(a, {})[b] = str(score)
         similar.setdefault(b, {})[a] = str(score)
-    relink = bool(changed_texts) or texts_gone
+    relink = clean_slugs if changed_texts or texts_gone else set()
     return choose_duplicates(pairs, sizes), relink, similar, sizes
 
 

@@ -38,6 +38,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
             return tag
         return super().resolve(kind, value, implicit)
 
+
 Loc = tuple[str | int, ...]
 
 
