@@ -203,18 +203,22 @@ def _plan(
         assert fp is not None  # it was read
         f = facts[p]
         rows[_key(p)] = _row(p, "registry", fp, f)
-    if progress is not None:
-        progress("near-duplicates", 0, len(read_articles))
-    duplicates, relink, similar, sizes = _near_duplicates(conn, corpus, old, read_articles, clean, removed, full)
-    if progress is not None:
-        progress("near-duplicates", len(read_articles), len(read_articles))
-    for p, f in read_articles.items():
-        fp = prints[p]
-        assert fp is not None
-        rows[_key(p)] = _row(p, "article", fp, f, shingle_count=sizes.get(f.article or ""))
-    for k, row in rows.items():
-        if row["kind"] == "article" and k in current:
-            rows[k] = {**row, "similar": similar.get(row["article_slug"], {})}
+    duplicates: list[Duplicate] = []
+    relink: set[str] = set()
+    if read_articles or removed:
+        if progress is not None:
+            progress("near-duplicates", 0, len(read_articles))
+        duplicates, relink, similar, sizes = _near_duplicates(conn, corpus, old, read_articles, clean, removed, full)
+        if progress is not None:
+            progress("near-duplicates", len(read_articles), len(read_articles))
+        for p, f in read_articles.items():
+            fp = prints[p]
+            assert fp is not None
+            rows[_key(p)] = _row(p, "article", fp, f, shingle_count=sizes.get(f.article or ""))
+        for k, row in rows.items():
+            if row["kind"] == "article" and k in current:
+                rows[k] = {**row, "similar": similar.get(row["article_slug"], {})}
+    # else no article was read or removed: every link and score stands as the manifest has it
 
     kinds = {"article": "articles", "trade_figure": "figures", "event": "events"}
     removal = Removal()
