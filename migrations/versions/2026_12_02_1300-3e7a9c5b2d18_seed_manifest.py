@@ -1,8 +1,8 @@
 """seed manifest: what the last seed read from each file, so that the next skips what is unchanged
 
 Revision ID: 3e7a9c5b2d18
-Revises: 8d2f4b6a1c07
-Create Date: 2026-12-02 11:00:00.000000
+Revises: 3b7e1d9c5a20
+Create Date: 2026-12-02 13:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "3e7a9c5b2d18"
-down_revision: str | None = "8d2f4b6a1c07"
+down_revision: str | None = "3b7e1d9c5a20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
