@@ -114,9 +114,9 @@ def acquire_seed_lock(conn: Connection, *, on_wait: Callable[[], None] | None = 
 def reset(conn: Connection) -> int:
     """Empty every table of the knowledge base; return how many rows were removed."""
     removed: int = sum(conn.execute(select(func.count()).select_from(t)).scalar_one() for t in ALL_TABLES)
-    names = ", ".join(t.name for t in ALL_TABLES)
-    # names come from the models, not input; the manifest goes too: everything is read again
-    conn.execute(text(f"TRUNCATE {names}, {manifest.name} RESTART IDENTITY"))
+    # the manifest goes too: everything is read again
+    names = ", ".join(t.name for t in (*ALL_TABLES, manifest))
+    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))  # names come from the models, not input
     return removed
 
 
