@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Computed,
@@ -24,7 +25,9 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -450,3 +453,45 @@ class SeedManifest(SQLModel, table=True):
     similar: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     )
+
+
+# The series' totals, derived from the figures: one row per pair of places a filter may name (a
+# place id, or 0 for any), with or without the places inside them, currency, granularity, status,
+# period and flow. Written only by the database function trade_series_refresh() (migration
+# 3e7a9c51d2b8), which the seed calls before its commit and a deferred trigger at the commit of
+# any other writer; trade_series_dirty holds the periods changed since.
+trade_series_totals = Table(
+    "trade_series_totals",
+    metadata,
+    Column("reporter_key", BigInteger, nullable=False),
+    Column("partner_key", BigInteger, nullable=False),
+    Column("subregions", Boolean, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("granularity", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("flow", String(10), nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("figures", Integer, nullable=False),  # figures the filter matches (kept or left out)
+    Column("unconverted", Integer, nullable=False),  # kept figures without a value in `currency`
+    Column("value", Numeric),  # sum of the kept figures' values; null when none has one
+    PrimaryKeyConstraint(
+        "reporter_key",
+        "partner_key",
+        "subregions",
+        "currency",
+        "granularity",
+        "status",
+        "period_start",
+        "flow",
+        "period_end",
+    ),
+    Index("ix_trade_series_totals_period_start_period_end", "period_start", "period_end"),
+)
+trade_series_dirty = Table(
+    "trade_series_dirty",
+    metadata,
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    PrimaryKeyConstraint("period_start", "period_end"),
+)

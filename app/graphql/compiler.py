@@ -900,8 +900,102 @@ def _trade_series(c: _Compiler, nodes: Field) -> C:
             _col(x, "cover"),
         )
 
+    def page(field: Field, items: C, order: C, node: Callable[[Field, str], C], type_name: str) -> C:
+        # a page of a point's figures by position, as resolvers._slice cuts it: `items` is a FROM
+        # item whose rows are numbered in `order`; `node` builds one from the numbered row's alias
+        args = c.arguments(c.schema.type_map["TradeSeriesPoint"], field)  # type: ignore[arg-type]
+        first, after = args.get("first"), args.get("after")
+        PageArgs(first=first, after=after).validated()
+        offset = offset_of(after)
+        end = offset + (first if first is not None else 20)
+        u = c.alias()
+        n = _col(u, "n")
+        numbered = sql.SQL("(SELECT *, row_number() OVER (ORDER BY {}) AS n FROM {}) AS {}").format(
+            order, items, sql.Identifier(u)
+        )
+        cursor = _b64url(sql.SQL("'offset:' || ({} - 1)").format(n))
+        shown = sql.SQL("{} > {} AND {} <= {}").format(n, sql.Literal(offset), n, sql.Literal(end))
+
+        def over(value: C) -> C:
+            # GROUP BY (): one row, also when the value holds no aggregate
+            return sql.SQL("(SELECT {} FROM {} GROUP BY ())").format(value, numbered)
+
+        pairs: list[tuple[str, C]] = []
+        for k, v in c.selection(f"{type_name}Connection", field).items():
+            name = v[0].name.value
+            if name == "edges":
+                edge: list[tuple[str, C]] = []
+                for ek, e in c.selection(f"{type_name}Edge", v).items():
+                    edge_field = e[0].name.value
+                    if edge_field == "cursor":
+                        edge.append((ek, cursor))
+                    elif edge_field == "node":
+                        edge.append((ek, node(e, u)))
+                    else:
+                        edge.append((ek, sql.Literal(f"{type_name}Edge")))
+                pairs.append((k, over(_agg(_json_object(edge), n, shown))))
+            elif name == "nodes":
+                pairs.append((k, over(_agg(node(v, u), n, shown))))
+            elif name == "pageInfo":
+                fields = {
+                    "hasNextPage": sql.SQL("count(*) > {}").format(sql.Literal(end)),
+                    "hasPreviousPage": sql.SQL("true" if offset > 0 else "false"),
+                    "startCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, n, shown),
+                    "endCursor": sql.SQL("(array_agg({} ORDER BY {} DESC) FILTER (WHERE {}))[1]").format(
+                        cursor, n, shown
+                    ),
+                    "__typename": sql.Literal("PageInfo"),
+                }
+                info = [(ik, fields[i[0].name.value]) for ik, i in c.selection("PageInfo", v).items()]
+                pairs.append((k, over(_json_object(info))))
+            elif name == "totalCount":
+                pairs.append((k, over(sql.SQL("count(*)"))))
+            else:
+                pairs.append((k, sql.Literal(f"{type_name}Connection")))
+        return _json_object(pairs)
+
+    def contribution_node(v: Field, u: str) -> C:
+        f = c.alias()
+        return sql.SQL("(SELECT {} FROM trade_figures {} WHERE {} = {})").format(
+            contribution(f, v), sql.Identifier(f), _col(f, "id"), _col(u, "fid")
+        )
+
+    def excluded_node(v: Field, u: str) -> C:
+        f, cover = c.alias(), c.alias()
+        pairs: list[tuple[str, C]] = []
+        for k, e in c.selection("ExcludedFigure", v).items():
+            name = e[0].name.value
+            if name == "figure":
+                pairs.append((k, c.object("TradeFigure", f, e)))
+            elif name == "coveredBy":
+                pairs.append((k, c.object("TradeFigure", cover, e)))
+            elif name == "reason":
+                pairs.append((k, _REASON.format(f=sql.Identifier(f), c=sql.Identifier(cover))))
+            else:
+                pairs.append((k, sql.Literal("ExcludedFigure")))
+        return sql.SQL("(SELECT {} FROM trade_figures {}, trade_figures {} WHERE {} = {} AND {} = {})").format(
+            _json_object(pairs),
+            sql.Identifier(f),
+            sql.Identifier(cover),
+            _col(f, "id"),
+            _col(u, "fid"),
+            _col(cover, "id"),
+            _col(u, "cover"),
+        )
+
     point: list[tuple[str, C]] = []
-    for key, v in c.selection("TradeSeriesPoint", nodes).items():
+    selected = c.selection("TradeSeriesPoint", nodes)
+    names = {v[0].name.value for v in selected.values()}
+    # the points' totals alone are read from trade_series_totals; the figures of every point only
+    # when a list or a page of them is asked for
+    lists = {"figures", "contributions", "excluded", "contributionsConnection", "excludedConnection"}
+    if not names & lists and series.from_totals(where, currency):
+        source = c.inline(series.totals_query(where, granularity, currency))
+        columns = sql.SQL("b_start, b_end, total, missing")
+    else:
+        source = c.inline(series.points_query(where, granularity, currency))
+        columns = sql.SQL("b_start, b_end, total, kept, dropped, covering, missing")
+    for key, v in selected.items():
         name = v[0].name.value
         if name == "periodStart":
             point.append((key, _col(s, "b_start")))
@@ -924,12 +1018,18 @@ def _trade_series(c: _Compiler, nodes: Field) -> C:
             point.append((key, figures_of("kept", functools.partial(contribution, contribution_nodes=v))))
         elif name == "excluded":
             point.append((key, excluded(v)))
+        elif name == "contributionsConnection":
+            kept = sql.SQL("unnest({}) AS {} (fid)").format(_col(s, "kept"), sql.Identifier(c.alias()))
+            point.append((key, page(v, kept, sql.SQL("fid"), contribution_node, "SeriesContribution")))
+        elif name == "excludedConnection":
+            dropped = sql.SQL("unnest({}, {}) AS {} (fid, cover)").format(
+                _col(s, "dropped"), _col(s, "covering"), sql.Identifier(c.alias())
+            )
+            point.append((key, page(v, dropped, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure")))
         else:
             point.append((key, sql.Literal("TradeSeriesPoint")))
-    return sql.SQL("(SELECT {} FROM ({}) AS {} (b_start, b_end, total, kept, dropped, covering, missing))").format(
-        _agg(_json_object(point), _col(s, "b_start")),
-        c.inline(series.points_query(where, granularity, currency)),
-        sql.Identifier(s),
+    return sql.SQL("(SELECT {} FROM ({}) AS {} ({}))").format(
+        _agg(_json_object(point), _col(s, "b_start")), source, sql.Identifier(s), columns
     )
 
 

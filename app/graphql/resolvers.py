@@ -43,16 +43,18 @@ from app.queries import articles, events, figures, organisations, places, search
 from app.queries.articles import ArticleOrder
 from app.queries.common import missing_references
 from app.queries.events import EventOrder
+from app.queries.figures import FigureFilter
 from app.queries.figures import FigureOrder as TradeFigureOrder
 from app.queries.organisations import OrganisationOrder
 from app.queries.pagination import MAX_PAGE, Page, PageArgs
 from app.queries.places import PlaceOrder
 from app.queries.rows import FigureRow
-from app.queries.series import Granularity, SeriesPoint
+from app.queries.series import Granularity, PointFigures, SeriesPoint
 
 MAX_SEARCH_LENGTH = 500
 RowT = TypeVar("RowT")
 NodeT = TypeVar("NodeT")
+T = TypeVar("T")
 
 
 async def _node(info: Info, global_id: str) -> Node | None:
@@ -167,6 +169,12 @@ class ExcludedFigure:
     reason: str
 
 
+_LISTS_EVERY_FIGURE = (
+    "lists every figure of the point, however many: use {} (pages of at most 100), "
+    "or select only `value` to read the point's total alone"
+)
+
+
 @strawberry.type(description="One period of a trade series")
 class TradeSeriesPoint:
     period_start: dt.date
@@ -175,9 +183,76 @@ class TradeSeriesPoint:
     value: Decimal | None = strawberry.field(description="sum of the contributions; null when one has no conversion")
     currency: str
     complete: bool = strawberry.field(description="false when a figure could not be converted")
-    figures: list[TradeFigure]
-    contributions: list[SeriesContribution]
-    excluded: list[ExcludedFigure]
+    _point: strawberry.Private[SeriesPoint]
+    _where: strawberry.Private[FigureFilter]
+    _granularity: strawberry.Private[Granularity]
+    _made_of: strawberry.Private[dict[str, asyncio.Future[PointFigures]]]
+
+    async def _figures(self, info: Info) -> PointFigures:
+        # several fields of one point ask for its figures: one statement for them all
+        if "figures" not in self._made_of:
+            self._made_of["figures"] = asyncio.ensure_future(
+                series.point_figures(
+                    info.context.db,
+                    where=self._where,
+                    granularity=self._granularity,
+                    currency=self.currency,
+                    point=self._point,
+                )
+            )
+        return await self._made_of["figures"]
+
+    @strawberry.field(deprecation_reason=_LISTS_EVERY_FIGURE.format("`contributionsConnection`"))
+    async def figures(self, info: Info) -> list[TradeFigure]:
+        return [c.figure for c in await _contributions(info, self, (await self._figures(info)).figure_ids)]
+
+    @strawberry.field(deprecation_reason=_LISTS_EVERY_FIGURE.format("`contributionsConnection`"))
+    async def contributions(self, info: Info) -> list[SeriesContribution]:
+        return await _contributions(info, self, (await self._figures(info)).figure_ids)
+
+    @strawberry.field(deprecation_reason=_LISTS_EVERY_FIGURE.format("`excludedConnection`"))
+    async def excluded(self, info: Info) -> list[ExcludedFigure]:
+        return await _excluded(info, (await self._figures(info)).excluded)
+
+    @strawberry.field(description="The figures summed into the point, by id; `first` at most 100")
+    async def contributions_connection(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[SeriesContribution]:
+        ids = (await self._figures(info)).figure_ids
+        offset, shown = _slice(ids, first, after)
+        return _offset_connection(ids, offset, await _contributions(info, self, shown))
+
+    @strawberry.field(description="The figures left out because another figure of the point covers them, by id")
+    async def excluded_connection(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[ExcludedFigure]:
+        pairs = (await self._figures(info)).excluded
+        offset, shown = _slice(pairs, first, after)
+        return _offset_connection(pairs, offset, await _excluded(info, shown))
+
+
+def _slice(items: list[T], first: int | None, after: str | None) -> tuple[int, list[T]]:
+    PageArgs(first=first, after=after).validated()
+    offset = offset_of(after)
+    return offset, items[offset : offset + (first if first is not None else 20)]
+
+
+def _offset_connection(items: list[Any], offset: int, nodes: list[NodeT]) -> Connection[NodeT]:
+    edges = [Edge(cursor=_offset_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
+
+    async def count() -> int:
+        return len(items)
+
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=offset + len(nodes) < len(items),
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        _count=count,
+    )
 
 
 def _exclusion_reason(figure: FigureRow, cover: FigureRow) -> str:
@@ -189,35 +264,47 @@ def _exclusion_reason(figure: FigureRow, cover: FigureRow) -> str:
     return "included in a broader figure (its places, flow or goods contain this one's)"
 
 
-async def _point(info: Info, point: SeriesPoint, granularity: Granularity) -> TradeSeriesPoint:
-    loaders = info.context.loaders
-    wanted = {*point.figure_ids, *(i for pair in point.excluded for i in pair)}
-    rows = {r.id: r for r in await loaders.figure.load_many(sorted(wanted)) if r is not None}
+async def _rows(info: Info, ids: set[int]) -> dict[int, FigureRow]:
+    return {r.id: r for r in await info.context.loaders.figure.load_many(sorted(ids)) if r is not None}
+
+
+async def _contributions(info: Info, point: TradeSeriesPoint, ids: list[int]) -> list[SeriesContribution]:
+    rows = await _rows(info, set(ids))
     contributions = []
-    for fid in point.figure_ids:
+    for fid in ids:
         figure = TradeFigure.from_row(rows[fid])
         assert figure.amount is not None  # the series sums money figures only
         converted = None
         if figure.amount.currency != point.currency:
             converted = await figure.convert(info, point.currency)
         contributions.append(SeriesContribution(figure=figure, amount=figure.amount, converted=converted))
+    return contributions
+
+
+async def _excluded(info: Info, pairs: list[tuple[int, int]]) -> list[ExcludedFigure]:
+    rows = await _rows(info, {i for pair in pairs for i in pair})
+    return [
+        ExcludedFigure(
+            figure=TradeFigure.from_row(rows[fid]),
+            covered_by=TradeFigure.from_row(rows[cover]),
+            reason=_exclusion_reason(rows[fid], rows[cover]),
+        )
+        for fid, cover in pairs
+    ]
+
+
+def _point(point: SeriesPoint, where: FigureFilter, granularity: Granularity) -> TradeSeriesPoint:
     return TradeSeriesPoint(
         period_start=point.period_start,
         period_end=point.period_end,
         label=series.label(point.period_start, granularity),
         value=point.value,
         currency=point.currency,
-        complete=not point.missing_conversion_ids,
-        figures=[c.figure for c in contributions],
-        contributions=contributions,
-        excluded=[
-            ExcludedFigure(
-                figure=TradeFigure.from_row(rows[fid]),
-                covered_by=TradeFigure.from_row(rows[cover]),
-                reason=_exclusion_reason(rows[fid], rows[cover]),
-            )
-            for fid, cover in point.excluded
-        ],
+        complete=point.complete,
+        _point=point,
+        _where=where,
+        _granularity=granularity,
+        _made_of={},
     )
 
 
@@ -404,10 +491,11 @@ class Query:
         if filter and (error := await _missing(info, **filter.references())):
             report(info, error)
             return []
+        where = filter.to_query() if filter else figures.FigureFilter()
         points = await series.list_points(
             info.context.db,
-            where=filter.to_query() if filter else figures.FigureFilter(),
+            where=where,
             granularity=granularity,
             currency=currency_code("USD" if currency is None else currency),
         )
-        return [await _point(info, p, granularity) for p in points]
+        return [_point(p, where, granularity) for p in points]

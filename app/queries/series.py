@@ -9,23 +9,30 @@ with the figure that covers it — when another figure of the point already incl
   * it corroborates that figure: the same scope, stated again (the lower id is kept).
 Values are in the asked currency: the figure's own amount when it is in that currency,
 else its ECB-computed conversion; a point lacking a conversion is marked incomplete.
+
+The totals of a point come from `trade_series_totals`, which the database keeps for every pair
+of places a filter may name (migration 3e7a9c51d2b8 applies the rules above when it builds them),
+so a chart reads a few rows per point whatever the number of figures. Filters the totals do not
+cover (a currency filter, amounts, an article, commodities, several statuses, some flows only)
+are computed from the figures, as are the figures of a point, one point at a time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, and_, case, cast, false, func, literal_column, or_, select, true, union_all
+from sqlalchemy import Date, and_, any_, case, cast, false, func, literal_column, or_, select, true, union_all
 
 from app.db import Reader
-from app.queries.common import ancestors_cte
+from app.models import trade_series_totals as totals
+from app.queries.common import ancestors_cte, place_ref
 from app.queries.figures import FigureFilter, filtered
-from app.queries.rows import conversions, trade_figures
+from app.queries.rows import conversions, places, trade_figures
+from app.seed.format import TradeFlow
 
 
 class Granularity(Enum):
@@ -40,14 +47,20 @@ class Granularity(Enum):
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class PointFigures:
+    figure_ids: list[int]  # the figures summed, by id
+    excluded: list[tuple[int, int]]  # (figure id, id of the figure that covers it)
+    missing_conversion_ids: list[int]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class SeriesPoint:
     period_start: dt.date
     period_end: dt.date
     value: Decimal | None  # None when a figure of the point has no conversion to the currency
     currency: str
-    figure_ids: list[int]
-    excluded: list[tuple[int, int]]  # (figure id, id of the figure that covers it)
-    missing_conversion_ids: list[int]
+    complete: bool
+    figures: PointFigures | None  # None when read from the totals: point_figures() lists them
 
 
 def label(start: dt.date, granularity: Granularity) -> str:
@@ -152,7 +165,13 @@ def series_query(where: FigureFilter, granularity: Granularity, currency: str) -
         y.c.commodity.is_not_distinct_from(x.c.commodity),
         or_(
             and_(y.c.reporter_id == x.c.reporter_id, y.c.partner_id.is_not_distinct_from(x.c.partner_id)),
-            and_(y.c.flow == "total", y.c.reporter_id == x.c.partner_id, y.c.partner_id == x.c.reporter_id),
+            # null-safe: a figure without a partner is never the crossed scope of another (a
+            # NULL here would make a broader figure cover it only when its id is lower)
+            and_(
+                y.c.flow == "total",
+                y.c.reporter_id.is_not_distinct_from(x.c.partner_id),
+                y.c.partner_id.is_not_distinct_from(x.c.reporter_id),
+            ),
         ),
     )
     candidates = (
@@ -207,27 +226,114 @@ def series_query(where: FigureFilter, granularity: Granularity, currency: str) -
     )
 
 
+def with_default_status(where: FigureFilter) -> FigureFilter:
+    """Return the filter with the statuses a series sums when none is asked: actual figures only."""
+    if not where.statuses:
+        return dataclasses.replace(where, statuses=["actual"])  # sums mix no forecasts or targets
+    return where
+
+
 def points_query(where: FigureFilter, granularity: Granularity, currency: str) -> Any:
     """Return the SELECT of the points: start, end, sum, kept ids, dropped ids, their covers, unconverted ids."""
-    if not where.statuses:
-        where = dataclasses.replace(where, statuses=["actual"])  # sums mix no forecasts or targets
-    return series_query(where, granularity, currency)
+    return series_query(with_default_status(where), granularity, currency)
+
+
+_ALL_FLOWS = {f.value for f in TradeFlow}
+# The currencies trade_series_totals holds: those the seed converts every money figure into
+# (app.seed.convert.TARGET_CURRENCIES, not imported here: serving loads no converter; a test
+# checks the two agree).
+TOTALS_CURRENCIES = ("USD", "EUR", "CNY")
+
+
+def from_totals(where: FigureFilter, currency: str) -> bool:
+    """Return whether trade_series_totals holds the points of this filter in this currency."""
+    where = with_default_status(where)
+    return (
+        currency in TOTALS_CURRENCIES
+        and len(set(where.statuses or ())) == 1
+        # the totals match every flow: a figure is covered by a TOTAL or part of any figure
+        and (not where.flows or set(where.flows) == _ALL_FLOWS)
+        and where.currency is None
+        and where.usd_min is None
+        and where.usd_max is None
+        and where.article is None
+        and where.measure in (None, "money")
+        and not where.commodity
+    )
+
+
+def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -> Any:
+    """Return the SELECT of the points from the totals: start, end, sum, unconverted figures (null if none).
+
+    Only for filters `from_totals` accepts."""
+    where = with_default_status(where)
+    assert where.statuses is not None
+
+    def key(column: Any, ref: str | None) -> Any:
+        if ref is None:
+            return column == 0  # no place named: the totals over every place
+        return column == any_(func.array(select(places.c.id).where(place_ref(ref)).scalar_subquery()))
+
+    t = totals
+    unconverted = func.sum(t.c.unconverted)
+    q = select(
+        t.c.period_start,
+        t.c.period_end,
+        func.sum(t.c.value),
+        case((unconverted > 0, unconverted)),
+    ).where(
+        key(t.c.reporter_key, where.reporter),
+        key(t.c.partner_key, where.partner),
+        t.c.subregions == where.include_subregions,
+        t.c.currency == currency,
+        t.c.granularity == granularity.value,
+        t.c.status == where.statuses[0],
+    )
+    if where.period_from is not None:
+        q = q.where(t.c.period_end >= where.period_from)
+    if where.period_to is not None:
+        q = q.where(t.c.period_start <= where.period_to)
+    return q.group_by(t.c.period_start, t.c.period_end).order_by(t.c.period_start)
+
+
+def _figures(kept: Any, dropped: Any, covering: Any, missing: Any) -> PointFigures:
+    return PointFigures(
+        figure_ids=sorted(kept or []),
+        excluded=sorted(zip(dropped or [], covering or [], strict=True)),
+        missing_conversion_ids=sorted(missing or []),
+    )
 
 
 async def list_points(db: Reader, *, where: FigureFilter, granularity: Granularity, currency: str) -> list[SeriesPoint]:
-    """Return the series' points in period order."""
+    """Return the series' points in period order (from the totals when they hold them)."""
+    if from_totals(where, currency):
+        return [
+            SeriesPoint(start, end, None if missing else total, currency, not missing, None)
+            for start, end, total, missing in await db.all(totals_query(where, granularity, currency))
+        ]
     points = []
     for start, end, total, kept, dropped, covering, missing in await db.all(points_query(where, granularity, currency)):
-        missing_ids: Sequence[int] = sorted(missing or [])
-        points.append(
-            SeriesPoint(
-                period_start=start,
-                period_end=end,
-                value=None if missing_ids else total,
-                currency=currency,
-                figure_ids=sorted(kept or []),
-                excluded=sorted(zip(dropped or [], covering or [], strict=True)),
-                missing_conversion_ids=list(missing_ids),
-            )
-        )
+        found = _figures(kept, dropped, covering, missing)
+        complete = not found.missing_conversion_ids
+        points.append(SeriesPoint(start, end, total if complete else None, currency, complete, found))
     return points
+
+
+def point_where(where: FigureFilter, start: dt.date, end: dt.date) -> FigureFilter:
+    """Return the filter narrowed to one point's period (the rules never look beyond a point)."""
+    return dataclasses.replace(where, period_from=start, period_to=end)
+
+
+async def point_figures(
+    db: Reader, *, where: FigureFilter, granularity: Granularity, currency: str, point: SeriesPoint
+) -> PointFigures:
+    """Return which figures make one point: those summed, those left out and what covers them."""
+    if point.figures is not None:
+        return point.figures
+    narrowed = point_where(where, point.period_start, point.period_end)
+    for start, _end, _total, kept, dropped, covering, missing in await db.all(
+        points_query(narrowed, granularity, currency)
+    ):
+        if start == point.period_start:
+            return _figures(kept, dropped, covering, missing)
+    return PointFigures([], [], [])

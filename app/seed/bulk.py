@@ -579,6 +579,9 @@ def bulk_load(
                 with _phase(report, "indexes and FKs"):
                     for statement in deferred.create:
                         conn.execute(statement)
+            with _phase(report, "series totals"):
+                # the series' totals of the periods loaded (else a deferred trigger would, at the commit)
+                conn.execute("SELECT trade_series_refresh()")
             with _phase(report, "sequences"):
                 for table in loader.counters:
                     if report.rows.get(table):

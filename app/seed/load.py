@@ -724,4 +724,6 @@ def write_corpus(
     evidence_ids = writer.evidence()
     writer.conversions(evidence_ids)
     writer.remove()
+    # the series' totals of the periods changed (else a deferred trigger would, at the commit)
+    conn.execute(text("SELECT trade_series_refresh()"))
     return summary
