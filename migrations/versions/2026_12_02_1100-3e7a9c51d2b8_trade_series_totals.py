@@ -27,10 +27,13 @@ CREATE FUNCTION trade_series_mark() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'TRUNCATE' OR TG_TABLE_NAME = 'places' THEN
         -- the place hierarchy decides which figures cover which: everything is recomputed
-        IF TG_OP = 'UPDATE' AND NOT EXISTS (
-            SELECT 1 FROM old_rows o JOIN new_rows n USING (id) WHERE o.parent_id IS DISTINCT FROM n.parent_id
-        ) THEN
-            RETURN NULL;
+        IF TG_OP = 'UPDATE' THEN
+            -- (nested: the transition tables exist for UPDATE only, and AND does not short-circuit)
+            IF NOT EXISTS (
+                SELECT 1 FROM old_rows o JOIN new_rows n USING (id) WHERE o.parent_id IS DISTINCT FROM n.parent_id
+            ) THEN
+                RETURN NULL;
+            END IF;
         END IF;
         INSERT INTO trade_series_dirty VALUES ('-infinity', '-infinity') ON CONFLICT DO NOTHING;
     ELSIF TG_TABLE_NAME = 'currency_conversions' THEN
