@@ -561,9 +561,12 @@ matching AS (  -- text matches from the GIN index, plus the articles naming a ma
   SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq
   UNION
   SELECT article_id FROM entity_hits),
+candidates AS (  -- ranked: the 1,000 most recently published matches (app.queries.search.CANDIDATES)
+  SELECT m.id FROM matching m JOIN articles n ON n.id = m.id
+   ORDER BY n.published_on DESC NULLS LAST, n.id DESC LIMIT 1000),
 hits AS (
   SELECT a.id, ts_rank_cd(a.search, q.tsq) + 0.2 * coalesce(h.n, 0) AS rank, h.names
-    FROM matching m JOIN articles a ON a.id = m.id CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id),
+    FROM candidates m JOIN articles a ON a.id = m.id CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id),
 page AS (
   SELECT hits.*, row_number() OVER (ORDER BY rank DESC, id) - 1 AS pos FROM hits
    ORDER BY rank DESC, id LIMIT coalesce((%(v)s::jsonb->>'first')::int, 20) + 1),
@@ -580,7 +583,7 @@ snippets AS (
 OPERATIONS["Search"] = f"""
 {_SEARCH}
 SELECT json_build_object('data', json_build_object('search', json_build_object(
-  'totalCount', (SELECT count(*) FROM matching),
+  'totalCount', least((SELECT count(*) FROM (SELECT id FROM matching LIMIT 10001) c), 10000),
   'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
                                 'endCursor', (SELECT bench.b64('offset:' || max(pos)) FROM shown)),
   'edges', (SELECT coalesce(json_agg(json_build_object(

@@ -1099,8 +1099,11 @@ def _search(c: _Compiler, nodes: Field) -> C:
         elif name == "pageInfo":
             pairs.append((key, page_info(v)))
         elif name == "totalCount":
-            total = sql.SQL("(SELECT count(*) FROM ({}) {})")
-            pairs.append((key, total.format(c.inline(search.matches_query(text)), sql.Identifier(c.alias()))))
+            total = sql.SQL("least(({}), {})").format(c.inline(search.count_query(text)), sql.Literal(search.COUNT_CAP))
+            pairs.append((key, total))
+        elif name == "totalCountCapped":
+            capped = sql.SQL("({}) > {}").format(c.inline(search.count_query(text)), sql.Literal(search.COUNT_CAP))
+            pairs.append((key, capped))
         else:
             pairs.append((key, sql.Literal("SearchHitConnection")))
     numbered = sql.SQL(

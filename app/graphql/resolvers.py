@@ -121,6 +121,28 @@ class SearchHit:
     matched_entities: list[str] = strawberry.field(description="names of entities the query names in this article")
 
 
+@strawberry.type(description="A page of search hits")
+class SearchHitConnection(Connection[SearchHit]):
+    _counted: strawberry.Private[dict[str, asyncio.Future[int]]]
+
+    async def _matches(self) -> int:
+        # totalCount and totalCountCapped share one count
+        if "n" not in self._counted:
+            self._counted["n"] = asyncio.ensure_future(self._count())
+        return await self._counted["n"]
+
+    @strawberry.field(
+        description=f"Matching articles, counted up to {search.COUNT_CAP:,} (see `totalCountCapped`); "
+        "computed only when asked for"
+    )
+    async def total_count(self) -> int:
+        return min(await self._matches(), search.COUNT_CAP)
+
+    @strawberry.field(description=f"true when more than {search.COUNT_CAP:,} articles match: totalCount stops there")
+    async def total_count_capped(self) -> bool:
+        return await self._matches() > search.COUNT_CAP
+
+
 def offset_of(cursor: str | None) -> int:
     """Return the position after a search cursor (0 without one); raise BadUserInput if it is not one."""
     if cursor is None:
@@ -445,10 +467,14 @@ class Query:
         args = PageArgs(first, after, last, before)
         return await _list(info, events.list_events, filter, events.EventFilter(), order_by, args, Event.from_row)
 
-    @strawberry.field(description="Full-text search over titles and bodies; names and aliases of entities count too")
+    @strawberry.field(
+        description="Full-text search over titles and bodies; names and aliases of entities count too. "
+        f"Hits are ranked among the {search.CANDIDATES:,} most recently published matching articles "
+        "(every match when fewer match)"
+    )
     async def search(
         self, info: Info, query: str, first: int | None = None, after: str | None = None
-    ) -> Connection[SearchHit]:
+    ) -> SearchHitConnection:
         args = PageArgs(first=first, after=after).validated()
         offset = offset_of(after)
         limit = first if first is not None else 20
@@ -469,7 +495,7 @@ class Query:
         async def count() -> int:
             return await search.count_matches(info.context.db, query=search_text(query))
 
-        return Connection(
+        return SearchHitConnection(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=more,
@@ -478,6 +504,7 @@ class Query:
                 end_cursor=edges[-1].cursor if edges else None,
             ),
             _count=count,
+            _counted={},
         )
 
     @strawberry.field(description="Money figures summed per period, in `currency`, each point listing its figures")

@@ -13,6 +13,11 @@ from app.db import Reader
 from app.queries.rows import ArticleRow, articles, columns, evidence, organisations, people, places
 
 ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the query names
+# Ranking reads each article's tsvector (TOASTed, several kB): it is done for at most this many
+# matching articles, the most recently published, which the index and the articles' rows give
+# without reading any tsvector. Fewer matches: every one is ranked.
+CANDIDATES = 1000
+COUNT_CAP = 10_000  # totalCount counts this many matches at most (and says when there are more)
 START, STOP = "\x02", "\x03"  # highlight delimiters, swapped for <mark> after escaping
 
 
@@ -98,10 +103,18 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
         "english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options
     ).label("snippet")
     matching = _matching_ids(tsq, entity_hits)
+    newest = articles.alias("newest")
+    candidates = (
+        select(newest.c.id)
+        .join(matching, matching.c.id == newest.c.id)
+        .order_by(newest.c.published_on.desc().nulls_last(), newest.c.id.desc())
+        .limit(CANDIDATES)
+        .subquery("candidates")
+    )
     return (
         select(*columns(ArticleRow), rank, snippet, entity_hits.c.names)
-        .select_from(matching)
-        .join(articles, articles.c.id == matching.c.id)
+        .select_from(candidates)
+        .join(articles, articles.c.id == candidates.c.id)
         .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
         .order_by(rank.desc(), articles.c.id)
         .offset(offset)
@@ -126,6 +139,11 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
     return hits, len(rows) > limit
 
 
+def count_query(query: str) -> Select[Any]:
+    """Return the SELECT of how many articles match `query`, counting COUNT_CAP + 1 at most."""
+    return select(func.count()).select_from(matches_query(query).limit(COUNT_CAP + 1).subquery())
+
+
 async def count_matches(db: Reader, *, query: str) -> int:
-    """Return how many articles match `query`."""
-    return int(await db.scalar(select(func.count()).select_from(matches_query(query).subquery())))
+    """Return how many articles match `query`, COUNT_CAP + 1 meaning more than COUNT_CAP."""
+    return int(await db.scalar(count_query(query)))

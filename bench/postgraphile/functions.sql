@@ -169,8 +169,10 @@ LANGUAGE sql STABLE AS $$
            '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'), chr(3), '</mark>'),
          (SELECT coalesce(array_agg(n ORDER BY n COLLATE "C"), '{}') FROM unnest(h.names) n),
          a.slug, a.title, a.published_on, (SELECT o.name FROM organisations o WHERE o.id = a.publisher_id)
-    FROM (SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq  -- from the GIN index
-          UNION SELECT article_id FROM entity_hits) m
+    FROM (SELECT m.id FROM (SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq  -- from the GIN index
+                            UNION SELECT article_id FROM entity_hits) m
+            JOIN articles n ON n.id = m.id  -- ranked: the 1,000 most recently published matches
+           ORDER BY n.published_on DESC NULLS LAST, n.id DESC LIMIT 1000) m
     JOIN articles a ON a.id = m.id CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id
    ORDER BY 1 DESC, a.id
    LIMIT max_hits

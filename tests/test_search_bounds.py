@@ -1,0 +1,48 @@
+"""Search stays bounded: ranking reads a bounded set of candidates, totalCount stops at a cap."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Connection, text
+from starlette.testclient import TestClient
+
+from app.queries import search
+from tests.conftest import gql
+
+WORD = "Russia"  # matches most articles of the corpus
+
+
+def _matches_newest_first(conn: Connection) -> list[int]:
+    ids = [i for (i,) in conn.execute(search.matches_query(WORD))]
+    return [
+        i
+        for (i,) in conn.execute(
+            text("SELECT id FROM articles WHERE id = ANY(:ids) ORDER BY published_on DESC NULLS LAST, id DESC"),
+            {"ids": ids},
+        )
+    ]
+
+
+def test_ranking_reads_only_the_newest_candidates(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    newest = _matches_newest_first(conn)
+    assert len(newest) > 3, "the word matches more articles than the candidates below"
+    everything = [r[0] for r in conn.execute(search.page_query(WORD, offset=0, limit=100))]
+    assert sorted(everything) == sorted(newest)  # fewer matches than CANDIDATES: all are ranked
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    bounded = [r[0] for r in conn.execute(search.page_query(WORD, offset=0, limit=100))]
+    assert sorted(bounded) == sorted(newest[:3])
+    # ranked among themselves, in the order the whole ranking gives them
+    assert bounded == [i for i in everything if i in bounded]
+
+
+def test_count_stops_at_the_cap(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    matches = len(_matches_newest_first(conn))
+    assert conn.execute(search.count_query(WORD)).scalar_one() == matches
+    monkeypatch.setattr(search, "COUNT_CAP", 2)
+    assert conn.execute(search.count_query(WORD)).scalar_one() == 3  # the cap and one more
+
+
+def test_total_count_says_whether_it_is_capped(api: TestClient, conn: Connection) -> None:
+    matches = len(_matches_newest_first(conn))
+    data = gql(api, "query($q: String!) { search(query: $q) { totalCount totalCountCapped } }", {"q": WORD})
+    assert data["data"]["search"] == {"totalCount": matches, "totalCountCapped": False}
