@@ -35,6 +35,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import pickle
 import platform
 import re
 import shutil
@@ -104,7 +105,7 @@ class Operation:
 @dataclasses.dataclass(frozen=True)
 class Target:
     name: str
-    kind: str  # tradegraph | limit | postgraphile
+    kind: str  # tradegraph | limit | limit-same-sql | postgraphile
     workers: int
 
 
@@ -315,7 +316,7 @@ class Server:
     log_path: Path
 
     def url(self, op: str) -> str:
-        if self.target.kind == "limit":
+        if self.target.kind in LIMITS:
             return f"http://127.0.0.1:{self.port}/op/{op}"
         return f"http://127.0.0.1:{self.port}/graphql"
 
@@ -341,7 +342,9 @@ def _command(target: Target, url: str, port: int, debug: bool = False) -> tuple[
         env |= {"EXPOSE_STATEMENT_COUNT": "true", "LOG_LEVEL": "warning"}
         cmd = [str(BIN / "tradegraph"), "serve", "--host", "127.0.0.1", "--port", str(port)]
         return [*cmd, "--workers", str(target.workers)], env, ROOT
-    if target.kind == "limit":
+    if target.kind in LIMITS:
+        if target.kind == "limit":
+            env.pop("LIMIT_STATEMENTS", None)  # the hand-written statements
         cmd = [str(BIN / "uvicorn"), "bench.limit_app:app", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--log-level", "warning", "--no-access-log"]
         return cmd + (["--workers", str(target.workers)] if target.workers > 1 else []), env, ROOT
@@ -415,7 +418,7 @@ def _wait_ready(server: Server, timeout: float = 90) -> None:
 
 
 def request_body(server: Server, op: Operation, variables: dict[str, Any]) -> dict[str, Any]:
-    if server.target.kind == "limit":
+    if server.target.kind in LIMITS:
         return variables
     if server.target.kind == "postgraphile":
         return {"query": op.pg_document, "variables": pg_variables(op.name, variables), "operationName": op.name}
@@ -462,11 +465,48 @@ def check(server: Server, op: Operation, variables: dict[str, Any]) -> Check:
     statements = None
     if server.target.kind == "tradegraph":
         statements = (body.get("extensions") or {}).get("sqlStatements")
-    elif server.target.kind == "limit":
+    elif server.target.kind in LIMITS:
         statements = int(r.headers.get("x-sql-statements", "1"))
     slugs = Counter(str(s) for s in _strings(body.get("data"), "slug"))
     error = json.dumps(errors)[:300] if errors else (None if r.status_code == 200 else f"HTTP {r.status_code}")
     return Check(r.status_code == 200 and not errors, len(r.content), statements, slugs, error)
+
+
+def same_sql_statements(
+    url: str, ops: list[Operation], variables: dict[str, dict[str, Any]]
+) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
+    """Return tradegraph's compiled statement per operation and the variables the run sends it.
+
+    FigureFilterPage is sent twice: without a cursor (for the first page's endCursor, which the
+    statement itself gives) and with it."""
+    from graphql import OperationDefinitionNode, parse
+
+    from app.db import session_options
+    from app.graphql.compiler import compile_operation
+    from app.graphql.schema import schema
+    from bench.limit_app import same_sql_key
+
+    found: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    with psycopg.connect(url, autocommit=True, options=session_options(statement_timeout_ms=0)) as conn:
+        for op in ops:
+            document = parse(op.document)
+            operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+
+            def compiled(v: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+                plan = compile_operation(schema, document, operation, v)  # noqa: B023 (used at once)
+                if plan is None:
+                    raise RuntimeError(f"{op.name} is not compiled: the same-SQL limit cannot answer it")  # noqa: B023
+                found[(op.name, same_sql_key(v))] = (plan.sql, plan.params)  # noqa: B023
+                return plan.sql, plan.params
+
+            v = dict(variables[op.name])
+            if op.name == "FigureFilterPage":
+                statement, params = compiled({**v, "after": None})
+                row = conn.execute(statement.encode(), params).fetchone()
+                assert row is not None
+                v["after"] = next(_strings(json.loads(row[0]), "endCursor"), None)
+            compiled(v)
+    return found
 
 
 def postgraphile_statements(
@@ -653,6 +693,10 @@ def main(argv: list[str] | None = None) -> int:
         install_functions(url)
         variables = adapt_variables(url, ops)
         counts = _table_counts(url)
+        if any(t.kind == "limit-same-sql" for t in targets):
+            statements = Path(tempfile.mkdtemp(prefix="tradegraph-bench-sql-")) / "statements.pickle"
+            statements.write_bytes(pickle.dumps(same_sql_statements(url, ops, variables)))
+            os.environ["LIMIT_STATEMENTS"] = str(statements)
     except BaseException:
         if args.drop:
             _drop(url)
@@ -794,11 +838,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+LIMITS = ("limit", "limit-same-sql")
 TARGETS = (
     Target("tradegraph x1", "tradegraph", 1),
     Target("tradegraph x2", "tradegraph", 2),
     Target("limit x1", "limit", 1),
     Target("limit x2", "limit", 2),
+    Target("limit-same-sql x1", "limit-same-sql", 1),
+    Target("limit-same-sql x2", "limit-same-sql", 2),
     Target("postgraphile x1", "postgraphile", 1),
     Target("postgraphile x2", "postgraphile", 2),
 )
