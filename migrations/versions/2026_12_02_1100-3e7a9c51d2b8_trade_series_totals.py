@@ -71,7 +71,7 @@ $$;
 # may match either place), and of those which are left out because another matched figure covers
 # them, by the rules of app/queries/series.py; then per flow and currency the sum of the others.
 REFRESH = """
-CREATE FUNCTION trade_series_refresh() RETURNS bigint LANGUAGE plpgsql SET work_mem = '256MB' AS $fn$
+CREATE FUNCTION trade_series_refresh() RETURNS bigint LANGUAGE plpgsql SET work_mem = '256MB' SET jit = off AS $fn$
 DECLARE
     everything boolean;
     written bigint;
@@ -86,37 +86,46 @@ BEGIN
         DELETE FROM trade_series_totals t USING trade_series_dirty d
         WHERE t.period_start = d.period_start AND t.period_end = d.period_end;
     END IF;
-    EXECUTE format($q$
-    INSERT INTO trade_series_totals (reporter_key, partner_key, subregions, currency, granularity, %1$s, period_start,
-                                     flow, period_end, figures, unconverted, value)
+    -- Temporary tables, analysed: Postgres estimates a recursive CTE at a hundred times its rows,
+    -- and the derived relations as badly, then sorts and merges hundreds of millions of rows.
+    DROP TABLE IF EXISTS pg_temp.trade_series_keys, pg_temp.trade_series_figures;
+    -- the places a filter may name to match a figure's place (0: no place named, or no partner):
+    -- with subregions the place and those around it, without it the place itself
+    CREATE TEMP TABLE trade_series_keys AS
     WITH RECURSIVE anc (place_id, ancestor_id, next_id) AS (
         SELECT id, id, parent_id FROM places
         UNION ALL
         SELECT a.place_id, p.id, p.parent_id FROM anc a JOIN places p ON p.id = a.next_id
-    ),
-    -- the places a filter may name to match a figure's place (0: no place named, or no partner)
-    keys (subregions, place_id, key) AS MATERIALIZED (
-        SELECT true, place_id, ancestor_id FROM anc
-        UNION ALL SELECT false, id, id FROM places
-        UNION ALL SELECT m, id, 0 FROM places, (VALUES (true), (false)) AS s (m)
-        UNION ALL SELECT m, 0, 0 FROM (VALUES (true), (false)) AS s (m)
-    ),
-    v AS MATERIALIZED (
-        SELECT f.id, f.reporter_id, f.partner_id, coalesce(f.partner_id, 0) AS partner, f.flow, f.commodity,
-               f.part_of_id, f.amount, f.currency, f.period_start, f.period_end, g.unit AS granularity, %1$s
-        FROM trade_figures f
-        CROSS JOIN LATERAL (SELECT CASE
-            WHEN f.period_start <> date_trunc('month', f.period_start::timestamp)::date THEN NULL
-            WHEN f.period_end = (f.period_start + interval '1 month' - interval '1 day')::date THEN 'month'
-            WHEN f.period_end = (f.period_start + interval '3 months' - interval '1 day')::date
-                 AND f.period_start = date_trunc('quarter', f.period_start::timestamp)::date THEN 'quarter'
-            WHEN f.period_end = (f.period_start + interval '1 year' - interval '1 day')::date
-                 AND f.period_start = date_trunc('year', f.period_start::timestamp)::date THEN 'year'
-            END) AS g (unit)
-        -- as a CASE, estimated at half the figures (as a plain test, at next to none: nested loops)
-        WHERE f.amount IS NOT NULL AND CASE WHEN g.unit IS NULL THEN false ELSE true END
-          AND ($1 OR (f.period_start, f.period_end) IN (SELECT d.period_start, d.period_end FROM trade_series_dirty d))
-    ),
+    )
+    SELECT true AS subregions, place_id, ancestor_id AS key FROM anc
+    UNION ALL SELECT false, id, id FROM places
+    UNION ALL SELECT m, id, 0 FROM places, (VALUES (true), (false)) AS s (m)
+    UNION ALL SELECT m, 0, 0 FROM (VALUES (true), (false)) AS s (m);
+    -- the money figures of the periods to compute, each with the granularity its period is one of
+    EXECUTE format($q$
+    CREATE TEMP TABLE trade_series_figures AS
+    SELECT f.id, f.reporter_id, f.partner_id, coalesce(f.partner_id, 0) AS partner, f.flow, f.commodity,
+           f.part_of_id, f.amount, f.currency, f.period_start, f.period_end, g.unit AS granularity, %1$s
+    FROM trade_figures f
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN f.period_start <> date_trunc('month', f.period_start::timestamp)::date THEN NULL
+        WHEN f.period_end = (f.period_start + interval '1 month' - interval '1 day')::date THEN 'month'
+        WHEN f.period_end = (f.period_start + interval '3 months' - interval '1 day')::date
+             AND f.period_start = date_trunc('quarter', f.period_start::timestamp)::date THEN 'quarter'
+        WHEN f.period_end = (f.period_start + interval '1 year' - interval '1 day')::date
+             AND f.period_start = date_trunc('year', f.period_start::timestamp)::date THEN 'year'
+        END) AS g (unit)
+    WHERE f.amount IS NOT NULL AND g.unit IS NOT NULL
+      AND ($1 OR (f.period_start, f.period_end) IN (SELECT d.period_start, d.period_end FROM trade_series_dirty d))
+    $q$, '{DIMENSIONS}') USING everything;
+    ANALYZE trade_series_keys;
+    ANALYZE trade_series_figures;
+    EXECUTE format($q$
+    INSERT INTO trade_series_totals (reporter_key, partner_key, subregions, currency, granularity, %1$s, period_start,
+                                     flow, period_end, figures, unconverted, value)
+    WITH anc AS (SELECT place_id, key AS ancestor_id FROM trade_series_keys WHERE subregions AND key <> 0),
+    keys AS (SELECT * FROM trade_series_keys),
+    v AS (SELECT * FROM trade_series_figures),
     scopes AS (
         SELECT period_start, period_end, %1$s, reporter_id, partner_id, partner, flow, commodity, min(id) AS id
         FROM v GROUP BY period_start, period_end, %1$s, reporter_id, partner_id, partner, flow, commodity
@@ -147,39 +156,78 @@ BEGIN
         SELECT x.id, w.id FROM v x JOIN v w USING (period_start, period_end, %1$s)
         WHERE w.id = x.part_of_id AND w.id <> x.id
     ),
-    -- (figure, subregions, reporter key, partner key): the filters that match the figure
-    members AS MATERIALIZED (
-        SELECT v.id, rk.subregions, rk.key AS reporter_key, pk.key AS partner_key
-        FROM v JOIN keys rk ON rk.place_id = v.reporter_id
-        JOIN keys pk ON pk.place_id = v.partner AND pk.subregions = rk.subregions
+    -- which filters match a figure depends on its places and on whether it is a TOTAL only
+    combos AS MATERIALIZED (
+        SELECT DISTINCT reporter_id, partner, flow = 'total' AS total FROM v
+    ),
+    -- (places, subregions, reporter key, partner key): the filters that match figures of these places
+    combo_keys AS MATERIALIZED (
+        SELECT o.reporter_id, o.partner, o.total, rk.subregions, rk.key AS reporter_key, pk.key AS partner_key
+        FROM combos o JOIN keys rk ON rk.place_id = o.reporter_id
+        JOIN keys pk ON pk.place_id = o.partner AND pk.subregions = rk.subregions
         UNION
-        SELECT v.id, rk.subregions, rk.key, pk.key
-        FROM v JOIN keys rk ON rk.place_id = v.partner
-        JOIN keys pk ON pk.place_id = v.reporter_id AND pk.subregions = rk.subregions
-        WHERE v.flow = 'total'
+        SELECT o.reporter_id, o.partner, o.total, rk.subregions, rk.key, pk.key
+        FROM combos o JOIN keys rk ON rk.place_id = o.partner
+        JOIN keys pk ON pk.place_id = o.reporter_id AND pk.subregions = rk.subregions
+        WHERE o.total
+    ),
+    -- the places of the figures covering each figure
+    covering AS MATERIALIZED (
+        SELECT DISTINCT p.x_id, y.reporter_id, y.partner, y.flow = 'total' AS total
+        FROM pairs p JOIN v y ON y.id = p.y_id
+    ),
+    -- covered by a figure of its own places: matched by every filter that matches it (a figure of
+    -- the same places is matched by the same filters, a TOTAL by these and more), so left out of all
+    everywhere AS MATERIALIZED (
+        SELECT DISTINCT c.x_id AS id FROM covering c JOIN v x ON x.id = c.x_id
+        WHERE c.reporter_id = x.reporter_id AND c.partner = x.partner
     ),
     covered AS (
-        SELECT DISTINCT p.x_id AS id, m.subregions, m.reporter_key, m.partner_key
-        FROM pairs p JOIN members m ON m.id = p.y_id
+        SELECT DISTINCT c.x_id AS id, k.subregions, k.reporter_key, k.partner_key
+        FROM covering c JOIN combo_keys k USING (reporter_id, partner, total)
+        WHERE c.x_id NOT IN (SELECT id FROM everywhere)
     ),
+    -- per filter, each figure it matches and whether it counts; its value in each currency
     kept AS (
-        SELECT m.*, c.id IS NULL AS kept
-        FROM members m LEFT JOIN covered c USING (id, subregions, reporter_key, partner_key)
+        SELECT v.*, k.subregions, k.reporter_key, k.partner_key,
+               c.id IS NULL AND v.id NOT IN (SELECT id FROM everywhere) AS kept
+        FROM v JOIN combo_keys k ON k.reporter_id = v.reporter_id AND k.partner = v.partner
+                                AND k.total = (v.flow = 'total')
+        LEFT JOIN covered c ON c.id = v.id AND c.subregions = k.subregions AND c.reporter_key = k.reporter_key
+                           AND c.partner_key = k.partner_key
     ),
     valued AS (
-        SELECT v.*, t.code, CASE WHEN v.currency = t.code THEN v.amount ELSE cc.amount END AS converted
-        FROM v CROSS JOIN (VALUES ('USD'), ('EUR'), ('CNY')) AS t (code)
-        LEFT JOIN currency_conversions cc
-               ON cc.trade_figure_id = v.id AND cc.kind = 'computed' AND cc.to_currency = t.code
+        SELECT v.id,
+               CASE WHEN v.currency = 'USD' THEN v.amount ELSE usd.amount END AS usd,
+               CASE WHEN v.currency = 'EUR' THEN v.amount ELSE eur.amount END AS eur,
+               CASE WHEN v.currency = 'CNY' THEN v.amount ELSE cny.amount END AS cny
+        FROM v
+        LEFT JOIN currency_conversions usd
+               ON usd.trade_figure_id = v.id AND usd.kind = 'computed' AND usd.to_currency = 'USD'
+        LEFT JOIN currency_conversions eur
+               ON eur.trade_figure_id = v.id AND eur.kind = 'computed' AND eur.to_currency = 'EUR'
+        LEFT JOIN currency_conversions cny
+               ON cny.trade_figure_id = v.id AND cny.kind = 'computed' AND cny.to_currency = 'CNY'
+    ),
+    sums AS (
+        SELECT k.reporter_key, k.partner_key, k.subregions, k.granularity, %1$s, k.period_start, k.flow,
+               k.period_end, count(*) AS figures,
+               count(*) FILTER (WHERE k.kept AND x.usd IS NULL) AS usd_missing,
+               count(*) FILTER (WHERE k.kept AND x.eur IS NULL) AS eur_missing,
+               count(*) FILTER (WHERE k.kept AND x.cny IS NULL) AS cny_missing,
+               sum(x.usd) FILTER (WHERE k.kept) AS usd, sum(x.eur) FILTER (WHERE k.kept) AS eur,
+               sum(x.cny) FILTER (WHERE k.kept) AS cny
+        FROM kept k JOIN valued x USING (id)
+        GROUP BY k.reporter_key, k.partner_key, k.subregions, k.granularity, %1$s, k.period_start, k.flow,
+                 k.period_end
     )
-    SELECT k.reporter_key, k.partner_key, k.subregions, x.code, x.granularity, %1$s, x.period_start, x.flow,
-           x.period_end, count(*), count(*) FILTER (WHERE k.kept AND x.converted IS NULL),
-           sum(x.converted) FILTER (WHERE k.kept)
-    FROM kept k JOIN valued x USING (id)
-    GROUP BY k.reporter_key, k.partner_key, k.subregions, x.code, x.granularity, %1$s, x.period_start, x.flow,
-             x.period_end
+    SELECT s.reporter_key, s.partner_key, s.subregions, t.code, s.granularity, %1$s, s.period_start, s.flow,
+           s.period_end, s.figures, t.missing, t.value
+    FROM sums s CROSS JOIN LATERAL (VALUES ('USD', s.usd_missing, s.usd), ('EUR', s.eur_missing, s.eur),
+                                          ('CNY', s.cny_missing, s.cny)) AS t (code, missing, value)
     $q$, '{DIMENSIONS}') USING everything;
     GET DIAGNOSTICS written = ROW_COUNT;
+    DROP TABLE pg_temp.trade_series_keys, pg_temp.trade_series_figures;
     DELETE FROM trade_series_dirty;
     RETURN written;
 END
