@@ -561,9 +561,9 @@ matching AS (  -- text matches from the GIN index, plus the articles naming a ma
   SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq
   UNION
   SELECT article_id FROM entity_hits),
-candidates AS (  -- ranked: the 1,000 most recently published matches (app.queries.search.CANDIDATES)
+candidates AS (  -- ranked: the 200 most recently published matches (app.queries.search.CANDIDATES)
   SELECT m.id FROM matching m JOIN articles n ON n.id = m.id
-   ORDER BY n.published_on DESC NULLS LAST, n.id DESC LIMIT 1000),
+   ORDER BY n.published_on DESC NULLS LAST, n.id DESC LIMIT 200),
 hits AS (
   SELECT a.id, ts_rank_cd(a.search, q.tsq) + 0.2 * coalesce(h.n, 0) AS rank, h.names
     FROM candidates m JOIN articles a ON a.id = m.id CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id),

@@ -16,7 +16,7 @@ ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the
 # Ranking reads each article's tsvector (TOASTed, several kB): it is done for at most this many
 # matching articles, the most recently published, which the index and the articles' rows give
 # without reading any tsvector. Fewer matches: every one is ranked.
-CANDIDATES = 1000
+CANDIDATES = 200
 COUNT_CAP = 10_000  # totalCount counts this many matches at most (and says when there are more)
 START, STOP = "\x02", "\x03"  # highlight delimiters, swapped for <mark> after escaping
 

@@ -171,8 +171,8 @@ LANGUAGE sql STABLE AS $$
          a.slug, a.title, a.published_on, (SELECT o.name FROM organisations o WHERE o.id = a.publisher_id)
     FROM (SELECT m.id FROM (SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq  -- from the GIN index
                             UNION SELECT article_id FROM entity_hits) m
-            JOIN articles n ON n.id = m.id  -- ranked: the 1,000 most recently published matches
-           ORDER BY n.published_on DESC NULLS LAST, n.id DESC LIMIT 1000) m
+            JOIN articles n ON n.id = m.id  -- ranked: the 200 most recently published matches
+           ORDER BY n.published_on DESC NULLS LAST, n.id DESC LIMIT 200) m
     JOIN articles a ON a.id = m.id CROSS JOIN q LEFT JOIN entity_hits h ON h.article_id = a.id
    ORDER BY 1 DESC, a.id
    LIMIT max_hits
