@@ -138,7 +138,9 @@ def document(
         " for what is measured and how. Do not edit by hand: run the benchmark again.",
         "",
         "Targets: **tradegraph** (`tradegraph serve --workers N`), **limit** (bench/limit_app.py: FastAPI +"
-        " one hand-written SQL statement per operation, JSON built by Postgres), **postgraphile**"
+        " one hand-written SQL statement per operation, JSON built by Postgres), **limit-same-sql** (the"
+        " same endpoint answering with the statement tradegraph compiles for the operation, where a run"
+        " measured it), **postgraphile**"
         " (v4, `--cluster-workers N`, with the functions in bench/postgraphile/functions.sql). `x1`/`x2` ="
         " worker processes. Load generator: wrk, one thread, on loopback, same machine.",
         "",
