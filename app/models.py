@@ -457,7 +457,7 @@ class SeedManifest(SQLModel, table=True):
 
 # The series' totals, derived from the figures: one row per pair of places a filter may name (a
 # place id, or 0 for any), with or without the places inside them, currency, granularity, status,
-# period and flow. Written only by the database function trade_series_refresh() (migration
+# review state, period and flow. Written only by the database function trade_series_refresh() (migration
 # 3e7a9c51d2b8), which the seed calls before its commit and a deferred trigger at the commit of
 # any other writer; trade_series_dirty holds the periods changed since.
 trade_series_totals = Table(
@@ -469,6 +469,7 @@ trade_series_totals = Table(
     Column("currency", String(3), nullable=False),
     Column("granularity", String(10), nullable=False),
     Column("status", String(10), nullable=False),
+    Column("review", String(10), nullable=False),
     Column("period_start", Date, nullable=False),
     Column("flow", String(10), nullable=False),
     Column("period_end", Date, nullable=False),
@@ -482,6 +483,7 @@ trade_series_totals = Table(
         "currency",
         "granularity",
         "status",
+        "review",
         "period_start",
         "flow",
         "period_end",

@@ -70,9 +70,17 @@ def _check(conn: Connection, *, pairs: int = 12) -> int:
         for subregions in (True, False):
             for granularity in Granularity:
                 for currency in ("USD", "CNY"):
-                    for statuses in (None, ["estimate"]):
+                    for statuses, reviews in (
+                        (None, ("accepted",)),
+                        (["estimate"], ("accepted",)),
+                        (None, ("pending",)),
+                    ):
                         where = FigureFilter(
-                            reporter=reporter, partner=partner, include_subregions=subregions, statuses=statuses
+                            reporter=reporter,
+                            partner=partner,
+                            include_subregions=subregions,
+                            statuses=statuses,
+                            reviews=reviews,
                         )
                         assert series.from_totals(where, currency)
                         from_totals = _points(conn.execute(series.totals_query(where, granularity, currency)))
@@ -87,6 +95,7 @@ def _check(conn: Connection, *, pairs: int = 12) -> int:
                             granularity,
                             currency,
                             statuses,
+                            reviews,
                         )
                         compared += len(from_totals)
     return compared
@@ -121,6 +130,7 @@ def test_totals_follow_seeds_that_add_change_and_remove(fresh_database: Callable
         amounts = re.findall(r"amount: '(\d+)'", body)
         body = body.replace(f"amount: '{amounts[0]}'", f"amount: '{int(amounts[0]) * 3}'", 1)
         body = body.replace("status: actual", "status: estimate", 1)
+        body = body.replace("status: actual", "status: actual\n  review: pending", 1)
         changed.write_text(body, encoding="utf-8")
         summary = seed(engine, [corpus])
         assert summary.tables["trade_figures"].updated >= 1

@@ -13,8 +13,8 @@ else its ECB-computed conversion; a point lacking a conversion is marked incompl
 The totals of a point come from `trade_series_totals`, which the database keeps for every pair
 of places a filter may name (migration 3e7a9c51d2b8 applies the rules above when it builds them),
 so a chart reads a few rows per point whatever the number of figures. Filters the totals do not
-cover (a currency filter, amounts, an article, commodities, several statuses, some flows only)
-are computed from the figures, as are the figures of a point, one point at a time.
+cover (a currency filter, amounts, an article, commodities, several statuses or review states,
+some flows only) are computed from the figures, as are the figures of a point, one point at a time.
 """
 
 from __future__ import annotations
@@ -250,7 +250,9 @@ def from_totals(where: FigureFilter, currency: str) -> bool:
     where = with_default_status(where)
     return (
         currency in TOTALS_CURRENCIES
+        # one value of each grouping dimension of the totals
         and len(set(where.statuses or ())) == 1
+        and len(set(where.reviews or ())) == 1
         # the totals match every flow: a figure is covered by a TOTAL or part of any figure
         and (not where.flows or set(where.flows) == _ALL_FLOWS)
         and where.currency is None
@@ -267,7 +269,7 @@ def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -
 
     Only for filters `from_totals` accepts."""
     where = with_default_status(where)
-    assert where.statuses is not None
+    assert where.statuses is not None and where.reviews is not None
 
     def key(column: Any, ref: str | None) -> Any:
         if ref is None:
@@ -288,6 +290,7 @@ def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -
         t.c.currency == currency,
         t.c.granularity == granularity.value,
         t.c.status == where.statuses[0],
+        t.c.review == next(iter(where.reviews)),
     )
     if where.period_from is not None:
         q = q.where(t.c.period_end >= where.period_from)

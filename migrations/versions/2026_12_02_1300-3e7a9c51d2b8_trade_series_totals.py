@@ -1,8 +1,8 @@
 """trade series totals: a rollup of the series' points, kept by the writers' own transactions
 
 Revision ID: 3e7a9c51d2b8
-Revises: 8d2f4b6a1c07
-Create Date: 2026-12-02 11:00:00.000000
+Revises: 3b7e1d9c5a20
+Create Date: 2026-12-02 13:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3e7a9c51d2b8"
-down_revision: str | None = "8d2f4b6a1c07"
+down_revision: str | None = "3b7e1d9c5a20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The grouping dimensions that split the figures into separate series (a series counts one value
-# of each): today the status; a new one (a review state, say) is a column of both tables and one
-# more name here, in a migration that re-creates the function.
-DIMENSIONS = "status"
+# of each): the status and the review state. Another is a column of trade_series_totals and one
+# more name here (in a migration that re-creates the function).
+DIMENSIONS = "status, review"
 
 # Every period whose figures changed since the last refresh; '-infinity' stands for all of them.
 # Filled by statement triggers (so COPY and every other writer are seen), emptied by the refresh.
@@ -258,6 +258,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("granularity", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("review", sa.String(length=10), nullable=False),
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("flow", sa.String(length=10), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
@@ -271,6 +272,7 @@ def upgrade() -> None:
             "currency",
             "granularity",
             "status",
+            "review",
             "period_start",
             "flow",
             "period_end",
