@@ -1,7 +1,7 @@
 """trade series totals: a rollup of the series' points, kept by the writers' own transactions
 
 Revision ID: 3e7a9c51d2b8
-Revises: 3b7e1d9c5a20
+Revises: 3e7a9c5b2d18
 Create Date: 2026-12-02 13:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3e7a9c51d2b8"
-down_revision: str | None = "3b7e1d9c5a20"
+down_revision: str | None = "3e7a9c5b2d18"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
