@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import Session
@@ -229,16 +229,35 @@ def wait_for_database(url: str, *, attempts: int, first_delay: float = 0.5, max_
             delay = min(delay * 2, max_delay)
 
 
+# SQLSTATE classes a request's own values cause: data exceptions (22) and program limits (54:
+# statement too complex). Not 42 (syntax, undefined column): values are parameters, so those
+# mean the code and the database disagree, an internal error.
+_INPUT_CLASSES = ("22", "54")
+
+
 def _coded(exc: DBAPIError) -> Exception:
     """Return the client-facing error for a database failure, or `exc` itself if unexpected."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
     if isinstance(exc.orig, psycopg.errors.QueryCanceled):
         return QueryTimeout("the query took too long and was cancelled; ask for less (smaller pages, fewer fields)")
+    if sqlstate.startswith("54"):
+        # checked before OperationalError, which psycopg makes these too: the request, not an outage
+        return BadUserInput("the request is too complex for the database (a value too long or too nested)")
+    if sqlstate[:2] in _INPUT_CLASSES or "tsquery stack too small" in str(exc.orig):
+        return BadUserInput("a value in the request is out of the range the database can store or read")
     if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
         return DatabaseUnavailable("the database is not reachable right now; try again shortly")
-    if isinstance(exc.orig, psycopg.DataError):
-        # a value the request carried that Postgres cannot hold (out of range, unstorable)
-        return BadUserInput("a value in the request is out of the range the database can store")
     return exc
+
+
+def _lost(exc: DBAPIError) -> bool:
+    """Return whether the failure lost the connection (terminated, server restarted, network)."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return (
+        exc.connection_invalidated
+        or sqlstate.startswith(("08", "57P"))
+        or (isinstance(exc.orig, psycopg.OperationalError) and not sqlstate)
+    )
 
 
 class Reader:
@@ -254,31 +273,49 @@ class Reader:
         self._conn: AsyncConnection | None = None
         self._lock = asyncio.Lock()
         self._reconnected = False
+        self._closed = False
 
     async def _run(self, run: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         async with self._lock:
-            try:
-                if self._conn is None:
-                    self._conn = await self.engine.connect()
-                return await run(self._conn)
-            except PoolTimeout:
-                raise DatabaseUnavailable(
-                    "the API is busy: no database connection was free in time; try again"
-                ) from None
-            except DBAPIError as exc:
-                if self._reconnected or not exc.connection_invalidated:
-                    raise _coded(exc) from exc
-            # The connection was dead (the server restarted since it was last used, or stopped:
-            # a standby among several hosts); SQLAlchemy has discarded it and every older one:
-            # once per request, on a new connection (to whichever server libpq picks now). Each
-            # statement stands alone (autocommit, read-only), so running it again is safe.
-            self._reconnected = True
-            await self.close()
-            try:
-                self._conn = await self.engine.connect()
-                return await run(self._conn)
-            except DBAPIError as exc:
-                raise _coded(exc) from exc
+            if self._closed:
+                # a task the request left running (a sibling of a failed one in a gather): it
+                # must not check out a connection nobody will return
+                raise DatabaseUnavailable("the request has already been answered")
+            while True:
+                try:
+                    if self._conn is None:
+                        self._conn = await self.engine.connect()
+                    return await run(self._conn)
+                except PoolTimeout:
+                    raise DatabaseUnavailable(
+                        "the API is busy: no database connection was free in time; try again"
+                    ) from None
+                except DBAPIError as exc:
+                    if not _lost(exc):
+                        raise _coded(exc) from exc
+                    # The connection died (the server restarted or stopped since it was last
+                    # used, a standby among several hosts went away, or its backend was
+                    # terminated during this request): never used again by this request. Once
+                    # per request, the statement runs again on a new connection (to whichever
+                    # server libpq picks now); each stands alone (autocommit, read-only), so
+                    # running it again is safe. Later statements get a new connection too.
+                    await self._discard()
+                    if self._reconnected:
+                        raise _coded(exc) from exc
+                    self._reconnected = True
+                except PendingRollbackError:
+                    # a connection left mid-transaction by an earlier failure: never reuse it
+                    await self._discard()
+                    if self._reconnected:
+                        raise DatabaseUnavailable("the database connection was lost; try again") from None
+                    self._reconnected = True
+
+    async def _discard(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # it is dead: closing it may fail too
+                await conn.invalidate()
+                await conn.close()
 
     async def all(self, stmt: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
         """Return every row `stmt` selects; raise QueryTimeout or DatabaseUnavailable on failure."""
@@ -302,7 +339,8 @@ class Reader:
         return rows[0][0]
 
     async def close(self) -> None:
-        """Return the connection to the pool."""
+        """Return the connection to the pool; no statement runs through this reader afterwards."""
+        self._closed = True
         if self._conn is not None:
             await self._conn.close()
             self._conn = None

@@ -62,6 +62,13 @@ def behind_pooler(settings: Settings, api_url: str) -> bool:
     return refused
 
 
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """Return the answer to a failure nothing else handled: JSON like every other error, no details."""
+    # Starlette logs the exception itself after this answer is sent
+    body = {"errors": [{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
+    return JSONResponse(body, status_code=500)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Return the API, configured by `settings` (default: the environment)."""
     settings = settings or get_settings()
@@ -116,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(Exception, _internal_error)
     app.state.metrics = Metrics()
     app.add_middleware(RequestObservability, metrics=app.state.metrics)  # outermost: sees every answer
     app.include_router(graphql_router)

@@ -59,6 +59,19 @@ class Unsupported(Exception):
     """The operation needs something only the resolver path answers."""
 
 
+class PlanTooLarge(Exception):
+    """The statement would be longer than allowed; compiling stopped as soon as that was clear."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the operation compiles to more than {limit} bytes of SQL (the limit): ask for fewer fields")
+        self.size = size
+        self.limit = limit
+
+
+# what compiling a selected field writes besides its value's own SQL (its key, the call around it)
+_FIELD_BYTES = 32
+
+
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """One SELECT returning (the `data` object as JSON text, whether every filter reference exists)."""
@@ -72,12 +85,17 @@ def compile_operation(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: dict[str, Any] | None,
+    *,
+    max_bytes: int | None = None,
 ) -> Plan | None:
-    """Return the operation as one SQL statement, or None if only the resolvers can answer it."""
+    """Return the operation as one SQL statement, or None if only the resolvers can answer it.
+
+    With `max_bytes`, raise PlanTooLarge as soon as the statement is sure to be longer: the work
+    of compiling stays proportional to the limit, whatever the document expands into."""
     if operation.operation is not OperationType.QUERY:
         return None
     try:
-        return _Compiler(strawberry_schema, document, operation, variables).compile()
+        return _Compiler(strawberry_schema, document, operation, variables, max_bytes).compile()
     except (Unsupported, CodedError):
         # CodedError: arguments the resolvers refuse (a bad cursor, `first` out of range): they
         # say so with the error in its place in the answer
@@ -163,8 +181,11 @@ class _Compiler:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
+        max_bytes: int | None = None,
     ) -> None:
         self.strawberry_schema = strawberry_schema
+        self.max_bytes = max_bytes
+        self.spent = 0  # bytes of SQL written so far, estimated from below (the final length is checked)
         self.schema: GraphQLSchema = strawberry_schema._schema
         self.operation = operation
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -182,6 +203,12 @@ class _Compiler:
         self._aliases += 1
         return f"t{self._aliases}"
 
+    def spend(self, size: int) -> None:
+        """Count `size` more bytes of SQL; raise PlanTooLarge past the limit."""
+        self.spent += size
+        if self.max_bytes is not None and self.spent > self.max_bytes:
+            raise PlanTooLarge(self.spent, self.max_bytes)
+
     def param(self, value: Any) -> sql.Placeholder:
         name = f"p{len(self.params)}"
         self.params[name] = value
@@ -192,6 +219,7 @@ class _Compiler:
 
         A parameter `outer_id` stands for the id of the row aliased `outer` (a correlation)."""
         compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
+        self.spend(len(compiled.string) * 9 // 10)  # its placeholders get shorter names here
         names = {
             name: (_col(outer, "id") if name == "outer_id" and outer else self.param(value)).as_string(None)
             for name, value in compiled.params.items()
@@ -240,6 +268,8 @@ class _Compiler:
                     raise Unsupported("directives")
                 if isinstance(selection, FieldNode):
                     key = selection.alias.value if selection.alias else selection.name.value
+                    if key not in fields:
+                        self.spend(_FIELD_BYTES + len(key))
                     fields.setdefault(key, []).append(selection)
                 elif isinstance(selection, InlineFragmentNode):
                     if selection.type_condition is None or selection.type_condition.name.value in applies:
@@ -275,8 +305,10 @@ class _Compiler:
                 raise Unsupported(f"Query.{name}")
             pairs.append((key, root(self, nodes)))
         ok = sql.SQL(" AND ").join(self.references) if self.references else sql.SQL("true")
-        statement = sql.SQL("SELECT {}::text, {}").format(_json_object(pairs), ok)
-        return Plan(sql=statement.as_string(None), params=self.params)
+        statement = sql.SQL("SELECT {}::text, {}").format(_json_object(pairs), ok).as_string(None)
+        if self.max_bytes is not None and len(statement) > self.max_bytes:
+            raise PlanTooLarge(len(statement), self.max_bytes)
+        return Plan(sql=statement, params=self.params)
 
     def object(self, type_name: str, t: str, nodes: Field) -> C:
         """Return a SQL expression building the JSON object of the row aliased `t`."""

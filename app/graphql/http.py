@@ -51,6 +51,9 @@ def make_executor(settings: Settings) -> Executor:
         max_aliases=settings.max_aliases,
         max_tokens=settings.max_tokens,
         max_cost=settings.max_cost,
+        max_string_length=settings.max_string_length,
+        max_fields=settings.max_fields,
+        max_sql_bytes=settings.max_sql_bytes,
     )
     return Executor(limits=limits, introspection=not settings.production)
 
@@ -230,7 +233,11 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     plan = None
     try:
         if state.settings.compile_queries:
-            plan = executor.plan(prepared, variables)
+            try:
+                plan = await executor.plan(prepared, variables)
+            except RequestError as exc:  # the compiled statement would be over the limit: refused, nothing ran
+                body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
+                return _respond(request, body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
         data = await _compiled(prepared, plan, db) if plan is not None else None
         if data is None:
             if shown:

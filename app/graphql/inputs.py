@@ -20,7 +20,8 @@ MAX_EXPONENT = 30  # no trade figure comes near 10^30 of any currency
 
 
 def _values(items: list[str] | None) -> list[str] | None:
-    return [item.value if hasattr(item, "value") else item for item in items] if items else None
+    # each value once: `[TOTAL, TOTAL, ...]` a thousand times means `[TOTAL]`, and is as cheap
+    return list(dict.fromkeys(item.value if hasattr(item, "value") else item for item in items)) if items else None
 
 
 @strawberry.input

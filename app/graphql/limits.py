@@ -4,7 +4,14 @@ Depth and aliases are properties of the document; the cost depends on the variab
 cost follows GitHub's GraphQL API: the number of nodes an operation may return, i.e. for each
 connection the product of the page sizes (`first`/`last`, else the default page) of it and of
 every connection it sits in, summed over the operation. Plain lists of objects, which have no
-page size, count as LIST_ESTIMATE items each, so nesting them is costed too.
+page size, count as LIST_ESTIMATE items each, so nesting them is costed too; a single object (an
+article's publisher, a figure's partOf) is one node per object it is selected on, so ten levels
+of them are costed like ten levels of anything else.
+
+The cost multiplies by page sizes; the work of planning the operation (the compiled statement
+has one piece per selected field, whatever the page sizes) does not. So the fields selected,
+counted through every fragment spread, are bounded too (`max_fields`), and the compiled
+statement's length (`max_sql_bytes`, app.graphql.compiler).
 
 The document is walked the way graphql-core executes it: fields are merged by response key,
 each fragment is spread once per selection set, and type conditions select the fields of each
@@ -52,6 +59,9 @@ class Limits:
     max_aliases: int = 30
     max_tokens: int = 5000
     max_cost: int = 25_000
+    max_string_length: int = 1000
+    max_fields: int = 1000
+    max_sql_bytes: int = 64 * 1024
 
 
 # Items a plain list field is assumed to hold. The corpus's longest such list (an article's
@@ -81,6 +91,7 @@ class _Measure:
     height: int = 0
     aliases: int = 0
     nodes: int = 0  # per object the selection is made on
+    fields: int = 0  # selected through every fragment, whatever the page sizes: the work to plan it
 
 
 _Key = tuple[str, tuple[int, ...]]
@@ -161,6 +172,7 @@ class _Walker:
                     height=max((m.height for m in options), default=0),
                     aliases=max((m.aliases for m in options), default=0),
                     nodes=max((m.nodes for m in options), default=0),
+                    fields=sum(m.fields for m in options),
                 )
             elif is_object_type(type_):
                 known = self._measure_object(type_, sets, level)
@@ -174,11 +186,12 @@ class _Walker:
     def _measure_object(self, type_: GraphQLObjectType, sets: tuple[SelectionSetNode, ...], level: int) -> _Measure:
         if level > self.max_depth:
             raise _TooDeep
-        height = aliases = nodes = 0
+        height = aliases = nodes = selected = 0
         for response_key, fields in self._collect(type_, sets).items():
             first = fields[0]
             name = first.name.value
             if name.startswith("__"):
+                selected += name == "__typename"
                 continue  # introspection (a client's schema fetch nests deep by design) is cheap
             definition = type_.fields.get(name)
             if definition is None:
@@ -189,6 +202,7 @@ class _Walker:
             inner = self.measure(target, children, level + 1) if children else _Measure()
             height = max(height, 1 + inner.height)
             aliases += inner.aliases
+            selected += 1 + inner.fields
             if target.name.endswith("Connection"):
                 # a connection's own fields (edges, node) belong to its nodes: look through them
                 size = self._page_size(definition, first)
@@ -200,9 +214,12 @@ class _Walker:
                 # a plain list (an article's figures, a figure's evidence) has no page size: it
                 # counts as LIST_ESTIMATE items, so that nesting lists is costed like nesting pages
                 nodes += LIST_ESTIMATE + LIST_ESTIMATE * inner.nodes
+            elif children and not type_.name.endswith(("Connection", "Edge")):
+                # one object (an article's publisher, a figure's partOf): a node like any other
+                nodes += 1 + inner.nodes
             else:
                 nodes += inner.nodes
-        return _Measure(height=height, aliases=aliases, nodes=nodes)
+        return _Measure(height=height, aliases=aliases, nodes=nodes, fields=selected)
 
 
 def _coerced(
@@ -265,6 +282,11 @@ def check(
         ) from None
     if measured.aliases > limits.max_aliases:
         raise LimitError(f"the operation uses {measured.aliases} aliases; the limit is {limits.max_aliases}")
+    if measured.fields > limits.max_fields:
+        raise LimitError(
+            f"the operation selects {measured.fields} fields, counted through every fragment spread; "
+            f"the limit is {limits.max_fields}"
+        )
     if measured.nodes > limits.max_cost:
         raise LimitError(
             f"the operation may return {measured.nodes} nodes (the product of page sizes down each nesting of "

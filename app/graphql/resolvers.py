@@ -147,6 +147,8 @@ def offset_of(cursor: str | None) -> int:
     """Return the position after a search cursor (0 without one); raise BadUserInput if it is not one."""
     if cursor is None:
         return 0
+    if len(cursor) > 100:  # "offset:<n>" in base64
+        raise BadUserInput(f"invalid cursor {cursor[:40]!r}…: cursors come from `edges.cursor` of this connection")
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
         if kind != "offset" or not value.isdigit():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import hashlib
 import logging
 from collections import OrderedDict
 from typing import Any
@@ -28,7 +30,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
 
 from app.errors import CodedError
-from app.graphql.compiler import Plan, compile_operation
+from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
 from app.graphql.limits import LimitError, Limits, check
 from app.graphql.resolvers import Query
@@ -48,8 +50,9 @@ def sdl() -> str:
     return schema.as_str() + "\n"
 
 
-def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
-    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot store."""
+def _literal_errors(document: DocumentNode, max_length: int) -> list[GraphQLError]:
+    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot
+    store, or longer than `max_length` characters."""
     found: list[GraphQLError] = []
 
     class Finder(Visitor):
@@ -60,9 +63,33 @@ def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
                         "a string in the document contains a NUL character", node, extensions={"code": "BAD_USER_INPUT"}
                     )
                 )
+            elif len(node.value) > max_length:
+                found.append(
+                    GraphQLError(
+                        f"a string in the document is {len(node.value)} characters long; the limit is {max_length}",
+                        node,
+                        extensions={"code": "BAD_USER_INPUT"},
+                    )
+                )
 
     visit(document, Finder())
     return found
+
+
+def _long_string(value: Any, max_length: int) -> int | None:
+    """Return the length of the first string (key or value) in a JSON value longer than `max_length`."""
+    stack = [value]  # iterative: variables may nest JSON a thousand levels deep
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) > max_length:
+                return len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 class RequestError(Exception):
@@ -74,17 +101,61 @@ class RequestError(Exception):
         super().__init__("; ".join(e.message for e in errors))
 
 
-class _LRU(OrderedDict[str, Any]):
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
+class ByteBudgetLRU:
+    """A least-recently-used cache bounded in entries and in (estimated) bytes.
 
-    def remember(self, key: str, value: Any) -> Any:
-        self[key] = value
-        self.move_to_end(key)
-        if len(self) > self.size:
-            self.popitem(last=False)
+    Keys are digests (16 bytes, whatever the document or variables); an entry estimated larger
+    than `max_entry_bytes` is not kept at all, so a few huge documents cannot push out the many
+    small ones, nor hold the memory of a worker."""
+
+    def __init__(self, *, max_entries: int, max_bytes: int, max_entry_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self.bytes = 0  # the estimated size of everything kept
+        self._entries: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: bytes) -> Any:
+        """Return the value kept for `key` (None if there is none), now the most recently used."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def remember(self, key: bytes, value: Any, size: int) -> Any:
+        """Keep `value` (about `size` bytes) unless it is too large; return it."""
+        size += _ENTRY_OVERHEAD
+        if size > self.max_entry_bytes:
+            return value
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        self._entries[key] = (value, size)
+        self.bytes += size
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.bytes -= dropped
         return value
+
+
+# per entry: the key, the OrderedDict slot, the tuple
+_ENTRY_OVERHEAD = 200
+# a parsed and validated document takes about 14 times its source's bytes (graphql-core's AST,
+# every token kept for locations): measured on documents of 1 to 170 KB
+DOCUMENT_BYTES_PER_CHAR = 16
+
+
+def digest(*parts: str) -> bytes:
+    """Return a 16-byte digest of `parts` (kept as a cache key instead of the text itself)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.digest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +163,7 @@ class Prepared:
     source: str
     document: DocumentNode
     operation: OperationDefinitionNode
+    key: bytes = b""  # digest of the source
 
 
 class Executor:
@@ -107,30 +179,45 @@ class Executor:
         limits: Limits | None = None,
         introspection: bool = True,
         cache_size: int = 512,
+        cache_bytes: int = 16 * 1024 * 1024,
+        max_cached_document: int = 16 * 1024,
     ) -> None:
         self.schema = graphql_schema or schema._schema
         self.limits = limits or Limits()
         self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
-        self._documents = _LRU(cache_size)
-        self._plans = _LRU(cache_size)
-        self._costs = _LRU(cache_size)
+        # documents of more than `max_cached_document` characters are parsed for each request:
+        # kept, each would hold ~16 bytes per character for as long as it stays in the cache
+        self._documents = ByteBudgetLRU(
+            max_entries=cache_size,
+            max_bytes=cache_bytes,
+            max_entry_bytes=max_cached_document * DOCUMENT_BYTES_PER_CHAR + _ENTRY_OVERHEAD,
+        )
+        self._plans = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes // 8)
+        self._costs = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes)
+
+    def cache_bytes(self) -> dict[str, int]:
+        """Return the estimated bytes each cache holds (documents, plans, costs)."""
+        return {"documents": self._documents.bytes, "plans": self._plans.bytes, "costs": self._costs.bytes}
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
         """Return the parsed, validated document and the operation to run; raise RequestError."""
-        cached = self._documents.get(query)
+        key = digest(query)
+        cached = self._documents.get(key)
         if cached is None:
             try:
                 document = parse(query, max_tokens=self.limits.max_tokens)
             except GraphQLError as exc:
                 code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
                 raise RequestError([exc], code) from None
-            errors = validate(self.schema, document, self._rules) or _nul_literals(document)
-            cached = self._documents.remember(query, (document, errors))
+            errors = validate(self.schema, document, self._rules) or _literal_errors(
+                document, self.limits.max_string_length
+            )
+            cached = self._documents.remember(key, (document, errors), len(query) * DOCUMENT_BYTES_PER_CHAR)
         document, errors = cached
         if errors:
             coded = (errors[0].extensions or {}).get("code")
             raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
-        return Prepared(query, document, self._operation(document, operation_name))
+        return Prepared(query, document, self._operation(document, operation_name), key)
 
     @staticmethod
     def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
@@ -147,33 +234,65 @@ class Executor:
         raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
 
     def cost(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
-        """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
+        """Return the operation's cost in nodes; raise RequestError if it breaks a limit.
+
+        A variable holding a string longer than any argument takes is refused here too (every
+        string argument is a slug, a code, an id, a cursor or a search: none is long)."""
+        length = _long_string(variables, self.limits.max_string_length)
+        if length is not None:
+            message = (
+                f"a variable holds a string {length} characters long; the limit is {self.limits.max_string_length}"
+            )
+            raise RequestError([GraphQLError(message)], "BAD_USER_INPUT")
         key = _request_key(prepared, variables)
-        if key is not None and key in self._costs:
-            self._costs.move_to_end(key)
-            return int(self._costs[key])
+        known = self._costs.get(key) if key is not None else None
+        if known is not None:
+            return int(known)
         try:
             cost = check(self.schema, prepared.document, prepared.operation, variables, self.limits)
         except LimitError as exc:
             raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
         if key is not None:
-            self._costs.remember(key, cost)
+            self._costs.remember(key, cost, 32)
         return cost
 
-    def plan(self, prepared: Prepared, variables: dict[str, Any] | None) -> Plan | None:
+    async def plan(self, prepared: Prepared, variables: dict[str, Any] | None) -> Plan | None:
         """Return the operation compiled to one SQL statement, or None if the resolvers must answer it.
 
+        Raise RequestError (LIMIT_EXCEEDED) if the statement would be longer than the limit.
         Plans are kept per document, operation and variables: the SQL of a request seen before is
-        not built again."""
+        not built again. Compiling runs in a worker thread, never on the event loop, and stops as
+        soon as the statement is sure to be over the limit."""
         key = _request_key(prepared, variables)
         if key is None:
             return None  # variables nested deeper than any input type: the resolvers refuse them
-        if key in self._plans:
-            self._plans.move_to_end(key)
-            plan: Plan | None = self._plans[key]
-            return plan
-        compiled = compile_operation(schema, prepared.document, prepared.operation, variables)
-        self._plans.remember(key, compiled)
+        known = self._plans.get(key)
+        if known is not None:
+            if isinstance(known, PlanTooLarge):
+                raise RequestError([GraphQLError(str(known))], "LIMIT_EXCEEDED")
+            return None if known is _NO_PLAN else known  # type: ignore[no-any-return]
+        try:
+            compiled = await asyncio.to_thread(
+                compile_operation,
+                schema,
+                prepared.document,
+                prepared.operation,
+                variables,
+                max_bytes=self.limits.max_sql_bytes,
+            )
+        except PlanTooLarge as exc:
+            self._plans.remember(key, exc, 256)
+            raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
+        except Exception:
+            # unexpected: logged, and the resolvers answer (masking any error as always)
+            log.exception(
+                "compiling %s failed", prepared.operation.name.value if prepared.operation.name else "an operation"
+            )
+            return None
+        if compiled is None:
+            self._plans.remember(key, _NO_PLAN, 0)
+            return None
+        self._plans.remember(key, compiled, len(compiled.sql) + 64 * len(compiled.params))
         return compiled
 
     async def execute(
@@ -197,14 +316,17 @@ class Executor:
         return result
 
 
-def _request_key(prepared: Prepared, variables: dict[str, Any] | None) -> str | None:
+_NO_PLAN = object()  # kept for operations only the resolvers answer
+
+
+def _request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes | None:
     """Return what identifies a request's work (document, operation, variables); None if unkeyable."""
     name = prepared.operation.name.value if prepared.operation.name else ""
     try:
-        shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
+        shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return None
-    return "\x00".join((prepared.source, name, shown))
+    return hashlib.blake2b(prepared.key + name.encode() + b"\x00" + shown, digest_size=16).digest()
 
 
 def is_mutation(prepared: Prepared) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Date, Select, any_, exists, func, literal_column, select, union
 
 from app.db import Reader
-from app.queries.common import get_by, group, last_day, subtree
+from app.queries.common import get_by, group, last_day, subtree, websearch
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     ArticleRow,
@@ -101,7 +101,7 @@ def filtered(f: ArticleFilter) -> Select[Any]:
     if f.published_to is not None:
         q = q.where(articles.c.published_on <= f.published_to)
     if f.text:
-        q = q.where(articles.c.search.bool_op("@@")(func.websearch_to_tsquery("english", f.text)))
+        q = q.where(articles.c.search.bool_op("@@")(websearch(f.text)))
     if f.language is not None:
         q = q.where(articles.c.language == f.language)
     return q

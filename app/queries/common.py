@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
@@ -12,6 +13,16 @@ from app.db import Reader
 from app.queries.rows import TABLE_OF, columns, places
 
 RowT = TypeVar("RowT")
+
+# a run of exclusions with nothing to exclude between them ("- - -", "-!-!"): websearch_to_tsquery
+# stacks one NOT per dash and fails past 32 ("tsquery stack too small", an internal error)
+_EXCLUSION_RUN = re.compile(r"-(?:[^\w-]*-)+")
+
+
+def websearch(text: str) -> Any:
+    """Return websearch_to_tsquery('english', text) with runs of bare exclusions folded (--a is a)."""
+    folded = _EXCLUSION_RUN.sub(lambda m: "-" if m.group().count("-") % 2 else " ", text)
+    return func.websearch_to_tsquery("english", folded)
 
 
 async def list_by_ids(db: Reader, row_type: type[RowT], ids: Sequence[int]) -> list[RowT | None]:

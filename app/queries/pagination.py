@@ -19,6 +19,8 @@ from app.errors import BadUserInput
 T = TypeVar("T")
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
+# a cursor holds a row's sort keys (a date, a name, an id): far shorter than this
+MAX_CURSOR_LENGTH = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,12 +78,15 @@ def encode_cursor(values: Sequence[Any]) -> str:
 
 def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
     """Return the sort-key values in `cursor`; raise BadUserInput if it is not one of ours."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadUserInput(f"invalid cursor: longer than {MAX_CURSOR_LENGTH} characters, which none of ours is")
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(ordering.keys):
             raise ValueError
         return [_decode(v, key.kind) for v, key in zip(raw, ordering.keys, strict=True)]
-    except (ValueError, TypeError, ArithmeticError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, ArithmeticError, RecursionError, binascii.Error, UnicodeDecodeError):
+        # RecursionError: JSON nested hundreds deep (`[[[[...`), which no cursor of ours is
         raise BadUserInput(
             f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
         ) from None

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, literal, or_, select, union, union_al
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from app.db import Reader
+from app.queries.common import websearch
 from app.queries.rows import ArticleRow, articles, columns, evidence, organisations, people, places
 
 ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the query names
@@ -49,7 +50,7 @@ def _tsquery(query: str) -> Any:
     Seeing it, Postgres estimates how many articles match and, for common words, reads every
     article's tsvector (a TOASTed value detoasted per row) instead of the GIN index, which costs
     nothing per row; not seeing it, it reads the index whatever the words."""
-    return select(func.websearch_to_tsquery("english", query)).scalar_subquery()
+    return select(websearch(query)).scalar_subquery()
 
 
 def highlight(text: str) -> str:
