@@ -76,6 +76,19 @@ def _migrate(url: str) -> None:
     out.print(f"database at migration {migrations.head_revision()}")
     if reader:
         out.print(f"read-only role {READER_ROLE} may SELECT every table, and nothing else")
+    if settings.api_database_url:
+        out.print("the API will read through API_DATABASE_URL (refused if that role is a superuser)")
+    elif reader and not settings.database_url:
+        out.print(f"the API will read as {READER_ROLE} (the embedded database)")
+    elif reader:
+        login = "with READER_PASSWORD" if settings.reader_password else "without a password (set READER_PASSWORD"
+        login += "" if settings.reader_password else " for migrate and serve if the server asks for one)"
+        out.print(f"the API will read as {READER_ROLE}, derived from DATABASE_URL, logging in {login}")
+    else:
+        out.print(
+            f"{READER_ROLE} could not be created (this role may not create roles): the API will read as "
+            "DATABASE_URL's role in read-only transactions, or set API_DATABASE_URL to a SELECT-only role"
+        )
 
 
 @cli.command("check-migrations")
@@ -259,17 +272,20 @@ class _Server(uvicorn.Server):
 
 def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1) -> None:
     from app.main import api_database_url, create_app
+    from app.roles import UnsafeRole
 
     try:
-        # say clearly, before starting the server, when the database cannot be reached
-        wait_for_database(api_database_url(settings, url), attempts=settings.db_connect_attempts)
-    except DatabaseUnreachable as exc:
+        # say clearly, before starting the server, when the database cannot be reached, or the
+        # API could only read as a superuser
+        api_url = api_database_url(settings, url)
+        wait_for_database(api_url, attempts=settings.db_connect_attempts)
+    except (DatabaseUnreachable, UnsafeRole) as exc:
         raise _fail(str(exc)) from None
     if workers > 1:
         # worker processes import `app.main:app` and read their settings from the environment:
         # hand them the database this process resolved (the embedded one stays ours to stop)
         os.environ["DATABASE_URL"] = url
-        os.environ["API_DATABASE_URL"] = api_database_url(settings, url)
+        os.environ["API_DATABASE_URL"] = api_url
         out.print(f"tradegraph API on http://{host}:{port}/graphql with {workers} workers", soft_wrap=True)
         uvicorn.run(
             "app.main:app",

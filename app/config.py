@@ -35,7 +35,10 @@ class Settings(BaseSettings):
         description="libpq URL the API reads through (a SELECT-only role); unset: derived for the embedded "
         "database, else DATABASE_URL in read-only transactions",
     )
-    reader_password: str | None = Field(default=None, description="password `migrate` gives the read-only role")
+    reader_password: str | None = Field(
+        default=None, description="password of the read-only role: `migrate` sets it, the API logs in with it"
+    )
+    allow_superuser_api: bool = Field(default=False, description="let the API read as a superuser (a warning)")
     db_connect_attempts: int = Field(default=10, ge=1, description="tries to reach the database at start-up")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="where the embedded server keeps data")
     embedded_database: str = Field(

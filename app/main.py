@@ -26,7 +26,7 @@ from app.graphql.persisted import Persisted, trusted_documents
 from app.middleware import BodyLimit
 from app.migrate import is_at_head, warm_up
 from app.observability import Metrics, RequestObservability, metrics_endpoint
-from app.roles import as_role, ensure_reader_role
+from app.roles import as_role, ensure_reader_role, reader_url, refuse_superuser
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,20 @@ def _count_statement(_conn: Any, _cursor: Any, statement: str, parameters: Any, 
 
 
 def api_database_url(settings: Settings, url: str) -> str:
-    """Return the URL the API reads through: the SELECT-only role where there is one."""
+    """Return the URL the API reads through: the SELECT-only role, never a superuser unless allowed.
+
+    Raise UnsafeRole (its message says what to set) when only a superuser is left, and
+    DatabaseUnreachable when the database does not answer within the start-up attempts."""
     if settings.api_database_url:
+        wait_for_database(settings.api_database_url, attempts=settings.db_connect_attempts)
+        refuse_superuser(settings.api_database_url, allow=settings.allow_superuser_api, source="API_DATABASE_URL")
         return settings.api_database_url
     if not settings.database_url:
         # the embedded server is ours: make sure the read-only role exists, and use it
         ensure_reader_role(url)
         return as_role(url)
-    log.info("API_DATABASE_URL is not set: the API reads as DATABASE_URL's role, in read-only transactions")
-    return url
+    wait_for_database(url, attempts=settings.db_connect_attempts)
+    return reader_url(url, password=settings.reader_password, allow_superuser=settings.allow_superuser_api)
 
 
 def behind_pooler(settings: Settings, api_url: str) -> bool:

@@ -2,8 +2,10 @@
 
 Two layers, each tested on its own: the API's connections are read-only transactions (Postgres
 refuses any write in them), and the role they log in as (`tradegraph_reader`) may only SELECT, so
-a session that turned read-only off still cannot change anything. Without a reader role (an
-`api_database_url`-less app on a superuser URL) the read-only transactions still refuse writes.
+a session that turned read-only off still cannot change anything. With only DATABASE_URL (a
+superuser's) the API derives the reader role's URL and reads as it; it never reads as a
+superuser unless told so explicitly (ALLOW_SUPERUSER_API), and then the read-only transactions
+still refuse writes.
 And no SQL in app/ is built by string formatting.
 """
 
@@ -14,6 +16,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.config import Settings
 from app.db import Reader
 from app.main import create_app
-from app.roles import READER_ROLE, as_role
+from app.roles import READER_ROLE, UnsafeRole, as_role, reader_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,10 +172,11 @@ def test_a_write_through_the_api_reader_is_refused(reader_app: tuple[TestClient,
     assert "cannot execute INSERT in a read-only transaction" in str(refused)
 
 
-def test_without_a_reader_role_sessions_are_still_read_only(fresh_database: Any) -> None:
+def test_a_superuser_allowed_explicitly_still_reads_in_read_only_sessions(fresh_database: Any) -> None:
     url: str = fresh_database(seeded=True)
     before = row_counts(url)
-    app = create_app(Settings(database_url=url))  # no API_DATABASE_URL: the API reads as the superuser
+    # the API reads as the superuser only when told so explicitly
+    app = create_app(Settings(database_url=url, api_database_url=url, allow_superuser_api=True))
     with TestClient(app) as client:
         who, insert, update, create = run_in_session(
             client,
@@ -377,3 +381,71 @@ def test_ruff_checks_for_sql_injection() -> None:
         [str(ruff), "check", "--no-cache", "--select", "S608", "app"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- never a superuser ------------------------------------------------------------------------------
+
+
+def test_with_only_database_url_the_api_reads_as_the_reader_role(fresh_database: Any) -> None:
+    url: str = fresh_database(seeded=True)
+    app = create_app(Settings(database_url=url))  # a superuser's URL, and nothing else
+    with TestClient(app) as client:
+        who, superuser = run_in_session(
+            client, app, "SELECT current_user", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"
+        )
+        assert client.post("/graphql", json={"query": "{ articles { totalCount } }"}).json()["data"]
+    assert who == [(READER_ROLE,)]
+    assert superuser == [(False,)]
+
+
+def test_a_superuser_api_database_url_is_refused_at_start_up(seeded_url: str) -> None:
+    app = create_app(Settings(database_url=seeded_url, api_database_url=seeded_url))
+    with pytest.raises(UnsafeRole, match=r"superuser.*ALLOW_SUPERUSER_API=true"), TestClient(app):
+        pass
+
+
+@pytest.fixture
+def roles(seeded_url: str) -> Iterator[tuple[str, str]]:
+    """A role that may not log in, and a plain login role (neither superuser), dropped afterwards."""
+    suffix = uuid.uuid4().hex[:8]
+    blocked, plain = f"tg_test_blocked_{suffix}", f"tg_test_plain_{suffix}"
+    with psycopg.connect(seeded_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(blocked)))
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(plain)))
+        try:
+            yield blocked, plain
+        finally:
+            for role in (blocked, plain):
+                admin.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                admin.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_reader_that_cannot_log_in_does_not_fall_back_to_a_superuser(
+    seeded_url: str, roles: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked, _ = roles
+    with pytest.raises(UnsafeRole) as refused:
+        reader_url(seeded_url, password=None, allow_superuser=False, role=blocked)
+    message = str(refused.value)
+    assert f"cannot log in as {blocked}" in message
+    assert "not permitted to log in" in message  # the server's own reason
+    assert "READER_PASSWORD" in message and "API_DATABASE_URL" in message
+    # told explicitly, it reads as the superuser, and says so
+    assert reader_url(seeded_url, password=None, allow_superuser=True, role=blocked) == seeded_url
+    assert "ALLOW_SUPERUSER_API=true" in caplog.text
+
+
+def test_a_plain_role_whose_reader_cannot_log_in_reads_as_itself(seeded_url: str, roles: tuple[str, str]) -> None:
+    blocked, plain = roles
+    url = as_role(seeded_url, plain)
+    # a plain role may not create roles: the reader is not created, and it reads as itself
+    assert reader_url(url, password=None, allow_superuser=False, role=blocked) == url
+
+
+def test_as_role_keeps_every_host(seeded_url: str) -> None:
+    multi = "postgresql://admin:secret@db1.invalid:5432,db2.invalid:5433/kb?sslmode=require"
+    assert (
+        as_role(multi, "reader", "p@ss")
+        == "postgresql://reader:p%40ss@db1.invalid:5432,db2.invalid:5433/kb?sslmode=require"
+    )
+    assert as_role("postgresql:///kb?host=/run/pg", "reader") == "postgresql://reader@/kb?host=/run/pg"
