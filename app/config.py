@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     )
     allow_superuser_api: bool = Field(default=False, description="let the API read as a superuser (a warning)")
     db_connect_attempts: int = Field(default=10, ge=1, description="tries to reach the database at start-up")
+    seed_max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="largest seed file read")
     data_dir: Path = Field(default=PROJECT_ROOT / ".data", description="where the embedded server keeps data")
     embedded_database: str = Field(
         default="tradegraph", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="database name on the embedded server"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -88,3 +89,62 @@ def test_a_database_refusal_mid_write_rolls_everything_back(seeded_db: str) -> N
     with engine_for(seeded_db) as engine, engine.connect() as conn:
         assert snapshot(conn) == before
         assert conn.execute(text("SELECT count(*) FROM places WHERE slug LIKE 'test-%'")).scalar_one() == 0
+
+
+def _special_file(kind: str, corpus: Path) -> Path:
+    """Create a seed file in `corpus` that is not a plain file; return its path."""
+    path = corpus / f"{kind}.yaml"
+    if kind == "symlink-loop":
+        path.symlink_to(path.name)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("symlink-loop", "a symlink loop"),
+        ("fifo", "not a regular file (a FIFO)"),
+        ("device", "not a regular file (a device)"),
+    ],
+)
+def test_files_that_are_not_plain_files_are_refused(kind: str, reason: str, tmp_path: Path, seeded_db: str) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS / "valid", corpus)
+    path = _special_file(kind, corpus)
+    with pytest.raises(SeedError) as caught:
+        build_corpus([corpus])
+    [issue] = caught.value.issues
+    assert Path(issue.file).name == path.name
+    assert issue.reason.startswith(reason), issue
+    # given by name too, and through the command: exit 2, no traceback, nothing written
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        before = snapshot(conn)
+    result = run_cli("seed", str(path), database_url=seeded_db, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"{path.name}: {reason}" in result.stderr
+    assert "nothing was written" in result.stderr
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        assert snapshot(conn) == before
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, seeded_db: str) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS / "valid", corpus)
+    # the limit just below the largest file: that one alone is refused, by name and size
+    largest, *others = sorted(corpus.iterdir(), key=lambda p: p.stat().st_size, reverse=True)
+    size, limit = largest.stat().st_size, others[0].stat().st_size
+    assert limit < size
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        before = snapshot(conn)
+    result = run_cli("seed", str(corpus), database_url=seeded_db, SEED_MAX_FILE_BYTES=str(limit))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert f"{largest.name}: {size} bytes, over the limit of {limit} per file (SEED_MAX_FILE_BYTES)" in result.stderr
+    assert "1 problem(s)" in result.stderr
+    with engine_for(seeded_db) as engine, engine.connect() as conn:
+        assert snapshot(conn) == before

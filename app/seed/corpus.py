@@ -27,6 +27,7 @@ from app.seed.source import (
     collect,
     display_path,
     read_article_text,
+    resolved,
 )
 
 REGISTRY_FILES = {"places.yaml": "places", "organisations.yaml": "organisations", "people.yaml": "people"}
@@ -126,7 +127,8 @@ def discover(paths: Sequence[Path]) -> Discovered:
             ]
         elif path.suffix == ".txt":
             files = [path.with_suffix(".yaml")]
-        elif path.is_file():
+        elif path.is_file() or path.exists() or path.is_symlink():
+            # not only regular files: a FIFO, a device or a symlink loop is refused when read, by name
             files = [path]
             # an annotation refers to the registries beside it; take them along
             files += [path.parent / name for name in REGISTRY_FILES if (path.parent / name).is_file()]
@@ -135,9 +137,9 @@ def discover(paths: Sequence[Path]) -> Discovered:
             continue
         for file in files:
             bucket = registries if file.name in REGISTRY_FILES else annotations
-            resolved = file.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
+            real = resolved(file)
+            if real not in seen:
+                seen.add(real)
                 bucket.append(file)
     collect(issues)
     if not registries and not annotations:

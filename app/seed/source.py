@@ -7,6 +7,9 @@ field, so an operator can go straight to it. Nothing here touches the database.
 from __future__ import annotations
 
 import dataclasses
+import errno
+import os
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,7 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from app.config import PROJECT_ROOT
+from app.config import PROJECT_ROOT, get_settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
@@ -42,12 +45,20 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 Loc = tuple[str | int, ...]
 
 
+def resolved(path: Path) -> Path:
+    """Return `path` made absolute, symlinks followed where they lead somewhere (never raising)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: the path as written is all there is
+        return Path(os.path.abspath(path))
+
+
 def display_path(path: Path) -> str:
     """Return `path` relative to the project (or the working directory) when it lies inside."""
-    resolved = path.resolve()
+    resolved_ = resolved(path)
     for base in (Path.cwd(), PROJECT_ROOT):
-        if resolved.is_relative_to(base):
-            return str(resolved.relative_to(base))
+        if resolved_.is_relative_to(base):
+            return str(resolved_.relative_to(base))
     return str(path)
 
 
@@ -95,6 +106,8 @@ class SourceFile:
             loader = _Loader(text)
             try:
                 self.node = loader.get_single_node()
+                # a key given twice would silently keep the last value: refused, naming both lines
+                collect(_duplicate_keys(self.node, self.name))
                 self.data: Any = loader.construct_document(self.node) if self.node is not None else None
             finally:
                 loader.dispose()
@@ -167,11 +180,93 @@ def _reason(err: Any) -> str:
     return msg.removeprefix("Value error, ")
 
 
-def _read_text(path: Path, name: str) -> str:
+def _duplicate_keys(root: yaml.Node | None, name: str) -> list[SeedIssue]:
+    """Return an issue for each mapping key given twice in the same mapping, anywhere in the tree."""
+    issues: list[SeedIssue] = []
+    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while stack:  # iterative: a document may nest deeply
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in first:
+                        field = f"{path}.{key.value}" if path else key.value
+                        issues.append(
+                            SeedIssue(name, line, field, f"duplicate key (first given at line {first[key.value]})")
+                        )
+                    else:
+                        first[key.value] = line
+                    stack.append((value, f"{path}.{key.value}" if path else str(key.value)))
+                else:
+                    stack.append((value, path))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return sorted(issues, key=lambda issue: issue.line or 0)
+
+
+def max_file_bytes() -> int:
+    """Return the size above which a seed file is refused (SEED_MAX_FILE_BYTES)."""
+    return get_settings().seed_max_file_bytes
+
+
+def read_seed_bytes(path: Path, name: str, *, missing: str = "file not found") -> bytes:
+    """Return the bytes of a seed file; raise SeedError unless it is a regular file within the size limit.
+
+    A FIFO or a device would block the read or never end it, a symlink loop never resolves and a
+    huge file would be read whole into memory: each is refused, naming the file and the reason."""
+    limit = max_file_bytes()
+
+    def refuse(reason: str) -> SeedError:
+        return SeedError([SeedIssue(name, None, "", reason)])
+
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; the type is checked on the open file
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise SeedError([SeedIssue(name, None, "", "file not found")]) from None
+        raise refuse(missing) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise refuse("a symlink loop (it never leads to a file)") from None
+        raise refuse(f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(info.st_mode)
+                else "a device"
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "a directory"
+                if stat.S_ISDIR(info.st_mode)
+                else "a socket"
+                if stat.S_ISSOCK(info.st_mode)
+                else "not a regular file"
+            )
+            raise refuse(f"not a regular file ({kind}): seed files must be plain files")
+        if info.st_size > limit:
+            raise refuse(f"{info.st_size} bytes, over the limit of {limit} per file (SEED_MAX_FILE_BYTES)")
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:  # read no more than the limit, even if the file grows meanwhile
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise refuse(f"over the limit of {limit} bytes per file (SEED_MAX_FILE_BYTES)")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _read_text(path: Path, name: str) -> str:
+    raw = read_seed_bytes(path, name)
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SeedError([SeedIssue(name, None, "", f"not UTF-8 (byte {exc.start}: {exc.reason})")]) from None
 
@@ -179,10 +274,7 @@ def _read_text(path: Path, name: str) -> str:
 def read_article_text(path: Path) -> str:
     """Return an article's text exactly as stored: UTF-8, newlines untouched."""
     name = display_path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SeedError([SeedIssue(name, None, "", "article text not found beside its annotation")]) from None
+    raw = read_seed_bytes(path, name, missing="article text not found beside its annotation")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
