@@ -273,6 +273,7 @@ class _Server(uvicorn.Server):
 def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1) -> None:
     from app.main import api_database_url, create_app
     from app.roles import UnsafeRole
+    from app.server import GuardedHttp, configure
 
     try:
         # say clearly, before starting the server, when the database cannot be reached, or the
@@ -295,6 +296,8 @@ def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1)
             log_level=settings.log_level,
             proxy_headers=True,
             timeout_graceful_shutdown=10,
+            http=GuardedHttp,  # its request deadline: HTTP_REQUEST_TIMEOUT_S, read by each worker
+            timeout_keep_alive=settings.http_keep_alive_s,
         )
         return
     config = uvicorn.Config(
@@ -304,7 +307,9 @@ def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1)
         log_level=settings.log_level,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=settings.http_keep_alive_s,
     )
+    configure(config, request_timeout=settings.http_request_timeout_s)
     server = _Server(config)
     out.print(f"tradegraph API on http://{host}:{port}/graphql  (health: http://{host}:{port}/healthz)", soft_wrap=True)
     server.run()

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
         default=False, description="no introspection, no GraphiQL; CORS stays closed unless CORS_ORIGINS is set"
     )
     statement_timeout_ms: int = Field(default=5000, ge=100, description="per SQL statement of the API")
+    http_request_timeout_s: float = Field(
+        default=5.0, gt=0, description="a connection must send each whole request (headers, body) within this"
+    )
+    http_keep_alive_s: int = Field(default=5, ge=1, description="an idle kept-alive connection is closed after")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="largest request body accepted")
     max_depth: int = Field(default=12, ge=1, description="deepest nesting of selections")
     max_aliases: int = Field(default=30, ge=0, description="most aliased fields in one operation")

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
 
-from app.config import LOCAL_ORIGINS, OPERATIONS_DIR, Settings, get_settings
+from app.config import LOCAL_ORIGINS, OPERATIONS_DIR, PROJECT_ROOT, Settings, get_settings
 from app.db import make_async_engine, options_refused, server_state, wait_for_database
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
@@ -25,7 +25,7 @@ from app.graphql.http import router as graphql_router
 from app.graphql.persisted import Persisted, trusted_documents
 from app.middleware import BodyLimit
 from app.migrate import is_at_head, warm_up
-from app.observability import Metrics, RequestObservability, metrics_endpoint
+from app.observability import Metrics, RequestObservability, known_operation_names, metrics_endpoint
 from app.roles import as_role, ensure_reader_role, reader_url, refuse_superuser
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(Exception, _internal_error)
-    app.state.metrics = Metrics()
+    # the example operations keep their own label whatever names clients invent (bench/ is absent
+    # from the image: its names then share the first-come labels)
+    app.state.metrics = Metrics(
+        max_operations=50,
+        known_operations=known_operation_names(OPERATIONS_DIR, PROJECT_ROOT / "bench" / "operations"),
+    )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)  # outermost: sees every answer
     app.include_router(graphql_router)
     if settings.metrics_enabled:

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import orjson
@@ -188,13 +189,22 @@ class Metrics:
 
     Label values are bounded: paths are route templates (else "other"), methods the standard
     ones (else "other"), operation names and error codes must look like GraphQL names (else
-    "other") and at most `max_operations` / `max_codes` distinct ones are kept."""
+    "other") and at most `max_operations` / `max_codes` distinct ones are kept, besides the
+    operations known in advance (`known_operations`), which always keep their own."""
 
     def __init__(
-        self, *, buckets: Sequence[float] = DEFAULT_BUCKETS, max_operations: int = 200, max_codes: int = 50
+        self,
+        *,
+        buckets: Sequence[float] = DEFAULT_BUCKETS,
+        max_operations: int = 200,
+        max_codes: int = 50,
+        known_operations: Iterable[str] = (),
     ) -> None:
         self.buckets = tuple(sorted(buckets))
         self.max_operations = max_operations
+        # always labelled, whatever clients sent before: the project's own operations
+        self.known_operations = frozenset(known_operations)
+        self._other_operations: set[str] = set()
         self.max_codes = max_codes
         self.requests: dict[tuple[str, str, str], int] = {}
         self.operations: dict[str, _Histogram] = {}
@@ -212,8 +222,21 @@ class Metrics:
         return "other"
 
     def operation_label(self, name: str | None) -> str:
-        """Return the `operation` label for a GraphQL operation name (None: anonymous)."""
-        return self._bounded(name, self.operations, self.max_operations, missing="anonymous")
+        """Return the `operation` label for a GraphQL operation name (None: anonymous).
+
+        A known operation's name is its label; of the other names, the first `max_operations`
+        distinct ones get one too, the rest are "other", so names clients make up can neither
+        grow the label set without end nor take a known operation's label away."""
+        if name is None:
+            return "anonymous"
+        if name in self.known_operations:
+            return name
+        if not _LABEL_NAME.fullmatch(name):
+            return "other"
+        if name in self._other_operations or len(self._other_operations) < self.max_operations:
+            self._other_operations.add(name)
+            return name
+        return "other"
 
     def code_label(self, code: str) -> str:
         return self._bounded(code, self.errors, self.max_codes, missing="other")
@@ -432,3 +455,13 @@ class RequestObservability:
                     **({"exception": failure} if failure else {}),
                 },
             )
+
+
+def known_operation_names(*directories: Path) -> set[str]:
+    """Return the names of the operations in the `.graphql` files of `directories` (those that exist)."""
+    names: set[str] = set()
+    for directory in directories:
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.graphql")):
+                names.update(re.findall(r"^\s*query\s+([A-Za-z_][A-Za-z0-9_]*)", path.read_text(), re.MULTILINE))
+    return names

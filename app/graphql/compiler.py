@@ -87,6 +87,7 @@ def compile_operation(
     variables: dict[str, Any] | None,
     *,
     max_bytes: int | None = None,
+    max_string_length: int | None = None,
 ) -> Plan | None:
     """Return the operation as one SQL statement, or None if only the resolvers can answer it.
 
@@ -95,7 +96,7 @@ def compile_operation(
     if operation.operation is not OperationType.QUERY:
         return None
     try:
-        return _Compiler(strawberry_schema, document, operation, variables, max_bytes).compile()
+        return _Compiler(strawberry_schema, document, operation, variables, max_bytes, max_string_length).compile()
     except (Unsupported, CodedError):
         # CodedError: arguments the resolvers refuse (a bad cursor, `first` out of range): they
         # say so with the error in its place in the answer
@@ -169,6 +170,22 @@ def _cursor_value(value: C, kind: type) -> C:
     return sql.SQL("to_json({}::text)::text").format(value)
 
 
+def _long_string(value: Any, max_length: int) -> bool:
+    """Return whether a string (key or value) anywhere in an argument value is longer than `max_length`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) > max_length:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
 # --- the compiler -----------------------------------------------------------------------------------
 
 Field = list[FieldNode]  # every node of one response key (merged like graphql-core does)
@@ -182,9 +199,11 @@ class _Compiler:
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
         max_bytes: int | None = None,
+        max_string_length: int | None = None,
     ) -> None:
         self.strawberry_schema = strawberry_schema
         self.max_bytes = max_bytes
+        self.max_string_length = max_string_length
         self.spent = 0  # bytes of SQL written so far, estimated from below (the final length is checked)
         self.schema: GraphQLSchema = strawberry_schema._schema
         self.operation = operation
@@ -238,6 +257,9 @@ class _Compiler:
         """Return the field's arguments as the resolver receives them (input objects built)."""
         field_def = parent.fields[nodes[0].name.value]
         raw = get_argument_values(field_def, nodes[0], self.variables)
+        if self.max_string_length is not None and _long_string(raw, self.max_string_length):
+            # the resolvers refuse it, with the error in its place
+            raise Unsupported("an argument over the string length limit")
         definition = self.strawberry_schema.get_type_by_name(parent.name)
         strawberry_field = next(
             f

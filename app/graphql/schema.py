@@ -6,7 +6,9 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
+import re
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -15,6 +17,7 @@ from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLResolveInfo,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
@@ -29,11 +32,11 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.schema.config import StrawberryConfig
 
-from app.errors import CodedError
+from app.errors import BadUserInput, CodedError
 from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
 from app.graphql.limits import LimitError, Limits, check
-from app.graphql.resolvers import Query
+from app.graphql.resolvers import MAX_SEARCH_LENGTH, Query
 from app.graphql.types import Article, Event, Organisation, Person, Place, TradeFigure
 
 log = logging.getLogger(__name__)
@@ -50,9 +53,8 @@ def sdl() -> str:
     return schema.as_str() + "\n"
 
 
-def _literal_errors(document: DocumentNode, max_length: int) -> list[GraphQLError]:
-    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot
-    store, or longer than `max_length` characters."""
+def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
+    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot store."""
     found: list[GraphQLError] = []
 
     class Finder(Visitor):
@@ -63,22 +65,14 @@ def _literal_errors(document: DocumentNode, max_length: int) -> list[GraphQLErro
                         "a string in the document contains a NUL character", node, extensions={"code": "BAD_USER_INPUT"}
                     )
                 )
-            elif len(node.value) > max_length:
-                found.append(
-                    GraphQLError(
-                        f"a string in the document is {len(node.value)} characters long; the limit is {max_length}",
-                        node,
-                        extensions={"code": "BAD_USER_INPUT"},
-                    )
-                )
 
     visit(document, Finder())
     return found
 
 
-def _long_string(value: Any, max_length: int) -> int | None:
-    """Return the length of the first string (key or value) in a JSON value longer than `max_length`."""
-    stack = [value]  # iterative: variables may nest JSON a thousand levels deep
+def long_string(value: Any, max_length: int) -> int | None:
+    """Return the length of the first string (key or value) in a JSON-like value longer than `max_length`."""
+    stack = [value]  # iterative: an argument may nest lists and input objects deeply
     while stack:
         item = stack.pop()
         if isinstance(item, str):
@@ -87,9 +81,30 @@ def _long_string(value: Any, max_length: int) -> int | None:
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):
             stack.extend(item)
     return None
+
+
+# arguments allowed less than the general cap (a search text: its resolver's own limit)
+ARGUMENT_CAPS = {"query": MAX_SEARCH_LENGTH}
+
+
+def _string_cap(max_length: int) -> Callable[..., Any]:
+    """Return graphql-core middleware refusing any field whose arguments hold a string over `max_length`.
+
+    Every string argument is a slug, a code, an id, a cursor, a name or a search: none is long,
+    and a long one only makes work (a 200 KB text search is a statement Postgres cannot plan)."""
+
+    def middleware(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        for name, value in args.items():
+            cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
+            length = long_string(value, cap)
+            if length is not None:
+                raise BadUserInput(f"`{name}` holds a string {length} characters long; the limit is {cap} characters")
+        return next_(root, info, **args)
+
+    return middleware
 
 
 class RequestError(Exception):
@@ -185,6 +200,9 @@ class Executor:
         self.schema = graphql_schema or schema._schema
         self.limits = limits or Limits()
         self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
+        self._middleware = [_string_cap(self.limits.max_string_length)]
+        # without introspection, messages do not name what the schema holds either ("Did you mean")
+        self._suggestions = introspection
         # documents of more than `max_cached_document` characters are parsed for each request:
         # kept, each would hold ~16 bytes per character for as long as it stays in the cache
         self._documents = ByteBudgetLRU(
@@ -209,9 +227,9 @@ class Executor:
             except GraphQLError as exc:
                 code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
                 raise RequestError([exc], code) from None
-            errors = validate(self.schema, document, self._rules) or _literal_errors(
-                document, self.limits.max_string_length
-            )
+            errors = validate(self.schema, document, self._rules) or _nul_literals(document)
+            if not self._suggestions:
+                errors = [without_suggestions(e) for e in errors]
             cached = self._documents.remember(key, (document, errors), len(query) * DOCUMENT_BYTES_PER_CHAR)
         document, errors = cached
         if errors:
@@ -234,16 +252,7 @@ class Executor:
         raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
 
     def cost(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
-        """Return the operation's cost in nodes; raise RequestError if it breaks a limit.
-
-        A variable holding a string longer than any argument takes is refused here too (every
-        string argument is a slug, a code, an id, a cursor or a search: none is long)."""
-        length = _long_string(variables, self.limits.max_string_length)
-        if length is not None:
-            message = (
-                f"a variable holds a string {length} characters long; the limit is {self.limits.max_string_length}"
-            )
-            raise RequestError([GraphQLError(message)], "BAD_USER_INPUT")
+        """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
         key = _request_key(prepared, variables)
         known = self._costs.get(key) if key is not None else None
         if known is not None:
@@ -270,7 +279,7 @@ class Executor:
         if known is not None:
             if isinstance(known, PlanTooLarge):
                 raise RequestError([GraphQLError(str(known))], "LIMIT_EXCEEDED")
-            return None if known is _NO_PLAN else known  # type: ignore[no-any-return]
+            return None if known is _NO_PLAN else known
         try:
             compiled = await asyncio.to_thread(
                 compile_operation,
@@ -279,6 +288,7 @@ class Executor:
                 prepared.operation,
                 variables,
                 max_bytes=self.limits.max_sql_bytes,
+                max_string_length=self.limits.max_string_length,
             )
         except PlanTooLarge as exc:
             self._plans.remember(key, exc, 256)
@@ -306,6 +316,7 @@ class Executor:
             variable_values=variables,
             context_value=context,
             operation_name=operation.name.value if operation.name else None,
+            middleware=self._middleware,
         )
         if not isinstance(result, ExecutionResult):
             result = await result
@@ -313,6 +324,8 @@ class Executor:
             result.errors = [*(result.errors or []), *context.errors]
         if result.errors:
             result.errors = [mask(e) for e in result.errors]
+            if not self._suggestions:
+                result.errors = [without_suggestions(e) for e in result.errors]
         return result
 
 
@@ -327,6 +340,19 @@ def _request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes 
     except orjson.JSONEncodeError:
         return None
     return hashlib.blake2b(prepared.key + name.encode() + b"\x00" + shown, digest_size=16).digest()
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean\b.*?\?(?=\s|$)", re.DOTALL)
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """Return `error` without graphql-core's "Did you mean ...?" hints, which spell out the schema."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message, error.nodes, error.source, error.positions, error.path, error.original_error, error.extensions
+    )
 
 
 def is_mutation(prepared: Prepared) -> bool:
