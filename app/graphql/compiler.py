@@ -70,6 +70,8 @@ class PlanTooLarge(Exception):
 
 # what compiling a selected field writes besides its value's own SQL (its key, the call around it)
 _FIELD_BYTES = 32
+# and a subquery around an object, a list or a page (its SELECT, FROM, WHERE and aliases)
+_OBJECT_BYTES = 48
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,7 +206,7 @@ class _Compiler:
         self.strawberry_schema = strawberry_schema
         self.max_bytes = max_bytes
         self.max_string_length = max_string_length
-        self.spent = 0  # bytes of SQL written so far, estimated from below (the final length is checked)
+        self.spent = 0  # bytes of SQL written so far, estimated (within ~20%: the final length is checked)
         self.schema: GraphQLSchema = strawberry_schema._schema
         self.operation = operation
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -248,6 +250,7 @@ class _Compiler:
 
     def row(self, type_name: str, table: str, column: str, value: C, nodes: Field) -> C:
         """Return the object of the row of `table` whose `column` equals `value` (null if none)."""
+        self.spend(_OBJECT_BYTES)
         a = self.alias()
         return sql.SQL("(SELECT {} FROM {} {} WHERE {} = {})").format(
             self.object(type_name, a, nodes), sql.Identifier(table), sql.Identifier(a), _col(a, column), value
@@ -361,6 +364,7 @@ class _Compiler:
     # --- relations ---
 
     def one(self, type_name: str, table: str, t: str, fk: str, nodes: Field) -> C:
+        self.spend(_OBJECT_BYTES)
         a = self.alias()
         return sql.SQL("(SELECT {} FROM {} {} WHERE {} = {})").format(
             self.object(type_name, a, nodes), sql.Identifier(table), sql.Identifier(a), _col(a, "id"), _col(t, fk)
@@ -373,6 +377,7 @@ class _Compiler:
         return sql.SQL("{} IN ({})").format(_col(alias, "review"), sql.SQL(", ").join(map(self.param, wanted)))
 
     def many(self, type_name: str, table: str, nodes: Field, where: Callable[[str], C], order: Callable[[str], C]) -> C:
+        self.spend(2 * _OBJECT_BYTES)
         a = self.alias()
         obj = self.object(type_name, a, nodes)
         return sql.SQL("(SELECT {} FROM {} {} WHERE {})").format(
@@ -384,6 +389,7 @@ class _Compiler:
     ) -> C:
         # in the order the article first names them, each once (articles.list_*_mentioned);
         # `reviewed`: the parent type of a list of reviewed facts, filtered by its review argument
+        self.spend(3 * _OBJECT_BYTES)
         a, m = self.alias(), self.alias()
         on = sql.SQL("{} = {}").format(_col(a, "id"), _col(m, "subject_id"))
         if reviewed is not None:
@@ -406,6 +412,7 @@ class _Compiler:
         """Return a SQL expression building a connection of the page `pq` (its total: `count`'s rows).
 
         `outer`: the alias of the row a nested connection belongs to (bound as `outer_id`)."""
+        self.spend(10 * _OBJECT_BYTES)
         r, p = self.alias(), self.alias()
         keys = [f"_k{i}" for i in range(pq.width)]
         direction = sql.SQL("{} DESC") if pq.descending else sql.SQL("{}")
@@ -517,7 +524,13 @@ def column(name: str, cast: str = "") -> Builder:
 
 
 def enum_of(name: str, enum_type: type[enum.Enum]) -> Builder:
-    return lambda c, t, n, o: _enum(_col(t, name), enum_type)
+    size = sum(len(m.name) + len(str(m.value)) + 24 for m in enum_type)  # its CASE, one WHEN per member
+
+    def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+        c.spend(size)
+        return _enum(_col(t, name), enum_type)
+
+    return build
 
 
 def global_id(type_name: str) -> Builder:
@@ -572,6 +585,7 @@ def value_object(type_name: str, present: str, values: dict[str, Callable[[str],
     """A value type built from the row's own columns; null unless column `present` has a value."""
 
     def build(c: _Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+        c.spend(_OBJECT_BYTES)
         return sql.SQL("CASE WHEN {} IS NOT NULL THEN {} END").format(
             _col(t, present), c.values(type_name, t, nodes, values)
         )
