@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=5000, ge=10, description="most lexical tokens in one document")
     max_cost: int = Field(default=25_000, ge=1, description="most nodes one operation may request")
     max_fields: int = Field(default=1000, ge=1, description="most fields one operation selects, through fragments")
-    max_sql_bytes: int = Field(default=64 * 1024, ge=1024, description="longest compiled SQL statement")
+    max_sql_bytes: int = Field(default=32 * 1024, ge=1024, description="longest compiled SQL statement")
     max_string_length: int = Field(default=1000, ge=1, description="longest string argument or variable")
     compile_queries: bool = Field(
         default=True,

@@ -215,11 +215,11 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
         return _request_error(request, "`query` must be a non-empty string", media=media)
     executor: Executor = state.executor
     try:
-        prepared = executor.prepare(query, operation_name)
+        prepared = await executor.prepare_off_loop(query, operation_name)
         request.state.graphql_operation = prepared.operation.name.value if prepared.operation.name else None
         if from_get and is_mutation(prepared):
             return _method_not_allowed(request, media)
-        cost = executor.cost(prepared, variables)
+        cost = await executor.cost_off_loop(prepared, variables)
     except RequestError as exc:
         if from_get and _selects_non_query(query, operation_name):
             return _method_not_allowed(request, media)

@@ -61,7 +61,7 @@ class Limits:
     max_cost: int = 25_000
     max_string_length: int = 1000
     max_fields: int = 1000
-    max_sql_bytes: int = 64 * 1024
+    max_sql_bytes: int = 32 * 1024
 
 
 # Items a plain list field is assumed to hold. The corpus's longest such list (an article's

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
+import functools
 import hashlib
 import logging
 import re
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import strawberry
@@ -40,6 +42,7 @@ from app.graphql.resolvers import MAX_SEARCH_LENGTH, Query
 from app.graphql.types import Article, Event, Organisation, Person, Place, TradeFigure
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 schema = strawberry.Schema(
     query=Query,
@@ -222,16 +225,35 @@ class Executor:
         key = digest(query)
         cached = self._documents.get(key)
         if cached is None:
-            try:
-                document = parse(query, max_tokens=self.limits.max_tokens)
-            except GraphQLError as exc:
-                code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
-                raise RequestError([exc], code) from None
-            errors = validate(self.schema, document, self._rules) or _nul_literals(document)
-            if not self._suggestions:
-                errors = [without_suggestions(e) for e in errors]
-            cached = self._documents.remember(key, (document, errors), len(query) * DOCUMENT_BYTES_PER_CHAR)
-        document, errors = cached
+            cached = self._documents.remember(key, self._parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
+        return self._prepared(query, key, cached, operation_name)
+
+    async def prepare_off_loop(self, query: str, operation_name: str | None) -> Prepared:
+        """Return what `prepare` returns; a new document of more than a kilobyte is parsed and
+        validated in a worker thread (validating costs up to quadratic time in its fields)."""
+        key = digest(query)
+        cached = self._documents.get(key)
+        if cached is None:
+            parsed = await _off_loop(self._parsed, query) if len(query) > 1024 else self._parsed(query)
+            cached = self._documents.remember(key, parsed, len(query) * DOCUMENT_BYTES_PER_CHAR)
+        return self._prepared(query, key, cached, operation_name)
+
+    def _parsed(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+        """Return the document and its validation errors; raise RequestError if it does not parse."""
+        try:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLError as exc:
+            code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
+            raise RequestError([exc], code) from None
+        errors = validate(self.schema, document, self._rules) or _nul_literals(document)
+        if not self._suggestions:
+            errors = [without_suggestions(e) for e in errors]
+        return document, errors
+
+    def _prepared(
+        self, query: str, key: bytes, parsed: tuple[DocumentNode, list[GraphQLError]], operation_name: str | None
+    ) -> Prepared:
+        document, errors = parsed
         if errors:
             coded = (errors[0].extensions or {}).get("code")
             raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
@@ -255,15 +277,39 @@ class Executor:
         """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
         key = _request_key(prepared, variables)
         known = self._costs.get(key) if key is not None else None
-        if known is not None:
-            return int(known)
+        if known is None:
+            known = self._measured(prepared, variables)
+            if key is not None:
+                self._costs.remember(key, known, 256 if isinstance(known, str) else 32)
+        return self._cost_or_refusal(known)
+
+    async def cost_off_loop(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
+        """Return what `cost` returns; for a document of more than a kilobyte, measured in a worker thread."""
+        key = _request_key(prepared, variables)
+        known = self._costs.get(key) if key is not None else None
+        if known is None:
+            measured: int | str
+            if len(prepared.source) > 1024:
+                measured = await _off_loop(self._measured, prepared, variables)
+            else:
+                measured = self._measured(prepared, variables)
+            if key is not None:
+                self._costs.remember(key, measured, 256 if isinstance(measured, str) else 32)
+            return self._cost_or_refusal(measured)
+        return self._cost_or_refusal(known)
+
+    def _measured(self, prepared: Prepared, variables: dict[str, Any] | None) -> int | str:
+        """Return the operation's cost, or why it is refused (kept like a cost: refused again at once)."""
         try:
-            cost = check(self.schema, prepared.document, prepared.operation, variables, self.limits)
+            return check(self.schema, prepared.document, prepared.operation, variables, self.limits)
         except LimitError as exc:
-            raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
-        if key is not None:
-            self._costs.remember(key, cost, 32)
-        return cost
+            return str(exc)
+
+    @staticmethod
+    def _cost_or_refusal(known: int | str) -> int:
+        if isinstance(known, str):
+            raise RequestError([GraphQLError(known)], "LIMIT_EXCEEDED")
+        return known
 
     async def plan(self, prepared: Prepared, variables: dict[str, Any] | None) -> Plan | None:
         """Return the operation compiled to one SQL statement, or None if the resolvers must answer it.
@@ -281,14 +327,16 @@ class Executor:
                 raise RequestError([GraphQLError(str(known))], "LIMIT_EXCEEDED")
             return None if known is _NO_PLAN else known
         try:
-            compiled = await asyncio.to_thread(
-                compile_operation,
-                schema,
-                prepared.document,
-                prepared.operation,
-                variables,
-                max_bytes=self.limits.max_sql_bytes,
-                max_string_length=self.limits.max_string_length,
+            compiled = await _off_loop(
+                functools.partial(
+                    compile_operation,
+                    schema,
+                    prepared.document,
+                    prepared.operation,
+                    variables,
+                    max_bytes=self.limits.max_sql_bytes,
+                    max_string_length=self.limits.max_string_length,
+                )
             )
         except PlanTooLarge as exc:
             self._plans.remember(key, exc, 256)
@@ -330,6 +378,16 @@ class Executor:
 
 
 _NO_PLAN = object()  # kept for operations only the resolvers answer
+
+# Planning (parsing and validating large documents, compiling) runs here, one at a time: off the
+# event loop, and with a single thread competing with it for the interpreter, so that however
+# many expensive requests arrive, the loop (and /healthz) waits for at most one of them at a time.
+_PLANNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-plan")
+
+
+async def _off_loop(function: Callable[..., T], *args: Any) -> T:
+    """Return `function(*args)`, run in the planning thread."""
+    return await asyncio.get_running_loop().run_in_executor(_PLANNER, function, *args)
 
 
 def _request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes | None:

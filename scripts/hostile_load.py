@@ -1,0 +1,274 @@
+#!/usr/bin/env python3
+"""Hostile load: small documents that expand, hostile values, and documents that fill caches.
+
+    .venv/bin/python scripts/hostile_load.py --database-url postgresql://... [--seconds 20] [--clients 4]
+
+Starts `tradegraph serve --host 127.0.0.1 --port P` on the (migrated, seeded) database, waits
+for /readyz, then measures two things and stops the server with SIGTERM:
+
+1. Work before execution: `--clients` concurrent clients send documents of at most 8 KB built
+   to make planning expensive (ten levels of single objects through fragments under 30 root
+   aliases, pages of zero items nested through fragments, 480 aliased fields, long strings,
+   tsquery operator runs, cursors nesting JSON 700 deep) for `--seconds`, while one more client
+   asks /healthz every 50 ms. It prints the latency of each kind (max, p99) and of /healthz.
+   Targets: every hostile request answered or refused within 0.5 s, /healthz within 0.1 s.
+2. Cache memory: the server's RSS before and after 300 distinct documents of ~150 KB each
+   (1,600 aliases of __typename and a long comment). Target: it grows by less than 100 MB.
+
+It prints a table and one JSON line. Exit status 0 when every target is met, 1 when one is not,
+2 when the server could not be started. Only loopback addresses are contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+TRADEGRAPH = Path(sys.executable).parent / "tradegraph"
+HEADERS = {"content-type": "application/json", "accept": "application/json"}
+HOSTILE_TARGET_S = 0.5
+HEALTHZ_TARGET_S = 0.1
+GROWTH_TARGET_MB = 100.0
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def single_object_tree(levels: int, roots: int) -> str:
+    fragments = [f"fragment F{levels} on TradeFigure {{ slug }}", f"fragment P{levels} on Place {{ slug }}"]
+    for i in range(levels - 1, -1, -1):
+        fragments.append(
+            f"fragment F{i} on TradeFigure {{ slug partOf {{ ...F{i + 1} }} reporter {{ ...P{i + 1} }}"
+            f" partner {{ ...P{i + 1} }} source {{ name country {{ ...P{i + 1} }} }} }}"
+        )
+        if i > 0:
+            fragments.append(f"fragment P{i} on Place {{ slug parent {{ ...P{i + 1} }} }}")
+    root = " ".join(f"r{r}: tradeFigures(first: 1) {{ nodes {{ ...F0 }} }}" for r in range(roots))
+    return "{ " + root + " } " + " ".join(fragments)
+
+
+def connection_tree(levels: int) -> str:
+    fragments = [f"fragment O{levels} on Organisation {{ slug }}"]
+    for i in range(levels - 1, -1, -1):
+        fragments.append(
+            f"fragment O{i} on Organisation {{ slug name kind articles(first: 0) {{ totalCount"
+            f" nodes {{ slug title publisher {{ ...O{i + 1} }} organisations {{ ...O{i + 1} }} }} }} }}"
+        )
+    root = "organisations(first: 0) { nodes { ...O0 } } places(first: 0) { totalCount }"
+    return "{ " + root + " } " + " ".join(fragments)
+
+
+def hostile_requests() -> dict[str, dict[str, Any]]:
+    """Return one request (a JSON body of at most 8 KB) per kind of attack."""
+    search = "query($q: String!) { search(query: $q) { totalCount nodes { rank } } }"
+    requests: dict[str, dict[str, Any]] = {
+        "objects 10x30": {"query": single_object_tree(10, 30)},
+        "objects 4x30": {"query": single_object_tree(4, 30)},
+        "objects 5x10": {"query": single_object_tree(5, 10)},
+        "objects 6x3": {"query": single_object_tree(6, 3)},
+        "empty pages 3": {"query": connection_tree(3)},
+        "480 aliases": {"query": "{ " + " ".join(f"a{i}: __typename" for i in range(480)) + " }"},
+        "dash run": {"query": search, "variables": {"q": "-" * 40 + "a"}},
+        "long filter text": {
+            "query": "query($q: String) { articles(filter: { text: $q }) { totalCount } }",
+            "variables": {"q": "ab " * 2600},
+        },
+        "nested cursor": {
+            "query": "query($c: String) { articles(after: $c) { nodes { slug } } }",
+            "variables": {"c": b64(b"[" * 740)},
+        },
+    }
+    for name, body in requests.items():
+        size = len(json.dumps(body))
+        assert size <= 8 * 1024, f"{name}: {size} bytes"
+    return requests
+
+
+def big_document(i: int) -> str:
+    return "# " + "x" * 140_000 + "\n{ " + " ".join(f"a{j}: __typename" for j in range(1600)) + f" b{i}: __typename }}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def started_server(database_url: str | None) -> Iterator[tuple[str, psutil.Process]]:
+    """Start `tradegraph serve` on loopback; yield its base URL and process once ready; SIGTERM it."""
+    port = free_port()
+    env = dict(os.environ)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    with tempfile.TemporaryDirectory(prefix="tradegraph-hostile-") as tmp:
+        log_path = Path(tmp) / "server.log"
+        with log_path.open("wb") as log:
+            command = [str(TRADEGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port)]
+            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                if proc.poll() is not None:
+                    raise SystemExit(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/readyz", timeout=2, trust_env=False).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise SystemExit("/readyz did not answer 200 within 120 s")
+                time.sleep(0.2)
+            yield base, psutil.Process(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
+
+
+async def work_phase(base: str, seconds: float, clients: int) -> dict[str, Any]:
+    requests = hostile_requests()
+    latencies: dict[str, list[float]] = {name: [] for name in requests}
+    codes: dict[str, set[str]] = {name: set() for name in requests}
+    statuses: dict[str, set[int]] = {name: set() for name in requests}
+    healthz: list[float] = []
+    stop = time.monotonic() + seconds
+
+    async def client(offset: int) -> None:
+        names = list(requests)
+        async with httpx.AsyncClient(base_url=base, timeout=30, trust_env=False) as http:
+            i = offset
+            while time.monotonic() < stop:
+                name = names[i % len(names)]
+                i += 1
+                # a comment of its own: every request is a new document, as an attacker would send
+                # it, so nothing comes from the server's caches
+                body = {**requests[name], "query": f"# {offset}-{i}\n" + requests[name]["query"]}
+                started = time.perf_counter()
+                response = await http.post("/graphql", content=json.dumps(body), headers=HEADERS)
+                latencies[name].append(time.perf_counter() - started)
+                statuses[name].add(response.status_code)
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    codes[name] |= {e["extensions"]["code"] for e in response.json().get("errors", [])}
+
+    async def probe() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=30, trust_env=False) as http:
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                await http.get("/healthz")
+                healthz.append(time.perf_counter() - started)
+                await asyncio.sleep(0.05)
+
+    await asyncio.gather(probe(), *(client(i) for i in range(clients)))
+    return {
+        "kinds": {
+            name: {
+                "requests": len(values),
+                "p50_s": percentile(values, 50),
+                "p99_s": percentile(values, 99),
+                "max_s": max(values, default=float("nan")),
+                "statuses": sorted(statuses[name]),
+                "codes": sorted(codes[name]),
+            }
+            for name, values in latencies.items()
+        },
+        "healthz": {
+            "requests": len(healthz),
+            "p50_s": percentile(healthz, 50),
+            "p99_s": percentile(healthz, 99),
+            "max_s": max(healthz),
+        },
+    }
+
+
+def memory_phase(base: str, process: psutil.Process, documents: int) -> dict[str, Any]:
+    with httpx.Client(base_url=base, timeout=60, trust_env=False) as http:
+        http.post("/graphql", content=json.dumps({"query": big_document(-1)}), headers=HEADERS)  # warm-up
+        before = process.memory_info().rss
+        peak = before
+        for i in range(documents):
+            http.post("/graphql", content=json.dumps({"query": big_document(i)}), headers=HEADERS)
+            if i % 25 == 0:
+                peak = max(peak, process.memory_info().rss)
+        after = process.memory_info().rss
+    return {
+        "documents": documents,
+        "document_bytes": len(big_document(0)),
+        "rss_before_mb": before / 2**20,
+        "rss_after_mb": after / 2**20,
+        "rss_peak_mb": max(peak, after) / 2**20,
+        "growth_mb": (after - before) / 2**20,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="a migrated, seeded database (default: DATABASE_URL or embedded)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="duration of the work phase")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent hostile clients")
+    parser.add_argument("--documents", type=int, default=300, help="distinct large documents of the memory phase")
+    args = parser.parse_args()
+    with started_server(args.database_url) as (base, process):
+        work = asyncio.run(work_phase(base, args.seconds, args.clients))
+        memory = memory_phase(base, process, args.documents)
+    print(f"{'kind':<20} {'requests':>8} {'p50 s':>8} {'p99 s':>8} {'max s':>8}  statuses / codes")
+    for name, row in work["kinds"].items():
+        print(
+            f"{name:<20} {row['requests']:>8} {row['p50_s']:>8.3f} {row['p99_s']:>8.3f} {row['max_s']:>8.3f}  "
+            f"{row['statuses']} {','.join(row['codes']) or '-'}"
+        )
+    h = work["healthz"]
+    print(f"{'/healthz':<20} {h['requests']:>8} {h['p50_s']:>8.3f} {h['p99_s']:>8.3f} {h['max_s']:>8.3f}")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"memory: {memory['documents']} documents of {memory['document_bytes']} bytes: RSS "
+        f"{memory['rss_before_mb']:.1f} -> {memory['rss_after_mb']:.1f} MiB (peak {memory['rss_peak_mb']:.1f}), "
+        f"growth {memory['growth_mb']:.1f} MiB"
+    )
+    failures = [
+        f"{name} took {row['max_s']:.3f}s"
+        for name, row in work["kinds"].items()
+        if row["max_s"] > HOSTILE_TARGET_S or any(s >= 500 for s in row["statuses"])
+    ]
+    failures += [
+        f"INTERNAL_SERVER_ERROR from {name}"
+        for name, row in work["kinds"].items()
+        if "INTERNAL_SERVER_ERROR" in row["codes"]
+    ]
+    if h["max_s"] > HEALTHZ_TARGET_S:
+        failures.append(f"/healthz took {h['max_s']:.3f}s")
+    if memory["growth_mb"] > GROWTH_TARGET_MB:
+        failures.append(f"RSS grew by {memory['growth_mb']:.1f} MiB")
+    print(json.dumps({"work": work, "memory": memory, "failures": failures}))
+    for failure in failures:
+        print(f"target missed: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
