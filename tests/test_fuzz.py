@@ -1,13 +1,17 @@
 """Property-based fuzzing of /graphql with Hypothesis, against the real app on the seeded database.
 
-Four generators, every request POSTed (or sent with GET) to the app:
+Five generators, every request POSTed (or sent with GET) to the app:
 
 - valid operations generated from the committed SDL by hypothesis-graphql (`Mode.POSITIVE`);
 - operations with exactly one schema violation (`Mode.NEGATIVE`);
 - every root field called with arguments drawn from their types, as variables or written in the
   document: mostly well-typed values (real slugs, codes, ids, page sizes around the limits),
   sometimes arbitrary JSON;
-- arbitrary request bodies: random bytes, random JSON, random documents and parameters.
+- arbitrary request bodies: random bytes, random JSON, random documents and parameters;
+- hostile values where the API decodes or searches: cursors and ids (base64 of JSON nested
+  thousands deep, huge numbers, random bytes), tsquery syntax (runs of `-`, `or`, quotes,
+  operators), strings from one character to 100,000 and lists nested hundreds deep, as variables
+  or as literals.
 
 The property: never a 5xx, never a traceback, never INTERNAL_SERVER_ERROR; a 200 has `data`, a
 4xx has coded `errors` and no `data`. Limits (LIMIT_EXCEEDED) and validation errors are fine.
@@ -65,8 +69,9 @@ CODES = {
 }
 
 # examples per generator by default (about 60 s in all), and each one's share of the time budget
-DEFAULT_EXAMPLES = {"positive": 300, "negative": 500, "variables": 500, "raw": 1500}
-SHARES = {"positive": 0.34, "negative": 0.22, "variables": 0.24, "raw": 0.2}
+DEFAULT_EXAMPLES = {"positive": 300, "negative": 500, "variables": 500, "raw": 1500, "values": 400}
+# of the time budget; hostile values get time of their own, on top of the others'
+SHARES = {"positive": 0.34, "negative": 0.22, "variables": 0.24, "raw": 0.2, "values": 0.2}
 _EXAMPLES = os.environ.get("TRADEGRAPH_FUZZ_EXAMPLES")
 TOTAL = int(_EXAMPLES) if _EXAMPLES else sum(DEFAULT_EXAMPLES.values())
 _SECONDS = os.environ.get("TRADEGRAPH_FUZZ_SECONDS")
@@ -441,3 +446,84 @@ def test_arbitrary_requests(
         check_response(response)
 
     BUDGET_STATE.run("raw", check)
+
+
+# --- hostile values ---------------------------------------------------------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+DEPTHS = st.integers(min_value=1, max_value=3000)
+CURSORS = st.one_of(
+    DEPTHS.map(lambda n: _b64(b"[" * n)),
+    DEPTHS.map(lambda n: _b64(b"[" * n + b"]" * n)),
+    DEPTHS.map(lambda n: _b64(b'{"a":' * n + b"1" + b"}" * n)),
+    st.binary(max_size=300).map(_b64),
+    JSON_VALUES.map(lambda v: _b64(json.dumps(v).encode())),
+    st.integers(min_value=0, max_value=6000).map(lambda n: _b64(b"offset:" + b"9" * n)),
+    st.integers(min_value=0, max_value=6000).map(lambda n: _b64(b"[" + b"1" * n + b"]")),
+    st.text(max_size=3000),
+)
+IDS = st.one_of(
+    CURSORS,
+    NODE_IDS,
+    st.builds(
+        lambda kind, pk: _b64(f"{kind}:{pk}".encode()),
+        st.sampled_from(["Place", "Article", "TradeFigure", ""]) | st.text(max_size=20),
+        st.text(alphabet="0123456789٠١²-+ ", max_size=5000),
+    ),
+)
+TSQUERY_PIECES = st.sampled_from(
+    ["-", "--", "-!", " ", "  ", '"', "or", " OR ", "!", "&", "|", "(", ")", ":*", "<->", "<2>", "trade", "china",
+     "a", "_", "\u2010", "²", "'", "\\", "\n", "-trade", "é"]
+)  # fmt: skip
+TSQUERIES = st.lists(TSQUERY_PIECES, max_size=400).map("".join)
+LONG_STRINGS = st.builds(
+    lambda piece, n: piece * n,
+    st.sampled_from(["x", "-", "ab ", "%", "_", "[", "é", "\U0001f600", "\\", "'", "- "]),
+    st.one_of(st.integers(min_value=990, max_value=1010), st.integers(min_value=1, max_value=100_000)),
+)
+TEXTS = st.one_of(TSQUERIES, LONG_STRINGS, text_values())
+
+
+def _nested(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+TARGETS: list[tuple[str, str, st.SearchStrategy[Any]]] = [
+    ("String", "articles(after: $v) { nodes { slug } }", CURSORS),
+    ("String", "places(last: 2, before: $v) { nodes { slug } }", CURSORS),
+    ("String", 'search(query: "trade", after: $v) { nodes { rank } }', CURSORS),
+    ("String", "organisations(first: 2) { nodes { articles(after: $v) { totalCount } } }", CURSORS),
+    ("ID!", "node(id: $v) { id }", IDS),
+    ("[ID!]!", "nodes(ids: $v) { id }", st.lists(IDS, max_size=3)),
+    ("[ID!]!", "nodes(ids: $v) { id }", st.builds(_nested, IDS, st.integers(min_value=1, max_value=600))),
+    ("String!", "search(query: $v) { totalCount nodes { rank snippet } }", TEXTS),
+    ("String", "articles(filter: { text: $v }) { totalCount nodes { slug } }", TEXTS),
+    ("String", "places(filter: { name: $v }) { totalCount }", TEXTS),
+    ("String", "tradeFigures(filter: { commodity: $v }) { totalCount }", TEXTS),
+    ("String", "tradeFigures(filter: { currency: $v }) { totalCount }", TEXTS),
+    ("String!", "article(slug: $v) { slug }", TEXTS),
+    ("String", "place(code: $v) { slug }", TEXTS),
+    ("String", "tradeSeries(currency: $v) { label }", TEXTS),
+]
+
+
+@st.composite
+def hostile_values(draw: st.DrawFn) -> dict[str, Any]:
+    type_, selection, strategy = draw(st.sampled_from(TARGETS))
+    value = draw(strategy)
+    if isinstance(value, str) and draw(st.booleans()):
+        # written in the document: a GraphQL string literal (JSON escapes are GraphQL escapes)
+        return {"query": "{ " + selection.replace("$v", json.dumps(value)) + " }"}
+    return {"query": f"query($v: {type_}) {{ {selection} }}", "variables": {"v": value}}
+
+
+@settings(FUZZ, max_examples=examples("values"))
+@given(payload=hostile_values())
+def test_hostile_values(api: TestClient, payload: dict[str, Any]) -> None:
+    BUDGET_STATE.run("values", lambda: check_response(post(api, payload)))
