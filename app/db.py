@@ -243,8 +243,7 @@ def _coded(exc: DBAPIError) -> Exception:
     if sqlstate.startswith("54"):
         # checked before OperationalError, which psycopg makes these too: the request, not an outage
         return BadUserInput("the request is too complex for the database (a value too long or too nested)")
-    if (sqlstate[:2] in _INPUT_CLASSES and sqlstate != "42501") or "tsquery stack too small" in str(exc.orig):
-        # (42501, a privilege the API's role lacks, is the deployment's doing: left unexpected)
+    if sqlstate[:2] in _INPUT_CLASSES or "tsquery stack too small" in str(exc.orig):
         return BadUserInput("a value in the request is out of the range the database can store or read")
     if exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError):
         return DatabaseUnavailable("the database is not reachable right now; try again shortly")

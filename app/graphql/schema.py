@@ -104,7 +104,7 @@ def _string_cap(max_length: int) -> Callable[..., Any]:
             cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
             length = long_string(value, cap)
             if length is not None:
-                raise BadUserInput(f"`{name}` holds a string {length} characters long; the limit is {cap} characters")
+                raise BadUserInput(f"`{name}` holds a string longer than {cap} characters ({length})")
         return next_(root, info, **args)
 
     return middleware
