@@ -323,8 +323,8 @@ class Executor:
             return None  # variables nested deeper than any input type: the resolvers refuse them
         known = self._plans.get(key)
         if known is not None:
-            if isinstance(known, PlanTooLarge):
-                raise RequestError([GraphQLError(str(known))], "LIMIT_EXCEEDED")
+            if isinstance(known, str):  # refused before: the reason
+                raise RequestError([GraphQLError(known)], "LIMIT_EXCEEDED")
             return None if known is _NO_PLAN else known
         try:
             compiled = await _off_loop(
@@ -339,7 +339,7 @@ class Executor:
                 )
             )
         except PlanTooLarge as exc:
-            self._plans.remember(key, exc, 256)
+            self._plans.remember(key, str(exc), 256)  # the message only: the error holds the compiler's frames
             raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
         except Exception:
             # unexpected: logged, and the resolvers answer (masking any error as always)
