@@ -50,6 +50,13 @@ BAD: list[tuple[str, str]] = [
     ("MAX_BATCH", "0"),
     ("MAX_BATCH", "1000"),
     ("CACHE_MAX_AGE", "-5"),
+    ("MAX_FIELDS", "0"),
+    ("MAX_SQL_BYTES", "10"),
+    ("MAX_STRING_LENGTH", "none"),
+    ("SEED_MAX_FILE_BYTES", "0"),
+    ("ALLOW_SUPERUSER_API", "perhaps"),
+    ("HTTP_REQUEST_TIMEOUT_S", "0"),
+    ("HTTP_KEEP_ALIVE_S", "0"),
 ]
 
 
