@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import Reader, make_async_engine
-from app.errors import BadUserInput
+from app.errors import BadUserInput, DatabaseUnavailable
 from app.graphql.compiler import PlanTooLarge, _Compiler
 from app.graphql.limits import Limits
 from app.graphql.schema import DOCUMENT_BYTES_PER_CHAR, Executor, RequestError, schema
@@ -244,7 +244,11 @@ def test_a_backend_terminated_mid_request_is_replaced(reader: tuple[Reader, Any]
     # the request's next statements run on a new connection: no PendingRollbackError, no 5xx
     [second_pid] = loop.run_until_complete(db.one_sql("SELECT pg_backend_pid()", {}))
     assert second_pid != first_pid
+    # once per request it runs again; a second loss is a coded error for that statement alone
     _terminate(seeded_url, second_pid)
+    with pytest.raises(DatabaseUnavailable):
+        loop.run_until_complete(db.one_sql("SELECT count(*) FROM articles", {}))
+    # and the dead connection is not reused: the next statement has a new one
     [count] = loop.run_until_complete(db.one_sql("SELECT count(*) FROM articles", {}))
     assert count > 0
 
@@ -358,7 +362,7 @@ def test_the_example_operations_stay_within_every_limit() -> None:
             prepared = executor.prepare(path.read_text(), None)
             assert executor.cost(prepared, variables) <= executor.limits.max_cost
             plan = asyncio.run(executor.plan(prepared, variables))
-            assert plan is not None and len(plan.sql) <= executor.limits.max_sql_bytes / 3, path.name
+            assert plan is not None and len(plan.sql) <= executor.limits.max_sql_bytes / 2, path.name
 
 
 # --- caches ------------------------------------------------------------------------------------------------
