@@ -221,7 +221,7 @@ class _Builder:
         txt = path.with_suffix(".txt")
         raw_text = read_article_text(txt)
         body = raw_text
-        sha = hashlib.sha256(txt.read_bytes()).hexdigest()
+        sha = hashlib.sha256(raw_text.encode()).hexdigest()  # the bytes read_article_text decoded
         meta = doc.article
         if sha != meta.sha256:
             self.issues.append(

@@ -44,7 +44,7 @@ from app.seed.load import (
     trade_figures,
     write_corpus,
 )
-from app.seed.source import SeedError, display_path
+from app.seed.source import SeedError, display_path, read_seed_bytes, resolved
 
 log = logging.getLogger(__name__)
 manifest = models.metadata.tables["seed_manifest"]
@@ -59,12 +59,13 @@ class Fingerprint:
 
 def fingerprint(path: Path, *, registry: bool) -> Fingerprint | None:
     """Return the content hashes of a seed file (None when it cannot be read: validation says why)."""
+    # read as validation reads (regular files within the size limit): a FIFO or a device must not hang here
     try:
-        data = path.read_bytes()
+        data = read_seed_bytes(path, display_path(path))
         if registry:
             return Fingerprint(hashlib.sha256(data).hexdigest(), None)
-        text = path.with_suffix(".txt").read_bytes()
-    except OSError:
+        text = read_seed_bytes(path.with_suffix(".txt"), display_path(path))
+    except SeedError:
         return None
     text_sha = hashlib.sha256(text).hexdigest()
     return Fingerprint(hashlib.sha256(data + b"\0" + text_sha.encode()).hexdigest(), text_sha)
@@ -125,7 +126,7 @@ def seed(
 
 
 def _key(path: Path) -> str:
-    return str(path.resolve())
+    return str(resolved(path))
 
 
 def _plan(
@@ -139,7 +140,7 @@ def _plan(
 ) -> Plan:
     """Validate what has to be read; return what to write. Raises SeedError (the full corpus's errors)."""
     old = read_manifest(conn)
-    dirs = {p.resolve() for p in paths if p.is_dir()}
+    dirs = {resolved(p) for p in paths if p.is_dir()}
     prints = {p: fingerprint(p, registry=False) for p in annotations}
     current = {_key(p) for p in [*registries, *annotations]}
     # a file of a seeded directory that is gone; files seeded one by one leave the others alone
