@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Computed,
     Date,
+    DateTime,
     Double,
     ForeignKey,
     Identity,
@@ -497,3 +498,24 @@ trade_series_dirty = Table(
     Column("period_end", Date, nullable=False),
     PrimaryKeyConstraint("period_start", "period_end"),
 )
+
+
+class CorpusVersion(SQLModel, table=True):
+    """One committed seed that changed the corpus: written, with a NOTIFY, in the seed's transaction.
+
+    The articles it added are those with `articles_after < id <= articles_upto` (ids only grow,
+    and only seeds write; after a reset they start again at 1 and `articles_after` is 0).
+    """
+
+    __tablename__ = "corpus_versions"
+    __table_args__ = (CheckConstraint("articles_upto >= articles_after", name="article_range"),)
+
+    version: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
+    committed_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()"))
+    )
+    reset: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    # {"articles": {"added": n, "updated": n, "removed": n}, ...}, per table the seed changed
+    changes: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    articles_after: int = Field(sa_column=Column(BigInteger, nullable=False))
+    articles_upto: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -66,6 +66,7 @@ from app.seed.load import (
     place_row,
     stated_conversion,
 )
+from app.seed.versions import record_version
 
 # Column order of each table as written here (the models' own); parents before children (the COPY order).
 COLUMNS: dict[str, tuple[str, ...]] = {t.name: columns_of(t) for t in reversed(ALL_TABLES)}
@@ -592,6 +593,9 @@ def bulk_load(
                 with _phase(report, "ANALYZE"):
                     for table in TABLES:
                         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
+            # last, in the same transaction: the new version is announced only if the load commits
+            added = {table: {"added": n, "updated": 0, "removed": 0} for table, n in report.rows.items()}
+            record_version(conn, added, reset=False)
         finally:
             loader.close()
     if analyze and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:

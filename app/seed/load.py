@@ -101,6 +101,12 @@ class Summary:
     def changed(self) -> int:
         return self.reset_rows + sum(c.changed for c in self.tables.values())
 
+    def changes(self) -> dict[str, dict[str, int]]:
+        """Return per table the rows added, updated and removed (what a corpus version records)."""
+        return {
+            name: {"added": c.inserted, "updated": c.updated, "removed": c.deleted} for name, c in self.tables.items()
+        }
+
 
 def acquire_seed_lock(conn: Connection, *, on_wait: Callable[[], None] | None = None) -> None:
     """Take the seed's transaction-scoped advisory lock, waiting for a running seed to finish."""

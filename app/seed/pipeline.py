@@ -45,6 +45,7 @@ from app.seed.load import (
     write_corpus,
 )
 from app.seed.source import SeedError, display_path, read_seed_bytes, resolved
+from app.seed.versions import record_version
 
 log = logging.getLogger(__name__)
 manifest = models.metadata.tables["seed_manifest"]
@@ -121,6 +122,8 @@ def seed(
             removal=plan.removal,
         )
         _write_manifest(conn, plan.manifest_rows, plan.old_manifest)
+        # last, in the same transaction: the new version is announced only if the seed commits
+        record_version(conn, summary.changes(), reset=reset_first)
         # everything of this seed is written: it commits as this block ends
     return summary
 
