@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         description="libpq URL the API reads through (a SELECT-only role); unset: derived for the embedded "
         "database, else DATABASE_URL in read-only transactions",
     )
+    listen_database_url: str | None = Field(
+        default=None,
+        description="libpq URL of the primary that the API's one LISTEN connection uses (not a transaction-mode "
+        "pooler, not a standby: NOTIFY reaches neither); unset: the API's own database URL",
+    )
     reader_password: str | None = Field(
         default=None, description="password of the read-only role: `migrate` sets it, the API logs in with it"
     )
@@ -89,6 +94,13 @@ class Settings(BaseSettings):
         default=True,
         description="answer what it can with one SQL statement building the JSON (else, and when false, resolvers)",
     )
+    ws_max_connections: int = Field(default=5000, ge=1, description="WebSocket connections one process accepts")
+    ws_max_subscriptions: int = Field(default=20, ge=1, description="operations one WebSocket may run at once")
+    ws_init_timeout_seconds: float = Field(default=10, gt=0, description="time a WebSocket has to send connection_init")
+    ws_ping_seconds: float = Field(default=15, gt=0, description="interval of the server's pings (keep-alives)")
+    ws_queue_messages: int = Field(
+        default=256, ge=1, description="messages waiting for a slow WebSocket reader before it is dropped"
+    )
     expose_statement_count: bool = Field(
         default=False, description="report SQL statements per request in the response's `extensions`"
     )
@@ -102,7 +114,7 @@ class Settings(BaseSettings):
     max_batch: int = Field(default=10, ge=1, le=100, description="most operations in one batched request")
     cache_max_age: int = Field(default=60, ge=0, description="seconds a GET answer may be cached (Cache-Control)")
 
-    @field_validator("database_url", "api_database_url")
+    @field_validator("database_url", "api_database_url", "listen_database_url")
     @classmethod
     def _libpq_form(cls, value: str | None) -> str | None:
         if value is None or value == "":

@@ -23,6 +23,8 @@ from app.graphql.graphiql import STATIC_DIR
 from app.graphql.http import make_executor, statement_counter, statement_log
 from app.graphql.http import router as graphql_router
 from app.graphql.persisted import Persisted, trusted_documents
+from app.graphql.ws import router as graphql_ws_router
+from app.live import CorpusHub, listen_database_url
 from app.middleware import BodyLimit
 from app.migrate import is_at_head, warm_up
 from app.observability import Metrics, RequestObservability, known_operation_names, metrics_endpoint
@@ -94,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pooler = "transaction" if pooler else "none"
             event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
             app.state.async_engine = engine
+            # the process's one LISTEN connection, to the primary, for subscriptions
+            app.state.live = live = CorpusHub(engine, listen_database_url(settings, api_url))
+            live.start()
             # Everything allocated so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise stall requests for tens of milliseconds.
             gc.collect()
@@ -104,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await live.stop()
                 await engine.dispose()
 
     app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -137,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)  # outermost: sees every answer
     app.include_router(graphql_router)
+    app.include_router(graphql_ws_router)
+    app.state.ws_connections = 0
     if settings.metrics_enabled:
         app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -87,8 +87,11 @@ def graphiql_html(*, endpoint: str = "/graphql", static_prefix: str = "/static/g
         root.textContent = "GraphiQL could not load its files from " + {_js(static_prefix)} + ".";
         return;
       }}
+      // subscriptions: graphql-transport-ws on the same path (the graphql-ws client is in the bundle)
+      var socketUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + {_js(endpoint)};
       var fetcher = GraphiQL.createFetcher({{
         url: {_js(endpoint)},
+        subscriptionUrl: socketUrl,
         enableIncrementalDelivery: false,
         headers: {{ accept: {_js(ACCEPT)} }}
       }});

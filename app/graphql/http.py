@@ -219,6 +219,10 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
         request.state.graphql_operation = prepared.operation.name.value if prepared.operation.name else None
         if from_get and is_mutation(prepared):
             return _method_not_allowed(request, media)
+        if prepared.operation.operation is OperationType.SUBSCRIPTION:
+            return _request_error(
+                request, "subscriptions run over a WebSocket at /graphql (graphql-transport-ws)", media=media
+            )
         cost = await executor.cost_off_loop(prepared, variables)
     except RequestError as exc:
         if from_get and _selects_non_query(query, operation_name):

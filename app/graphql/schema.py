@@ -39,6 +39,7 @@ from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
 from app.graphql.limits import LimitError, Limits, check
 from app.graphql.resolvers import MAX_SEARCH_LENGTH, Query
+from app.graphql.subscriptions import Subscription
 from app.graphql.types import Article, Event, Organisation, Person, Place, TradeFigure
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ T = TypeVar("T")
 
 schema = strawberry.Schema(
     query=Query,
+    subscription=Subscription,
     types=[Article, Event, Organisation, Person, Place, TradeFigure],
     config=StrawberryConfig(auto_camel_case=True),
 )
@@ -354,13 +356,14 @@ class Executor:
         return compiled
 
     async def execute(
-        self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context
+        self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context, root_value: Any = None
     ) -> ExecutionResult:
-        """Run a prepared operation; return its result with internal errors masked."""
+        """Run a prepared operation (a subscription's on one event: `root_value`); return its result, masked."""
         operation = prepared.operation
         result = execute(
             self.schema,
             prepared.document,
+            root_value=root_value,
             variable_values=variables,
             context_value=context,
             operation_name=operation.name.value if operation.name else None,
