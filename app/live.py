@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
@@ -81,7 +82,7 @@ class CorpusHub:
                     self.listen_url, autocommit=True, connect_timeout=5, application_name="tradegraph-listen"
                 )
                 async with conn:
-                    await conn.execute(f"LISTEN {CHANNEL}")
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     self.listener_pid = conn.info.backend_pid
                     if self.latest is None:
                         self._begin(await latest_version_on(conn))

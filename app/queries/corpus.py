@@ -27,7 +27,11 @@ class VersionRow:
     articles_upto: int
 
 
-_COLUMNS = "version, committed_at, reset, changes, articles_after, articles_upto"
+_COLUMNS = ("version", "committed_at", "reset", "changes", "articles_after", "articles_upto")
+_VERSIONS_AFTER = (
+    "SELECT version, committed_at, reset, changes, articles_after, articles_upto"
+    " FROM corpus_versions WHERE version > %s ORDER BY version LIMIT %s"
+)
 
 
 async def latest_version_on(conn: psycopg.AsyncConnection[Any]) -> int:
@@ -38,17 +42,14 @@ async def latest_version_on(conn: psycopg.AsyncConnection[Any]) -> int:
 
 async def versions_after_on(conn: psycopg.AsyncConnection[Any], after: int, *, limit: int = 100) -> list[VersionRow]:
     """Return up to `limit` versions newer than `after`, oldest first, read on a psycopg connection."""
-    cursor = await conn.execute(
-        f"SELECT {_COLUMNS} FROM corpus_versions WHERE version > %s ORDER BY version LIMIT %s",  # noqa: S608
-        (after, limit),
-    )
+    cursor = await conn.execute(_VERSIONS_AFTER, (after, limit))
     return [VersionRow(*row) for row in await cursor.fetchall()]
 
 
 async def versions_between(db: Reader, *, after: int, upto: int, limit: int = 100) -> list[VersionRow]:
     """Return up to `limit` versions in (after, upto], oldest first."""
     q = (
-        select(*(corpus_versions.c[name] for name in _COLUMNS.split(", ")))
+        select(*(corpus_versions.c[name] for name in _COLUMNS))
         .where(corpus_versions.c.version > after, corpus_versions.c.version <= upto)
         .order_by(corpus_versions.c.version)
         .limit(limit)
