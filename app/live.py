@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.db import Reader, describe
+from app.dburl import primary_url
 from app.queries.corpus import VersionRow, latest_version_on, versions_after_on, versions_between
 from app.seed.versions import CHANNEL
 
@@ -36,19 +37,29 @@ T = TypeVar("T")
 RECENT_VERSIONS = 256  # versions kept in memory for subscribers that are a little behind
 SHARED_RESULTS = 4096  # shared computations kept (the newest)
 PAGE = 100
+POLL_SECONDS = 30.0  # the listener also reads new versions this often, notified or not
 
 
-def listen_database_url(settings: Settings, api_url: str) -> str:
-    """Return the URL the process LISTENs on: LISTEN_DATABASE_URL, else the API's own database URL."""
-    # the one place that decides it: a deployment whose API reads through a pooler or standbys
-    # points LISTEN_DATABASE_URL at the primary, directly
-    return settings.listen_database_url or api_url
+def listen_database_url(settings: Settings, api_url: str, *, pooled: bool = False) -> str:
+    """Return the URL of the process's LISTEN connection: LISTEN_DATABASE_URL, else the API's, on the primary."""
+    # the one place that decides it. NOTIFY reaches neither a standby (target_session_attrs=
+    # read-write skips one among several hosts, and refuses a lone one with libpq's reason) nor a
+    # session behind a transaction pooler, which no URL parameter can detect: say so instead
+    if settings.listen_database_url:
+        return primary_url(settings.listen_database_url)
+    if pooled:
+        log.warning(
+            "the API connects through a transaction pooler and LISTEN_DATABASE_URL is not set: subscriptions "
+            "hear of new corpus versions only every %.0fs; point LISTEN_DATABASE_URL at the primary directly",
+            POLL_SECONDS,
+        )
+    return primary_url(api_url)
 
 
 class CorpusHub:
     """The process's corpus listener and the versions it has heard, for subscriptions to wait on."""
 
-    def __init__(self, engine: AsyncEngine, listen_url: str, *, poll_seconds: float = 30.0) -> None:
+    def __init__(self, engine: AsyncEngine, listen_url: str, *, poll_seconds: float = POLL_SECONDS) -> None:
         self.engine = engine
         self.listen_url = listen_url
         self.poll_seconds = poll_seconds  # also how soon a silently dead connection is noticed

@@ -97,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
             app.state.async_engine = engine
             # the process's one LISTEN connection, to the primary, for subscriptions
-            app.state.live = live = CorpusHub(engine, listen_database_url(settings, api_url))
+            app.state.live = live = CorpusHub(engine, listen_database_url(settings, api_url, pooled=pooler))
             live.start()
             # Everything allocated so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise stall requests for tens of milliseconds.

@@ -1,7 +1,7 @@
 """corpus versions: one row per committed seed that changed the corpus, for live updates
 
 Revision ID: 3b7e5f19c2a4
-Revises: 8d2f4b6a1c07
+Revises: 3b7e1d9c5a20
 Create Date: 2026-12-02 11:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "3b7e5f19c2a4"
-down_revision: str | None = "8d2f4b6a1c07"
+down_revision: str | None = "3b7e1d9c5a20"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
