@@ -409,3 +409,17 @@ def test_graphiql_runs_subscriptions_over_the_socket(server: Server) -> None:
     page = httpx.get(f"http://127.0.0.1:{server.port}/graphql", headers={"accept": "text/html"}).text
     assert "subscriptionUrl" in page
     assert json.dumps("/graphql") in page
+
+
+def test_only_persisted_documents_with_persisted_operations_only(
+    tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    async def scenario(port: int) -> dict[str, Any]:
+        client = await Client.open(port)
+        await client.subscribe("p", CORPUS_CHANGED)
+        return await client.receive(10)
+
+    with serve(tmp_path, fresh_database(), PERSISTED_OPERATIONS_ONLY="true") as strict:
+        answer = asyncio.run(scenario(strict.port))
+    assert answer["type"] == "error" and answer["id"] == "p"
+    assert answer["payload"][0]["extensions"]["code"] == "PERSISTED_QUERY_REQUIRED"

@@ -15,7 +15,7 @@ import strawberry
 from app.errors import BadUserInput, DatabaseUnavailable
 from app.graphql.context import Info
 from app.graphql.inputs import ArticleFilter
-from app.graphql.resolvers import _check_references
+from app.graphql.resolvers import _missing
 from app.graphql.types import Article
 from app.live import CorpusHub
 from app.queries.articles import ArticleFilter as ArticleQueryFilter
@@ -105,9 +105,11 @@ class Subscription:
         hub = _hub(info)
         if filter is not None:
             try:
-                await _check_references(info, **filter.references())
+                missing = await _missing(info, **filter.references())
             finally:
                 await info.context.db.close()  # a subscription holds no pooled connection while it waits
+            if missing is not None:
+                raise missing  # a stream has no partial result: the subscription ends with NOT_FOUND
         where = filter.to_query() if filter is not None else ArticleQueryFilter()
         version = await hub.current()
         while True:

@@ -9,7 +9,8 @@ subprotocol this server speaks; 1009 a message over MAX_BODY_BYTES; 1013 too man
 a reader too slow to keep up. The legacy protocol (subscriptions-transport-ws, `graphql-ws`)
 speaks `start` / `data` / `error` / `complete` / `stop`, with `ka` keep-alives.
 
-Every operation is prepared and checked against the same limits as over HTTP (tokens, depth,
+Every operation is resolved as over HTTP (persisted queries; with PERSISTED_OPERATIONS_ONLY, only
+the trusted documents), then prepared and checked against the same limits (tokens, depth,
 aliases, cost), and each event is resolved by the same resolvers as a query, once per distinct
 request and event for all subscribers alike (app/live.py shares it). Messages to a client wait in
 a bounded queue that one task writes out: a client that reads too slowly is dropped when its queue
@@ -36,6 +37,7 @@ from app.db import Reader
 from app.errors import CodedError
 from app.graphql.context import Context
 from app.graphql.http import _has_nul, _params
+from app.graphql.persisted import Persisted
 from app.graphql.schema import Executor, Prepared, RequestError, _request_key, mask
 from app.live import CorpusHub
 
@@ -97,6 +99,7 @@ class _Connection:
         self.legacy = legacy
         self.settings: Settings = state.settings
         self.executor: Executor = state.executor
+        self.persisted: Persisted = state.persisted
         self.hub: CorpusHub = state.live
         self.engine = state.async_engine
         # (text before the payload, shared payload or None): a payload is one string for every client
@@ -214,15 +217,24 @@ class _Connection:
         if not self.initialised:
             raise _Close(4401, "Unauthorized: send connection_init first")
         op_id = _id(message)
+        payload = message.get("payload")
         try:
-            query, operation_name, variables = _params(message.get("payload"), from_get=False)
+            sent_query, operation_name, variables, extensions = _params(payload, from_get=False)
         except ValueError as exc:
             raise _Close(4400, f"payload: {exc}") from None
         if op_id in self.operations:
             raise _Close(4409, f"Subscriber for {op_id[:40]} already exists")
-        if _has_nul(message.get("payload")):
+        if _has_nul(payload):
             self._error(op_id, [_coded("the request contains a NUL character", "BAD_USER_INPUT")])
             return
+        try:
+            # persisted queries and, with PERSISTED_OPERATIONS_ONLY, trusted documents alone: as over HTTP
+            query = self.persisted.document(sent_query, extensions, (payload or {}).get("documentId"))
+        except CodedError as exc:
+            self._error(op_id, [_coded(exc.message, exc.extensions["code"], exc.extensions)])
+            return
+        if query is None:
+            raise _Close(4400, "payload: `query` must be a non-empty string")
         if len(self.operations) >= self.settings.ws_max_subscriptions:
             limit = self.settings.ws_max_subscriptions
             self._error(op_id, [_coded(f"a connection may run {limit} operations at once", "LIMIT_EXCEEDED")])
