@@ -163,7 +163,7 @@ class Settings(BaseSettings):
         return value
 
 
-_SECRET = {"database_url", "api_database_url", "reader_password"}
+_SECRET = {"database_url", "api_database_url", "listen_database_url", "reader_password"}
 
 
 class SettingsProblem(Exception):

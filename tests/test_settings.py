@@ -57,6 +57,12 @@ BAD: list[tuple[str, str]] = [
     ("ALLOW_SUPERUSER_API", "perhaps"),
     ("HTTP_REQUEST_TIMEOUT_S", "0"),
     ("HTTP_KEEP_ALIVE_S", "0"),
+    ("LISTEN_DATABASE_URL", "redis://someone:s3cret-pw@db.example/0"),
+    ("WS_MAX_CONNECTIONS", "0"),
+    ("WS_MAX_SUBSCRIPTIONS", "many"),
+    ("WS_INIT_TIMEOUT_SECONDS", "0"),
+    ("WS_PING_SECONDS", "-1"),
+    ("WS_QUEUE_MESSAGES", "0"),
 ]
 
 

@@ -10,8 +10,8 @@ const config: CodegenConfig = {
     "./src/gql/": {
       preset: "client",
       config: {
-        // Date is "YYYY-MM-DD", Decimal an exact decimal string: keep both as strings
-        scalars: { Date: "string", Decimal: "string" },
+        // Date is "YYYY-MM-DD", DateTime ISO 8601, Decimal an exact decimal string: keep them as strings
+        scalars: { Date: "string", DateTime: "string", Decimal: "string" },
         strictScalars: true,
         enumsAsTypes: true,
         useTypeImports: true,
