@@ -1,8 +1,8 @@
 """corpus versions: one row per committed seed that changed the corpus, for live updates
 
 Revision ID: 3b7e5f19c2a4
-Revises: 3b7e1d9c5a20
-Create Date: 2026-12-02 11:00:00.000000
+Revises: 3e7a9c51d2b8
+Create Date: 2026-12-02 14:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "3b7e5f19c2a4"
-down_revision: str | None = "3b7e1d9c5a20"
+down_revision: str | None = "3e7a9c51d2b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
