@@ -61,6 +61,11 @@ class GuardedHttp(_Base):
         if not self.transport.is_closing() and (cycle is None or cycle.response_complete):
             self._arm()  # nothing in flight: the next request has its own deadline
 
+    def handle_websocket_upgrade(self, *args: Any) -> None:
+        # the socket is the WebSocket protocol's from here on: it lives as long as the client wants
+        self._disarm()
+        super().handle_websocket_upgrade(*args)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)
@@ -81,6 +86,8 @@ class GuardedHttp(_Base):
 
     def _expire(self) -> None:
         self._deadline = None
+        if self.transport.get_protocol() is not self:
+            return  # upgraded to a WebSocket: no longer an HTTP connection
         if self._received_whole():
             return  # the request completed meanwhile (pipelined): not too slow after all
         if not self.transport.is_closing():

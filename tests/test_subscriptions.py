@@ -116,10 +116,19 @@ def serve(tmp_path: Path, url: str, **env: str) -> Iterator[Server]:
             proc.wait()
 
 
+REQUEST_DEADLINE_S = 1.0
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, fresh_database: Callable[..., str]) -> Iterator[Server]:
     work = tmp_path_factory.mktemp("subscriptions")
-    env = {"WS_INIT_TIMEOUT_SECONDS": "1", "WS_MAX_SUBSCRIPTIONS": "3", "WS_QUEUE_MESSAGES": "8"}
+    # a short HTTP request deadline: it must not reach connections upgraded to WebSockets
+    env = {
+        "WS_INIT_TIMEOUT_SECONDS": "1",
+        "WS_MAX_SUBSCRIPTIONS": "3",
+        "WS_QUEUE_MESSAGES": "8",
+        "HTTP_REQUEST_TIMEOUT_S": str(REQUEST_DEADLINE_S),
+    }
     with serve(work, fresh_database(), **env) as running:
         yield running
 
@@ -186,6 +195,21 @@ def test_a_hundred_subscribers_hear_of_each_added_article(server: Server) -> Non
     assert max(latencies) < 5.0
     assert sorted(e["data"]["articleAdded"]["slug"] for e in _events(china, "c")) == in_china
     assert sorted(e["data"]["articleAdded"]["slug"] for e in _events(harbin, "h")) == in_harbin
+
+
+def test_a_subscription_outlives_the_http_request_deadline(server: Server) -> None:
+    """The deadline for sending a whole HTTP request does not close a socket upgraded to a WebSocket."""
+
+    async def scenario() -> Client:
+        client = await Client.open(server.port)
+        await client.subscribe("v", CORPUS_CHANGED)
+        await asyncio.sleep(REQUEST_DEADLINE_S * 3)  # idle, as a dashboard between seeds
+        await asyncio.to_thread(server.seed, 1)
+        await _collect(client, 1, 30)
+        return client
+
+    client = asyncio.run(scenario())
+    assert _events(client, "v")[0]["data"]["corpusChanged"]["version"] > 0
 
 
 def test_corpus_changed_says_what_changed_and_replays_since(server: Server) -> None:
@@ -394,8 +418,10 @@ def test_a_slow_reader_is_dropped_and_nobody_waits_for_it(server: Server) -> Non
         await fast.subscribe("f", ARTICLE_ADDED)
         await asyncio.sleep(0.3)
         slow.ws.transport.pause_reading()  # and this client reads no more
+        # the fast client reads while the seed runs, as a dashboard would
+        reading = asyncio.create_task(_collect(fast, added, 180))
         await asyncio.to_thread(server.seed, added)
-        await _collect(fast, added, 30)
+        await reading
         slow.ws.transport.resume_reading()
         return fast, await slow.close_code(30)
 

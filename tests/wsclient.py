@@ -23,6 +23,9 @@ class Client:
 
     @classmethod
     async def open(cls, port: int, *, protocol: str = PROTOCOL, init: bool = True, **kwargs: Any) -> Client:
+        # no client-side keepalive: a test that stops reading on purpose must not have its own pings
+        # time out and close the socket before the server does (the server pings on its own)
+        kwargs.setdefault("ping_interval", None)
         ws = await connect(
             f"ws://127.0.0.1:{port}/graphql", subprotocols=[Subprotocol(protocol)], proxy=None, max_size=None, **kwargs
         )
