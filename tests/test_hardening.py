@@ -29,8 +29,9 @@ from app.config import PROJECT_ROOT, Settings
 from app.db import Reader, make_async_engine
 from app.errors import BadUserInput, DatabaseUnavailable
 from app.graphql.compiler import PlanTooLarge, _Compiler
+from app.graphql.executor import DOCUMENT_BYTES_PER_CHAR, Executor, RequestError
 from app.graphql.limits import Limits
-from app.graphql.schema import DOCUMENT_BYTES_PER_CHAR, Executor, RequestError, schema
+from app.graphql.schema import schema
 from app.main import create_app
 from app.observability import Metrics, known_operation_names
 from app.roles import as_role

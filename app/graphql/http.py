@@ -25,10 +25,10 @@ from app.db import Reader
 from app.errors import CodedError
 from app.graphql.compiler import Plan
 from app.graphql.context import Context
+from app.graphql.executor import Executor, Prepared, RequestError, is_mutation
 from app.graphql.graphiql import graphiql_html
 from app.graphql.limits import Limits
 from app.graphql.persisted import PersistedQueryNotFound
-from app.graphql.schema import Executor, Prepared, RequestError, is_mutation
 
 log = logging.getLogger(__name__)
 

@@ -36,9 +36,9 @@ from app.config import Settings
 from app.db import Reader
 from app.errors import CodedError
 from app.graphql.context import Context
+from app.graphql.executor import Executor, Prepared, RequestError, mask, request_key
 from app.graphql.http import _has_nul, _params
 from app.graphql.persisted import Persisted
-from app.graphql.schema import Executor, Prepared, RequestError, _request_key, mask
 from app.live import CorpusHub
 
 log = logging.getLogger(__name__)
@@ -311,7 +311,7 @@ class _Connection:
             if isinstance(source, ExecutionResult):
                 self._error(op_id, [mask(e).formatted for e in source.errors or []])
                 return
-            key = _request_key(prepared, variables)
+            key = request_key(prepared, variables)
             try:
                 async for event in source:
                     execute = functools.partial(self._execute, prepared, variables, event)

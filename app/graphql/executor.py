@@ -1,0 +1,436 @@
+"""Execution of GraphQL requests: parse/validation caches, limits, the compiled path, masked errors."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import dataclasses
+import functools
+import hashlib
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    StringValueNode,
+    Visitor,
+    execute,
+    parse,
+    specified_rules,
+    validate,
+    visit,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+
+from app.errors import BadUserInput, CodedError
+from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
+from app.graphql.context import Context
+from app.graphql.limits import LimitError, Limits, check
+from app.graphql.resolvers import MAX_SEARCH_LENGTH
+from app.graphql.schema import schema
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
+    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot store."""
+    found: list[GraphQLError] = []
+
+    class Finder(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            if "\x00" in node.value:
+                found.append(
+                    GraphQLError(
+                        "a string in the document contains a NUL character", node, extensions={"code": "BAD_USER_INPUT"}
+                    )
+                )
+
+    visit(document, Finder())
+    return found
+
+
+def long_string(value: Any, max_length: int) -> int | None:
+    """Return the length of the first string (key or value) in a JSON-like value longer than `max_length`."""
+    stack = [value]  # iterative: an argument may nest lists and input objects deeply
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if len(item) > max_length:
+                return len(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
+# arguments allowed less than the general cap (a search text: its resolver's own limit)
+ARGUMENT_CAPS = {"query": MAX_SEARCH_LENGTH}
+
+
+def _string_cap(max_length: int) -> Callable[..., Any]:
+    """Return graphql-core middleware refusing any field whose arguments hold a string over `max_length`.
+
+    Every string argument is a slug, a code, an id, a cursor, a name or a search: none is long,
+    and a long one only makes work (a 200 KB text search is a statement Postgres cannot plan)."""
+
+    def middleware(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        for name, value in args.items():
+            cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
+            length = long_string(value, cap)
+            if length is not None:
+                raise BadUserInput(f"`{name}` holds a string longer than {cap} characters ({length})")
+        return next_(root, info, **args)
+
+    return middleware
+
+
+class RequestError(Exception):
+    """A GraphQL request that cannot be executed: bad syntax, invalid, or no such operation."""
+
+    def __init__(self, errors: list[GraphQLError], code: str) -> None:
+        self.errors = errors
+        self.code = code
+        super().__init__("; ".join(e.message for e in errors))
+
+
+class ByteBudgetLRU:
+    """A least-recently-used cache bounded in entries and in (estimated) bytes.
+
+    Keys are digests (16 bytes, whatever the document or variables); an entry estimated larger
+    than `max_entry_bytes` is not kept at all, so a few huge documents cannot push out the many
+    small ones, nor hold the memory of a worker."""
+
+    def __init__(self, *, max_entries: int, max_bytes: int, max_entry_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_entry_bytes = max_entry_bytes
+        self.bytes = 0  # the estimated size of everything kept
+        self._entries: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: bytes) -> Any:
+        """Return the value kept for `key` (None if there is none), now the most recently used."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def remember(self, key: bytes, value: Any, size: int) -> Any:
+        """Keep `value` (about `size` bytes) unless it is too large; return it."""
+        size += _ENTRY_OVERHEAD
+        if size > self.max_entry_bytes:
+            return value
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        self._entries[key] = (value, size)
+        self.bytes += size
+        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.bytes -= dropped
+        return value
+
+
+# per entry: the key, the OrderedDict slot, the tuple
+_ENTRY_OVERHEAD = 200
+# a parsed and validated document takes about 14 times its source's bytes (graphql-core's AST,
+# every token kept for locations): measured on documents of 1 to 170 KB
+DOCUMENT_BYTES_PER_CHAR = 16
+
+
+def digest(*parts: str) -> bytes:
+    """Return a 16-byte digest of `parts` (kept as a cache key instead of the text itself)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.digest()
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    source: str
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    key: bytes = b""  # digest of the source
+
+
+class Executor:
+    """Parses and validates each distinct document once, then executes it against the schema.
+
+    With `introspection=False` (production) the schema cannot be queried through `__schema`.
+    """
+
+    def __init__(
+        self,
+        graphql_schema: GraphQLSchema | None = None,
+        *,
+        limits: Limits | None = None,
+        introspection: bool = True,
+        cache_size: int = 512,
+        cache_bytes: int = 16 * 1024 * 1024,
+        max_cached_document: int = 16 * 1024,
+    ) -> None:
+        self.schema = graphql_schema or schema._schema
+        self.limits = limits or Limits()
+        self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
+        self._middleware = [_string_cap(self.limits.max_string_length)]
+        # without introspection, messages do not name what the schema holds either ("Did you mean")
+        self._suggestions = introspection
+        # documents of more than `max_cached_document` characters are parsed for each request:
+        # kept, each would hold ~16 bytes per character for as long as it stays in the cache
+        self._documents = ByteBudgetLRU(
+            max_entries=cache_size,
+            max_bytes=cache_bytes,
+            max_entry_bytes=max_cached_document * DOCUMENT_BYTES_PER_CHAR + _ENTRY_OVERHEAD,
+        )
+        self._plans = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes // 8)
+        self._costs = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes)
+
+    def cache_bytes(self) -> dict[str, int]:
+        """Return the estimated bytes each cache holds (documents, plans, costs)."""
+        return {"documents": self._documents.bytes, "plans": self._plans.bytes, "costs": self._costs.bytes}
+
+    def prepare(self, query: str, operation_name: str | None) -> Prepared:
+        """Return the parsed, validated document and the operation to run; raise RequestError."""
+        key = digest(query)
+        cached = self._documents.get(key)
+        if cached is None:
+            cached = self._documents.remember(key, self._parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
+        return self._prepared(query, key, cached, operation_name)
+
+    async def prepare_off_loop(self, query: str, operation_name: str | None) -> Prepared:
+        """Return what `prepare` returns; a new document of more than a kilobyte is parsed and
+        validated in a worker thread (validating costs up to quadratic time in its fields)."""
+        key = digest(query)
+        cached = self._documents.get(key)
+        if cached is None:
+            parsed = await _off_loop(self._parsed, query) if len(query) > 1024 else self._parsed(query)
+            cached = self._documents.remember(key, parsed, len(query) * DOCUMENT_BYTES_PER_CHAR)
+        return self._prepared(query, key, cached, operation_name)
+
+    def _parsed(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+        """Return the document and its validation errors; raise RequestError if it does not parse."""
+        try:
+            document = parse(query, max_tokens=self.limits.max_tokens)
+        except GraphQLError as exc:
+            code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
+            raise RequestError([exc], code) from None
+        errors = validate(self.schema, document, self._rules) or _nul_literals(document)
+        if not self._suggestions:
+            errors = [without_suggestions(e) for e in errors]
+        return document, errors
+
+    def _prepared(
+        self, query: str, key: bytes, parsed: tuple[DocumentNode, list[GraphQLError]], operation_name: str | None
+    ) -> Prepared:
+        document, errors = parsed
+        if errors:
+            coded = (errors[0].extensions or {}).get("code")
+            raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
+        return Prepared(query, document, self._operation(document, operation_name), key)
+
+    @staticmethod
+    def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if name is None:
+            if len(operations) == 1:
+                return operations[0]
+            raise RequestError(
+                [GraphQLError("the document has several operations: give `operationName`")], "BAD_REQUEST"
+            )
+        for op in operations:
+            if op.name is not None and op.name.value == name:
+                return op
+        raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
+
+    def cost(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
+        """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
+        key = request_key(prepared, variables)
+        known = self._costs.get(key) if key is not None else None
+        if known is None:
+            known = self._measured(prepared, variables)
+            if key is not None:
+                self._costs.remember(key, known, 256 if isinstance(known, str) else 32)
+        return self._cost_or_refusal(known)
+
+    async def cost_off_loop(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
+        """Return what `cost` returns; for a document of more than a kilobyte, measured in a worker thread."""
+        key = request_key(prepared, variables)
+        known = self._costs.get(key) if key is not None else None
+        if known is None:
+            measured: int | str
+            if len(prepared.source) > 1024:
+                measured = await _off_loop(self._measured, prepared, variables)
+            else:
+                measured = self._measured(prepared, variables)
+            if key is not None:
+                self._costs.remember(key, measured, 256 if isinstance(measured, str) else 32)
+            return self._cost_or_refusal(measured)
+        return self._cost_or_refusal(known)
+
+    def _measured(self, prepared: Prepared, variables: dict[str, Any] | None) -> int | str:
+        """Return the operation's cost, or why it is refused (kept like a cost: refused again at once)."""
+        try:
+            return check(self.schema, prepared.document, prepared.operation, variables, self.limits)
+        except LimitError as exc:
+            return str(exc)
+
+    @staticmethod
+    def _cost_or_refusal(known: int | str) -> int:
+        if isinstance(known, str):
+            raise RequestError([GraphQLError(known)], "LIMIT_EXCEEDED")
+        return known
+
+    async def plan(self, prepared: Prepared, variables: dict[str, Any] | None) -> Plan | None:
+        """Return the operation compiled to one SQL statement, or None if the resolvers must answer it.
+
+        Raise RequestError (LIMIT_EXCEEDED) if the statement would be longer than the limit.
+        Plans are kept per document, operation and variables: the SQL of a request seen before is
+        not built again. Compiling runs in a worker thread, never on the event loop, and stops as
+        soon as the statement is sure to be over the limit."""
+        key = request_key(prepared, variables)
+        if key is None:
+            return None  # variables nested deeper than any input type: the resolvers refuse them
+        known = self._plans.get(key)
+        if known is not None:
+            if isinstance(known, str):  # refused before: the reason
+                raise RequestError([GraphQLError(known)], "LIMIT_EXCEEDED")
+            return None if known is _NO_PLAN else known
+        try:
+            compiled = await _off_loop(
+                functools.partial(
+                    compile_operation,
+                    schema,
+                    prepared.document,
+                    prepared.operation,
+                    variables,
+                    max_bytes=self.limits.max_sql_bytes,
+                    max_string_length=self.limits.max_string_length,
+                )
+            )
+        except PlanTooLarge as exc:
+            self._plans.remember(key, str(exc), 256)  # the message only: the error holds the compiler's frames
+            raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
+        except Exception:
+            # unexpected: logged, and the resolvers answer (masking any error as always)
+            log.exception(
+                "compiling %s failed", prepared.operation.name.value if prepared.operation.name else "an operation"
+            )
+            return None
+        if compiled is None:
+            self._plans.remember(key, _NO_PLAN, 0)
+            return None
+        self._plans.remember(key, compiled, len(compiled.sql) + 64 * len(compiled.params))
+        return compiled
+
+    async def execute(
+        self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context, root_value: Any = None
+    ) -> ExecutionResult:
+        """Run a prepared operation (a subscription's on one event: `root_value`); return its result, masked."""
+        operation = prepared.operation
+        result = execute(
+            self.schema,
+            prepared.document,
+            root_value=root_value,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation.name.value if operation.name else None,
+            middleware=self._middleware,
+        )
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        if context.errors:
+            result.errors = [*(result.errors or []), *context.errors]
+        if result.errors:
+            result.errors = [mask(e) for e in result.errors]
+            if not self._suggestions:
+                result.errors = [without_suggestions(e) for e in result.errors]
+        return result
+
+
+_NO_PLAN = object()  # kept for operations only the resolvers answer
+
+# Planning (parsing and validating large documents, compiling) runs here, one at a time: off the
+# event loop, and with a single thread competing with it for the interpreter, so that however
+# many expensive requests arrive, the loop (and /healthz) waits for at most one of them at a time.
+_PLANNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-plan")
+
+
+async def _off_loop(function: Callable[..., T], *args: Any) -> T:
+    """Return `function(*args)`, run in the planning thread."""
+    return await asyncio.get_running_loop().run_in_executor(_PLANNER, function, *args)
+
+
+def request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes | None:
+    """Return what identifies a request's work (document, operation, variables); None if unkeyable."""
+    name = prepared.operation.name.value if prepared.operation.name else ""
+    try:
+        shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+    return hashlib.blake2b(prepared.key + name.encode() + b"\x00" + shown, digest_size=16).digest()
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean\b.*?\?(?=\s|$)", re.DOTALL)
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """Return `error` without graphql-core's "Did you mean ...?" hints, which spell out the schema."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message, error.nodes, error.source, error.positions, error.path, error.original_error, error.extensions
+    )
+
+
+def is_mutation(prepared: Prepared) -> bool:
+    """Return whether the operation would change anything (refused over GET)."""
+    return prepared.operation.operation is not OperationType.QUERY
+
+
+def mask(error: GraphQLError) -> GraphQLError:
+    """Return the error as clients may see it: coded errors as they are, others masked."""
+    original = error.original_error
+    if isinstance(original, CodedError):
+        return GraphQLError(
+            original.message, error.nodes, error.source, error.positions, error.path, None, original.extensions
+        )
+    if error.path is None:
+        # raised before any field ran: variables that do not coerce to their types
+        return GraphQLError(
+            error.message, error.nodes, error.source, error.positions, None, None, {"code": "BAD_USER_INPUT"}
+        )
+    if original is None or (isinstance(original, GraphQLError) and (original.extensions or {}).get("code")):
+        # graphql-core's own field errors (a null for a non-null field) and already coded ones
+        extensions = (
+            error.extensions if error.extensions and "code" in error.extensions else {"code": "INTERNAL_SERVER_ERROR"}
+        )
+        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, extensions)
+    log.error("unexpected error in a resolver at %s", error.path, exc_info=original)
+    return GraphQLError(
+        "Internal server error",
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        None,
+        {"code": "INTERNAL_SERVER_ERROR"},
+    )
