@@ -194,10 +194,3 @@ def read_settings() -> Settings:
 def get_settings() -> Settings:
     """Return the process-wide settings, read once; raise SettingsProblem when one is bad."""
     return read_settings()
-
-
-def sqlalchemy_url(libpq_url: str) -> str:
-    """Return the SQLAlchemy form of a libpq URL (several hosts too), choosing the psycopg 3 driver."""
-    from app.dburl import sqlalchemy_url as convert
-
-    return convert(libpq_url)

@@ -15,10 +15,8 @@ from sqlalchemy import Connection, Engine, Executable, Row, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlmodel import Session
 
-from app import dburl
-from app.config import sqlalchemy_url
+from app.dburl import describe, is_multi_host, sqlalchemy_url
 from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout
 
 log = logging.getLogger(__name__)
@@ -38,18 +36,6 @@ def make_engine(url: str, *, pool_size: int = 5, application_name: str = "tradeg
 
 
 @contextlib.contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """Yield a session whose work is committed on success and rolled back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-@contextlib.contextmanager
 def transaction(engine: Engine) -> Iterator[Connection]:
     """Yield a Core connection inside one transaction: committed on success, else rolled back."""
     with engine.connect() as connection:
@@ -60,18 +46,6 @@ def transaction(engine: Engine) -> Iterator[Connection]:
         except BaseException:
             trans.rollback()
             raise
-
-
-@contextlib.contextmanager
-def read_only(engine: Engine) -> Iterator[Connection]:
-    """Yield a connection in a read-only transaction that is always rolled back."""
-    with engine.connect() as connection:
-        trans = connection.begin()
-        try:
-            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-            yield connection
-        finally:
-            trans.rollback()
 
 
 def session_options(*, statement_timeout_ms: int) -> str:
@@ -123,7 +97,7 @@ def make_async_engine(
         # connection, when the server dropped the pooled one (once per request)
         # several hosts: connections are renewed every minute, so that reads go back to a
         # standby that has come back (libpq picks the server at connect time only)
-        pool_recycle=60 if dburl.is_multi_host(url) else 1800,
+        pool_recycle=60 if is_multi_host(url) else 1800,
         isolation_level="AUTOCOMMIT",  # each SELECT stands alone: no BEGIN/COMMIT round trips
         connect_args=connect_args,
     )
@@ -196,11 +170,6 @@ async def server_state(conn: AsyncConnection) -> dict[str, Any]:
 
 class DatabaseUnreachable(Exception):
     """The database did not answer within the start-up attempts."""
-
-
-def describe(url: str) -> str:
-    """Return where a libpq URL points, without credentials: host:port[,host:port]/db or the socket."""
-    return dburl.describe(url)
 
 
 def wait_for_database(url: str, *, attempts: int, first_delay: float = 0.5, max_delay: float = 4.0) -> None:

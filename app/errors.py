@@ -34,7 +34,3 @@ class QueryTimeout(CodedError):
 
 class DatabaseUnavailable(CodedError):
     code = "SERVICE_UNAVAILABLE"
-
-
-class LimitExceeded(CodedError):
-    code = "LIMIT_EXCEEDED"

@@ -26,8 +26,8 @@ from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
-from app.db import Reader, describe
-from app.dburl import primary_url
+from app.db import Reader
+from app.dburl import describe, primary_url
 from app.queries.corpus import VersionRow, latest_version_on, versions_after_on, versions_between
 from app.seed.versions import CHANNEL
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from app.config import get_settings, sqlalchemy_url
+from app.config import get_settings
+from app.dburl import sqlalchemy_url
 from app.models import metadata
 
 config = context.config

@@ -8,7 +8,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 from app import dburl
-from app.config import Settings, sqlalchemy_url
+from app.config import Settings
+from app.dburl import sqlalchemy_url
 from app.roles import as_role
 
 MULTI = "postgresql://reader:s%40cret@standby:5442,127.0.0.1:5441/trade?target_session_attrs=prefer-standby&load_balance_hosts=random"

@@ -251,21 +251,6 @@ def _measure(
     return walker.measure(root, (operation.selection_set,), 1)
 
 
-def depth_and_aliases(
-    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode
-) -> tuple[int, int]:
-    """Return how deep the operation's selections nest and how many aliases it uses."""
-    measured = _measure(schema, document, operation, None, max_depth=10_000)
-    return measured.height, measured.aliases
-
-
-def cost(
-    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: dict[str, Any] | None
-) -> int:
-    """Return the number of nodes the operation may return (GitHub's measure)."""
-    return _measure(schema, document, operation, variables, max_depth=10_000).nodes
-
-
 def check(
     schema: GraphQLSchema,
     document: DocumentNode,
