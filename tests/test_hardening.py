@@ -270,6 +270,34 @@ def test_the_api_answers_every_root_field_after_its_backends_were_terminated(see
             assert all(v["totalCount"] > 0 for v in body["data"].values())
 
 
+def test_a_compiled_statement_that_times_out_is_answered_without_running_again(fresh_database: Any) -> None:
+    # a lock held on `places` holds every read of it back: the compiled statement runs out of time
+    url: str = fresh_database(seeded=True)
+    query = '{ __typename one: place(slug: "shenyang") { name } all: places(first: 2) { nodes { slug } } }'
+    answers = {}
+    with psycopg.connect(url) as locker:
+        locker.execute("LOCK TABLE places IN ACCESS EXCLUSIVE MODE")
+        for compiled in (True, False):
+            with serving(url, statement_timeout_ms=100, expose_statement_count=True, compile_queries=compiled) as (
+                client,
+                _,
+            ):
+                response = client.post("/graphql", json={"query": query}, headers={"x-tradegraph-sql": "1"})
+                assert response.status_code == 200, response.text
+                answers[compiled] = response.json()
+        locker.rollback()
+    compiled_answer, resolvers_answer = answers[True], answers[False]
+    # one statement, the compiled one, cancelled once: not run again through the resolvers
+    assert compiled_answer["extensions"]["sqlStatements"] == 1, compiled_answer
+    assert compiled_answer["extensions"]["sql"]["compiled"] is True
+    assert resolvers_answer["extensions"]["sqlStatements"] >= 2, resolvers_answer  # one per root field
+    # and the answer the resolvers give: the error at each root field, nulls propagated alike
+    assert {e["extensions"]["code"] for e in compiled_answer["errors"]} == {"QUERY_TIMEOUT"}
+    assert compiled_answer["data"] == resolvers_answer["data"] is None
+    paths = sorted(e["path"] for e in compiled_answer["errors"])
+    assert paths == sorted(e["path"] for e in resolvers_answer["errors"]) == [["all"], ["one"]]
+
+
 # --- work before execution ---------------------------------------------------------------------------------
 
 

@@ -358,6 +358,31 @@ class Executor:
             result = await result
         if context.errors:
             result.errors = [*(result.errors or []), *context.errors]
+        return self._masked(result)
+
+    def failed(self, prepared: Prepared, *, variables: dict[str, Any] | None, error: CodedError) -> ExecutionResult:
+        """Return the result of an operation whose compiled statement failed with `error`, running no resolver.
+
+        Each root field answers `error` in its place (`__typename` its name), and nulls
+        propagate as the resolvers' answer would: the same shape, without running the work again."""
+
+        def fail(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+            if info.path.prev is None and not info.field_name.startswith("__"):
+                raise error
+            return next_(root, info, **args)
+
+        operation = prepared.operation
+        result = execute(
+            self.schema,
+            prepared.document,
+            variable_values=variables,
+            operation_name=operation.name.value if operation.name else None,
+            middleware=[fail],
+        )
+        assert isinstance(result, ExecutionResult)  # nothing ran that could await
+        return self._masked(result)
+
+    def _masked(self, result: ExecutionResult) -> ExecutionResult:
         if result.errors:
             result.errors = [mask(e) for e in result.errors]
             if not self._suggestions:

@@ -22,7 +22,7 @@ from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, Oper
 
 from app.config import Settings
 from app.db import Reader
-from app.errors import CodedError
+from app.errors import CodedError, DatabaseUnavailable, QueryTimeout
 from app.graphql.compiler import Plan
 from app.graphql.context import Context
 from app.graphql.executor import Executor, Prepared, RequestError, is_mutation
@@ -242,8 +242,15 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
             except RequestError as exc:  # the compiled statement would be over the limit: refused, nothing ran
                 body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
                 return _respond(request, body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
-        data = await _compiled(prepared, plan, db) if plan is not None else None
-        if data is None:
+        failure: QueryTimeout | DatabaseUnavailable | None = None
+        try:
+            data = await _compiled(prepared, plan, db) if plan is not None else None
+        except (QueryTimeout, DatabaseUnavailable) as exc:
+            data, failure = None, exc
+        if failure is not None:
+            # answered as it is: the resolvers would only run the work again, to fail the same way
+            result = executor.failed(prepared, variables=variables, error=failure)
+        elif data is None:
             if shown:
                 shown.clear()  # the compiled statement found a reference missing: the resolvers answer
             context = Context.for_request(db, state.settings)
@@ -256,7 +263,7 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     if state.settings.expose_statement_count:
         extensions["sqlStatements"] = counter[0]
     if shown is not None:
-        extensions["sql"] = {"compiled": data is not None, "statements": shown}
+        extensions["sql"] = {"compiled": data is not None or failure is not None, "statements": shown}
     if data is not None:
         # the JSON Postgres built goes out as it is, without being parsed
         request.state.graphql_error_codes = []
@@ -266,11 +273,15 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
 
 
 async def _compiled(prepared: Prepared, plan: Plan, db: Reader) -> str | None:
-    """Return the operation's `data` as JSON text from its compiled statement, or None to use the resolvers."""
+    """Return the operation's `data` as JSON text from its compiled statement, or None to use the resolvers.
+
+    Raise QueryTimeout or DatabaseUnavailable when the statement failed so."""
     try:
         data, references_exist = await db.one_sql(plan.sql, plan.params)
+    except (QueryTimeout, DatabaseUnavailable):
+        raise  # the caller answers it in each root field's place
     except CodedError:
-        # a timeout or a lost connection: the resolvers answer with the error at each field
+        # a value the database cannot read (BAD_USER_INPUT): the resolvers place it at its field
         return None
     except Exception:
         # unexpected: logged here, and the resolvers answer, with the error masked as always
