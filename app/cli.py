@@ -7,7 +7,6 @@ imported inside them, so that `serve` starts without loading it.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
 import time
@@ -23,7 +22,7 @@ from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
 from app.config import SEEDS_DIR, Settings, SettingsProblem, get_settings
-from app.db import DatabaseUnreachable, make_engine, wait_for_database
+from app.db import DatabaseUnreachable, make_engine, resolve_api_database, wait_for_database
 from app.dburl import primary_url
 from app.embedded import database_url
 from app.observability import configure_logging
@@ -271,45 +270,35 @@ class _Server(uvicorn.Server):
 
 
 def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1) -> None:
-    from app.main import api_database_url, create_app
+    from uvicorn.supervisors import Multiprocess
+
+    from app.main import WorkerApp, create_app
     from app.roles import UnsafeRole
-    from app.server import GuardedHttp, configure
+    from app.server import configure
 
     try:
         # say clearly, before starting the server, when the database cannot be reached, or the
-        # API could only read as a superuser
-        api_url = api_database_url(settings, url)
-        wait_for_database(api_url, attempts=settings.db_connect_attempts)
+        # API could only read as a superuser; decided once, here, for every worker
+        database = resolve_api_database(settings, url)
     except (DatabaseUnreachable, UnsafeRole) as exc:
         raise _fail(str(exc)) from None
-    if workers > 1:
-        # worker processes import `app.main:app` and read their settings from the environment:
-        # hand them the database this process resolved (the embedded one stays ours to stop)
-        os.environ["DATABASE_URL"] = url
-        os.environ["API_DATABASE_URL"] = api_url
-        out.print(f"tradegraph API on http://{host}:{port}/graphql with {workers} workers", soft_wrap=True)
-        uvicorn.run(
-            "app.main:app",
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level,
-            proxy_headers=True,
-            timeout_graceful_shutdown=10,
-            http=GuardedHttp,  # its request deadline: HTTP_REQUEST_TIMEOUT_S, read by each worker
-            timeout_keep_alive=settings.http_keep_alive_s,
-        )
-        return
     config = uvicorn.Config(
-        create_app(settings),
+        # several workers: each gets a pickled copy of this configuration, the settings and the
+        # database resolved here included (the embedded server stays this process's to stop)
+        WorkerApp(settings, database) if workers > 1 else create_app(settings, database),
         host=host,
         port=port,
+        workers=workers,
         log_level=settings.log_level,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
         timeout_keep_alive=settings.http_keep_alive_s,
     )
     configure(config, request_timeout=settings.http_request_timeout_s)
+    if workers > 1:
+        out.print(f"tradegraph API on http://{host}:{port}/graphql with {workers} workers", soft_wrap=True)
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return
     server = _Server(config)
     out.print(f"tradegraph API on http://{host}:{port}/graphql  (health: http://{host}:{port}/healthz)", soft_wrap=True)
     server.run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import time
@@ -16,8 +17,10 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from app.dburl import describe, is_multi_host, sqlalchemy_url
+from app.config import Settings
+from app.dburl import describe, is_multi_host, primary_url, sqlalchemy_url
 from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout
+from app.roles import as_role, ensure_reader_role, reader_url, refuse_superuser
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,8 +71,8 @@ def session_transaction(*, statement_timeout_ms: int) -> str:
 def make_async_engine(
     url: str,
     *,
-    pool_size: int = 10,
-    statement_timeout_ms: int = 5000,
+    pool_size: int,
+    statement_timeout_ms: int,
     pool_timeout: float = 10,
     application_name: str = "tradegraph-api",
     pooler: bool = False,
@@ -196,6 +199,61 @@ def wait_for_database(url: str, *, attempts: int, first_delay: float = 0.5, max_
             )
             time.sleep(delay)
             delay = min(delay * 2, max_delay)
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiDatabase:
+    """Where the API reads, resolved once by the process that starts it (and handed to its workers)."""
+
+    url: str  # the SELECT-only role's (or API_DATABASE_URL)
+    listen_url: str  # the primary's, for the process's one LISTEN connection
+    pooler: bool  # behind a transaction pooler: the session settings go with each transaction
+
+
+def resolve_api_database(settings: Settings, url: str) -> ApiDatabase:
+    """Return where the API reads, given `url`, the database that migrates and seeds (DATABASE_URL's or the
+    embedded server's). Every URL of the API is decided here, once.
+
+    Raise UnsafeRole (its message says what to set) when only a superuser is left, and
+    DatabaseUnreachable when the database does not answer within the start-up attempts."""
+    attempts = settings.db_connect_attempts
+    if settings.api_database_url:
+        api_url = settings.api_database_url
+    elif not settings.database_url:
+        # the embedded server is ours: make sure the read-only role exists, and use it
+        ensure_reader_role(url)
+        api_url = as_role(url)
+    else:
+        wait_for_database(url, attempts=attempts)
+        api_url = reader_url(url, password=settings.reader_password, allow_superuser=settings.allow_superuser_api)
+    wait_for_database(api_url, attempts=attempts)
+    if settings.api_database_url:
+        refuse_superuser(api_url, allow=settings.allow_superuser_api, source="API_DATABASE_URL")
+    if settings.database_pooler != "auto":
+        pooler = settings.database_pooler == "transaction"
+    else:
+        pooler = options_refused(api_url, statement_timeout_ms=settings.statement_timeout_ms)
+        if pooler:
+            log.info("the database does not take session settings at connect time: a pooler; settings per transaction")
+    return ApiDatabase(url=api_url, listen_url=_listen_url(settings, api_url, pooler=pooler), pooler=pooler)
+
+
+def _listen_url(settings: Settings, api_url: str, *, pooler: bool) -> str:
+    """Return the URL of the LISTEN connection: LISTEN_DATABASE_URL, else the API's, on the primary."""
+    from app.live import POLL_SECONDS  # late: the listener builds on this module
+
+    # NOTIFY reaches neither a standby (target_session_attrs=read-write skips one among several
+    # hosts, and refuses a lone one with libpq's reason) nor a session behind a transaction
+    # pooler, which no URL parameter can detect: say so instead
+    if settings.listen_database_url:
+        return primary_url(settings.listen_database_url)
+    if pooler:
+        log.warning(
+            "the API connects through a transaction pooler and LISTEN_DATABASE_URL is not set: subscriptions "
+            "hear of new corpus versions only every %.0fs; point LISTEN_DATABASE_URL at the primary directly",
+            POLL_SECONDS,
+        )
+    return primary_url(api_url)
 
 
 # SQLSTATE classes a request's own values cause: data exceptions (22) and program limits (54:

@@ -25,9 +25,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
 from app.db import Reader
-from app.dburl import describe, primary_url
+from app.dburl import describe
 from app.queries.corpus import VersionRow, latest_version_on, versions_after_on, versions_between
 from app.seed.versions import CHANNEL
 
@@ -38,22 +37,6 @@ RECENT_VERSIONS = 256  # versions kept in memory for subscribers that are a litt
 SHARED_RESULTS = 4096  # shared computations kept (the newest)
 PAGE = 100
 POLL_SECONDS = 30.0  # the listener also reads new versions this often, notified or not
-
-
-def listen_database_url(settings: Settings, api_url: str, *, pooled: bool = False) -> str:
-    """Return the URL of the process's LISTEN connection: LISTEN_DATABASE_URL, else the API's, on the primary."""
-    # the one place that decides it. NOTIFY reaches neither a standby (target_session_attrs=
-    # read-write skips one among several hosts, and refuses a lone one with libpq's reason) nor a
-    # session behind a transaction pooler, which no URL parameter can detect: say so instead
-    if settings.listen_database_url:
-        return primary_url(settings.listen_database_url)
-    if pooled:
-        log.warning(
-            "the API connects through a transaction pooler and LISTEN_DATABASE_URL is not set: subscriptions "
-            "hear of new corpus versions only every %.0fs; point LISTEN_DATABASE_URL at the primary directly",
-            POLL_SECONDS,
-        )
-    return primary_url(api_url)
 
 
 class CorpusHub:

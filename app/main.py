@@ -1,4 +1,4 @@
-"""Builds the ASGI app: `app.main:app`."""
+"""Builds the ASGI app: `create_app`, and `app.main:app` configured by the environment."""
 
 from __future__ import annotations
 
@@ -17,18 +17,17 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
 
 from app.config import LOCAL_ORIGINS, OPERATIONS_DIR, PROJECT_ROOT, Settings, get_settings
-from app.db import make_async_engine, options_refused, server_state, wait_for_database
+from app.db import ApiDatabase, make_async_engine, resolve_api_database, server_state
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
 from app.graphql.http import make_executor, statement_counter, statement_log
 from app.graphql.http import router as graphql_router
 from app.graphql.persisted import Persisted, trusted_documents
 from app.graphql.ws import router as graphql_ws_router
-from app.live import CorpusHub, listen_database_url
+from app.live import CorpusHub
 from app.middleware import BodyLimit
 from app.migrate import is_at_head, warm_up
 from app.observability import Metrics, RequestObservability, known_operation_names, metrics_endpoint
-from app.roles import as_role, ensure_reader_role, reader_url, refuse_superuser
 
 log = logging.getLogger(__name__)
 
@@ -42,33 +41,6 @@ def _count_statement(_conn: Any, _cursor: Any, statement: str, parameters: Any, 
         shown.append({"sql": statement, "params": parameters})
 
 
-def api_database_url(settings: Settings, url: str) -> str:
-    """Return the URL the API reads through: the SELECT-only role, never a superuser unless allowed.
-
-    Raise UnsafeRole (its message says what to set) when only a superuser is left, and
-    DatabaseUnreachable when the database does not answer within the start-up attempts."""
-    if settings.api_database_url:
-        wait_for_database(settings.api_database_url, attempts=settings.db_connect_attempts)
-        refuse_superuser(settings.api_database_url, allow=settings.allow_superuser_api, source="API_DATABASE_URL")
-        return settings.api_database_url
-    if not settings.database_url:
-        # the embedded server is ours: make sure the read-only role exists, and use it
-        ensure_reader_role(url)
-        return as_role(url)
-    wait_for_database(url, attempts=settings.db_connect_attempts)
-    return reader_url(url, password=settings.reader_password, allow_superuser=settings.allow_superuser_api)
-
-
-def behind_pooler(settings: Settings, api_url: str) -> bool:
-    """Return whether the API's connections go through a transaction pooler (DATABASE_POOLER, or detected)."""
-    if settings.database_pooler != "auto":
-        return settings.database_pooler == "transaction"
-    refused = options_refused(api_url, statement_timeout_ms=settings.statement_timeout_ms)
-    if refused:
-        log.info("the database does not take session settings at connect time: a pooler; settings go per transaction")
-    return refused
-
-
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     """Return the answer to a failure nothing else handled: JSON like every other error, no details."""
     # Starlette logs the exception itself after this answer is sent
@@ -76,29 +48,35 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=500)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Return the API, configured by `settings` (default: the environment)."""
+def create_app(settings: Settings | None = None, database: ApiDatabase | None = None) -> FastAPI:
+    """Return the API, configured by `settings` (default: the environment).
+
+    `database`: where it reads, as `resolve_api_database` decided in the process that starts the
+    server; by default the app decides it itself when it starts."""
     settings = settings or get_settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        with database_url(settings) as url:
-            api_url = await asyncio.to_thread(api_database_url, settings, url)
-            await asyncio.to_thread(wait_for_database, api_url, attempts=settings.db_connect_attempts)
-            pooler = await asyncio.to_thread(behind_pooler, settings, api_url)
+        async with contextlib.AsyncExitStack() as stack:
+            resolved = database
+            if resolved is None:
+                url = stack.enter_context(database_url(settings))
+                resolved = await asyncio.to_thread(resolve_api_database, settings, url)
             engine = make_async_engine(
-                api_url,
+                resolved.url,
                 pool_size=settings.pool_size,
                 statement_timeout_ms=settings.statement_timeout_ms,
-                pooler=pooler,
+                pooler=resolved.pooler,
                 prepared_statements=settings.pooler_prepared_statements,
             )
-            app.state.pooler = "transaction" if pooler else "none"
+            stack.push_async_callback(engine.dispose)
+            app.state.pooler = "transaction" if resolved.pooler else "none"
             event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
             app.state.async_engine = engine
             # the process's one LISTEN connection, to the primary, for subscriptions
-            app.state.live = live = CorpusHub(engine, listen_database_url(settings, api_url, pooled=pooler))
+            app.state.live = live = CorpusHub(engine, resolved.listen_url)
             live.start()
+            stack.push_async_callback(live.stop)
             # Everything allocated so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise stall requests for tens of milliseconds.
             gc.collect()
@@ -106,11 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Alembic is imported on first use (start-up does not need it): load it, and read the
             # head revision, while the server starts listening, not in the first /readyz
             threading.Thread(target=warm_up, name="tradegraph-readyz-warm-up", daemon=True).start()
-            try:
-                yield
-            finally:
-                await live.stop()
-                await engine.dispose()
+            yield
 
     app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
@@ -180,4 +154,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-app = create_app()
+class WorkerApp:
+    """The API of one uvicorn worker process, built there from what the starting process decided.
+
+    uvicorn hands its workers (spawned processes) a pickled copy of its configuration, this
+    object included: each worker serves with the settings and the database resolved once by
+    the process that started it, and reads nothing from the environment itself."""
+
+    def __init__(self, settings: Settings, database: ApiDatabase) -> None:
+        self.settings = settings
+        self.database = database
+        self.app: FastAPI | None = None  # built on first use, in the worker
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"settings": self.settings, "database": self.database, "app": None}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.app is None:
+            self.app = create_app(self.settings, self.database)
+        await self.app(scope, receive, send)
+
+
+def __getattr__(name: str) -> Any:
+    # `app.main:app` (uvicorn app.main:app): the API configured by the environment, built on
+    # first use, not whenever this module is imported
+    if name == "app":
+        built = globals()["app"] = create_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

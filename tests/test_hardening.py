@@ -197,7 +197,7 @@ def test_an_exception_outside_execution_is_a_json_500(seeded_url: str, monkeypat
 
 @pytest.fixture
 def reader(seeded_url: str) -> Iterator[tuple[Reader, Any]]:
-    engine = make_async_engine(as_role(seeded_url), pool_size=1)
+    engine = make_async_engine(as_role(seeded_url), pool_size=1, statement_timeout_ms=5000)
     loop = asyncio.new_event_loop()
     db = Reader(engine)
     try:

@@ -13,7 +13,7 @@ from app.errors import DatabaseUnavailable
 
 def test_a_request_waiting_too_long_for_a_connection_gets_a_coded_error(seeded_url: str) -> None:
     async def scenario() -> None:
-        engine = make_async_engine(seeded_url, pool_size=1, pool_timeout=0.2)
+        engine = make_async_engine(seeded_url, pool_size=1, statement_timeout_ms=5000, pool_timeout=0.2)
         holder, waiter = Reader(engine), Reader(engine)
         try:
             assert await holder.scalar(text("SELECT 1")) == 1  # holds the only connection

@@ -5,13 +5,20 @@ Each case runs the real `tradegraph` command in a subprocess, away from the proj
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import subprocess
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.config import Settings, get_settings
+from app.db import resolve_api_database
+from app.graphql.limits import Limits
+from app.main import WorkerApp
+from app.roles import READER_ROLE, as_role
 from tests.helpers import TRADEGRAPH
 
 # a bad value for every setting (some settings have several ways to be wrong)
@@ -112,3 +119,35 @@ def test_a_good_cors_origins_lets_the_command_run(tmp_path: Path) -> None:
     result = run(tmp_path, "export-schema", CORS_ORIGINS="http://localhost:5173")
     assert result.returncode == 0, result.stderr
     assert "type Query" in result.stdout
+
+
+def test_limits_take_their_defaults_and_values_from_the_settings() -> None:
+    defaults = Limits()
+    for field in dataclasses.fields(Limits):
+        assert getattr(defaults, field.name) == Settings.model_fields[field.name].default, field.name
+    assert Limits.of(Settings(max_depth=3, max_sql_bytes=4096)) == dataclasses.replace(
+        defaults, max_depth=3, max_sql_bytes=4096
+    )
+
+
+def test_a_worker_serves_what_the_starting_process_resolved(seeded_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(database_url=seeded_url, api_database_url=as_role(seeded_url), max_depth=3)
+    database = resolve_api_database(settings, seeded_url)
+    # as uvicorn hands it to a spawned worker process: pickled with its configuration
+    worker = pickle.loads(pickle.dumps(WorkerApp(settings, database)))
+    # whatever the worker's environment says, it is not read: a bad value there would stop any reader
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/nothing")
+    monkeypatch.setenv("MAX_DEPTH", "not a number")
+    get_settings.cache_clear()
+    try:
+        with TestClient(worker) as client:
+            answer = client.post("/graphql", json={"query": "{ articles(first: 1) { totalCount } }"}).json()
+            assert answer["data"]["articles"]["totalCount"] > 0, answer
+            deep = "{ articles(first: 1) { nodes { publisher { articles(first: 1) { nodes { slug } } } } } }"
+            refused = client.post("/graphql", json={"query": deep}).json()
+            assert refused["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED", refused
+            assert worker.app is not None
+            assert worker.app.state.async_engine.url.username == READER_ROLE
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

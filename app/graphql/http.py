@@ -46,16 +46,7 @@ router = APIRouter()
 
 def make_executor(settings: Settings) -> Executor:
     """Return the executor for an app: its limits, and introspection off in production."""
-    limits = Limits(
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_cost,
-        max_string_length=settings.max_string_length,
-        max_fields=settings.max_fields,
-        max_sql_bytes=settings.max_sql_bytes,
-    )
-    return Executor(limits=limits, introspection=not settings.production)
+    return Executor(limits=Limits.of(settings), introspection=not settings.production)
 
 
 def _has_nul(value: Any) -> bool:

@@ -50,18 +50,31 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
+from app.config import Settings
 from app.queries.pagination import DEFAULT_PAGE
+
+
+def _default(setting: str) -> Any:
+    """Return the default of a setting: app.config holds every one."""
+    return Settings.model_fields[setting].default
 
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 5000
-    max_cost: int = 25_000
-    max_string_length: int = 1000
-    max_fields: int = 1000
-    max_sql_bytes: int = 32 * 1024
+    """The settings of the same names (MAX_DEPTH, ...); by default, their defaults."""
+
+    max_depth: int = _default("max_depth")
+    max_aliases: int = _default("max_aliases")
+    max_tokens: int = _default("max_tokens")
+    max_cost: int = _default("max_cost")
+    max_string_length: int = _default("max_string_length")
+    max_fields: int = _default("max_fields")
+    max_sql_bytes: int = _default("max_sql_bytes")
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        """Return the limits `settings` set."""
+        return cls(**{field.name: getattr(settings, field.name) for field in dataclasses.fields(cls)})
 
 
 # Items a plain list field is assumed to hold. The corpus's longest such list (an article's
