@@ -27,9 +27,6 @@ import base64
 import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,7 +38,9 @@ import httpx
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-TRADEGRAPH = Path(sys.executable).parent / "tradegraph"
+sys.path.insert(0, str(ROOT))
+from tests.servers import ServerFailed, serving  # noqa: E402
+
 HEADERS = {"content-type": "application/json", "accept": "application/json"}
 HOSTILE_TARGET_S = 0.5
 HEALTHZ_TARGET_S = 0.1
@@ -106,44 +105,18 @@ def big_document(i: int) -> str:
     return "# " + "x" * 140_000 + "\n{ " + " ".join(f"a{j}: __typename" for j in range(1600)) + f" b{i}: __typename }}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def started_server(database_url: str | None) -> Iterator[tuple[str, psutil.Process]]:
     """Start `tradegraph serve` on loopback; yield its base URL and process once ready; SIGTERM it."""
-    port = free_port()
     env = dict(os.environ)
     if database_url:
         env["DATABASE_URL"] = database_url
     with tempfile.TemporaryDirectory(prefix="tradegraph-hostile-") as tmp:
-        log_path = Path(tmp) / "server.log"
-        with log_path.open("wb") as log:
-            command = [str(TRADEGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port)]
-            proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{base}/readyz", timeout=2, trust_env=False).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise SystemExit("/readyz did not answer 200 within 120 s")
-                time.sleep(0.2)
-            yield base, psutil.Process(proc.pid)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            with serving(env, logs=Path(tmp), timeout=120) as served:
+                yield served.base, psutil.Process(served.proc.pid)
+        except ServerFailed as exc:
+            raise SystemExit(str(exc)) from None
 
 
 def percentile(values: list[float], p: float) -> float:

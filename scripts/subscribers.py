@@ -25,8 +25,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +34,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 import psycopg
 from psycopg import sql
@@ -46,20 +43,13 @@ from websockets.typing import Subprotocol
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.servers import TRADEGRAPH, ServerFailed, serving  # noqa: E402
 from tests.synthetic import write_corpus  # noqa: E402
 
-TRADEGRAPH = Path(sys.executable).parent / "tradegraph"
 ARTICLE_ADDED = "subscription { articleAdded { slug title publisher { slug } } }"
 CORPUS_CHANGED = "subscription { corpusChanged { version committedAt } }"
 OPEN_BATCH = 100  # connections opened at once
 SETTLE = 2.0  # seconds for memory to settle after the clients connect
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cli(*args: str, url: str, env: dict[str, str] | None = None) -> None:
@@ -83,32 +73,15 @@ def throwaway_database(server_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serving(url: str, subscribers: int, log: Path) -> Iterator[tuple[int, psutil.Process]]:
-    port = free_port()
+def api_server(url: str, subscribers: int, logs: Path) -> Iterator[tuple[int, psutil.Process]]:
     env = {**os.environ, "DATABASE_URL": url, "WS_MAX_CONNECTIONS": str(subscribers + 10)}
     env.pop("API_DATABASE_URL", None)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(TRADEGRAPH), "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
-                raise SystemExit(2)
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2, trust_env=False).status_code == 200:
-                    break
-            time.sleep(0.2)
-        yield port, psutil.Process(proc.pid)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with serving(env, logs=logs) as served:
+            yield served.port, psutil.Process(served.proc.pid)
+    except ServerFailed as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 class Subscriber:
@@ -154,7 +127,7 @@ def percentile(values: list[float], p: float) -> float:
 async def run(args: argparse.Namespace, url: str, work: Path) -> dict[str, Any]:
     articles = 2
     cli("seed", str(write_corpus(work / "corpus-2", articles=articles, figures=2).path), url=url)
-    with serving(url, args.subscribers, work / "server.log") as (port, server):
+    with api_server(url, args.subscribers, work) as (port, server):
         await asyncio.sleep(SETTLE)
         rss_before = server.memory_info().rss
         subscribers: list[Subscriber] = []

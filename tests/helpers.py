@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import Connection, text
 
 from app.seed.load import ALL_TABLES
-
-ROOT = Path(__file__).resolve().parent.parent
-TRADEGRAPH = Path(sys.executable).parent / "tradegraph"
+from tests.servers import ROOT as ROOT  # re-exported: many tests import it from here
+from tests.servers import TRADEGRAPH as TRADEGRAPH
 
 
 def snapshot(conn: Connection) -> dict[str, list[tuple[object, ...]]]:

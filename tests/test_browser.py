@@ -10,12 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +19,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request, Response, sync_playwright
 from sqlalchemy import Engine, text
 
-from tests.helpers import ROOT, TRADEGRAPH
+from tests import servers
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -61,50 +56,12 @@ def chromium() -> str:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def api(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the real `tradegraph serve` on the seeded database; stopped with SIGTERM after."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("api") / "serve.log"
     env = {**os.environ, "DATABASE_URL": seeded_url}
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(TRADEGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tradegraph serve exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"tradegraph serve did not answer /healthz in 60 s:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with servers.serving(env, logs=tmp_path_factory.mktemp("api"), ready="/healthz") as served:
+        yield served.base
 
 
 def run_graphiql(page: Page, base: str, query: str) -> str:

@@ -13,9 +13,7 @@ import asyncio
 import base64
 import contextlib
 import os
-import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -35,7 +33,7 @@ from app.graphql.schema import schema
 from app.main import create_app
 from app.observability import Metrics, known_operation_names
 from app.roles import as_role
-from tests.helpers import TRADEGRAPH
+from tests import servers
 from tests.test_hostile import assert_spec_error, serving
 
 JSON = "application/json"
@@ -492,17 +490,9 @@ def test_the_app_labels_its_example_operations(seeded_url: str) -> None:
 # --- slow clients, on a real server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`tradegraph serve` on loopback, with a request deadline of 1 s and keep-alive of 1 s."""
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL",)},
         "DATABASE_URL": seeded_url,
@@ -511,21 +501,8 @@ def server(seeded_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "HTTP_KEEP_ALIVE_S": "1",
         "DATA_DIR": str(tmp_path_factory.mktemp("data")),
     }
-    process = subprocess.Popen(
-        [str(TRADEGRAPH), "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            time.sleep(0.2)
-        yield port
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
+    with servers.serving(env, logs=tmp_path_factory.mktemp("serve"), ready="/healthz", stop_timeout=20) as served:
+        yield served.port
 
 
 def closed_within(sock: socket.socket, seconds: float) -> float | None:

@@ -16,10 +16,7 @@ import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,8 @@ from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
-from tests.helpers import ROOT, TRADEGRAPH
+from tests import servers
+from tests.helpers import ROOT
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -486,48 +484,14 @@ def test_cors_for_configured_origins(seeded_url: str) -> None:
 ACCEPTED_AUDIT_FAILURES: dict[str, str] = {}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
 def served(database_url: str, workdir: Path, timeout: float = 60) -> Iterator[str]:
     """Run `tradegraph serve` on `database_url`; yield its /graphql URL; SIGTERM it afterwards."""
-    port = _free_port()
-    log_path = workdir / "serve.log"
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     env["DATABASE_URL"] = database_url
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [str(TRADEGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,  # away from the project: no .env
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"tradegraph serve exited with {proc.returncode}:\n{log_path.read_text()}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail(f"tradegraph serve did not answer /healthz within {timeout:.0f}s:\n{log_path.read_text()}")
-            time.sleep(0.2)
-        yield f"{base}/graphql"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+    # away from the project: no .env
+    with servers.serving(env, logs=workdir, cwd=workdir, ready="/healthz", timeout=timeout) as server:
+        yield f"{server.base}/graphql"
 
 
 def _node_and_npm() -> tuple[str, str]:

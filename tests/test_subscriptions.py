@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
@@ -23,7 +22,8 @@ import psycopg
 import pytest
 
 from app.seed.versions import record_version
-from tests.helpers import TRADEGRAPH, run_cli
+from tests import servers
+from tests.helpers import run_cli
 from tests.synthetic import CITIES, COUNTRIES, write_corpus
 from tests.wsclient import Client
 
@@ -38,26 +38,15 @@ SUBSCRIBERS = 100
 FIGURES = 2  # per synthetic article: seeds stay quick
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Server:
     """A `tradegraph serve` process and the synthetic corpus its database holds."""
 
-    def __init__(self, url: str, port: int, proc: subprocess.Popen[bytes], log: Path, work: Path) -> None:
+    def __init__(self, url: str, served: servers.Served, work: Path) -> None:
         self.url = url
-        self.port = port
-        self.proc = proc
-        self.log = log
+        self.port = served.port
+        self.output = served.output
         self.work = work
         self.articles = 0  # synthetic articles seeded so far
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
     def seed(self, more: int) -> float:
         """Seed the corpus grown by `more` articles with the real command; return when it returned."""
@@ -86,34 +75,13 @@ class Server:
 
 @contextlib.contextmanager
 def serve(tmp_path: Path, url: str, **env: str) -> Iterator[Server]:
-    port = _free_port()
-    log = tmp_path / f"serve-{port}.log"
     drop = {"DATABASE_URL", "TEST_DATABASE_URL", "API_DATABASE_URL", "LISTEN_DATABASE_URL"}
     environ = {k: v for k, v in os.environ.items() if k not in drop}
     environ |= {"DATABASE_URL": url, "DATA_DIR": str(tmp_path / "data"), **env}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(TRADEGRAPH), "serve", "--port", str(port)], cwd=tmp_path, env=environ, stdout=out, stderr=out
-        )
-    server = Server(url, port, proc, log, tmp_path)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, server.output()
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            assert time.monotonic() < deadline, server.output()
-            time.sleep(0.1)
+    with servers.serving(environ, logs=tmp_path, cwd=tmp_path, ready="/healthz", poll=0.1, stop_timeout=20) as served:
+        server = Server(url, served, tmp_path)
         server.listener_pid()
         yield server
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 REQUEST_DEADLINE_S = 1.0
