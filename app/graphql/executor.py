@@ -35,7 +35,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from app.errors import BadUserInput, CodedError
 from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
-from app.graphql.limits import LimitError, Limits, check
+from app.graphql.limits import LimitError, Limits, check, long_string
 from app.graphql.resolvers import MAX_SEARCH_LENGTH
 from app.graphql.schema import schema
 
@@ -58,22 +58,6 @@ def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
 
     visit(document, Finder())
     return found
-
-
-def long_string(value: Any, max_length: int) -> int | None:
-    """Return the length of the first string (key or value) in a JSON-like value longer than `max_length`."""
-    stack = [value]  # iterative: an argument may nest lists and input objects deeply
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if len(item) > max_length:
-                return len(item)
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return None
 
 
 # arguments allowed less than the general cap (a search text: its resolver's own limit)

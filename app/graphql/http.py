@@ -27,7 +27,7 @@ from app.graphql.compiler import Plan
 from app.graphql.context import Context
 from app.graphql.executor import Executor, Prepared, RequestError, is_mutation
 from app.graphql.graphiql import graphiql_html
-from app.graphql.limits import Limits
+from app.graphql.limits import Limits, has_nul
 from app.graphql.persisted import PersistedQueryNotFound
 
 log = logging.getLogger(__name__)
@@ -47,22 +47,6 @@ router = APIRouter()
 def make_executor(settings: Settings) -> Executor:
     """Return the executor for an app: its limits, and introspection off in production."""
     return Executor(limits=Limits.of(settings), introspection=not settings.production)
-
-
-def _has_nul(value: Any) -> bool:
-    """Return whether any string (key or value) anywhere in a JSON value contains NUL."""
-    stack = [value]  # iterative: a request may nest JSON a thousand levels deep
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _accept(header: str | None) -> str | None:
@@ -160,23 +144,20 @@ def _params(raw: Any, *, from_get: bool) -> tuple[str | None, str | None, dict[s
     operation_name = raw.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         raise ValueError("`operationName` must be a string or null")
-    variables = raw.get("variables")
-    if from_get and isinstance(variables, str):
+    return query, operation_name, _object(raw, "variables", from_get), _object(raw, "extensions", from_get)
+
+
+def _object(raw: dict[str, Any], name: str, from_get: bool) -> dict[str, Any] | None:
+    """Return the request's parameter `name`, an object or null (over GET, JSON text); raise ValueError."""
+    value = raw.get(name)
+    if from_get and isinstance(value, str):
         try:
-            variables = orjson.loads(variables)
+            value = orjson.loads(value)
         except orjson.JSONDecodeError:
-            raise ValueError("`variables` must be a JSON object") from None
-    if variables is not None and not isinstance(variables, dict):
-        raise ValueError("`variables` must be an object or null")
-    extensions = raw.get("extensions")
-    if from_get and isinstance(extensions, str):
-        try:
-            extensions = orjson.loads(extensions)
-        except orjson.JSONDecodeError:
-            raise ValueError("`extensions` must be a JSON object") from None
-    if extensions is not None and not isinstance(extensions, dict):
-        raise ValueError("`extensions` must be an object or null")
-    return query, operation_name, variables, extensions
+            raise ValueError(f"`{name}` must be a JSON object") from None
+    if value is not None and not isinstance(value, dict):
+        raise ValueError(f"`{name}` must be an object or null")
+    return value
 
 
 def _wants_sql(request: Request) -> bool:
@@ -190,7 +171,7 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     except ValueError as exc:
         return _request_error(request, str(exc), media=media)
     request.state.graphql_operation = operation_name  # for the access log and /metrics
-    if _has_nul(raw):
+    if has_nul(raw):
         # Postgres text cannot hold NUL: refuse it here, whatever field it was meant for
         return _request_error(request, "the request contains a NUL character", media=media, code="BAD_USER_INPUT")
     state = request.app.state

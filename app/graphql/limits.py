@@ -24,6 +24,7 @@ when they do not coerce, execution refuses the request anyway, before any resolv
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
@@ -233,6 +234,30 @@ class _Walker:
             else:
                 nodes += inner.nodes
         return _Measure(height=height, aliases=aliases, nodes=nodes, fields=selected)
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Yield every string (key or value) of a JSON-like value, however deeply it nests."""
+    stack = [value]  # iterative: a request may nest lists and objects a thousand levels deep
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+
+
+def has_nul(value: Any) -> bool:
+    """Return whether a string (key or value) of a JSON-like value holds NUL, which Postgres text cannot."""
+    return any("\x00" in text for text in strings(value))
+
+
+def long_string(value: Any, max_length: int) -> int | None:
+    """Return the length of the first string (key or value) in a JSON-like value longer than `max_length`."""
+    return next((len(text) for text in strings(value) if len(text) > max_length), None)
 
 
 def _coerced(

@@ -37,7 +37,8 @@ from app.db import Reader
 from app.errors import CodedError
 from app.graphql.context import Context
 from app.graphql.executor import Executor, Prepared, RequestError, mask, request_key
-from app.graphql.http import _has_nul, _params
+from app.graphql.http import _params
+from app.graphql.limits import has_nul as _has_nul
 from app.graphql.persisted import Persisted
 from app.live import CorpusHub
 
