@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import os
@@ -39,40 +38,13 @@ import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from tests.hostile_documents import b64, big_document, connection_tree, single_object_tree  # noqa: E402
 from tests.servers import ServerFailed, serving  # noqa: E402
 
 HEADERS = {"content-type": "application/json", "accept": "application/json"}
 HOSTILE_TARGET_S = 0.5
 HEALTHZ_TARGET_S = 0.1
 GROWTH_TARGET_MB = 100.0
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def single_object_tree(levels: int, roots: int) -> str:
-    fragments = [f"fragment F{levels} on TradeFigure {{ slug }}", f"fragment P{levels} on Place {{ slug }}"]
-    for i in range(levels - 1, -1, -1):
-        fragments.append(
-            f"fragment F{i} on TradeFigure {{ slug partOf {{ ...F{i + 1} }} reporter {{ ...P{i + 1} }}"
-            f" partner {{ ...P{i + 1} }} source {{ name country {{ ...P{i + 1} }} }} }}"
-        )
-        if i > 0:
-            fragments.append(f"fragment P{i} on Place {{ slug parent {{ ...P{i + 1} }} }}")
-    root = " ".join(f"r{r}: tradeFigures(first: 1) {{ nodes {{ ...F0 }} }}" for r in range(roots))
-    return "{ " + root + " } " + " ".join(fragments)
-
-
-def connection_tree(levels: int) -> str:
-    fragments = [f"fragment O{levels} on Organisation {{ slug }}"]
-    for i in range(levels - 1, -1, -1):
-        fragments.append(
-            f"fragment O{i} on Organisation {{ slug name kind articles(first: 0) {{ totalCount"
-            f" nodes {{ slug title publisher {{ ...O{i + 1} }} organisations {{ ...O{i + 1} }} }} }} }}"
-        )
-    root = "organisations(first: 0) { nodes { ...O0 } } places(first: 0) { totalCount }"
-    return "{ " + root + " } " + " ".join(fragments)
 
 
 def hostile_requests() -> dict[str, dict[str, Any]]:
@@ -83,7 +55,7 @@ def hostile_requests() -> dict[str, dict[str, Any]]:
         "objects 4x30": {"query": single_object_tree(4, 30)},
         "objects 5x10": {"query": single_object_tree(5, 10)},
         "objects 6x3": {"query": single_object_tree(6, 3)},
-        "empty pages 3": {"query": connection_tree(3)},
+        "empty pages 3": {"query": connection_tree(3, 2)},
         "480 aliases": {"query": "{ " + " ".join(f"a{i}: __typename" for i in range(480)) + " }"},
         "dash run": {"query": search, "variables": {"q": "-" * 40 + "a"}},
         "long filter text": {
@@ -99,10 +71,6 @@ def hostile_requests() -> dict[str, dict[str, Any]]:
         size = len(json.dumps(body))
         assert size <= 8 * 1024, f"{name}: {size} bytes"
     return requests
-
-
-def big_document(i: int) -> str:
-    return "# " + "x" * 140_000 + "\n{ " + " ".join(f"a{j}: __typename" for j in range(1600)) + f" b{i}: __typename }}"
 
 
 @contextlib.contextmanager

@@ -10,7 +10,6 @@ operation names, and sockets that never finish a request.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import os
 import socket
@@ -34,13 +33,10 @@ from app.main import create_app
 from app.observability import Metrics, known_operation_names
 from app.roles import as_role
 from tests import servers
+from tests.hostile_documents import b64, big_document, connection_tree, single_object_tree
 from tests.test_hostile import assert_spec_error, serving
 
 JSON = "application/json"
-
-
-def b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 @pytest.fixture(scope="module")
@@ -299,36 +295,6 @@ def test_a_compiled_statement_that_times_out_is_answered_without_running_again(f
 # --- work before execution ---------------------------------------------------------------------------------
 
 
-def single_object_tree(levels: int, roots: int, first: int = 1) -> str:
-    """Ten levels of single objects (partOf, reporter, partner, source, parent, country) through fragments."""
-    fragments = [f"fragment F{levels} on TradeFigure {{ slug }}", f"fragment P{levels} on Place {{ slug }}"]
-    for i in range(levels - 1, -1, -1):
-        fragments.append(
-            f"fragment F{i} on TradeFigure {{ slug partOf {{ ...F{i + 1} }} reporter {{ ...P{i + 1} }}"
-            f" partner {{ ...P{i + 1} }} source {{ name country {{ ...P{i + 1} }} }} }}"
-        )
-        if i > 0:
-            fragments.append(f"fragment P{i} on Place {{ slug parent {{ ...P{i + 1} }} }}")
-    root = " ".join(f"r{r}: tradeFigures(first: {first}) {{ nodes {{ ...F0 }} }}" for r in range(roots))
-    return "{ " + root + " } " + " ".join(fragments)
-
-
-def connection_tree(levels: int, roots: int) -> str:
-    """Connections of zero items (no cost) nested through fragments: planning work, no nodes."""
-    fragments = [f"fragment O{levels} on Organisation {{ slug }}"]
-    for i in range(levels - 1, -1, -1):
-        fragments.append(
-            f"fragment O{i} on Organisation {{ slug name kind articles(first: 0) {{ totalCount"
-            f" nodes {{ slug title publisher {{ ...O{i + 1} }} organisations {{ ...O{i + 1} }} }} }} }}"
-        )
-    names = ["organisations", "places", "articles", "events", "tradeFigures"][:roots]
-    root = " ".join(
-        f"{n}(first: 0) {{ nodes {{ ...O0 }} }}" if n == "organisations" else f"{n}(first: 0) {{ totalCount }}"
-        for n in names
-    )
-    return "{ " + root + " } " + " ".join(fragments)
-
-
 SHAPES = [
     *(pytest.param(single_object_tree(levels, roots), id=f"objects-{levels}x{roots}") for levels in (2, 4, 5, 6, 8)
       for roots in (1, 3, 10, 30)),
@@ -393,11 +359,6 @@ def test_the_example_operations_stay_within_every_limit() -> None:
 
 
 # --- caches ------------------------------------------------------------------------------------------------
-
-
-def big_document(i: int) -> str:
-    # 1,600 aliases of __typename and a long comment: ~150 KB, which once held 2.4 MB each in the cache
-    return "# " + "x" * 140_000 + "\n{ " + " ".join(f"a{j}: __typename" for j in range(1600)) + f" b{i}: __typename }}"
 
 
 def test_large_documents_are_not_kept() -> None:
