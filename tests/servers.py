@@ -58,19 +58,20 @@ def serving(
     env: Mapping[str, str],
     *,
     logs: Path,
+    args: tuple[str, ...] = (),
     cwd: Path = ROOT,
     ready: str = "/readyz",
     timeout: float = 60,
     poll: float = 0.2,
     stop_timeout: float = 30,
 ) -> Iterator[Served]:
-    """Run `tradegraph serve` with `env` in `cwd`, logging to `logs`/serve-PORT.log; yield it once
+    """Run `tradegraph serve` (and `args`) with `env` in `cwd`, logging to `logs`/serve-PORT.log; yield it once
     `ready` answers 200 (raise ServerFailed if it exits first or takes over `timeout` s); SIGTERM it
     afterwards, and kill it if it has not ended `stop_timeout` s later."""
     port = free_port()
     log = logs / f"serve-{port}.log"
     with log.open("wb") as out:
-        command = [str(TRADEGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        command = [str(TRADEGRAPH), "serve", "--host", "127.0.0.1", "--port", str(port), *args]
         proc = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT)
     served = Served(port, proc, log)
     try:

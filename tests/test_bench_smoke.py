@@ -26,6 +26,7 @@ from app.seed.bulk import ArticleSource, EvidenceMismatch, bulk_load
 from app.seed.load import ALL_TABLES
 from app.seed.pipeline import seed
 from bench.generate import bulk_sources, synthesize, write_corpus_dir
+from tests import servers
 from tests.conftest import engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,47 +189,21 @@ def test_bench_quick_run_prints_every_operation(server_url: str, tmp_path: Path)
     assert out.exists()
 
 
-def test_serve_with_two_workers_answers_and_stops(fresh_database: Callable[..., str]) -> None:
+def test_serve_with_two_workers_answers_and_stops(fresh_database: Callable[..., str], tmp_path: Path) -> None:
     """`tradegraph serve --workers 2` (the benchmark's second configuration) serves, then stops on SIGTERM."""
-    import signal
-    import socket
-    import time
-
     import httpx
 
     url = fresh_database(seeded=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": url, "EXPOSE_STATEMENT_COUNT": "true", "LOG_LEVEL": "warning"}
     env.pop("API_DATABASE_URL", None)
-    tradegraph = Path(sys.executable).parent / "tradegraph"
-    server = subprocess.Popen(
-        [str(tradegraph), "serve", "--port", str(port), "--workers", "2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+    with servers.serving(env, logs=tmp_path, args=("--workers", "2"), ready="/healthz", timeout=120) as served:
         answers = [
-            httpx.post(f"http://127.0.0.1:{port}/graphql", json={"query": "{ articles(first: 1) { totalCount } }"})
+            httpx.post(f"{served.base}/graphql", json={"query": "{ articles(first: 1) { totalCount } }"})
             for _ in range(4)
         ]
         assert all(a.status_code == 200 and a.json()["data"]["articles"]["totalCount"] == 5 for a in answers)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        output, _ = server.communicate(timeout=30)
-    assert server.returncode == 0, output
-    assert "with 2 workers" in output
+    assert served.proc.returncode == 0, served.output()
+    assert "with 2 workers" in served.output()
 
 
 def test_plans_explain_every_compiled_operation(fresh_database: Callable[..., str], tmp_path: Path) -> None:
