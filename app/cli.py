@@ -55,14 +55,14 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 @cli.command()
 def migrate() -> None:
     """Apply every migration (alembic upgrade head)."""
-    with _database(get_settings()) as url:
-        _migrate(url)
+    settings = get_settings()
+    with _database(settings) as url:
+        _migrate(settings, url)
 
 
-def _migrate(url: str) -> None:
+def _migrate(settings: Settings, url: str) -> None:
     from app import migrate as migrations
 
-    settings = get_settings()
     url = primary_url(url)  # among several hosts, the one that takes writes
     try:
         wait_for_database(url, attempts=settings.db_connect_attempts)
@@ -364,7 +364,7 @@ def up(
     """Migrate, seed and serve in one go (the default run path)."""
     settings = get_settings()
     with _database(settings) as url:
-        _migrate(url)
+        _migrate(settings, url)
         _seed(url, [seeds], reset=False)
         _serve(settings, url, host, port)
 
