@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import pycountry
 import strawberry
 from graphql import GraphQLError
 
 from app.errors import BadUserInput, CodedError, NotFound
+from app.graphql.checks import (
+    MAX_SEARCH_LENGTH,
+    currency_code,
+    exclusion_reason,
+    offset_cursor,
+    offset_of,
+    search_text,
+)
 from app.graphql.context import Info
 from app.graphql.inputs import (
     ArticleFilter,
@@ -23,21 +28,16 @@ from app.graphql.inputs import (
     PlaceFilter,
     TradeFigureFilter,
 )
+from app.graphql.money import Money, convert
+from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id
 from app.graphql.types import (
     NODE_TYPES,
     Article,
-    Connection,
     ConvertedMoney,
-    Edge,
     Event,
-    Money,
-    Node,
     Organisation,
-    PageInfo,
     Place,
     TradeFigure,
-    connection,
-    decode_id,
 )
 from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.articles import ArticleOrder
@@ -51,7 +51,7 @@ from app.queries.places import PlaceOrder
 from app.queries.rows import FigureRow
 from app.queries.series import Granularity, PointFigures, SeriesPoint
 
-MAX_SEARCH_LENGTH = 500
+__all__ = ["MAX_SEARCH_LENGTH", "Query"]
 RowT = TypeVar("RowT")
 NodeT = TypeVar("NodeT")
 T = TypeVar("T")
@@ -61,9 +61,9 @@ async def _node(info: Info, global_id: str) -> Node | None:
     type_name, pk = decode_id(global_id)
     if type_name not in NODE_TYPES:
         return None
-    graphql_type, loader_name = NODE_TYPES[type_name]
-    row = await getattr(info.context.loaders, loader_name).load(pk)
-    return None if row is None else graphql_type.from_row(row)  # type: ignore[attr-defined]
+    graphql_type = NODE_TYPES[type_name]
+    row = await info.context.loaders.by_id(graphql_type.table.row).load(pk)
+    return None if row is None else graphql_type.from_row(row)  # type: ignore[return-value]
 
 
 def report(info: Info, error: CodedError, *, index: int | None = None) -> None:
@@ -141,39 +141,6 @@ class SearchHitConnection(Connection[SearchHit]):
     @strawberry.field(description=f"true when more than {search.COUNT_CAP:,} articles match: totalCount stops there")
     async def total_count_capped(self) -> bool:
         return await self._matches() > search.COUNT_CAP
-
-
-def offset_of(cursor: str | None) -> int:
-    """Return the position after a search cursor (0 without one); raise BadUserInput if it is not one."""
-    if cursor is None:
-        return 0
-    if len(cursor) > 100:  # "offset:<n>" in base64
-        raise BadUserInput(f"invalid cursor {cursor[:40]!r}…: cursors come from `edges.cursor` of this connection")
-    try:
-        kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        if kind != "offset" or not value.isdigit():
-            raise ValueError
-        return int(value) + 1
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput(
-            f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
-        ) from None
-
-
-def _offset_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{position}".encode()).decode().rstrip("=")
-
-
-def search_text(query: str) -> str:
-    """Return the search text, trimmed; raise BadUserInput if it is empty, too long or holds NUL."""
-    text = query.strip()
-    if "\x00" in text:
-        raise BadUserInput("the search text contains a NUL character")
-    if not text:
-        raise BadUserInput("the search text is empty")
-    if len(text) > MAX_SEARCH_LENGTH:
-        raise BadUserInput(f"the search text is longer than {MAX_SEARCH_LENGTH} characters")
-    return text
 
 
 # --- trade series --------------------------------------------------------------------------------
@@ -262,7 +229,7 @@ def _slice(items: list[T], first: int | None, after: str | None) -> tuple[int, l
 
 
 def _offset_connection(items: list[Any], offset: int, nodes: list[NodeT]) -> Connection[NodeT]:
-    edges = [Edge(cursor=_offset_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
+    edges = [Edge(cursor=offset_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
 
     async def count() -> int:
         return len(items)
@@ -279,17 +246,8 @@ def _offset_connection(items: list[Any], offset: int, nodes: list[NodeT]) -> Con
     )
 
 
-def _exclusion_reason(figure: FigureRow, cover: FigureRow) -> str:
-    if figure.part_of_id == cover.id:
-        return "part of the covering figure"
-    same_places = {figure.reporter_id, figure.partner_id} == {cover.reporter_id, cover.partner_id}
-    if same_places and figure.flow == cover.flow and figure.commodity == cover.commodity:
-        return "corroborates the covering figure (same trade, stated again)"
-    return "included in a broader figure (its places, flow or goods contain this one's)"
-
-
 async def _rows(info: Info, ids: set[int]) -> dict[int, FigureRow]:
-    return {r.id: r for r in await info.context.loaders.figure.load_many(sorted(ids)) if r is not None}
+    return {r.id: r for r in await info.context.loaders.by_id(FigureRow).load_many(sorted(ids)) if r is not None}
 
 
 async def _contributions(info: Info, point: TradeSeriesPoint, ids: list[int]) -> list[SeriesContribution]:
@@ -300,7 +258,7 @@ async def _contributions(info: Info, point: TradeSeriesPoint, ids: list[int]) ->
         assert figure.amount is not None  # the series sums money figures only
         converted = None
         if figure.amount.currency != point.currency:
-            converted = await figure.convert(info, point.currency)
+            converted = await convert(figure, info, point.currency)
         contributions.append(SeriesContribution(figure=figure, amount=figure.amount, converted=converted))
     return contributions
 
@@ -311,7 +269,7 @@ async def _excluded(info: Info, pairs: list[tuple[int, int]]) -> list[ExcludedFi
         ExcludedFigure(
             figure=TradeFigure.from_row(rows[fid]),
             covered_by=TradeFigure.from_row(rows[cover]),
-            reason=_exclusion_reason(rows[fid], rows[cover]),
+            reason=exclusion_reason(rows[fid], rows[cover]),
         )
         for fid, cover in pairs
     ]
@@ -330,14 +288,6 @@ def _point(point: SeriesPoint, where: FigureFilter, granularity: Granularity) ->
         _granularity=granularity,
         _made_of={},
     )
-
-
-def currency_code(code: str) -> str:
-    """Return an ISO 4217 code, upper-cased; raise BadUserInput if it is not one."""
-    code = code.strip().upper()
-    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise BadUserInput(f"{code[:10]!r} is not an ISO 4217 currency code")
-    return code
 
 
 # --- the root ------------------------------------------------------------------------------------
@@ -483,7 +433,7 @@ class Query:
         hits, more = await search.search_articles(info.context.db, query=search_text(query), offset=offset, limit=limit)
         edges = [
             Edge(
-                cursor=_offset_cursor(offset + i),
+                cursor=offset_cursor(offset + i),
                 node=SearchHit(
                     article=Article.from_row(h.article),
                     rank=h.rank,

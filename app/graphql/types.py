@@ -1,21 +1,59 @@
-"""GraphQL types. Built from query rows; relationships resolve through per-request loaders."""
+"""The GraphQL object types, each declared once by its table of fields (see app.graphql.fields).
+
+A field's table entry gives its type, description and source; the strawberry field, the row
+mapping of the resolver path and the compiler's SQL are derived from it. Fields that are neither
+a column nor a relation (`computed`, `custom`) keep their Python side and their SQL side together,
+just above the table that uses them.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import TYPE_CHECKING
 
-import strawberry
+from psycopg import sql
+from sqlalchemy import BigInteger, bindparam
 
-from app.errors import BadUserInput
 from app.graphql.context import Info
 from app.graphql.enums import ConversionKind
+from app.graphql.fields import (
+    CLASSES,
+    TABLES,
+    Declared,
+    Table,
+    ToMany,
+    column,
+    computed,
+    custom,
+    declare,
+    enum_of,
+    mentioned,
+    node_id,
+    to_many,
+    to_one,
+)
+from app.graphql.money import (
+    Money,
+    Quantity,
+    amount_usd,
+    converted_amount,
+    converted_sql,
+    money_of,
+    quantity_of,
+    stated_conversion,
+    stated_conversion_sql,
+    value_object,
+)
+from app.graphql.planner import Builder, Compiler, Field
+from app.graphql.relay import Connection, Node, connection
+from app.graphql.sqlparts import C, agg, col, order
 from app.queries import articles as article_queries
-from app.queries.pagination import Page, PageArgs
+from app.queries import events as event_queries
+from app.queries import evidence as evidence_queries
+from app.queries import figures as figure_queries
+from app.queries import places as place_queries
+from app.queries.pagination import PageArgs, page_query
 from app.queries.rows import (
     ArticleRow,
     ConversionRow,
@@ -29,599 +67,456 @@ from app.queries.rows import (
 )
 from app.seed import format as vocab
 
+if TYPE_CHECKING:
+    from graphql import GraphQLObjectType
+
 # Enums are registered in app.graphql.enums, imported first so every use sees one definition.
 
-
-def reviews_wanted(review: list[vocab.ReviewStatus] | None) -> set[str]:
-    """Return the review statuses a nested list shows: those asked for, else accepted only."""
-    return {r.value for r in review} if review else {"accepted"}
+# --- places, organisations, people ---------------------------------------------------------------------
 
 
-_REVIEW_ARG = strawberry.argument(description="default: [ACCEPTED], as the top-level lists")
-
-
-def _opt_enum(enum: type, value: str | None):  # type: ignore[no-untyped-def]
-    return None if value is None else enum(value)
-
-
-# --- global ids ---------------------------------------------------------------------------------
-
-
-def encode_id(type_name: str, pk: int) -> strawberry.ID:
-    """Return the opaque global id of a row."""
-    return strawberry.ID(base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("="))
-
-
-def decode_id(global_id: str) -> tuple[str, int]:
-    """Return (type name, primary key) of a global id; raise BadUserInput if it is not one."""
-    if len(global_id) > 100:  # a type name and a 64-bit key, in base64: 40 characters at most
-        raise BadUserInput(f"{global_id[:40]!r}… is not a valid node id")
-    try:
-        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
-        type_name, _, pk = raw.partition(":")
-        if not type_name or not pk.isdigit() or int(pk) >= 2**63:
-            raise ValueError
-        return type_name, int(pk)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadUserInput(f"{global_id[:40]!r} is not a valid node id") from None
-
-
-@strawberry.interface(description="An object with a global id, refetchable with `node(id:)`")
-class Node:
-    id: strawberry.ID
-
-
-# --- connections --------------------------------------------------------------------------------
-
-NodeT = TypeVar("NodeT")
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
-
-
-@strawberry.type
-class Edge(Generic[NodeT]):
-    cursor: str
-    node: NodeT
-
-
-@strawberry.type
-class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
-    page_info: PageInfo
-    _count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="All matching items; computed only when asked for")
-    async def total_count(self) -> int:
-        return await self._count()
-
-    @strawberry.field(description="The nodes of `edges`, for clients that need no cursors")
-    def nodes(self) -> list[NodeT]:
-        return [edge.node for edge in self.edges]
-
-
-RowT = TypeVar("RowT")
-
-
-def connection(page: Page[RowT], make: Callable[[RowT], NodeT]) -> Connection[NodeT]:
-    """Return a connection of `page`'s rows, built into GraphQL types by `make`."""
-    edges = [Edge(cursor=cursor, node=make(row)) for cursor, row in page.items]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+@declare(
+    Table(
+        "Place",
+        PlaceRow,
+        (
+            node_id(),
+            column("slug", str),
+            column("name", str),
+            enum_of("kind", vocab.PlaceKind),
+            column("aliases", list[str]),
+            column("code", str, "ISO 3166-1 alpha-2 (countries) or ISO 3166-2 (subdivisions)", null=True),
+            column("country_code", str, "ISO 3166-1 alpha-2 of the country it lies in", null=True),
+            column("geonames_id", int, null=True),
+            column("latitude", float, null=True),
+            column("longitude", float, null=True),
+            column("note", str, null=True),
+            to_one(
+                "parent", "Place", "parent_id", "The place directly containing this one: Shenyang → Liaoning → China"
+            ),
+            to_many(
+                "children",
+                "Place",
+                "parent_id",
+                order=("name", "id"),
+                query=place_queries.list_children,
+                key="parent_ids",
+            ),
         ),
-        _count=page.count,
+    )
+)
+class Place(Node, Declared):
+    pass
+
+
+async def organisation_articles(
+    root: Organisation, info: Info, first: int | None = None, after: str | None = None
+) -> Connection[Article]:
+    page = await article_queries.list_articles(
+        info.context.db,
+        where=article_queries.ArticleFilter(involving_organisation_id=root._row.id),
+        order=article_queries.ArticleOrder.PUBLISHED_ON_DESC,
+        page=PageArgs(first=first, after=after),
+    )
+    return connection(page, Article.from_row)
+
+
+def organisation_articles_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+    args = c.arguments(o, nodes)
+    # the filter the resolver uses, its organisation id bound to the enclosing row's (`outer_id`)
+    outer = bindparam("outer_id", type_=BigInteger)
+    query = article_queries.filtered(article_queries.ArticleFilter(involving_organisation_id=outer))  # type: ignore[arg-type]
+    ordering = article_queries.ORDERINGS[article_queries.ArticleOrder.PUBLISHED_ON_DESC]
+    pq = page_query(query, ordering, PageArgs(first=args.get("first"), after=args.get("after")))
+    return c.connection("Article", pq, query, nodes, outer=t)
+
+
+@declare(
+    Table(
+        "Organisation",
+        OrganisationRow,
+        (
+            node_id(),
+            column("slug", str),
+            column("name", str),
+            enum_of("kind", vocab.OrganisationKind),
+            column("aliases", list[str]),
+            column("note", str, null=True),
+            to_one("country", "Place", "country_id"),
+            to_one(
+                "parent", "Organisation", "parent_id", "The organisation this one belongs to (a department's ministry)"
+            ),
+            custom(
+                "articles",
+                "Connection[Article]",
+                "Articles that this organisation published or that mention it, newest first",
+                resolve=organisation_articles,
+                build=organisation_articles_sql,
+            ),
+        ),
+    )
+)
+class Organisation(Node, Declared):
+    pass
+
+
+@declare(
+    Table(
+        "Person",
+        PersonRow,
+        (
+            node_id(),
+            column("slug", str),
+            column("name", str),
+            column("title", str, "as the text gives it", null=True),
+            column("aliases", list[str]),
+            to_one("organisation", "Organisation", "organisation_id"),
+            to_one("country", "Place", "country_id"),
+        ),
+    )
+)
+class Person(Node, Declared):
+    pass
+
+
+# --- articles -----------------------------------------------------------------------------------------
+
+
+@declare(
+    Table(
+        "Article",
+        ArticleRow,
+        (
+            node_id(),
+            column("slug", str),
+            column("title", str, "verbatim from the text; null when the text has no headline", null=True),
+            column("authors", list[str]),
+            column("published_on", dt.date, "first day of the publication period", null=True),
+            enum_of("published_precision", vocab.DatePrecision, null=True),
+            enum_of("published_basis", vocab.DateBasis, null=True),
+            column("published_inference", str, "how an inferred date was deduced", null=True),
+            column("publisher_basis", str, "how the publisher is known, when not a masthead", null=True),
+            column("language", str),
+            column("body", str, "the text, verbatim"),
+            column("body_sha256", str),
+            column("word_count", int),
+            column("source_file", str),
+            column("duplicate_score", Decimal, null=True),
+            column("duplicate_method", str, null=True),
+            to_one("publisher", "Organisation", "publisher_id"),
+            to_one(
+                "duplicate_of",
+                "Article",
+                "duplicate_of_id",
+                "The article this one rewrites, when it is a near-duplicate",
+            ),
+            to_many(
+                "duplicates",
+                "Article",
+                "duplicate_of_id",
+                "Articles that are near-duplicates of this one",
+                order=("id",),
+                query=article_queries.list_duplicates,
+                key="original_ids",
+            ),
+            mentioned(
+                "organisations",
+                "Organisation",
+                "organisation_id",
+                "Organisations the article names, in order of first mention",
+                query=article_queries.list_organisations_mentioned,
+            ),
+            mentioned(
+                "places",
+                "Place",
+                "place_id",
+                "Places the article names, in order of first mention",
+                query=article_queries.list_places_mentioned,
+            ),
+            mentioned(
+                "people",
+                "Person",
+                "person_id",
+                "People the article names, in order of first mention",
+                query=article_queries.list_people_mentioned,
+            ),
+            mentioned(
+                "trade_figures",
+                "TradeFigure",
+                "trade_figure_id",
+                "Trade figures the article states, in order of first statement",
+                query=article_queries.list_figures_stated,
+                reviewed=True,
+            ),
+            mentioned(
+                "events",
+                "Event",
+                "event_id",
+                "Events the article reports, in order of first mention",
+                query=article_queries.list_events_reported,
+                reviewed=True,
+            ),
+        ),
+    )
+)
+class Article(Node, Declared):
+    pass
+
+
+@declare(
+    Table(
+        "Evidence",
+        EvidenceRow,
+        (
+            column("quote", str),
+            column(
+                "start", int, "character offset (Unicode code points) where the quote starts", source="start_offset"
+            ),
+            column("end", int, "character offset just past the quote", source="end_offset"),
+            to_one("article", "Article", "article_id", null=False),
+        ),
+        "The exact words of an article that state a fact: `article.body[start:end] == quote`",
+    )
+)
+class Evidence(Declared):
+    pass
+
+
+def evidence_of(subject: str, description: str) -> ToMany:
+    """The evidence of a fact (`subject`: trade_figure or event), by article then text order."""
+    return to_many(
+        "evidence",
+        "Evidence",
+        f"{subject}_id",
+        description,
+        order=("article_id", "start_offset", "id"),  # as evidence.list_for
+        query=evidence_queries.list_for,
+        key="ids",
+        subject=subject,
     )
 
 
-# --- value types ----------------------------------------------------------------------------------
-
-
-@strawberry.type(description="An exact amount of money in an ISO 4217 currency")
-class Money:
-    amount: Decimal
-    currency: str
-
-
-@strawberry.type(description="An amount converted from another currency, with the rate and where it comes from")
-class ConvertedMoney:
-    amount: Decimal
-    currency: str
-    rate: Decimal = strawberry.field(description="units of `currency` per unit of `fromCurrency`")
-    rate_date: dt.date
-    source: str
-    kind: ConversionKind
-    from_currency: str
-    method: str = strawberry.field(description="how the rate was obtained (e.g. a period mean of daily rates)")
-
-    @classmethod
-    def from_row(cls, row: ConversionRow) -> ConvertedMoney:
-        return cls(
-            amount=row.amount,
-            currency=row.to_currency,
-            rate=row.rate,
-            rate_date=row.rate_date,
-            source=row.source,
-            kind=ConversionKind(row.kind),
-            from_currency=row.from_currency,
-            method=row.method,
-        )
-
-
-@strawberry.type(description="A physical quantity: 1500000 tonne, 55 container")
-class Quantity:
-    value: Decimal
-    unit: str
-
-
-@strawberry.type(description="The exact words of an article that state a fact: `article.body[start:end] == quote`")
-class Evidence:
-    quote: str
-    start: int = strawberry.field(description="character offset (Unicode code points) where the quote starts")
-    end: int = strawberry.field(description="character offset just past the quote")
-    _article_id: strawberry.Private[int]
-
-    @strawberry.field
-    async def article(self, info: Info) -> Article:
-        row = await info.context.loaders.article.load(self._article_id)
-        assert row is not None  # evidence rows reference articles by foreign key
-        return Article.from_row(row)
-
-    @classmethod
-    def from_row(cls, row: EvidenceRow) -> Evidence:
-        return cls(quote=row.quote, start=row.start_offset, end=row.end_offset, _article_id=row.article_id)
-
-
-async def _place(info: Info, pk: int | None) -> Place | None:
-    row = None if pk is None else await info.context.loaders.place.load(pk)
-    return None if row is None else Place.from_row(row)
-
-
-async def _organisation(info: Info, pk: int | None) -> Organisation | None:
-    row = None if pk is None else await info.context.loaders.organisation.load(pk)
-    return None if row is None else Organisation.from_row(row)
-
-
-# --- entities ---------------------------------------------------------------------------------------
-
-
-@strawberry.type
-class Place(Node):
-    slug: str
-    name: str
-    kind: vocab.PlaceKind
-    aliases: list[str]
-    code: str | None = strawberry.field(description="ISO 3166-1 alpha-2 (countries) or ISO 3166-2 (subdivisions)")
-    country_code: str | None = strawberry.field(description="ISO 3166-1 alpha-2 of the country it lies in")
-    geonames_id: int | None
-    latitude: float | None
-    longitude: float | None
-    note: str | None
-    _pk: strawberry.Private[int]
-    _parent_id: strawberry.Private[int | None]
-
-    @strawberry.field(description="The place directly containing this one: Shenyang → Liaoning → China")
-    async def parent(self, info: Info) -> Place | None:
-        return await _place(info, self._parent_id)
-
-    @strawberry.field
-    async def children(self, info: Info) -> list[Place]:
-        return [Place.from_row(r) for r in await info.context.loaders.place_children.load(self._pk)]
-
-    @classmethod
-    def from_row(cls, row: PlaceRow) -> Place:
-        return cls(
-            id=encode_id("Place", row.id),
-            slug=row.slug,
-            name=row.name,
-            kind=vocab.PlaceKind(row.kind),
-            aliases=row.aliases,
-            code=row.code,
-            country_code=row.country_code,
-            geonames_id=row.geonames_id,
-            latitude=row.latitude,
-            longitude=row.longitude,
-            note=row.note,
-            _pk=row.id,
-            _parent_id=row.parent_id,
-        )
-
-
-@strawberry.type
-class Organisation(Node):
-    slug: str
-    name: str
-    kind: vocab.OrganisationKind
-    aliases: list[str]
-    note: str | None
-    _pk: strawberry.Private[int]
-    _country_id: strawberry.Private[int | None]
-    _parent_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def country(self, info: Info) -> Place | None:
-        return await _place(info, self._country_id)
-
-    @strawberry.field(description="The organisation this one belongs to (a department's ministry)")
-    async def parent(self, info: Info) -> Organisation | None:
-        return await _organisation(info, self._parent_id)
-
-    @strawberry.field(description="Articles that this organisation published or that mention it, newest first")
-    async def articles(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Article]:
-        page = await article_queries.list_articles(
-            info.context.db,
-            where=article_queries.ArticleFilter(involving_organisation_id=self._pk),
-            order=article_queries.ArticleOrder.PUBLISHED_ON_DESC,
-            page=PageArgs(first=first, after=after),
-        )
-        return connection(page, Article.from_row)
-
-    @classmethod
-    def from_row(cls, row: OrganisationRow) -> Organisation:
-        return cls(
-            id=encode_id("Organisation", row.id),
-            slug=row.slug,
-            name=row.name,
-            kind=vocab.OrganisationKind(row.kind),
-            aliases=row.aliases,
-            note=row.note,
-            _pk=row.id,
-            _country_id=row.country_id,
-            _parent_id=row.parent_id,
-        )
-
-
-@strawberry.type
-class Person(Node):
-    slug: str
-    name: str
-    title: str | None = strawberry.field(description="as the text gives it")
-    aliases: list[str]
-    _organisation_id: strawberry.Private[int | None]
-    _country_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def organisation(self, info: Info) -> Organisation | None:
-        return await _organisation(info, self._organisation_id)
-
-    @strawberry.field
-    async def country(self, info: Info) -> Place | None:
-        return await _place(info, self._country_id)
-
-    @classmethod
-    def from_row(cls, row: PersonRow) -> Person:
-        return cls(
-            id=encode_id("Person", row.id),
-            slug=row.slug,
-            name=row.name,
-            title=row.title,
-            aliases=row.aliases,
-            _organisation_id=row.organisation_id,
-            _country_id=row.country_id,
-        )
-
-
-@strawberry.type
-class Article(Node):
-    slug: str
-    title: str | None = strawberry.field(description="verbatim from the text; null when the text has no headline")
-    authors: list[str]
-    published_on: dt.date | None = strawberry.field(description="first day of the publication period")
-    published_precision: vocab.DatePrecision | None
-    published_basis: vocab.DateBasis | None
-    published_inference: str | None = strawberry.field(description="how an inferred date was deduced")
-    publisher_basis: str | None = strawberry.field(description="how the publisher is known, when not a masthead")
-    language: str
-    body: str = strawberry.field(description="the text, verbatim")
-    body_sha256: str
-    word_count: int
-    source_file: str
-    duplicate_score: Decimal | None
-    duplicate_method: str | None
-    _pk: strawberry.Private[int]
-    _publisher_id: strawberry.Private[int | None]
-    _duplicate_of_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def publisher(self, info: Info) -> Organisation | None:
-        return await _organisation(info, self._publisher_id)
-
-    @strawberry.field(description="The article this one rewrites, when it is a near-duplicate")
-    async def duplicate_of(self, info: Info) -> Article | None:
-        row = None if self._duplicate_of_id is None else await info.context.loaders.article.load(self._duplicate_of_id)
-        return None if row is None else Article.from_row(row)
-
-    @strawberry.field(description="Articles that are near-duplicates of this one")
-    async def duplicates(self, info: Info) -> list[Article]:
-        return [Article.from_row(r) for r in await info.context.loaders.article_duplicates.load(self._pk)]
-
-    @strawberry.field(description="Organisations the article names, in order of first mention")
-    async def organisations(self, info: Info) -> list[Organisation]:
-        return [Organisation.from_row(r) for r in await info.context.loaders.article_organisations.load(self._pk)]
-
-    @strawberry.field(description="Places the article names, in order of first mention")
-    async def places(self, info: Info) -> list[Place]:
-        return [Place.from_row(r) for r in await info.context.loaders.article_places.load(self._pk)]
-
-    @strawberry.field(description="People the article names, in order of first mention")
-    async def people(self, info: Info) -> list[Person]:
-        return [Person.from_row(r) for r in await info.context.loaders.article_people.load(self._pk)]
-
-    @strawberry.field(description="Trade figures the article states, in order of first statement")
-    async def trade_figures(
-        self,
-        info: Info,
-        review: Annotated[list[vocab.ReviewStatus] | None, _REVIEW_ARG] = None,
-    ) -> list[TradeFigure]:
-        wanted = reviews_wanted(review)
-        rows = await info.context.loaders.article_figures.load(self._pk)
-        return [TradeFigure.from_row(r) for r in rows if r.review in wanted]
-
-    @strawberry.field(description="Events the article reports, in order of first mention")
-    async def events(
-        self,
-        info: Info,
-        review: Annotated[list[vocab.ReviewStatus] | None, _REVIEW_ARG] = None,
-    ) -> list[Event]:
-        wanted = reviews_wanted(review)
-        rows = await info.context.loaders.article_events.load(self._pk)
-        return [Event.from_row(r) for r in rows if r.review in wanted]
-
-    @classmethod
-    def from_row(cls, row: ArticleRow) -> Article:
-        return cls(
-            id=encode_id("Article", row.id),
-            slug=row.slug,
-            title=row.title,
-            authors=row.authors,
-            published_on=row.published_on,
-            published_precision=_opt_enum(vocab.DatePrecision, row.published_precision),
-            published_basis=_opt_enum(vocab.DateBasis, row.published_basis),
-            published_inference=row.published_inference,
-            publisher_basis=row.publisher_basis,
-            language=row.language,
-            body=row.body,
-            body_sha256=row.body_sha256,
-            word_count=row.word_count,
-            source_file=row.source_file,
-            duplicate_score=row.duplicate_score,
-            duplicate_method=row.duplicate_method,
-            _pk=row.id,
-            _publisher_id=row.publisher_id,
-            _duplicate_of_id=row.duplicate_of_id,
-        )
-
-
-@strawberry.type(description="One fact: a value of trade between two places over a period, as an article states it")
-class TradeFigure(Node):
-    slug: str
-    flow: vocab.TradeFlow
-    commodity: str | None = strawberry.field(description="null: all goods")
-    amount: Money | None
-    quantity: Quantity | None
-    period_start: dt.date = strawberry.field(description="first day of the period (inclusive)")
-    period_end: dt.date = strawberry.field(description="last day of the period (inclusive)")
-    period_type: vocab.PeriodType
-    period_label: str | None = strawberry.field(description="the period as the article writes it")
-    period_basis: vocab.DateBasis
-    period_inference: str | None
-    change_pct: float | None = strawberry.field(description="change against the previous period, in percent")
-    change_multiple: float | None = strawberry.field(description='as written: "grew 6.2 times"')
-    change_basis: str | None
-    approximation: str | None = strawberry.field(description="exact, about, nearly, more-than, less-than, up-to")
-    status: vocab.FigureStatus
-    review: vocab.ReviewStatus = strawberry.field(description="PENDING until a person has checked it")
-    note: str | None
-    _pk: strawberry.Private[int]
-    _reporter_id: strawberry.Private[int]
-    _partner_id: strawberry.Private[int | None]
-    _part_of_id: strawberry.Private[int | None]
-    _source_id: strawberry.Private[int | None]
-
-    @strawberry.field(description="The place whose trade this is")
-    async def reporter(self, info: Info) -> Place:
-        place = await _place(info, self._reporter_id)
-        assert place is not None  # a foreign key, never null
-        return place
-
-    @strawberry.field
-    async def partner(self, info: Info) -> Place | None:
-        return await _place(info, self._partner_id)
-
-    @strawberry.field(description="The figure this one is part of (imports within total trade)")
-    async def part_of(self, info: Info) -> TradeFigure | None:
-        row = None if self._part_of_id is None else await info.context.loaders.figure.load(self._part_of_id)
-        return None if row is None else TradeFigure.from_row(row)
-
-    @strawberry.field(description="The organisation that compiled or announced the figure")
-    async def source(self, info: Info) -> Organisation | None:
-        return await _organisation(info, self._source_id)
-
-    @strawberry.field(description="Every conversion of the amount: stated by the article, or computed")
-    async def conversions(self, info: Info) -> list[ConvertedMoney]:
-        return [ConvertedMoney.from_row(r) for r in await info.context.loaders.figure_conversions.load(self._pk)]
-
-    @strawberry.field(description="The amount in USD: itself when stated in USD, else computed from ECB rates")
-    async def amount_usd(self, info: Info) -> ConvertedMoney | None:
-        return await self.convert(info, "USD")
-
-    @strawberry.field(description="The amount in `currency`, computed from reference rates; null without a rate")
-    async def converted_amount(self, info: Info, currency: str) -> ConvertedMoney | None:
-        return await self.convert(info, currency)
-
-    async def convert(self, info: Info, currency: str) -> ConvertedMoney | None:
-        """Return the amount in `currency`: itself, or its computed conversion; None without one."""
-        if self.amount is None:
-            return None
-        if self.amount.currency == currency.upper():
-            return ConvertedMoney(
-                amount=self.amount.amount,
-                currency=self.amount.currency,
-                rate=Decimal(1),
-                rate_date=self.period_end,
-                source="stated in the article",
-                kind=ConversionKind.STATED,
-                from_currency=self.amount.currency,
-                method="no conversion: the article states the amount in this currency",
-            )
-        for row in await info.context.loaders.figure_conversions.load(self._pk):
-            if row.kind == "computed" and row.to_currency == currency.upper():
-                return ConvertedMoney.from_row(row)
-        return None
-
-    @strawberry.field(description="The conversion the article itself states, if it states one")
-    async def stated_conversion(self, info: Info) -> ConvertedMoney | None:
-        for row in await info.context.loaders.figure_conversions.load(self._pk):
-            if row.kind == "stated":
-                return ConvertedMoney.from_row(row)
-        return None
-
-    @strawberry.field(description="The exact words that state the figure, in every article that does")
-    async def evidence(self, info: Info) -> list[Evidence]:
-        return [Evidence.from_row(r) for r in await info.context.loaders.figure_evidence.load(self._pk)]
-
-    @classmethod
-    def from_row(cls, row: FigureRow) -> TradeFigure:
-        return cls(
-            id=encode_id("TradeFigure", row.id),
-            slug=row.slug,
-            flow=vocab.TradeFlow(row.flow),
-            commodity=row.commodity,
-            amount=Money(amount=row.amount, currency=row.currency or "") if row.amount is not None else None,
-            quantity=Quantity(value=row.quantity, unit=row.unit or "") if row.quantity is not None else None,
-            period_start=row.period_start,
-            period_end=row.period_end,
-            period_type=vocab.PeriodType(row.period_type),
-            period_label=row.period_label,
-            period_basis=vocab.DateBasis(row.period_basis),
-            period_inference=row.period_inference,
-            change_pct=float(row.change_pct) if row.change_pct is not None else None,
-            change_multiple=float(row.change_multiple) if row.change_multiple is not None else None,
-            change_basis=row.change_basis,
-            approximation=row.approximation,
-            status=vocab.FigureStatus(row.status),
-            review=vocab.ReviewStatus(row.review),
-            note=row.note,
-            _pk=row.id,
-            _reporter_id=row.reporter_id,
-            _partner_id=row.partner_id,
-            _part_of_id=row.part_of_id,
-            _source_id=row.source_id,
-        )
-
-
-@strawberry.type(description="An organisation or person taking part in an event, and in what role")
-class Participant:
-    role: vocab.ParticipantRole
-    _organisation_id: strawberry.Private[int | None]
-    _person_id: strawberry.Private[int | None]
-
-    @strawberry.field
-    async def organisation(self, info: Info) -> Organisation | None:
-        return await _organisation(info, self._organisation_id)
-
-    @strawberry.field
-    async def person(self, info: Info) -> Person | None:
-        row = None if self._person_id is None else await info.context.loaders.person.load(self._person_id)
-        return None if row is None else Person.from_row(row)
-
-    @classmethod
-    def from_row(cls, row: ParticipantRow) -> Participant:
-        return cls(
-            role=vocab.ParticipantRole(row.role),
-            _organisation_id=row.organisation_id,
-            _person_id=row.person_id,
-        )
-
-
-@strawberry.type
-class Event(Node):
-    slug: str
-    name: str
-    kind: vocab.EventKind
-    starts_on: dt.date | None
-    ends_on: dt.date | None
-    date_precision: str | None = strawberry.field(description="day, week, month, quarter or year")
-    date_basis: vocab.DateBasis | None
-    date_inference: str | None
-    participant_count: int | None
-    participant_unit: str | None = strawberry.field(description='what is counted: "companies"')
-    participant_approximation: str | None
-    description: str | None
-    review: vocab.ReviewStatus = strawberry.field(description="PENDING until a person has checked it")
-    _pk: strawberry.Private[int]
-    _parent_id: strawberry.Private[int | None]
-
-    @strawberry.field(description="Where it takes place")
-    async def places(self, info: Info) -> list[Place]:
-        return [Place.from_row(r) for r in await info.context.loaders.event_places.load(self._pk)]
-
-    @strawberry.field(description="Organisations taking part, in any role")
-    async def organisations(self, info: Info) -> list[Organisation]:
-        rows = await info.context.loaders.event_participants.load(self._pk)
-        ids = list(dict.fromkeys(r.organisation_id for r in rows if r.organisation_id is not None))
-        found = await info.context.loaders.organisation.load_many(ids)
-        return [Organisation.from_row(r) for r in found if r is not None]
-
-    @strawberry.field(description="Organisations and people taking part, with their roles")
-    async def participants(self, info: Info) -> list[Participant]:
-        return [Participant.from_row(r) for r in await info.context.loaders.event_participants.load(self._pk)]
-
-    @strawberry.field(description="The event this one is part of (a delegation at an expo)")
-    async def parent(self, info: Info) -> Event | None:
-        row = None if self._parent_id is None else await info.context.loaders.event.load(self._parent_id)
-        return None if row is None else Event.from_row(row)
-
-    @strawberry.field
-    async def children(
-        self,
-        info: Info,
-        review: Annotated[list[vocab.ReviewStatus] | None, _REVIEW_ARG] = None,
-    ) -> list[Event]:
-        wanted = reviews_wanted(review)
-        rows = await info.context.loaders.event_children.load(self._pk)
-        return [Event.from_row(r) for r in rows if r.review in wanted]
-
-    @strawberry.field(description="The exact words that report the event, in every article that does")
-    async def evidence(self, info: Info) -> list[Evidence]:
-        return [Evidence.from_row(r) for r in await info.context.loaders.event_evidence.load(self._pk)]
-
-    @classmethod
-    def from_row(cls, row: EventRow) -> Event:
-        return cls(
-            id=encode_id("Event", row.id),
-            slug=row.slug,
-            name=row.name,
-            kind=vocab.EventKind(row.kind),
-            starts_on=row.starts_on,
-            ends_on=row.ends_on,
-            date_precision=row.date_precision,
-            date_basis=_opt_enum(vocab.DateBasis, row.date_basis),
-            date_inference=row.date_inference,
-            participant_count=row.participant_count,
-            participant_unit=row.participant_unit,
-            participant_approximation=row.participant_approximation,
-            review=vocab.ReviewStatus(row.review),
-            description=row.description,
-            _pk=row.id,
-            _parent_id=row.parent_id,
-        )
-
-
-NODE_TYPES: dict[str, tuple[type, str]] = {
-    "Place": (Place, "place"),
-    "Organisation": (Organisation, "organisation"),
-    "Person": (Person, "person"),
-    "Article": (Article, "article"),
-    "TradeFigure": (TradeFigure, "figure"),
-    "Event": (Event, "event"),
+# --- trade figures and their conversions -----------------------------------------------------------------
+
+
+@declare(
+    Table(
+        "ConvertedMoney",
+        ConversionRow,
+        (
+            column("amount", Decimal),
+            column("currency", str, source="to_currency"),
+            column("rate", Decimal, "units of `currency` per unit of `fromCurrency`"),
+            column("rate_date", dt.date),
+            column("source", str),
+            enum_of("kind", ConversionKind),
+            column("from_currency", str),
+            column("method", str, "how the rate was obtained (e.g. a period mean of daily rates)"),
+        ),
+        "An amount converted from another currency, with the rate and where it comes from",
+    )
+)
+class ConvertedMoney(Declared):
+    pass
+
+
+@declare(
+    Table(
+        "TradeFigure",
+        FigureRow,
+        (
+            node_id(),
+            column("slug", str),
+            enum_of("flow", vocab.TradeFlow),
+            column("commodity", str, "null: all goods", null=True),
+            computed(
+                "amount",
+                Money | None,
+                value=money_of,
+                build=value_object("Money", "amount", {"amount": "amount", "currency": "currency"}),
+            ),
+            computed(
+                "quantity",
+                Quantity | None,
+                value=quantity_of,
+                build=value_object("Quantity", "quantity", {"value": "quantity", "unit": "unit"}),
+            ),
+            column("period_start", dt.date, "first day of the period (inclusive)"),
+            column("period_end", dt.date, "last day of the period (inclusive)"),
+            enum_of("period_type", vocab.PeriodType),
+            column("period_label", str, "the period as the article writes it", null=True),
+            enum_of("period_basis", vocab.DateBasis),
+            column("period_inference", str, null=True),
+            column("change_pct", float, "change against the previous period, in percent", null=True),
+            column("change_multiple", float, 'as written: "grew 6.2 times"', null=True),
+            column("change_basis", str, null=True),
+            column("approximation", str, "exact, about, nearly, more-than, less-than, up-to", null=True),
+            enum_of("status", vocab.FigureStatus),
+            enum_of("review", vocab.ReviewStatus, "PENDING until a person has checked it"),
+            column("note", str, null=True),
+            to_one("reporter", "Place", "reporter_id", "The place whose trade this is", null=False),
+            to_one("partner", "Place", "partner_id"),
+            to_one(
+                "part_of", "TradeFigure", "part_of_id", "The figure this one is part of (imports within total trade)"
+            ),
+            to_one("source", "Organisation", "source_id", "The organisation that compiled or announced the figure"),
+            to_many(
+                "conversions",
+                "ConvertedMoney",
+                "trade_figure_id",
+                "Every conversion of the amount: stated by the article, or computed",
+                order=("kind DESC", "to_currency", "id"),
+                query=figure_queries.list_conversions,
+                key="figure_ids",
+            ),
+            custom(
+                "amount_usd",
+                "ConvertedMoney | None",
+                "The amount in USD: itself when stated in USD, else computed from ECB rates",
+                resolve=amount_usd,
+                build=converted_sql(lambda c, n, o: "USD"),
+            ),
+            custom(
+                "converted_amount",
+                "ConvertedMoney | None",
+                "The amount in `currency`, computed from reference rates; null without a rate",
+                resolve=converted_amount,
+                build=converted_sql(lambda c, n, o: str(c.arguments(o, n)["currency"])),
+            ),
+            custom(
+                "stated_conversion",
+                "ConvertedMoney | None",
+                "The conversion the article itself states, if it states one",
+                resolve=stated_conversion,
+                build=stated_conversion_sql,
+            ),
+            evidence_of("trade_figure", "The exact words that state the figure, in every article that does"),
+        ),
+        "One fact: a value of trade between two places over a period, as an article states it",
+    )
+)
+class TradeFigure(Node, Declared):
+    pass
+
+
+# --- events ------------------------------------------------------------------------------------------
+
+
+@declare(
+    Table(
+        "Participant",
+        ParticipantRow,
+        (
+            enum_of("role", vocab.ParticipantRole),
+            to_one("organisation", "Organisation", "organisation_id"),
+            to_one("person", "Person", "person_id"),
+        ),
+        "An organisation or person taking part in an event, and in what role",
+    )
+)
+class Participant(Declared):
+    pass
+
+
+async def event_places(root: Event, info: Info) -> list[Place]:
+    rows = await info.context.loaders.of(event_queries.list_places_of, "event_ids").load(root._row.id)
+    return [Place.from_row(r) for r in rows]
+
+
+def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+    # events.list_places_of: by name
+    return c.many(
+        "Place",
+        "places",
+        nodes,
+        lambda a: sql.SQL("{} IN (SELECT place_id FROM event_places WHERE event_id = {})").format(
+            col(a, "id"), col(t, "id")
+        ),
+        lambda a: order(col(a, "name"), col(a, "id")),
+    )
+
+
+async def event_organisations(root: Event, info: Info) -> list[Organisation]:
+    # in the order of the participants, each once
+    rows = await info.context.loaders.of(event_queries.list_participants, "event_ids").load(root._row.id)
+    ids = list(dict.fromkeys(r.organisation_id for r in rows if r.organisation_id is not None))
+    found = await info.context.loaders.by_id(OrganisationRow).load_many(ids)
+    return [Organisation.from_row(r) for r in found if r is not None]
+
+
+def event_organisations_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+    a, m = c.alias(), c.alias()
+    firsts = sql.SQL(
+        "SELECT organisation_id, min(id) AS pos FROM event_participants "
+        "WHERE event_id = {} AND organisation_id IS NOT NULL GROUP BY organisation_id"
+    ).format(col(t, "id"))
+    return sql.SQL("(SELECT {} FROM ({}) {} JOIN organisations {} ON {} = {})").format(
+        agg(c.object("Organisation", a, nodes), order(col(m, "pos"))),
+        firsts,
+        sql.Identifier(m),
+        sql.Identifier(a),
+        col(a, "id"),
+        col(m, "organisation_id"),
+    )
+
+
+@declare(
+    Table(
+        "Event",
+        EventRow,
+        (
+            node_id(),
+            column("slug", str),
+            column("name", str),
+            enum_of("kind", vocab.EventKind),
+            column("starts_on", dt.date, null=True),
+            column("ends_on", dt.date, null=True),
+            column("date_precision", str, "day, week, month, quarter or year", null=True),
+            enum_of("date_basis", vocab.DateBasis, null=True),
+            column("date_inference", str, null=True),
+            column("participant_count", int, null=True),
+            column("participant_unit", str, 'what is counted: "companies"', null=True),
+            column("participant_approximation", str, null=True),
+            column("description", str, null=True),
+            enum_of("review", vocab.ReviewStatus, "PENDING until a person has checked it"),
+            custom("places", "list[Place]", "Where it takes place", resolve=event_places, build=event_places_sql),
+            custom(
+                "organisations",
+                "list[Organisation]",
+                "Organisations taking part, in any role",
+                resolve=event_organisations,
+                build=event_organisations_sql,
+            ),
+            to_many(
+                "participants",
+                "Participant",
+                "event_id",
+                "Organisations and people taking part, with their roles",
+                order=("id",),
+                query=event_queries.list_participants,
+                key="event_ids",
+            ),
+            to_one("parent", "Event", "parent_id", "The event this one is part of (a delegation at an expo)"),
+            to_many(
+                "children",
+                "Event",
+                "parent_id",
+                order=("starts_on", "id"),
+                query=event_queries.list_children,
+                key="parent_ids",
+                reviewed=True,
+            ),
+            evidence_of("event", "The exact words that report the event, in every article that does"),
+        ),
+    )
+)
+class Event(Node, Declared):
+    pass
+
+
+# the types `node(id:)` refetches, by the type name of a global id
+NODE_TYPES: dict[str, type[Declared]] = {
+    name: cls for name, cls in CLASSES.items() if any(f.name == "id" for f in TABLES[name].fields)
 }
+# the compiler's builders of every declared type, by GraphQL type and field name
+TYPES: dict[str, dict[str, Builder]] = {name: table.builders() for name, table in TABLES.items()}

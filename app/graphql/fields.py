@@ -1,0 +1,390 @@
+"""One declaration per field: an object type's table of fields, and what is derived from it.
+
+Each GraphQL object type built from rows (app.graphql.types) declares its fields once, in
+SDL order, each with its GraphQL type, description and source:
+
+- `column`: a column of the row, as it is (`Decimal` as a string, `float` from numeric);
+- `enum_of`: a column holding a vocabulary's value, answered as the enum's name;
+- `node_id`: the global id of the row;
+- `to_one`: the row of another type a foreign key points to;
+- `to_many`: rows of another type pointing to this one, batched by a query function;
+- `mentioned`: what an article names, in order of first mention (evidence offsets);
+- `computed` (a value from the row's columns) and `custom` (a resolver): a Python side and a
+  SQL side written next to each other by the table that uses them.
+
+From a table are derived the strawberry type (its fields and their descriptions), `from_row`
+(the row mapping of the resolver path), the compiler's JSON builder of every field and the
+loaders each relation uses. tests/test_fields.py checks the tables, the SDL and the builders
+agree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
+
+import strawberry
+from psycopg import sql
+from strawberry.types.private import StrawberryPrivate
+from strawberry.utils.str_converters import to_camel_case
+
+from app.graphql.checks import REVIEW_ARG, reviews_wanted
+from app.graphql.context import Info
+from app.graphql.loaders import ListQuery
+from app.graphql.planner import Builder, Compiler, Field
+from app.graphql.relay import encode_id, global_id_sql
+from app.graphql.sqlparts import C, col, enum_sql, order
+from app.queries.rows import TABLE_OF
+from app.seed import format as vocab
+
+if TYPE_CHECKING:
+    from graphql import GraphQLObjectType
+
+# the declared types, by GraphQL name
+TABLES: dict[str, Table] = {}
+CLASSES: dict[str, type[Declared]] = {}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Spec:
+    """One field of a table: its Python name (the GraphQL name is its camelCase), type and description."""
+
+    name: str
+    type: Any  # an annotation, read in the declaring class's module (a string may name a type declared later)
+    description: str | None = None
+
+    @property
+    def graphql_name(self) -> str:
+        return to_camel_case(self.name)
+
+    def value(self, owner: str) -> Callable[[Any], Any] | None:
+        """Return how the resolver path reads the field from a row (None: it has a resolver)."""
+        return None
+
+    def resolver(self) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def builder(self, owner: str) -> Builder:
+        """Return the compiler's builder of the field (its SQL, of the row aliased `t`)."""
+        raise NotImplementedError
+
+
+def _nullable(type_: Any, null: bool) -> Any:
+    if not null:
+        return type_
+    return f"{type_} | None" if isinstance(type_, str) else type_ | None
+
+
+# --- plain values ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Column(Spec):
+    column: str
+
+    def value(self, owner: str) -> Callable[[Any], Any]:
+        name = self.column
+        if self.type in (float, float | None):  # numeric columns served as Float
+            return lambda row: None if (v := getattr(row, name)) is None else float(v)
+        return lambda row: getattr(row, name)
+
+    def builder(self, owner: str) -> Builder:
+        base = {Decimal: "{}::text", Decimal | None: "{}::text", float: "{}::float8", float | None: "{}::float8"}
+        template = sql.SQL(base.get(self.type, "{}"))
+        name = self.column
+        return lambda c, t, n, o: template.format(col(t, name))
+
+
+def column(name: str, type_: Any, description: str | None = None, *, null: bool = False, source: str = "") -> Column:
+    """A column of the row (`source`, else the field's own name)."""
+    return Column(name=name, type=_nullable(type_, null), description=description, column=source or name)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EnumOf(Spec):
+    column: str
+    enum: type[enum.Enum]
+
+    def value(self, owner: str) -> Callable[[Any], Any]:
+        name, make = self.column, self.enum
+        return lambda row: None if (v := getattr(row, name)) is None else make(v)
+
+    def builder(self, owner: str) -> Builder:
+        size = sum(len(m.name) + len(str(m.value)) + 24 for m in self.enum)  # its CASE, one WHEN per member
+        name, enum_type = self.column, self.enum
+
+        def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+            c.spend(size)
+            return enum_sql(col(t, name), enum_type)
+
+        return build
+
+
+def enum_of(
+    name: str, enum_type: type[enum.Enum], description: str | None = None, *, null: bool = False, source: str = ""
+) -> EnumOf:
+    """A column holding a value of `enum_type`, answered as the member's name."""
+    return EnumOf(
+        name=name, type=_nullable(enum_type, null), description=description, column=source or name, enum=enum_type
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NodeId(Spec):
+    def value(self, owner: str) -> Callable[[Any], Any]:
+        return lambda row: encode_id(owner, row.id)
+
+    def builder(self, owner: str) -> Builder:
+        return lambda c, t, n, o: global_id_sql(owner, t)
+
+
+def node_id() -> NodeId:
+    """The global id (the Node interface's `id`)."""
+    return NodeId(name="id", type=strawberry.ID)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Computed(Spec):
+    compute: Callable[[Any], Any]
+    build: Builder
+
+    def value(self, owner: str) -> Callable[[Any], Any]:
+        return self.compute
+
+    def builder(self, owner: str) -> Builder:
+        return self.build
+
+
+def computed(
+    name: str, type_: Any, description: str | None = None, *, value: Callable[[Any], Any], build: Builder
+) -> Computed:
+    """A value computed from the row: `value` on the resolver path, `build` its SQL."""
+    return Computed(name=name, type=type_, description=description, compute=value, build=build)
+
+
+# --- relations --------------------------------------------------------------------------------------
+
+
+def make(type_name: str, row: Any) -> Any:
+    """Return the object of type `type_name` of `row` (None for None)."""
+    return None if row is None else CLASSES[type_name].from_row(row)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ToOne(Spec):
+    target: str
+    fk: str
+    null: bool
+
+    def resolver(self) -> Callable[..., Any]:
+        target, fk, null = self.target, self.fk, self.null
+
+        async def resolve(root: Any, info: Info) -> Any:
+            pk = getattr(root._row, fk)
+            row = None if pk is None else await info.context.loaders.by_id(TABLES[target].row).load(pk)
+            assert null or row is not None  # a foreign key that cannot be null
+            return make(target, row)
+
+        return resolve
+
+    def builder(self, owner: str) -> Builder:
+        target, fk = self.target, self.fk
+        return lambda c, t, n, o: c.one(target, TABLES[target].table, t, fk, n)
+
+
+def to_one(name: str, target: str, fk: str, description: str | None = None, *, null: bool = True) -> ToOne:
+    """The row of `target` whose id is this row's `fk`."""
+    return ToOne(name=name, type=_nullable(target, null), description=description, target=target, fk=fk, null=null)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ToMany(Spec):
+    target: str
+    fk: str
+    order: tuple[str, ...]
+    query: ListQuery
+    key: str
+    fixed: tuple[tuple[str, Any], ...]
+    reviewed: bool
+
+    def _load(self, info: Info, pk: int) -> Any:
+        return info.context.loaders.of(self.query, self.key, **dict(self.fixed)).load(pk)
+
+    def resolver(self) -> Callable[..., Any]:
+        target, load = self.target, self._load
+        if not self.reviewed:
+
+            async def resolve(root: Any, info: Info) -> list[Any]:
+                return [make(target, r) for r in await load(info, root._row.id)]
+
+            return resolve
+
+        async def resolve_reviewed(
+            root: Any, info: Info, review: Annotated[list[vocab.ReviewStatus] | None, REVIEW_ARG] = None
+        ) -> list[Any]:
+            wanted = reviews_wanted(review)
+            return [make(target, r) for r in await load(info, root._row.id) if r.review in wanted]
+
+        return resolve_reviewed
+
+    def builder(self, owner: str) -> Builder:
+        target, fk, reviewed = self.target, self.fk, self.reviewed
+        keys = [(name.split()[0], name.endswith(" DESC")) for name in self.order]
+
+        def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+            def where(a: str) -> C:
+                same = sql.SQL("{} = {}").format(col(a, fk), col(t, "id"))
+                return sql.SQL("{} AND {}").format(same, c.reviewed(a, o, nodes)) if reviewed else same
+
+            def by(a: str) -> C:
+                return order(*(sql.SQL("{} DESC" if desc else "{}").format(col(a, k)) for k, desc in keys))
+
+            return c.many(target, TABLES[target].table, nodes, where, by)
+
+        return build
+
+
+def to_many(
+    name: str,
+    target: str,
+    fk: str,
+    description: str | None = None,
+    *,
+    order: tuple[str, ...],
+    query: ListQuery,
+    key: str,
+    reviewed: bool = False,
+    **fixed: Any,
+) -> ToMany:
+    """Rows of `target` whose `fk` is this row's id, in `order` (columns, "DESC" after one that descends).
+
+    The resolver path loads them with `query(db, key=ids, **fixed)`, which must list them in the
+    same order. `reviewed`: facts, those of the `review` argument's statuses (default: accepted)."""
+    return ToMany(
+        name=name,
+        type=f"list[{target}]",
+        description=description,
+        target=target,
+        fk=fk,
+        order=order,
+        query=query,
+        key=key,
+        fixed=tuple(sorted(fixed.items())),
+        reviewed=reviewed,
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Mentioned(ToMany):
+    def builder(self, owner: str) -> Builder:
+        target, subject, reviewed = self.target, self.fk, self.reviewed
+        return lambda c, t, n, o: c.first_mentioned(
+            target, TABLES[target].table, subject, t, n, reviewed=o if reviewed else None
+        )
+
+
+def mentioned(
+    name: str, target: str, subject: str, description: str, *, query: ListQuery, reviewed: bool = False
+) -> Mentioned:
+    """What an article names (evidence whose `subject` column points to `target`), in order of first
+    mention, each once; `query(db, article_ids=ids)` lists them so on the resolver path."""
+    return Mentioned(
+        name=name,
+        type=f"list[{target}]",
+        description=description,
+        target=target,
+        fk=subject,
+        order=(),
+        query=query,
+        key="article_ids",
+        fixed=(),
+        reviewed=reviewed,
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Custom(Spec):
+    resolve: Callable[..., Any]
+    build: Builder
+
+    def resolver(self) -> Callable[..., Any]:
+        return self.resolve
+
+    def builder(self, owner: str) -> Builder:
+        return self.build
+
+
+def custom(
+    name: str, type_: Any, description: str | None = None, *, resolve: Callable[..., Any], build: Builder
+) -> Custom:
+    """A field with its own resolver (`resolve(root, info, **arguments)`) and SQL (`build`)."""
+    return Custom(name=name, type=type_, description=description, resolve=resolve, build=build)
+
+
+# --- the table and what is derived from it ---------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    name: str  # the GraphQL type's
+    row: type[Any]  # its row type (app.queries.rows), which names its SQL table
+    fields: tuple[Spec, ...]
+    description: str | None = None
+
+    @property
+    def table(self) -> str:
+        return TABLE_OF[self.row].name
+
+    def builders(self) -> dict[str, Builder]:
+        """Return the compiler's builder of every field, by GraphQL name."""
+        return {f.graphql_name: f.builder(self.name) for f in self.fields}
+
+
+class Declared:
+    """A GraphQL object type declared by a Table: it keeps its row, for its relations."""
+
+    table: ClassVar[Table]
+    _values: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """Return the object of `row`: every field with no resolver read from it."""
+        return cls(**{name: get(row) for name, get in cls._values}, _row=row)
+
+    if TYPE_CHECKING:  # the declared fields, and `_row`
+
+        def __init__(self, **values: Any) -> None: ...
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+def declare(table: Table) -> Callable[[type[Any]], Any]:
+    """Return a class decorator making a strawberry type of `table`'s fields, in its order."""
+
+    def wrap(cls: type[Any]) -> Any:
+        annotations: dict[str, Any] = {}
+        values = []
+        for spec in table.fields:
+            get = spec.value(table.name)
+            if get is not None:
+                values.append((spec.name, get))
+                if spec.name == "id":  # the Node interface's, first
+                    continue
+                field = strawberry.field(description=spec.description)
+            else:
+                field = strawberry.field(resolver=spec.resolver(), description=spec.description)
+            annotations[spec.name] = spec.type
+            setattr(cls, spec.name, field)
+        annotations["_row"] = Annotated[Any, StrawberryPrivate()]  # strawberry.Private: not in the schema
+        cls.__annotations__ = annotations
+        cls.table = table
+        cls._values = tuple(values)
+        made = strawberry.type(cls, description=table.description)
+        TABLES[table.name] = table
+        CLASSES[table.name] = made
+        return made
+
+    return wrap

@@ -1,0 +1,194 @@
+"""Money: the value types, and the conversions of a figure's amount (a resolver and its SQL side by side).
+
+TradeFigure's table (app.graphql.types) declares the fields these build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import strawberry
+from psycopg import sql
+
+from app.graphql.context import Info
+from app.graphql.enums import ConversionKind
+from app.graphql.fields import Declared, make
+from app.graphql.planner import Builder, Compiler, Field
+from app.graphql.sqlparts import OBJECT_BYTES, C, col
+from app.queries import figures as figure_queries
+from app.queries.rows import ConversionRow, FigureRow
+
+if TYPE_CHECKING:
+    from graphql import GraphQLObjectType
+
+# --- value types --------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="An exact amount of money in an ISO 4217 currency")
+class Money:
+    amount: Decimal
+    currency: str
+
+
+@strawberry.type(description="A physical quantity: 1500000 tonne, 55 container")
+class Quantity:
+    value: Decimal
+    unit: str
+
+
+def value_object(type_name: str, present: str, values: dict[str, str]) -> Builder:
+    """The SQL of a value type built from the row's own columns (`values`: each field's), null
+    unless column `present` has a value: that one (a Decimal) answered as text, the others
+    (text) coalesced to ''."""
+
+    def part(column_name: str) -> Callable[[str], C]:
+        template = sql.SQL("{}::text") if column_name == present else sql.SQL("coalesce({}, '')")
+        return lambda a: template.format(col(a, column_name))
+
+    parts = {k: part(v) for k, v in values.items()}
+
+    def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+        c.spend(OBJECT_BYTES)
+        return sql.SQL("CASE WHEN {} IS NOT NULL THEN {} END").format(
+            col(t, present), c.values(type_name, t, nodes, parts)
+        )
+
+    return build
+
+
+# --- conversions ---------------------------------------------------------------------------------
+
+# TradeFigure.convert: the amount itself when it is in the asked currency, as a conversion row
+STATED_SOURCE = "stated in the article"
+STATED_METHOD = "no conversion: the article states the amount in this currency"
+
+
+def self_conversion(row: FigureRow) -> ConversionRow:
+    """Return a figure's amount as a conversion into its own currency (the article states it)."""
+    assert row.amount is not None and row.currency is not None
+    return ConversionRow(
+        id=0,
+        trade_figure_id=row.id,
+        kind=ConversionKind.STATED.value,
+        from_currency=row.currency,
+        to_currency=row.currency,
+        amount=row.amount,
+        rate=Decimal(1),
+        rate_date=row.period_end,
+        source=STATED_SOURCE,
+        method=STATED_METHOD,
+        evidence_id=None,
+    )
+
+
+def self_conversion_sql(c: Compiler, t: str, nodes: Field) -> C:
+    """Return self_conversion's ConvertedMoney in SQL, of the figure aliased `t`."""
+    a = c.alias()
+    fields = {
+        "amount": col(t, "amount"),
+        "kind": sql.Literal(ConversionKind.STATED.value),
+        "from_currency": col(t, "currency"),
+        "to_currency": col(t, "currency"),
+        "rate": sql.SQL("1::numeric"),
+        "rate_date": col(t, "period_end"),
+        "source": sql.Literal(STATED_SOURCE),
+        "method": sql.Literal(STATED_METHOD),
+        "evidence_id": sql.SQL("NULL::bigint"),
+    }
+    row = sql.SQL(", ").join(sql.SQL("{} AS {}").format(v, sql.Identifier(k)) for k, v in fields.items())
+    return sql.SQL("(SELECT {} FROM (SELECT {}) {})").format(
+        c.object("ConvertedMoney", a, nodes), row, sql.Identifier(a)
+    )
+
+
+def computed_conversion_sql(c: Compiler, figure: C, code: C, nodes: Field) -> C:
+    """Return the ConvertedMoney of the computed conversion of figure id `figure` into `code` (null if none)."""
+    a = c.alias()
+    return sql.SQL(
+        "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'computed' AND {} = {} ORDER BY {} LIMIT 1)"
+    ).format(
+        c.object("ConvertedMoney", a, nodes),
+        sql.Identifier(a),
+        col(a, "trade_figure_id"),
+        figure,
+        col(a, "kind"),
+        col(a, "to_currency"),
+        code,
+        col(a, "id"),
+    )
+
+
+async def _conversions(info: Info, figure_id: int) -> list[ConversionRow]:
+    rows: list[ConversionRow] = await info.context.loaders.of(figure_queries.list_conversions, "figure_ids").load(
+        figure_id
+    )
+    return rows
+
+
+async def convert(figure: Declared, info: Info, currency: str) -> Any:
+    """Return the amount in `currency`: itself, or its computed conversion; None without one."""
+    row: FigureRow = figure._row
+    if row.amount is None:
+        return None
+    if row.currency == currency.upper():
+        return make("ConvertedMoney", self_conversion(row))
+    for conversion in await _conversions(info, row.id):
+        if conversion.kind == "computed" and conversion.to_currency == currency.upper():
+            return make("ConvertedMoney", conversion)
+    return None
+
+
+def converted_sql(currency: Any) -> Builder:
+    """TradeFigure.convert in SQL; `currency(c, nodes, parent type)` is the asked currency."""
+
+    def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+        code = c.param(currency(c, nodes, o).upper())
+        return sql.SQL("CASE WHEN {} IS NULL THEN NULL WHEN {} = {} THEN {} ELSE {} END").format(
+            col(t, "amount"),
+            col(t, "currency"),
+            code,
+            self_conversion_sql(c, t, nodes),
+            computed_conversion_sql(c, col(t, "id"), code, nodes),
+        )
+
+    return build
+
+
+async def amount_usd(root: Declared, info: Info) -> Any:
+    return await convert(root, info, "USD")
+
+
+async def converted_amount(root: Declared, info: Info, currency: str) -> Any:
+    return await convert(root, info, currency)
+
+
+async def stated_conversion(root: Declared, info: Info) -> Any:
+    for row in await _conversions(info, root._row.id):
+        if row.kind == "stated":
+            return make("ConvertedMoney", row)
+    return None
+
+
+def stated_conversion_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+    a = c.alias()
+    return sql.SQL(
+        "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'stated' ORDER BY {}, {} LIMIT 1)"
+    ).format(
+        c.object("ConvertedMoney", a, nodes),
+        sql.Identifier(a),
+        col(a, "trade_figure_id"),
+        col(t, "id"),
+        col(a, "kind"),
+        col(a, "to_currency"),
+        col(a, "id"),
+    )
+
+
+def money_of(row: FigureRow) -> Money | None:
+    return None if row.amount is None else Money(amount=row.amount, currency=row.currency or "")
+
+
+def quantity_of(row: FigureRow) -> Quantity | None:
+    return None if row.quantity is None else Quantity(value=row.quantity, unit=row.unit or "")

@@ -1,0 +1,86 @@
+"""The field tables (app.graphql.types), the SDL and the compiler's builders agree, type by type.
+
+Every field of a declared object type in the SDL has exactly one table entry and one builder,
+and every table entry and builder is a field of the SDL; a column a table reads exists in its
+row type and in the database table, and a field the schema says cannot be null reads a column
+that cannot be null. Every object type of the schema is either declared by a table or listed
+here as built another way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema
+
+from app.graphql.compiler import TYPES
+from app.graphql.fields import CLASSES, TABLES, Column, EnumOf, Mentioned, Table, ToMany, ToOne
+from app.graphql.schema import schema
+from app.models import metadata
+
+GRAPHQL: GraphQLSchema = schema._schema
+# object types not built from a row of their own: roots, pages, value types and series parts
+NOT_DECLARED = {
+    "Query",
+    "Subscription",
+    "PageInfo",
+    "Money",
+    "Quantity",
+    "SearchHit",
+    "TradeSeriesPoint",
+    "SeriesContribution",
+    "ExcludedFigure",
+    "CorpusChange",
+    "EntityChange",
+}
+
+
+def _object_types() -> dict[str, GraphQLObjectType]:
+    return {
+        name: t
+        for name, t in GRAPHQL.type_map.items()
+        if isinstance(t, GraphQLObjectType) and not name.startswith("__")
+    }
+
+
+def test_every_object_type_is_declared_or_built_another_way() -> None:
+    built_otherwise = {n for n in _object_types() if n.endswith(("Connection", "Edge"))} | NOT_DECLARED
+    assert set(_object_types()) - built_otherwise == set(TABLES)
+    assert set(TABLES) == set(TYPES) == set(CLASSES)
+
+
+@pytest.mark.parametrize("table", TABLES.values(), ids=lambda t: t.name)
+def test_the_table_the_sdl_and_the_builders_agree(table: Table) -> None:
+    object_type = _object_types()[table.name]
+    declared = [f.graphql_name for f in table.fields]
+    assert [n for n, count in Counter(declared).items() if count > 1] == []  # one entry per field
+    assert declared == list(object_type.fields)  # every SDL field, and in its order
+    assert list(TYPES[table.name]) == declared  # one builder each
+    for spec in table.fields:
+        assert object_type.fields[spec.graphql_name].description == spec.description, spec.name
+
+
+@pytest.mark.parametrize("table", TABLES.values(), ids=lambda t: t.name)
+def test_what_a_table_reads_exists_and_agrees_on_null(table: Table) -> None:
+    object_type = _object_types()[table.name]
+    db_table = metadata.tables[table.table]
+    row_fields = set(table.row.__dataclass_fields__)
+    for spec in table.fields:
+        field_type = object_type.fields[spec.graphql_name].type
+        if isinstance(spec, Column | EnumOf):
+            assert spec.column in row_fields, spec.name
+            if isinstance(field_type, GraphQLNonNull):
+                assert not db_table.c[spec.column].nullable, f"{table.name}.{spec.graphql_name} reads a nullable column"
+        elif isinstance(spec, ToOne):
+            assert spec.fk in row_fields, spec.name
+            assert spec.target in TABLES
+            fk = db_table.c[spec.fk]
+            assert {k.column.table.name for k in fk.foreign_keys} == {TABLES[spec.target].table}, spec.name
+            assert isinstance(field_type, GraphQLNonNull) == (not fk.nullable), spec.name
+        elif isinstance(spec, Mentioned):
+            assert spec.fk in metadata.tables["evidence"].c, spec.name
+        elif isinstance(spec, ToMany):
+            target = metadata.tables[TABLES[spec.target].table]
+            assert {k.column.table.name for k in target.c[spec.fk].foreign_keys} == {table.table}, spec.name
+            assert {o.split()[0] for o in spec.order} <= set(target.c.keys()), spec.name
