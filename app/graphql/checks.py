@@ -42,6 +42,14 @@ def currency_code(code: str) -> str:
     return code
 
 
+def slug_or_code(slug: str | None, code: str | None) -> tuple[str, str]:
+    """Return (column, value) of a place lookup by slug or by ISO code; raise BadUserInput unless
+    exactly one is given."""
+    if (slug is None) == (code is None):
+        raise BadUserInput("give exactly one of `slug` and `code`")
+    return ("slug", slug) if slug is not None else ("code", str(code).upper())
+
+
 # --- offset cursors (search hits, a series point's figures) ---------------------------------------
 
 

@@ -22,7 +22,7 @@ from graphql import DocumentNode, OperationDefinitionNode, OperationType
 from psycopg import sql
 
 from app.errors import CodedError
-from app.graphql.checks import EXCLUSION_REASON, currency_code, offset_of, search_text
+from app.graphql.checks import EXCLUSION_REASON, currency_code, offset_of, search_text, slug_or_code
 from app.graphql.money import computed_conversion_sql
 from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root
 from app.graphql.sqlparts import C, Unsupported, agg, b64url, col, json_object, order
@@ -67,12 +67,8 @@ def _by_slug(type_name: str, table: str) -> Callable[[Compiler, Field], C]:
 
 def _place(c: Compiler, nodes: Field) -> C:
     args = c.arguments(c.schema.query_type, nodes)  # type: ignore[arg-type]
-    slug, code = args.get("slug"), args.get("code")
-    if (slug is None) == (code is None):
-        raise Unsupported("Query.place needs exactly one of slug and code")
-    if slug is not None:
-        return c.row("Place", "places", "slug", c.param(slug), nodes)
-    return c.row("Place", "places", "code", c.param(str(code).upper()), nodes)
+    column, value = slug_or_code(args.get("slug"), args.get("code"))
+    return c.row("Place", "places", column, c.param(value), nodes)
 
 
 # --- the trade series -------------------------------------------------------------------------------

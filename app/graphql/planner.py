@@ -29,6 +29,7 @@ from sqlalchemy import Select, literal, select
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from strawberry.types.arguments import convert_arguments
 
+from app.graphql.checks import reviews_wanted
 from app.graphql.sqlparts import (
     FIELD_BYTES,
     OBJECT_BYTES,
@@ -258,7 +259,7 @@ class Compiler:
     def reviewed(self, alias: str, parent: GraphQLObjectType, nodes: Field) -> C:
         """Return the condition on `alias`.review of a nested list's `review` argument (default: accepted)."""
         review = self.arguments(parent, nodes).get("review")
-        wanted = sorted({r.value for r in review} if review else {"accepted"})
+        wanted = sorted(reviews_wanted(review))
         return sql.SQL("{} IN ({})").format(col(alias, "review"), sql.SQL(", ").join(map(self.param, wanted)))
 
     def many(self, type_name: str, table: str, nodes: Field, where: Callable[[str], C], order: Callable[[str], C]) -> C:
@@ -270,10 +271,23 @@ class Compiler:
         )
 
     def first_mentioned(
-        self, type_name: str, table: str, column: str, t: str, nodes: Field, reviewed: GraphQLObjectType | None = None
+        self,
+        type_name: str,
+        table: str,
+        column: str,
+        t: str,
+        nodes: Field,
+        reviewed: GraphQLObjectType | None = None,
+        *,
+        source: str = "evidence",
+        owner: str = "article_id",
+        position: str = "start_offset",
     ) -> C:
-        # in the order the article first names them, each once (articles.list_*_mentioned);
-        # `reviewed`: the parent type of a list of reviewed facts, filtered by its review argument
+        """Return the rows of `table` that rows of `source` whose `owner` is row `t` point to with
+        `column`, each once, in order of their first such row by `position`.
+
+        By default: what an article names, in order of first mention (articles.list_*_mentioned).
+        `reviewed`: the parent type of a list of reviewed facts, filtered by its review argument."""
         self.spend(3 * OBJECT_BYTES)
         a, m = self.alias(), self.alias()
         on = sql.SQL("{} = {}").format(col(a, "id"), col(m, "subject_id"))
@@ -281,9 +295,15 @@ class Compiler:
             on = sql.SQL("{} AND {}").format(on, self.reviewed(a, reviewed, nodes))
         subject = sql.Identifier(column)
         mentions = sql.SQL(
-            "SELECT {subject} AS subject_id, min(start_offset) AS pos FROM evidence "
-            "WHERE article_id = {article} AND {subject} IS NOT NULL GROUP BY {subject}"
-        ).format(subject=subject, article=col(t, "id"))
+            "SELECT {subject} AS subject_id, min({position}) AS pos FROM {source} "
+            "WHERE {owner} = {id} AND {subject} IS NOT NULL GROUP BY {subject}"
+        ).format(
+            subject=subject,
+            position=sql.Identifier(position),
+            source=sql.Identifier(source),
+            owner=sql.Identifier(owner),
+            id=col(t, "id"),
+        )
         return sql.SQL("(SELECT {} FROM ({}) {} JOIN {} {} ON {})").format(
             agg(self.object(type_name, a, nodes), order(col(m, "pos"), col(a, "id"))),
             mentions,

@@ -19,6 +19,7 @@ from app.graphql.checks import (
     offset_cursor,
     offset_of,
     search_text,
+    slug_or_code,
 )
 from app.graphql.context import Info
 from app.graphql.inputs import (
@@ -332,9 +333,8 @@ class Query:
 
     @strawberry.field(description="A place by slug, or by ISO 3166-1/-2 code (CN, RU, CN-LN)")
     async def place(self, info: Info, slug: str | None = None, code: str | None = None) -> Place | None:
-        if (slug is None) == (code is None):
-            raise BadUserInput("give exactly one of `slug` and `code`")
-        row = await places.get_place(info.context.db, slug=slug, code=code)
+        column, value = slug_or_code(slug, code)
+        row = await places.get_place(info.context.db, **{column: value})
         return None if row is None else Place.from_row(row)
 
     @strawberry.field

@@ -47,7 +47,7 @@ from app.graphql.money import (
 )
 from app.graphql.planner import Builder, Compiler, Field
 from app.graphql.relay import Connection, Node, connection
-from app.graphql.sqlparts import C, agg, col, order
+from app.graphql.sqlparts import C, col, order
 from app.queries import articles as article_queries
 from app.queries import events as event_queries
 from app.queries import evidence as evidence_queries
@@ -445,18 +445,15 @@ async def event_organisations(root: Event, info: Info) -> list[Organisation]:
 
 
 def event_organisations_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
-    a, m = c.alias(), c.alias()
-    firsts = sql.SQL(
-        "SELECT organisation_id, min(id) AS pos FROM event_participants "
-        "WHERE event_id = {} AND organisation_id IS NOT NULL GROUP BY organisation_id"
-    ).format(col(t, "id"))
-    return sql.SQL("(SELECT {} FROM ({}) {} JOIN organisations {} ON {} = {})").format(
-        agg(c.object("Organisation", a, nodes), order(col(m, "pos"))),
-        firsts,
-        sql.Identifier(m),
-        sql.Identifier(a),
-        col(a, "id"),
-        col(m, "organisation_id"),
+    return c.first_mentioned(
+        "Organisation",
+        "organisations",
+        "organisation_id",
+        t,
+        nodes,
+        source="event_participants",
+        owner="event_id",
+        position="id",
     )
 
 
