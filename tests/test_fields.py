@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+from fastapi.testclient import TestClient
 from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema
+from sqlalchemy import Engine, text
 
 from app.graphql.compiler import TYPES
 from app.graphql.fields import CLASSES, TABLES, Column, EnumOf, Mentioned, Table, ToMany, ToOne
@@ -84,3 +86,61 @@ def test_what_a_table_reads_exists_and_agrees_on_null(table: Table) -> None:
             target = metadata.tables[TABLES[spec.target].table]
             assert {k.column.table.name for k in target.c[spec.fk].foreign_keys} == {table.table}, spec.name
             assert {o.split()[0] for o in spec.order} <= set(target.c.keys()), spec.name
+
+
+# --- a field added by the recipe (README, "Adding a field"): ConvertedMoney.evidence --------------
+
+CONVERSIONS = """{
+  tradeFigures(first: 100, filter: {review: [ACCEPTED, PENDING]}) {
+    pageInfo { hasNextPage }
+    nodes {
+      slug
+      conversions { kind currency evidence { quote start end article { slug } } }
+      statedConversion { currency evidence { quote start end article { slug } } }
+      amountUsd { kind evidence { quote } }
+    }
+  }
+}"""
+
+
+def test_the_stated_conversions_evidence_is_the_databases_on_both_paths(
+    api: TestClient, resolver_api: TestClient, engine: Engine
+) -> None:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT f.slug, c.to_currency, e.quote, e.start_offset, e.end_offset, a.slug"
+                " FROM currency_conversions c JOIN trade_figures f ON f.id = c.trade_figure_id"
+                " JOIN evidence e ON e.id = c.evidence_id JOIN articles a ON a.id = e.article_id"
+            )
+        ).all()
+    expected = {
+        (slug, currency): {"quote": quote, "start": start, "end": end, "article": {"slug": article}}
+        for slug, currency, quote, start, end, article in rows
+    }
+    assert expected  # the seeded corpus states conversions
+    answers = []
+    for client in (api, resolver_api):
+        response = client.post("/graphql", json={"query": CONVERSIONS})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        if client is api:
+            assert body["extensions"]["sqlStatements"] == 1  # compiled, not left to the resolvers
+        answers.append(body["data"])
+        page = body["data"]["tradeFigures"]
+        assert not page["pageInfo"]["hasNextPage"]  # every figure of the corpus
+        served = {}
+        for figure in page["nodes"]:
+            for conversion in figure["conversions"]:
+                if conversion["kind"] == "COMPUTED":
+                    assert conversion["evidence"] is None
+                else:
+                    served[(figure["slug"], conversion["currency"])] = conversion["evidence"]
+            stated = figure["statedConversion"]
+            if stated is not None:
+                assert stated["evidence"] == served[(figure["slug"], stated["currency"])]
+            if figure["amountUsd"] is not None and figure["amountUsd"]["kind"] == "STATED":
+                assert figure["amountUsd"]["evidence"] is None  # the amount itself: no conversion stated
+        assert served == expected
+    assert answers[0] == answers[1]

@@ -312,6 +312,12 @@ def evidence_of(subject: str, description: str) -> ToMany:
             enum_of("kind", ConversionKind),
             column("from_currency", str),
             column("method", str, "how the rate was obtained (e.g. a period mean of daily rates)"),
+            to_one(
+                "evidence",
+                "Evidence",
+                "evidence_id",
+                "The words of the article that state the conversion; null if computed",
+            ),
         ),
         "An amount converted from another currency, with the rate and where it comes from",
     )
