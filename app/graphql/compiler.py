@@ -4,8 +4,9 @@ The resolver path (app.graphql.resolvers and app.graphql.types) stays the refere
 compiled statement answers exactly what the resolvers answer, and `compile_operation` declines
 (returns None) whatever it cannot compile — `node`, `nodes`, directives,
 arguments the resolvers would refuse — which then runs through the resolvers. Filters, orderings
-and keyset pages come from the same query functions the resolvers call; only the shape of the
-answer (which columns, which relations, in what order) is written here.
+and keyset pages come from the same query functions the resolvers call, and each object type's
+fields from the same table (app.graphql.types, `TYPES`); the root fields are compiled here, the
+machinery is app.graphql.planner's.
 
 tests/test_compiler.py runs every example operation and generated selections on both paths and
 requires identical answers.

@@ -24,7 +24,7 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, TypeVar
 
 import strawberry
 from psycopg import sql
@@ -354,17 +354,25 @@ class Declared:
         """Return the object of `row`: every field with no resolver read from it."""
         return cls(**{name: get(row) for name, get in cls._values}, _row=row)
 
-    if TYPE_CHECKING:  # the declared fields, and `_row`
+    @property
+    def _pk(self) -> int:
+        """The primary key of its row."""
+        pk: int = self._row.id
+        return pk
+
+    if TYPE_CHECKING:  # made by `declare`: read the fields from the row, not from the object
+        _row: Any
 
         def __init__(self, **values: Any) -> None: ...
 
-        def __getattr__(self, name: str) -> Any: ...
+
+DeclaredT = TypeVar("DeclaredT", bound=Declared)
 
 
-def declare(table: Table) -> Callable[[type[Any]], Any]:
+def declare(table: Table) -> Callable[[type[DeclaredT]], type[DeclaredT]]:
     """Return a class decorator making a strawberry type of `table`'s fields, in its order."""
 
-    def wrap(cls: type[Any]) -> Any:
+    def wrap(cls: type[DeclaredT]) -> type[DeclaredT]:
         annotations: dict[str, Any] = {}
         values = []
         for spec in table.fields:
@@ -382,7 +390,7 @@ def declare(table: Table) -> Callable[[type[Any]], Any]:
         cls.__annotations__ = annotations
         cls.table = table
         cls._values = tuple(values)
-        made = strawberry.type(cls, description=table.description)
+        made: type[DeclaredT] = strawberry.type(cls, description=table.description)
         TABLES[table.name] = table
         CLASSES[table.name] = made
         return made

@@ -29,7 +29,7 @@ from app.graphql.inputs import (
     PlaceFilter,
     TradeFigureFilter,
 )
-from app.graphql.money import Money, convert
+from app.graphql.money import Money, convert, money_of
 from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id
 from app.graphql.types import (
     NODE_TYPES,
@@ -256,11 +256,12 @@ async def _contributions(info: Info, point: TradeSeriesPoint, ids: list[int]) ->
     contributions = []
     for fid in ids:
         figure = TradeFigure.from_row(rows[fid])
-        assert figure.amount is not None  # the series sums money figures only
+        amount = money_of(rows[fid])
+        assert amount is not None  # the series sums money figures only
         converted = None
-        if figure.amount.currency != point.currency:
+        if amount.currency != point.currency:
             converted = await convert(figure, info, point.currency)
-        contributions.append(SeriesContribution(figure=figure, amount=figure.amount, converted=converted))
+        contributions.append(SeriesContribution(figure=figure, amount=amount, converted=converted))
     return contributions
 
 

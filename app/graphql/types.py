@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from psycopg import sql
 from sqlalchemy import BigInteger, bindparam
 
+from app.graphql import money
 from app.graphql.context import Info
 from app.graphql.enums import ConversionKind
 from app.graphql.fields import (
@@ -33,18 +34,6 @@ from app.graphql.fields import (
     to_many,
     to_one,
 )
-from app.graphql.money import (
-    Money,
-    Quantity,
-    amount_usd,
-    converted_amount,
-    converted_sql,
-    money_of,
-    quantity_of,
-    stated_conversion,
-    stated_conversion_sql,
-    value_object,
-)
 from app.graphql.planner import Builder, Compiler, Field
 from app.graphql.relay import Connection, Node, connection
 from app.graphql.sqlparts import C, col, order
@@ -53,18 +42,8 @@ from app.queries import events as event_queries
 from app.queries import evidence as evidence_queries
 from app.queries import figures as figure_queries
 from app.queries import places as place_queries
+from app.queries import rows
 from app.queries.pagination import PageArgs, page_query
-from app.queries.rows import (
-    ArticleRow,
-    ConversionRow,
-    EventRow,
-    EvidenceRow,
-    FigureRow,
-    OrganisationRow,
-    ParticipantRow,
-    PersonRow,
-    PlaceRow,
-)
 from app.seed import format as vocab
 
 if TYPE_CHECKING:
@@ -78,7 +57,7 @@ if TYPE_CHECKING:
 @declare(
     Table(
         "Place",
-        PlaceRow,
+        rows.PlaceRow,
         (
             node_id(),
             column("slug", str),
@@ -134,7 +113,7 @@ def organisation_articles_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjec
 @declare(
     Table(
         "Organisation",
-        OrganisationRow,
+        rows.OrganisationRow,
         (
             node_id(),
             column("slug", str),
@@ -163,7 +142,7 @@ class Organisation(Node, Declared):
 @declare(
     Table(
         "Person",
-        PersonRow,
+        rows.PersonRow,
         (
             node_id(),
             column("slug", str),
@@ -185,7 +164,7 @@ class Person(Node, Declared):
 @declare(
     Table(
         "Article",
-        ArticleRow,
+        rows.ArticleRow,
         (
             node_id(),
             column("slug", str),
@@ -266,7 +245,7 @@ class Article(Node, Declared):
 @declare(
     Table(
         "Evidence",
-        EvidenceRow,
+        rows.EvidenceRow,
         (
             column("quote", str),
             column(
@@ -302,7 +281,7 @@ def evidence_of(subject: str, description: str) -> ToMany:
 @declare(
     Table(
         "ConvertedMoney",
-        ConversionRow,
+        rows.ConversionRow,
         (
             column("amount", Decimal),
             column("currency", str, source="to_currency"),
@@ -329,7 +308,7 @@ class ConvertedMoney(Declared):
 @declare(
     Table(
         "TradeFigure",
-        FigureRow,
+        rows.FigureRow,
         (
             node_id(),
             column("slug", str),
@@ -337,15 +316,15 @@ class ConvertedMoney(Declared):
             column("commodity", str, "null: all goods", null=True),
             computed(
                 "amount",
-                Money | None,
-                value=money_of,
-                build=value_object("Money", "amount", {"amount": "amount", "currency": "currency"}),
+                money.Money | None,
+                value=money.money_of,
+                build=money.value_object("Money", "amount", {"amount": "amount", "currency": "currency"}),
             ),
             computed(
                 "quantity",
-                Quantity | None,
-                value=quantity_of,
-                build=value_object("Quantity", "quantity", {"value": "quantity", "unit": "unit"}),
+                money.Quantity | None,
+                value=money.quantity_of,
+                build=money.value_object("Quantity", "quantity", {"value": "quantity", "unit": "unit"}),
             ),
             column("period_start", dt.date, "first day of the period (inclusive)"),
             column("period_end", dt.date, "last day of the period (inclusive)"),
@@ -379,22 +358,22 @@ class ConvertedMoney(Declared):
                 "amount_usd",
                 "ConvertedMoney | None",
                 "The amount in USD: itself when stated in USD, else computed from ECB rates",
-                resolve=amount_usd,
-                build=converted_sql(lambda c, n, o: "USD"),
+                resolve=money.amount_usd,
+                build=money.converted_sql(lambda c, n, o: "USD"),
             ),
             custom(
                 "converted_amount",
                 "ConvertedMoney | None",
                 "The amount in `currency`, computed from reference rates; null without a rate",
-                resolve=converted_amount,
-                build=converted_sql(lambda c, n, o: str(c.arguments(o, n)["currency"])),
+                resolve=money.converted_amount,
+                build=money.converted_sql(lambda c, n, o: str(c.arguments(o, n)["currency"])),
             ),
             custom(
                 "stated_conversion",
                 "ConvertedMoney | None",
                 "The conversion the article itself states, if it states one",
-                resolve=stated_conversion,
-                build=stated_conversion_sql,
+                resolve=money.stated_conversion,
+                build=money.stated_conversion_sql,
             ),
             evidence_of("trade_figure", "The exact words that state the figure, in every article that does"),
         ),
@@ -411,7 +390,7 @@ class TradeFigure(Node, Declared):
 @declare(
     Table(
         "Participant",
-        ParticipantRow,
+        rows.ParticipantRow,
         (
             enum_of("role", vocab.ParticipantRole),
             to_one("organisation", "Organisation", "organisation_id"),
@@ -425,8 +404,8 @@ class Participant(Declared):
 
 
 async def event_places(root: Event, info: Info) -> list[Place]:
-    rows = await info.context.loaders.of(event_queries.list_places_of, "event_ids").load(root._row.id)
-    return [Place.from_row(r) for r in rows]
+    places = await info.context.loaders.of(event_queries.list_places_of, "event_ids").load(root._row.id)
+    return [Place.from_row(r) for r in places]
 
 
 def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
@@ -444,9 +423,9 @@ def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) ->
 
 async def event_organisations(root: Event, info: Info) -> list[Organisation]:
     # in the order of the participants, each once
-    rows = await info.context.loaders.of(event_queries.list_participants, "event_ids").load(root._row.id)
-    ids = list(dict.fromkeys(r.organisation_id for r in rows if r.organisation_id is not None))
-    found = await info.context.loaders.by_id(OrganisationRow).load_many(ids)
+    participants = await info.context.loaders.of(event_queries.list_participants, "event_ids").load(root._row.id)
+    ids = list(dict.fromkeys(r.organisation_id for r in participants if r.organisation_id is not None))
+    found = await info.context.loaders.by_id(rows.OrganisationRow).load_many(ids)
     return [Organisation.from_row(r) for r in found if r is not None]
 
 
@@ -466,7 +445,7 @@ def event_organisations_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectT
 @declare(
     Table(
         "Event",
-        EventRow,
+        rows.EventRow,
         (
             node_id(),
             column("slug", str),
