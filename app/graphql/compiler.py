@@ -24,7 +24,8 @@ from psycopg import sql
 
 from app.errors import CodedError
 from app.graphql.checks import EXCLUSION_REASON, currency_code, offset_of, search_text, slug_or_code
-from app.graphql.money import computed_conversion_sql
+from app.graphql.enums import ConversionKind
+from app.graphql.money import conversion_sql
 from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root
 from app.graphql.sqlparts import C, Unsupported, agg, b64url, col, json_object, order
 from app.graphql.types import TYPES
@@ -109,7 +110,7 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
                 pairs.append((k, TYPES["TradeFigure"]["amount"](c, f, v, c.schema.type_map["TradeFigure"])))  # type: ignore[arg-type]
             elif name == "converted":
                 # null when stated in the point's currency, else the computed conversion (or null)
-                computed = computed_conversion_sql(c, col(f, "id"), code, v)
+                computed = conversion_sql(c, col(f, "id"), ConversionKind.COMPUTED, v, code)
                 pairs.append(
                     (k, sql.SQL("CASE WHEN {} = {} THEN NULL ELSE {} END").format(col(f, "currency"), code, computed))
                 )

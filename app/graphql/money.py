@@ -103,28 +103,34 @@ def self_conversion_sql(c: Compiler, t: str, nodes: Field) -> C:
     )
 
 
-def computed_conversion_sql(c: Compiler, figure: C, code: C, nodes: Field) -> C:
-    """Return the ConvertedMoney of the computed conversion of figure id `figure` into `code` (null if none)."""
+def conversion_sql(c: Compiler, figure: C, kind: ConversionKind, nodes: Field, code: C | None = None) -> C:
+    """Return first_conversion in SQL: of figure id `figure`, into `code` if given (null if none)."""
     a = c.alias()
+    into = sql.SQL("") if code is None else sql.SQL(" AND {} = {}").format(col(a, "to_currency"), code)
     return sql.SQL(
-        "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'computed' AND {} = {} ORDER BY {} LIMIT 1)"
+        "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = {}{} ORDER BY {}, {} LIMIT 1)"
     ).format(
         c.object("ConvertedMoney", a, nodes),
         sql.Identifier(a),
         col(a, "trade_figure_id"),
         figure,
         col(a, "kind"),
+        sql.Literal(kind.value),
+        into,
         col(a, "to_currency"),
-        code,
         col(a, "id"),
     )
 
 
-async def _conversions(info: Info, figure_id: int) -> list[ConversionRow]:
+async def first_conversion(info: Info, figure_id: int, kind: ConversionKind, currency: str | None = None) -> Any:
+    """Return the figure's first conversion of `kind` (into `currency` if given) by currency, or None."""
     rows: list[ConversionRow] = await info.context.loaders.of(figure_queries.list_conversions, "figure_ids").load(
         figure_id
     )
-    return rows
+    for row in rows:
+        if row.kind == kind.value and currency in (None, row.to_currency):
+            return make("ConvertedMoney", row)
+    return None
 
 
 async def convert(figure: Declared, info: Info, currency: str) -> Any:
@@ -134,10 +140,7 @@ async def convert(figure: Declared, info: Info, currency: str) -> Any:
         return None
     if row.currency == currency.upper():
         return make("ConvertedMoney", self_conversion(row))
-    for conversion in await _conversions(info, row.id):
-        if conversion.kind == "computed" and conversion.to_currency == currency.upper():
-            return make("ConvertedMoney", conversion)
-    return None
+    return await first_conversion(info, row.id, ConversionKind.COMPUTED, currency.upper())
 
 
 def converted_sql(currency: Any) -> Builder:
@@ -150,7 +153,7 @@ def converted_sql(currency: Any) -> Builder:
             col(t, "currency"),
             code,
             self_conversion_sql(c, t, nodes),
-            computed_conversion_sql(c, col(t, "id"), code, nodes),
+            conversion_sql(c, col(t, "id"), ConversionKind.COMPUTED, nodes, code),
         )
 
     return build
@@ -165,25 +168,11 @@ async def converted_amount(root: Declared, info: Info, currency: str) -> Any:
 
 
 async def stated_conversion(root: Declared, info: Info) -> Any:
-    for row in await _conversions(info, root._row.id):
-        if row.kind == "stated":
-            return make("ConvertedMoney", row)
-    return None
+    return await first_conversion(info, root._row.id, ConversionKind.STATED)
 
 
 def stated_conversion_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
-    a = c.alias()
-    return sql.SQL(
-        "(SELECT {} FROM currency_conversions {} WHERE {} = {} AND {} = 'stated' ORDER BY {}, {} LIMIT 1)"
-    ).format(
-        c.object("ConvertedMoney", a, nodes),
-        sql.Identifier(a),
-        col(a, "trade_figure_id"),
-        col(t, "id"),
-        col(a, "kind"),
-        col(a, "to_currency"),
-        col(a, "id"),
-    )
+    return conversion_sql(c, col(t, "id"), ConversionKind.STATED, nodes)
 
 
 def money_of(row: FigureRow) -> Money | None:
