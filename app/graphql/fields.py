@@ -10,7 +10,7 @@ SDL order, each with its GraphQL type, description and source:
 - `to_many`: rows of another type pointing to this one, batched by a query function;
 - `mentioned`: what an article names, in order of first mention (evidence offsets);
 - `computed` (a value from the row's columns) and `custom` (a resolver): a Python side and a
-  SQL side written next to each other by the table that uses them.
+  SQL side written next to each other, by the table that uses them (or in app.graphql.money).
 
 From a table are derived the strawberry type (its fields and their descriptions), `from_row`
 (the row mapping of the resolver path), the compiler's JSON builder of every field and the

@@ -3,7 +3,7 @@
 A field's table entry gives its type, description and source; the strawberry field, the row
 mapping of the resolver path and the compiler's SQL are derived from it. Fields that are neither
 a column nor a relation (`computed`, `custom`) keep their Python side and their SQL side together,
-just above the table that uses them.
+just above the table that uses them (a figure's money and conversions: in app.graphql.money).
 """
 
 from __future__ import annotations
