@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from strawberry.types.arguments import convert_arguments
 
 from app.graphql.checks import reviews_wanted
+from app.graphql.limits import long_string
 from app.graphql.sqlparts import (
     FIELD_BYTES,
     OBJECT_BYTES,
@@ -40,7 +41,6 @@ from app.graphql.sqlparts import (
     col,
     cursor_value,
     json_object,
-    long_string,
     order,
 )
 from app.queries.common import place_ref
@@ -146,7 +146,7 @@ class Compiler:
         """Return the field's arguments as the resolver receives them (input objects built)."""
         field_def = parent.fields[nodes[0].name.value]
         raw = get_argument_values(field_def, nodes[0], self.variables)
-        if self.max_string_length is not None and long_string(raw, self.max_string_length):
+        if self.max_string_length is not None and long_string(raw, self.max_string_length) is not None:
             # the resolvers refuse it, with the error in its place
             raise Unsupported("an argument over the string length limit")
         definition = self.strawberry_schema.get_type_by_name(parent.name)

@@ -7,7 +7,6 @@ placeholders; every value a request carries is a parameter.
 from __future__ import annotations
 
 import enum
-from typing import Any
 
 from psycopg import sql
 
@@ -79,19 +78,3 @@ def cursor_value(value: C, kind: type) -> C:
     if kind is float:
         raise Unsupported("float sort keys")
     return sql.SQL("to_json({}::text)::text").format(value)
-
-
-def long_string(value: Any, max_length: int) -> bool:
-    """Return whether a string (key or value) anywhere in an argument value is longer than `max_length`."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if len(item) > max_length:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
