@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlmodel import Field, Relationship, SQLModel
 
-from app.seed import format as vocab
+from app import vocab
 
 # Named constraints make migrations reviewable and `alembic check` stable.
 SQLModel.metadata.naming_convention = {

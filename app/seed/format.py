@@ -8,10 +8,38 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from app.vocab import (
+    Approximation,
+    DateBasis,
+    DatePrecision,
+    EventKind,
+    FigureStatus,
+    OrganisationKind,
+    ParticipantRole,
+    PeriodType,
+    PlaceKind,
+    ReviewStatus,
+    TradeFlow,
+)
+
+# The vocabularies the format's fields take, re-exported for the modules that read the format.
+__all__ = [
+    "Approximation",
+    "DateBasis",
+    "DatePrecision",
+    "EventKind",
+    "FigureStatus",
+    "OrganisationKind",
+    "ParticipantRole",
+    "PeriodType",
+    "PlaceKind",
+    "ReviewStatus",
+    "TradeFlow",
+]
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
@@ -20,109 +48,6 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
-
-
-# --- vocabularies -------------------------------------------------------------------
-
-
-class PlaceKind(StrEnum):
-    COUNTRY = "country"
-    PROVINCE = "province"  # also regions, oblasts, krais: ISO 3166-2 subdivisions
-    CITY = "city"
-    TOWN = "town"
-    PORT = "port"
-    MACRO_REGION = "macro-region"
-
-
-class OrganisationKind(StrEnum):
-    COMPANY = "company"
-    MEDIA = "media"
-    GOVERNMENT_BODY = "government-body"
-    CUSTOMS_AUTHORITY = "customs-authority"
-    DIPLOMATIC_MISSION = "diplomatic-mission"
-    BUSINESS_ASSOCIATION = "business-association"
-    INTERNATIONAL_ORGANISATION = "international-organisation"
-    NEWS_AGENCY = "news-agency"
-    BUSINESS_PARK = "business-park"
-    OTHER = "other"
-
-
-class EventKind(StrEnum):
-    TRADE_FAIR = "trade-fair"
-    DELEGATION_VISIT = "delegation-visit"
-    CONFERENCE = "conference"
-    STATE_VISIT = "state-visit"
-    DIPLOMATIC_VISIT = "diplomatic-visit"
-    SUMMIT = "summit"
-    CONSULATE_OPENING = "consulate-opening"
-    AGREEMENT_SIGNING = "agreement-signing"
-    POLICY_CHANGE = "policy-change"
-    POLICY_STATEMENT = "policy-statement"
-    LOGISTICS_MILESTONE = "logistics-milestone"
-    BUSINESS_ESTABLISHMENT = "business-establishment"
-    ARMED_CONFLICT = "armed-conflict"
-    OTHER = "other"
-
-
-class DatePrecision(StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
-
-
-class DateBasis(StrEnum):
-    STATED = "stated"  # the text gives the date outright
-    INFERRED = "inferred"  # deduced from the text; `inference` says how
-
-
-class TradeFlow(StrEnum):
-    TOTAL = "total"
-    EXPORT = "export"
-    IMPORT = "import"
-
-
-class FigureStatus(StrEnum):
-    ACTUAL = "actual"
-    ESTIMATE = "estimate"
-    FORECAST = "forecast"
-    TARGET = "target"
-
-
-class PeriodType(StrEnum):
-    DAY = "day"
-    MONTH = "month"
-    QUARTER = "quarter"
-    YEAR = "year"
-    YEAR_TO_DATE = "year-to-date"  # January to some month of one year
-    OTHER = "other"
-
-
-class Approximation(StrEnum):
-    EXACT = "exact"
-    ABOUT = "about"  # "around", "some", "about"
-    NEARLY = "nearly"  # "nearly", "almost": the true value is a little below
-    MORE_THAN = "more-than"  # "more than", "over", "surpassing"
-    LESS_THAN = "less-than"
-    UP_TO = "up-to"  # "could reach"
-
-
-class ReviewStatus(StrEnum):
-    PENDING = "pending"  # drafted by `tradegraph draft`, not yet checked by a person
-    ACCEPTED = "accepted"  # checked against the text (the curated corpus)
-
-
-class ParticipantRole(StrEnum):
-    ORGANISER = "organiser"
-    HOST = "host"
-    PARTICIPANT = "participant"
-    DELEGATION = "delegation"
-    SIGNATORY = "signatory"
-    SPEAKER = "speaker"
-    EXHIBITOR = "exhibitor"
-    VISITOR = "visitor"
-    REPORTER = "reporter"  # the body that announced or reported the event
 
 
 # --- evidence -----------------------------------------------------------------------
