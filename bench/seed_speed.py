@@ -97,7 +97,7 @@ def run_seed(url: str, corpus: Path, *extra: str) -> dict[str, Any]:
 
 
 def unreferenced_article(url: str) -> str:
-    """Return the path of an article file whose figures and events no other file refers to."""
+    """Return the path of an article file whose figures and events no other file refers to (relative to the corpus)."""
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "SELECT path, defines, refers FROM seed_manifest WHERE kind = 'article' ORDER BY path DESC"
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         total = rows_in(url)
         results["rows"] = total
         results["no-op"] = run_seed(url, corpus)
-        victim = Path(unreferenced_article(url))
+        victim = corpus / unreferenced_article(url)
         moved = [victim, victim.with_suffix(".txt")]
         for path in moved:
             shutil.move(path, aside / path.name)

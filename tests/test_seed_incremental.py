@@ -249,3 +249,34 @@ def test_the_cli_says_how_many_files_it_skipped(corpus: Path, fresh_database: Ca
     assert "3 read, 12 skipped as unchanged" in again.stdout and "nothing changed" in again.stdout
     full = run_cli("seed", "--full", str(corpus), database_url=url)
     assert "15 read, 0 skipped" in full.stdout and "nothing changed" in full.stdout
+
+
+def test_a_moved_corpus_is_not_read_again(corpus: Path, tmp_path: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    (tmp_path / "elsewhere").mkdir()
+    moved = Path(shutil.move(corpus, tmp_path / "elsewhere" / "checkout"))
+    again = _seed(url, moved)
+    assert (again.read_files, again.skipped_files, again.changed) == (3, 12, 0)
+    with engine_for(url) as engine, engine.connect() as conn:
+        paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
+    assert paths == {p.name for p in moved.glob("*.yaml")}  # relative to the seeded directory
+    # and what goes from the moved directory goes from the database
+    for path in _files(moved, PLAIN):
+        path.unlink()
+    removed = _seed(url, moved)
+    assert removed.tables["articles"].deleted == 1
+    assert removed.skipped_files == 11
+    _matches_a_full_load(url, moved, fresh_database)
+
+
+def test_a_manifest_of_absolute_paths_is_taken_over(corpus: Path, fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    with engine_for(url) as engine, engine.begin() as conn:
+        conn.execute(text("UPDATE seed_manifest SET path = :dir || '/' || path"), {"dir": str(corpus.resolve())})
+    again = _seed(url, corpus)
+    assert (again.read_files, again.skipped_files, again.changed) == (3, 12, 0)
+    with engine_for(url) as engine, engine.connect() as conn:
+        paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
+    assert paths == {p.name for p in corpus.glob("*.yaml")}

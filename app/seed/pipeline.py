@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -83,7 +84,7 @@ class Plan:
 
     corpus: Corpus
     manifest_rows: dict[str, dict[str, Any]]  # the manifest once the seed commits, by path
-    old_manifest: dict[str, dict[str, Any]]
+    old_manifest: dict[str, dict[str, Any]]  # as stored, by path
     removal: Removal
     duplicates: list[Duplicate]  # the near-duplicate links of every article
     relink: set[str]  # articles outside the corpus whose near-duplicate link may have changed
@@ -128,8 +129,28 @@ def seed(
     return summary
 
 
-def _key(path: Path) -> str:
-    return str(resolved(path))
+def seed_directory(paths: Sequence[Path]) -> Path:
+    """Return the directory the manifest's paths are relative to: the one seeded (a file's own
+    directory), or the innermost directory holding all of them."""
+    dirs = [resolved(p) if p.is_dir() else resolved(p).parent for p in paths]
+    return Path(os.path.commonpath(dirs)) if dirs else Path.cwd()
+
+
+def manifest_key(path: Path, base: Path) -> str:
+    """Return the manifest's key of a seed file: its path relative to the seed directory `base`.
+
+    Relative, so that the corpus (a checkout) may move without its files counting as new."""
+    real = resolved(path)
+    return real.relative_to(base).as_posix() if real.is_relative_to(base) else str(real)
+
+
+def _rekeyed(stored: Mapping[str, dict[str, Any]], base: Path) -> dict[str, dict[str, Any]]:
+    """Return the manifest rows by key, absolute paths inside `base` (an older manifest's) made relative."""
+    out: dict[str, dict[str, Any]] = {}
+    for path, row in stored.items():
+        key = manifest_key(Path(path), base) if Path(path).is_absolute() else path
+        out[key] = {**row, "path": key}
+    return out
 
 
 def _plan(
@@ -142,8 +163,14 @@ def _plan(
     progress: Progress | None,
 ) -> Plan:
     """Validate what has to be read; return what to write. Raises SeedError (the full corpus's errors)."""
-    old = read_manifest(conn)
-    dirs = {resolved(p) for p in paths if p.is_dir()}
+    base = seed_directory(paths)
+
+    def _key(path: Path) -> str:
+        return manifest_key(path, base)
+
+    stored = read_manifest(conn)
+    old = _rekeyed(stored, base)
+    dirs = {Path(_key(p)) for p in paths if p.is_dir()}
     prints = {p: fingerprint(p, registry=False) for p in annotations}
     current = {_key(p) for p in [*registries, *annotations]}
     # a file of a seeded directory that is gone; files seeded one by one leave the others alone
@@ -206,19 +233,21 @@ def _plan(
         fp = fingerprint(p, registry=True)
         assert fp is not None  # it was read
         f = facts[p]
-        rows[_key(p)] = _row(p, "registry", fp, f)
+        rows[_key(p)] = _row(_key(p), "registry", fp, f)
     duplicates: list[Duplicate] = []
     relink: set[str] = set()
     if read_articles or removed:
         if progress is not None:
             progress("near-duplicates", 0, len(read_articles))
-        duplicates, relink, similar, sizes = _near_duplicates(conn, corpus, old, read_articles, clean, removed, full)
+        duplicates, relink, similar, sizes = _near_duplicates(
+            conn, corpus, old, {_key(p): f for p, f in read_articles.items()}, {_key(p) for p in clean}, removed, full
+        )
         if progress is not None:
             progress("near-duplicates", len(read_articles), len(read_articles))
         for p, f in read_articles.items():
             fp = prints[p]
             assert fp is not None
-            rows[_key(p)] = _row(p, "article", fp, f, shingle_count=sizes.get(f.article or ""))
+            rows[_key(p)] = _row(_key(p), "article", fp, f, shingle_count=sizes.get(f.article or ""))
         for k, row in rows.items():
             if row["kind"] == "article" and k in current:
                 rows[k] = {**row, "similar": similar.get(row["article_slug"], {})}
@@ -233,7 +262,7 @@ def _plan(
     return Plan(
         corpus,
         rows,
-        old,
+        stored,
         removal,
         duplicates,
         relink,
@@ -242,11 +271,9 @@ def _plan(
     )
 
 
-def _row(
-    path: Path, kind: str, fp: Fingerprint, facts: FileFacts, *, shingle_count: int | None = None
-) -> dict[str, Any]:
+def _row(key: str, kind: str, fp: Fingerprint, facts: FileFacts, *, shingle_count: int | None = None) -> dict[str, Any]:
     return {
-        "path": _key(path),
+        "path": key,
         "kind": kind,
         "sha256": fp.sha256,
         "text_sha256": fp.text_sha256,
@@ -278,8 +305,8 @@ def _near_duplicates(
     conn: Connection,
     corpus: Corpus,
     old: Mapping[str, dict[str, Any]],
-    read: Mapping[Path, FileFacts],
-    clean: set[Path],
+    read: Mapping[str, FileFacts],
+    clean: set[str],
     removed: Sequence[str],
     full: bool,
 ) -> tuple[list[Duplicate], set[str], dict[str, dict[str, str]], dict[str, int]]:
@@ -288,23 +315,23 @@ def _near_duplicates(
     came or changed."""
     sizes: dict[str, int] = {}
     pairs: Pairs = {}
-    clean_slugs = {old[_key(p)]["article_slug"] for p in clean}
-    for p in clean:
-        sizes[old[_key(p)]["article_slug"]] = old[_key(p)]["shingles"]
+    clean_slugs = {old[k]["article_slug"] for k in clean}
+    for k in clean:
+        sizes[old[k]["article_slug"]] = old[k]["shingles"]
     changed_texts = [
         f.article
-        for p, f in read.items()
+        for k, f in read.items()
         if f.article is not None
         and (
             full
-            or (was := old.get(_key(p))) is None
+            or (was := old.get(k)) is None
             or was["text_sha256"] != corpus.articles[f.article].sha256
             or was["article_slug"] != f.article
         )
     ]
     # pairs between articles whose text did not change stand as the manifest keeps them
     unchanged_slugs = clean_slugs | {f.article for f in read.values() if f.article and f.article not in changed_texts}
-    for k in [*(_key(p) for p in clean), *(_key(p) for p in read)]:
+    for k in [*clean, *read]:
         row: dict[str, Any] | None = old.get(k)
         if row is None or row["article_slug"] not in unchanged_slugs:
             continue
@@ -315,7 +342,7 @@ def _near_duplicates(
             if b in unchanged_slugs:
                 pairs[(a, b) if a < b else (b, a)] = Decimal(score)
     texts_gone = bool(removed) or any(
-        (was := old.get(_key(p))) is not None and was["article_slug"] != f.article for p, f in read.items()
+        (was := old.get(k)) is not None and was["article_slug"] != f.article for k, f in read.items()
     )
     if changed_texts:
         sets = {slug: shingles(corpus.articles[slug].body) for slug in changed_texts}

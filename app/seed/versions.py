@@ -19,11 +19,14 @@ CHANNEL = "tradegraph_corpus"
 
 _RECORD = """
 WITH previous AS (SELECT articles_upto FROM corpus_versions ORDER BY version DESC LIMIT 1),
+bounds AS (
+  SELECT CASE WHEN %(reset)s THEN 0 ELSE coalesce((SELECT articles_upto FROM previous), 0) END AS after,
+         coalesce((SELECT max(id) FROM articles), 0) AS newest
+),
 added AS (
+  -- the newest article removed (and none added): nothing new, the range is empty
   INSERT INTO corpus_versions (changes, reset, articles_after, articles_upto)
-  SELECT %(changes)s::jsonb, %(reset)s,
-         CASE WHEN %(reset)s THEN 0 ELSE coalesce((SELECT articles_upto FROM previous), 0) END,
-         coalesce((SELECT max(id) FROM articles), 0)
+  SELECT %(changes)s::jsonb, %(reset)s, after, greatest(newest, after) FROM bounds
   RETURNING version
 )
 SELECT version, pg_notify(%(channel)s, version::text) FROM added
