@@ -12,7 +12,7 @@ How it stays fast and still lets Postgres enforce everything:
   text (psycopg's own formatter) in chunks of `chunk_articles` articles, while a writer thread
   sends each finished chunk with one `COPY ... FROM STDIN` per table. Postgres parses, checks
   and stores a chunk (and computes the articles' search vectors) while Python prepares the
-  next one; at most `_QUEUED_CHUNKS` chunks wait in memory;
+  next one; at most `app.seed.spool.QUEUED_CHUNKS` chunks wait in memory;
 * `defer_constraints=True` drops the secondary (non-unique) indexes and the foreign keys before
   the COPYs and re-creates them after (with `maintenance_work_mem` raised for the load, and
   parallel workers where Postgres uses them): re-adding a foreign key validates every row, so
@@ -35,10 +35,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import io
-import queue
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -46,32 +43,42 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.copy import Copy, FileWriter
 
 from app.seed import convert
 from app.seed import format as fmt
 from app.seed.dedupe import Duplicate
-from app.seed.load import (
-    ALL_TABLES,
-    SEED_LOCK_KEY,
-    Row,
+from app.seed.load import ALL_TABLES, SEED_LOCK_KEY
+from app.seed.rows import (
+    BUILDERS,
+    ArticleInput,
     article_row,
-    columns_of,
     conversion_row,
+    event_place_row,
     event_row,
     evidence_row,
     figure_row,
     organisation_row,
+    participant_row,
     person_row,
     place_row,
     stated_conversion,
 )
+from app.seed.spool import (
+    EVIDENCE_TRIGGER,
+    STOP,
+    Chunk,
+    Deferred,
+    Spool,
+    Writer,
+    secondary_indexes_and_foreign_keys,
+)
+from app.seed.spool import EvidenceMismatch as EvidenceMismatch  # raised by bulk_load: caught from here
 from app.seed.versions import record_version
 
-# Column order of each table as written here (the models' own); parents before children (the COPY order).
-COLUMNS: dict[str, tuple[str, ...]] = {t.name: columns_of(t) for t in reversed(ALL_TABLES)}
+# Column order of each table as written here (the row builders', from the models); parents before
+# children (the COPY order).
+COLUMNS: dict[str, tuple[str, ...]] = {t.name: BUILDERS[t.name].columns for t in reversed(ALL_TABLES)}
 TABLES = tuple(COLUMNS)
-EVIDENCE_TRIGGER = "evidence_quote_matches_body"
 SUBJECT_KINDS = ("trade_figure", "event", "organisation", "place", "person")
 
 
@@ -131,35 +138,6 @@ class BulkReport:
         return "\n".join(lines)
 
 
-class _Spool:
-    """Rows of one table for one chunk, formatted for COPY by psycopg into memory."""
-
-    def __init__(self, cursor: psycopg.Cursor[Any], table: str) -> None:
-        self.columns = COLUMNS[table]
-        self.count = 0
-        self.buffer = io.BytesIO()
-        self._copy = Copy(cursor, writer=FileWriter(self.buffer))
-        self._copy.__enter__()
-        self.write_row = self._copy.write_row
-
-    def write(self, row: Row) -> None:
-        self.write_row([row[c] for c in self.columns])
-        self.count += 1
-
-    def finish(self) -> bytes:
-        self._copy.__exit__(None, None, None)
-        return self.buffer.getvalue()
-
-
-@dataclasses.dataclass
-class _Chunk:
-    """What one chunk sends: COPY data per table, and the id ranges it covers."""
-
-    data: dict[str, tuple[bytes, int]]  # table -> (COPY text, rows)
-    articles: tuple[int, int]  # (last id before, last id) of its articles
-    evidence: tuple[int, int]  # same for its evidence
-
-
 class _Forward(Mapping[str, int]):
     """Ids by slug where a slug not seen yet reads as None: a link that may point forward (set later)."""
 
@@ -185,16 +163,12 @@ class _Ids:
         return self.last
 
 
-def _opt(ids: dict[str, int], slug: str | None) -> int | None:
-    return None if slug is None else ids[slug]
-
-
 class _Loader:
     def __init__(self, conn: psycopg.Connection[Any], progress: Callable[[str], None] | None) -> None:
         self.conn = conn
         self.progress = progress
         self._cursor = conn.cursor()  # only lends its adapters to the COPY formatters
-        self.spools = {t: _Spool(self._cursor, t) for t in TABLES}
+        self.spools = {t: Spool(self._cursor, COLUMNS[t]) for t in TABLES}
         self.rows: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.ids: dict[str, dict[str, int]] = {k: {} for k in SUBJECT_KINDS}
         self.ids["article"] = {}
@@ -212,15 +186,15 @@ class _Loader:
         self.rate_cache: dict[tuple[str, dt.date, dt.date], list[convert.Conversion]] = {}
         self._chunk_start = {t: self.counters[t].last for t in ("articles", "evidence")}
 
-    def take_chunk(self) -> _Chunk:
+    def take_chunk(self) -> Chunk:
         """Return the rows prepared since the last chunk, and start a new one."""
         data = {t: (spool.finish(), spool.count) for t, spool in self.spools.items() if spool.count}
         for table, (_, count) in data.items():
             self.rows[table] += count
-        self.spools = {t: _Spool(self._cursor, t) for t in TABLES}
+        self.spools = {t: Spool(self._cursor, COLUMNS[t]) for t in TABLES}
         ranges = {t: (self._chunk_start[t], self.counters[t].last) for t in self._chunk_start}
         self._chunk_start = {t: self.counters[t].last for t in self._chunk_start}
-        return _Chunk(data, ranges["articles"], ranges["evidence"])
+        return Chunk(data, ranges["articles"], ranges["evidence"])
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -265,7 +239,9 @@ class _Loader:
         pub = meta.published
         self.pub_dates[meta.slug] = pub
         # the near-duplicate link is set once every article is in (it may point forward)
-        self.spools["articles"].write({"id": article_id, **article_row(meta, src.source_file, body, None, self.ids)})
+        self.spools["articles"].write(
+            {"id": article_id, **article_row(ArticleInput(meta, src.source_file, body, None), self.ids)}
+        )
         if src.duplicate is not None:
             self.duplicates.append(src.duplicate)
         seen: dict[tuple[int, int, str, int], int] = {}  # evidence of this article -> its id
@@ -338,13 +314,13 @@ class _Loader:
         if stated is not None:
             ev_id = evidence(fmt.Quote(quote=stated.quote, start=stated.start), "trade_figure", fig_id)
             conv = stated_conversion(f, stated, self.pub_dates[article])
-            write({"id": ids.next(), **conversion_row(fig_id, conv, ev_id)})
+            write({"id": ids.next(), **conversion_row(conv, self.ids, trade_figure_id=fig_id, evidence_id=ev_id)})
         for unit in self._unit_rates(f.amount.currency, f.period.start, f.period.end):
             # scaled exactly as convert.computed scales
             scaled = dataclasses.replace(
                 unit, amount=(amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
             )
-            write({"id": ids.next(), **conversion_row(fig_id, scaled, None)})
+            write({"id": ids.next(), **conversion_row(scaled, self.ids, trade_figure_id=fig_id, evidence_id=None)})
 
     def _event(self, e: fmt.Event) -> int:
         event_id = self.counters["events"].next()
@@ -353,16 +329,12 @@ class _Loader:
         self.spools["events"].write({"id": event_id, **event_row(e, ids)})
         self._ref("events", "parent_id", event_id, "event", e.parent)
         for place in dict.fromkeys(e.places):
-            self.spools["event_places"].write({"event_id": event_id, "place_id": self.ids["place"][place]})
+            self.spools["event_places"].write(
+                event_place_row(None, self.ids, event_id=event_id, place_id=self.ids["place"][place])
+            )
         for p in e.participants:
             self.spools["event_participants"].write(
-                {
-                    "id": self.counters["event_participants"].next(),
-                    "event_id": event_id,
-                    "organisation_id": _opt(self.ids["organisation"], p.organisation),
-                    "person_id": _opt(self.ids["person"], p.person),
-                    "role": p.role.value,
-                }
+                {"id": self.counters["event_participants"].next(), **participant_row(p, self.ids, event_id=event_id)}
             )
         return event_id
 
@@ -385,50 +357,6 @@ class _Loader:
         self._cursor.close()
 
 
-@dataclasses.dataclass(frozen=True)
-class _Deferred:
-    drop: list[sql.Composed | sql.SQL]
-    create: list[sql.Composed | sql.SQL]
-
-
-def _secondary_indexes_and_foreign_keys(conn: psycopg.Connection[Any]) -> _Deferred:
-    """Return how to drop and re-create the plain indexes and the foreign keys of our tables."""
-    rows = conn.execute(
-        """
-        SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), c.relname
-          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
-         WHERE c.relname = ANY(%(tables)s) AND c.relnamespace = 'public'::regnamespace
-           AND NOT i.indisunique AND NOT i.indisprimary
-        UNION ALL
-        SELECT 'fk', con.conname, pg_get_constraintdef(con.oid), c.relname
-          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-         WHERE c.relname = ANY(%(tables)s) AND c.relnamespace = 'public'::regnamespace AND con.contype = 'f'
-         ORDER BY 1, 2
-        """,
-        {"tables": list(TABLES)},
-    ).fetchall()
-    drop: list[sql.Composed | sql.SQL] = []
-    create: list[sql.Composed | sql.SQL] = []
-    for kind, name, definition, table in rows:
-        if kind == "index":
-            drop.append(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-            create.append(sql.SQL(definition))  # pg_get_indexdef's own, complete statement
-        else:
-            drop.append(
-                sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.Identifier(table), sql.Identifier(name))
-            )
-            create.append(
-                sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
-                    sql.Identifier(table), sql.Identifier(name), sql.SQL(definition)
-                )
-            )
-    return _Deferred(drop, create)
-
-
-class EvidenceMismatch(Exception):
-    """New evidence rows whose quote is not the article's text at their offsets."""
-
-
 @contextlib.contextmanager
 def _phase(report: BulkReport, name: str) -> Iterator[None]:
     started = time.perf_counter()
@@ -438,97 +366,7 @@ def _phase(report: BulkReport, name: str) -> Iterator[None]:
         report.phases[name] = report.phases.get(name, 0.0) + time.perf_counter() - started
 
 
-_QUEUED_CHUNKS = 2  # chunks prepared ahead of the one being written: bounds the memory used
-_STOP = None
 _SWITCH_INTERVAL = 0.0005  # seconds: see _stream
-
-# `substr(body, start + 1, end - start) IS DISTINCT FROM quote` for every evidence row of a chunk,
-# computed so that it stays cheap: `substr` on a multi-byte text walks the whole body every time
-# (and decompresses it first), so each article's body is split once into 64-character blocks
-# (the concatenation of which is the body) and each quote is compared with the few blocks that hold
-# it. Evidence whose article is not among the chunk's finds no blocks, and fails.
-_VERIFY_CHUNK = """
-SELECT count(*), min(e.id)
-  FROM evidence e
-  LEFT JOIN (SELECT id, ARRAY(SELECT m[1] FROM regexp_matches(body, '.{1,64}', 'g') m) AS blocks
-               FROM articles WHERE id > %(a0)s AND id <= %(a1)s OFFSET 0) a
-         ON a.id = e.article_id
- WHERE e.id > %(e0)s AND e.id <= %(e1)s
-   AND substr(array_to_string(a.blocks[e.start_offset / 64 + 1 : (e.end_offset - 1) / 64 + 1], ''),
-              e.start_offset %% 64 + 1, e.end_offset - e.start_offset) IS DISTINCT FROM e.quote
-"""
-
-
-def check_evidence(cur: psycopg.Cursor[Any], articles: tuple[int, int], evidence: tuple[int, int]) -> None:
-    """Raise EvidenceMismatch unless every evidence row with an id in (e0, e1] is its article's text.
-
-    Their articles must have ids in (a0, a1]. This is what the evidence trigger checks, for many
-    rows at once (the trigger being disabled while they were COPYed)."""
-    (a0, a1), (e0, e1) = articles, evidence
-    row = cur.execute(_VERIFY_CHUNK, {"a0": a0, "a1": a1, "e0": e0, "e1": e1}).fetchone()
-    if row is not None and row[0]:
-        raise EvidenceMismatch(
-            f"{row[0]} evidence row(s) do not match their article's text (first id {row[1]}); nothing was written"
-        )
-
-
-class _Writer(threading.Thread):
-    """Sends the chunks the loader prepares, one COPY per table, on the load's connection."""
-
-    def __init__(self, conn: psycopg.Connection[Any], verify: bool) -> None:
-        super().__init__(name="bulk-load-writer", daemon=True)
-        self.conn = conn
-        self.verify = verify
-        self.chunks: queue.Queue[_Chunk | None] = queue.Queue(maxsize=_QUEUED_CHUNKS)
-        self.error: BaseException | None = None
-        self.busy = {"COPY": 0.0, "verify evidence": 0.0}
-        self._statements = {
-            table: sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
-            )
-            for table, columns in COLUMNS.items()
-        }
-
-    def run(self) -> None:
-        try:
-            with self.conn.cursor() as cur:
-                while (chunk := self.chunks.get()) is not _STOP:
-                    self._write(cur, chunk)
-        except BaseException as exc:  # handed to the loading thread, which raises it
-            self.error = exc
-            while self.chunks.get() is not _STOP:  # let the loading thread finish putting
-                pass
-
-    def _write(self, cur: psycopg.Cursor[Any], chunk: _Chunk) -> None:
-        started = time.perf_counter()
-        for table in TABLES:  # parents before children
-            if table in chunk.data:
-                with cur.copy(self._statements[table]) as copy:
-                    copy.write(chunk.data[table][0])
-        verified = time.perf_counter()
-        self.busy["COPY"] += verified - started
-        if self.verify and chunk.evidence[1] > chunk.evidence[0]:
-            check_evidence(cur, chunk.articles, chunk.evidence)
-            self.busy["verify evidence"] += time.perf_counter() - verified
-
-    def send(self, chunk: _Chunk | None) -> None:
-        """Queue a chunk (None: no more), waiting while the queue is full; raise the writer's error."""
-        while True:
-            if self.error is not None and chunk is not _STOP:
-                raise self.error
-            try:
-                self.chunks.put(chunk, timeout=0.5)
-                return
-            except queue.Full:
-                if not self.is_alive():
-                    raise RuntimeError("the bulk-load writer thread stopped") from self.error
-
-    def finish(self) -> None:
-        """Wait for every queued chunk to be written; raise the writer's error if it failed."""
-        self.send(_STOP)
-        self.join()
-        if self.error is not None:
-            raise self.error
 
 
 def bulk_load(
@@ -559,10 +397,10 @@ def bulk_load(
         conn.execute("SET LOCAL work_mem = '64MB'")
         loader = _Loader(conn, progress)
         try:
-            deferred = _Deferred([], [])
+            deferred = Deferred([], [])
             if defer_constraints:
                 with _phase(report, "drop indexes and FKs"):
-                    deferred = _secondary_indexes_and_foreign_keys(conn)
+                    deferred = secondary_indexes_and_foreign_keys(conn, TABLES)
                     for statement in deferred.drop:
                         conn.execute(statement)
             if verify_evidence_in_sql:
@@ -624,7 +462,7 @@ def _stream(
     chunk_articles: int,
 ) -> None:
     """Prepare the rows here while a writer thread COPYs (and verifies) the chunks already prepared."""
-    writer = _Writer(loader.conn, verify)
+    writer = Writer(loader.conn, COLUMNS, verify)
     # The writer needs the GIL for a moment after every 128 kB psycopg sends; with Python's
     # default 5 ms switch interval it would mostly wait for this thread to let go of it, and
     # Postgres for the writer. Shorter slices for the length of the stream (process-wide).
@@ -651,7 +489,7 @@ def _stream(
             writer.send(chunk)
         loader.say(f"{n:,} articles prepared; waiting for the last COPY")
     except BaseException:
-        writer.send(_STOP)
+        writer.send(STOP)
         writer.join()
         raise
     finally:

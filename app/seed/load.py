@@ -6,32 +6,45 @@ changes no row and keeps every id. Child rows of the entities in the corpus (evi
 event places and participants, conversions) are synced: ones no longer annotated go, and so do
 the articles, figures and events a `Removal` names (with everything that hangs on them).
 
-Each table costs a few statements whatever its size: the stored rows in scope are read in one
-SELECT, new rows get their ids from the table's sequence in one statement and arrive in one
-`COPY` (psycopg formats the rows, as `app.seed.bulk` does), deletions are one DELETE per table;
-only changed rows are UPDATEd one by one (they are few, or the corpus was edited wholesale).
+Rows are built by `app.seed.rows` (as the COPY loader builds them) and synced table by table by
+`app.seed.sync`: a few statements per table whatever its size.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-import psycopg
 from psycopg import sql
-from sqlalchemy import Connection, Table, any_, delete, func, literal, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Table, delete, func, select, text, update
 
 from app import models
 from app.seed import convert
-from app.seed import format as fmt
 from app.seed.corpus import Corpus, EvidenceItem
 from app.seed.dedupe import Duplicate
+from app.seed.rows import (
+    BUILDERS,
+    SUBJECT_COLUMNS,
+    ArticleInput,
+    Row,
+    article_row,
+    conversion_row,
+    duplicate_columns,
+    event_place_row,
+    event_row,
+    evidence_row,
+    figure_row,
+    organisation_row,
+    participant_row,
+    person_row,
+    place_row,
+    stated_conversion,
+)
+from app.seed.spool import EVIDENCE_TRIGGER, check_evidence
+from app.seed.sync import BULK_EVIDENCE, TableCounts, _slugged, _sync, any_of
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +52,6 @@ log = logging.getLogger(__name__)
 SEED_LOCK_KEY = 0x7472616465  # "trade"
 
 Key = tuple[Any, ...]
-Row = dict[str, Any]
-Ids = Mapping[str, Mapping[str, int]]  # kind ("place", "trade_figure", ...) -> slug -> id
 
 places = models.metadata.tables["places"]
 organisations = models.metadata.tables["organisations"]
@@ -72,18 +83,6 @@ ALL_TABLES: tuple[Table, ...] = (
     organisations,
     places,
 )
-
-
-@dataclasses.dataclass
-class TableCounts:
-    inserted: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-
-    @property
-    def changed(self) -> int:
-        return self.inserted + self.updated + self.deleted
 
 
 @dataclasses.dataclass
@@ -126,157 +125,6 @@ def reset(conn: Connection) -> int:
     return removed
 
 
-def _any(column: Any, values: Iterable[Any]) -> Any:
-    """Return `column = ANY(array)`: one parameter however many values."""
-    return column == any_(literal(list(values), ARRAY(column.type)))
-
-
-def _allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
-    """Return `n` new ids from the table's identity sequence (one round trip)."""
-    if n == 0:
-        return []
-    return list(
-        conn.execute(
-            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
-            {"table": table.name, "n": n},
-        ).scalars()
-    )
-
-
-COPY_BATCH = 5000  # rows per progress report within one COPY
-# New evidence rows from which they are checked all at once after their COPY rather than by the
-# trigger row by row (which takes the table's exclusive lock for the rest of the seed)
-BULK_EVIDENCE = 2000
-
-
-def _copy(conn: Connection, table: Table, rows: Sequence[Row], progress: Callable[[int], None] | None) -> None:
-    """Insert `rows` (all with the same keys) with one COPY, inside the caller's transaction."""
-    columns = list(rows[0])
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
-    )
-    raw = conn.connection.driver_connection
-    assert raw is not None
-    try:
-        with raw.cursor() as cur, cur.copy(statement) as copy:
-            for n, row in enumerate(rows, 1):
-                copy.write_row([row[c] for c in columns])
-                if progress is not None and n % COPY_BATCH == 0:
-                    progress(COPY_BATCH)
-    except psycopg.Error as exc:
-        # as SQLAlchemy reports a refusal of any other statement of the seed
-        raise DBAPIError(statement.as_string(raw), None, exc) from exc
-    if progress is not None:
-        progress(len(rows) % COPY_BATCH)
-
-
-def _stored(conn: Connection, table: Table, columns: Sequence[str], key: Sequence[str], scope: Any) -> dict[Key, Any]:
-    """Return the stored rows in `scope`, by key."""
-    pk = [c.name for c in table.primary_key.columns]
-    names = list(dict.fromkeys([*pk, *columns]))
-    result = conn.execute(select(*[table.c[c] for c in names]).where(scope)).mappings()
-    return {tuple(r[k] for k in key): r for r in result}
-
-
-def _sync(
-    conn: Connection,
-    table: Table,
-    rows: Sequence[Row],
-    key: Sequence[str],
-    counts: TableCounts,
-    *,
-    scope: Any = None,
-    stored: dict[Key, Any] | None = None,
-    progress: Callable[[int], None] | None = None,
-    around_insert: Callable[[list[Row]], contextlib.AbstractContextManager[None]] | None = None,
-) -> dict[Key, int]:
-    """Make `table` hold `rows` (matched on `key`); return the id of every row by key.
-
-    Without `scope`, only the keys in `rows` are looked at and nothing is deleted. With a
-    `scope` clause, stored rows inside it that are not in `rows` are deleted. `stored` gives the
-    rows in scope when the caller has read them already. Rows that lack an id get a new one;
-    `around_insert(new rows)` wraps their COPY."""
-    pk_cols = list(table.primary_key.columns)
-    has_id = "id" in table.c
-    if stored is None:
-        if scope is None:
-            if not rows:
-                return {}
-            scope = (
-                _any(table.c[key[0]], [r[key[0]] for r in rows])
-                if len(key) == 1
-                else tuple_(*[table.c[k] for k in key]).in_([tuple(r[k] for k in key) for r in rows])
-            )
-            delete_missing = False
-        else:
-            delete_missing = True
-        columns = list(rows[0]) if rows else list(key)
-        stored = _stored(conn, table, columns, key, scope)
-    else:
-        delete_missing = scope is not None
-    stored = dict(stored)
-
-    def identity(row: Any) -> Any:
-        return tuple_(*pk_cols) == tuple(row[c.name] for c in pk_cols)
-
-    ids: dict[Key, int] = {}
-    new_rows: list[Row] = []
-    changed: list[tuple[Any, Row]] = []
-    for row in rows:
-        k = tuple(row[c] for c in key)
-        old = stored.pop(k, None)
-        if old is None:
-            new_rows.append(row)
-            continue
-        if any(old[c] != row[c] for c in row):
-            changed.append((old, row))
-        else:
-            counts.unchanged += 1
-        if has_id:
-            ids[k] = old["id"]
-    if progress is not None:
-        progress(len(rows) - len(new_rows))
-    if new_rows:
-        if has_id:
-            missing = [r for r in new_rows if r.get("id") is None]
-            for row, new_id in zip(missing, _allocate_ids(conn, table, len(missing)), strict=True):
-                row["id"] = new_id
-            ids |= {tuple(r[c] for c in key): r["id"] for r in new_rows}
-        with around_insert(new_rows) if around_insert else contextlib.nullcontext():
-            _copy(conn, table, new_rows, progress)
-        counts.inserted += len(new_rows)
-    # after the inserts: a changed row may now point at a new one
-    for old, row in changed:
-        conn.execute(update(table).where(identity(old)).values(**row))
-    counts.updated += len(changed)
-    if delete_missing and stored:
-        if has_id:
-            conn.execute(delete(table).where(_any(table.c.id, [old["id"] for old in stored.values()])))
-        else:
-            names = [c.name for c in pk_cols]
-            conn.execute(
-                delete(table).where(tuple_(*pk_cols).in_([tuple(old[n] for n in names) for old in stored.values()]))
-            )
-        counts.deleted += len(stored)
-    return ids
-
-
-def _slugged(
-    conn: Connection, table: Table, slugs: Iterable[str], columns: Sequence[str]
-) -> tuple[dict[str, int], dict[Key, Any]]:
-    """Return the id of every slug (stored ones, new ones allocated) and the stored rows by slug."""
-    wanted = list(slugs)
-    stored = _stored(conn, table, columns, ("slug",), _any(table.c.slug, wanted)) if wanted else {}
-    ids = {k[0]: r["id"] for k, r in stored.items()}
-    new = [s for s in wanted if s not in ids]
-    ids |= dict(zip(new, _allocate_ids(conn, table, len(new)), strict=True))
-    return ids, stored
-
-
-def _opt(ids: Mapping[str, int], slug: str | None) -> int | None:
-    return None if slug is None else ids[slug]
-
-
 @dataclasses.dataclass
 class Removal:
     """What an incremental seed removes besides syncing the corpus: slugs defined before, no more."""
@@ -284,160 +132,6 @@ class Removal:
     articles: set[str] = dataclasses.field(default_factory=set)
     figures: set[str] = dataclasses.field(default_factory=set)
     events: set[str] = dataclasses.field(default_factory=set)
-
-
-# --- one row per entity, by column name: the seed's writer and the bulk loader build rows alike
-
-
-def columns_of(table: Table) -> tuple[str, ...]:
-    """Return the columns a writer fills, in table order (computed ones, like `search`, are the database's)."""
-    return tuple(c.name for c in table.columns if c.computed is None)
-
-
-def place_row(p: fmt.Place, ids: Ids) -> Row:
-    return {
-        "slug": p.slug,
-        "name": p.name,
-        "kind": p.kind.value,
-        "code": p.code,
-        "country_code": p.country_code,
-        "parent_id": _opt(ids["place"], p.parent),
-        "geonames_id": p.geonames_id,
-        "latitude": p.latitude,
-        "longitude": p.longitude,
-        "aliases": list(p.aliases),
-        "note": p.note,
-    }
-
-
-def organisation_row(o: fmt.Organisation, ids: Ids) -> Row:
-    return {
-        "slug": o.slug,
-        "name": o.name,
-        "kind": o.kind.value,
-        "country_id": _opt(ids["place"], o.country),
-        "parent_id": _opt(ids["organisation"], o.parent),
-        "aliases": list(o.aliases),
-        "note": o.note,
-    }
-
-
-def person_row(p: fmt.Person, ids: Ids) -> Row:
-    return {
-        "slug": p.slug,
-        "name": p.name,
-        "title": p.title,
-        "organisation_id": _opt(ids["organisation"], p.organisation),
-        "country_id": _opt(ids["place"], p.country),
-        "aliases": list(p.aliases),
-    }
-
-
-def article_row(meta: fmt.ArticleMeta, source_file: str, body: str, dup: Duplicate | None, ids: Ids) -> Row:
-    pub = meta.published
-    return {
-        "slug": meta.slug,
-        "source_file": source_file,
-        "title": meta.title,
-        "publisher_id": _opt(ids["organisation"], meta.publisher),
-        "publisher_basis": meta.publisher_basis,
-        "authors": list(meta.authors),
-        "published_on": pub.date if pub else None,
-        "published_precision": pub.precision.value if pub else None,
-        "published_basis": pub.basis.value if pub else None,
-        "published_inference": pub.inference if pub else None,
-        "language": meta.language,
-        "body": body,
-        "body_sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
-        "word_count": len(body.split()),
-        **duplicate_columns(dup, ids),
-    }
-
-
-def duplicate_columns(dup: Duplicate | None, ids: Ids) -> Row:
-    return {
-        "duplicate_of_id": ids["article"][dup.original] if dup else None,
-        "duplicate_score": dup.score if dup else None,
-        "duplicate_method": dup.method if dup else None,
-    }
-
-
-def figure_row(f: fmt.TradeFigure, ids: Ids) -> Row:
-    return {
-        "slug": f.slug,
-        "reporter_id": ids["place"][f.reporter],
-        "partner_id": _opt(ids["place"], f.partner),
-        "flow": f.flow.value,
-        "commodity": f.commodity,
-        "amount": f.amount.amount if f.amount else None,
-        "currency": f.amount.currency if f.amount else None,
-        "quantity": f.quantity.value if f.quantity else None,
-        "unit": f.quantity.unit if f.quantity else None,
-        "period_start": f.period.start,
-        "period_end": f.period.end,
-        "period_type": f.period.type.value,
-        "period_label": f.period.label,
-        "period_basis": f.period.basis.value,
-        "period_inference": f.period.inference,
-        "change_pct": f.change_pct,
-        "change_multiple": f.change_multiple,
-        "change_basis": f.change_basis,
-        "approximation": f.approximation.value,
-        "status": f.status.value,
-        "review": f.review.value,
-        "part_of_id": _opt(ids["trade_figure"], f.part_of),
-        "source_id": _opt(ids["organisation"], f.source),
-        "note": f.note,
-    }
-
-
-def event_row(e: fmt.Event, ids: Ids) -> Row:
-    d = e.date
-    return {
-        "slug": e.slug,
-        "name": e.name,
-        "kind": e.kind.value,
-        "starts_on": d.start if d else None,
-        "ends_on": d.end if d else None,
-        "date_precision": d.precision.value if d else None,
-        "date_basis": d.basis.value if d else None,
-        "date_inference": d.inference if d else None,
-        "participant_count": e.participant_count,
-        "participant_unit": e.participant_unit,
-        "participant_approximation": e.participant_approximation.value,
-        "review": e.review.value,
-        "parent_id": _opt(ids["event"], e.parent),
-        "description": e.description,
-    }
-
-
-def conversion_row(figure_id: int, conv: convert.Conversion, evidence_id: int | None) -> Row:
-    return {"trade_figure_id": figure_id, **dataclasses.asdict(conv), "evidence_id": evidence_id}
-
-
-SUBJECT_COLUMNS = {k: f"{k}_id" for k in ("trade_figure", "event", "organisation", "place", "person")}
-
-
-def evidence_row(article_id: int, quote: str, start: int, end: int, kind: str, subject_id: int) -> Row:
-    row: Row = {"article_id": article_id, "quote": quote, "start_offset": start, "end_offset": end}
-    for k, col in SUBJECT_COLUMNS.items():
-        row[col] = subject_id if k == kind else None
-    return row
-
-
-def stated_conversion(
-    f: fmt.TradeFigure, stated: fmt.StatedConversion, published: fmt.PublishedDate | None
-) -> convert.Conversion:
-    """Return the conversion an article states for figure `f`, dated by the article's publication."""
-    assert f.amount is not None
-    rate_date, basis = (
-        (published.date, f"the article's publication date ({published.precision.value}, {published.basis.value})")
-        if published
-        else (f.period.end, "the end of the figure's period (the article is undated)")
-    )
-    return convert.stated(
-        f.amount.amount, f.amount.currency, stated.amount, stated.currency, rate_date=rate_date, date_basis=basis
-    )
 
 
 class _Writer:
@@ -483,14 +177,14 @@ class _Writer:
         """Fetch the ids of stored rows the corpus refers to without defining them (unchanged files)."""
         missing = {s for s in slugs if s is not None and s not in self.ids[kind]}
         if missing:
-            found = self.conn.execute(select(table.c.slug, table.c.id).where(_any(table.c.slug, missing)))
+            found = self.conn.execute(select(table.c.slug, table.c.id).where(any_of(table.c.slug, missing)))
             self.ids[kind] |= dict(found.all())
 
     def _entities(
         self, step: str, table: Table, kind: str, items: Mapping[str, Any], row_of: Callable[[Any], Row]
     ) -> None:
         advance = self._step(step, len(items))
-        ids, stored = _slugged(self.conn, table, items, columns_of(table))
+        ids, stored = _slugged(self.conn, table, items, BUILDERS[table.name].columns)
         self.ids[kind] |= ids
         rows = [{"id": ids[slug], **row_of(item)} for slug, item in items.items()]
         _sync(self.conn, table, rows, ("slug",), self.summary.counts(table), stored=stored, progress=advance)
@@ -518,7 +212,7 @@ class _Writer:
             articles,
             "article",
             self.corpus.articles,
-            lambda a: article_row(a.meta, a.source_file, a.body, dup.get(a.meta.slug), self.ids),
+            lambda a: article_row(ArticleInput(a.meta, a.source_file, a.body, dup.get(a.meta.slug)), self.ids),
         )
         if self.all_duplicates is not None and self.relink:
             self._relink(dup)
@@ -529,7 +223,7 @@ class _Writer:
         cols = ("duplicate_of_id", "duplicate_score", "duplicate_method")
         stored = self.conn.execute(
             select(articles.c.id, articles.c.slug, *[articles.c[c] for c in cols]).where(
-                _any(articles.c.slug, self.relink)
+                any_of(articles.c.slug, self.relink)
             )
         ).mappings()
         counts = self.summary.counts(articles)
@@ -551,7 +245,7 @@ class _Writer:
         ids = self.ids["event"]
         scope_ids = [ids[slug] for slug in evs]
         place_rows = [
-            {"event_id": ids[e.slug], "place_id": self.ids["place"][p]}
+            event_place_row(None, self.ids, event_id=ids[e.slug], place_id=self.ids["place"][p])
             for e in evs.values()
             for p in dict.fromkeys(e.places)
         ]
@@ -561,25 +255,16 @@ class _Writer:
             place_rows,
             ("event_id", "place_id"),
             self.summary.counts(event_places),
-            scope=_any(event_places.c.event_id, scope_ids),
+            scope=any_of(event_places.c.event_id, scope_ids),
         )
-        part_rows = [
-            {
-                "event_id": ids[e.slug],
-                "organisation_id": _opt(self.ids["organisation"], p.organisation),
-                "person_id": _opt(self.ids["person"], p.person),
-                "role": p.role.value,
-            }
-            for e in evs.values()
-            for p in e.participants
-        ]
+        part_rows = [participant_row(p, self.ids, event_id=ids[e.slug]) for e in evs.values() for p in e.participants]
         _sync(
             self.conn,
             event_participants,
             part_rows,
             ("event_id", "organisation_id", "person_id", "role"),
             self.summary.counts(event_participants),
-            scope=_any(event_participants.c.event_id, scope_ids),
+            scope=any_of(event_participants.c.event_id, scope_ids),
         )
 
     def evidence(self) -> dict[EvidenceItem, int]:
@@ -610,7 +295,7 @@ class _Writer:
             rows,
             key,
             self.summary.counts(evidence),
-            scope=_any(evidence.c.article_id, [self.ids["article"][slug] for slug in self.corpus.articles]),
+            scope=any_of(evidence.c.article_id, [self.ids["article"][slug] for slug in self.corpus.articles]),
             progress=self._step("evidence", len(rows)),
             around_insert=self._checked_in_bulk,
         )
@@ -622,12 +307,10 @@ class _Writer:
 
         The trigger checks each row on its own, decompressing and walking its article's text
         every time; for many rows it is switched off (inside this transaction: no other session
-        ever sees it off) and `app.seed.bulk.check_evidence` checks the same for all of them."""
+        ever sees it off) and `app.seed.spool.check_evidence` checks the same for all of them."""
         if len(new_rows) < BULK_EVIDENCE:
             yield
             return
-        from app.seed.bulk import EVIDENCE_TRIGGER, check_evidence
-
         trigger = sql.Identifier(EVIDENCE_TRIGGER)
         raw = self.conn.connection.driver_connection
         assert raw is not None
@@ -657,14 +340,14 @@ class _Writer:
                 )
                 if computed is not None:
                     found.append((computed, None))
-            rows += [conversion_row(fig_id, conv, ev_id) for conv, ev_id in found]
+            rows += [conversion_row(conv, self.ids, trade_figure_id=fig_id, evidence_id=ev_id) for conv, ev_id in found]
         _sync(
             self.conn,
             conversions,
             rows,
             ("trade_figure_id", "kind", "to_currency"),
             self.summary.counts(conversions),
-            scope=_any(conversions.c.trade_figure_id, [self.ids["trade_figure"][s] for s in self.corpus.figures]),
+            scope=any_of(conversions.c.trade_figure_id, [self.ids["trade_figure"][s] for s in self.corpus.figures]),
             progress=self._step("conversions", len(rows)),
         )
 
@@ -678,23 +361,23 @@ class _Writer:
         def ids_of(table: Table, slugs: set[str]) -> list[int]:
             if not slugs:
                 return []
-            return list(conn.execute(select(table.c.id).where(_any(table.c.slug, slugs))).scalars())
+            return list(conn.execute(select(table.c.id).where(any_of(table.c.slug, slugs))).scalars())
 
         art, fig, ev = ids_of(articles, r.articles), ids_of(trade_figures, r.figures), ids_of(events, r.events)
         # children first, each counted (the foreign keys would cascade, silently)
         steps: list[tuple[Table, Any]] = [
-            (conversions, _any(conversions.c.trade_figure_id, fig)),
+            (conversions, any_of(conversions.c.trade_figure_id, fig)),
             (
                 evidence,
-                _any(evidence.c.article_id, art)
-                | _any(evidence.c.trade_figure_id, fig)
-                | _any(evidence.c.event_id, ev),
+                any_of(evidence.c.article_id, art)
+                | any_of(evidence.c.trade_figure_id, fig)
+                | any_of(evidence.c.event_id, ev),
             ),
-            (event_places, _any(event_places.c.event_id, ev)),
-            (event_participants, _any(event_participants.c.event_id, ev)),
-            (events, _any(events.c.id, ev)),
-            (trade_figures, _any(trade_figures.c.id, fig)),
-            (articles, _any(articles.c.id, art)),
+            (event_places, any_of(event_places.c.event_id, ev)),
+            (event_participants, any_of(event_participants.c.event_id, ev)),
+            (events, any_of(events.c.id, ev)),
+            (trade_figures, any_of(trade_figures.c.id, fig)),
+            (articles, any_of(articles.c.id, art)),
         ]
         for table, where in steps:
             self.summary.counts(table).deleted += conn.execute(delete(table).where(where)).rowcount

@@ -37,7 +37,6 @@ from app.seed.load import (
     Progress,
     Removal,
     Summary,
-    _any,
     acquire_seed_lock,
     articles,
     events,
@@ -46,6 +45,7 @@ from app.seed.load import (
     write_corpus,
 )
 from app.seed.source import SeedError, display_path, read_seed_bytes, resolved
+from app.seed.sync import any_of
 from app.seed.versions import record_version
 
 log = logging.getLogger(__name__)
@@ -348,7 +348,7 @@ def _near_duplicates(
         sets = {slug: shingles(corpus.articles[slug].body) for slug in changed_texts}
         others = unchanged_slugs - set(sets)
         if others:
-            found = conn.execute(select(articles.c.slug, articles.c.body).where(_any(articles.c.slug, others)))
+            found = conn.execute(select(articles.c.slug, articles.c.body).where(any_of(articles.c.slug, others)))
             sets |= {slug: shingles(body) for slug, body in found}
         sizes |= {slug: len(s) for slug, s in sets.items()}
         among = None if not others else changed_texts
@@ -375,4 +375,4 @@ def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored
         )
     gone = [path for path in stored if path not in rows]
     if gone:
-        conn.execute(delete(manifest).where(_any(manifest.c.path, gone)))
+        conn.execute(delete(manifest).where(any_of(manifest.c.path, gone)))
