@@ -7,17 +7,14 @@ never leave anything half-written.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-import pycountry
-
 from app.seed import format as fmt
+from app.seed.checks import check_currency, check_period, check_place_codes
 from app.seed.dedupe import Duplicate, find_duplicates
 from app.seed.source import (
     Loc,
@@ -192,7 +189,7 @@ class _Builder:
                     self.corpus.places[place.slug] = place
                     self.place_src[place.slug] = (src, loc)
                 self.refer(src, (*loc, "parent"), "place", place.parent)
-                self.issues += _check_place_codes(src, loc, place)
+                self.issues += check_place_codes(src, loc, place)
         elif kind == "organisations":
             orgs, issues = src.parse_list("organisations", fmt.Organisation)
             for i, org in orgs:
@@ -266,8 +263,8 @@ class _Builder:
                 self.refer(src, (*loc, field), ref_kind, ref)
             if fig.partner is not None and fig.partner == fig.reporter:
                 self.issues.append(src.issue((*loc, "partner"), "partner is the reporter itself"))
-            self.issues += _check_period(src, (*loc, "period"), fig.period)
-            self.issues += _check_currency(src, loc, fig)
+            self.issues += check_period(src, (*loc, "period"), fig.period)
+            self.issues += check_currency(src, loc, fig)
             if fig.stated_conversion is not None:
                 stated = fig.stated_conversion
                 span = spans.resolve((*loc, "stated_conversion"), fmt.Quote(quote=stated.quote, start=stated.start))
@@ -418,58 +415,6 @@ def _offsets(found: Sequence[int]) -> str:
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _check_place_codes(src: SourceFile, loc: Loc, place: fmt.Place) -> list[SeedIssue]:
-    issues = []
-    if place.country_code is not None and pycountry.countries.get(alpha_2=place.country_code) is None:
-        issues.append(src.issue((*loc, "country_code"), f"{place.country_code!r} is not an ISO 3166-1 alpha-2 code"))
-    if place.code is not None:
-        if "-" in place.code:
-            sub = pycountry.subdivisions.get(code=place.code)  # type: ignore[no-untyped-call]
-            if sub is None:
-                issues.append(src.issue((*loc, "code"), f"{place.code!r} is not an ISO 3166-2 code"))
-            elif place.country_code is not None and sub.country_code != place.country_code:
-                issues.append(
-                    src.issue((*loc, "code"), f"{place.code!r} lies in {sub.country_code}, not {place.country_code}")
-                )
-        elif pycountry.countries.get(alpha_2=place.code) is None:
-            issues.append(src.issue((*loc, "code"), f"{place.code!r} is not an ISO 3166-1 alpha-2 code"))
-    return issues
-
-
-def _check_currency(src: SourceFile, loc: Loc, fig: fmt.TradeFigure) -> list[SeedIssue]:
-    issues = []
-    for field, money in (("amount", fig.amount), ("stated_conversion", fig.stated_conversion)):
-        if money is not None and pycountry.currencies.get(alpha_3=money.currency) is None:
-            issues.append(src.issue((*loc, field, "currency"), f"{money.currency!r} is not an ISO 4217 currency"))
-    if fig.amount and fig.stated_conversion and fig.amount.currency == fig.stated_conversion.currency:
-        issues.append(src.issue((*loc, "stated_conversion", "currency"), "a conversion must change the currency"))
-    return issues
-
-
-def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def _check_period(src: SourceFile, loc: Loc, period: fmt.Period) -> list[SeedIssue]:
-    start, end, kind = period.start, period.end, period.type
-    problem = None
-    if kind is fmt.PeriodType.DAY and start != end:
-        problem = "a day period starts and ends on the same date"
-    elif kind is fmt.PeriodType.MONTH and (start.day != 1 or end != _month_end(start)):
-        problem = "a month period runs from the 1st to the last day of one month"
-    elif kind is fmt.PeriodType.QUARTER and (
-        start.day != 1 or start.month not in (1, 4, 7, 10) or end != _month_end(start.replace(month=start.month + 2))
-    ):
-        problem = "a quarter period runs from the 1st of Jan/Apr/Jul/Oct to the end of its third month"
-    elif kind is fmt.PeriodType.YEAR and (start != dt.date(start.year, 1, 1) or end != dt.date(start.year, 12, 31)):
-        problem = "a year period runs from 1 January to 31 December"
-    elif kind is fmt.PeriodType.YEAR_TO_DATE and (
-        start != dt.date(start.year, 1, 1) or end.year != start.year or end != _month_end(end)
-    ):
-        problem = "a year-to-date period runs from 1 January to the end of a month of the same year"
-    return [src.issue(loc, problem)] if problem else []
 
 
 def _entry_hash(entry: fmt.Strict) -> str:
