@@ -271,7 +271,7 @@ class CurrencyConversion(SQLModel, table=True):
 
     __tablename__ = "currency_conversions"
     __table_args__ = (
-        CheckConstraint("kind IN ('stated', 'computed')", name="kind"),
+        CheckConstraint(_in("kind", vocab.ConversionKind), name="kind"),
         CheckConstraint("rate > 0 AND amount > 0", name="positive"),
         CheckConstraint("from_currency ~ '^[A-Z]{3}$' AND to_currency ~ '^[A-Z]{3}$'", name="currencies_iso4217"),
         CheckConstraint("from_currency <> to_currency", name="different_currencies"),

@@ -107,3 +107,8 @@ class ParticipantRole(StrEnum):
     EXHIBITOR = "exhibitor"
     VISITOR = "visitor"
     REPORTER = "reporter"  # the body that announced or reported the event
+
+
+class ConversionKind(StrEnum):
+    STATED = "stated"  # the article gives the amount in another currency
+    COMPUTED = "computed"  # from the ECB's reference rates

@@ -10,6 +10,8 @@ from importlib.metadata import version
 
 from currency_converter import CurrencyConverter, RateNotFoundError
 
+from app.vocab import ConversionKind
+
 # Currencies every money figure is converted into where the ECB publishes a rate.
 TARGET_CURRENCIES = ("USD", "EUR", "CNY")
 RATE_PLACES = Decimal("0.0000000001")
@@ -18,7 +20,7 @@ AMOUNT_PLACES = Decimal("0.01")
 
 @dataclasses.dataclass(frozen=True)
 class Conversion:
-    kind: str  # "stated" | "computed"
+    kind: str  # a ConversionKind's value
     from_currency: str
     to_currency: str
     amount: Decimal
@@ -56,7 +58,7 @@ def computed(amount: Decimal, from_currency: str, to_currency: str, start: dt.da
         return None
     rate, method = found
     return Conversion(
-        kind="computed",
+        kind=ConversionKind.COMPUTED.value,
         from_currency=from_currency,
         to_currency=to_currency,
         amount=(amount * rate).quantize(AMOUNT_PLACES, ROUND_HALF_EVEN),
@@ -98,7 +100,7 @@ def stated(
     """Return the conversion an article states, with the rate its two amounts imply."""
     rate = (converted / amount).quantize(RATE_PLACES, ROUND_HALF_EVEN)
     return Conversion(
-        kind="stated",
+        kind=ConversionKind.STATED.value,
         from_currency=from_currency,
         to_currency=to_currency,
         amount=converted,
