@@ -2,9 +2,10 @@
 
 `bulk_load` takes registries and a stream of validated article annotations (the seed format's
 own pydantic models) and writes them in ONE transaction under the seed's advisory lock. Rows are
-derived exactly as `app.seed.load` derives them (word counts, hashes, stated and ECB-computed
-conversions, evidence for stated conversions), so the two paths store the same data; it is an
-insert-only path for new data, not a sync: a slug that is already stored fails the whole load.
+built by the row builders of `app.seed.rows`, as `app.seed.load` builds them (word counts, hashes,
+stated and ECB-computed conversions, evidence for stated conversions), so the two paths store the
+same data; it is an insert-only path for new data, not a sync: a slug that is already stored
+fails the whole load.
 
 How it stays fast and still lets Postgres enforce everything:
 * ids are assigned here (above the tables' current maxima), so rows need no round trip;
