@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 from collections.abc import Callable, Collection, Mapping
 from enum import Enum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, get_args, get_origin
 
 from pydantic import BaseModel
 from sqlalchemy import Table
@@ -61,8 +62,40 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _field(name: str, source: Callable[[Any], Any]) -> Getter:
-    return lambda obj, ids: _plain(getattr(source(obj), name))
+def _itself(obj: Any) -> Any:
+    return obj
+
+
+def _shape(annotation: Any) -> str:
+    """Return how a field's value becomes a column's: "enum" (its value), "list" (a copy), "plain", "any" (unknown)."""
+    if annotation is None or isinstance(annotation, str):
+        return "any"
+    found = [annotation]
+    types: list[Any] = []
+    while found:
+        t = found.pop()
+        args = get_args(t)
+        if get_origin(t) is list or t is list:
+            return "list"
+        if args:
+            found += args
+        else:
+            types.append(t)
+    if any(isinstance(t, type) and issubclass(t, Enum) for t in types):
+        return "enum"
+    return "plain"
+
+
+def _field(name: str, source: Callable[[Any], Any], annotation: Any) -> Getter:
+    get = operator.attrgetter(name)
+    shape = _shape(annotation)
+    if source is not _itself:
+        return lambda obj, ids: _plain(get(source(obj)))
+    if shape == "plain":
+        return lambda obj, ids: get(obj)
+    if shape == "enum":
+        return lambda obj, ids: None if (v := get(obj)) is None else v.value
+    return lambda obj, ids: _plain(get(obj))
 
 
 def _reference(name: str, kind: str, source: Callable[[Any], Any]) -> Getter:
@@ -81,16 +114,13 @@ def _nested(outer: str, name: str, source: Callable[[Any], Any]) -> Getter:
     return get
 
 
-def _itself(obj: Any) -> Any:
-    return obj
-
-
-def _fields(model: type[Any] | None) -> Collection[str]:
+def _fields(model: type[Any] | None) -> Mapping[str, Any]:
+    """Return the fields of a format model (pydantic) or dataclass, with their types where known."""
     if model is None:
-        return ()
+        return {}
     if isinstance(model, type) and issubclass(model, BaseModel):
-        return model.model_fields
-    return {f.name for f in dataclasses.fields(model)}
+        return {name: f.annotation for name, f in model.model_fields.items()}
+    return {f.name: None for f in dataclasses.fields(model)}
 
 
 class RowBuilder:
@@ -129,13 +159,13 @@ class RowBuilder:
     def _convention(
         self,
         name: str,
-        fields: Collection[str],
+        fields: Mapping[str, Any],
         source: Callable[[Any], Any],
         nested: Mapping[str, tuple[str, type[Any]]],
     ) -> Getter | None:
         column = self.table.c[name]
         if name in fields:
-            return _field(name, source)
+            return _field(name, source, fields[name])
         if name.endswith("_id") and name[:-3] in fields and column.foreign_keys:
             (fk,) = column.foreign_keys
             return _reference(name[:-3], KINDS[fk.column.table.name], source)
@@ -146,11 +176,11 @@ class RowBuilder:
 
     def __call__(self, obj: Any, ids: Ids, **given: Any) -> Row:
         """Return the row of `obj` (without its id), the `given` columns as passed."""
-        row = {name: get(obj, ids) for name, get in self._getters}
-        if given.keys() != self.given:
+        if len(given) != len(self.given) or not self.given.issuperset(given):
             raise TypeError(f"{self.table.name}: columns given {sorted(given)}, expected {sorted(self.given)}")
-        row.update(given)
-        return row
+        for name, get in self._getters:
+            given[name] = get(obj, ids)
+        return given
 
 
 def _table(name: str) -> Table:
@@ -234,6 +264,7 @@ _evidence_row = RowBuilder(
 
 # the evidence column naming each kind of subject
 SUBJECT_COLUMNS = {k: f"{k}_id" for k in ("trade_figure", "event", "organisation", "place", "person")}
+_SUBJECTS = tuple(SUBJECT_COLUMNS.items())
 
 # every builder, by table
 BUILDERS: dict[str, RowBuilder] = {
@@ -254,8 +285,11 @@ BUILDERS: dict[str, RowBuilder] = {
 
 
 def evidence_row(article_id: int, quote: str, start: int, end: int, kind: str, subject_id: int) -> Row:
-    subjects = {col: subject_id if k == kind else None for k, col in SUBJECT_COLUMNS.items()}
-    return _evidence_row(None, {}, article_id=article_id, quote=quote, start_offset=start, end_offset=end, **subjects)
+    # (the builder's given columns, filled directly: there are many evidence rows)
+    row: Row = {"article_id": article_id, "quote": quote, "start_offset": start, "end_offset": end}
+    for k, col in _SUBJECTS:
+        row[col] = subject_id if k == kind else None
+    return row
 
 
 def stated_conversion(
