@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from app.config import Settings
 from app.dburl import describe, is_multi_host, primary_url, sqlalchemy_url
-from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout
+from app.errors import BadUserInput, DatabaseUnavailable, QueryTimeout, ServiceUnavailable
 from app.roles import as_role, ensure_reader_role, reader_url, refuse_superuser
 
 log = logging.getLogger(__name__)
@@ -314,7 +314,7 @@ class Reader:
                         self._conn = await self.engine.connect()
                     return await run(self._conn)
                 except PoolTimeout:
-                    raise DatabaseUnavailable(
+                    raise ServiceUnavailable(
                         "the API is busy: no database connection was free in time; try again"
                     ) from None
                 except DBAPIError as exc:

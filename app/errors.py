@@ -33,4 +33,14 @@ class QueryTimeout(CodedError):
 
 
 class DatabaseUnavailable(CodedError):
+    """The database cannot be reached, or the connection was lost again after one retry: the
+    fields it affects answer null with this code, the others answer as usual."""
+
+    code = "DATABASE_UNAVAILABLE"
+
+
+class ServiceUnavailable(CodedError):
+    """The API as a whole cannot take the request now (no connection free in time, too much planning
+    waiting, live updates not running in this process): retry later, or elsewhere."""
+
     code = "SERVICE_UNAVAILABLE"

@@ -7,7 +7,7 @@ PostgreSQL) is ended by the test, also when it fails.
 What clients see while the database is down (decided here, and kept consistent):
 - `/healthz` stays 200: the process serves; `/readyz` is 503: take it out of rotation.
 - a GraphQL request answers at once with HTTP 200, `data: null` and an error coded
-  `SERVICE_UNAVAILABLE` under either response media type. Execution started and a field
+  `DATABASE_UNAVAILABLE` (for the field it affects) under either response media type. Execution started and a field
   failed, so GraphQL-over-HTTP asks for a 2xx with `data` present (null), not a 5xx: the
   readiness probe is the HTTP-level signal, the error code is the client's.
 """
@@ -262,7 +262,7 @@ def test_api_survives_a_database_outage(tmp_path: Path, private_pg: PrivatePostg
                 assert "Traceback" not in response.text and "psycopg" not in response.text, response.text
                 body = response.json()
                 assert "data" in body and body["data"] is None, body
-                assert [e["extensions"]["code"] for e in body["errors"]] == ["SERVICE_UNAVAILABLE"], body
+                assert [e["extensions"]["code"] for e in body["errors"]] == ["DATABASE_UNAVAILABLE"], body
                 assert body["errors"][0]["path"] == ["articles"], body
             assert max(latencies) < OUTAGE_LIMIT, latencies
 

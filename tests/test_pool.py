@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from app.db import Reader, make_async_engine
-from app.errors import DatabaseUnavailable
+from app.errors import ServiceUnavailable
 
 
 def test_a_request_waiting_too_long_for_a_connection_gets_a_coded_error(seeded_url: str) -> None:
@@ -17,8 +17,9 @@ def test_a_request_waiting_too_long_for_a_connection_gets_a_coded_error(seeded_u
         holder, waiter = Reader(engine), Reader(engine)
         try:
             assert await holder.scalar(text("SELECT 1")) == 1  # holds the only connection
-            with pytest.raises(DatabaseUnavailable, match="busy"):
+            with pytest.raises(ServiceUnavailable, match="busy") as refused:
                 await waiter.one_sql("SELECT 1", {})
+            assert refused.value.extensions == {"code": "SERVICE_UNAVAILABLE"}
             await holder.close()
             assert (await waiter.one_sql("SELECT 2", {}))[0] == 2  # served once one is free
         finally:

@@ -12,7 +12,7 @@ from enum import Enum
 
 import strawberry
 
-from app.errors import BadUserInput, DatabaseUnavailable
+from app.errors import BadUserInput, ServiceUnavailable
 from app.graphql.context import Info
 from app.graphql.inputs import ArticleFilter
 from app.graphql.resolvers import _missing
@@ -73,7 +73,7 @@ class CorpusChange:
 
 def _hub(info: Info) -> CorpusHub:
     if info.context.live is None:
-        raise DatabaseUnavailable("live updates are not available in this process")
+        raise ServiceUnavailable("live updates are not available in this process")
     return info.context.live
 
 
