@@ -10,8 +10,12 @@ Five generators, every request POSTed (or sent with GET) to the app:
 - arbitrary request bodies: random bytes, random JSON, random documents and parameters;
 - hostile values where the API decodes or searches: cursors and ids (base64 of JSON nested
   thousands deep, huge numbers, random bytes), tsquery syntax (runs of `-`, `or`, quotes,
-  operators), strings from one character to 100,000 and lists nested hundreds deep, as variables
-  or as literals.
+  operators), strings from one character to 100,000, strings that nest (brackets and quotes
+  thousands deep, JSON escaped in JSON, base64 of base64), unicode edge cases (combining marks by
+  the thousand, direction overrides, joiners, non-characters, lone surrogates, letters whose case
+  changes their length) and lists nested hundreds deep, as variables or as literals; a third of
+  them go to any string argument of any root field, or any string field of its input objects,
+  taken from the SDL.
 
 The property: never a 5xx, never a traceback, never INTERNAL_SERVER_ERROR; a 200 has `data`, a
 4xx has coded `errors` and no `data`. Limits (LIMIT_EXCEEDED) and validation errors are fine.
@@ -69,7 +73,7 @@ CODES = {
 }
 
 # examples per generator by default (about 60 s in all), and each one's share of the time budget
-DEFAULT_EXAMPLES = {"positive": 300, "negative": 500, "variables": 500, "raw": 1500, "values": 400}
+DEFAULT_EXAMPLES = {"positive": 300, "negative": 500, "variables": 500, "raw": 1500, "values": 600}
 # of the time budget; hostile values get time of their own, on top of the others'
 SHARES = {"positive": 0.34, "negative": 0.22, "variables": 0.24, "raw": 0.2, "values": 0.2}
 _EXAMPLES = os.environ.get("TRADEGRAPH_FUZZ_EXAMPLES")
@@ -485,7 +489,50 @@ LONG_STRINGS = st.builds(
     st.sampled_from(["x", "-", "ab ", "%", "_", "[", "é", "\U0001f600", "\\", "'", "- "]),
     st.one_of(st.integers(min_value=990, max_value=1010), st.integers(min_value=1, max_value=100_000)),
 )
-TEXTS = st.one_of(TSQUERIES, LONG_STRINGS, text_values())
+# code points that change meaning or length when normalised, cased, ordered or encoded: combining
+# marks, direction overrides, joiners, a byte-order mark, non-characters, line separators, the last
+# code point, lone surrogates (valid JSON escapes, not valid UTF-8), letters whose case changes length
+UNICODE_EDGES = st.sampled_from(
+    ["\u0301", "\u0338", "\u202e", "\u202d", "\u2066", "\u200d", "\u200b", "\ufeff", "\ufffe", "\uffff",
+     "\ufdd0", "\U0010ffff", "\U0001f600", "\U0001f468\u200d\U0001f469", "\u0085", "\u2028", "\u2029",
+     "\ud800", "\udfff", "\udbff\udfff", "İ", "ß", "ǅ", "ﬃ", "ΐ", "\x7f", "\x01", "\x1b[31m", "\r\n", "\t",
+     "٣", "²", "\u3000", "\u00a0", "е", "a"]
+)  # fmt: skip
+UNICODE_STRINGS = st.one_of(
+    st.lists(UNICODE_EDGES | st.characters(codec="utf-8", min_codepoint=1), min_size=1, max_size=60).map("".join),
+    # one base character under thousands of combining marks: a single "letter" of many code points
+    st.builds(lambda base, mark, n: base + mark * n, st.sampled_from("aeZ٣"), UNICODE_EDGES, st.integers(1, 5000)),
+)
+BRACKETS = st.sampled_from(
+    [("(", ")"), ("[", "]"), ("{", "}"), ('"', '"'), ("'", "'"), ("<", ">"), ("${", "}"), ("\\", ""), ("!", ""),
+     ("%28", "%29"), ("\\u0028", ""), ("-(", ")"), ("<->(", ")")]
+)  # fmt: skip
+
+
+def _wrapped(pair: tuple[str, str], core: str, n: int) -> str:
+    return pair[0] * n + core + pair[1] * n
+
+
+def _json_in_json(value: str, n: int) -> str:
+    for _ in range(n):  # each level escapes the quotes and backslashes of the one inside
+        value = json.dumps(value)
+    return value
+
+
+def _b64_in_b64(value: str, n: int) -> str:
+    for _ in range(n):
+        value = _b64(value.encode("utf-8", "surrogatepass"))
+    return value
+
+
+# strings that nest: brackets, quotes and tsquery groups thousands deep, JSON escaped in JSON,
+# base64 of base64 (a cursor inside a cursor)
+NESTED_STRINGS = st.one_of(
+    st.builds(_wrapped, BRACKETS, st.sampled_from(["", "trade", "a b", "-x", "null", "1"]), st.integers(1, 3000)),
+    st.builds(_json_in_json, st.sampled_from(["trade", '{"a": [1]}', "\\", "[[[["]), st.integers(1, 11)),
+    st.builds(_b64_in_b64, st.sampled_from(["offset:1", "[1]", "Article:1", "[" * 50]), st.integers(1, 12)),
+)
+TEXTS = st.one_of(TSQUERIES, LONG_STRINGS, UNICODE_STRINGS, NESTED_STRINGS, text_values())
 
 
 def _nested(value: Any, depth: int) -> Any:
@@ -513,8 +560,80 @@ TARGETS: list[tuple[str, str, st.SearchStrategy[Any]]] = [
 ]
 
 
+STRING_LITERALS = {"String": '"trade"', "ID": '"x"', "Int": "1", "Float": "1.0", "Boolean": "true"}
+
+
+def _literal(type_: graphql.GraphQLInputType) -> str | None:
+    """A harmless literal for a required argument beside the one under test (None: none known)."""
+    named = graphql.get_named_type(type_)
+    if isinstance(graphql.get_nullable_type(type_), graphql.GraphQLList):
+        inner = _literal(graphql.get_nullable_type(type_).of_type)  # type: ignore[union-attr]
+        return None if inner is None else f"[{inner}]"
+    if isinstance(named, graphql.GraphQLEnumType):
+        return str(next(iter(named.values)))
+    return STRING_LITERALS.get(named.name)
+
+
+def _is_text(type_: graphql.GraphQLInputType) -> bool:
+    return graphql.get_named_type(type_).name in ("String", "ID", "Date", "Decimal")
+
+
+def string_targets() -> list[tuple[str, str, bool]]:
+    """(variable type, selection with `$v`, whether it takes a list) for every String or ID (or
+    Date, Decimal) argument of every root field, and every such field of its input objects."""
+    targets = []
+    for name, field in SCHEMA.query_type.fields.items():  # type: ignore[union-attr]
+        returned = graphql.get_named_type(field.type)
+        selection = " { __typename }"
+        if isinstance(returned, graphql.GraphQLObjectType) and "totalCount" in returned.fields:
+            selection = " { totalCount nodes { __typename } }"  # a page: filters and cursors read
+        elif graphql.is_leaf_type(returned):
+            selection = ""
+        for arg_name, arg in field.args.items():
+            others = []
+            for other_name, other in field.args.items():
+                if (
+                    other_name != arg_name
+                    and graphql.is_non_null_type(other.type)
+                    and other.default_value is graphql.Undefined
+                ):
+                    others.append(f"{other_name}: {_literal(other.type)}")
+            if any(o.endswith("None") for o in others):
+                continue
+            rest = "".join(f", {o}" for o in others)
+            named = graphql.get_named_type(arg.type)
+            if _is_text(arg.type):
+                is_list = isinstance(graphql.get_nullable_type(arg.type), graphql.GraphQLList)
+                targets.append((str(arg.type), f"{name}({arg_name}: $v{rest}){selection}", is_list))
+            elif isinstance(named, graphql.GraphQLInputObjectType):
+                for input_name, input_field in named.fields.items():
+                    if _is_text(input_field.type):
+                        is_list = isinstance(graphql.get_nullable_type(input_field.type), graphql.GraphQLList)
+                        value = f"{{ {input_name}: $v }}"
+                        targets.append(
+                            (str(input_field.type), f"{name}({arg_name}: {value}{rest}){selection}", is_list)
+                        )
+    return targets
+
+
+STRING_TARGETS = string_targets()
+HOSTILE_STRINGS = st.one_of(TEXTS, CURSORS, IDS)
+
+
+@st.composite
+def hostile_strings(draw: st.DrawFn) -> dict[str, Any]:
+    """A hostile string for any string argument the schema has (or a field of an input object)."""
+    type_, selection, is_list = draw(st.sampled_from(STRING_TARGETS))
+    value = draw(HOSTILE_STRINGS)
+    if not is_list and draw(st.booleans()):
+        return {"query": "{ " + selection.replace("$v", json.dumps(value)) + " }"}
+    return {"query": f"query($v: {type_}) {{ {selection} }}", "variables": {"v": [value] if is_list else value}}
+
+
 @st.composite
 def hostile_values(draw: st.DrawFn) -> dict[str, Any]:
+    if draw(st.integers(0, 2)) == 0:
+        return draw(hostile_strings())
     type_, selection, strategy = draw(st.sampled_from(TARGETS))
     value = draw(strategy)
     if isinstance(value, str) and draw(st.booleans()):
