@@ -12,6 +12,10 @@ for /readyz, then measures two things and stops the server with SIGTERM:
    tsquery operator runs, cursors nesting JSON 700 deep) for `--seconds`, while one more client
    asks /healthz every 50 ms. It prints the latency of each kind (max, p99) and of /healthz.
    Targets: every hostile request answered or refused within 0.5 s, /healthz within 0.1 s.
+   It prints too the CPU time the server spent meanwhile, in the serving process (whose event
+   loop answers /healthz) and in its planning processes: unlike latencies, these hardly depend
+   on what else the machine runs. `PLANNER_PROCESSES=0` in the environment plans in a thread of
+   the serving process instead, for comparison.
 2. Cache memory: the server's RSS before and after 300 distinct documents of ~150 KB each
    (1,600 aliases of __typename and a long comment). Target: it grows by less than 100 MB.
 
@@ -167,6 +171,17 @@ def memory_phase(base: str, process: psutil.Process, documents: int) -> dict[str
     }
 
 
+def cpu_seconds(process: psutil.Process) -> tuple[float, float]:
+    """Return the CPU time (user + system) of the serving process and of all its children."""
+    own = process.cpu_times()
+    children = 0.0
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = child.cpu_times()
+            children += times.user + times.system
+    return own.user + own.system, children
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="a migrated, seeded database (default: DATABASE_URL or embedded)")
@@ -175,7 +190,17 @@ def main() -> int:
     parser.add_argument("--documents", type=int, default=300, help="distinct large documents of the memory phase")
     args = parser.parse_args()
     with started_server(args.database_url) as (base, process):
+        serving_before, planning_before = cpu_seconds(process)
         work = asyncio.run(work_phase(base, args.seconds, args.clients))
+        serving_after, planning_after = cpu_seconds(process)
+        hostile = sum(row["requests"] for row in work["kinds"].values())
+        work["cpu"] = {
+            "serving_s": serving_after - serving_before,
+            "planning_s": planning_after - planning_before,
+            "hostile_requests": hostile,
+            "serving_ms_per_request": 1000 * (serving_after - serving_before) / max(1, hostile),
+            "planning_ms_per_request": 1000 * (planning_after - planning_before) / max(1, hostile),
+        }
         memory = memory_phase(base, process, args.documents)
     print(f"{'kind':<20} {'requests':>8} {'p50 s':>8} {'p99 s':>8} {'max s':>8}  statuses / codes")
     for name, row in work["kinds"].items():
@@ -185,6 +210,12 @@ def main() -> int:
         )
     h = work["healthz"]
     print(f"{'/healthz':<20} {h['requests']:>8} {h['p50_s']:>8.3f} {h['p99_s']:>8.3f} {h['max_s']:>8.3f}")
+    cpu = work["cpu"]
+    print(
+        f"server CPU during the work phase: serving process {cpu['serving_s']:.1f} s "
+        f"({cpu['serving_ms_per_request']:.1f} ms per hostile request), planning processes "
+        f"{cpu['planning_s']:.1f} s ({cpu['planning_ms_per_request']:.1f} ms per request)"
+    )
     print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(
         f"memory: {memory['documents']} documents of {memory['document_bytes']} bytes: RSS "
