@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     max_fields: int = Field(default=1000, ge=1, description="most fields one operation selects, through fragments")
     max_sql_bytes: int = Field(default=32 * 1024, ge=1024, description="longest compiled SQL statement")
     max_string_length: int = Field(default=1000, ge=1, description="longest string argument or variable")
+    planner_processes: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="processes validating, costing and compiling new documents off the event loop (0: a thread)",
+    )
     compile_queries: bool = Field(
         default=True,
         description="answer what it can with one SQL statement building the JSON (else, and when false, resolvers)",

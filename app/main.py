@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, database: ApiDatabase | None = 
             app.state.live = live = CorpusHub(engine, resolved.listen_url)
             live.start()
             stack.push_async_callback(live.stop)
+            app.state.executor.start_planning()  # its processes import the schema while the server starts
             # Everything allocated so far lives as long as the process: keep it out of the
             # collector's full passes, which otherwise stall requests for tens of milliseconds.
             gc.collect()

@@ -13,18 +13,22 @@ import asyncio
 import contextlib
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from graphql import Lexer, Source, TokenKind
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import Reader, make_async_engine
 from app.errors import BadUserInput, DatabaseUnavailable
+from app.graphql import plan_workers as planner_module
 from app.graphql.compiler import PlanTooLarge, _Compiler
 from app.graphql.executor import DOCUMENT_BYTES_PER_CHAR, Executor, RequestError
 from app.graphql.limits import Limits
@@ -53,7 +57,7 @@ def answer(client: TestClient, query: str, variables: dict[str, Any] | None = No
     body: dict[str, Any] = response.json()
     codes = {e["extensions"]["code"] for e in body.get("errors", [])}
     assert "INTERNAL_SERVER_ERROR" not in codes, body
-    assert "SERVICE_UNAVAILABLE" not in codes, body
+    assert not codes & {"SERVICE_UNAVAILABLE", "DATABASE_UNAVAILABLE"}, body
     return body
 
 
@@ -241,8 +245,9 @@ def test_a_backend_terminated_mid_request_is_replaced(reader: tuple[Reader, Any]
     assert second_pid != first_pid
     # once per request it runs again; a second loss is a coded error for that statement alone
     _terminate(seeded_url, second_pid)
-    with pytest.raises(DatabaseUnavailable):
+    with pytest.raises(DatabaseUnavailable) as lost:
         loop.run_until_complete(db.one_sql("SELECT count(*) FROM articles", {}))
+    assert lost.value.extensions == {"code": "DATABASE_UNAVAILABLE"}
     # and the dead connection is not reused: the next statement has a new one
     [count] = loop.run_until_complete(db.one_sql("SELECT count(*) FROM articles", {}))
     assert count > 0
@@ -344,6 +349,87 @@ def test_single_objects_are_costed(client: TestClient) -> None:
     # F1: partOf, reporter, partner 1 each, source 1 + its country 1 = 5
     # F0: partOf 1 + F1's 5, reporter and partner 1 + their parent 1 each, source 1 + country (1 + parent 1) = 13
     assert body["extensions"]["cost"]["requestedNodes"] == 3 + 3 * 13
+
+
+def tokens(query: str) -> int:
+    lexer = Lexer(Source(query))
+    count = 0
+    while lexer.advance().kind is not TokenKind.EOF:
+        count += 1
+    return count
+
+
+# what the serving process may spend on a new document: a fixed part (HTTP, routing, the answer)
+# and a part per token (parsing it for execution); validating, costing and compiling are not in it
+LOOP_CALLS_BASE = 20_000
+LOOP_CALLS_PER_TOKEN = 25
+LOOP_SHAPES = [
+    *(single_object_tree(levels, roots) for levels in (2, 5, 8, 10) for roots in (1, 10, 30)),
+    *(connection_tree(levels, roots) for levels in (1, 3) for roots in (1, 5)),
+    "{ " + " ".join(f"a{i}: __typename" for i in range(480)) + " }",
+    "{ " + " ".join(f"a{i}: articles(first: 0) {{ totalCount }}" for i in range(30)) + " }",
+]
+
+
+def serving_process_calls(seeded_url: str, planner_processes: int, queries: list[str]) -> list[tuple[int, set[str]]]:
+    """Return the Python function calls the serving process makes to answer each query, a new
+    document each time, counted in every thread it runs (they all share one interpreter lock)."""
+    calls = [0]
+
+    def count(_frame: Any, event: str, _arg: Any) -> None:
+        if event == "call":
+            calls[0] += 1
+
+    settings = Settings(
+        database_url=seeded_url, api_database_url=as_role(seeded_url), planner_processes=planner_processes
+    )
+    counted = []
+    # threads started from now on (the app's event loop, the planning thread) are counted: a new
+    # planner, so that its thread starts now; the test's own thread is not counted
+    threading.setprofile(count)
+    with mock.patch.dict(planner_module._PLANNERS, clear=True):
+        try:
+            with TestClient(create_app(settings)) as client:
+                deadline = time.monotonic() + 60
+                while planner_processes and not planner_module.planner(planner_processes).ready():
+                    assert time.monotonic() < deadline, "the planning processes did not start within 60 s"
+                    time.sleep(0.1)
+                for i, query in enumerate(queries):
+                    calls[0] = 0
+                    body = {"query": f"# {planner_processes}-{i}-{time.time_ns()}\n{query}"}
+                    response = client.post("/graphql", json=body)
+                    assert response.status_code == 200, response.text
+                    counted.append((calls[0], codes(response.json())))
+        finally:
+            threading.setprofile(None)
+            planner_module.planner(planner_processes).shutdown()
+    return counted
+
+
+def test_the_serving_process_does_work_bounded_by_the_tokens(seeded_url: str) -> None:
+    """Validating, costing and compiling a new document run in a planning process: what the serving
+    process (its event loop, and /healthz with it) spends on a request grows with the document's
+    tokens only (parsing it once for execution), not with what its fragments expand into. Counted
+    in function calls, not time, so the machine's load does not matter."""
+    answered = serving_process_calls(seeded_url, 1, LOOP_SHAPES)
+    for query, (calls, refused) in zip(LOOP_SHAPES, answered, strict=True):
+        bound = LOOP_CALLS_BASE + LOOP_CALLS_PER_TOKEN * tokens(query)
+        if refused == {"LIMIT_EXCEEDED"} and len(query) > 1024:
+            bound = LOOP_CALLS_BASE  # refused by the planning process: not even parsed here
+        assert calls <= bound, (query[:80], len(query), calls, bound)
+    assert sum(refused == {"LIMIT_EXCEEDED"} for _, refused in answered) >= 4, answered
+    counted = [calls for calls, _ in answered]
+    # the same requests planned in a thread of the serving process: over the bound, as once on the loop
+    in_thread = [calls for calls, _ in serving_process_calls(seeded_url, 0, LOOP_SHAPES)]
+    over = [
+        calls - LOOP_CALLS_BASE - LOOP_CALLS_PER_TOKEN * tokens(query)
+        for query, calls in zip(LOOP_SHAPES, in_thread, strict=True)
+    ]
+    assert sum(1 for excess in over if excess > 0) >= len(LOOP_SHAPES) // 2, (counted, in_thread)
+    print(
+        f"\nfunction calls in the serving process per new document: planned in a process "
+        f"{min(counted):,}-{max(counted):,}, in a thread {min(in_thread):,}-{max(in_thread):,}"
+    )
 
 
 def test_the_example_operations_stay_within_every_limit() -> None:

@@ -60,6 +60,8 @@ BAD: list[tuple[str, str]] = [
     ("MAX_FIELDS", "0"),
     ("MAX_SQL_BYTES", "10"),
     ("MAX_STRING_LENGTH", "none"),
+    ("PLANNER_PROCESSES", "-1"),
+    ("PLANNER_PROCESSES", "several"),
     ("SEED_MAX_FILE_BYTES", "0"),
     ("ALLOW_SUPERUSER_API", "perhaps"),
     ("HTTP_REQUEST_TIMEOUT_S", "0"),

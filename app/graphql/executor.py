@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import dataclasses
-import functools
 import hashlib
 import logging
 import re
@@ -36,6 +33,15 @@ from app.errors import BadUserInput, CodedError
 from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
 from app.graphql.limits import LimitError, Limits, check, long_string
+from app.graphql.plan_workers import (
+    FormattedError,
+    Planner,
+    PlannerBusy,
+    compile_plan,
+    measure_cost,
+    planner,
+    validate_document,
+)
 from app.graphql.resolvers import MAX_SEARCH_LENGTH
 from app.graphql.schema import schema
 
@@ -170,9 +176,18 @@ class Executor:
         cache_size: int = 512,
         cache_bytes: int = 16 * 1024 * 1024,
         max_cached_document: int = 16 * 1024,
+        planner_processes: int | None = 1,
     ) -> None:
         self.schema = graphql_schema or schema._schema
         self.limits = limits or Limits()
+        self._introspection = introspection
+        # where validating, costing and compiling run (app.graphql.plan_workers): processes of their
+        # own; None plans on the caller's thread (a planning process's own executor does)
+        self._planner: Planner | None = None
+        if planner_processes is not None:
+            if graphql_schema is not None and planner_processes > 0:
+                planner_processes = 0  # a planning process knows only the app's schema
+            self._planner = planner(planner_processes)
         self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
         self._middleware = [_string_cap(self.limits.max_string_length)]
         # without introspection, messages do not name what the schema holds either ("Did you mean")
@@ -187,6 +202,11 @@ class Executor:
         self._plans = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes // 8)
         self._costs = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes)
 
+    def start_planning(self) -> None:
+        """Start the planning processes now rather than on the first request that needs them."""
+        if self._planner is not None:
+            self._planner.start()
+
     def cache_bytes(self) -> dict[str, int]:
         """Return the estimated bytes each cache holds (documents, plans, costs)."""
         return {"documents": self._documents.bytes, "plans": self._plans.bytes, "costs": self._costs.bytes}
@@ -194,39 +214,78 @@ class Executor:
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
         """Return the parsed, validated document and the operation to run; raise RequestError."""
         key = digest(query)
+        return self._prepared(query, key, self.checked(query, key), operation_name)
+
+    def checked(self, query: str, key: bytes) -> Any:
+        """Return what the cache keeps for the document of digest `key`: (document, validation
+        errors), parsed and validated here if it is new; raise RequestError if it does not parse."""
         cached = self._documents.get(key)
         if cached is None:
-            cached = self._documents.remember(key, self._parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
-        return self._prepared(query, key, cached, operation_name)
+            cached = self._documents.remember(key, self.parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
+        return cached
 
     async def prepare_off_loop(self, query: str, operation_name: str | None) -> Prepared:
-        """Return what `prepare` returns; a new document of more than a kilobyte is parsed and
-        validated in a worker thread (validating costs up to quadratic time in its fields)."""
+        """Return what `prepare` returns; a new document of more than a kilobyte is validated by
+        the planner (validating costs up to quadratic time in its fields), then, if valid, parsed
+        here too (linear in its tokens) for execution."""
         key = digest(query)
         cached = self._documents.get(key)
         if cached is None:
-            parsed = await _off_loop(self._parsed, query) if len(query) > 1024 else self._parsed(query)
-            cached = self._documents.remember(key, parsed, len(query) * DOCUMENT_BYTES_PER_CHAR)
+            if len(query) > 1024 and self._planner is not None:
+                refusal = await self._planned(validate_document, query, self.limits, self._introspection)
+                if refusal is None:
+                    parsed: tuple[DocumentNode | None, list[GraphQLError]] = (self._parse(query), [])
+                    cached = self._documents.remember(key, parsed, len(query) * DOCUMENT_BYTES_PER_CHAR)
+                else:
+                    errors: list[GraphQLError] = [
+                        FormattedError({**e, "extensions": {**(e.get("extensions") or {}), "code": refusal.code}})
+                        for e in refusal.errors
+                    ]
+                    size = sum(len(str(e)) for e in refusal.errors) * 2 + 64
+                    cached = self._documents.remember(key, _Refused(errors, refusal.operation), size)
+            else:
+                cached = self._documents.remember(key, self.parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
         return self._prepared(query, key, cached, operation_name)
 
-    def _parsed(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
-        """Return the document and its validation errors; raise RequestError if it does not parse."""
+    async def _planned(self, function: Callable[..., T], *args: Any) -> T:
+        """Return `function(*args)` as the planner ran it; RequestError when too much waits for it."""
+        assert self._planner is not None
         try:
-            document = parse(query, max_tokens=self.limits.max_tokens)
+            return await self._planner.run(function, *args)
+        except PlannerBusy as exc:
+            raise RequestError([GraphQLError(exc.message)], exc.code) from None
+
+    def _parse(self, query: str) -> DocumentNode:
+        try:
+            return parse(query, max_tokens=self.limits.max_tokens)
         except GraphQLError as exc:
             code = "LIMIT_EXCEEDED" if "tokens" in exc.message else "GRAPHQL_PARSE_FAILED"
             raise RequestError([exc], code) from None
+
+    def parsed(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
+        """Return the document and its validation errors; raise RequestError if it does not parse."""
+        document = self._parse(query)
         errors = validate(self.schema, document, self._rules) or _nul_literals(document)
         if not self._suggestions:
             errors = [without_suggestions(e) for e in errors]
         return document, errors
 
     def _prepared(
-        self, query: str, key: bytes, parsed: tuple[DocumentNode, list[GraphQLError]], operation_name: str | None
+        self,
+        query: str,
+        key: bytes,
+        parsed: tuple[DocumentNode | None, list[GraphQLError]] | _Refused,
+        operation_name: str | None,
     ) -> Prepared:
+        if isinstance(parsed, _Refused):
+            if parsed.operation is not None and operation_name not in (None, parsed.operation[0]):
+                raise RequestError(
+                    [GraphQLError(f"no operation named {operation_name!r} in the document")], "BAD_REQUEST"
+                )
+            parsed = (None, parsed.errors)
         document, errors = parsed
-        if errors:
-            coded = (errors[0].extensions or {}).get("code")
+        if errors or document is None:
+            coded = (errors[0].extensions or {}).get("code") if errors else None
             raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
         return Prepared(query, document, self._operation(document, operation_name), key)
 
@@ -249,27 +308,33 @@ class Executor:
         key = request_key(prepared, variables)
         known = self._costs.get(key) if key is not None else None
         if known is None:
-            known = self._measured(prepared, variables)
+            known = self.measured(prepared, variables)
             if key is not None:
                 self._costs.remember(key, known, 256 if isinstance(known, str) else 32)
         return self._cost_or_refusal(known)
 
     async def cost_off_loop(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
-        """Return what `cost` returns; for a document of more than a kilobyte, measured in a worker thread."""
+        """Return what `cost` returns; for a document of more than a kilobyte, measured by the planner."""
         key = request_key(prepared, variables)
         known = self._costs.get(key) if key is not None else None
         if known is None:
             measured: int | str
-            if len(prepared.source) > 1024:
-                measured = await _off_loop(self._measured, prepared, variables)
+            if len(prepared.source) > 1024 and self._planner is not None:
+                # variables nested too deep to key (no input type nests so deep) do not coerce:
+                # execution refuses them, and the cost is measured as without them
+                sent = variables if key is not None else None
+                name = prepared.operation.name.value if prepared.operation.name else None
+                measured = await self._planned(
+                    measure_cost, prepared.source, name, sent, self.limits, self._introspection
+                )
             else:
-                measured = self._measured(prepared, variables)
+                measured = self.measured(prepared, variables)
             if key is not None:
                 self._costs.remember(key, measured, 256 if isinstance(measured, str) else 32)
             return self._cost_or_refusal(measured)
         return self._cost_or_refusal(known)
 
-    def _measured(self, prepared: Prepared, variables: dict[str, Any] | None) -> int | str:
+    def measured(self, prepared: Prepared, variables: dict[str, Any] | None) -> int | str:
         """Return the operation's cost, or why it is refused (kept like a cost: refused again at once)."""
         try:
             return check(self.schema, prepared.document, prepared.operation, variables, self.limits)
@@ -287,8 +352,8 @@ class Executor:
 
         Raise RequestError (LIMIT_EXCEEDED) if the statement would be longer than the limit.
         Plans are kept per document, operation and variables: the SQL of a request seen before is
-        not built again. Compiling runs in a worker thread, never on the event loop, and stops as
-        soon as the statement is sure to be over the limit."""
+        not built again. Compiling runs in the planner (app.graphql.plan_workers), never on the event
+        loop, and stops as soon as the statement is sure to be over the limit."""
         key = request_key(prepared, variables)
         if key is None:
             return None  # variables nested deeper than any input type: the resolvers refuse them
@@ -297,32 +362,42 @@ class Executor:
             if isinstance(known, str):  # refused before: the reason
                 raise RequestError([GraphQLError(known)], "LIMIT_EXCEEDED")
             return None if known is _NO_PLAN else known
-        try:
-            compiled = await _off_loop(
-                functools.partial(
-                    compile_operation,
-                    schema,
-                    prepared.document,
-                    prepared.operation,
-                    variables,
-                    max_bytes=self.limits.max_sql_bytes,
-                    max_string_length=self.limits.max_string_length,
-                )
+        name = prepared.operation.name.value if prepared.operation.name else None
+        if self._planner is not None:
+            outcome = await self._planned(
+                compile_plan, prepared.source, name, variables, self.limits, self._introspection
             )
-        except PlanTooLarge as exc:
-            self._plans.remember(key, str(exc), 256)  # the message only: the error holds the compiler's frames
-            raise RequestError([GraphQLError(str(exc))], "LIMIT_EXCEEDED") from None
-        except Exception:
+        else:
+            outcome = self.compiled(prepared, variables)
+        kind, compiled = outcome
+        if kind == "failed":
             # unexpected: logged, and the resolvers answer (masking any error as always)
-            log.exception(
-                "compiling %s failed", prepared.operation.name.value if prepared.operation.name else "an operation"
-            )
+            log.error("compiling %s failed:\n%s", name or "an operation", compiled)
             return None
+        if kind == "refused":
+            assert isinstance(compiled, str)
+            self._plans.remember(key, compiled, 256)
+            raise RequestError([GraphQLError(compiled)], "LIMIT_EXCEEDED")
         if compiled is None:
             self._plans.remember(key, _NO_PLAN, 0)
             return None
+        assert isinstance(compiled, Plan)
         self._plans.remember(key, compiled, len(compiled.sql) + 64 * len(compiled.params))
         return compiled
+
+    def compiled(self, prepared: Prepared, variables: dict[str, Any] | None) -> tuple[str, Plan | str | None]:
+        """Return ("plan", the operation's Plan or None) or ("refused", why: the statement is too long)."""
+        try:
+            return "plan", compile_operation(
+                schema,
+                prepared.document,
+                prepared.operation,
+                variables,
+                max_bytes=self.limits.max_sql_bytes,
+                max_string_length=self.limits.max_string_length,
+            )
+        except PlanTooLarge as exc:
+            return "refused", str(exc)  # the message only: the error holds the compiler's frames
 
     async def execute(
         self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context, root_value: Any = None
@@ -376,15 +451,14 @@ class Executor:
 
 _NO_PLAN = object()  # kept for operations only the resolvers answer
 
-# Planning (parsing and validating large documents, compiling) runs here, one at a time: off the
-# event loop, and with a single thread competing with it for the interpreter, so that however
-# many expensive requests arrive, the loop (and /healthz) waits for at most one of them at a time.
-_PLANNER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradegraph-plan")
 
+@dataclasses.dataclass(frozen=True)
+class _Refused:
+    """A document the planner refused, kept instead of the document; with `operation`, a query
+    whose cost is over a limit whatever the variables, refused when a request selects it."""
 
-async def _off_loop(function: Callable[..., T], *args: Any) -> T:
-    """Return `function(*args)`, run in the planning thread."""
-    return await asyncio.get_running_loop().run_in_executor(_PLANNER, function, *args)
+    errors: list[GraphQLError]
+    operation: tuple[str | None] | None = None
 
 
 def request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes | None:

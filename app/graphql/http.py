@@ -46,7 +46,9 @@ router = APIRouter()
 
 def make_executor(settings: Settings) -> Executor:
     """Return the executor for an app: its limits, and introspection off in production."""
-    return Executor(limits=Limits.of(settings), introspection=not settings.production)
+    return Executor(
+        limits=Limits.of(settings), introspection=not settings.production, planner_processes=settings.planner_processes
+    )
 
 
 def _accept(header: str | None) -> str | None:
