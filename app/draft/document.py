@@ -16,6 +16,7 @@ from app.draft import events as ev
 from app.draft import figures as figs
 from app.draft.gazetteer import Gazetteer, Hit, Registries
 from app.draft.header import Header, infer_year, read_header
+from app.draft.merge import part_of
 from app.draft.placerefs import PlaceIndex, build_index
 from app.draft.text import Piece, furniture
 
@@ -169,7 +170,7 @@ class Drafter:
             }
             for (hit_kind, slug), quotes in mentions.items()
         ]
-        links = figs.part_of(drafted)
+        links = part_of(drafted)
         figure_slugs = [self._figure_slug(f) for f in drafted]
         return {
             "article": article,
