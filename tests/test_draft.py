@@ -14,7 +14,7 @@ from app.cli import cli
 from app.config import SEEDS_DIR
 from app.draft import numbers
 from app.draft.document import Drafter
-from app.draft.evaluate import KINDS, curated_references, expected_references, score
+from app.draft.evaluate import KINDS, curated_references, expected_references, main, score
 from app.draft.gazetteer import load_registries
 from app.draft.header import read_header
 from app.draft.periods import Publication, find_periods
@@ -383,3 +383,12 @@ def test_lists_of_amounts_or_changes_pair_with_nothing() -> None:
         "the first half.\n"
     )
     assert figures_of(body) == []
+
+
+def test_evaluate_refuses_a_directory_it_cannot_score(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A missing directory, or one without reference annotations, is exit 2 naming it, not a table of zeros."""
+    assert main([str(tmp_path / "missing")]) == 2
+    assert "missing: not a directory" in capsys.readouterr().err
+    (tmp_path / "a.txt").write_text("Trade grew.\n")
+    assert main([str(tmp_path)]) == 2
+    assert "no articles to score" in capsys.readouterr().err

@@ -218,14 +218,25 @@ def table(title: str, totals: dict[str, Score]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the scores for the curated corpus and the hand-written test articles."""
-    args = [Path(a) for a in (sys.argv[1:] if argv is None else argv)]
+    given = sys.argv[1:] if argv is None else argv
+    if any(a in ("-h", "--help") for a in given):
+        print("usage: python -m app.draft.evaluate [DIR ...]  (a seed directory, or articles with *.expected.yaml)")
+        return 0
+    args = [Path(a) for a in given]
     tests = PROJECT_ROOT / "tests"
     dirs = args or [SEEDS_DIR, tests / "draft_articles", tests / "draft_articles_heldout"]
+    for directory in dirs:
+        if not directory.is_dir():
+            print(f"{directory}: not a directory", file=sys.stderr)
+            return 2
     registries = load_registries([SEEDS_DIR])
     for directory in dirs:
         refs = (
             curated_references(directory) if (directory / "places.yaml").is_file() else expected_references(directory)
         )
+        if not refs:
+            print(f"{directory}: no articles to score (no *.txt with a reference annotation)", file=sys.stderr)
+            return 2
         totals, notes = score(refs, lambda: Drafter(registries))
         print(table(f"{directory.name}/ ({len(refs)} articles)", totals))
         print()
