@@ -93,7 +93,7 @@ INCLUDED = "included in a broader figure (its places, flow or goods contain this
 
 
 def exclusion_reason(figure: FigureRow, cover: FigureRow) -> str:
-    """Return why `figure` is left out of a point that `cover` covers (EXCLUSION_REASON in SQL)."""
+    """Return why `figure` is left out of a point that `cover` covers (exclusion_reason_sql in SQL)."""
     if figure.part_of_id == cover.id:
         return PART_OF
     same_places = {figure.reporter_id, figure.partner_id} == {cover.reporter_id, cover.partner_id}
@@ -102,12 +102,22 @@ def exclusion_reason(figure: FigureRow, cover: FigureRow) -> str:
     return INCLUDED
 
 
-# exclusion_reason, in SQL, of the figure aliased {f} and the one aliased {c} that covers it
-EXCLUSION_REASON = sql.SQL(
-    "CASE WHEN {f}.part_of_id = {c}.id THEN " + sql.Literal(PART_OF).as_string(None) + " "
+_EXCLUSION_REASON = sql.SQL(
+    "CASE WHEN {f}.part_of_id = {c}.id THEN {part_of} "
     "WHEN (({f}.reporter_id IS NOT DISTINCT FROM {c}.reporter_id"
     " AND {f}.partner_id IS NOT DISTINCT FROM {c}.partner_id)"
     " OR ({f}.reporter_id IS NOT DISTINCT FROM {c}.partner_id AND {f}.partner_id IS NOT DISTINCT FROM {c}.reporter_id))"
     " AND {f}.flow = {c}.flow AND {f}.commodity IS NOT DISTINCT FROM {c}.commodity "
-    "THEN " + sql.Literal(CORROBORATES).as_string(None) + " ELSE " + sql.Literal(INCLUDED).as_string(None) + " END"
+    "THEN {corroborates} ELSE {included} END"
 )
+
+
+def exclusion_reason_sql(figure: str, cover: str) -> sql.Composed:
+    """Return exclusion_reason in SQL, of the figure aliased `figure` and the one aliased `cover` covering it."""
+    return _EXCLUSION_REASON.format(
+        f=sql.Identifier(figure),
+        c=sql.Identifier(cover),
+        part_of=sql.Literal(PART_OF),
+        corroborates=sql.Literal(CORROBORATES),
+        included=sql.Literal(INCLUDED),
+    )

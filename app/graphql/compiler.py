@@ -23,7 +23,7 @@ from graphql import DocumentNode, OperationDefinitionNode, OperationType
 from psycopg import sql
 
 from app.errors import CodedError
-from app.graphql.checks import EXCLUSION_REASON, currency_code, offset_of, search_text, slug_or_code
+from app.graphql.checks import currency_code, exclusion_reason_sql, offset_of, search_text, slug_or_code
 from app.graphql.enums import ConversionKind
 from app.graphql.money import conversion_sql
 from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root
@@ -128,7 +128,7 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
             elif name == "coveredBy":
                 pairs.append((k, c.object("TradeFigure", cover, v)))
             elif name == "reason":
-                pairs.append((k, EXCLUSION_REASON.format(f=sql.Identifier(f), c=sql.Identifier(cover))))
+                pairs.append((k, exclusion_reason_sql(f, cover)))
             else:
                 pairs.append((k, sql.Literal("ExcludedFigure")))
         return json_object(pairs)
