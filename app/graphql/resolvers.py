@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -109,6 +110,38 @@ async def _list(
         return connection(Page([], has_next_page=False, has_previous_page=False, count=_nothing), make)
     page = await lister(info.context.db, where=filter.to_query() if filter else everything, order=order, page=args)
     return connection(page, make)
+
+
+def _root_list(
+    lister: Callable[..., Awaitable[Page[Any]]],
+    everything: Any,
+    filter_type: type[Any],
+    default_order: enum.Enum,
+    node_type: Any,
+) -> Any:
+    """Return the root field listing pages of `node_type`: filtered, ordered (`default_order`), paged.
+
+    `everything` is the query filter of no `filter` argument."""
+
+    async def resolve(
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: Any = None,
+        order_by: Any = default_order,
+    ) -> Any:
+        args = PageArgs(first, after, last, before)
+        return await _list(info, lister, filter, everything, order_by, args, node_type.from_row)
+
+    # the argument and result types of this field (the annotations above stand for all the fields)
+    resolve.__annotations__ |= {
+        "filter": filter_type | None,
+        "order_by": type(default_order),
+        "return": Connection[node_type],
+    }
+    return strawberry.field(resolver=resolve)
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -343,82 +376,21 @@ class Query:
         row = await events.get_event(info.context.db, slug=slug)
         return None if row is None else Event.from_row(row)
 
-    @strawberry.field
-    async def articles(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: ArticleFilter | None = None,
-        order_by: ArticleOrder = ArticleOrder.PUBLISHED_ON_DESC,
-    ) -> Connection[Article]:
-        args = PageArgs(first, after, last, before)
-        return await _list(
-            info, articles.list_articles, filter, articles.ArticleFilter(), order_by, args, Article.from_row
-        )
-
-    @strawberry.field
-    async def organisations(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: OrganisationFilter | None = None,
-        order_by: OrganisationOrder = OrganisationOrder.NAME_ASC,
-    ) -> Connection[Organisation]:
-        args = PageArgs(first, after, last, before)
-        everything = organisations.OrganisationFilter()
-        return await _list(
-            info, organisations.list_organisations, filter, everything, order_by, args, Organisation.from_row
-        )
-
-    @strawberry.field
-    async def places(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: PlaceFilter | None = None,
-        order_by: PlaceOrder = PlaceOrder.NAME_ASC,
-    ) -> Connection[Place]:
-        args = PageArgs(first, after, last, before)
-        return await _list(info, places.list_places, filter, places.PlaceFilter(), order_by, args, Place.from_row)
-
-    @strawberry.field
-    async def trade_figures(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: TradeFigureFilter | None = None,
-        order_by: TradeFigureOrder = TradeFigureOrder.PERIOD_END_DESC,
-    ) -> Connection[TradeFigure]:
-        args = PageArgs(first, after, last, before)
-        return await _list(
-            info, figures.list_figures, filter, figures.FigureFilter(), order_by, args, TradeFigure.from_row
-        )
-
-    @strawberry.field
-    async def events(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: EventFilter | None = None,
-        order_by: EventOrder = EventOrder.STARTS_ON_ASC,
-    ) -> Connection[Event]:
-        args = PageArgs(first, after, last, before)
-        return await _list(info, events.list_events, filter, events.EventFilter(), order_by, args, Event.from_row)
+    articles = _root_list(
+        articles.list_articles, articles.ArticleFilter(), ArticleFilter, ArticleOrder.PUBLISHED_ON_DESC, Article
+    )
+    organisations = _root_list(
+        organisations.list_organisations,
+        organisations.OrganisationFilter(),
+        OrganisationFilter,
+        OrganisationOrder.NAME_ASC,
+        Organisation,
+    )
+    places = _root_list(places.list_places, places.PlaceFilter(), PlaceFilter, PlaceOrder.NAME_ASC, Place)
+    trade_figures = _root_list(
+        figures.list_figures, figures.FigureFilter(), TradeFigureFilter, TradeFigureOrder.PERIOD_END_DESC, TradeFigure
+    )
+    events = _root_list(events.list_events, events.EventFilter(), EventFilter, EventOrder.STARTS_ON_ASC, Event)
 
     @strawberry.field(
         description="Full-text search over titles and bodies; names and aliases of entities count too. "
