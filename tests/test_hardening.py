@@ -324,7 +324,7 @@ def test_planning_work_is_bounded_by_the_limits(query: str) -> None:
     if refused is not None:
         assert refused.code == "LIMIT_EXCEEDED", refused
         return
-    compiler = _Compiler(schema, prepared.document, prepared.operation, None, limits.max_sql_bytes)
+    compiler = _Compiler(schema, prepared.document, prepared.operation, None, max_bytes=limits.max_sql_bytes)
     try:
         plan = compiler.compile()
     except PlanTooLarge:

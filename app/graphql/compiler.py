@@ -16,47 +16,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 
-import strawberry
-from graphql import DocumentNode, OperationDefinitionNode, OperationType
 from psycopg import sql
 
-from app.errors import CodedError
 from app.graphql.checks import currency_code, exclusion_reason_sql, offset_of, search_text, slug_or_code
 from app.graphql.enums import ConversionKind
 from app.graphql.money import conversion_sql
-from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root
-from app.graphql.sqlparts import C, Unsupported, agg, b64url, col, json_object, order
+from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root, declining
+from app.graphql.sqlparts import C, agg, b64url, col, json_object, order
 from app.graphql.types import TYPES
 from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.pagination import PageArgs
 from app.queries.series import Granularity
 
 __all__ = ["TYPES", "Compiler", "Plan", "PlanTooLarge", "compile_operation"]
-
-
-def compile_operation(
-    strawberry_schema: strawberry.Schema,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: dict[str, Any] | None,
-    *,
-    max_bytes: int | None = None,
-    max_string_length: int | None = None,
-) -> Plan | None:
-    """Return the operation as one SQL statement, or None if only the resolvers can answer it.
-
-    With `max_bytes`, raise PlanTooLarge as soon as the statement is sure to be longer: the work
-    of compiling stays proportional to the limit, whatever the document expands into."""
-    if operation.operation is not OperationType.QUERY:
-        return None
-    try:
-        return _Compiler(strawberry_schema, document, operation, variables, max_bytes, max_string_length).compile()
-    except (Unsupported, CodedError):
-        # CodedError: arguments the resolvers refuse (a bad cursor, `first` out of range): they
-        # say so with the error in its place in the answer
-        return None
 
 
 def _by_slug(type_name: str, table: str) -> Callable[[Compiler, Field], C]:
@@ -175,16 +148,8 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         for k, v in c.selection(f"{type_name}Connection", field).items():
             name = v[0].name.value
             if name == "edges":
-                edge: list[tuple[str, C]] = []
-                for ek, e in c.selection(f"{type_name}Edge", v).items():
-                    edge_field = e[0].name.value
-                    if edge_field == "cursor":
-                        edge.append((ek, cursor))
-                    elif edge_field == "node":
-                        edge.append((ek, node(e, u)))
-                    else:
-                        edge.append((ek, sql.Literal(f"{type_name}Edge")))
-                pairs.append((k, over(agg(json_object(edge), n, shown))))
+                edge = c.edge(type_name, v, cursor, lambda e: node(e, u))
+                pairs.append((k, over(agg(edge, n, shown))))
             elif name == "nodes":
                 pairs.append((k, over(agg(node(v, u), n, shown))))
             elif name == "pageInfo":
@@ -376,3 +341,6 @@ ROOTS: dict[str, Root] = {
 class _Compiler(Compiler):
     types = TYPES
     roots = ROOTS
+
+
+compile_operation = declining(_Compiler)

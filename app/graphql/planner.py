@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, ParamSpec
 
 import strawberry
 from graphql import (
@@ -21,6 +21,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -29,6 +30,7 @@ from sqlalchemy import Select, literal, select
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from strawberry.types.arguments import convert_arguments
 
+from app.errors import CodedError
 from app.graphql.checks import reviews_wanted
 from app.graphql.limits import long_string
 from app.graphql.sqlparts import (
@@ -72,6 +74,25 @@ Field = list[FieldNode]  # every node of one response key (merged like graphql-c
 # builds the SQL of one field of the row aliased `t`: (compiler, t, the field's nodes, its parent type)
 Builder = Callable[["Compiler", str, Field, GraphQLObjectType], C]
 Root = Callable[["Compiler", Field], C]
+P = ParamSpec("P")
+
+
+def declining(compiler: Callable[P, Compiler]) -> Callable[P, Plan | None]:
+    """Return the function compiling an operation with `compiler`, taking its arguments."""
+
+    def compile_operation(*args: P.args, **kwargs: P.kwargs) -> Plan | None:
+        """Return the operation as one SQL statement, or None if only the resolvers can answer it.
+
+        With `max_bytes`, raise PlanTooLarge as soon as the statement is sure to be longer: the work
+        of compiling stays proportional to the limit, whatever the document expands into."""
+        try:
+            return compiler(*args, **kwargs).compile()
+        except (Unsupported, CodedError):
+            # CodedError: arguments the resolvers refuse (a bad cursor, `first` out of range): they
+            # say so with the error in its place in the answer
+            return None
+
+    return compile_operation
 
 
 class Compiler:
@@ -86,9 +107,12 @@ class Compiler:
         document: DocumentNode,
         operation: OperationDefinitionNode,
         variables: dict[str, Any] | None,
+        *,
         max_bytes: int | None = None,
         max_string_length: int | None = None,
     ) -> None:
+        if operation.operation is not OperationType.QUERY:
+            raise Unsupported(f"a {operation.operation.value}")
         self.strawberry_schema = strawberry_schema
         self.max_bytes = max_bytes
         self.max_string_length = max_string_length
@@ -221,6 +245,19 @@ class Compiler:
             raise PlanTooLarge(len(statement), self.max_bytes)
         return Plan(sql=statement, params=self.params)
 
+    def edge(self, type_name: str, nodes: Field, cursor: C, node: Callable[[Field], C]) -> C:
+        """Return the JSON object of an edge of `type_name`: `cursor`, and `node(its nodes)` for its node."""
+        pairs: list[tuple[str, C]] = []
+        for key, field_nodes in self.selection(f"{type_name}Edge", nodes).items():
+            name = field_nodes[0].name.value
+            if name == "cursor":
+                pairs.append((key, cursor))
+            elif name == "node":
+                pairs.append((key, node(field_nodes)))
+            else:
+                pairs.append((key, sql.Literal(f"{type_name}Edge")))
+        return json_object(pairs)
+
     def object(self, type_name: str, t: str, nodes: Field) -> C:
         """Return a SQL expression building the JSON object of the row aliased `t`."""
         spec = self.types[type_name]
@@ -351,23 +388,12 @@ class Compiler:
                 [(k, fields[v[0].name.value]) for k, v in self.selection("PageInfo", info_nodes).items()]
             )
 
-        def edge(edge_nodes: Field) -> C:
-            pairs: list[tuple[str, C]] = []
-            for k, v in self.selection(f"{type_name}Edge", edge_nodes).items():
-                name = v[0].name.value
-                if name == "cursor":
-                    pairs.append((k, cursor))
-                elif name == "node":
-                    pairs.append((k, self.object(type_name, r, v)))
-                else:
-                    pairs.append((k, sql.Literal(f"{type_name}Edge")))
-            return json_object(pairs)
-
         pairs: list[tuple[str, C]] = []
         for key, field_nodes in self.selection(f"{type_name}Connection", nodes).items():
             name = field_nodes[0].name.value
             if name == "edges":
-                pairs.append((key, agg(edge(field_nodes), out, shown)))
+                edge = self.edge(type_name, field_nodes, cursor, lambda v: self.object(type_name, r, v))
+                pairs.append((key, agg(edge, out, shown)))
             elif name == "nodes":
                 pairs.append((key, agg(self.object(type_name, r, field_nodes), out, shown)))
             elif name == "pageInfo":
