@@ -114,10 +114,10 @@ class FigureRow:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class ConversionRow:
-    id: int
-    trade_figure_id: int
-    kind: str
+class Conversion:
+    """An amount in another currency: the rate, its date, where it comes from (the seed computes these)."""
+
+    kind: str  # a ConversionKind's value
     from_currency: str
     to_currency: str
     amount: Decimal
@@ -125,6 +125,12 @@ class ConversionRow:
     rate_date: dt.date
     source: str
     method: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ConversionRow(Conversion):
+    id: int
+    trade_figure_id: int
     evidence_id: int | None
 
 

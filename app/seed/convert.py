@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
@@ -10,24 +9,15 @@ from importlib.metadata import version
 
 from currency_converter import CurrencyConverter, RateNotFoundError
 
+from app.queries.rows import Conversion
 from app.vocab import ConversionKind
+
+__all__ = ["AMOUNT_PLACES", "RATE_PLACES", "TARGET_CURRENCIES", "Conversion", "computed", "ecb_source", "stated"]
 
 # Currencies every money figure is converted into where the ECB publishes a rate.
 TARGET_CURRENCIES = ("USD", "EUR", "CNY")
 RATE_PLACES = Decimal("0.0000000001")
 AMOUNT_PLACES = Decimal("0.01")
-
-
-@dataclasses.dataclass(frozen=True)
-class Conversion:
-    kind: str  # a ConversionKind's value
-    from_currency: str
-    to_currency: str
-    amount: Decimal
-    rate: Decimal
-    rate_date: dt.date
-    source: str
-    method: str
 
 
 @lru_cache(maxsize=1)
