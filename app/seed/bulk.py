@@ -45,25 +45,10 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from app.seed import convert
+from app.seed import convert, rows
 from app.seed import format as fmt
 from app.seed.dedupe import Duplicate
 from app.seed.load import ALL_TABLES, SEED_LOCK_KEY
-from app.seed.rows import (
-    BUILDERS,
-    ArticleInput,
-    article_row,
-    conversion_row,
-    event_place_row,
-    event_row,
-    evidence_row,
-    figure_row,
-    organisation_row,
-    participant_row,
-    person_row,
-    place_row,
-    stated_conversion,
-)
 from app.seed.spool import (
     EVIDENCE_TRIGGER,
     STOP,
@@ -78,7 +63,7 @@ from app.seed.versions import record_version
 
 # Column order of each table as written here (the row builders', from the models); parents before
 # children (the COPY order).
-COLUMNS: dict[str, tuple[str, ...]] = {t.name: BUILDERS[t.name].columns for t in reversed(ALL_TABLES)}
+COLUMNS: dict[str, tuple[str, ...]] = {t.name: rows.BUILDERS[t.name].columns for t in reversed(ALL_TABLES)}
 TABLES = tuple(COLUMNS)
 SUBJECT_KINDS = ("trade_figure", "event", "organisation", "place", "person")
 
@@ -215,11 +200,11 @@ class _Loader:
                 self.ids[kind][item.slug] = self.counters[table].next()
         pid, oid, hid = self.ids["place"], self.ids["organisation"], self.ids["person"]
         for p in places:
-            self.spools["places"].write({"id": pid[p.slug], **place_row(p, self.ids)})
+            self.spools["places"].write({"id": pid[p.slug], **rows.place_row(p, self.ids)})
         for o in organisations:
-            self.spools["organisations"].write({"id": oid[o.slug], **organisation_row(o, self.ids)})
+            self.spools["organisations"].write({"id": oid[o.slug], **rows.organisation_row(o, self.ids)})
         for h in people:
-            self.spools["people"].write({"id": hid[h.slug], **person_row(h, self.ids)})
+            self.spools["people"].write({"id": hid[h.slug], **rows.person_row(h, self.ids)})
 
     # -- articles, streamed
 
@@ -241,7 +226,7 @@ class _Loader:
         self.pub_dates[meta.slug] = pub
         # the near-duplicate link is set once every article is in (it may point forward)
         self.spools["articles"].write(
-            {"id": article_id, **article_row(ArticleInput(meta, src.source_file, body, None), self.ids)}
+            {"id": article_id, **rows.article_row(rows.ArticleInput(meta, src.source_file, body, None), self.ids)}
         )
         if src.duplicate is not None:
             self.duplicates.append(src.duplicate)
@@ -255,7 +240,7 @@ class _Loader:
                 return seen[key]
             ev_id = seen[key] = self.counters["evidence"].next()
             self.spools["evidence"].write(
-                {"id": ev_id, **evidence_row(article_id, quote.quote, start, end, kind, subject_id)}
+                {"id": ev_id, **rows.evidence_row(article_id, quote.quote, start, end, kind, subject_id)}
             )
             return ev_id
 
@@ -287,7 +272,7 @@ class _Loader:
         fig_id = self.counters["trade_figures"].next()
         self.ids["trade_figure"][f.slug] = fig_id
         ids = {**self.ids, "trade_figure": _Forward(self.ids["trade_figure"])}
-        self.spools["trade_figures"].write({"id": fig_id, **figure_row(f, ids)})
+        self.spools["trade_figures"].write({"id": fig_id, **rows.figure_row(f, ids)})
         self._ref("trade_figures", "part_of_id", fig_id, "trade_figure", f.part_of)
         return fig_id
 
@@ -314,28 +299,31 @@ class _Loader:
         stated = f.stated_conversion
         if stated is not None:
             ev_id = evidence(fmt.Quote(quote=stated.quote, start=stated.start), "trade_figure", fig_id)
-            conv = stated_conversion(f, stated, self.pub_dates[article])
-            write({"id": ids.next(), **conversion_row(conv, self.ids, trade_figure_id=fig_id, evidence_id=ev_id)})
+            conv = rows.stated_conversion(f, stated, self.pub_dates[article])
+            write({"id": ids.next(), **rows.conversion_row(conv, self.ids, trade_figure_id=fig_id, evidence_id=ev_id)})
         for unit in self._unit_rates(f.amount.currency, f.period.start, f.period.end):
             # scaled exactly as convert.computed scales
             scaled = dataclasses.replace(
                 unit, amount=(amount * unit.rate).quantize(convert.AMOUNT_PLACES, ROUND_HALF_EVEN)
             )
-            write({"id": ids.next(), **conversion_row(scaled, self.ids, trade_figure_id=fig_id, evidence_id=None)})
+            write({"id": ids.next(), **rows.conversion_row(scaled, self.ids, trade_figure_id=fig_id, evidence_id=None)})
 
     def _event(self, e: fmt.Event) -> int:
         event_id = self.counters["events"].next()
         self.ids["event"][e.slug] = event_id
         ids = {**self.ids, "event": _Forward(self.ids["event"])}
-        self.spools["events"].write({"id": event_id, **event_row(e, ids)})
+        self.spools["events"].write({"id": event_id, **rows.event_row(e, ids)})
         self._ref("events", "parent_id", event_id, "event", e.parent)
         for place in dict.fromkeys(e.places):
             self.spools["event_places"].write(
-                event_place_row(None, self.ids, event_id=event_id, place_id=self.ids["place"][place])
+                rows.event_place_row(None, self.ids, event_id=event_id, place_id=self.ids["place"][place])
             )
         for p in e.participants:
             self.spools["event_participants"].write(
-                {"id": self.counters["event_participants"].next(), **participant_row(p, self.ids, event_id=event_id)}
+                {
+                    "id": self.counters["event_participants"].next(),
+                    **rows.participant_row(p, self.ids, event_id=event_id),
+                }
             )
         return event_id
 
