@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import TIMESTAMP, ColumnElement, Date, Select, case, cast, func, literal_column, or_, select
+from sqlalchemy import TIMESTAMP, ColumnElement, Date, Select, Table, case, cast, func, literal_column, or_, select
 
 from app.db import Reader
 from app.queries.rows import TABLE_OF, columns, places
@@ -128,10 +128,18 @@ _PERIODS: dict[str, tuple[ColumnElement[Any], ColumnElement[Any]]] = {
 }
 
 
-def review_condition(column: ColumnElement[str], reviews: Sequence[str] | None) -> ColumnElement[bool] | None:
-    """Return the condition for facts in `reviews`; None when every status is asked for."""
+def reviewed(q: Select[Any], column: ColumnElement[str], reviews: Sequence[str] | None) -> Select[Any]:
+    """Return `q` keeping the facts whose `column` is in `reviews` (no condition when every status is)."""
     wanted = set(reviews or ())
     if not wanted or wanted >= {"pending", "accepted"}:
-        return None
+        return q
     # one status: a plain equality (no expanding IN), so plans stay those of an unfiltered list
-    return column == next(iter(wanted)) if len(wanted) == 1 else column.in_(sorted(wanted))
+    return q.where(column == next(iter(wanted)) if len(wanted) == 1 else column.in_(sorted(wanted)))
+
+
+def named(table: Table, name: str) -> ColumnElement[bool]:
+    """Return the condition that `name` is in the row's name or one of its aliases, ignoring case."""
+    return or_(
+        table.c.name.icontains(name, autoescape=True),
+        func.array_to_string(table.c.aliases, "\x1f").icontains(name, autoescape=True),
+    )

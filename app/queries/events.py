@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from app.db import Reader
-from app.queries.common import get_by, group, last_day, review_condition, subtree_ids
+from app.queries.common import get_by, group, last_day, reviewed, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     EventRow,
@@ -92,9 +92,7 @@ def filtered(f: EventFilter) -> Select[Any]:
     q = select(*columns(EventRow))
     if f.kinds:
         q = q.where(events.c.kind.in_(list(f.kinds)))
-    review = review_condition(events.c.review, f.reviews)
-    if review is not None:
-        q = q.where(review)
+    q = reviewed(q, events.c.review, f.reviews)
     if f.place is not None:
         q = q.where(
             # the ids of the events there, as an ARRAY (looked up in ix_event_places_place_id_event_id):

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, false, func, or_, select
 
 from app.db import Reader
-from app.queries.common import group, place_ref, review_condition, subtree_ids
+from app.queries.common import group, place_ref, reviewed, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     ConversionRow,
@@ -120,9 +120,7 @@ def filtered(f: FigureFilter) -> Select[Any]:
         q = q.where(trade_figures.c.period_start <= f.period_to)
     if f.statuses:
         q = q.where(trade_figures.c.status.in_(list(f.statuses)))
-    review = review_condition(trade_figures.c.review, f.reviews)
-    if review is not None:
-        q = q.where(review)
+    q = reviewed(q, trade_figures.c.review, f.reviews)
     if f.currency is not None:
         q = q.where(trade_figures.c.currency == f.currency.upper())
     if f.usd_min is not None:

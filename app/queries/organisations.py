@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 
 from app.db import Reader
-from app.queries.common import get_by, place_ref
+from app.queries.common import get_by, named, place_ref
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import OrganisationRow, columns, organisations, places
 
@@ -41,12 +41,7 @@ def filtered(f: OrganisationFilter) -> Select[Any]:
     if f.country is not None:
         q = q.where(organisations.c.country_id.in_(select(places.c.id).where(place_ref(f.country))))
     if f.name:
-        q = q.where(
-            or_(
-                organisations.c.name.icontains(f.name, autoescape=True),
-                func.array_to_string(organisations.c.aliases, "\x1f").icontains(f.name, autoescape=True),
-            )
-        )
+        q = q.where(named(organisations, f.name))
     return q
 
 

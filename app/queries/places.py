@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from app.db import Reader
-from app.queries.common import get_by, group, place_ref, subtree
+from app.queries.common import get_by, group, named, place_ref, subtree
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import PlaceRow, columns, places
 
@@ -55,12 +55,7 @@ def filtered(f: PlaceFilter) -> Select[Any]:
             places.c.id.not_in(select(places.c.id).where(place_ref(f.within))),
         )
     if f.name:
-        q = q.where(
-            or_(
-                places.c.name.icontains(f.name, autoescape=True),
-                func.array_to_string(places.c.aliases, "\x1f").icontains(f.name, autoescape=True),
-            )
-        )
+        q = q.where(named(places, f.name))
     return q
 
 
