@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Date, Select, any_, exists, func, literal_column, select, union
 
@@ -14,6 +14,7 @@ from app.db import Reader
 from app.queries.common import get_by, group, last_day, subtree, websearch
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
+    TABLE_OF,
     ArticleRow,
     EventRow,
     FigureRow,
@@ -22,13 +23,11 @@ from app.queries.rows import (
     PlaceRow,
     articles,
     columns,
-    events,
     evidence,
     organisations,
-    people,
-    places,
-    trade_figures,
 )
+
+RowT = TypeVar("RowT")
 
 EARLIEST = dt.date(1, 1, 1)
 LATEST = dt.date(9999, 12, 31)
@@ -124,8 +123,11 @@ async def list_duplicates(db: Reader, *, original_ids: Sequence[int]) -> list[li
     return group(((r.duplicate_of_id or 0, r) for r in rows), original_ids)
 
 
-async def _first_mentioned(db: Reader, row_type: type[Any], column: Any, table: Any, article_ids: Sequence[int]) -> Any:
+async def _first_mentioned(
+    db: Reader, row_type: type[RowT], column: Any, article_ids: Sequence[int]
+) -> list[list[RowT]]:
     # Entities in the order the article first names them, each once.
+    table = TABLE_OF[row_type]
     first = (
         select(evidence.c.article_id, column.label("subject_id"), func.min(evidence.c.start_offset).label("pos"))
         .where(evidence.c.article_id.in_(article_ids), column.is_not(None))
@@ -142,33 +144,24 @@ async def _first_mentioned(db: Reader, row_type: type[Any], column: Any, table: 
 
 async def list_organisations_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[OrganisationRow]]:
     """Return, per article id, the organisations it names, in order of first mention."""
-    result: list[list[OrganisationRow]] = await _first_mentioned(
-        db, OrganisationRow, evidence.c.organisation_id, organisations, article_ids
-    )
-    return result
+    return await _first_mentioned(db, OrganisationRow, evidence.c.organisation_id, article_ids)
 
 
 async def list_places_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[PlaceRow]]:
     """Return, per article id, the places it names, in order of first mention."""
-    result: list[list[PlaceRow]] = await _first_mentioned(db, PlaceRow, evidence.c.place_id, places, article_ids)
-    return result
+    return await _first_mentioned(db, PlaceRow, evidence.c.place_id, article_ids)
 
 
 async def list_people_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[PersonRow]]:
     """Return, per article id, the people it names, in order of first mention."""
-    result: list[list[PersonRow]] = await _first_mentioned(db, PersonRow, evidence.c.person_id, people, article_ids)
-    return result
+    return await _first_mentioned(db, PersonRow, evidence.c.person_id, article_ids)
 
 
 async def list_figures_stated(db: Reader, *, article_ids: Sequence[int]) -> list[list[FigureRow]]:
     """Return, per article id, the trade figures it states, in order of first statement."""
-    result: list[list[FigureRow]] = await _first_mentioned(
-        db, FigureRow, evidence.c.trade_figure_id, trade_figures, article_ids
-    )
-    return result
+    return await _first_mentioned(db, FigureRow, evidence.c.trade_figure_id, article_ids)
 
 
 async def list_events_reported(db: Reader, *, article_ids: Sequence[int]) -> list[list[EventRow]]:
     """Return, per article id, the events it reports, in order of first mention."""
-    result: list[list[EventRow]] = await _first_mentioned(db, EventRow, evidence.c.event_id, events, article_ids)
-    return result
+    return await _first_mentioned(db, EventRow, evidence.c.event_id, article_ids)
