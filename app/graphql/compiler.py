@@ -125,7 +125,7 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         )
 
     def page(field: Field, items: C, order: C, node: Callable[[Field, str], C], type_name: str) -> C:
-        # a page of a point's figures by position, as resolvers._slice cuts it: `items` is a FROM
+        # a page of a point's figures by position, as resolvers._offset_page cuts it: `items` is a FROM
         # item whose rows are numbered in `order`; `node` builds one from the numbered row's alias
         args = c.arguments(c.schema.type_map["TradeSeriesPoint"], field)  # type: ignore[arg-type]
         first, after = args.get("first"), args.get("after")
@@ -289,16 +289,7 @@ def _search(c: Compiler, nodes: Field) -> C:
     for key, v in c.selection("SearchHitConnection", nodes).items():
         name = v[0].name.value
         if name == "edges":
-            edge: list[tuple[str, C]] = []
-            for k, e in c.selection("SearchHitEdge", v).items():
-                edge_field = e[0].name.value
-                if edge_field == "cursor":
-                    edge.append((k, cursor))
-                elif edge_field == "node":
-                    edge.append((k, hit(e)))
-                else:
-                    edge.append((k, sql.Literal("SearchHitEdge")))
-            pairs.append((key, agg(json_object(edge), n, shown)))
+            pairs.append((key, agg(c.edge("SearchHit", v, cursor, hit), n, shown)))
         elif name == "nodes":
             pairs.append((key, agg(hit(v), n, shown)))
         elif name == "pageInfo":

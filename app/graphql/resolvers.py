@@ -244,25 +244,23 @@ class TradeSeriesPoint:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[SeriesContribution]:
         ids = (await self._figures(info)).figure_ids
-        offset, shown = _slice(ids, first, after)
-        return _offset_connection(ids, offset, await _contributions(info, self, shown))
+        return await _offset_page(ids, first, after, lambda shown: _contributions(info, self, shown))
 
     @strawberry.field(description="The figures left out because another figure of the point covers them, by id")
     async def excluded_connection(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ExcludedFigure]:
         pairs = (await self._figures(info)).excluded
-        offset, shown = _slice(pairs, first, after)
-        return _offset_connection(pairs, offset, await _excluded(info, shown))
+        return await _offset_page(pairs, first, after, lambda shown: _excluded(info, shown))
 
 
-def _slice(items: list[T], first: int | None, after: str | None) -> tuple[int, list[T]]:
+async def _offset_page(
+    items: list[T], first: int | None, after: str | None, make: Callable[[list[T]], Awaitable[list[NodeT]]]
+) -> Connection[NodeT]:
+    """Return the page of `items` by position that `first` and `after` ask for, its nodes `make(items shown)`."""
     PageArgs(first=first, after=after).validated()
     offset = offset_of(after)
-    return offset, items[offset : offset + (first if first is not None else 20)]
-
-
-def _offset_connection(items: list[Any], offset: int, nodes: list[NodeT]) -> Connection[NodeT]:
+    nodes = await make(items[offset : offset + (first if first is not None else 20)])
     edges = [Edge(cursor=offset_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
 
     async def count() -> int:
