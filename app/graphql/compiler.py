@@ -240,12 +240,6 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
 
 # --- search ------------------------------------------------------------------------------------------
 
-# search.highlight, in SQL: the snippet HTML-escaped (as html.escape(quote=False)), matches in <mark>
-_HIGHLIGHT = sql.SQL(
-    "replace(replace(replace(replace(replace({}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'),"
-    " chr(3), '</mark>')"
-)
-
 
 def _search(c: Compiler, nodes: Field) -> C:
     args = c.arguments(c.schema.query_type, nodes)  # type: ignore[arg-type]
@@ -267,7 +261,7 @@ def _search(c: Compiler, nodes: Field) -> C:
             elif name == "rank":
                 pairs.append((k, sql.SQL("{}::float8").format(col(r, "rank"))))
             elif name == "snippet":
-                pairs.append((k, _HIGHLIGHT.format(col(r, "snippet"))))
+                pairs.append((k, col(r, "snippet")))  # safe HTML already (search.highlight)
             elif name == "matchedEntities":
                 names = sql.SQL('to_json(ARRAY(SELECT x FROM unnest({}) AS x ORDER BY x COLLATE "C"))')
                 pairs.append((k, names.format(col(r, "names"))))

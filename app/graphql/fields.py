@@ -8,7 +8,8 @@ SDL order, each with its GraphQL type, description and source:
 - `node_id`: the global id of the row;
 - `to_one`: the row of another type a foreign key points to;
 - `to_many`: rows of another type pointing to this one, batched by a query function;
-- `mentioned`: what an article names, in order of first mention (evidence offsets);
+- `mentioned`: what an article names, in order of first mention (evidence offsets), or who
+  takes part in an event, in order of participation;
 - `computed` (a value from the row's columns) and `custom` (a resolver): a Python side and a
   SQL side written next to each other, by the table that uses them (or in app.graphql.money).
 
@@ -34,9 +35,10 @@ from strawberry.utils.str_converters import to_camel_case
 from app.graphql.checks import REVIEW_ARG, reviews_wanted
 from app.graphql.context import Info
 from app.graphql.loaders import ListQuery
-from app.graphql.planner import Builder, Compiler, Field
+from app.graphql.planner import OUTER_ID, Builder, Compiler, Field
 from app.graphql.relay import encode_id, global_id_sql
 from app.graphql.sqlparts import C, col, enum_sql, order
+from app.queries.common import IN_ARTICLES, Mentions, first_mentioned, list_first_mentioned
 from app.queries.rows import TABLE_OF
 from app.seed import format as vocab
 
@@ -279,18 +281,37 @@ def to_many(
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Mentioned(ToMany):
-    def builder(self, owner: str) -> Builder:
-        target, subject, reviewed = self.target, self.fk, self.reviewed
-        return lambda c, t, n, o: c.first_mentioned(
-            target, TABLES[target].table, subject, t, n, reviewed=o if reviewed else None
+    mentions: Mentions
+
+    def _load(self, info: Info, pk: int) -> Any:
+        row_type = TABLES[self.target].row
+        loader = info.context.loaders.of(
+            list_first_mentioned, "owners", row_type=row_type, mentions=self.mentions, subject=self.fk
         )
+        return loader.load(pk)
+
+    def builder(self, owner: str) -> Builder:
+        target, subject, mentions, reviewed = self.target, self.fk, self.mentions, self.reviewed
+
+        def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+            query = first_mentioned(TABLES[target].row, mentions, subject, [OUTER_ID])
+            return c.first_mentioned(target, query, t, nodes, reviewed=o if reviewed else None)
+
+        return build
 
 
 def mentioned(
-    name: str, target: str, subject: str, description: str, *, query: ListQuery, reviewed: bool = False
+    name: str,
+    target: str,
+    subject: str,
+    description: str,
+    *,
+    reviewed: bool = False,
+    mentions: Mentions = IN_ARTICLES,
 ) -> Mentioned:
-    """What an article names (evidence whose `subject` column points to `target`), in order of first
-    mention, each once; `query(db, article_ids=ids)` lists them so on the resolver path."""
+    """What an article names (its evidence whose `subject` column points to a `target`), or what
+    other `mentions` name, in order of first mention, each once (app.queries.common.first_mentioned,
+    on both paths)."""
     return Mentioned(
         name=name,
         type=f"list[{target}]",
@@ -298,10 +319,11 @@ def mentioned(
         target=target,
         fk=subject,
         order=(),
-        query=query,
-        key="article_ids",
+        query=list_first_mentioned,
+        key="owners",
         fixed=(),
         reviewed=reviewed,
+        mentions=mentions,
     )
 
 

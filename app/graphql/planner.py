@@ -26,7 +26,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from psycopg import sql
-from sqlalchemy import Select, literal, select
+from sqlalchemy import BigInteger, Select, bindparam, literal, select
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from strawberry.types.arguments import convert_arguments
 
@@ -45,12 +45,14 @@ from app.graphql.sqlparts import (
     json_object,
     order,
 )
-from app.queries.common import place_ref
+from app.queries.common import FIRST_MENTION_ORDER, place_ref
 from app.queries.pagination import PageArgs, PageQuery, page_query
 from app.queries.rows import evidence
 
 _DIALECT = pg_psycopg.dialect()  # type: ignore[no-untyped-call]
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+# in a query function's SELECT given to `Compiler.inline(stmt, outer)`: the id of the row aliased `outer`
+OUTER_ID = bindparam("outer_id", type_=BigInteger)
 
 
 class PlanTooLarge(Exception):
@@ -308,46 +310,20 @@ class Compiler:
         )
 
     def first_mentioned(
-        self,
-        type_name: str,
-        table: str,
-        column: str,
-        t: str,
-        nodes: Field,
-        reviewed: GraphQLObjectType | None = None,
-        *,
-        source: str = "evidence",
-        owner: str = "article_id",
-        position: str = "start_offset",
+        self, type_name: str, mentions: Select[Any], t: str, nodes: Field, reviewed: GraphQLObjectType | None = None
     ) -> C:
-        """Return the rows of `table` that rows of `source` whose `owner` is row `t` point to with
-        `column`, each once, in order of their first such row by `position`.
+        """Return the rows `mentions` selects (common.first_mentioned, its owners `[OUTER_ID]`: row `t`),
+        in order of first mention.
 
-        By default: what an article names, in order of first mention (articles.list_*_mentioned).
         `reviewed`: the parent type of a list of reviewed facts, filtered by its review argument."""
         self.spend(3 * OBJECT_BYTES)
-        a, m = self.alias(), self.alias()
-        on = sql.SQL("{} = {}").format(col(a, "id"), col(m, "subject_id"))
-        if reviewed is not None:
-            on = sql.SQL("{} AND {}").format(on, self.reviewed(a, reviewed, nodes))
-        subject = sql.Identifier(column)
-        mentions = sql.SQL(
-            "SELECT {subject} AS subject_id, min({position}) AS pos FROM {source} "
-            "WHERE {owner} = {id} AND {subject} IS NOT NULL GROUP BY {subject}"
-        ).format(
-            subject=subject,
-            position=sql.Identifier(position),
-            source=sql.Identifier(source),
-            owner=sql.Identifier(owner),
-            id=col(t, "id"),
-        )
-        return sql.SQL("(SELECT {} FROM ({}) {} JOIN {} {} ON {})").format(
-            agg(self.object(type_name, a, nodes), order(col(m, "pos"), col(a, "id"))),
-            mentions,
+        m = self.alias()
+        where = self.reviewed(m, reviewed, nodes) if reviewed is not None else sql.SQL("true")
+        return sql.SQL("(SELECT {} FROM ({}) {} WHERE {})").format(
+            agg(self.object(type_name, m, nodes), order(*(col(m, k) for k in FIRST_MENTION_ORDER))),
+            self.inline(mentions.order_by(None), t),
             sql.Identifier(m),
-            sql.Identifier(table),
-            sql.Identifier(a),
-            on,
+            where,
         )
 
     def connection(self, type_name: str, pq: PageQuery, count: Select[Any], nodes: Field, outer: str = "") -> C:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from psycopg import sql
-from sqlalchemy import BigInteger, bindparam
 
 from app.graphql import money
 from app.graphql.context import Info
@@ -34,7 +33,7 @@ from app.graphql.fields import (
     to_many,
     to_one,
 )
-from app.graphql.planner import Builder, Compiler, Field
+from app.graphql.planner import OUTER_ID, Builder, Compiler, Field
 from app.graphql.relay import Connection, Node, connection
 from app.graphql.sqlparts import C, col, order
 from app.queries import articles as article_queries
@@ -43,6 +42,7 @@ from app.queries import evidence as evidence_queries
 from app.queries import figures as figure_queries
 from app.queries import places as place_queries
 from app.queries import rows
+from app.queries.common import IN_EVENTS
 from app.queries.pagination import PageArgs, page_query
 from app.seed import format as vocab
 
@@ -102,9 +102,8 @@ async def organisation_articles(
 
 def organisation_articles_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     args = c.arguments(o, nodes)
-    # the filter the resolver uses, its organisation id bound to the enclosing row's (`outer_id`)
-    outer = bindparam("outer_id", type_=BigInteger)
-    query = article_queries.filtered(article_queries.ArticleFilter(involving_organisation_id=outer))  # type: ignore[arg-type]
+    # the filter the resolver uses, its organisation id the enclosing row's
+    query = article_queries.filtered(article_queries.ArticleFilter(involving_organisation_id=OUTER_ID))  # type: ignore[arg-type]
     ordering = article_queries.ORDERINGS[article_queries.ArticleOrder.PUBLISHED_ON_DESC]
     pq = page_query(query, ordering, PageArgs(first=args.get("first"), after=args.get("after")))
     return c.connection("Article", pq, query, nodes, outer=t)
@@ -203,28 +202,24 @@ class Person(Node, Declared):
                 "Organisation",
                 "organisation_id",
                 "Organisations the article names, in order of first mention",
-                query=article_queries.list_organisations_mentioned,
             ),
             mentioned(
                 "places",
                 "Place",
                 "place_id",
                 "Places the article names, in order of first mention",
-                query=article_queries.list_places_mentioned,
             ),
             mentioned(
                 "people",
                 "Person",
                 "person_id",
                 "People the article names, in order of first mention",
-                query=article_queries.list_people_mentioned,
             ),
             mentioned(
                 "trade_figures",
                 "TradeFigure",
                 "trade_figure_id",
                 "Trade figures the article states, in order of first statement",
-                query=article_queries.list_figures_stated,
                 reviewed=True,
             ),
             mentioned(
@@ -232,7 +227,6 @@ class Person(Node, Declared):
                 "Event",
                 "event_id",
                 "Events the article reports, in order of first mention",
-                query=article_queries.list_events_reported,
                 reviewed=True,
             ),
         ),
@@ -421,27 +415,6 @@ def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) ->
     )
 
 
-async def event_organisations(root: Event, info: Info) -> list[Organisation]:
-    # in the order of the participants, each once
-    participants = await info.context.loaders.of(event_queries.list_participants, "event_ids").load(root._row.id)
-    ids = list(dict.fromkeys(r.organisation_id for r in participants if r.organisation_id is not None))
-    found = await info.context.loaders.by_id(rows.OrganisationRow).load_many(ids)
-    return [Organisation.from_row(r) for r in found if r is not None]
-
-
-def event_organisations_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
-    return c.first_mentioned(
-        "Organisation",
-        "organisations",
-        "organisation_id",
-        t,
-        nodes,
-        source="event_participants",
-        owner="event_id",
-        position="id",
-    )
-
-
 @declare(
     Table(
         "Event",
@@ -462,12 +435,12 @@ def event_organisations_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectT
             column("description", str, null=True),
             enum_of("review", vocab.ReviewStatus, "PENDING until a person has checked it"),
             custom("places", "list[Place]", "Where it takes place", resolve=event_places, build=event_places_sql),
-            custom(
+            mentioned(
                 "organisations",
-                "list[Organisation]",
+                "Organisation",
+                "organisation_id",
                 "Organisations taking part, in any role",
-                resolve=event_organisations,
-                build=event_organisations_sql,
+                mentions=IN_EVENTS,
             ),
             to_many(
                 "participants",

@@ -1,4 +1,4 @@
-"""Articles: lookups, filtered pages, and what each article mentions."""
+"""Articles: lookups, filtered pages and near-duplicates (what each mentions: common.first_mentioned)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Date, Select, any_, exists, func, literal_column, select, union
 
@@ -14,20 +14,12 @@ from app.db import Reader
 from app.queries.common import get_by, group, last_day, subtree, websearch
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
-    TABLE_OF,
     ArticleRow,
-    EventRow,
-    FigureRow,
-    OrganisationRow,
-    PersonRow,
-    PlaceRow,
     articles,
     columns,
     evidence,
     organisations,
 )
-
-RowT = TypeVar("RowT")
 
 EARLIEST = dt.date(1, 1, 1)
 LATEST = dt.date(9999, 12, 31)
@@ -121,47 +113,3 @@ async def list_duplicates(db: Reader, *, original_ids: Sequence[int]) -> list[li
     q = select(*columns(ArticleRow)).where(articles.c.duplicate_of_id.in_(original_ids)).order_by(articles.c.id)
     rows = [ArticleRow(*r) for r in await db.all(q)]
     return group(((r.duplicate_of_id or 0, r) for r in rows), original_ids)
-
-
-async def _first_mentioned(
-    db: Reader, row_type: type[RowT], column: Any, article_ids: Sequence[int]
-) -> list[list[RowT]]:
-    # Entities in the order the article first names them, each once.
-    table = TABLE_OF[row_type]
-    first = (
-        select(evidence.c.article_id, column.label("subject_id"), func.min(evidence.c.start_offset).label("pos"))
-        .where(evidence.c.article_id.in_(article_ids), column.is_not(None))
-        .group_by(evidence.c.article_id, column)
-        .subquery()
-    )
-    q = (
-        select(first.c.article_id, *columns(row_type))
-        .join(first, first.c.subject_id == table.c.id)
-        .order_by(first.c.article_id, first.c.pos, table.c.id)
-    )
-    return group(((r[0], row_type(*r[1:])) for r in await db.all(q)), article_ids)
-
-
-async def list_organisations_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[OrganisationRow]]:
-    """Return, per article id, the organisations it names, in order of first mention."""
-    return await _first_mentioned(db, OrganisationRow, evidence.c.organisation_id, article_ids)
-
-
-async def list_places_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[PlaceRow]]:
-    """Return, per article id, the places it names, in order of first mention."""
-    return await _first_mentioned(db, PlaceRow, evidence.c.place_id, article_ids)
-
-
-async def list_people_mentioned(db: Reader, *, article_ids: Sequence[int]) -> list[list[PersonRow]]:
-    """Return, per article id, the people it names, in order of first mention."""
-    return await _first_mentioned(db, PersonRow, evidence.c.person_id, article_ids)
-
-
-async def list_figures_stated(db: Reader, *, article_ids: Sequence[int]) -> list[list[FigureRow]]:
-    """Return, per article id, the trade figures it states, in order of first statement."""
-    return await _first_mentioned(db, FigureRow, evidence.c.trade_figure_id, article_ids)
-
-
-async def list_events_reported(db: Reader, *, article_ids: Sequence[int]) -> list[list[EventRow]]:
-    """Return, per article id, the events it reports, in order of first mention."""
-    return await _first_mentioned(db, EventRow, evidence.c.event_id, article_ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import TIMESTAMP, ColumnElement, Date, Select, Table, case, cast, func, literal_column, or_, select
 
 from app.db import Reader
-from app.queries.rows import TABLE_OF, columns, places
+from app.queries.rows import TABLE_OF, columns, event_participants, evidence, places
 
 RowT = TypeVar("RowT")
 
@@ -45,6 +46,52 @@ def group(pairs: Iterable[tuple[int, RowT]], keys: Sequence[int]) -> list[list[R
     for key, value in pairs:
         grouped[key].append(value)
     return [grouped.get(k, []) for k in keys]
+
+
+@dataclasses.dataclass(frozen=True)
+class Mentions:
+    """Rows that name other rows: those of `table` whose `owner` column holds the owner's id, in `position` order."""
+
+    table: Table
+    owner: str
+    position: str
+
+
+# what an article names (its evidence, by offset); who takes part in an event (its participants, in order)
+IN_ARTICLES = Mentions(evidence, "article_id", "start_offset")
+IN_EVENTS = Mentions(event_participants, "event_id", "id")
+# the order of first_mentioned's rows of one owner (its columns): first mention, then id
+FIRST_MENTION_ORDER = ("_pos", "id")
+
+
+def first_mentioned(row_type: type[Any], mentions: Mentions, subject: str, owners: Sequence[Any]) -> Select[Any]:
+    """Return the SELECT of the rows of `row_type` that the `mentions` of `owners` point to with their
+    `subject` column, each once per owner: (_owner, the row's columns, _pos: its first position),
+    by owner then FIRST_MENTION_ORDER.
+
+    `owners`: ids, or one bound parameter (the compiler's `outer_id`, the owner's row)."""
+    source, table = mentions.table, TABLE_OF[row_type]
+    owner, named_row, position = source.c[mentions.owner], source.c[subject], source.c[mentions.position]
+    first = (
+        select(owner.label("owner_id"), named_row.label("subject_id"), func.min(position).label("pos"))
+        .where(owner.in_(owners), named_row.is_not(None))
+        .group_by(owner, named_row)
+        .subquery()
+    )
+    return (
+        select(first.c.owner_id.label("_owner"), *columns(row_type), first.c.pos.label("_pos"))
+        .select_from(table)
+        .join(first, first.c.subject_id == table.c.id)
+        .order_by(first.c.owner_id, first.c.pos, table.c.id)
+    )
+
+
+async def list_first_mentioned(
+    db: Reader, *, row_type: type[RowT], mentions: Mentions, subject: str, owners: Sequence[int]
+) -> list[list[RowT]]:
+    """Return, per owner id, the rows of `first_mentioned`."""
+    rows = await db.all(first_mentioned(row_type, mentions, subject, owners))
+    return group(((r[0], row_type(*r[1:-1])) for r in rows), owners)
 
 
 def place_ref(ref: str) -> ColumnElement[bool]:

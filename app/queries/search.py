@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import html
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, or_, select, union, union_all
@@ -19,7 +18,7 @@ ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the
 # without reading any tsvector. Fewer matches: every one is ranked.
 CANDIDATES = 200
 COUNT_CAP = 10_000  # totalCount counts this many matches at most (and says when there are more)
-START, STOP = "\x02", "\x03"  # highlight delimiters, swapped for <mark> after escaping
+START, STOP = "\x02", "\x03"  # ts_headline's delimiters of a match, swapped for <mark> after escaping
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,9 +52,15 @@ def _tsquery(query: str) -> Any:
     return select(websearch(query)).scalar_subquery()
 
 
-def highlight(text: str) -> str:
-    """Return `text` from ts_headline as safe HTML, with matches wrapped in <mark>."""
-    return html.escape(text, quote=False).replace(START, "<mark>").replace(STOP, "</mark>")
+# `&`, `<` and `>` escaped (as html.escape(quote=False)), then the delimiters of a match swapped for <mark>
+_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), (START, "<mark>"), (STOP, "</mark>"))
+
+
+def highlight(text: Any) -> Any:
+    """Return the SQL of `text` from ts_headline as safe HTML, with matches wrapped in <mark>."""
+    for raw, safe in _ESCAPES:
+        text = func.replace(text, raw, safe)
+    return text
 
 
 def _entity_hits(tsq: Any) -> Any:
@@ -94,15 +99,14 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     """Return the SELECT of a page of hits, best first: the article's columns, rank, snippet, names.
 
     It selects `limit + 1` rows (one more tells whether more follow); the snippet is ts_headline's
-    text with START/STOP around matches (see `highlight`)."""
+    text as safe HTML (see `highlight`)."""
     tsq = _tsquery(query)
     entity_hits = _entity_hits(tsq)
     text_rank = func.ts_rank_cd(articles.c.search, tsq)
     rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
     options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12"
-    snippet = func.ts_headline(
-        "english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options
-    ).label("snippet")
+    headline = func.ts_headline("english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options)
+    snippet = highlight(headline).label("snippet")
     matching = _matching_ids(tsq, entity_hits)
     newest = articles.alias("newest")
     candidates = (
@@ -134,7 +138,7 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
     rows = list(await db.all(page_query(query, offset=offset, limit=limit)))
     width = len(columns(ArticleRow))
     hits = [
-        SearchHit(ArticleRow(*r[:width]), float(r[width]), highlight(r[width + 1]), sorted(r[width + 2] or []))
+        SearchHit(ArticleRow(*r[:width]), float(r[width]), r[width + 1], sorted(r[width + 2] or []))
         for r in rows[:limit]
     ]
     return hits, len(rows) > limit
