@@ -81,7 +81,7 @@ def test_what_a_table_reads_exists_and_agrees_on_null(table: Table) -> None:
             assert {k.column.table.name for k in fk.foreign_keys} == {TABLES[spec.target].table}, spec.name
             assert isinstance(field_type, GraphQLNonNull) == (not fk.nullable), spec.name
         elif isinstance(spec, Mentioned):
-            assert spec.fk in metadata.tables["evidence"].c, spec.name
+            assert spec.fk in spec.mentions.table.c, spec.name
         elif isinstance(spec, ToMany):
             target = metadata.tables[TABLES[spec.target].table]
             assert {k.column.table.name for k in target.c[spec.fk].foreign_keys} == {table.table}, spec.name

@@ -7,7 +7,7 @@ SDL order, each with its GraphQL type, description and source:
 - `enum_of`: a column holding a vocabulary's value, answered as the enum's name;
 - `node_id`: the global id of the row;
 - `to_one`: the row of another type a foreign key points to;
-- `to_many`: rows of another type pointing to this one, batched by a query function;
+- `to_many`: rows of another type pointing to this one, in an order of their columns;
 - `mentioned`: what an article names, in order of first mention (evidence offsets), or who
   takes part in an event, in order of participation;
 - `computed` (a value from the row's columns) and `custom` (a resolver): a Python side and a
@@ -34,11 +34,10 @@ from strawberry.utils.str_converters import to_camel_case
 
 from app.graphql.checks import REVIEW_ARG, reviews_wanted
 from app.graphql.context import Info
-from app.graphql.loaders import ListQuery
 from app.graphql.planner import OUTER_ID, Builder, Compiler, Field
 from app.graphql.relay import encode_id, global_id_sql
 from app.graphql.sqlparts import C, col, enum_sql, order
-from app.queries.common import IN_ARTICLES, Mentions, first_mentioned, list_first_mentioned
+from app.queries.common import IN_ARTICLES, Mentions, first_mentioned, list_first_mentioned, list_pointing
 from app.queries.rows import TABLE_OF
 from app.seed import format as vocab
 
@@ -207,16 +206,15 @@ class ToMany(Spec):
     target: str
     fk: str
     order: tuple[str, ...]
-    query: ListQuery
-    key: str
-    fixed: tuple[tuple[str, Any], ...]
     reviewed: bool
 
-    def _load(self, info: Info, pk: int) -> Any:
-        return info.context.loaders.of(self.query, self.key, **dict(self.fixed)).load(pk)
+    def load(self, info: Info, pk: int) -> Any:
+        """Return (awaitable) the rows of the relation of the row whose id is `pk`, batched per request."""
+        row_type = TABLES[self.target].row
+        return info.context.loaders.of(list_pointing, "ids", row_type=row_type, fk=self.fk, order=self.order).load(pk)
 
     def resolver(self) -> Callable[..., Any]:
-        target, load = self.target, self._load
+        target, load = self.target, self.load
         if not self.reviewed:
 
             async def resolve(root: Any, info: Info) -> list[Any]:
@@ -250,21 +248,12 @@ class ToMany(Spec):
 
 
 def to_many(
-    name: str,
-    target: str,
-    fk: str,
-    description: str | None = None,
-    *,
-    order: tuple[str, ...],
-    query: ListQuery,
-    key: str,
-    reviewed: bool = False,
-    **fixed: Any,
+    name: str, target: str, fk: str, description: str | None = None, *, order: tuple[str, ...], reviewed: bool = False
 ) -> ToMany:
-    """Rows of `target` whose `fk` is this row's id, in `order` (columns, "DESC" after one that descends).
+    """Rows of `target` whose `fk` is this row's id, in `order` (columns, "DESC" after one that descends;
+    both paths read them so: app.queries.common.list_pointing on the resolver path).
 
-    The resolver path loads them with `query(db, key=ids, **fixed)`, which must list them in the
-    same order. `reviewed`: facts, those of the `review` argument's statuses (default: accepted)."""
+    `reviewed`: facts, those of the `review` argument's statuses (default: accepted)."""
     return ToMany(
         name=name,
         type=f"list[{target}]",
@@ -272,9 +261,6 @@ def to_many(
         target=target,
         fk=fk,
         order=order,
-        query=query,
-        key=key,
-        fixed=tuple(sorted(fixed.items())),
         reviewed=reviewed,
     )
 
@@ -283,7 +269,7 @@ def to_many(
 class Mentioned(ToMany):
     mentions: Mentions
 
-    def _load(self, info: Info, pk: int) -> Any:
+    def load(self, info: Info, pk: int) -> Any:
         row_type = TABLES[self.target].row
         loader = info.context.loaders.of(
             list_first_mentioned, "owners", row_type=row_type, mentions=self.mentions, subject=self.fk
@@ -319,9 +305,6 @@ def mentioned(
         target=target,
         fk=subject,
         order=(),
-        query=list_first_mentioned,
-        key="owners",
-        fixed=(),
         reviewed=reviewed,
         mentions=mentions,
     )
@@ -359,6 +342,10 @@ class Table:
     @property
     def table(self) -> str:
         return TABLE_OF[self.row].name
+
+    def spec(self, name: str) -> Spec:
+        """Return the field whose Python name is `name`."""
+        return next(f for f in self.fields if f.name == name)
 
     def builders(self) -> dict[str, Builder]:
         """Return the compiler's builder of every field, by GraphQL name."""

@@ -14,10 +14,9 @@ from psycopg import sql
 
 from app.graphql.context import Info
 from app.graphql.enums import ConversionKind
-from app.graphql.fields import Declared, make
+from app.graphql.fields import TABLES, Declared, ToMany, make
 from app.graphql.planner import Builder, Compiler, Field
 from app.graphql.sqlparts import OBJECT_BYTES, C, col
-from app.queries import figures as figure_queries
 from app.queries.rows import ConversionRow, FigureRow
 
 if TYPE_CHECKING:
@@ -124,9 +123,9 @@ def conversion_sql(c: Compiler, figure: C, kind: ConversionKind, nodes: Field, c
 
 async def first_conversion(info: Info, figure_id: int, kind: ConversionKind, currency: str | None = None) -> Any:
     """Return the figure's first conversion of `kind` (into `currency` if given) by currency, or None."""
-    rows: list[ConversionRow] = await info.context.loaders.of(figure_queries.list_conversions, "figure_ids").load(
-        figure_id
-    )
+    conversions = TABLES["TradeFigure"].spec("conversions")
+    assert isinstance(conversions, ToMany)
+    rows: list[ConversionRow] = await conversions.load(info, figure_id)  # the field's own loader
     for row in rows:
         if row.kind == kind.value and currency in (None, row.to_currency):
             return make("ConvertedMoney", row)

@@ -38,9 +38,6 @@ from app.graphql.relay import Connection, Node, connection
 from app.graphql.sqlparts import C, col, order
 from app.queries import articles as article_queries
 from app.queries import events as event_queries
-from app.queries import evidence as evidence_queries
-from app.queries import figures as figure_queries
-from app.queries import places as place_queries
 from app.queries import rows
 from app.queries.common import IN_EVENTS
 from app.queries.pagination import PageArgs, page_query
@@ -78,8 +75,6 @@ if TYPE_CHECKING:
                 "Place",
                 "parent_id",
                 order=("name", "id"),
-                query=place_queries.list_children,
-                key="parent_ids",
             ),
         ),
     )
@@ -194,8 +189,6 @@ class Person(Node, Declared):
                 "duplicate_of_id",
                 "Articles that are near-duplicates of this one",
                 order=("id",),
-                query=article_queries.list_duplicates,
-                key="original_ids",
             ),
             mentioned(
                 "organisations",
@@ -262,10 +255,7 @@ def evidence_of(subject: str, description: str) -> ToMany:
         "Evidence",
         f"{subject}_id",
         description,
-        order=("article_id", "start_offset", "id"),  # as evidence.list_for
-        query=evidence_queries.list_for,
-        key="ids",
-        subject=subject,
+        order=("article_id", "start_offset", "id"),
     )
 
 
@@ -345,8 +335,6 @@ class ConvertedMoney(Declared):
                 "trade_figure_id",
                 "Every conversion of the amount: stated by the article, or computed",
                 order=("kind DESC", "to_currency", "id"),
-                query=figure_queries.list_conversions,
-                key="figure_ids",
             ),
             custom(
                 "amount_usd",
@@ -448,8 +436,6 @@ def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) ->
                 "event_id",
                 "Organisations and people taking part, with their roles",
                 order=("id",),
-                query=event_queries.list_participants,
-                key="event_ids",
             ),
             to_one("parent", "Event", "parent_id", "The event this one is part of (a delegation at an expo)"),
             to_many(
@@ -457,8 +443,6 @@ def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) ->
                 "Event",
                 "parent_id",
                 order=("starts_on", "id"),
-                query=event_queries.list_children,
-                key="parent_ids",
                 reviewed=True,
             ),
             evidence_of("event", "The exact words that report the event, in every article that does"),

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
 from sqlalchemy import Date, Select, any_, exists, func, literal_column, select, union
 
 from app.db import Reader
-from app.queries.common import get_by, group, last_day, subtree, websearch
+from app.queries.common import get_by, last_day, subtree, websearch
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     ArticleRow,
@@ -106,10 +105,3 @@ async def list_articles(db: Reader, *, where: ArticleFilter, order: ArticleOrder
 async def get_article(db: Reader, *, slug: str) -> ArticleRow | None:
     """Return the article with `slug`, or None."""
     return await get_by(db, ArticleRow, "slug", slug)
-
-
-async def list_duplicates(db: Reader, *, original_ids: Sequence[int]) -> list[list[ArticleRow]]:
-    """Return, per article id, the articles marked as near-duplicates of it."""
-    q = select(*columns(ArticleRow)).where(articles.c.duplicate_of_id.in_(original_ids)).order_by(articles.c.id)
-    rows = [ArticleRow(*r) for r in await db.all(q)]
-    return group(((r.duplicate_of_id or 0, r) for r in rows), original_ids)

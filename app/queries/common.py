@@ -40,6 +40,18 @@ async def get_by(db: Reader, row_type: type[RowT], column: str, value: Any) -> R
     return row_type(*rows[0]) if rows else None
 
 
+async def list_pointing(
+    db: Reader, *, row_type: type[RowT], fk: str, order: tuple[str, ...], ids: Sequence[int]
+) -> list[list[RowT]]:
+    """Return, per id, the rows of `row_type` whose `fk` is that id, in `order` (column names, each
+    followed by " DESC" if it descends)."""
+    table = TABLE_OF[row_type]
+    keys = [table.c[name.split()[0]].desc() if name.endswith(" DESC") else table.c[name] for name in order]
+    q = select(*columns(row_type)).where(table.c[fk].in_(ids)).order_by(table.c[fk], *keys)
+    rows = [row_type(*r) for r in await db.all(q)]
+    return group(((getattr(r, fk), r) for r in rows), ids)
+
+
 def group(pairs: Iterable[tuple[int, RowT]], keys: Sequence[int]) -> list[list[RowT]]:
     """Return, for each key, the list of values paired with it (in pair order)."""
     grouped: dict[int, list[RowT]] = defaultdict(list)

@@ -28,7 +28,6 @@ from app.queries.common import get_by, group, last_day, reviewed, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     EventRow,
-    ParticipantRow,
     PlaceRow,
     columns,
     event_participants,
@@ -154,21 +153,3 @@ async def list_places_of(db: Reader, *, event_ids: Sequence[int]) -> list[list[P
         .order_by(event_places.c.event_id, places.c.name)
     )
     return group(((r[0], PlaceRow(*r[1:])) for r in await db.all(q)), event_ids)
-
-
-async def list_participants(db: Reader, *, event_ids: Sequence[int]) -> list[list[ParticipantRow]]:
-    """Return, per event id, its participants with their roles."""
-    q = (
-        select(*columns(ParticipantRow))
-        .where(event_participants.c.event_id.in_(event_ids))
-        .order_by(event_participants.c.event_id, event_participants.c.id)
-    )
-    rows = [ParticipantRow(*r) for r in await db.all(q)]
-    return group(((r.event_id, r) for r in rows), event_ids)
-
-
-async def list_children(db: Reader, *, parent_ids: Sequence[int]) -> list[list[EventRow]]:
-    """Return, per event id, the events inside it."""
-    q = select(*columns(EventRow)).where(events.c.parent_id.in_(parent_ids)).order_by(events.c.starts_on, events.c.id)
-    rows = [EventRow(*r) for r in await db.all(q)]
-    return group(((r.parent_id or 0, r) for r in rows), parent_ids)

@@ -12,10 +12,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, false, func, or_, select
 
 from app.db import Reader
-from app.queries.common import group, place_ref, reviewed, subtree_ids
+from app.queries.common import place_ref, reviewed, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
-    ConversionRow,
     FigureRow,
     articles,
     columns,
@@ -150,14 +149,3 @@ def filtered(f: FigureFilter) -> Select[Any]:
 async def list_figures(db: Reader, *, where: FigureFilter, order: FigureOrder, page: PageArgs) -> Page[FigureRow]:
     """Return one page of trade figures matching `where`."""
     return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: FigureRow(*r))
-
-
-async def list_conversions(db: Reader, *, figure_ids: Sequence[int]) -> list[list[ConversionRow]]:
-    """Return, per figure id, its conversions: stated first, then computed, by currency."""
-    q = (
-        select(*columns(ConversionRow))
-        .where(conversions.c.trade_figure_id.in_(figure_ids))
-        .order_by(conversions.c.trade_figure_id, conversions.c.kind.desc(), conversions.c.to_currency)
-    )
-    rows = [ConversionRow(*r) for r in await db.all(q)]
-    return group(((r.trade_figure_id, r) for r in rows), figure_ids)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from app.db import Reader
-from app.queries.common import get_by, group, named, place_ref, subtree
+from app.queries.common import get_by, named, place_ref, subtree
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import PlaceRow, columns, places
 
@@ -71,10 +71,3 @@ async def get_place(db: Reader, *, slug: str | None = None, code: str | None = N
     if code is not None:
         return await get_by(db, PlaceRow, "code", code.upper())
     return None
-
-
-async def list_children(db: Reader, *, parent_ids: Sequence[int]) -> list[list[PlaceRow]]:
-    """Return, per place id, the places directly inside it, by name."""
-    q = select(*columns(PlaceRow)).where(places.c.parent_id.in_(parent_ids)).order_by(places.c.name, places.c.id)
-    rows = [PlaceRow(*r) for r in await db.all(q)]
-    return group(((r.parent_id or 0, r) for r in rows), parent_ids)
