@@ -55,6 +55,11 @@ def _in(column: str, values: type[Any]) -> str:
     return f"{column} IN ({quoted})"
 
 
+def _vocabularies(**columns: type[Any]) -> list[CheckConstraint]:
+    """Return a CHECK per column, named as the column, limiting it to the values of its StrEnum."""
+    return [CheckConstraint(_in(column, values), name=column) for column, values in columns.items()]
+
+
 def _pk() -> Any:
     return Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
 
@@ -83,7 +88,7 @@ def _name_document_index(table: str) -> Index:
 class Place(SQLModel, table=True):
     __tablename__ = "places"
     __table_args__ = (
-        CheckConstraint(_in("kind", vocab.PlaceKind), name="kind"),
+        *_vocabularies(kind=vocab.PlaceKind),
         CheckConstraint("country_code ~ '^[A-Z]{2}$'", name="country_code_iso"),
         CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'", name="code_iso"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
@@ -113,7 +118,7 @@ class Place(SQLModel, table=True):
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(_in("kind", vocab.OrganisationKind), name="kind"),
+        *_vocabularies(kind=vocab.OrganisationKind),
         CheckConstraint("parent_id <> id", name="not_own_parent"),
         _name_document_index("organisations"),
     )
@@ -150,8 +155,7 @@ class Article(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("body_sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex')", name="body_sha256_matches"),
         CheckConstraint("word_count >= 0", name="word_count_nonnegative"),
-        CheckConstraint(_in("published_precision", vocab.DatePrecision), name="published_precision"),
-        CheckConstraint(_in("published_basis", vocab.DateBasis), name="published_basis"),
+        *_vocabularies(published_precision=vocab.DatePrecision, published_basis=vocab.DateBasis),
         CheckConstraint(
             "(published_on IS NULL) = (published_precision IS NULL)"
             " AND (published_on IS NULL) = (published_basis IS NULL)",
@@ -208,12 +212,14 @@ class Article(SQLModel, table=True):
 class TradeFigure(SQLModel, table=True):
     __tablename__ = "trade_figures"
     __table_args__ = (
-        CheckConstraint(_in("flow", vocab.TradeFlow), name="flow"),
-        CheckConstraint(_in("status", vocab.FigureStatus), name="status"),
-        CheckConstraint(_in("review", vocab.ReviewStatus), name="review"),
-        CheckConstraint(_in("period_type", vocab.PeriodType), name="period_type"),
-        CheckConstraint(_in("period_basis", vocab.DateBasis), name="period_basis"),
-        CheckConstraint(_in("approximation", vocab.Approximation), name="approximation"),
+        *_vocabularies(
+            flow=vocab.TradeFlow,
+            status=vocab.FigureStatus,
+            review=vocab.ReviewStatus,
+            period_type=vocab.PeriodType,
+            period_basis=vocab.DateBasis,
+            approximation=vocab.Approximation,
+        ),
         CheckConstraint("period_end >= period_start", name="period_ordered"),
         CheckConstraint("period_basis <> 'inferred' OR period_inference IS NOT NULL", name="period_inference"),
         CheckConstraint("(amount IS NULL) = (currency IS NULL)", name="amount_has_currency"),
@@ -271,7 +277,7 @@ class CurrencyConversion(SQLModel, table=True):
 
     __tablename__ = "currency_conversions"
     __table_args__ = (
-        CheckConstraint(_in("kind", vocab.ConversionKind), name="kind"),
+        *_vocabularies(kind=vocab.ConversionKind),
         CheckConstraint("rate > 0 AND amount > 0", name="positive"),
         CheckConstraint("from_currency ~ '^[A-Z]{3}$' AND to_currency ~ '^[A-Z]{3}$'", name="currencies_iso4217"),
         CheckConstraint("from_currency <> to_currency", name="different_currencies"),
@@ -314,11 +320,13 @@ EVENT_ENDS = "\n".join(
 class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
-        CheckConstraint(_in("kind", vocab.EventKind), name="kind"),
-        CheckConstraint(_in("review", vocab.ReviewStatus), name="review"),
-        CheckConstraint(_in("date_precision", vocab.DatePrecision), name="date_precision"),
-        CheckConstraint(_in("date_basis", vocab.DateBasis), name="date_basis"),
-        CheckConstraint(_in("participant_approximation", vocab.Approximation), name="participant_approximation"),
+        *_vocabularies(
+            kind=vocab.EventKind,
+            review=vocab.ReviewStatus,
+            date_precision=vocab.DatePrecision,
+            date_basis=vocab.DateBasis,
+            participant_approximation=vocab.Approximation,
+        ),
         CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
         CheckConstraint("date_basis <> 'inferred' OR date_inference IS NOT NULL", name="date_inference"),
         CheckConstraint("(participant_count IS NULL) = (participant_unit IS NULL)", name="count_has_unit"),
@@ -371,7 +379,7 @@ class EventPlace(SQLModel, table=True):
 class EventParticipant(SQLModel, table=True):
     __tablename__ = "event_participants"
     __table_args__ = (
-        CheckConstraint(_in("role", vocab.ParticipantRole), name="role"),
+        *_vocabularies(role=vocab.ParticipantRole),
         CheckConstraint("num_nonnulls(organisation_id, person_id) = 1", name="one_participant"),
         UniqueConstraint("event_id", "organisation_id", "person_id", "role", postgresql_nulls_not_distinct=True),
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import strawberry
 
@@ -17,11 +19,19 @@ from app.queries.places import PlaceFilter as PlaceQueryFilter
 from app.seed import format as vocab
 
 MAX_EXPONENT = 30  # no trade figure comes near 10^30 of any currency
+QueryFilterT = TypeVar("QueryFilterT")
 
 
 def _values(items: list[str] | None) -> list[str] | None:
     # each value once: `[TOTAL, TOTAL, ...]` a thousand times means `[TOTAL]`, and is as cheap
     return list(dict.fromkeys(item.value if hasattr(item, "value") else item for item in items)) if items else None
+
+
+def _query_filter(given: object, query_filter: type[QueryFilterT], **converted: Any) -> QueryFilterT:
+    """Return the query layer's filter: each of its fields the input's field of the same name, but
+    those `converted` (renamed, or a list of enum values: `kind` → `kinds`)."""
+    names = {f.name for f in dataclasses.fields(query_filter)} - converted.keys()  # type: ignore[arg-type]
+    return query_filter(**{name: getattr(given, name) for name in names if hasattr(given, name)}, **converted)
 
 
 @strawberry.input
@@ -41,15 +51,7 @@ class ArticleFilter:
         return {"places_": [self.place], "organisations": [self.publisher, self.organisation]}
 
     def to_query(self) -> ArticleQueryFilter:
-        return ArticleQueryFilter(
-            publisher=self.publisher,
-            organisation=self.organisation,
-            place=self.place,
-            published_from=self.published_from,
-            published_to=self.published_to,
-            text=self.text,
-            language=self.language,
-        )
+        return _query_filter(self, ArticleQueryFilter)
 
 
 @strawberry.input
@@ -78,21 +80,13 @@ class TradeFigureFilter:
         for name, value in (("usdMin", self.usd_min), ("usdMax", self.usd_max)):
             if value is not None and (not value.is_finite() or abs(value.adjusted()) > MAX_EXPONENT):
                 raise BadUserInput(f"`{name}` must be a finite amount between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}")
-        return FigureFilter(
-            reporter=self.reporter,
-            partner=self.partner,
-            include_subregions=self.include_subregions,
+        return _query_filter(
+            self,
+            FigureFilter,
             flows=_values(self.flow),  # type: ignore[arg-type]
-            period_from=self.period_from,
-            period_to=self.period_to,
             statuses=_values(self.status),  # type: ignore[arg-type]
             reviews=_values(self.review) or ("accepted",),  # type: ignore[arg-type]
-            currency=self.currency,
-            usd_min=self.usd_min,
-            usd_max=self.usd_max,
-            article=self.article,
             measure=self.measure.value if self.measure is not None else None,
-            commodity=self.commodity,
         )
 
 
@@ -110,13 +104,12 @@ class EventFilter:
         return {"places_": [self.place], "organisations": [self.organisation], "events": [self.parent]}
 
     def to_query(self) -> EventQueryFilter:
-        return EventQueryFilter(
+        return _query_filter(
+            self,
+            EventQueryFilter,
             kinds=_values(self.kind),  # type: ignore[arg-type]
-            place=self.place,
             starts_from=self.from_,
             ends_to=self.to,
-            organisation=self.organisation,
-            parent=self.parent,
             reviews=_values(self.review) or ("accepted",),  # type: ignore[arg-type]
         )
 
@@ -133,13 +126,7 @@ class PlaceFilter:
         return {"places_": [self.within]}
 
     def to_query(self) -> PlaceQueryFilter:
-        return PlaceQueryFilter(
-            kinds=_values(self.kind),  # type: ignore[arg-type]
-            country_code=self.country_code,
-            code=self.code,
-            within=self.within,
-            name=self.name,
-        )
+        return _query_filter(self, PlaceQueryFilter, kinds=_values(self.kind))  # type: ignore[arg-type]
 
 
 @strawberry.input
@@ -152,8 +139,4 @@ class OrganisationFilter:
         return {"places_": [self.country]}
 
     def to_query(self) -> OrganisationQueryFilter:
-        return OrganisationQueryFilter(
-            kinds=_values(self.kind),  # type: ignore[arg-type]
-            country=self.country,
-            name=self.name,
-        )
+        return _query_filter(self, OrganisationQueryFilter, kinds=_values(self.kind))  # type: ignore[arg-type]

@@ -7,10 +7,10 @@ import datetime as dt
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, Select, any_, exists, func, literal_column, select, union
+from sqlalchemy import Select, any_, exists, func, select, union
 
 from app.db import Reader
-from app.queries.common import get_by, last_day, subtree, websearch
+from app.queries.common import EARLIEST_SQL, LATEST_SQL, get_by, last_day, subtree, websearch
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     ArticleRow,
@@ -20,13 +20,8 @@ from app.queries.rows import (
     organisations,
 )
 
-EARLIEST = dt.date(1, 1, 1)
-LATEST = dt.date(9999, 12, 31)
-
-# The sort keys' constants are written into the SQL (not bound), so that the planner matches
-# them with the expression indexes ix_articles_published_desc_key / _asc_key (app/models.py).
-EARLIEST_SQL = literal_column("DATE '0001-01-01'", Date)
-LATEST_SQL = literal_column("DATE '9999-12-31'", Date)
+# the sort keys of undated rows (common.EARLIEST_SQL, LATEST_SQL) match the expression indexes
+# ix_articles_published_desc_key / _asc_key (app/models.py)
 
 
 class ArticleOrder(Enum):

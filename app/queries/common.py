@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -14,6 +15,13 @@ from app.db import Reader
 from app.queries.rows import TABLE_OF, columns, event_participants, evidence, places
 
 RowT = TypeVar("RowT")
+
+EARLIEST = dt.date(1, 1, 1)
+LATEST = dt.date(9999, 12, 31)
+# The sort keys of undated rows, written into the SQL (not bound): the planner then matches them
+# with the expression indexes of the keyset orderings (app/models.py).
+EARLIEST_SQL = literal_column("DATE '0001-01-01'", Date)
+LATEST_SQL = literal_column("DATE '9999-12-31'", Date)
 
 # a run of exclusions with nothing to exclude between them ("- - -", "-!-!"): websearch_to_tsquery
 # stacks one NOT per dash and fails past 32 ("tsquery stack too small", an internal error)

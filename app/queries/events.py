@@ -18,13 +18,12 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    literal_column,
     select,
     tuple_,
 )
 
 from app.db import Reader
-from app.queries.common import get_by, group, last_day, reviewed, subtree_ids
+from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, group, last_day, reviewed, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     EventRow,
@@ -37,13 +36,8 @@ from app.queries.rows import (
     places,
 )
 
-EARLIEST = dt.date(1, 1, 1)
-LATEST = dt.date(9999, 12, 31)
-
-# The sort keys' constants are written into the SQL (not bound), so that the planner matches
-# them with the expression indexes ix_events_starts_asc_key / _desc_key (app/models.py).
-EARLIEST_SQL = literal_column("DATE '0001-01-01'", Date)
-LATEST_SQL = literal_column("DATE '9999-12-31'", Date)
+# the sort keys of undated rows (common.EARLIEST_SQL, LATEST_SQL) match the expression indexes
+# ix_events_starts_asc_key / _desc_key (app/models.py)
 
 
 def _ends() -> ColumnElement[Any]:
