@@ -1,4 +1,4 @@
-"""ASGI middleware: a cap on request body size."""
+"""ASGI middleware: the base of those that see HTTP requests only, and a cap on request body size."""
 
 from __future__ import annotations
 
@@ -8,21 +8,34 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class HttpMiddleware:
+    """A pure ASGI middleware of HTTP requests (`http`): anything else (lifespan, WebSocket) passes by."""
 
-
-class BodyLimit:
-    """Answers 413 to any request whose body is larger than `max_bytes`, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit(HttpMiddleware):
+    """Answers 413 to any request whose body is larger than `max_bytes`, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        super().__init__(app)
+        self.max_bytes = max_bytes
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(send)

@@ -33,6 +33,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.middleware import HttpMiddleware
+
 ACCESS_LOGGER = "tradegraph.access"
 REQUEST_ID_HEADER = "X-Request-ID"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -368,17 +370,14 @@ def _route_path(scope: Scope, root_path: str) -> str:
     return "other"
 
 
-class RequestObservability:
+class RequestObservability(HttpMiddleware):
     """Request id in and out, one access log line and the metrics of every HTTP request."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         incoming = None
         for name, value in scope.get("headers") or []:
             if name == b"x-request-id":
