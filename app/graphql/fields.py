@@ -10,6 +10,7 @@ SDL order, each with its GraphQL type, description and source:
 - `to_many`: rows of another type pointing to this one, in an order of their columns;
 - `mentioned`: what an article names, in order of first mention (evidence offsets), or who
   takes part in an event, in order of participation;
+- `embedded`: a value type (Money) made of some of the row's own columns;
 - `computed` (a value from the row's columns) and `custom` (a resolver): a Python side and a
   SQL side written next to each other, by the table that uses them (or in app.graphql.money).
 
@@ -36,7 +37,7 @@ from app.graphql.checks import REVIEW_ARG, reviews_wanted
 from app.graphql.context import Info
 from app.graphql.planner import OUTER_ID, Builder, Compiler, Field
 from app.graphql.relay import encode_id, global_id_sql
-from app.graphql.sqlparts import C, col, enum_sql, order
+from app.graphql.sqlparts import OBJECT_BYTES, C, col, enum_sql, order
 from app.queries.common import IN_ARTICLES, Mentions, first_mentioned, list_first_mentioned, list_pointing
 from app.queries.rows import TABLE_OF
 from app.seed import format as vocab
@@ -164,6 +165,35 @@ def computed(
 ) -> Computed:
     """A value computed from the row: `value` on the resolver path, `build` its SQL."""
     return Computed(name=name, type=type_, description=description, compute=value, build=build)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Embedded(Spec):
+    target: str
+    present: str
+
+    def value(self, owner: str) -> Callable[[Any], Any]:
+        target, present = self.target, self.present
+        return lambda row: None if getattr(row, present) is None else CLASSES[target].from_row(row)
+
+    def builder(self, owner: str) -> Builder:
+        target, present = self.target, self.present
+
+        def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
+            c.spend(OBJECT_BYTES)
+            return sql.SQL("CASE WHEN {} IS NOT NULL THEN {} END").format(col(t, present), c.object(target, t, nodes))
+
+        return build
+
+
+def embedded(name: str, value_type: type[Declared], description: str | None = None) -> Embedded:
+    """A value type made of this row's own columns (its table reads the same row type), null unless
+    the column its table names `present` has a value."""
+    table = value_type.table
+    assert table.present is not None, f"{table.name} is not a value type of its row's columns"
+    return Embedded(
+        name=name, type=value_type | None, description=description, target=table.name, present=table.present
+    )
 
 
 # --- relations --------------------------------------------------------------------------------------
@@ -338,6 +368,8 @@ class Table:
     row: type[Any]  # its row type (app.queries.rows), which names its SQL table
     fields: tuple[Spec, ...]
     description: str | None = None
+    # a value type embedded in another type's row (`embedded`): the column that makes it present
+    present: str | None = None
 
     @property
     def table(self) -> str:

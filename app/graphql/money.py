@@ -1,22 +1,21 @@
-"""Money: the value types, and the conversions of a figure's amount (a resolver and its SQL side by side).
+"""Money: the value types (tables of a figure's own columns), and the conversions of a figure's amount
+(a resolver and its SQL side by side).
 
 TradeFigure's table (app.graphql.types) declares the fields these build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import strawberry
 from psycopg import sql
 
 from app.graphql.context import Info
 from app.graphql.enums import ConversionKind
-from app.graphql.fields import TABLES, Declared, ToMany, make
+from app.graphql.fields import TABLES, Declared, Table, ToMany, column, declare, make
 from app.graphql.planner import Builder, Compiler, Field
-from app.graphql.sqlparts import OBJECT_BYTES, C, col
+from app.graphql.sqlparts import C, col
 from app.queries.rows import ConversionRow, FigureRow
 
 if TYPE_CHECKING:
@@ -25,36 +24,30 @@ if TYPE_CHECKING:
 # --- value types --------------------------------------------------------------------------------------
 
 
-@strawberry.type(description="An exact amount of money in an ISO 4217 currency")
-class Money:
-    amount: Decimal
-    currency: str
+@declare(
+    Table(
+        "Money",
+        FigureRow,
+        (column("amount", Decimal), column("currency", str)),
+        "An exact amount of money in an ISO 4217 currency",
+        present="amount",  # and then currency too (CHECK amount_has_currency)
+    )
+)
+class Money(Declared):
+    pass
 
 
-@strawberry.type(description="A physical quantity: 1500000 tonne, 55 container")
-class Quantity:
-    value: Decimal
-    unit: str
-
-
-def value_object(type_name: str, present: str, values: dict[str, str]) -> Builder:
-    """The SQL of a value type built from the row's own columns (`values`: each field's), null
-    unless column `present` has a value: that one (a Decimal) answered as text, the others
-    (text) coalesced to ''."""
-
-    def part(column_name: str) -> Callable[[str], C]:
-        template = sql.SQL("{}::text") if column_name == present else sql.SQL("coalesce({}, '')")
-        return lambda a: template.format(col(a, column_name))
-
-    parts = {k: part(v) for k, v in values.items()}
-
-    def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
-        c.spend(OBJECT_BYTES)
-        return sql.SQL("CASE WHEN {} IS NOT NULL THEN {} END").format(
-            col(t, present), c.values(type_name, t, nodes, parts)
-        )
-
-    return build
+@declare(
+    Table(
+        "Quantity",
+        FigureRow,
+        (column("value", Decimal, source="quantity"), column("unit", str)),
+        "A physical quantity: 1500000 tonne, 55 container",
+        present="quantity",  # and then unit too (CHECK quantity_has_unit)
+    )
+)
+class Quantity(Declared):
+    pass
 
 
 # --- conversions ---------------------------------------------------------------------------------
@@ -172,11 +165,3 @@ async def stated_conversion(root: Declared, info: Info) -> Any:
 
 def stated_conversion_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
     return conversion_sql(c, col(t, "id"), ConversionKind.STATED, nodes)
-
-
-def money_of(row: FigureRow) -> Money | None:
-    return None if row.amount is None else Money(amount=row.amount, currency=row.currency or "")
-
-
-def quantity_of(row: FigureRow) -> Quantity | None:
-    return None if row.quantity is None else Quantity(value=row.quantity, unit=row.unit or "")

@@ -277,15 +277,6 @@ class Compiler:
             pairs.append((key, build(self, t, field_nodes, object_type)))
         return json_object(pairs)
 
-    def values(self, type_name: str, t: str, nodes: Field, values: dict[str, Callable[[str], C]]) -> C:
-        """Return a SQL expression building an object of a value type (Money, ConvertedMoney) of row `t`."""
-        return json_object(
-            [
-                (k, sql.Literal(type_name) if n[0].name.value == "__typename" else values[n[0].name.value](t))
-                for k, n in self.selection(type_name, nodes).items()
-            ]
-        )
-
     # --- relations ---
 
     def one(self, type_name: str, table: str, t: str, fk: str, nodes: Field) -> C:

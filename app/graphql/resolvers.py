@@ -30,7 +30,7 @@ from app.graphql.inputs import (
     PlaceFilter,
     TradeFigureFilter,
 )
-from app.graphql.money import Money, convert, money_of
+from app.graphql.money import Money, convert
 from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id
 from app.graphql.types import (
     NODE_TYPES,
@@ -286,13 +286,13 @@ async def _contributions(info: Info, point: TradeSeriesPoint, ids: list[int]) ->
     rows = await _rows(info, set(ids))
     contributions = []
     for fid in ids:
-        figure = TradeFigure.from_row(rows[fid])
-        amount = money_of(rows[fid])
-        assert amount is not None  # the series sums money figures only
+        row = rows[fid]
+        figure = TradeFigure.from_row(row)
+        assert row.amount is not None  # the series sums money figures only
         converted = None
-        if amount.currency != point.currency:
+        if row.currency != point.currency:
             converted = await convert(figure, info, point.currency)
-        contributions.append(SeriesContribution(figure=figure, amount=amount, converted=converted))
+        contributions.append(SeriesContribution(figure=figure, amount=Money.from_row(row), converted=converted))
     return contributions
 
 
