@@ -146,6 +146,11 @@ def _root_list(
 
 # --- search ------------------------------------------------------------------------------------
 
+# SearchHit and the series' types below are written by hand, not declared by field tables: a table
+# describes the rows of a database table (tests/test_fields.py checks its columns there), while these
+# are computed per request: a hit's rank, snippet and matched names by the search query, a point's
+# total and its figures' ids by the series query; app.graphql.compiler reads that query's columns.
+
 
 @strawberry.type(description="An article matching a search, with its rank and a highlighted snippet")
 class SearchHit:
