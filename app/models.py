@@ -3,6 +3,10 @@
 Vocabularies are `text` with CHECK constraints rather than Postgres enums, so adding a
 kind is a one-line migration. Relationships are `lazy="raise"`: any access that would
 issue a query behind the caller's back fails loudly instead of becoming an N+1.
+
+What every table shares (constraint names, the metadata, column helpers) is app.models_base; the
+bookkeeping tables are app.models_bookkeeping, imported here: this module's `metadata` is the
+whole schema (migrations compare with it).
 """
 
 from __future__ import annotations
@@ -13,101 +17,53 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Boolean,
     CheckConstraint,
     Column,
     Computed,
     Date,
-    DateTime,
     Double,
     ForeignKey,
-    Identity,
     Index,
     Integer,
-    MetaData,
     Numeric,
-    PrimaryKeyConstraint,
     String,
-    Table,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlmodel import Field, Relationship, SQLModel
 
 from app import vocab
+from app.models_base import aliases, fk, metadata, name_document_index, pk, vocabularies
+from app.models_bookkeeping import CorpusVersion, SeedManifest, trade_series_dirty, trade_series_totals
 
-# Named constraints make migrations reviewable and `alembic check` stable.
-SQLModel.metadata.naming_convention = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-metadata: MetaData = SQLModel.metadata
-
-
-def _in(column: str, values: type[Any]) -> str:
-    """Return a CHECK expression limiting `column` to the values of a StrEnum."""
-    quoted = ", ".join(f"'{member.value}'" for member in values)
-    return f"{column} IN ({quoted})"
-
-
-def _vocabularies(**columns: type[Any]) -> list[CheckConstraint]:
-    """Return a CHECK per column, named as the column, limiting it to the values of its StrEnum."""
-    return [CheckConstraint(_in(column, values), name=column) for column, values in columns.items()]
-
-
-def _pk() -> Any:
-    return Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
-
-
-def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None, index: bool = True) -> Any:
-    # index=False where a composite index of the table leads with this column
-    return Field(
-        default=None,
-        sa_column=Column(BigInteger, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index),
-    )
-
-
-def _aliases() -> Any:
-    return Field(
-        default_factory=list,
-        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")),
-    )
-
-
-def _name_document_index(table: str) -> Index:
-    # search matches names and aliases through this (app/queries/search.py); name_document is
-    # the migration's IMMUTABLE function
-    return Index(f"ix_{table}_name_document", text("name_document(name, aliases)"), postgresql_using="gin")
+__all__ = ["CorpusVersion", "SeedManifest", "metadata", "trade_series_dirty", "trade_series_totals"]
 
 
 class Place(SQLModel, table=True):
     __tablename__ = "places"
     __table_args__ = (
-        *_vocabularies(kind=vocab.PlaceKind),
+        *vocabularies(kind=vocab.PlaceKind),
         CheckConstraint("country_code ~ '^[A-Z]{2}$'", name="country_code_iso"),
         CheckConstraint("code ~ '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'", name="code_iso"),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="coordinates_paired"),
         CheckConstraint("latitude BETWEEN -90 AND 90 AND longitude BETWEEN -180 AND 180", name="coordinates_range"),
         CheckConstraint("parent_id <> id", name="not_own_parent"),
-        _name_document_index("places"),
+        name_document_index("places"),
     )
 
-    id: int | None = _pk()
+    id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
     name: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(sa_column=Column(String(20), nullable=False, index=True))
     code: str | None = Field(default=None, sa_column=Column(String(6), unique=True))
     country_code: str | None = Field(default=None, sa_column=Column(String(2), index=True))
-    parent_id: int | None = _fk("places.id")
+    parent_id: int | None = fk("places.id")
     geonames_id: int | None = Field(default=None, sa_column=Column(Integer, unique=True))
     latitude: float | None = Field(default=None, sa_column=Column(Double))
     longitude: float | None = Field(default=None, sa_column=Column(Double))
-    aliases: list[str] = _aliases()
+    aliases: list[str] = aliases()
     note: str | None = Field(default=None, sa_column=Column(Text))
 
     parent: Place | None = Relationship(
@@ -118,18 +74,18 @@ class Place(SQLModel, table=True):
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisations"
     __table_args__ = (
-        *_vocabularies(kind=vocab.OrganisationKind),
+        *vocabularies(kind=vocab.OrganisationKind),
         CheckConstraint("parent_id <> id", name="not_own_parent"),
-        _name_document_index("organisations"),
+        name_document_index("organisations"),
     )
 
-    id: int | None = _pk()
+    id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
     name: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(sa_column=Column(String(40), nullable=False, index=True))
-    country_id: int | None = _fk("places.id")
-    parent_id: int | None = _fk("organisations.id")
-    aliases: list[str] = _aliases()
+    country_id: int | None = fk("places.id")
+    parent_id: int | None = fk("organisations.id")
+    aliases: list[str] = aliases()
     note: str | None = Field(default=None, sa_column=Column(Text))
 
     country: Place | None = Relationship(sa_relationship_kwargs={"lazy": "raise"})
@@ -137,15 +93,15 @@ class Organisation(SQLModel, table=True):
 
 class Person(SQLModel, table=True):
     __tablename__ = "people"
-    __table_args__ = (_name_document_index("people"),)
+    __table_args__ = (name_document_index("people"),)
 
-    id: int | None = _pk()
+    id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
     name: str = Field(sa_column=Column(Text, nullable=False))
     title: str | None = Field(default=None, sa_column=Column(Text))
-    organisation_id: int | None = _fk("organisations.id")
-    country_id: int | None = _fk("places.id")
-    aliases: list[str] = _aliases()
+    organisation_id: int | None = fk("organisations.id")
+    country_id: int | None = fk("places.id")
+    aliases: list[str] = aliases()
 
     organisation: Organisation | None = Relationship(sa_relationship_kwargs={"lazy": "raise"})
 
@@ -155,7 +111,7 @@ class Article(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("body_sha256 = encode(sha256(convert_to(body, 'UTF8')), 'hex')", name="body_sha256_matches"),
         CheckConstraint("word_count >= 0", name="word_count_nonnegative"),
-        *_vocabularies(published_precision=vocab.DatePrecision, published_basis=vocab.DateBasis),
+        *vocabularies(published_precision=vocab.DatePrecision, published_basis=vocab.DateBasis),
         CheckConstraint(
             "(published_on IS NULL) = (published_precision IS NULL)"
             " AND (published_on IS NULL) = (published_basis IS NULL)",
@@ -176,13 +132,13 @@ class Article(SQLModel, table=True):
         Index("ix_articles_published_asc_key", text("COALESCE(published_on, '9999-12-31'::date)"), "id"),
     )
 
-    id: int | None = _pk()
+    id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
     source_file: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     title: str | None = Field(default=None, sa_column=Column(Text))
-    publisher_id: int | None = _fk("organisations.id")
+    publisher_id: int | None = fk("organisations.id")
     publisher_basis: str | None = Field(default=None, sa_column=Column(Text))
-    authors: list[str] = _aliases()
+    authors: list[str] = aliases()
     published_on: dt.date | None = Field(default=None, sa_column=Column(Date, index=True))
     published_precision: str | None = Field(default=None, sa_column=Column(String(10)))
     published_basis: str | None = Field(default=None, sa_column=Column(String(10)))
@@ -191,7 +147,7 @@ class Article(SQLModel, table=True):
     body: str = Field(sa_column=Column(Text, nullable=False))
     body_sha256: str = Field(sa_column=Column(String(64), nullable=False))
     word_count: int = Field(sa_column=Column(Integer, nullable=False))
-    duplicate_of_id: int | None = _fk("articles.id")
+    duplicate_of_id: int | None = fk("articles.id")
     duplicate_score: Decimal | None = Field(default=None, sa_column=Column(Numeric(5, 4)))
     duplicate_method: str | None = Field(default=None, sa_column=Column(Text))
     search: Any = Field(
@@ -212,7 +168,7 @@ class Article(SQLModel, table=True):
 class TradeFigure(SQLModel, table=True):
     __tablename__ = "trade_figures"
     __table_args__ = (
-        *_vocabularies(
+        *vocabularies(
             flow=vocab.TradeFlow,
             status=vocab.FigureStatus,
             review=vocab.ReviewStatus,
@@ -244,10 +200,10 @@ class TradeFigure(SQLModel, table=True):
         ),
     )
 
-    id: int | None = _pk()
+    id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
-    reporter_id: int = _fk("places.id", nullable=False, index=False)
-    partner_id: int | None = _fk("places.id")
+    reporter_id: int = fk("places.id", nullable=False, index=False)
+    partner_id: int | None = fk("places.id")
     flow: str = Field(sa_column=Column(String(10), nullable=False))
     commodity: str | None = Field(default=None, sa_column=Column(Text))
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric))
@@ -267,8 +223,8 @@ class TradeFigure(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(10), nullable=False, index=True))
     # pending: drafted, not yet checked by a person; lists and series show accepted facts by default
     review: str = Field(sa_column=Column(String(10), nullable=False, server_default="accepted"))
-    part_of_id: int | None = _fk("trade_figures.id")
-    source_id: int | None = _fk("organisations.id")
+    part_of_id: int | None = fk("trade_figures.id")
+    source_id: int | None = fk("organisations.id")
     note: str | None = Field(default=None, sa_column=Column(Text))
 
 
@@ -277,7 +233,7 @@ class CurrencyConversion(SQLModel, table=True):
 
     __tablename__ = "currency_conversions"
     __table_args__ = (
-        *_vocabularies(kind=vocab.ConversionKind),
+        *vocabularies(kind=vocab.ConversionKind),
         CheckConstraint("rate > 0 AND amount > 0", name="positive"),
         CheckConstraint("from_currency ~ '^[A-Z]{3}$' AND to_currency ~ '^[A-Z]{3}$'", name="currencies_iso4217"),
         CheckConstraint("from_currency <> to_currency", name="different_currencies"),
@@ -285,8 +241,8 @@ class CurrencyConversion(SQLModel, table=True):
         UniqueConstraint("trade_figure_id", "kind", "to_currency"),
     )
 
-    id: int | None = _pk()
-    trade_figure_id: int = _fk("trade_figures.id", nullable=False, ondelete="CASCADE")
+    id: int | None = pk()
+    trade_figure_id: int = fk("trade_figures.id", nullable=False, ondelete="CASCADE")
     kind: str = Field(sa_column=Column(String(10), nullable=False))
     from_currency: str = Field(sa_column=Column(String(3), nullable=False))
     to_currency: str = Field(sa_column=Column(String(3), nullable=False))
@@ -295,7 +251,7 @@ class CurrencyConversion(SQLModel, table=True):
     rate_date: dt.date = Field(sa_column=Column(Date, nullable=False))
     source: str = Field(sa_column=Column(Text, nullable=False))
     method: str = Field(sa_column=Column(Text, nullable=False))
-    evidence_id: int | None = _fk("evidence.id", ondelete="CASCADE")
+    evidence_id: int | None = fk("evidence.id", ondelete="CASCADE")
 
 
 # The last day an event lasts, as app/queries/common.last_day writes it (the planner matches an
@@ -320,7 +276,7 @@ EVENT_ENDS = "\n".join(
 class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
-        *_vocabularies(
+        *vocabularies(
             kind=vocab.EventKind,
             review=vocab.ReviewStatus,
             date_precision=vocab.DatePrecision,
@@ -350,7 +306,7 @@ class Event(SQLModel, table=True):
         Index("ix_events_span", text(f"({EVENT_ENDS} - starts_on)")),
     )
 
-    id: int | None = _pk()
+    id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
     name: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(sa_column=Column(String(30), nullable=False, index=True))
@@ -363,7 +319,7 @@ class Event(SQLModel, table=True):
     participant_unit: str | None = Field(default=None, sa_column=Column(Text))
     participant_approximation: str = Field(sa_column=Column(String(20), nullable=False))
     review: str = Field(sa_column=Column(String(10), nullable=False, server_default="accepted"))
-    parent_id: int | None = _fk("events.id")
+    parent_id: int | None = fk("events.id")
     description: str | None = Field(default=None, sa_column=Column(Text))
 
 
@@ -379,15 +335,15 @@ class EventPlace(SQLModel, table=True):
 class EventParticipant(SQLModel, table=True):
     __tablename__ = "event_participants"
     __table_args__ = (
-        *_vocabularies(role=vocab.ParticipantRole),
+        *vocabularies(role=vocab.ParticipantRole),
         CheckConstraint("num_nonnulls(organisation_id, person_id) = 1", name="one_participant"),
         UniqueConstraint("event_id", "organisation_id", "person_id", "role", postgresql_nulls_not_distinct=True),
     )
 
-    id: int | None = _pk()
-    event_id: int = _fk("events.id", nullable=False, ondelete="CASCADE")
-    organisation_id: int | None = _fk("organisations.id")
-    person_id: int | None = _fk("people.id")
+    id: int | None = pk()
+    event_id: int = fk("events.id", nullable=False, ondelete="CASCADE")
+    organisation_id: int | None = fk("organisations.id")
+    person_id: int | None = fk("people.id")
     role: str = Field(sa_column=Column(String(20), nullable=False))
 
 
@@ -422,108 +378,13 @@ class Evidence(SQLModel, table=True):
         Index("ix_evidence_place_id_article_id", "place_id", "article_id"),
     )
 
-    id: int | None = _pk()
-    article_id: int = _fk("articles.id", nullable=False, ondelete="CASCADE")
+    id: int | None = pk()
+    article_id: int = fk("articles.id", nullable=False, ondelete="CASCADE")
     quote: str = Field(sa_column=Column(Text, nullable=False))
     start_offset: int = Field(sa_column=Column(Integer, nullable=False))
     end_offset: int = Field(sa_column=Column(Integer, nullable=False))
-    trade_figure_id: int | None = _fk("trade_figures.id", ondelete="CASCADE")
-    event_id: int | None = _fk("events.id", ondelete="CASCADE")
-    organisation_id: int | None = _fk("organisations.id", ondelete="CASCADE", index=False)
-    place_id: int | None = _fk("places.id", ondelete="CASCADE", index=False)
-    person_id: int | None = _fk("people.id", ondelete="CASCADE")
-
-
-class SeedManifest(SQLModel, table=True):
-    """What the last successful seed read from each file, so that the next one skips what is unchanged.
-
-    Written by the seed in its own transaction; nothing else reads it. `defines` and `refers` are
-    "kind:slug" strings (kind as in the seed format: place, organisation, person, article,
-    trade_figure, event); `entries` gives a registry's entries with the sha256 of each, so that a
-    changed entry re-validates the articles that refer to it; `similar` holds every article whose
-    text is a near-duplicate candidate of this one (slug -> overlap score), so that adding or
-    removing an article re-decides near-duplicates without re-reading every text.
-    """
-
-    __tablename__ = "seed_manifest"
-    __table_args__ = (CheckConstraint("kind IN ('registry', 'article')", name="kind"),)
-
-    path: str = Field(sa_column=Column(Text, primary_key=True))
-    kind: str = Field(sa_column=Column(String(10), nullable=False))
-    sha256: str = Field(sa_column=Column(String(64), nullable=False))
-    text_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
-    article_slug: str | None = Field(default=None, sa_column=Column(String(120)))
-    defines: list[str] = _aliases()
-    refers: list[str] = _aliases()
-    entries: dict[str, str] = Field(
-        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-    )
-    shingles: int | None = Field(default=None, sa_column=Column(Integer))
-    similar: dict[str, str] = Field(
-        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-    )
-
-
-# The series' totals, derived from the figures: one row per pair of places a filter may name (a
-# place id, or 0 for any), with or without the places inside them, currency, granularity, status,
-# review state, period and flow. Written only by the database function trade_series_refresh() (migration
-# 3e7a9c51d2b8), which the seed calls before its commit and a deferred trigger at the commit of
-# any other writer; trade_series_dirty holds the periods changed since.
-trade_series_totals = Table(
-    "trade_series_totals",
-    metadata,
-    Column("reporter_key", BigInteger, nullable=False),
-    Column("partner_key", BigInteger, nullable=False),
-    Column("subregions", Boolean, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("granularity", String(10), nullable=False),
-    Column("status", String(10), nullable=False),
-    Column("review", String(10), nullable=False),
-    Column("period_start", Date, nullable=False),
-    Column("flow", String(10), nullable=False),
-    Column("period_end", Date, nullable=False),
-    Column("figures", Integer, nullable=False),  # figures the filter matches (kept or left out)
-    Column("unconverted", Integer, nullable=False),  # kept figures without a value in `currency`
-    Column("value", Numeric),  # sum of the kept figures' values; null when none has one
-    PrimaryKeyConstraint(
-        "reporter_key",
-        "partner_key",
-        "subregions",
-        "currency",
-        "granularity",
-        "status",
-        "review",
-        "period_start",
-        "flow",
-        "period_end",
-    ),
-    Index("ix_trade_series_totals_period_start_period_end", "period_start", "period_end"),
-)
-trade_series_dirty = Table(
-    "trade_series_dirty",
-    metadata,
-    Column("period_start", Date, nullable=False),
-    Column("period_end", Date, nullable=False),
-    PrimaryKeyConstraint("period_start", "period_end"),
-)
-
-
-class CorpusVersion(SQLModel, table=True):
-    """One committed seed that changed the corpus: written, with a NOTIFY, in the seed's transaction.
-
-    The articles it added are those with `articles_after < id <= articles_upto` (ids only grow,
-    and only seeds write; after a reset they start again at 1 and `articles_after` is 0).
-    """
-
-    __tablename__ = "corpus_versions"
-    __table_args__ = (CheckConstraint("articles_upto >= articles_after", name="article_range"),)
-
-    version: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
-    committed_at: dt.datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()"))
-    )
-    reset: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
-    # {"articles": {"added": n, "updated": n, "removed": n}, ...}, per table the seed changed
-    changes: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    articles_after: int = Field(sa_column=Column(BigInteger, nullable=False))
-    articles_upto: int = Field(sa_column=Column(BigInteger, nullable=False))
+    trade_figure_id: int | None = fk("trade_figures.id", ondelete="CASCADE")
+    event_id: int | None = fk("events.id", ondelete="CASCADE")
+    organisation_id: int | None = fk("organisations.id", ondelete="CASCADE", index=False)
+    place_id: int | None = fk("places.id", ondelete="CASCADE", index=False)
+    person_id: int | None = fk("people.id", ondelete="CASCADE")

@@ -1,0 +1,127 @@
+"""The bookkeeping tables: what the seed and the database keep about the corpus, beside its facts.
+
+No fact lives here: the seed's manifest of what it read, the series' totals derived from the
+figures, and the versions of the corpus its commits made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.models_base import aliases, metadata
+
+
+class SeedManifest(SQLModel, table=True):
+    """What the last successful seed read from each file, so that the next one skips what is unchanged.
+
+    Written by the seed in its own transaction; nothing else reads it. `defines` and `refers` are
+    "kind:slug" strings (kind as in the seed format: place, organisation, person, article,
+    trade_figure, event); `entries` gives a registry's entries with the sha256 of each, so that a
+    changed entry re-validates the articles that refer to it; `similar` holds every article whose
+    text is a near-duplicate candidate of this one (slug -> overlap score), so that adding or
+    removing an article re-decides near-duplicates without re-reading every text.
+    """
+
+    __tablename__ = "seed_manifest"
+    __table_args__ = (CheckConstraint("kind IN ('registry', 'article')", name="kind"),)
+
+    path: str = Field(sa_column=Column(Text, primary_key=True))
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    text_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    article_slug: str | None = Field(default=None, sa_column=Column(String(120)))
+    defines: list[str] = aliases()
+    refers: list[str] = aliases()
+    entries: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
+    shingles: int | None = Field(default=None, sa_column=Column(Integer))
+    similar: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    )
+
+
+# The series' totals, derived from the figures: one row per pair of places a filter may name (a
+# place id, or 0 for any), with or without the places inside them, currency, granularity, status,
+# review state, period and flow. Written only by the database function trade_series_refresh() (migration
+# 3e7a9c51d2b8), which the seed calls before its commit and a deferred trigger at the commit of
+# any other writer; trade_series_dirty holds the periods changed since.
+trade_series_totals = Table(
+    "trade_series_totals",
+    metadata,
+    Column("reporter_key", BigInteger, nullable=False),
+    Column("partner_key", BigInteger, nullable=False),
+    Column("subregions", Boolean, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("granularity", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("review", String(10), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("flow", String(10), nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("figures", Integer, nullable=False),  # figures the filter matches (kept or left out)
+    Column("unconverted", Integer, nullable=False),  # kept figures without a value in `currency`
+    Column("value", Numeric),  # sum of the kept figures' values; null when none has one
+    PrimaryKeyConstraint(
+        "reporter_key",
+        "partner_key",
+        "subregions",
+        "currency",
+        "granularity",
+        "status",
+        "review",
+        "period_start",
+        "flow",
+        "period_end",
+    ),
+    Index("ix_trade_series_totals_period_start_period_end", "period_start", "period_end"),
+)
+trade_series_dirty = Table(
+    "trade_series_dirty",
+    metadata,
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    PrimaryKeyConstraint("period_start", "period_end"),
+)
+
+
+class CorpusVersion(SQLModel, table=True):
+    """One committed seed that changed the corpus: written, with a NOTIFY, in the seed's transaction.
+
+    The articles it added are those with `articles_after < id <= articles_upto` (ids only grow,
+    and only seeds write; after a reset they start again at 1 and `articles_after` is 0).
+    """
+
+    __tablename__ = "corpus_versions"
+    __table_args__ = (CheckConstraint("articles_upto >= articles_after", name="article_range"),)
+
+    version: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=False), primary_key=True))
+    committed_at: dt.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("clock_timestamp()"))
+    )
+    reset: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    # {"articles": {"added": n, "updated": n, "removed": n}, ...}, per table the seed changed
+    changes: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    articles_after: int = Field(sa_column=Column(BigInteger, nullable=False))
+    articles_upto: int = Field(sa_column=Column(BigInteger, nullable=False))
