@@ -26,6 +26,7 @@ import datetime as dt
 import re
 
 from app.draft import numbers
+from app.draft.changes import amount_end, bind_changes, own_period
 from app.draft.merge import merge
 from app.draft.periods import Period, Publication, find_periods
 from app.draft.placerefs import PlaceIndex
@@ -114,31 +115,6 @@ _ANAPHOR = re.compile(r"(?:That|This|It)\s(?:was|is|represents|represented|marks
 # A clause that speaks of another year than the story's, without a period the rules resolve
 # ("a year earlier" is not one: "9 per cent more than a year earlier" is the base of a change)
 _OTHER_YEAR = re.compile(r"\b(?:previous|prior|preceding) year\b|\bthe year before\b", re.I)
-# The words between a change and the amount it leads to: "rose 3.8% to $11.9 billion",
-# "grew 9.4 percent year on year to 78.2 billion yuan", "a 10% jump to a record"
-_CHANGE_TO_AMOUNT = re.compile(
-    r"^[\s,–—-]*(?:[\w’'/-]+\s){0,8}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
-    r"(?:[a-z]+\s){0,3}$",
-    re.I,
-)
-# The words between an amount and a change that qualifies it: "$14.3 billion, 9 per cent more",
-# "78.2 billion yuan in 2025, up 9.4%", "an increase of 10.1 percent", "(+5%)"
-_AMOUNT_THEN_CHANGE = re.compile(
-    r"^(?P<prefix>[^;]{0,60},\s)?[\s,(]*(?:(?:which|that)\s(?:is|was|were)\s|with\s)?"
-    r"(?:(?:an?\s)?(?:year[- ]on[- ]year\s|annual\s)?"
-    r"(?:increase|decrease|rise|drop|decline|jump|fall|growth|gain|surge|plunge)\s(?:of\s)?|"
-    r"(?:up|down|surging|rising|growing|jumping|falling|dropping|declining|increasing|decreasing|climbing|soaring|"
-    r"gaining|sliding)\s(?:by\s)?|(?:a\s)?(?:year[- ]on[- ]year\s)?)?"
-    r"(?:(?:nearly|almost|about|around|some|approximately|roughly|more than|over|just over|less than|a)\s)*[+-]?$",
-    re.I,
-)
-_AND_REACHED = re.compile(
-    r"\s(?:and|,)\s(?:amounted to|reached|totall?ed|stood at|came to)\s(?=(?:[a-z]+\s){0,3}$)", re.I
-)
-# words that open another statement between an amount and a change
-_CLAUSE_WORD = re.compile(
-    r"\b(?:and|while|but|after|before|when|which|that|is|are|was|were|will|would|has|have|had|could|said|says)\b", re.I
-)
 _WORLD_FLOWS = (
     "foreign trade",
     "foreign trade turnover",
@@ -240,7 +216,7 @@ def _clause_figures(
         j
         for i in range(len(amounts) - 1)
         for j in (i, i + 1)
-        if re.fullmatch(r",?\s(?:and\s)?|\sand\s", body[_end(amounts[i]) : amounts[i + 1].start])
+        if re.fullmatch(r",?\s(?:and\s)?|\sand\s", body[amount_end(amounts[i]) : amounts[i + 1].start])
     }
     amounts = [a for i, a in enumerate(amounts) if i not in listed]
     listed = {
@@ -251,7 +227,7 @@ def _clause_figures(
     }
     changes = [c for i, c in enumerate(changes) if i not in listed]
     clause_periods = [p for p in sent_periods if clause.start <= p.at < clause.end]
-    bound = _bind_changes(body, amounts, changes, clause_periods)
+    bound = bind_changes(body, amounts, changes, clause_periods)
     anchors: list[numbers.Money | numbers.Quantity | numbers.Change] = list(amounts)
     if not amounts:
         anchors = list(changes[:1])
@@ -260,7 +236,7 @@ def _clause_figures(
         # the first half and is expected to exceed $3 billion by the end of the year"
         for i, alone in enumerate(changes):
             if i not in bound and (
-                _own_period(alone, amounts, clause_periods) or _ANAPHOR.match(body, clause.start, alone.start)
+                own_period(alone, amounts, clause_periods) or _ANAPHOR.match(body, clause.start, alone.start)
             ):
                 anchors.append(alone)
     anchors.sort(key=lambda a: a.start)
@@ -293,7 +269,7 @@ def _clause_figures(
                 reporter, partner, rule = countries[0], countries[1], "bilateral-sentence-countries"
         if partner is None and word in VERBS and not isinstance(anchor, numbers.Change):
             # "Vietnam imported $3.4 billion worth of goods from Russia": the partner after the amount
-            partner = partner_after(body, _end(anchor), clause.end, flow, index)
+            partner = partner_after(body, amount_end(anchor), clause.end, flow, index)
             if partner == reporter:
                 partner = None
         if word == "traded" and partner is None:
@@ -356,65 +332,6 @@ def _clause_figures(
     return figures
 
 
-def _without_periods(body: str, start: int, end: int, periods: list[Period]) -> str:
-    """Return body[start:end] with the period phrases in it blanked out (they carry digits)."""
-    chars = list(body[start:end])
-    for p in periods:
-        for i in range(max(p.at, start), min(p.at + len(p.label), end)):
-            chars[i - start] = " "
-    return re.sub(r"\s+", " ", "".join(chars))
-
-
-def _bind_changes(
-    body: str,
-    amounts: list[numbers.Money | numbers.Quantity],
-    changes: list[numbers.Change],
-    periods: list[Period],
-) -> dict[int, int]:
-    """Return change index -> amount index, by where a change stands: just before "to <amount>"
-    ("rose 3.8% to $11.9 billion"), else just after its amount ("$14.3 billion, 9 per cent more",
-    "78.2 billion yuan in 2025, up 9.4%"). A change that fits neither stays unbound."""
-    bound: dict[int, int] = {}
-    taken: set[int] = set()
-    for i, change in enumerate(changes):
-        nxt = next((j for j, a in enumerate(amounts) if a.start >= change.end), None)
-        if nxt is None or nxt in taken:
-            continue
-        gap = _without_periods(body, change.end, amounts[nxt].start, periods)
-        # "increased by 18.9% compared to the same period last year and amounted to $2.6 billion"
-        gap = _AND_REACHED.sub(" to ", gap)
-        if (
-            len(gap) <= 60
-            and not re.search(r"\d", gap)
-            and not _CLAUSE_WORD.search(gap)
-            and _CHANGE_TO_AMOUNT.match(gap)
-        ):
-            bound[i] = nxt
-            taken.add(nxt)
-    for i, change in enumerate(changes):
-        if i in bound:
-            continue
-        prev = next((j for j in reversed(range(len(amounts))) if _end(amounts[j]) <= change.start), None)
-        if prev is None or prev in taken:
-            continue
-        gap = _without_periods(body, _end(amounts[prev]), change.start, periods)
-        m = _AMOUNT_THEN_CHANGE.match(gap) if len(gap) <= 80 and not re.search(r"\d", gap) else None
-        if m and not _CLAUSE_WORD.search(m.group("prefix") or ""):
-            bound[i] = prev
-            taken.add(prev)
-    return bound
-
-
-def _end(amount: numbers.Money | numbers.Quantity) -> int:
-    return amount.full_end if isinstance(amount, numbers.Money) else amount.end
-
-
-def _own_period(change: numbers.Change, amounts: list[numbers.Money | numbers.Quantity], periods: list[Period]) -> bool:
-    """Return whether a period follows the change before any amount does."""
-    nxt = min((a.start for a in amounts if a.start > change.end), default=10**9)
-    return any(change.end <= p.at < nxt and p.at - change.end <= 40 for p in periods)
-
-
 def _quote(clause: Piece) -> Piece:
     text = clause.text
     lead = len(text) - len(text.lstrip("\"“‘' "))
@@ -469,7 +386,7 @@ def _period_for(
     same period") or silence takes the story's previous period."""
     usable = [p for p in sent_periods if not p.running or status != "actual"]
     in_clause = [p for p in clause_periods if p in usable]
-    end = _end(anchor) if not isinstance(anchor, numbers.Change) else anchor.end
+    end = amount_end(anchor) if not isinstance(anchor, numbers.Change) else anchor.end
     nxt = min((a.start for a in anchors if a.start > anchor.start), default=clause.end)
     after = [p for p in in_clause if end <= p.at < nxt]
     before = [p for p in in_clause if p.at < anchor.start]
