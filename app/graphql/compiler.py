@@ -23,7 +23,7 @@ from app.graphql.checks import currency_code, exclusion_reason_sql, offset_of, s
 from app.graphql.enums import ConversionKind
 from app.graphql.money import conversion_sql
 from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root, declining
-from app.graphql.sqlparts import C, agg, b64url, col, json_object, order
+from app.graphql.sqlparts import C, agg, b64url, col, order
 from app.graphql.types import TYPES
 from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.pagination import PageArgs
@@ -73,38 +73,34 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         )
 
     def contribution(f: str, contribution_nodes: Field) -> C:
-        pairs: list[tuple[str, C]] = []
-        for k, v in c.selection("SeriesContribution", contribution_nodes).items():
-            name = v[0].name.value
-            if name == "figure":
-                pairs.append((k, c.object("TradeFigure", f, v)))
-            elif name == "amount":
+        def converted(v: Field) -> C:
+            # null when stated in the point's currency, else the computed conversion (or null)
+            computed = conversion_sql(c, col(f, "id"), ConversionKind.COMPUTED, v, code)
+            return sql.SQL("CASE WHEN {} = {} THEN NULL ELSE {} END").format(col(f, "currency"), code, computed)
+
+        trade_figure = c.schema.type_map["TradeFigure"]
+        return c.fields(
+            "SeriesContribution",
+            contribution_nodes,
+            {
+                "figure": lambda v: c.object("TradeFigure", f, v),
                 # the figure's own (never null: the series sums money figures only)
-                pairs.append((k, TYPES["TradeFigure"]["amount"](c, f, v, c.schema.type_map["TradeFigure"])))  # type: ignore[arg-type]
-            elif name == "converted":
-                # null when stated in the point's currency, else the computed conversion (or null)
-                computed = conversion_sql(c, col(f, "id"), ConversionKind.COMPUTED, v, code)
-                pairs.append(
-                    (k, sql.SQL("CASE WHEN {} = {} THEN NULL ELSE {} END").format(col(f, "currency"), code, computed))
-                )
-            else:
-                pairs.append((k, sql.Literal("SeriesContribution")))
-        return json_object(pairs)
+                "amount": lambda v: TYPES["TradeFigure"]["amount"](c, f, v, trade_figure),  # type: ignore[arg-type]
+                "converted": converted,
+            },
+        )
 
     def excluded_pair(f: str, cover: str, excluded_nodes: Field) -> C:
         # an ExcludedFigure of the figure aliased `f` and the one aliased `cover` that covers it
-        pairs: list[tuple[str, C]] = []
-        for k, v in c.selection("ExcludedFigure", excluded_nodes).items():
-            name = v[0].name.value
-            if name == "figure":
-                pairs.append((k, c.object("TradeFigure", f, v)))
-            elif name == "coveredBy":
-                pairs.append((k, c.object("TradeFigure", cover, v)))
-            elif name == "reason":
-                pairs.append((k, exclusion_reason_sql(f, cover)))
-            else:
-                pairs.append((k, sql.Literal("ExcludedFigure")))
-        return json_object(pairs)
+        return c.fields(
+            "ExcludedFigure",
+            excluded_nodes,
+            {
+                "figure": lambda v: c.object("TradeFigure", f, v),
+                "coveredBy": lambda v: c.object("TradeFigure", cover, v),
+                "reason": lambda v: exclusion_reason_sql(f, cover),
+            },
+        )
 
     def excluded(excluded_nodes: Field) -> C:
         x, f, cover = c.alias(), c.alias(), c.alias()
@@ -139,36 +135,24 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         )
         cursor = b64url(sql.SQL("'offset:' || ({} - 1)").format(n))
         shown = sql.SQL("{} > {} AND {} <= {}").format(n, sql.Literal(offset), n, sql.Literal(end))
+        more, last = sql.SQL("count(*) > {}").format(sql.Literal(end)), sql.SQL("{} DESC").format(n)
 
         def over(value: C) -> C:
             # GROUP BY (): one row, also when the value holds no aggregate
             return sql.SQL("(SELECT {} FROM {} GROUP BY ())").format(value, numbered)
 
-        pairs: list[tuple[str, C]] = []
-        for k, v in c.selection(f"{type_name}Connection", field).items():
-            name = v[0].name.value
-            if name == "edges":
-                edge = c.edge(type_name, v, cursor, lambda e: node(e, u))
-                pairs.append((k, over(agg(edge, n, shown))))
-            elif name == "nodes":
-                pairs.append((k, over(agg(node(v, u), n, shown))))
-            elif name == "pageInfo":
-                fields = {
-                    "hasNextPage": sql.SQL("count(*) > {}").format(sql.Literal(end)),
-                    "hasPreviousPage": sql.SQL("true" if offset > 0 else "false"),
-                    "startCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, n, shown),
-                    "endCursor": sql.SQL("(array_agg({} ORDER BY {} DESC) FILTER (WHERE {}))[1]").format(
-                        cursor, n, shown
-                    ),
-                    "__typename": sql.Literal("PageInfo"),
-                }
-                info = [(ik, fields[i[0].name.value]) for ik, i in c.selection("PageInfo", v).items()]
-                pairs.append((k, over(json_object(info))))
-            elif name == "totalCount":
-                pairs.append((k, over(sql.SQL("count(*)"))))
-            else:
-                pairs.append((k, sql.Literal(f"{type_name}Connection")))
-        return json_object(pairs)
+        return c.fields(
+            f"{type_name}Connection",
+            field,
+            {
+                "edges": lambda v: over(agg(c.edge(type_name, v, cursor, lambda e: node(e, u)), n, shown)),
+                "nodes": lambda v: over(agg(node(v, u), n, shown)),
+                "pageInfo": lambda v: over(
+                    c.page_info(v, more, sql.SQL("true" if offset > 0 else "false"), cursor, n, last, shown)
+                ),
+                "totalCount": lambda v: over(sql.SQL("count(*)")),
+            },
+        )
 
     def contribution_node(v: Field, u: str) -> C:
         f = c.alias()
@@ -188,7 +172,6 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
             col(u, "cover"),
         )
 
-    point: list[tuple[str, C]] = []
     selected = c.selection("TradeSeriesPoint", nodes)
     names = {v[0].name.value for v in selected.values()}
     # the points' totals alone are read from trade_series_totals; the figures of every point only
@@ -200,41 +183,36 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
     else:
         source = c.inline(series.points_query(where, granularity, currency))
         columns = sql.SQL("b_start, b_end, total, kept, dropped, covering, missing")
-    for key, v in selected.items():
-        name = v[0].name.value
-        if name == "periodStart":
-            point.append((key, col(s, "b_start")))
-        elif name == "periodEnd":
-            point.append((key, col(s, "b_end")))
-        elif name == "label":
-            point.append((key, _LABELS[granularity].format(col(s, "b_start"))))
-        elif name == "value":
-            # null when a figure of the point has no conversion (series.list_points)
-            point.append(
-                (key, sql.SQL("CASE WHEN {} IS NULL THEN {}::text END").format(col(s, "missing"), col(s, "total")))
-            )
-        elif name == "currency":
-            point.append((key, sql.SQL("{}::text").format(code)))
-        elif name == "complete":
-            point.append((key, sql.SQL("{} IS NULL").format(col(s, "missing"))))
-        elif name == "figures":
-            point.append((key, figures_of("kept", functools.partial(c.object, "TradeFigure", nodes=v))))
-        elif name == "contributions":
-            point.append((key, figures_of("kept", functools.partial(contribution, contribution_nodes=v))))
-        elif name == "excluded":
-            point.append((key, excluded(v)))
-        elif name == "contributionsConnection":
-            kept = sql.SQL("unnest({}) AS {} (fid)").format(col(s, "kept"), sql.Identifier(c.alias()))
-            point.append((key, page(v, kept, sql.SQL("fid"), contribution_node, "SeriesContribution")))
-        elif name == "excludedConnection":
-            dropped = sql.SQL("unnest({}, {}) AS {} (fid, cover)").format(
-                col(s, "dropped"), col(s, "covering"), sql.Identifier(c.alias())
-            )
-            point.append((key, page(v, dropped, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure")))
-        else:
-            point.append((key, sql.Literal("TradeSeriesPoint")))
+
+    def kept(v: Field) -> C:
+        numbered = sql.SQL("unnest({}) AS {} (fid)").format(col(s, "kept"), sql.Identifier(c.alias()))
+        return page(v, numbered, sql.SQL("fid"), contribution_node, "SeriesContribution")
+
+    def dropped(v: Field) -> C:
+        numbered = sql.SQL("unnest({}, {}) AS {} (fid, cover)").format(
+            col(s, "dropped"), col(s, "covering"), sql.Identifier(c.alias())
+        )
+        return page(v, numbered, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure")
+
+    point = {
+        "periodStart": lambda v: col(s, "b_start"),
+        "periodEnd": lambda v: col(s, "b_end"),
+        "label": lambda v: _LABELS[granularity].format(col(s, "b_start")),
+        # null when a figure of the point has no conversion (series.list_points)
+        "value": lambda v: sql.SQL("CASE WHEN {} IS NULL THEN {}::text END").format(col(s, "missing"), col(s, "total")),
+        "currency": lambda v: sql.SQL("{}::text").format(code),
+        "complete": lambda v: sql.SQL("{} IS NULL").format(col(s, "missing")),
+        "figures": lambda v: figures_of("kept", functools.partial(c.object, "TradeFigure", nodes=v)),
+        "contributions": lambda v: figures_of("kept", functools.partial(contribution, contribution_nodes=v)),
+        "excluded": excluded,
+        "contributionsConnection": kept,
+        "excludedConnection": dropped,
+    }
     return sql.SQL("(SELECT {} FROM ({}) AS {} ({}))").format(
-        agg(json_object(point), col(s, "b_start")), source, sql.Identifier(s), columns
+        agg(c.fields("TradeSeriesPoint", nodes, point, selected), col(s, "b_start")),
+        source,
+        sql.Identifier(s),
+        columns,
     )
 
 
@@ -253,53 +231,39 @@ def _search(c: Compiler, nodes: Field) -> C:
     cursor = b64url(sql.SQL("'offset:' || ({} + {} - 1)").format(sql.Literal(offset), n))
 
     def hit(hit_nodes: Field) -> C:
-        pairs: list[tuple[str, C]] = []
-        for k, v in c.selection("SearchHit", hit_nodes).items():
-            name = v[0].name.value
-            if name == "article":
-                pairs.append((k, c.object("Article", r, v)))
-            elif name == "rank":
-                pairs.append((k, sql.SQL("{}::float8").format(col(r, "rank"))))
-            elif name == "snippet":
-                pairs.append((k, col(r, "snippet")))  # safe HTML already (search.highlight)
-            elif name == "matchedEntities":
-                names = sql.SQL('to_json(ARRAY(SELECT x FROM unnest({}) AS x ORDER BY x COLLATE "C"))')
-                pairs.append((k, names.format(col(r, "names"))))
-            else:
-                pairs.append((k, sql.Literal("SearchHit")))
-        return json_object(pairs)
+        names = sql.SQL('to_json(ARRAY(SELECT x FROM unnest({}) AS x ORDER BY x COLLATE "C"))')
+        return c.fields(
+            "SearchHit",
+            hit_nodes,
+            {
+                "article": lambda v: c.object("Article", r, v),
+                "rank": lambda v: sql.SQL("{}::float8").format(col(r, "rank")),
+                "snippet": lambda v: col(r, "snippet"),  # safe HTML already (search.highlight)
+                "matchedEntities": lambda v: names.format(col(r, "names")),
+            },
+        )
 
-    def page_info(info_nodes: Field) -> C:
-        fields = {
-            "hasNextPage": sql.SQL("count(*) > {}").format(sql.Literal(limit)),
-            "hasPreviousPage": sql.SQL("true" if offset > 0 and after is not None else "false"),
-            "startCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, n, shown),
-            "endCursor": sql.SQL("(array_agg({} ORDER BY {} DESC) FILTER (WHERE {}))[1]").format(cursor, n, shown),
-            "__typename": sql.Literal("PageInfo"),
-        }
-        return json_object([(k, fields[v[0].name.value]) for k, v in c.selection("PageInfo", info_nodes).items()])
+    more = sql.SQL("count(*) > {}").format(sql.Literal(limit))
+    previous = sql.SQL("true" if offset > 0 and after is not None else "false")
 
-    pairs: list[tuple[str, C]] = []
-    for key, v in c.selection("SearchHitConnection", nodes).items():
-        name = v[0].name.value
-        if name == "edges":
-            pairs.append((key, agg(c.edge("SearchHit", v, cursor, hit), n, shown)))
-        elif name == "nodes":
-            pairs.append((key, agg(hit(v), n, shown)))
-        elif name == "pageInfo":
-            pairs.append((key, page_info(v)))
-        elif name == "totalCount":
-            total = sql.SQL("least(({}), {})").format(c.inline(search.count_query(text)), sql.Literal(search.COUNT_CAP))
-            pairs.append((key, total))
-        elif name == "totalCountCapped":
-            capped = sql.SQL("({}) > {}").format(c.inline(search.count_query(text)), sql.Literal(search.COUNT_CAP))
-            pairs.append((key, capped))
-        else:
-            pairs.append((key, sql.Literal("SearchHitConnection")))
+    def count() -> C:
+        return c.inline(search.count_query(text))
+
+    connection = c.fields(
+        "SearchHitConnection",
+        nodes,
+        {
+            "edges": lambda v: agg(c.edge("SearchHit", v, cursor, hit), n, shown),
+            "nodes": lambda v: agg(hit(v), n, shown),
+            "pageInfo": lambda v: c.page_info(v, more, previous, cursor, n, sql.SQL("{} DESC").format(n), shown),
+            "totalCount": lambda v: sql.SQL("least(({}), {})").format(count(), sql.Literal(search.COUNT_CAP)),
+            "totalCountCapped": lambda v: sql.SQL("({}) > {}").format(count(), sql.Literal(search.COUNT_CAP)),
+        },
+    )
     numbered = sql.SQL(
         "SELECT {h}.*, row_number() OVER (ORDER BY {h}.rank DESC, {h}.id) AS _n FROM ({page}) {h}"
     ).format(h=sql.Identifier(h), page=c.inline(search.page_query(text, offset=offset, limit=limit)))
-    return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(json_object(pairs), numbered, sql.Identifier(r))
+    return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(connection, numbered, sql.Identifier(r))
 
 
 ROOTS: dict[str, Root] = {

@@ -249,16 +249,7 @@ class Compiler:
 
     def edge(self, type_name: str, nodes: Field, cursor: C, node: Callable[[Field], C]) -> C:
         """Return the JSON object of an edge of `type_name`: `cursor`, and `node(its nodes)` for its node."""
-        pairs: list[tuple[str, C]] = []
-        for key, field_nodes in self.selection(f"{type_name}Edge", nodes).items():
-            name = field_nodes[0].name.value
-            if name == "cursor":
-                pairs.append((key, cursor))
-            elif name == "node":
-                pairs.append((key, node(field_nodes)))
-            else:
-                pairs.append((key, sql.Literal(f"{type_name}Edge")))
-        return json_object(pairs)
+        return self.fields(f"{type_name}Edge", nodes, {"cursor": _constant(cursor), "node": node})
 
     def object(self, type_name: str, t: str, nodes: Field) -> C:
         """Return a SQL expression building the JSON object of the row aliased `t`."""
@@ -275,6 +266,22 @@ class Compiler:
             if build is None:
                 raise Unsupported(f"{type_name}.{name}")
             pairs.append((key, build(self, t, field_nodes, object_type)))
+        return json_object(pairs)
+
+    def fields(
+        self,
+        type_name: str,
+        nodes: Field,
+        build: dict[str, Callable[[Field], C]],
+        selected: dict[str, Field] | None = None,
+    ) -> C:
+        """Return the JSON object of a type built by hand: each selected field `build[its name](its nodes)`.
+
+        `selected`: the selection of `nodes` when the caller has collected it already."""
+        pairs: list[tuple[str, C]] = []
+        for key, field_nodes in (self.selection(type_name, nodes) if selected is None else selected).items():
+            name = field_nodes[0].name.value
+            pairs.append((key, sql.Literal(type_name) if name == "__typename" else build[name](field_nodes)))
         return json_object(pairs)
 
     # --- relations ---
@@ -343,37 +350,39 @@ class Compiler:
         def flag(constant: bool | None) -> C:
             return more if constant is None else sql.SQL("true" if constant else "false")
 
-        def page_info(info_nodes: Field) -> C:
-            fields = {
-                "hasNextPage": flag(pq.has_next_constant),
-                "hasPreviousPage": flag(pq.has_previous_constant),
-                "startCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, out, shown),
-                "endCursor": sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]").format(cursor, back, shown),
-                "__typename": sql.Literal("PageInfo"),
-            }
-            return json_object(
-                [(k, fields[v[0].name.value]) for k, v in self.selection("PageInfo", info_nodes).items()]
+        def total(v: Field) -> C:
+            return sql.SQL("(SELECT count(*) FROM ({}) {})").format(
+                self.inline(count.order_by(None), outer), sql.Identifier(self.alias())
             )
 
-        pairs: list[tuple[str, C]] = []
-        for key, field_nodes in self.selection(f"{type_name}Connection", nodes).items():
-            name = field_nodes[0].name.value
-            if name == "edges":
-                edge = self.edge(type_name, field_nodes, cursor, lambda v: self.object(type_name, r, v))
-                pairs.append((key, agg(edge, out, shown)))
-            elif name == "nodes":
-                pairs.append((key, agg(self.object(type_name, r, field_nodes), out, shown)))
-            elif name == "pageInfo":
-                pairs.append((key, page_info(field_nodes)))
-            elif name == "totalCount":
-                total = sql.SQL("(SELECT count(*) FROM ({}) {})")
-                pairs.append(
-                    (key, total.format(self.inline(count.order_by(None), outer), sql.Identifier(self.alias())))
-                )
-            else:
-                pairs.append((key, sql.Literal(f"{type_name}Connection")))
+        connection = self.fields(
+            f"{type_name}Connection",
+            nodes,
+            {
+                "edges": lambda v: agg(
+                    self.edge(type_name, v, cursor, lambda e: self.object(type_name, r, e)), out, shown
+                ),
+                "nodes": lambda v: agg(self.object(type_name, r, v), out, shown),
+                "pageInfo": lambda v: self.page_info(
+                    v, flag(pq.has_next_constant), flag(pq.has_previous_constant), cursor, out, back, shown
+                ),
+                "totalCount": total,
+            },
+        )
         # GROUP BY (): one row, whatever is selected (only totalCount aggregates nothing)
-        return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(json_object(pairs), numbered, sql.Identifier(r))
+        return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(connection, numbered, sql.Identifier(r))
+
+    def page_info(self, nodes: Field, has_next: C, has_previous: C, cursor: C, out: C, back: C, shown: C) -> C:
+        """Return the PageInfo of a page of rows: its cursors those of the first `shown` row in order
+        `out` and in order `back`."""
+        first = sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]")
+        values = {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": first.format(cursor, out, shown),
+            "endCursor": first.format(cursor, back, shown),
+        }
+        return self.fields("PageInfo", nodes, {name: _constant(value) for name, value in values.items()})
 
     def root_connection(
         self,
@@ -405,6 +414,10 @@ class Compiler:
             for ref in refs:
                 if ref is not None:
                     self.references.append(exists_.format(self.inline(select(literal(1)).where(table.c.slug == ref))))
+
+
+def _constant(value: C) -> Callable[[Field], C]:
+    return lambda nodes: value
 
 
 def snake(name: str) -> str:
