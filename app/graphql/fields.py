@@ -238,6 +238,11 @@ class ToMany(Spec):
     order: tuple[str, ...]
     reviewed: bool
 
+    @classmethod
+    def of(cls, name: str, target: str, fk: str, description: str | None, **more: Any) -> Self:
+        """Return the relation `name` to a list of `target` rows."""
+        return cls(name=name, type=f"list[{target}]", description=description, target=target, fk=fk, **more)
+
     def load(self, info: Info, pk: int) -> Any:
         """Return (awaitable) the rows of the relation of the row whose id is `pk`, batched per request."""
         row_type = TABLES[self.target].row
@@ -284,15 +289,7 @@ def to_many(
     both paths read them so: app.queries.common.list_pointing on the resolver path).
 
     `reviewed`: facts, those of the `review` argument's statuses (default: accepted)."""
-    return ToMany(
-        name=name,
-        type=f"list[{target}]",
-        description=description,
-        target=target,
-        fk=fk,
-        order=order,
-        reviewed=reviewed,
-    )
+    return ToMany.of(name, target, fk, description, reviewed=reviewed, order=order)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -328,16 +325,7 @@ def mentioned(
     """What an article names (its evidence whose `subject` column points to a `target`), or what
     other `mentions` name, in order of first mention, each once (app.queries.common.first_mentioned,
     on both paths)."""
-    return Mentioned(
-        name=name,
-        type=f"list[{target}]",
-        description=description,
-        target=target,
-        fk=subject,
-        order=(),
-        reviewed=reviewed,
-        mentions=mentions,
-    )
+    return Mentioned.of(name, target, subject, description, reviewed=reviewed, order=(), mentions=mentions)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
