@@ -9,6 +9,7 @@ here as built another way.
 
 from __future__ import annotations
 
+import typing
 from collections import Counter
 
 import pytest
@@ -17,17 +18,17 @@ from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema
 from sqlalchemy import CheckConstraint, Engine, text
 
 from app.graphql.compiler import TYPES
-from app.graphql.fields import CLASSES, TABLES, Column, EnumOf, Mentioned, Table, ToMany, ToOne
+from app.graphql.fields import CLASSES, TABLES, Column, EnumOf, Mentioned, Part, Table, ToMany, ToOne
 from app.graphql.schema import schema
 from app.models import metadata
+from app.queries.rows import TABLE_OF
 
 GRAPHQL: GraphQLSchema = schema._schema
-# object types not built from a row: roots, pages, search hits and series parts
+# object types not built from a row: roots, pages and the series' parts
 NOT_DECLARED = {
     "Query",
     "Subscription",
     "PageInfo",
-    "SearchHit",
     "TradeSeriesPoint",
     "SeriesContribution",
     "ExcludedFigure",
@@ -75,7 +76,24 @@ def _never_null(table: Table, column: str) -> bool:
     return column == table.present or tied in checks
 
 
-@pytest.mark.parametrize("table", TABLES.values(), ids=lambda t: t.name)
+@pytest.mark.parametrize("table", [t for t in TABLES.values() if t.row not in TABLE_OF], ids=lambda t: t.name)
+def test_what_a_table_of_computed_rows_reads_is_in_its_row_type_and_agrees_on_null(table: Table) -> None:
+    # rows a query computes (search hits): their row type says what each holds and whether it may be null
+    object_type = _object_types()[table.name]
+    hints = typing.get_type_hints(table.row)
+    for spec in table.fields:
+        field_type = object_type.fields[spec.graphql_name].type
+        if isinstance(spec, Column | EnumOf):
+            assert spec.column in hints, spec.name
+            nullable = type(None) in typing.get_args(hints[spec.column])
+            assert isinstance(field_type, GraphQLNonNull) == (not nullable), spec.name
+        else:
+            assert isinstance(spec, Part), spec.name
+            assert hints[spec.name] is TABLES[spec.target].row, spec.name
+            assert isinstance(field_type, GraphQLNonNull), spec.name
+
+
+@pytest.mark.parametrize("table", [t for t in TABLES.values() if t.row in TABLE_OF], ids=lambda t: t.name)
 def test_what_a_table_reads_exists_and_agrees_on_null(table: Table) -> None:
     object_type = _object_types()[table.name]
     db_table = metadata.tables[table.table]

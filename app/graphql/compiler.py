@@ -231,17 +231,7 @@ def _search(c: Compiler, nodes: Field) -> C:
     cursor = b64url(sql.SQL("'offset:' || ({} + {} - 1)").format(sql.Literal(offset), n))
 
     def hit(hit_nodes: Field) -> C:
-        names = sql.SQL('to_json(ARRAY(SELECT x FROM unnest({}) AS x ORDER BY x COLLATE "C"))')
-        return c.fields(
-            "SearchHit",
-            hit_nodes,
-            {
-                "article": lambda v: c.object("Article", r, v),
-                "rank": lambda v: sql.SQL("{}::float8").format(col(r, "rank")),
-                "snippet": lambda v: col(r, "snippet"),  # safe HTML already (search.highlight)
-                "matchedEntities": lambda v: names.format(col(r, "names")),
-            },
-        )
+        return c.object("SearchHit", r, hit_nodes)  # of the page query's row: the article's columns and the hit's
 
     more = sql.SQL("count(*) > {}").format(sql.Literal(limit))
     previous = sql.SQL("true" if offset > 0 and after is not None else "false")

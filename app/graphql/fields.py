@@ -8,6 +8,7 @@ SDL order, each with its GraphQL type, description and source:
 - `node_id`: the global id of the row;
 - `to_one`: the row of another type a foreign key points to;
 - `to_many`: rows of another type pointing to this one, in an order of their columns;
+- `part`: in a row a query computes (a search hit), the row of another type it holds;
 - `mentioned`: what an article names, in order of first mention (evidence offsets), or who
   takes part in an event, in order of participation;
 - `embedded`: a value type (Money) made of some of the row's own columns;
@@ -199,6 +200,25 @@ def embedded(name: str, value_type: type[Declared], description: str | None = No
 # --- relations --------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Part(Spec):
+    target: str
+
+    def value(self, owner: str) -> Callable[[Any], Any]:
+        name, target = self.name, self.target
+        return lambda row: CLASSES[target].from_row(getattr(row, name))
+
+    def builder(self, owner: str) -> Builder:
+        target = self.target
+        return lambda c, t, n, o: c.object(target, t, n)
+
+
+def part(name: str, target: str, description: str | None = None) -> Part:
+    """A row of `target` that a row a query computes holds: its attribute `name` on the resolver
+    path, its columns among the row's own in SQL (a search hit's article)."""
+    return Part(name=name, type=target, description=description, target=target)
+
+
 def make(type_name: str, row: Any) -> Any:
     """Return the object of type `type_name` of `row` (None for None)."""
     return None if row is None else CLASSES[type_name].from_row(row)
@@ -353,7 +373,7 @@ def custom(
 @dataclasses.dataclass(frozen=True)
 class Table:
     name: str  # the GraphQL type's
-    row: type[Any]  # its row type (app.queries.rows), which names its SQL table
+    row: type[Any]  # its row type: of a table (app.queries.rows, which names it), or one a query computes
     fields: tuple[Spec, ...]
     description: str | None = None
     # a value type embedded in another type's row (`embedded`): the column that makes it present

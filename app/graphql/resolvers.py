@@ -39,6 +39,7 @@ from app.graphql.types import (
     Event,
     Organisation,
     Place,
+    SearchHit,
     TradeFigure,
 )
 from app.queries import articles, events, figures, organisations, places, search, series
@@ -146,18 +147,7 @@ def _root_list(
 
 # --- search ------------------------------------------------------------------------------------
 
-# SearchHit and the series' types below are written by hand, not declared by field tables: a table
-# describes the rows of a database table (tests/test_fields.py checks its columns there), while these
-# are computed per request: a hit's rank, snippet and matched names by the search query, a point's
-# total and its figures' ids by the series query; app.graphql.compiler reads that query's columns.
-
-
-@strawberry.type(description="An article matching a search, with its rank and a highlighted snippet")
-class SearchHit:
-    article: Article
-    rank: float = strawberry.field(description="higher is better: text relevance plus matched entities")
-    snippet: str = strawberry.field(description="HTML-escaped excerpt with <mark>…</mark> around matches")
-    matched_entities: list[str] = strawberry.field(description="names of entities the query names in this article")
+# A search hit is declared by its field table (app.graphql.types), its row the search query's.
 
 
 @strawberry.type(description="A page of search hits")
@@ -183,6 +173,11 @@ class SearchHitConnection(Connection[SearchHit]):
 
 
 # --- trade series --------------------------------------------------------------------------------
+
+# The series' types are written by hand, not declared by field tables: a point's total, label and
+# completeness, and which figures it sums or leaves out, are computed per request by the series query
+# (whose columns app.graphql.compiler reads), its lists paged by position; a table would declare
+# nothing but resolvers and builders.
 
 
 @strawberry.type(description="A figure's part in a series point: its own amount and its value in the point's currency")
@@ -410,12 +405,7 @@ class Query:
         edges = [
             Edge(
                 cursor=offset_cursor(offset + i),
-                node=SearchHit(
-                    article=Article.from_row(h.article),
-                    rank=h.rank,
-                    snippet=h.snippet,
-                    matched_entities=h.matched_entities,
-                ),
+                node=SearchHit.from_row(h),
             )
             for i, h in enumerate(hits)
         ]

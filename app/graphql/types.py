@@ -30,6 +30,7 @@ from app.graphql.fields import (
     enum_of,
     mentioned,
     node_id,
+    part,
     to_many,
     to_one,
 )
@@ -39,6 +40,7 @@ from app.graphql.sqlparts import C, col, order
 from app.queries import articles as article_queries
 from app.queries import events as event_queries
 from app.queries import rows
+from app.queries import search as search_queries
 from app.queries.common import IN_EVENTS
 from app.queries.pagination import PageArgs, page_query
 from app.seed import format as vocab
@@ -440,6 +442,26 @@ def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) ->
     )
 )
 class Event(Node, Declared):
+    pass
+
+
+# --- search hits ---------------------------------------------------------------------------------------
+
+
+@declare(
+    Table(
+        "SearchHit",
+        search_queries.SearchHit,
+        (
+            part("article", "Article"),
+            column("rank", float, "higher is better: text relevance plus matched entities"),
+            column("snippet", str, "HTML-escaped excerpt with <mark>…</mark> around matches"),
+            column("matched_entities", list[str], "names of entities the query names in this article"),
+        ),
+        "An article matching a search, with its rank and a highlighted snippet",
+    )
+)
+class SearchHit(Declared):
     pass
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal, or_, select, union, union_all
-from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy import Select, Text, and_, cast, distinct, func, literal, or_, select, union, union_all
+from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, aggregate_order_by, array
 
 from app.db import Reader
 from app.queries.common import websearch
@@ -26,7 +26,7 @@ class SearchHit:
     article: ArticleRow
     rank: float
     snippet: str  # HTML-escaped text with <mark>…</mark> around matches
-    matched_entities: list[str]
+    matched_entities: list[str]  # in code point order
 
 
 def _entities_named(tsq: Any) -> Any:
@@ -41,6 +41,9 @@ def _entities_named(tsq: Any) -> Any:
     return union_all(named(organisations, "organisation"), named(places, "place"), named(people, "person")).subquery(
         "named"
     )
+
+
+_NO_NAMES = cast(array([], type_=Text), ARRAY(Text))
 
 
 def _tsquery(query: str) -> Any:
@@ -66,11 +69,12 @@ def highlight(text: Any) -> Any:
 def _entity_hits(tsq: Any) -> Any:
     # per article: how many entities it names that the query names, and their names
     named = _entities_named(tsq)
+    name = named.c.name.collate("C")
     return (
         select(
             evidence.c.article_id,
             func.count(func.distinct(func.concat(named.c.kind, ":", named.c.id))).label("n"),
-            func.array_agg(func.distinct(named.c.name)).label("names"),
+            func.array_agg(aggregate_order_by(distinct(name), name)).label("names"),  # in code point order
         )
         .join(
             named,
@@ -96,7 +100,7 @@ def _matching_ids(tsq: Any, entity_hits: Any) -> Any:
 
 
 def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
-    """Return the SELECT of a page of hits, best first: the article's columns, rank, snippet, names.
+    """Return the SELECT of a page of hits, best first: the article's columns, rank, snippet, matched_entities.
 
     It selects `limit + 1` rows (one more tells whether more follow); the snippet is ts_headline's
     text as safe HTML (see `highlight`)."""
@@ -117,7 +121,9 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
         .subquery("candidates")
     )
     return (
-        select(*columns(ArticleRow), rank, snippet, entity_hits.c.names)
+        select(
+            *columns(ArticleRow), rank, snippet, func.coalesce(entity_hits.c.names, _NO_NAMES).label("matched_entities")
+        )
         .select_from(candidates)
         .join(articles, articles.c.id == candidates.c.id)
         .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
@@ -137,10 +143,7 @@ async def search_articles(db: Reader, *, query: str, offset: int, limit: int) ->
     """Return one page of articles matching `query` (best first), and whether more follow."""
     rows = list(await db.all(page_query(query, offset=offset, limit=limit)))
     width = len(columns(ArticleRow))
-    hits = [
-        SearchHit(ArticleRow(*r[:width]), float(r[width]), r[width + 1], sorted(r[width + 2] or []))
-        for r in rows[:limit]
-    ]
+    hits = [SearchHit(ArticleRow(*r[:width]), float(r[width]), r[width + 1], list(r[width + 2])) for r in rows[:limit]]
     return hits, len(rows) > limit
 
 
