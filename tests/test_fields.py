@@ -18,7 +18,7 @@ from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLSchema
 from sqlalchemy import CheckConstraint, Engine, text
 
 from app.graphql.compiler import TYPES
-from app.graphql.fields import CLASSES, TABLES, Column, EnumOf, Mentioned, Part, Table, ToMany, ToOne
+from app.graphql.fields import CLASSES, TABLES, Column, EnumOf, Linked, Mentioned, Part, Table, ToMany, ToOne
 from app.graphql.schema import schema
 from app.models import metadata
 from app.queries.rows import TABLE_OF
@@ -110,6 +110,14 @@ def test_what_a_table_reads_exists_and_agrees_on_null(table: Table) -> None:
             fk = db_table.c[spec.fk]
             assert {k.column.table.name for k in fk.foreign_keys} == {TABLES[spec.target].table}, spec.name
             assert isinstance(field_type, GraphQLNonNull) == (not fk.nullable), spec.name
+        elif isinstance(spec, Linked):
+            pairs = spec.link.table
+            assert {k.column.table.name for k in pairs.c[spec.link.owner].foreign_keys} == {table.table}, spec.name
+            assert {k.column.table.name for k in pairs.c[spec.link.subject].foreign_keys} == {
+                TABLES[spec.target].table
+            }, spec.name
+            target = metadata.tables[TABLES[spec.target].table]
+            assert {o.split()[0] for o in spec.order} <= set(target.c.keys()), spec.name
         elif isinstance(spec, Mentioned):
             assert spec.fk in spec.mentions.table.c, spec.name
         elif isinstance(spec, ToMany):

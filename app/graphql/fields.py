@@ -8,6 +8,7 @@ SDL order, each with its GraphQL type, description and source:
 - `node_id`: the global id of the row;
 - `to_one`: the row of another type a foreign key points to;
 - `to_many`: rows of another type pointing to this one, in an order of their columns;
+- `linked`: rows of another type paired with this one by a link table (an event's places);
 - `part`: in a row a query computes (a search hit), the row of another type it holds;
 - `mentioned`: what an article names, in order of first mention (evidence offsets), or who
   takes part in an event, in order of participation;
@@ -39,7 +40,15 @@ from app.graphql.context import Info
 from app.graphql.planner import OUTER_ID, Builder, Compiler, Field
 from app.graphql.relay import encode_id, global_id_sql
 from app.graphql.sqlparts import OBJECT_BYTES, C, col, enum_sql, order
-from app.queries.common import IN_ARTICLES, Mentions, first_mentioned, list_first_mentioned, list_pointing
+from app.queries.common import (
+    IN_ARTICLES,
+    Link,
+    Mentions,
+    first_mentioned,
+    list_first_mentioned,
+    list_linked,
+    list_pointing,
+)
 from app.queries.rows import TABLE_OF
 from app.seed import format as vocab
 
@@ -285,13 +294,17 @@ class ToMany(Spec):
 
         return resolve_reviewed
 
+    def related(self, a: str, t: str) -> C:
+        """Return the SQL condition that the `target` row aliased `a` belongs to the row aliased `t`."""
+        return sql.SQL("{} = {}").format(col(a, self.fk), col(t, "id"))
+
     def builder(self, owner: str) -> Builder:
-        target, fk, reviewed = self.target, self.fk, self.reviewed
+        target, related, reviewed = self.target, self.related, self.reviewed
         keys = [(name.split()[0], name.endswith(" DESC")) for name in self.order]
 
         def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
             def where(a: str) -> C:
-                same = sql.SQL("{} = {}").format(col(a, fk), col(t, "id"))
+                same = related(a, t)
                 return sql.SQL("{} AND {}").format(same, c.reviewed(a, o, nodes)) if reviewed else same
 
             def by(a: str) -> C:
@@ -310,6 +323,31 @@ def to_many(
 
     `reviewed`: facts, those of the `review` argument's statuses (default: accepted)."""
     return ToMany.of(name, target, fk, description, reviewed=reviewed, order=order)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Linked(ToMany):
+    link: Link
+
+    def load(self, info: Info, pk: int) -> Any:
+        row_type = TABLES[self.target].row
+        return info.context.loaders.of(list_linked, "ids", row_type=row_type, link=self.link, order=self.order).load(pk)
+
+    def related(self, a: str, t: str) -> C:
+        link = self.link
+        return sql.SQL("{} IN (SELECT {} FROM {} WHERE {} = {})").format(
+            col(a, "id"),
+            sql.Identifier(link.subject),
+            sql.Identifier(link.table.name),
+            sql.Identifier(link.owner),
+            col(t, "id"),
+        )
+
+
+def linked(name: str, target: str, link: Link, description: str | None = None, *, order: tuple[str, ...]) -> Linked:
+    """Rows of `target` that `link`'s rows pair with this row, in `order` (as `to_many`'s; both
+    paths read them so: app.queries.common.list_linked on the resolver path)."""
+    return Linked.of(name, target, link.subject, description, reviewed=False, order=order, link=link)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

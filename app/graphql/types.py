@@ -12,8 +12,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from psycopg import sql
-
 from app.graphql import money
 from app.graphql.context import Info
 from app.graphql.enums import ConversionKind
@@ -28,6 +26,7 @@ from app.graphql.fields import (
     declare,
     embedded,
     enum_of,
+    linked,
     mentioned,
     node_id,
     part,
@@ -36,12 +35,11 @@ from app.graphql.fields import (
 )
 from app.graphql.planner import OUTER_ID, Builder, Compiler, Field
 from app.graphql.relay import Connection, Node, connection
-from app.graphql.sqlparts import C, col, order
+from app.graphql.sqlparts import C
 from app.queries import articles as article_queries
-from app.queries import events as event_queries
 from app.queries import rows
 from app.queries import search as search_queries
-from app.queries.common import IN_EVENTS
+from app.queries.common import EVENT_PLACES, IN_EVENTS
 from app.queries.pagination import PageArgs, page_query
 from app.seed import format as vocab
 
@@ -377,24 +375,6 @@ class Participant(Declared):
     pass
 
 
-async def event_places(root: Event, info: Info) -> list[Place]:
-    places = await info.context.loaders.of(event_queries.list_places_of, "event_ids").load(root._row.id)
-    return [Place.from_row(r) for r in places]
-
-
-def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
-    # events.list_places_of: by name
-    return c.many(
-        "Place",
-        "places",
-        nodes,
-        lambda a: sql.SQL("{} IN (SELECT place_id FROM event_places WHERE event_id = {})").format(
-            col(a, "id"), col(t, "id")
-        ),
-        lambda a: order(col(a, "name"), col(a, "id")),
-    )
-
-
 @declare(
     Table(
         "Event",
@@ -414,7 +394,7 @@ def event_places_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) ->
             column("participant_approximation", str, null=True),
             column("description", str, null=True),
             enum_of("review", vocab.ReviewStatus, "PENDING until a person has checked it"),
-            custom("places", "list[Place]", "Where it takes place", resolve=event_places, build=event_places_sql),
+            linked("places", "Place", EVENT_PLACES, "Where it takes place", order=("name", "id")),
             mentioned(
                 "organisations",
                 "Organisation",

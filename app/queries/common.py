@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import TIMESTAMP, ColumnElement, Date, Select, Table, case, cast, func, literal_column, or_, select
 
 from app.db import Reader
-from app.queries.rows import TABLE_OF, columns, event_participants, evidence, places
+from app.queries.rows import TABLE_OF, columns, event_participants, event_places, evidence, places
 
 RowT = TypeVar("RowT")
 
@@ -54,10 +54,40 @@ async def list_pointing(
     """Return, per id, the rows of `row_type` whose `fk` is that id, in `order` (column names, each
     followed by " DESC" if it descends)."""
     table = TABLE_OF[row_type]
-    keys = [table.c[name.split()[0]].desc() if name.endswith(" DESC") else table.c[name] for name in order]
-    q = select(*columns(row_type)).where(table.c[fk].in_(ids)).order_by(table.c[fk], *keys)
+    q = select(*columns(row_type)).where(table.c[fk].in_(ids)).order_by(table.c[fk], *_keys(table, order))
     rows = [row_type(*r) for r in await db.all(q)]
     return group(((getattr(r, fk), r) for r in rows), ids)
+
+
+def _keys(table: Table, order: tuple[str, ...]) -> list[ColumnElement[Any]]:
+    return [table.c[name.split()[0]].desc() if name.endswith(" DESC") else table.c[name] for name in order]
+
+
+@dataclasses.dataclass(frozen=True)
+class Link:
+    """A table pairing rows of two others: each of its rows an `owner` id with a `subject` id."""
+
+    table: Table
+    owner: str
+    subject: str
+
+
+EVENT_PLACES = Link(event_places, "event_id", "place_id")  # where an event takes place
+
+
+async def list_linked(
+    db: Reader, *, row_type: type[RowT], link: Link, order: tuple[str, ...], ids: Sequence[int]
+) -> list[list[RowT]]:
+    """Return, per id, the rows of `row_type` that `link` pairs with it, in `order` (as list_pointing's)."""
+    table, pairs = TABLE_OF[row_type], link.table
+    q = (
+        select(pairs.c[link.owner], *columns(row_type))
+        .select_from(table)
+        .join(pairs, pairs.c[link.subject] == table.c.id)
+        .where(pairs.c[link.owner].in_(ids))
+        .order_by(pairs.c[link.owner], *_keys(table, order))
+    )
+    return group(((r[0], row_type(*r[1:])) for r in await db.all(q)), ids)
 
 
 def group(pairs: Iterable[tuple[int, RowT]], keys: Sequence[int]) -> list[list[RowT]]:

@@ -23,17 +23,15 @@ from sqlalchemy import (
 )
 
 from app.db import Reader
-from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, group, last_day, reviewed, subtree_ids
+from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, last_day, reviewed, subtree_ids
 from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
 from app.queries.rows import (
     EventRow,
-    PlaceRow,
     columns,
     event_participants,
     event_places,
     events,
     organisations,
-    places,
 )
 
 # the sort keys of undated rows (common.EARLIEST_SQL, LATEST_SQL) match the expression indexes
@@ -136,14 +134,3 @@ async def list_events(db: Reader, *, where: EventFilter, order: EventOrder, page
 async def get_event(db: Reader, *, slug: str) -> EventRow | None:
     """Return the event with `slug`, or None."""
     return await get_by(db, EventRow, "slug", slug)
-
-
-async def list_places_of(db: Reader, *, event_ids: Sequence[int]) -> list[list[PlaceRow]]:
-    """Return, per event id, the places where it happens, by name."""
-    q = (
-        select(event_places.c.event_id, *columns(PlaceRow))
-        .join(places, places.c.id == event_places.c.place_id)
-        .where(event_places.c.event_id.in_(event_ids))
-        .order_by(event_places.c.event_id, places.c.name)
-    )
-    return group(((r[0], PlaceRow(*r[1:])) for r in await db.all(q)), event_ids)
