@@ -1,4 +1,5 @@
-"""Helpers shared by the query modules: batch loads by id and place-hierarchy subqueries."""
+"""Helpers shared by the query modules: batch loads by id, the rows of a relation (pointing, linked,
+first mentioned) both answer paths read, sort keys and place-hierarchy subqueries."""
 
 from __future__ import annotations
 
