@@ -55,8 +55,11 @@ $$;
 CREATE OR REPLACE FUNCTION bench.enum(value text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT upper(replace(value, '-', '_')) $$;
 
--- a trade series (tradegraph's queries/series.py semantics) as JSON: points in period order
-CREATE OR REPLACE FUNCTION bench.trade_series(v jsonb, detail boolean) RETURNS json
+-- a trade series (tradegraph's queries/series.py semantics) as JSON: points in period order; with
+-- `detail`, each point with a page of `sources` (variable, default 5) of its figures and of those
+-- left out, by id (SeriesPoint.contributionsConnection/excludedConnection: totalCount, hasNextPage,
+-- nodes); without, the totals alone, from the rollup trade_series_totals when it holds the filter
+CREATE OR REPLACE FUNCTION bench.series_points(v jsonb, detail boolean) RETURNS json
 LANGUAGE sql STABLE AS $$
 WITH RECURSIVE
   args AS (
@@ -70,7 +73,7 @@ WITH RECURSIVE
            WHERE f->>'partner' IS NOT NULL AND (slug = f->>'partner' OR code = upper(f->>'partner'))
           AND NOT sub
           UNION SELECT s FROM args, bench.subtree(f->>'partner') s WHERE sub AND f->>'partner' IS NOT NULL),
-  unit AS (SELECT lower(gran) AS u,
+  unit AS (SELECT lower(gran) AS u, coalesce((v->>'sources')::int, 5) AS n,
                   CASE gran WHEN 'YEAR' THEN interval '1 year' WHEN 'QUARTER' THEN interval '3 months'
                             ELSE interval '1 month' END AS len, gran, cur FROM args),
   f AS (
@@ -143,8 +146,12 @@ SELECT coalesce(json_agg(CASE WHEN detail THEN json_build_object(
          'label', p.label, 'periodStart', p.bucket, 'periodEnd', p.bucket_end,
          'value', CASE WHEN p.complete THEN p.total::text END, 'currency', unit.cur,
          'complete', coalesce(p.complete, true),
-         'contributions', (
-            SELECT json_agg(json_build_object(
+         'contributionsConnection', (
+            SELECT json_build_object(
+                     'totalCount', (SELECT count(*) FROM marked m WHERE m.bucket = p.bucket AND m.covered_by IS NULL),
+                     'pageInfo', json_build_object('hasNextPage', (
+                        SELECT count(*) FROM marked m WHERE m.bucket = p.bucket AND m.covered_by IS NULL) > unit.n),
+                     'nodes', coalesce(json_agg(json_build_object(
                      'figure', json_build_object(
                         'slug', t.slug,
                         'reporter', json_build_object('code', r.code),
@@ -161,12 +168,18 @@ SELECT coalesce(json_agg(CASE WHEN detail THEN json_build_object(
                                                  'rateDate', c.rate_date, 'source', c.source)
                           FROM currency_conversions c
                          WHERE c.trade_figure_id = t.id AND c.kind = 'computed' AND c.to_currency = unit.cur) END)
-                   ORDER BY m.id)
-              FROM marked m JOIN trade_figures t ON t.id = m.id
-              JOIN places r ON r.id = t.reporter_id LEFT JOIN places pp ON pp.id = t.partner_id
-             WHERE m.bucket = p.bucket AND m.covered_by IS NULL),
-         'excluded', (
-            SELECT coalesce(json_agg(json_build_object(
+                   ORDER BY k.id), '[]'))
+              FROM (SELECT m.id FROM marked m WHERE m.bucket = p.bucket AND m.covered_by IS NULL
+                     ORDER BY m.id LIMIT unit.n) k
+              JOIN trade_figures t ON t.id = k.id
+              JOIN places r ON r.id = t.reporter_id LEFT JOIN places pp ON pp.id = t.partner_id),
+         'excludedConnection', (
+            SELECT json_build_object(
+                     'totalCount', (
+                        SELECT count(*) FROM marked m WHERE m.bucket = p.bucket AND m.covered_by IS NOT NULL),
+                     'pageInfo', json_build_object('hasNextPage', (
+                        SELECT count(*) FROM marked m WHERE m.bucket = p.bucket AND m.covered_by IS NOT NULL) > unit.n),
+                     'nodes', coalesce(json_agg(json_build_object(
                      'figure', json_build_object('slug', t.slug),
                      'coveredBy', json_build_object('slug', c.slug),
                      'reason', CASE
@@ -176,16 +189,14 @@ SELECT coalesce(json_agg(CASE WHEN detail THEN json_build_object(
                              AND t.flow = c.flow AND t.commodity IS NOT DISTINCT FROM c.commodity
                           THEN 'corroborates the covering figure (same trade, stated again)'
                         ELSE 'included in a broader figure (its places, flow or goods contain this one''s)' END)
-                   ORDER BY m.id, m.covered_by), '[]')
-              FROM marked m JOIN trade_figures t ON t.id = m.id JOIN trade_figures c ON c.id = m.covered_by
-             WHERE m.bucket = p.bucket))
+                   ORDER BY k.id), '[]'))
+              FROM (SELECT m.id, m.covered_by FROM marked m WHERE m.bucket = p.bucket AND m.covered_by IS NOT NULL
+                     ORDER BY m.id LIMIT unit.n) k
+              JOIN trade_figures t ON t.id = k.id JOIN trade_figures c ON c.id = k.covered_by))
        ELSE json_build_object(
          'label', p.label, 'periodStart', p.bucket, 'periodEnd', p.bucket_end,
          'value', CASE WHEN p.complete THEN p.total::text END, 'currency', unit.cur,
-         'complete', coalesce(p.complete, true),
-         'figures', (SELECT json_agg(json_build_object('slug', t.slug) ORDER BY m.id)
-                       FROM marked m JOIN trade_figures t ON t.id = m.id
-                      WHERE m.bucket = p.bucket AND m.covered_by IS NULL)) END
+         'complete', coalesce(p.complete, true)) END
        ORDER BY p.bucket), '[]')
   FROM (SELECT points.*,
                CASE unit.gran WHEN 'YEAR' THEN to_char(bucket, 'YYYY')
@@ -193,6 +204,55 @@ SELECT coalesce(json_agg(CASE WHEN detail THEN json_build_object(
                               ELSE to_char(bucket, 'YYYY-MM') END AS label,
                (bucket + unit.len - interval '1 day')::date AS bucket_end
           FROM points CROSS JOIN unit) p CROSS JOIN unit
+$$;
+
+-- whether trade_series_totals holds the series of these variables (series.from_totals): one of its
+-- currencies, and a filter of places and periods alone (default status and review state)
+CREATE OR REPLACE FUNCTION bench.totals_hold(v jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT upper(coalesce(v->>'currency', 'USD')) IN ('USD', 'EUR', 'CNY')
+     AND coalesce(jsonb_typeof(v->'filter'), 'null') IN ('null', 'object')
+     AND (jsonb_typeof(v->'filter') IS DISTINCT FROM 'object'
+          OR (SELECT coalesce(bool_and(jsonb_typeof(value) = 'null' OR key IN (
+                                'reporter', 'partner', 'includeSubregions', 'periodFrom', 'periodTo')), true)
+                FROM jsonb_each(v->'filter')))
+$$;
+
+-- the points' totals alone, read from the rollup (series.totals_query)
+CREATE OR REPLACE FUNCTION bench.series_totals(v jsonb) RETURNS json
+LANGUAGE sql STABLE AS $$
+WITH args AS (
+    SELECT coalesce(v->>'granularity', 'YEAR') AS gran, upper(coalesce(v->>'currency', 'USD')) AS cur,
+           v->'filter'->>'reporter' AS reporter, v->'filter'->>'partner' AS partner,
+           coalesce((v->'filter'->>'includeSubregions')::boolean, false) AS sub,
+           (v->'filter'->>'periodFrom')::date AS period_from, (v->'filter'->>'periodTo')::date AS period_to),
+  points AS (
+    SELECT t.period_start, t.period_end, sum(t.value) AS total, sum(t.unconverted) AS unconverted
+      FROM trade_series_totals t, args
+     WHERE t.reporter_key = ANY(CASE WHEN args.reporter IS NULL THEN ARRAY[0::bigint] ELSE
+             ARRAY(SELECT id FROM places WHERE slug = args.reporter OR code = upper(args.reporter)) END)
+       AND t.partner_key = ANY(CASE WHEN args.partner IS NULL THEN ARRAY[0::bigint] ELSE
+             ARRAY(SELECT id FROM places WHERE slug = args.partner OR code = upper(args.partner)) END)
+       AND t.subregions = args.sub AND t.currency = args.cur AND t.granularity = lower(args.gran)
+       AND t.status = 'actual' AND t.review = 'accepted'
+       AND (args.period_from IS NULL OR t.period_end >= args.period_from)
+       AND (args.period_to IS NULL OR t.period_start <= args.period_to)
+     GROUP BY t.period_start, t.period_end)
+SELECT coalesce(json_agg(json_build_object(
+         'label', CASE args.gran WHEN 'YEAR' THEN to_char(p.period_start, 'YYYY')
+                    WHEN 'QUARTER' THEN to_char(p.period_start, 'YYYY') || '-Q' || to_char(p.period_start, 'Q')
+                    ELSE to_char(p.period_start, 'YYYY-MM') END,
+         'periodStart', p.period_start, 'periodEnd', p.period_end,
+         'value', CASE WHEN p.unconverted = 0 THEN p.total::text END, 'currency', args.cur,
+         'complete', p.unconverted = 0)
+       ORDER BY p.period_start), '[]')
+  FROM points p CROSS JOIN args
+$$;
+
+CREATE OR REPLACE FUNCTION bench.trade_series(v jsonb, detail boolean) RETURNS json
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN NOT detail AND bench.totals_hold(v) THEN bench.series_totals(v)
+              ELSE bench.series_points(v, detail) END
 $$;
 """
 

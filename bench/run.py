@@ -446,6 +446,26 @@ def first_cursor(server: Server, op: Operation, variables: dict[str, Any]) -> st
         return None
 
 
+_POINT = ("label", "periodStart", "periodEnd", "value", "currency", "complete")
+
+
+def _points(value: Any) -> Iterator[str]:
+    """Each trade series point's totals and page sizes, as text (a chart of totals has no slugs to compare)."""
+    if isinstance(value, dict):
+        if all(k in value for k in _POINT):
+            point = "point " + " ".join(json.dumps(value[k]) for k in _POINT)
+            for key in ("contributionsConnection", "excludedConnection"):
+                page = value.get(key)
+                if isinstance(page, dict):
+                    point += f" {key} {page.get('totalCount')} {(page.get('pageInfo') or {}).get('hasNextPage')}"
+            yield point
+        for v in value.values():
+            yield from _points(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _points(v)
+
+
 @dataclasses.dataclass
 class Check:
     ok: bool
@@ -467,7 +487,7 @@ def check(server: Server, op: Operation, variables: dict[str, Any]) -> Check:
         statements = (body.get("extensions") or {}).get("sqlStatements")
     elif server.target.kind in LIMITS:
         statements = int(r.headers.get("x-sql-statements", "1"))
-    slugs = Counter(str(s) for s in _strings(body.get("data"), "slug"))
+    slugs = Counter(str(s) for s in _strings(body.get("data"), "slug")) + Counter(_points(body.get("data")))
     error = json.dumps(errors)[:300] if errors else (None if r.status_code == 200 else f"HTTP {r.status_code}")
     return Check(r.status_code == 200 and not errors, len(r.content), statements, slugs, error)
 

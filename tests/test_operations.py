@@ -195,22 +195,30 @@ def test_place_page_includes_places_inside(api: TestClient) -> None:
 
 
 def test_trade_chart_counts_nothing_twice(api: TestClient) -> None:
-    points = run(api, "TradeChart")["data"]["tradeSeries"]
+    points = run(api, "TradeChart", sources=20)["data"]["tradeSeries"]
     by_label = {p["label"]: p for p in points}
     year = by_label["2023"]
     assert year["value"] == "240100000000"  # China-Russia trade; provinces' figures are inside it
-    assert [c["figure"]["slug"] for c in year["contributions"]] == ["china-russia-trade-2023"]
-    excluded = {e["figure"]["slug"]: e["coveredBy"]["slug"] for e in year["excluded"]}
+    contributions, left_out = year["contributionsConnection"], year["excludedConnection"]
+    assert contributions["totalCount"] == len(contributions["nodes"])  # every figure, on one page
+    assert left_out["totalCount"] == len(left_out["nodes"])
+    assert [c["figure"]["slug"] for c in contributions["nodes"]] == ["china-russia-trade-2023"]
+    excluded = {e["figure"]["slug"]: e["coveredBy"]["slug"] for e in left_out["nodes"]}
     assert excluded["liaoning-russia-trade-2023"] == "china-russia-trade-2023"
     assert excluded["liaoning-imports-from-russia-2023"] == "liaoning-russia-trade-2023"
-    assert sum(Decimal(c["amount"]["amount"]) for c in year["contributions"]) == Decimal(year["value"])
+    assert sum(Decimal(c["amount"]["amount"]) for c in contributions["nodes"]) == Decimal(year["value"])
+    first_page = run(api, "TradeChart", sources=1)["data"]["tradeSeries"]
+    page = {p["label"]: p for p in first_page}["2023"]["excludedConnection"]
+    assert page["totalCount"] == left_out["totalCount"]
+    assert page["nodes"] == left_out["nodes"][:1]
+    assert page["pageInfo"]["hasNextPage"] is (left_out["totalCount"] > 1)
 
 
 def test_trade_chart_converts_with_the_rate_shown(api: TestClient) -> None:
     only_liaoning = {"reporter": "CN-LN", "partner": "RU", "flow": ["TOTAL"]}
     points = run(api, "TradeChart", filter=only_liaoning, currency="USD")["data"]["tradeSeries"]
     (point,) = points
-    (contribution,) = point["contributions"]
+    (contribution,) = point["contributionsConnection"]["nodes"]
     converted = contribution["converted"]
     assert contribution["amount"] == {"amount": "54900000000", "currency": "CNY"}
     assert Decimal(converted["amount"]) == (Decimal("54900000000") * Decimal(converted["rate"])).quantize(

@@ -178,8 +178,12 @@ LANGUAGE sql STABLE AS $$
    LIMIT max_hits
 $$;
 
-CREATE OR REPLACE FUNCTION public.trade_series(filter jsonb, granularity text, currency text, detail boolean)
+-- the series' totals; with `sources`, each point also with that many of its figures and of those
+-- left out (bench.trade_series)
+DROP FUNCTION IF EXISTS public.trade_series(jsonb, text, text, boolean);
+CREATE OR REPLACE FUNCTION public.trade_series(filter jsonb, granularity text, currency text, sources int DEFAULT NULL)
 RETURNS json LANGUAGE sql STABLE AS $$
-  SELECT bench.trade_series(jsonb_build_object('filter', filter, 'granularity', granularity, 'currency', currency),
-                            detail)
+  SELECT bench.trade_series(jsonb_build_object('filter', filter, 'granularity', granularity, 'currency', currency,
+                                               'sources', sources),
+                            sources IS NOT NULL)
 $$;
