@@ -10,7 +10,39 @@ benchmark compares serving the same data. Helper functions live in the `bench` s
 
 from __future__ import annotations
 
-HELPERS = r"""
+# the series' totals read from the rollup, over the variables `{v}` (bench.series_totals, and inline in
+# the limit's MonthlyTotals statement, where the plan of a prepared statement is kept)
+_SERIES_TOTALS = """
+WITH args AS (
+    SELECT coalesce({v}->>'granularity', 'YEAR') AS gran, upper(coalesce({v}->>'currency', 'USD')) AS cur,
+           {v}->'filter'->>'reporter' AS reporter, {v}->'filter'->>'partner' AS partner,
+           coalesce(({v}->'filter'->>'includeSubregions')::boolean, false) AS sub,
+           ({v}->'filter'->>'periodFrom')::date AS period_from, ({v}->'filter'->>'periodTo')::date AS period_to),
+  points AS (
+    SELECT t.period_start, t.period_end, sum(t.value) AS total, sum(t.unconverted) AS unconverted
+      FROM trade_series_totals t, args
+     WHERE t.reporter_key = ANY(CASE WHEN args.reporter IS NULL THEN ARRAY[0::bigint] ELSE
+             ARRAY(SELECT id FROM places WHERE slug = args.reporter OR code = upper(args.reporter)) END)
+       AND t.partner_key = ANY(CASE WHEN args.partner IS NULL THEN ARRAY[0::bigint] ELSE
+             ARRAY(SELECT id FROM places WHERE slug = args.partner OR code = upper(args.partner)) END)
+       AND t.subregions = args.sub AND t.currency = args.cur AND t.granularity = lower(args.gran)
+       AND t.status = 'actual' AND t.review = 'accepted'
+       AND (args.period_from IS NULL OR t.period_end >= args.period_from)
+       AND (args.period_to IS NULL OR t.period_start <= args.period_to)
+     GROUP BY t.period_start, t.period_end)
+SELECT coalesce(json_agg(json_build_object(
+         'label', CASE args.gran WHEN 'YEAR' THEN to_char(p.period_start, 'YYYY')
+                    WHEN 'QUARTER' THEN to_char(p.period_start, 'YYYY') || '-Q' || to_char(p.period_start, 'Q')
+                    ELSE to_char(p.period_start, 'YYYY-MM') END,
+         'periodStart', p.period_start, 'periodEnd', p.period_end,
+         'value', CASE WHEN p.unconverted = 0 THEN p.total::text END, 'currency', args.cur,
+         'complete', p.unconverted = 0)
+       ORDER BY p.period_start), '[]')
+  FROM points p CROSS JOIN args
+"""
+
+HELPERS = (
+    r"""
 CREATE SCHEMA IF NOT EXISTS bench;
 
 -- tradegraph's opaque global id: base64url("Type:pk"), unpadded
@@ -221,32 +253,9 @@ $$;
 -- the points' totals alone, read from the rollup (series.totals_query)
 CREATE OR REPLACE FUNCTION bench.series_totals(v jsonb) RETURNS json
 LANGUAGE sql STABLE AS $$
-WITH args AS (
-    SELECT coalesce(v->>'granularity', 'YEAR') AS gran, upper(coalesce(v->>'currency', 'USD')) AS cur,
-           v->'filter'->>'reporter' AS reporter, v->'filter'->>'partner' AS partner,
-           coalesce((v->'filter'->>'includeSubregions')::boolean, false) AS sub,
-           (v->'filter'->>'periodFrom')::date AS period_from, (v->'filter'->>'periodTo')::date AS period_to),
-  points AS (
-    SELECT t.period_start, t.period_end, sum(t.value) AS total, sum(t.unconverted) AS unconverted
-      FROM trade_series_totals t, args
-     WHERE t.reporter_key = ANY(CASE WHEN args.reporter IS NULL THEN ARRAY[0::bigint] ELSE
-             ARRAY(SELECT id FROM places WHERE slug = args.reporter OR code = upper(args.reporter)) END)
-       AND t.partner_key = ANY(CASE WHEN args.partner IS NULL THEN ARRAY[0::bigint] ELSE
-             ARRAY(SELECT id FROM places WHERE slug = args.partner OR code = upper(args.partner)) END)
-       AND t.subregions = args.sub AND t.currency = args.cur AND t.granularity = lower(args.gran)
-       AND t.status = 'actual' AND t.review = 'accepted'
-       AND (args.period_from IS NULL OR t.period_end >= args.period_from)
-       AND (args.period_to IS NULL OR t.period_start <= args.period_to)
-     GROUP BY t.period_start, t.period_end)
-SELECT coalesce(json_agg(json_build_object(
-         'label', CASE args.gran WHEN 'YEAR' THEN to_char(p.period_start, 'YYYY')
-                    WHEN 'QUARTER' THEN to_char(p.period_start, 'YYYY') || '-Q' || to_char(p.period_start, 'Q')
-                    ELSE to_char(p.period_start, 'YYYY-MM') END,
-         'periodStart', p.period_start, 'periodEnd', p.period_end,
-         'value', CASE WHEN p.unconverted = 0 THEN p.total::text END, 'currency', args.cur,
-         'complete', p.unconverted = 0)
-       ORDER BY p.period_start), '[]')
-  FROM points p CROSS JOIN args
+"""
+    + _SERIES_TOTALS.format(v="v")
+    + r"""
 $$;
 
 CREATE OR REPLACE FUNCTION bench.trade_series(v jsonb, detail boolean) RETURNS json
@@ -255,6 +264,7 @@ LANGUAGE sql STABLE AS $$
               ELSE bench.series_points(v, detail) END
 $$;
 """
+)
 
 # Field sets reused by several operations ------------------------------------------------------------
 
@@ -673,6 +683,12 @@ OPERATIONS["TradeChart"] = """
 SELECT json_build_object('data', json_build_object('tradeSeries', bench.trade_series(%(v)s::jsonb, true)))::text
 """
 
-OPERATIONS["MonthlyTotals"] = """
-SELECT json_build_object('data', json_build_object('tradeSeries', bench.trade_series(%(v)s::jsonb, false)))::text
+OPERATIONS["MonthlyTotals"] = (
+    """
+SELECT json_build_object('data', json_build_object('tradeSeries', CASE WHEN bench.totals_hold(%(v)s::jsonb) THEN (
 """
+    + _SERIES_TOTALS.format(v="%(v)s::jsonb")
+    + """
+) ELSE bench.series_points(%(v)s::jsonb, false) END))::text
+"""
+)
