@@ -915,10 +915,11 @@ def _postgraphile_ready(kind: str, log: Any) -> bool:
         try:
             version = subprocess.run([str(NODE22), "--version"], capture_output=True, text=True, timeout=30).stdout
         except OSError as exc:
-            log(f"{NODE22.relative_to(ROOT)} does not run ({exc}): {name} is skipped")
+            log(f"{os.path.relpath(NODE22, ROOT)} does not run ({exc}): {name} is skipped")
             return False
         if not version.startswith("v22."):
-            log(f"{NODE22.relative_to(ROOT)} is not Node 22 ({version.strip() or 'no version'}): {name} is skipped")
+            found = version.strip()[:40] or "no version"
+            log(f"{os.path.relpath(NODE22, ROOT)} is not Node 22 ({found}): {name} is skipped")
             return False
     return True
 
