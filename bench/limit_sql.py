@@ -13,22 +13,25 @@ from __future__ import annotations
 # the series' totals read from the rollup, over the variables `{v}` (bench.series_totals, and inline in
 # the limit's MonthlyTotals statement, where the plan of a prepared statement is kept)
 _SERIES_TOTALS = """
-WITH args AS (
+WITH args AS NOT MATERIALIZED (  -- its values are the plan's parameters: index conditions
     SELECT coalesce({v}->>'granularity', 'YEAR') AS gran, upper(coalesce({v}->>'currency', 'USD')) AS cur,
-           {v}->'filter'->>'reporter' AS reporter, {v}->'filter'->>'partner' AS partner,
            coalesce(({v}->'filter'->>'includeSubregions')::boolean, false) AS sub,
-           ({v}->'filter'->>'periodFrom')::date AS period_from, ({v}->'filter'->>'periodTo')::date AS period_to),
+           coalesce(({v}->'filter'->>'periodFrom')::date, '-infinity') AS period_from,
+           coalesce(({v}->'filter'->>'periodTo')::date, 'infinity') AS period_to,
+           -- the places' keys (0: any place), computed once: index conditions below
+           ARRAY(SELECT id FROM places
+                  WHERE slug = {v}->'filter'->>'reporter' OR code = upper({v}->'filter'->>'reporter')
+                 UNION ALL SELECT 0 WHERE {v}->'filter'->>'reporter' IS NULL) AS reporter_keys,
+           ARRAY(SELECT id FROM places
+                  WHERE slug = {v}->'filter'->>'partner' OR code = upper({v}->'filter'->>'partner')
+                 UNION ALL SELECT 0 WHERE {v}->'filter'->>'partner' IS NULL) AS partner_keys),
   points AS (
     SELECT t.period_start, t.period_end, sum(t.value) AS total, sum(t.unconverted) AS unconverted
       FROM trade_series_totals t, args
-     WHERE t.reporter_key = ANY(CASE WHEN args.reporter IS NULL THEN ARRAY[0::bigint] ELSE
-             ARRAY(SELECT id FROM places WHERE slug = args.reporter OR code = upper(args.reporter)) END)
-       AND t.partner_key = ANY(CASE WHEN args.partner IS NULL THEN ARRAY[0::bigint] ELSE
-             ARRAY(SELECT id FROM places WHERE slug = args.partner OR code = upper(args.partner)) END)
+     WHERE t.reporter_key = ANY(args.reporter_keys) AND t.partner_key = ANY(args.partner_keys)
        AND t.subregions = args.sub AND t.currency = args.cur AND t.granularity = lower(args.gran)
        AND t.status = 'actual' AND t.review = 'accepted'
-       AND (args.period_from IS NULL OR t.period_end >= args.period_from)
-       AND (args.period_to IS NULL OR t.period_start <= args.period_to)
+       AND t.period_end >= args.period_from AND t.period_start <= args.period_to
      GROUP BY t.period_start, t.period_end)
 SELECT coalesce(json_agg(json_build_object(
          'label', CASE args.gran WHEN 'YEAR' THEN to_char(p.period_start, 'YYYY')
