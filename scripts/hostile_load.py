@@ -4,7 +4,8 @@
     .venv/bin/python scripts/hostile_load.py --database-url postgresql://... [--seconds 20] [--clients 4]
 
 Starts `tradegraph serve --host 127.0.0.1 --port P` on the (migrated, seeded) database, waits
-for /readyz, then measures two things and stops the server with SIGTERM:
+for /readyz and for one request its planning processes answer (so that they have started), then
+measures two things and stops the server with SIGTERM:
 
 1. Work before execution: `--clients` concurrent clients send documents of at most 8 KB built
    to make planning expensive (ten levels of single objects through fragments under 30 root
@@ -19,6 +20,10 @@ for /readyz, then measures two things and stops the server with SIGTERM:
 2. Cache memory: the server's RSS before and after 300 distinct documents of ~150 KB each
    (1,600 aliases of __typename and a long comment). Target: it grows by less than 100 MB.
 
+With `--profile FILE`, py-spy (a dev dependency) samples the serving process during the work
+phase and writes its stacks to FILE, one collapsed stack a line with its sample count (flame
+graph input; `--profile-idle` counts idle samples too): where its event loop spends its time.
+
 It prints a table and one JSON line. Exit status 0 when every target is met, 1 when one is not,
 2 when the server could not be started. Only loopback addresses are contacted.
 """
@@ -30,6 +35,8 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -182,17 +189,36 @@ def cpu_seconds(process: psutil.Process) -> tuple[float, float]:
     return own.user + own.system, children
 
 
+def profiling(pid: int, output: Path, seconds: float, idle: bool) -> subprocess.Popen[bytes]:
+    """Start py-spy sampling process `pid` (its threads, not its children) for `seconds` into `output`."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or shutil.which("py-spy")
+    if spy is None:
+        raise SystemExit("--profile needs py-spy (pip install -e '.[dev]')")
+    command = [spy, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))), "--rate", "200"]
+    command += ["--format", "raw", "--output", str(output), "--nonblocking", *(["--idle"] if idle else [])]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", help="a migrated, seeded database (default: DATABASE_URL or embedded)")
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the work phase")
     parser.add_argument("--clients", type=int, default=4, help="concurrent hostile clients")
     parser.add_argument("--documents", type=int, default=300, help="distinct large documents of the memory phase")
+    parser.add_argument("--profile", type=Path, help="write py-spy's samples of the serving process here")
+    parser.add_argument("--profile-idle", action="store_true", help="with --profile: count idle samples too")
     args = parser.parse_args()
     with started_server(args.database_url) as (base, process):
+        with httpx.Client(base_url=base, timeout=120, trust_env=False) as http:
+            # a fragment: planned by a planning process, which this waits for if it is still starting
+            warm_up = {"query": "{ ...F } fragment F on Query { __typename }"}
+            http.post("/graphql", content=json.dumps(warm_up), headers=HEADERS).raise_for_status()
+        profiler = profiling(process.pid, args.profile, args.seconds, args.profile_idle) if args.profile else None
         serving_before, planning_before = cpu_seconds(process)
         work = asyncio.run(work_phase(base, args.seconds, args.clients))
         serving_after, planning_after = cpu_seconds(process)
+        if profiler is not None:
+            profiler.wait(timeout=60)
         hostile = sum(row["requests"] for row in work["kinds"].values())
         work["cpu"] = {
             "serving_s": serving_after - serving_before,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import re
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import orjson
@@ -30,10 +28,13 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from app.errors import BadUserInput, CodedError
+from app.graphql.caches import DOCUMENT_BYTES_PER_CHAR, ENTRY_OVERHEAD, ByteBudgetLRU, digest
 from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
 from app.graphql.limits import LimitError, Limits, check, long_string
+from app.graphql.masking import mask, without_suggestions
 from app.graphql.plan_workers import (
+    Accepted,
     FormattedError,
     Planner,
     PlannerBusy,
@@ -96,69 +97,79 @@ class RequestError(Exception):
         super().__init__("; ".join(e.message for e in errors))
 
 
-class ByteBudgetLRU:
-    """A least-recently-used cache bounded in entries and in (estimated) bytes.
-
-    Keys are digests (16 bytes, whatever the document or variables); an entry estimated larger
-    than `max_entry_bytes` is not kept at all, so a few huge documents cannot push out the many
-    small ones, nor hold the memory of a worker."""
-
-    def __init__(self, *, max_entries: int, max_bytes: int, max_entry_bytes: int) -> None:
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
-        self.max_entry_bytes = max_entry_bytes
-        self.bytes = 0  # the estimated size of everything kept
-        self._entries: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key: bytes) -> Any:
-        """Return the value kept for `key` (None if there is none), now the most recently used."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self._entries.move_to_end(key)
-        return entry[0]
-
-    def remember(self, key: bytes, value: Any, size: int) -> Any:
-        """Keep `value` (about `size` bytes) unless it is too large; return it."""
-        size += _ENTRY_OVERHEAD
-        if size > self.max_entry_bytes:
-            return value
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.bytes -= old[1]
-        self._entries[key] = (value, size)
-        self.bytes += size
-        while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
-            _, (_, dropped) = self._entries.popitem(last=False)
-            self.bytes -= dropped
-        return value
+__all__ = [
+    "DOCUMENT_BYTES_PER_CHAR",
+    "ByteBudgetLRU",
+    "Executor",
+    "Prepared",
+    "RequestError",
+    "digest",
+    "mask",
+    "without_suggestions",
+]
+# a new document no longer than this, without fragments, is validated on the event loop: it
+# holds at most a few dozen fields (~1 ms); any other goes to the planner, since fragments
+# spread into one another can make a document of a few hundred bytes expand without end
+SMALL_DOCUMENT = 256
 
 
-# per entry: the key, the OrderedDict slot, the tuple
-_ENTRY_OVERHEAD = 200
-# a parsed and validated document takes about 14 times its source's bytes (graphql-core's AST,
-# every token kept for locations): measured on documents of 1 to 170 KB
-DOCUMENT_BYTES_PER_CHAR = 16
-
-
-def digest(*parts: str) -> bytes:
-    """Return a 16-byte digest of `parts` (kept as a cache key instead of the text itself)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.digest()
-
-
-@dataclasses.dataclass(frozen=True)
 class Prepared:
-    source: str
-    document: DocumentNode
-    operation: OperationDefinitionNode
-    key: bytes = b""  # digest of the source
+    """A request's validated document and the operation it selects (`operation_name`, `operation_type`).
+
+    The syntax tree (`document`, `operation`) is parsed on first use: a document the planner
+    validated is not parsed in the serving process at all unless the resolvers run it (its
+    compiled statement answers most requests)."""
+
+    def __init__(
+        self,
+        source: str,
+        key: bytes,
+        name: str | None,
+        kind: OperationType,
+        index: int,
+        document: DocumentNode | None = None,
+        parse: Callable[[], DocumentNode] | None = None,
+    ) -> None:
+        self.source = source
+        self.key = key  # digest of the source
+        self.operation_name = name
+        self.operation_type = kind
+        self._index = index  # of the operation among the document's operations
+        self._document = document
+        self._parse = parse
+
+    @classmethod
+    def of(cls, source: str, document: DocumentNode, operation: OperationDefinitionNode, key: bytes = b"") -> Prepared:
+        """Return the prepared `operation` of a parsed `document`."""
+        index = next(i for i, op in enumerate(_operations(document)) if op is operation)
+        return cls(source, key, operation.name.value if operation.name else None, operation.operation, index, document)
+
+    @property
+    def document(self) -> DocumentNode:
+        if self._document is None:
+            assert self._parse is not None
+            self._document = self._parse()
+        return self._document
+
+    @property
+    def operation(self) -> OperationDefinitionNode:
+        return _operations(self.document)[self._index]
+
+
+def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
+    return [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+
+
+def _select(operations: Sequence[tuple[str | None, OperationType]], name: str | None) -> int:
+    """Return the index of the operation a request names (or the only one); raise RequestError."""
+    if name is None:
+        if len(operations) == 1:
+            return 0
+        raise RequestError([GraphQLError("the document has several operations: give `operationName`")], "BAD_REQUEST")
+    for index, (op_name, _) in enumerate(operations):
+        if op_name == name:
+            return index
+    raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
 
 
 class Executor:
@@ -177,10 +188,12 @@ class Executor:
         cache_bytes: int = 16 * 1024 * 1024,
         max_cached_document: int = 16 * 1024,
         planner_processes: int | None = 1,
+        compile_queries: bool = True,
     ) -> None:
         self.schema = graphql_schema or schema._schema
         self.limits = limits or Limits()
         self._introspection = introspection
+        self._compile = compile_queries  # whether requests are compiled (`plan`), so worth compiling early
         # where validating, costing and compiling run (app.graphql.plan_workers): processes of their
         # own; None plans on the caller's thread (a planning process's own executor does)
         self._planner: Planner | None = None
@@ -197,7 +210,7 @@ class Executor:
         self._documents = ByteBudgetLRU(
             max_entries=cache_size,
             max_bytes=cache_bytes,
-            max_entry_bytes=max_cached_document * DOCUMENT_BYTES_PER_CHAR + _ENTRY_OVERHEAD,
+            max_entry_bytes=max_cached_document * DOCUMENT_BYTES_PER_CHAR + ENTRY_OVERHEAD,
         )
         self._plans = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes // 8)
         self._costs = ByteBudgetLRU(max_entries=cache_size, max_bytes=cache_bytes, max_entry_bytes=cache_bytes)
@@ -224,28 +237,54 @@ class Executor:
             cached = self._documents.remember(key, self.parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
         return cached
 
+    def off_loop(self, query: str) -> bool:
+        """Return whether the planner validates, costs and compiles `query` (all but small documents)."""
+        return self._planner is not None and (len(query) > SMALL_DOCUMENT or "..." in query)
+
     async def prepare_off_loop(self, query: str, operation_name: str | None) -> Prepared:
-        """Return what `prepare` returns; a new document of more than a kilobyte is validated by
-        the planner (validating costs up to quadratic time in its fields), then, if valid, parsed
-        here too (linear in its tokens) for execution."""
+        """Return what `prepare` returns; a new document other than a small one is validated by the
+        planner (validating costs up to quadratic time in the fields its fragments expand into),
+        and not parsed here unless the resolvers must run it."""
         key = digest(query)
         cached = self._documents.get(key)
         if cached is None:
-            if len(query) > 1024 and self._planner is not None:
-                refusal = await self._planned(validate_document, query, self.limits, self._introspection)
-                if refusal is None:
-                    parsed: tuple[DocumentNode | None, list[GraphQLError]] = (self._parse(query), [])
-                    cached = self._documents.remember(key, parsed, len(query) * DOCUMENT_BYTES_PER_CHAR)
+            if self.off_loop(query):
+                outcome = await self._planned(validate_document, query, self.limits, self._introspection, self._compile)
+                if isinstance(outcome, Accepted):
+                    outline = Accepted(outcome.operations)  # the cost and plan are kept by request
+                    cached = self._documents.remember(key, outline, 64 * len(outcome.operations) + 64)
+                    if outcome.cost is not None:
+                        # its only operation, a query without variables: one trip to the planner in all
+                        prepared = self._prepared(query, key, cached, None)
+                        self._keep(request_key(prepared, None), outcome.cost, outcome.plan)
                 else:
                     errors: list[GraphQLError] = [
-                        FormattedError({**e, "extensions": {**(e.get("extensions") or {}), "code": refusal.code}})
-                        for e in refusal.errors
+                        FormattedError({**e, "extensions": {**(e.get("extensions") or {}), "code": outcome.code}})
+                        for e in outcome.errors
                     ]
-                    size = sum(len(str(e)) for e in refusal.errors) * 2 + 64
-                    cached = self._documents.remember(key, _Refused(errors, refusal.operation), size)
+                    size = sum(len(str(e)) for e in outcome.errors) * 2 + 64
+                    cached = self._documents.remember(key, _Refused(errors, outcome.operation), size)
             else:
                 cached = self._documents.remember(key, self.parsed(query), len(query) * DOCUMENT_BYTES_PER_CHAR)
         return self._prepared(query, key, cached, operation_name)
+
+    def _keep(self, key: bytes | None, cost: int, plan: tuple[str, Plan | str | None] | None) -> None:
+        """Keep the cost and the compiling's outcome of a request, as `cost_off_loop` and `plan` would."""
+        if key is None:
+            return
+        self._costs.remember(key, cost, 32)
+        if plan is not None and plan[0] != "failed":  # a failure is compiled (and logged) once more
+            self._remember_plan(key, plan)
+
+    def _remember_plan(self, key: bytes, outcome: tuple[str, Plan | str | None]) -> Any:
+        """Keep what compiling a request gave (a Plan, _NO_PLAN, or why it is refused); return it."""
+        kind, compiled = outcome
+        if kind == "refused":
+            return self._plans.remember(key, compiled, 256)
+        if compiled is None:
+            return self._plans.remember(key, _NO_PLAN, 0)
+        assert isinstance(compiled, Plan)
+        return self._plans.remember(key, compiled, len(compiled.sql) + 64 * len(compiled.params))
 
     async def _planned(self, function: Callable[..., T], *args: Any) -> T:
         """Return `function(*args)` as the planner ran it; RequestError when too much waits for it."""
@@ -270,38 +309,30 @@ class Executor:
             errors = [without_suggestions(e) for e in errors]
         return document, errors
 
-    def _prepared(
-        self,
-        query: str,
-        key: bytes,
-        parsed: tuple[DocumentNode | None, list[GraphQLError]] | _Refused,
-        operation_name: str | None,
-    ) -> Prepared:
-        if isinstance(parsed, _Refused):
-            if parsed.operation is not None and operation_name not in (None, parsed.operation[0]):
+    def _prepared(self, query: str, key: bytes, cached: Any, operation_name: str | None) -> Prepared:
+        if isinstance(cached, _Refused):
+            if cached.operation is not None and operation_name not in (None, cached.operation[0]):
                 raise RequestError(
                     [GraphQLError(f"no operation named {operation_name!r} in the document")], "BAD_REQUEST"
                 )
-            parsed = (None, parsed.errors)
-        document, errors = parsed
+            cached = (None, cached.errors)
+        if isinstance(cached, Accepted):  # validated by the planner: parsed here only if executed here
+            index = _select(cached.operations, operation_name)
+            name, kind = cached.operations[index]
+            return Prepared(query, key, name, kind, index, parse=lambda: self._kept(query, key))
+        document, errors = cached
         if errors or document is None:
             coded = (errors[0].extensions or {}).get("code") if errors else None
             raise RequestError(list(errors), str(coded or "GRAPHQL_VALIDATION_FAILED"))
-        return Prepared(query, document, self._operation(document, operation_name), key)
+        operations = _operations(document)
+        index = _select([(op.name.value if op.name else None, op.operation) for op in operations], operation_name)
+        return Prepared.of(query, document, operations[index], key)
 
-    @staticmethod
-    def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-        if name is None:
-            if len(operations) == 1:
-                return operations[0]
-            raise RequestError(
-                [GraphQLError("the document has several operations: give `operationName`")], "BAD_REQUEST"
-            )
-        for op in operations:
-            if op.name is not None and op.name.value == name:
-                return op
-        raise RequestError([GraphQLError(f"no operation named {name!r} in the document")], "BAD_REQUEST")
+    def _kept(self, query: str, key: bytes) -> DocumentNode:
+        """Return the parsed `query` (the planner validated it), now kept in place of its outline."""
+        document = self._parse(query)
+        self._documents.remember(key, (document, []), len(query) * DOCUMENT_BYTES_PER_CHAR)
+        return document
 
     def cost(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
         """Return the operation's cost in nodes; raise RequestError if it breaks a limit."""
@@ -314,18 +345,17 @@ class Executor:
         return self._cost_or_refusal(known)
 
     async def cost_off_loop(self, prepared: Prepared, variables: dict[str, Any] | None) -> int:
-        """Return what `cost` returns; for a document of more than a kilobyte, measured by the planner."""
+        """Return what `cost` returns; measured by the planner for any document it validates."""
         key = request_key(prepared, variables)
         known = self._costs.get(key) if key is not None else None
         if known is None:
             measured: int | str
-            if len(prepared.source) > 1024 and self._planner is not None:
+            if self.off_loop(prepared.source):
                 # variables nested too deep to key (no input type nests so deep) do not coerce:
                 # execution refuses them, and the cost is measured as without them
                 sent = variables if key is not None else None
-                name = prepared.operation.name.value if prepared.operation.name else None
                 measured = await self._planned(
-                    measure_cost, prepared.source, name, sent, self.limits, self._introspection
+                    measure_cost, prepared.source, prepared.operation_name, sent, self.limits, self._introspection
                 )
             else:
                 measured = self.measured(prepared, variables)
@@ -362,28 +392,21 @@ class Executor:
             if isinstance(known, str):  # refused before: the reason
                 raise RequestError([GraphQLError(known)], "LIMIT_EXCEEDED")
             return None if known is _NO_PLAN else known
-        name = prepared.operation.name.value if prepared.operation.name else None
+        name = prepared.operation_name
         if self._planner is not None:
             outcome = await self._planned(
                 compile_plan, prepared.source, name, variables, self.limits, self._introspection
             )
         else:
             outcome = self.compiled(prepared, variables)
-        kind, compiled = outcome
-        if kind == "failed":
+        if outcome[0] == "failed":
             # unexpected: logged, and the resolvers answer (masking any error as always)
-            log.error("compiling %s failed:\n%s", name or "an operation", compiled)
+            log.error("compiling %s failed:\n%s", name or "an operation", outcome[1])
             return None
-        if kind == "refused":
-            assert isinstance(compiled, str)
-            self._plans.remember(key, compiled, 256)
-            raise RequestError([GraphQLError(compiled)], "LIMIT_EXCEEDED")
-        if compiled is None:
-            self._plans.remember(key, _NO_PLAN, 0)
-            return None
-        assert isinstance(compiled, Plan)
-        self._plans.remember(key, compiled, len(compiled.sql) + 64 * len(compiled.params))
-        return compiled
+        kept = self._remember_plan(key, outcome)
+        if isinstance(kept, str):
+            raise RequestError([GraphQLError(kept)], "LIMIT_EXCEEDED")
+        return None if kept is _NO_PLAN else kept
 
     def compiled(self, prepared: Prepared, variables: dict[str, Any] | None) -> tuple[str, Plan | str | None]:
         """Return ("plan", the operation's Plan or None) or ("refused", why: the statement is too long)."""
@@ -403,14 +426,13 @@ class Executor:
         self, prepared: Prepared, *, variables: dict[str, Any] | None, context: Context, root_value: Any = None
     ) -> ExecutionResult:
         """Run a prepared operation (a subscription's on one event: `root_value`); return its result, masked."""
-        operation = prepared.operation
         result = execute(
             self.schema,
             prepared.document,
             root_value=root_value,
             variable_values=variables,
             context_value=context,
-            operation_name=operation.name.value if operation.name else None,
+            operation_name=prepared.operation_name,
             middleware=self._middleware,
         )
         if not isinstance(result, ExecutionResult):
@@ -430,12 +452,11 @@ class Executor:
                 raise error
             return next_(root, info, **args)
 
-        operation = prepared.operation
         result = execute(
             self.schema,
             prepared.document,
             variable_values=variables,
-            operation_name=operation.name.value if operation.name else None,
+            operation_name=prepared.operation_name,
             middleware=[fail],
         )
         assert isinstance(result, ExecutionResult)  # nothing ran that could await
@@ -463,7 +484,7 @@ class _Refused:
 
 def request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes | None:
     """Return what identifies a request's work (document, operation, variables); None if unkeyable."""
-    name = prepared.operation.name.value if prepared.operation.name else ""
+    name = prepared.operation_name or ""
     try:
         shown = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
@@ -471,49 +492,6 @@ def request_key(prepared: Prepared, variables: dict[str, Any] | None) -> bytes |
     return hashlib.blake2b(prepared.key + name.encode() + b"\x00" + shown, digest_size=16).digest()
 
 
-_SUGGESTION = re.compile(r"\s*Did you mean\b.*?\?(?=\s|$)", re.DOTALL)
-
-
-def without_suggestions(error: GraphQLError) -> GraphQLError:
-    """Return `error` without graphql-core's "Did you mean ...?" hints, which spell out the schema."""
-    message = _SUGGESTION.sub("", error.message)
-    if message == error.message:
-        return error
-    return GraphQLError(
-        message, error.nodes, error.source, error.positions, error.path, error.original_error, error.extensions
-    )
-
-
 def is_mutation(prepared: Prepared) -> bool:
     """Return whether the operation would change anything (refused over GET)."""
-    return prepared.operation.operation is not OperationType.QUERY
-
-
-def mask(error: GraphQLError) -> GraphQLError:
-    """Return the error as clients may see it: coded errors as they are, others masked."""
-    original = error.original_error
-    if isinstance(original, CodedError):
-        return GraphQLError(
-            original.message, error.nodes, error.source, error.positions, error.path, None, original.extensions
-        )
-    if error.path is None:
-        # raised before any field ran: variables that do not coerce to their types
-        return GraphQLError(
-            error.message, error.nodes, error.source, error.positions, None, None, {"code": "BAD_USER_INPUT"}
-        )
-    if original is None or (isinstance(original, GraphQLError) and (original.extensions or {}).get("code")):
-        # graphql-core's own field errors (a null for a non-null field) and already coded ones
-        extensions = (
-            error.extensions if error.extensions and "code" in error.extensions else {"code": "INTERNAL_SERVER_ERROR"}
-        )
-        return GraphQLError(error.message, error.nodes, error.source, error.positions, error.path, None, extensions)
-    log.error("unexpected error in a resolver at %s", error.path, exc_info=original)
-    return GraphQLError(
-        "Internal server error",
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        None,
-        {"code": "INTERNAL_SERVER_ERROR"},
-    )
+    return prepared.operation_type is not OperationType.QUERY

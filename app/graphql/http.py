@@ -47,7 +47,10 @@ router = APIRouter()
 def make_executor(settings: Settings) -> Executor:
     """Return the executor for an app: its limits, and introspection off in production."""
     return Executor(
-        limits=Limits.of(settings), introspection=not settings.production, planner_processes=settings.planner_processes
+        limits=Limits.of(settings),
+        introspection=not settings.production,
+        planner_processes=settings.planner_processes,
+        compile_queries=settings.compile_queries,
     )
 
 
@@ -190,10 +193,10 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
     executor: Executor = state.executor
     try:
         prepared = await executor.prepare_off_loop(query, operation_name)
-        request.state.graphql_operation = prepared.operation.name.value if prepared.operation.name else None
+        request.state.graphql_operation = prepared.operation_name
         if from_get and is_mutation(prepared):
             return _method_not_allowed(request, media)
-        if prepared.operation.operation is OperationType.SUBSCRIPTION:
+        if prepared.operation_type is OperationType.SUBSCRIPTION:
             return _request_error(
                 request, "subscriptions run over a WebSocket at /graphql (graphql-transport-ws)", media=media
             )
@@ -261,7 +264,7 @@ async def _compiled(prepared: Prepared, plan: Plan, db: Reader) -> str | None:
         # unexpected: logged here, and the resolvers answer, with the error masked as always
         log.exception(
             "the compiled statement of %s failed",
-            prepared.operation.name.value if prepared.operation.name else "an operation",
+            prepared.operation_name or "an operation",
         )
         return None
     # a filter naming nothing is refused with NOT_FOUND: the resolvers say so, in their place

@@ -9,8 +9,10 @@ own they share nothing but a CPU, which the operating system divides finely.
 A planning process keeps its own executor (and its bounded caches) per set of limits; what goes
 in (the document's text, the operation's name, the variables, the limits) and what comes back
 (a cost, a refusal's message, SQL text and parameters, formatted errors) pickles. The event loop
-parses an accepted document once more for itself (linear in its tokens, which MAX_TOKENS
-bounds) for execution; validating, costing and compiling happen only in the planning processes.
+keeps only the outline of an accepted document (its operations' names and types) and parses it
+for itself only when the resolvers must run it (linear in its tokens, which MAX_TOKENS bounds):
+validating, costing and compiling happen only in the planning processes, and a request answered
+by its compiled statement is never parsed in the serving process.
 
 At most `max_queued` jobs wait per process: beyond that a request is refused at once with
 SERVICE_UNAVAILABLE (the whole API is busy), instead of queueing work without end.
@@ -50,6 +52,8 @@ T = TypeVar("T")
 MAX_QUEUED_PER_PROCESS = 16
 # the planning processes' scheduling priority below the serving process's
 PLANNER_NICENESS = 5
+# how long a job waits for the planning processes to start before it runs in the thread
+STARTUP_WAIT_S = 30.0
 
 
 class PlannerBusy(ServiceUnavailable):
@@ -72,7 +76,9 @@ class Planner:
     """Runs planning jobs in `processes` worker processes (or, with 0, in one thread).
 
     Until the processes have started (spawning one and importing the schema takes a second or
-    more), and while a process that died is replaced, jobs run in the thread instead."""
+    more), jobs wait for them (planning in the thread would take the interpreter lock from the
+    event loop just when a server starts under load); only if they are not ready within
+    STARTUP_WAIT_S, or while a process that died is replaced, do jobs run in the thread."""
 
     def __init__(self, processes: int, *, max_queued: int | None = None) -> None:
         self.processes = processes
@@ -104,9 +110,11 @@ class Planner:
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Return `function(*args)`, run by a planning process; raise PlannerBusy if too many wait."""
         self.start()
+        # a job that came while the processes started had nothing ahead of it: not refused after
+        waited = not self.ready() and await self._started()
         with self._lock:
             self._jobs = {job for job in self._jobs if not job.done()}
-            if len(self._jobs) >= self.max_queued:
+            if len(self._jobs) >= self.max_queued and not waited:
                 raise PlannerBusy("the API is busy planning other requests; try again shortly")
             pool = self._pool if self.ready() else None
             try:
@@ -121,6 +129,15 @@ class Planner:
             log.warning("a planning process died; starting a new one")
             self._replace(pool)
             return await asyncio.wrap_future(self._thread.submit(function, *args))
+
+    async def _started(self) -> bool:
+        """Wait (at most STARTUP_WAIT_S) for the processes to start; return whether it waited."""
+        with self._lock:
+            starting = list(self._starting) if self._pool is not None else []
+        if not starting:
+            return False
+        await asyncio.wait([asyncio.wrap_future(job) for job in starting], timeout=STARTUP_WAIT_S)
+        return True
 
     def shutdown(self) -> None:
         """Stop the processes and the thread (jobs still waiting are cancelled)."""
@@ -204,15 +221,28 @@ class Refusal:
     operation: tuple[str | None] | None = None
 
 
-def validate_document(query: str, limits: Limits, introspection: bool) -> Refusal | None:
-    """Return None if `query` parses and validates, else why not. A document whose only operation
-    is a query without variables is costed too (its cost cannot depend on a request's variables):
-    if that is over a limit, it is refused as well, and the serving process need not parse it."""
+@dataclasses.dataclass(frozen=True)
+class Accepted:
+    """A valid document, outlined: the name and type of each of its operations, in order (all
+    the serving process needs to choose one, without parsing the document itself). When its only
+    operation is a query without variables, its `cost` and (if asked for) its compiled `plan`
+    come along: what a request for it needs next, without asking the planner again."""
+
+    operations: tuple[tuple[str | None, OperationType], ...]
+    cost: int | None = None
+    plan: tuple[str, Plan | str | None] | None = None
+
+
+def validate_document(query: str, limits: Limits, introspection: bool, compile_too: bool = False) -> Refusal | Accepted:
+    """Return the document's outline if `query` parses and validates, else why not. A document
+    whose only operation is a query without variables is costed too (its cost cannot depend on a
+    request's variables): if that is over a limit, it is refused as well, else (`compile_too`)
+    compiled."""
     from app.graphql.executor import Prepared, RequestError, digest
 
     executor = _executor_for(limits, introspection)
     try:
-        # kept: the cost and the plan of a request for it are asked for next
+        # kept: the cost and the plan of a request for it may be asked for next
         document, errors = executor.checked(query, digest(query))
     except RequestError as exc:
         return Refusal(exc.code, [dict(e.formatted) for e in exc.errors])
@@ -220,14 +250,22 @@ def validate_document(query: str, limits: Limits, introspection: bool) -> Refusa
         coded = (errors[0].extensions or {}).get("code")
         return Refusal(str(coded or "GRAPHQL_VALIDATION_FAILED"), [dict(e.formatted) for e in errors])
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    outline = tuple((op.name.value if op.name else None, op.operation) for op in operations)
     if len(operations) == 1 and operations[0].operation is OperationType.QUERY:
         operation = operations[0]
         if not operation.variable_definitions:
-            measured = executor.measured(Prepared(query, document, operation), None)
+            prepared = Prepared.of(query, document, operation)
+            measured = executor.measured(prepared, None)
             if isinstance(measured, str):
-                name = operation.name.value if operation.name else None
-                return Refusal("LIMIT_EXCEEDED", [{"message": measured}], (name,))
-    return None
+                return Refusal("LIMIT_EXCEEDED", [{"message": measured}], (outline[0][0],))
+            plan = None
+            if compile_too:
+                try:
+                    plan = executor.compiled(prepared, None)
+                except Exception:
+                    plan = "failed", traceback.format_exc()
+            return Accepted(outline, measured, plan)
+    return Accepted(outline)
 
 
 def measure_cost(

@@ -267,13 +267,14 @@ class _Connection:
 
     async def _operation(self, op_id: str, query: str, name: str | None, variables: dict[str, Any] | None) -> None:
         try:
-            prepared = self.executor.prepare(query, name)
+            # validated and costed as over HTTP: by the planner, whose bounded queue may refuse it
+            prepared = await self.executor.prepare_off_loop(query, name)
             await self.executor.cost_off_loop(prepared, variables)
         except RequestError as exc:
             self._error(op_id, [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors])
             return
         try:
-            if prepared.operation.operation is OperationType.SUBSCRIPTION:
+            if prepared.operation_type is OperationType.SUBSCRIPTION:
                 await self._stream(op_id, prepared, variables)
             else:
                 # a query over the socket: one result, then complete
@@ -293,15 +294,9 @@ class _Connection:
         """Send `next` for every event of a subscription, until the client completes it or leaves."""
         db = Reader(self.engine)
         context = Context.for_request(db, self.settings, self.hub)
-        operation = prepared.operation
         try:
             built = ExecutorThrowingOnIncremental.build(
-                self.executor.schema,
-                prepared.document,
-                None,
-                context,
-                variables,
-                operation.name.value if operation.name else None,
+                self.executor.schema, prepared.document, None, context, variables, prepared.operation_name
             )
             if isinstance(built, list):  # variables that do not coerce
                 self._error(op_id, [mask(e).formatted for e in built])
