@@ -25,7 +25,12 @@ from graphql import (
     validate,
     visit,
 )
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import (
+    NoSchemaIntrospectionCustomRule,
+    NoUndefinedVariablesRule,
+    NoUnusedVariablesRule,
+    VariablesInAllowedPositionRule,
+)
 
 from app.errors import BadUserInput, CodedError
 from app.graphql.caches import DOCUMENT_BYTES_PER_CHAR, ENTRY_OVERHEAD, ByteBudgetLRU, digest
@@ -67,6 +72,7 @@ def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
     return found
 
 
+_VARIABLE_RULES = (NoUndefinedVariablesRule, NoUnusedVariablesRule, VariablesInAllowedPositionRule)
 # arguments allowed less than the general cap (a search text: its resolver's own limit)
 ARGUMENT_CAPS = {"query": MAX_SEARCH_LENGTH}
 
@@ -202,6 +208,9 @@ class Executor:
                 planner_processes = 0  # a planning process knows only the app's schema
             self._planner = planner(planner_processes)
         self._rules = [*specified_rules, *([] if introspection else [NoSchemaIntrospectionCustomRule])]
+        # a document without `$` defines and uses no variable: the rules about variables, which walk
+        # every operation through its fragments once more, have nothing to find in it
+        self._rules_without_variables = [rule for rule in self._rules if rule not in _VARIABLE_RULES]
         self._middleware = [_string_cap(self.limits.max_string_length)]
         # without introspection, messages do not name what the schema holds either ("Did you mean")
         self._suggestions = introspection
@@ -304,7 +313,10 @@ class Executor:
     def parsed(self, query: str) -> tuple[DocumentNode, list[GraphQLError]]:
         """Return the document and its validation errors; raise RequestError if it does not parse."""
         document = self._parse(query)
-        errors = validate(self.schema, document, self._rules) or _nul_literals(document)
+        rules = self._rules if "$" in query else self._rules_without_variables
+        errors = validate(self.schema, document, rules)
+        if not errors and "\\u" in query:  # NUL can only be written as an escape in a string
+            errors = _nul_literals(document)
         if not self._suggestions:
             errors = [without_suggestions(e) for e in errors]
         return document, errors
