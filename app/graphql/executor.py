@@ -17,13 +17,10 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    StringValueNode,
-    Visitor,
     execute,
     parse,
     specified_rules,
     validate,
-    visit,
 )
 from graphql.validation import (
     NoSchemaIntrospectionCustomRule,
@@ -32,11 +29,12 @@ from graphql.validation import (
     VariablesInAllowedPositionRule,
 )
 
-from app.errors import BadUserInput, CodedError
+from app.errors import CodedError
 from app.graphql.caches import DOCUMENT_BYTES_PER_CHAR, ENTRY_OVERHEAD, ByteBudgetLRU, digest
 from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
-from app.graphql.limits import LimitError, Limits, check, long_string
+from app.graphql.guards import nul_literals, string_cap
+from app.graphql.limits import LimitError, Limits, check
 from app.graphql.masking import mask, without_suggestions
 from app.graphql.plan_workers import (
     Accepted,
@@ -48,50 +46,12 @@ from app.graphql.plan_workers import (
     planner,
     validate_document,
 )
-from app.graphql.resolvers import MAX_SEARCH_LENGTH
 from app.graphql.schema import schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def _nul_literals(document: DocumentNode) -> list[GraphQLError]:
-    """Return an error for each string literal holding NUL (written as \\u0000), which Postgres cannot store."""
-    found: list[GraphQLError] = []
-
-    class Finder(Visitor):
-        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-            if "\x00" in node.value:
-                found.append(
-                    GraphQLError(
-                        "a string in the document contains a NUL character", node, extensions={"code": "BAD_USER_INPUT"}
-                    )
-                )
-
-    visit(document, Finder())
-    return found
-
-
+# the validation rules that look at variables only
 _VARIABLE_RULES = (NoUndefinedVariablesRule, NoUnusedVariablesRule, VariablesInAllowedPositionRule)
-# arguments allowed less than the general cap (a search text: its resolver's own limit)
-ARGUMENT_CAPS = {"query": MAX_SEARCH_LENGTH}
-
-
-def _string_cap(max_length: int) -> Callable[..., Any]:
-    """Return graphql-core middleware refusing any field whose arguments hold a string over `max_length`.
-
-    Every string argument is a slug, a code, an id, a cursor, a name or a search: none is long,
-    and a long one only makes work (a 200 KB text search is a statement Postgres cannot plan)."""
-
-    def middleware(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-        for name, value in args.items():
-            cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
-            length = long_string(value, cap)
-            if length is not None:
-                raise BadUserInput(f"`{name}` holds a string longer than {cap} characters ({length})")
-        return next_(root, info, **args)
-
-    return middleware
 
 
 class RequestError(Exception):
@@ -211,7 +171,7 @@ class Executor:
         # a document without `$` defines and uses no variable: the rules about variables, which walk
         # every operation through its fragments once more, have nothing to find in it
         self._rules_without_variables = [rule for rule in self._rules if rule not in _VARIABLE_RULES]
-        self._middleware = [_string_cap(self.limits.max_string_length)]
+        self._middleware = [string_cap(self.limits.max_string_length)]
         # without introspection, messages do not name what the schema holds either ("Did you mean")
         self._suggestions = introspection
         # documents of more than `max_cached_document` characters are parsed for each request:
@@ -316,7 +276,7 @@ class Executor:
         rules = self._rules if "$" in query else self._rules_without_variables
         errors = validate(self.schema, document, rules)
         if not errors and "\\u" in query:  # NUL can only be written as an escape in a string
-            errors = _nul_literals(document)
+            errors = nul_literals(document)
         if not self._suggestions:
             errors = [without_suggestions(e) for e in errors]
         return document, errors
