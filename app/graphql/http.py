@@ -122,13 +122,13 @@ def _method_not_allowed(request: Request, media: str) -> Response:
     return _respond(request, body, media=media, status=405, headers={"Allow": "POST"})
 
 
-def _selects_non_query(query: str, operation_name: str | None) -> bool:
+def _selects_non_query(query: str, operation_name: str | None, max_tokens: int) -> bool:
     """Return whether the document parses and the operation it selects is not a query.
 
     Used for GET requests the executor refused: a mutation is 405 even when it would not validate
     (the schema has no Mutation type at all)."""
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=max_tokens)  # no more work than the executor's own parse
     except GraphQLError:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -202,7 +202,7 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
             )
         cost = await executor.cost_off_loop(prepared, variables)
     except RequestError as exc:
-        if from_get and _selects_non_query(query, operation_name):
+        if from_get and _selects_non_query(query, operation_name, executor.limits.max_tokens):
             return _method_not_allowed(request, media)
         body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
         return _respond(request, body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
