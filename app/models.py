@@ -198,6 +198,9 @@ class TradeFigure(SQLModel, table=True):
             "period_end",
             postgresql_include=["partner_id", "period_start"],
         ),
+        # a reporter's figures in the keyset order of PERIOD_END_DESC/ASC: one place's page of a
+        # merged page (figures.figure_page)
+        Index("ix_trade_figures_reporter_id_period_end_id", "reporter_id", "period_end", "id"),
     )
 
     id: int | None = pk()

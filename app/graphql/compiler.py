@@ -269,7 +269,7 @@ ROOTS: dict[str, Root] = {
     ),
     "places": lambda c, n: c.root_connection(n, "Place", places.filtered, places.ORDERINGS, places.PlaceFilter()),
     "tradeFigures": lambda c, n: c.root_connection(
-        n, "TradeFigure", figures.filtered, figures.ORDERINGS, figures.FigureFilter()
+        n, "TradeFigure", figures.filtered, figures.ORDERINGS, figures.FigureFilter(), figures.figure_page
     ),
     "events": lambda c, n: c.root_connection(n, "Event", events.filtered, events.ORDERINGS, events.EventFilter()),
     "tradeSeries": _trade_series,

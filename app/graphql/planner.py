@@ -391,7 +391,10 @@ class Compiler:
         filtered: Callable[[Any], Select[Any]],
         orderings: dict[Any, Any],
         everything: Any,
+        paged: Callable[[Any, Any, PageArgs], PageQuery] | None = None,
     ) -> C:
+        """`paged(where, order, page)`: the page's SELECT, when the query function has its own
+        (else page_query's of `filtered(where)`), as the resolver's query function reads it."""
         args = self.arguments(self.schema.query_type, nodes)  # type: ignore[arg-type]
         filter_ = args.get("filter")
         if filter_ is not None:
@@ -399,7 +402,10 @@ class Compiler:
         where = filter_.to_query() if filter_ is not None else everything
         query = filtered(where)
         page = PageArgs(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-        pq = page_query(query, orderings[args["order_by"]], page)
+        if paged is not None:
+            pq = paged(where, args["order_by"], page)
+        else:
+            pq = page_query(query, orderings[args["order_by"]], page)
         return self.connection(type_name, pq, query, nodes)
 
     def reference_checks(self, *, places_: list[str | None] | None = None, **slugs: list[str | None]) -> None:

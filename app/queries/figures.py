@@ -9,11 +9,20 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, all_, and_, any_, case, exists, false, func, or_, select
 
 from app.db import Reader
 from app.queries.common import place_ref, reviewed, subtree_ids
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.pagination import (
+    Ordering,
+    Page,
+    PageArgs,
+    PageQuery,
+    SortKey,
+    merged_page_query,
+    page_query,
+    paginate,
+)
 from app.queries.rows import (
     FigureRow,
     articles,
@@ -111,6 +120,11 @@ def filtered(f: FigureFilter) -> Select[Any]:
     sides = _sides(f)
     if sides is not None:
         q = q.where(sides)
+    return _beside_sides(q, f)
+
+
+def _beside_sides(q: Select[Any], f: FigureFilter) -> Select[Any]:
+    # every condition of `f` but the reporter's and partner's
     if f.flows:
         q = q.where(trade_figures.c.flow.in_(list(f.flows)))
     if f.period_from is not None:
@@ -146,6 +160,34 @@ def filtered(f: FigureFilter) -> Select[Any]:
     return q
 
 
+def figure_page(where: FigureFilter, order: FigureOrder, args: PageArgs) -> PageQuery:
+    """Return the SELECT of one page of `filtered(where)` in `order`.
+
+    The figures of one reporter (and of the places inside it), whatever their partner, are
+    merged from a page per place of the subtree (merged_page_query): the figures it reports, read
+    from `ix_trade_figures_reporter_id_period_end_id` in `order`, and the total flows reported
+    by a place outside the subtree with it as the partner. The subtree's size is unknown to the
+    planner, so the single filtered SELECT reads a whole sort-key index and filters it instead:
+    for a small place, most of the figures."""
+    ordering = ORDERINGS[order]
+    if where.reporter is None or where.partner is not None:
+        return page_query(filtered(where), ordering, args)
+    ids = _place_ids(where.reporter, subregions=where.include_subregions)
+    tree = select(func.unnest(ids).label("id")).cte("tree")
+    row = select(*columns(FigureRow))
+    parts = [_beside_sides(row.where(trade_figures.c.reporter_id == tree.c.id), where)]
+    if not where.flows or "total" in where.flows:
+        # total trade between A and B is the same fact whichever side reported it (_sides)
+        crossed = row.where(
+            trade_figures.c.flow == "total",
+            trade_figures.c.partner_id == tree.c.id,
+            trade_figures.c.reporter_id != all_(func.array(select(tree.c.id).scalar_subquery())),
+        )
+        parts.append(_beside_sides(crossed, where))
+    return merged_page_query(tree, parts, ordering, args)
+
+
 async def list_figures(db: Reader, *, where: FigureFilter, order: FigureOrder, page: PageArgs) -> Page[FigureRow]:
     """Return one page of trade figures matching `where`."""
-    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: FigureRow(*r))
+    paged = figure_page(where, order, page)
+    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: FigureRow(*r), paged=paged)

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true, union_all
 
 from app.db import Reader
 from app.errors import BadUserInput
@@ -170,19 +170,45 @@ def page_query(query: Select[Any], ordering: Ordering, args: PageArgs) -> PageQu
     return PageQuery(stmt=stmt, limit=limit, backward=backward, descending=descending, kinds=kinds, args=args)
 
 
+def merged_page_query(
+    source: FromClause, parts: Sequence[Select[Any]], ordering: Ordering, args: PageArgs
+) -> PageQuery:
+    """Return the SELECT of one page of the rows of `parts` for every row of `source`, merged.
+
+    Each part is a SELECT of the row's columns that refers to a column of `source` (a place of a
+    subtree, say); for each row of `source` and each part, the part's own page (`limit + 1` rows,
+    read from an index that has the sort keys after the column the part fixes) is taken in a
+    LATERAL subquery, and the page is the first `limit + 1` rows of them all in `ordering`. The
+    parts must be disjoint (no row in two parts, or twice for two rows of `source`): then the
+    page is that of the union of the parts, under page_query's rules (cursors, direction)."""
+    pages = [page_query(part, ordering, args) for part in parts]
+    first = pages[0]
+    branches = []
+    for pq in pages:
+        part = pq.stmt.lateral()
+        branches.append(select(*part.c).select_from(source).join(part, true()))
+    merged = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
+    keys = [merged.c[f"_k{i}"] for i in range(first.width)]
+    stmt = select(*merged.c).order_by(*[k.desc() if first.descending else k.asc() for k in keys]).limit(first.limit + 1)
+    return dataclasses.replace(first, stmt=stmt)
+
+
 async def paginate(
     db: Reader,
     query: Select[Any],
     ordering: Ordering,
     args: PageArgs,
     make: Callable[[Any], T],
+    *,
+    paged: PageQuery | None = None,
 ) -> Page[T]:
     """Return one page of `query` (a SELECT of the row's columns) in `ordering`.
 
     Sort-key values are selected alongside the row; `make` builds the row from the leading
-    columns. The total is computed only when `Page.count` is awaited.
+    columns. The total is computed only when `Page.count` is awaited. `paged`: the page's
+    SELECT when it is not `page_query(query, ordering, args)`'s (merged_page_query's, say).
     """
-    pq = page_query(query, ordering, args)
+    pq = paged if paged is not None else page_query(query, ordering, args)
     rows = list(await db.all(pq.stmt))
     more = len(rows) > pq.limit
     rows = rows[: pq.limit]
