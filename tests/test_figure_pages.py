@@ -1,6 +1,7 @@
 """A page of the figures within a place, merged from a page per place of its subtree
 (figures.figure_page), holds the rows of the single filtered SELECT's page, in every order and
-direction, and reads each place's figures from their index."""
+direction, whichever of the two the statement reads, and reads each place's figures from their
+index."""
 
 from __future__ import annotations
 
@@ -43,8 +44,11 @@ def _pages(where: figures.FigureFilter, order: figures.FigureOrder, rows: list[t
     return args
 
 
+@pytest.mark.parametrize("merge_up_to", [None, 1, figures.MERGE_UP_TO])
 @pytest.mark.parametrize("order", list(figures.FigureOrder))
-def test_merged_pages_are_the_filtered_pages(conn: Connection, order: figures.FigureOrder) -> None:
+def test_merged_pages_are_the_filtered_pages(
+    conn: Connection, order: figures.FigureOrder, merge_up_to: int | None
+) -> None:
     ordering = figures.ORDERINGS[order]
     compared = 0
     for ref in _refs(conn):
@@ -58,7 +62,8 @@ def test_merged_pages_are_the_filtered_pages(conn: Connection, order: figures.Fi
             everything = _rows(conn, page_query(figures.filtered(where), ordering, PageArgs(first=100)).stmt)
             for args in _pages(where, order, everything):
                 expected = _rows(conn, page_query(figures.filtered(where), ordering, args).stmt)
-                assert _rows(conn, figures.figure_page(where, order, args).stmt) == expected, (ref, where, args)
+                got = _rows(conn, figures.figure_page(where, order, args, merge_up_to=merge_up_to).stmt)
+                assert got == expected, (ref, where, args)
                 compared += len(expected)
     assert compared, "some pages hold figures"
 
@@ -72,7 +77,7 @@ def test_a_page_within_a_place_reads_each_place_from_the_reporter_index(conn: Co
         .limit(1)
     ).one()
     where = figures.FigureFilter(reporter=ref, include_subregions=True)
-    stmt = figures.figure_page(where, figures.FigureOrder.PERIOD_END_DESC, PageArgs(first=5)).stmt
+    stmt = figures.figure_page(where, figures.FigureOrder.PERIOD_END_DESC, PageArgs(first=5), merge_up_to=None).stmt
     compiled = stmt.compile(dialect=conn.dialect)
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL enable_bitmapscan = off"))

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, all_, and_, any_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, false, func, or_, select
 
 from app.db import Reader
 from app.queries.common import place_ref, reviewed, subtree_ids
@@ -19,6 +19,7 @@ from app.queries.pagination import (
     PageArgs,
     PageQuery,
     SortKey,
+    either_page_query,
     merged_page_query,
     page_query,
     paginate,
@@ -160,15 +161,26 @@ def _beside_sides(q: Select[Any], f: FigureFilter) -> Select[Any]:
     return q
 
 
-def figure_page(where: FigureFilter, order: FigureOrder, args: PageArgs) -> PageQuery:
+# the most places a subtree has for its figures' page to be merged from a page per place
+MERGE_UP_TO = 50
+
+
+def figure_page(
+    where: FigureFilter, order: FigureOrder, args: PageArgs, *, merge_up_to: int | None = MERGE_UP_TO
+) -> PageQuery:
     """Return the SELECT of one page of `filtered(where)` in `order`.
 
     The figures of one reporter (and of the places inside it), whatever their partner, are
     merged from a page per place of the subtree (merged_page_query): the figures it reports, read
     from `ix_trade_figures_reporter_id_period_end_id` in `order`, and the total flows reported
     by a place outside the subtree with it as the partner. The subtree's size is unknown to the
-    planner, so the single filtered SELECT reads a whole sort-key index and filters it instead:
-    for a small place, most of the figures."""
+    planner, so the single filtered SELECT reads the sort-key index and filters it by the
+    subtree: for a small place, most of the figures.
+
+    A subtree of more than `merge_up_to` places (a country: a large share of the figures, whose
+    first rows the sort-key index finds soon; a page per place would read them all) is read
+    from the single filtered SELECT; the statement counts the places and reads one of the two.
+    `merge_up_to=None`: always merged."""
     ordering = ORDERINGS[order]
     if where.reporter is None or where.partner is not None:
         return page_query(filtered(where), ordering, args)
@@ -181,10 +193,14 @@ def figure_page(where: FigureFilter, order: FigureOrder, args: PageArgs) -> Page
         crossed = row.where(
             trade_figures.c.flow == "total",
             trade_figures.c.partner_id == tree.c.id,
-            trade_figures.c.reporter_id != all_(func.array(select(tree.c.id).scalar_subquery())),
+            trade_figures.c.reporter_id.not_in(select(tree.c.id)),
         )
         parts.append(_beside_sides(crossed, where))
-    return merged_page_query(tree, parts, ordering, args)
+    merged = merged_page_query(tree, parts, ordering, args)
+    if merge_up_to is None:
+        return merged
+    small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
+    return either_page_query(small, merged, page_query(filtered(where), ordering, args))
 
 
 async def list_figures(db: Reader, *, where: FigureFilter, order: FigureOrder, page: PageArgs) -> Page[FigureRow]:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, or_, select, true, union_all
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, not_, or_, select, true, union_all
 
 from app.db import Reader
 from app.errors import BadUserInput
@@ -191,6 +191,22 @@ def merged_page_query(
     keys = [merged.c[f"_k{i}"] for i in range(first.width)]
     stmt = select(*merged.c).order_by(*[k.desc() if first.descending else k.asc() for k in keys]).limit(first.limit + 1)
     return dataclasses.replace(first, stmt=stmt)
+
+
+def either_page_query(condition: ColumnElement[bool], then: PageQuery, otherwise: PageQuery) -> PageQuery:
+    """Return the page `then` where `condition` holds, else the page `otherwise` (the same page,
+    read another way: the same arguments and the same columns).
+
+    `condition` is computed once, before either is read (a one-time filter): only one of the
+    two pages is read."""
+    branches = [
+        select(*then.stmt.subquery().c).where(condition),
+        select(*otherwise.stmt.subquery().c).where(not_(condition)),
+    ]
+    either = union_all(*branches).subquery()
+    keys = [either.c[f"_k{i}"] for i in range(then.width)]
+    stmt = select(*either.c).order_by(*[k.desc() if then.descending else k.asc() for k in keys])
+    return dataclasses.replace(then, stmt=stmt.limit(then.limit + 1))
 
 
 async def paginate(
