@@ -22,6 +22,7 @@ from app.seed.source import (
     SeedIssue,
     SourceFile,
     collect,
+    collector_paused,
     display_path,
     read_article_text,
     resolved,
@@ -147,12 +148,23 @@ def discover(paths: Sequence[Path]) -> Discovered:
 # --- building ----------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class _At:
+    """Where a slug is defined: `file:line` once shown."""
+
+    src: SourceFile
+    loc: Loc
+
+    def __str__(self) -> str:
+        return f"{self.src.name}:{self.src.line_of(self.loc)}"
+
+
 class _Builder:
     def __init__(self) -> None:
         self.corpus = Corpus()
         self.issues: list[SeedIssue] = []
         # where each slug was defined, for duplicate and reference messages
-        self.defined_at: dict[tuple[str, str], str] = {}
+        self.defined_at: dict[tuple[str, str], str | _At] = {}
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
         self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
@@ -161,13 +173,13 @@ class _Builder:
     def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
         key = (kind, slug)
         self.facts.defines.add(f"{kind}:{slug}")
-        issue = src.issue(loc, f"duplicate {kind} slug {slug!r}")
         if key in self.defined_at:
+            issue = src.issue(loc, f"duplicate {kind} slug {slug!r}")
             self.issues.append(
                 dataclasses.replace(issue, reason=f"{issue.reason} (first defined at {self.defined_at[key]})")
             )
             return False
-        self.defined_at[key] = f"{issue.file}:{issue.line}"
+        self.defined_at[key] = _At(src, loc)  # its line is looked up only for a message
         return True
 
     def refer(self, src: SourceFile, loc: Loc, kind: str, slug: str | None) -> None:
@@ -340,7 +352,7 @@ class _Builder:
                 nxt = links.get(slug)
                 while nxt is not None and nxt in links:
                     if nxt in seen:
-                        where = self.defined_at.get((kind.replace(" ", "_"), slug), "")
+                        where = str(self.defined_at.get((kind.replace(" ", "_"), slug), ""))
                         self.issues.append(
                             SeedIssue(
                                 where,
@@ -490,7 +502,8 @@ def build_corpus(paths: Iterable[Path], *, on_file: Callable[[int, int], None] |
         if on_file is not None:
             on_file(done, len(files))
 
-    validation.read(files, on_file=step)
-    corpus = validation.finish()
-    corpus.duplicates = find_duplicates({slug: a.body for slug, a in corpus.articles.items()})
+    with collector_paused():
+        validation.read(files, on_file=step)
+        corpus = validation.finish()
+        corpus.duplicates = find_duplicates({slug: a.body for slug, a in corpus.articles.items()})
     return corpus

@@ -6,11 +6,13 @@ field, so an operator can go straight to it. Nothing here touches the database.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
+import gc
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +45,120 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
 
 
 Loc = tuple[str | int, ...]
+
+_Parser: Any = (
+    getattr(yaml.cyaml, "CParser", None) if yaml.__with_libyaml__ else None
+)  # libyaml's parser alone: events, no nodes
+_STR = "tag:yaml.org,2002:str"
+_MISSING: Any = object()
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# the implicit scalar types a plain value may resolve to (anything else goes to the full composer)
+_SCALARS: dict[str, Any] = {
+    tag: method
+    for tag, method in yaml.constructor.SafeConstructor.yaml_constructors.items()
+    if tag
+    in (
+        "tag:yaml.org,2002:null",
+        "tag:yaml.org,2002:bool",
+        "tag:yaml.org,2002:int",
+        "tag:yaml.org,2002:float",
+        "tag:yaml.org,2002:timestamp",
+    )
+}
+_VALUES: dict[tuple[str, str], Any] = {}  # (tag, plain scalar) -> its (immutable) value
+_VALUES_UP_TO = 200_000
+_RESOLVER: Any = yaml.resolver.Resolver()
+_PLAIN = (True, False)
+_MAX_DEPTH = 100  # deeper documents (never a seed file) are left to the full composer
+
+
+class _Fallback(Exception):
+    """The document needs the full composer (or its error messages)."""
+
+
+def _plain_scalar(value: str) -> Any:
+    """Return a plain (unquoted, untagged) scalar's value, as the safe loader constructs it."""
+    if len(value) <= _CACHED_UP_TO:
+        key = (value, _PLAIN)
+        tag = _TAGS.get(key)
+        if tag is None:
+            tag = _TAGS[key] = _RESOLVER.resolve(yaml.ScalarNode, value, _PLAIN)
+    else:
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, _PLAIN)
+    if tag == _STR:
+        return value
+    found = _VALUES.get((tag, value), _MISSING)
+    if found is _MISSING:
+        construct = _SCALARS.get(tag)
+        if construct is None:
+            raise _Fallback
+        found = construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
+        if len(_VALUES) < _VALUES_UP_TO:
+            _VALUES[tag, value] = found
+    return found
+
+
+def _fast_data(text: str) -> Any:
+    """Return the data of a one-document YAML text built from libyaml's events, as the safe loader
+    builds it; raise _Fallback for anything it does not handle itself (including any error)."""
+    parser = _Parser(text)
+    try:
+        get = parser.get_event
+        get()  # the stream's start
+        if get().__class__ is not yaml.DocumentStartEvent:
+            raise _Fallback  # an empty stream
+        root: Any = _MISSING
+        stack: list[Any] = []  # the open dicts and lists
+        pending: list[Any] = []  # for each: the key awaiting its value (_MISSING: a key comes next)
+        while True:
+            event = get()
+            cls = event.__class__
+            if cls is yaml.ScalarEvent:
+                if event.anchor is not None or event.tag is not None:
+                    raise _Fallback
+                value = event.value
+                if event.implicit[0]:
+                    value = _plain_scalar(value)
+                opened = False
+            elif cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                if event.anchor is not None or event.tag is not None or len(stack) >= _MAX_DEPTH:
+                    raise _Fallback
+                value = {} if cls is yaml.MappingStartEvent else []
+                opened = True
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                stack.pop()
+                pending.pop()
+                continue
+            elif cls is yaml.DocumentEndEvent:
+                break
+            else:  # an alias
+                raise _Fallback
+            if stack:
+                top = stack[-1]
+                if top.__class__ is list:
+                    top.append(value)
+                else:
+                    key = pending[-1]
+                    if key is _MISSING:
+                        # a key: only strings, each once (else the composer reports, by line)
+                        if value.__class__ is not str or value in top:
+                            raise _Fallback
+                        pending[-1] = value
+                        continue
+                    top[key] = value
+                    pending[-1] = _MISSING
+            else:
+                root = value
+            if opened:
+                stack.append(value)
+                pending.append(_MISSING)
+        if get().__class__ is not yaml.StreamEndEvent:
+            raise _Fallback  # more than one document: the composer says so
+        return root
+    except yaml.YAMLError:
+        raise _Fallback from None
+    finally:
+        parser.dispose()
 
 
 def resolved(path: Path) -> Path:
@@ -95,20 +211,38 @@ class SeedError(Exception):
 
 
 class SourceFile:
-    """A parsed YAML file together with its node tree, for line numbers."""
+    """A parsed YAML file; its node tree (for line numbers) is composed again only when asked for.
+
+    Most files are read by `_fast_data`, which builds the data straight from libyaml's events
+    without a node tree: a tree of every file, kept for its line numbers, costs more than the
+    parse (and keeps the garbage collector walking millions of objects). Whatever that reader
+    does not handle itself (anchors, explicit tags, merge keys, non-string keys, a key given
+    twice, a syntax error) is read by the full composer, which reports exactly as before."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = display_path(path)
-        text = _read_text(path, self.name)
+        self.text = _read_text(path, self.name)
+        self._node: yaml.Node | None = None
+        self._composed = False
+        data: Any = _MISSING
+        if _Parser is not None:
+            with contextlib.suppress(_Fallback):
+                data = _fast_data(self.text)
+        self.data: Any = self._compose_and_construct() if data is _MISSING else data
+        if not isinstance(self.data, dict):
+            raise SeedError([SeedIssue(self.name, 1, "", "expected a mapping at the top of the file")])
+
+    def _compose_and_construct(self) -> Any:
         try:
             # parse once, keeping the node tree (for line numbers) and building the data from it
-            loader = _Loader(text)
+            loader = _Loader(self.text)
             try:
-                self.node = loader.get_single_node()
+                self._node = loader.get_single_node()
+                self._composed = True
                 # a key given twice would silently keep the last value: refused, naming both lines
-                collect(_duplicate_keys(self.node, self.name))
-                self.data: Any = loader.construct_document(self.node) if self.node is not None else None
+                collect(_duplicate_keys(self._node, self.name))
+                return loader.construct_document(self._node) if self._node is not None else None
             finally:
                 loader.dispose()
         except yaml.YAMLError as exc:
@@ -116,8 +250,18 @@ class SourceFile:
             line = mark.line + 1 if mark is not None else None
             problem = getattr(exc, "problem", None) or str(exc)
             raise SeedError([SeedIssue(self.name, line, "", f"not valid YAML: {problem}")]) from None
-        if not isinstance(self.data, dict):
-            raise SeedError([SeedIssue(self.name, 1, "", "expected a mapping at the top of the file")])
+
+    @property
+    def node(self) -> yaml.Node | None:
+        """The file's node tree (composed on first use: only line numbers need it)."""
+        if not self._composed:
+            loader = _Loader(self.text)
+            try:
+                self._node = loader.get_single_node()
+            finally:
+                loader.dispose()
+            self._composed = True
+        return self._node
 
     def line_of(self, loc: Loc) -> int | None:
         """Return the 1-based line of the value at `loc`, or of its nearest existing parent."""
@@ -279,6 +423,22 @@ def read_article_text(path: Path) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SeedError([SeedIssue(name, None, "", f"not UTF-8 (byte {exc.start}: {exc.reason})")]) from None
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration (reference counting still frees).
+
+    A seed builds hundreds of thousands of objects that live until it ends (parsed files, models,
+    rows, shingle postings) and next to no garbage in cycles; with the collector on, every
+    full collection walks all of them again, which made reading a corpus several times slower."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def collect(issues: Iterable[SeedIssue]) -> None:
