@@ -155,12 +155,13 @@ class _StepProgress:
         self.step: str | None = None
         self.task: TaskID | None = None
         self.started = 0.0
+        self.cpu = 0.0
         self.done = 0
 
     def __call__(self, step: str, done: int, total: int) -> None:
         if step != self.step:
             self.finish()
-            self.step, self.started, self.done = step, time.perf_counter(), 0
+            self.step, self.started, self.cpu, self.done = step, time.perf_counter(), time.process_time(), 0
             self.task = self.bar.add_task(step, total=total) if self.terminal else None
         self.done = done
         if self.task is not None:
@@ -175,7 +176,11 @@ class _StepProgress:
             self.bar.update(self.task, visible=False)
         else:
             rate = f" ({self.done / seconds:,.0f}/s)" if seconds > 0 and self.done else ""
-            self.bar.console.print(f"seed: {self.step}: {self.done:,} in {seconds:.2f}s{rate}", highlight=False)
+            # the seed's own CPU time beside the wall time: the rest is the database, or waiting for a CPU
+            cpu = time.process_time() - self.cpu
+            self.bar.console.print(
+                f"seed: {self.step}: {self.done:,} in {seconds:.2f}s{rate}, {cpu:.2f}s CPU", highlight=False
+            )
         self.step = None
 
 

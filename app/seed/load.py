@@ -66,7 +66,17 @@ evidence = models.metadata.tables["evidence"]
 manifest = models.metadata.tables["seed_manifest"]
 
 # What write_corpus reports to its `progress` callback, in order.
-WRITE_STEPS = ("places", "organisations", "people", "articles", "trade figures", "events", "evidence", "conversions")
+WRITE_STEPS = (
+    "places",
+    "organisations",
+    "people",
+    "articles",
+    "trade figures",
+    "events",
+    "evidence",
+    "conversions",
+    "series totals",
+)
 # progress(step, rows done, rows in the step): called as a step starts and as its rows are written
 Progress = Callable[[str, int, int], None]
 
@@ -413,6 +423,10 @@ def write_corpus(
     evidence_ids = writer.evidence()
     writer.conversions(evidence_ids)
     writer.remove()
+    if progress is not None:
+        progress("series totals", 0, 0)
     # the series' totals of the periods changed (else a deferred trigger would, at the commit)
     conn.execute(text("SELECT trade_series_refresh()"))
+    if progress is not None:
+        progress("series totals", 0, 0)
     return summary

@@ -44,7 +44,7 @@ from app.seed.load import (
     trade_figures,
     write_corpus,
 )
-from app.seed.source import SeedError, display_path, read_seed_bytes, resolved
+from app.seed.source import SeedError, collector_paused, display_path, read_seed_bytes, resolved
 from app.seed.sync import any_of
 from app.seed.versions import record_version
 
@@ -107,7 +107,7 @@ def seed(
     paths = list(paths)
     found = discover(paths)
     summary = Summary()
-    with transaction(engine) as conn:
+    with collector_paused(), transaction(engine) as conn:
         acquire_seed_lock(conn, on_wait=on_wait)
         if reset_first:
             summary.reset_rows = reset(conn)
@@ -122,10 +122,14 @@ def seed(
             relink=plan.relink,
             removal=plan.removal,
         )
+        if progress is not None:
+            progress("manifest and commit", 0, 0)
         _write_manifest(conn, plan.manifest_rows, plan.old_manifest)
         # last, in the same transaction: the new version is announced only if the seed commits
         record_version(conn, summary.changes(), reset=reset_first)
         # everything of this seed is written: it commits as this block ends
+    if progress is not None:
+        progress("manifest and commit", 0, 0)
     return summary
 
 
@@ -171,7 +175,11 @@ def _plan(
     stored = read_manifest(conn)
     old = _rekeyed(stored, base)
     dirs = {Path(_key(p)) for p in paths if p.is_dir()}
-    prints = {p: fingerprint(p, registry=False) for p in annotations}
+    prints: dict[Path, Fingerprint | None] = {}
+    for i, p in enumerate(annotations, 1):
+        prints[p] = fingerprint(p, registry=False)
+        if progress is not None and (i % 100 == 0 or i == len(annotations)):
+            progress("hashing files", i, len(annotations))
     current = {_key(p) for p in [*registries, *annotations]}
     # a file of a seeded directory that is gone; files seeded one by one leave the others alone
     removed = [k for k in old if k not in current and Path(k).parent in dirs]
