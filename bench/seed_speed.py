@@ -17,7 +17,9 @@ the schema has them), i.e. what Postgres needs to store them, with no YAML, vali
 
 For each run: wall seconds (process start to exit, Python start-up included), rows/s over the
 rows in the database, the CPU seconds the seed process used (the rest is the database, or
-waiting for the machine), and the seed's own per-step lines.
+waiting for the machine), the machine's load average as the run ended (on a shared machine,
+wall times mean little without it), and the seed's own per-step lines (each with its wall
+and CPU seconds).
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ def run_seed(url: str, corpus: Path, *extra: str) -> dict[str, Any]:
         raise SystemExit(f"tradegraph seed failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     lines = [line for line in done.stdout.splitlines() if line.startswith(("seed:", "files:", "seeded in"))]
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "lines": lines}
+    return {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "load_1min": round(os.getloadavg()[0], 2), "lines": lines}
 
 
 def unreferenced_article(url: str) -> str:
@@ -133,7 +135,11 @@ def raw_copy(source: str, target: str) -> dict[str, Any]:
             )
             with cur.copy(statement) as copy:
                 copy.write(dumps[table.name])
-    return {"wall_s": round(time.perf_counter() - started, 3), "bytes": sum(map(len, dumps.values()))}
+    return {
+        "wall_s": round(time.perf_counter() - started, 3),
+        "bytes": sum(map(len, dumps.values())),
+        "load_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,12 +181,13 @@ def main(argv: list[str] | None = None) -> int:
 
     first = results["first load"]["wall_s"]
     print(f"size {args.size}: {results['articles']:,} articles, {total:,} rows")
-    print(f"{'run':<14}{'wall s':>9}{'rows/s':>11}{'seed CPU s':>12}{'of first load':>15}")
+    print(f"{'run':<14}{'wall s':>9}{'rows/s':>11}{'seed CPU s':>12}{'of first load':>15}{'load (1 min)':>14}")
     for name in ("first load", "no-op", "one removed", "one added", "--full", "raw COPY"):
         r = results[name]
         rate = f"{total / r['wall_s']:,.0f}" if name in ("first load", "--full", "raw COPY") else ""
         cpu = f"{r['cpu_s']:.2f}" if "cpu_s" in r else ""
-        print(f"{name:<14}{r['wall_s']:>9.2f}{rate:>11}{cpu:>12}{r['wall_s'] / first:>14.1%}")
+        print(f"{name:<14}{r['wall_s']:>9.2f}{rate:>11}{cpu:>12}{r['wall_s'] / first:>14.1%}{r['load_1min']:>14.2f}")
+    print(f"machine: {os.cpu_count()} CPUs; load (1 min) is the machine's, other work included")
     for name in ("first load", "no-op", "one removed", "one added"):
         print(f"\n{name}:")
         for line in results[name]["lines"]:

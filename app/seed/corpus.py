@@ -159,12 +159,22 @@ class _At:
         return f"{self.src.name}:{self.src.line_of(self.loc)}"
 
 
+@dataclasses.dataclass(frozen=True)
+class FileAt:
+    """A file, named as messages name it once shown (resolving its path only then)."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return display_path(self.path)
+
+
 class _Builder:
     def __init__(self) -> None:
         self.corpus = Corpus()
         self.issues: list[SeedIssue] = []
         # where each slug was defined, for duplicate and reference messages
-        self.defined_at: dict[tuple[str, str], str | _At] = {}
+        self.defined_at: dict[tuple[str, str], str | _At | FileAt] = {}
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
         self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
@@ -228,7 +238,8 @@ class _Builder:
         src = SourceFile(path)
         doc = src.parse(fmt.ArticleFile)
         txt = path.with_suffix(".txt")
-        raw_text = read_article_text(txt)
+        txt_name = display_path(txt)
+        raw_text = read_article_text(txt, txt_name)
         body = raw_text
         sha = hashlib.sha256(raw_text.encode()).hexdigest()  # the bytes read_article_text decoded
         meta = doc.article
@@ -236,7 +247,7 @@ class _Builder:
             self.issues.append(
                 src.issue(
                     ("article", "sha256"),
-                    f"{display_path(txt)} has changed since it was annotated "
+                    f"{txt_name} has changed since it was annotated "
                     f"(its sha256 is {sha}, the annotation was made for {meta.sha256}); "
                     "re-check every quote and offset, then update sha256",
                 )
@@ -244,7 +255,7 @@ class _Builder:
         self.facts.article = meta.slug
         if not self.define("article", meta.slug, src, ("article", "slug")):
             return
-        self.corpus.articles[meta.slug] = ArticleItem(meta, display_path(txt), body, sha)
+        self.corpus.articles[meta.slug] = ArticleItem(meta, txt_name, body, sha)
         self.refer(src, ("article", "publisher"), "organisation", meta.publisher)
         if meta.title is not None and meta.title not in body:
             self.issues.append(src.issue(("article", "title"), "title is not found verbatim in the text"))
@@ -464,12 +475,12 @@ class Validation:
                 on_file()
         builder.facts = FileFacts()
 
-    def known(self, where: str, defines: Collection[str]) -> None:
+    def known(self, where: str | FileAt, defines: Collection[str]) -> None:
         """Declare what a file that is not read defines ("kind:slug"), `where` naming it."""
         for key in defines:
             kind, _, slug = key.partition(":")
             if (kind, slug) in self.builder.defined_at:
-                self.builder.issues.append(SeedIssue(where, None, "", f"duplicate {kind} slug {slug!r}"))
+                self.builder.issues.append(SeedIssue(str(where), None, "", f"duplicate {kind} slug {slug!r}"))
             else:
                 self.builder.defined_at[kind, slug] = where
 

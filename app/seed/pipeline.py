@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app import models
 from app.db import transaction
-from app.seed.corpus import Corpus, FileFacts, Validation, build_corpus, discover
+from app.seed.corpus import Corpus, FileAt, FileFacts, Validation, build_corpus, discover
 from app.seed.dedupe import Duplicate, choose_duplicates, shingles, similar_pairs
 from app.seed.load import (
     Progress,
@@ -44,7 +44,7 @@ from app.seed.load import (
     trade_figures,
     write_corpus,
 )
-from app.seed.source import SeedError, collector_paused, display_path, read_seed_bytes, resolved
+from app.seed.source import SeedError, collector_paused, read_seed_bytes, resolved
 from app.seed.sync import any_of
 from app.seed.versions import record_version
 
@@ -63,10 +63,11 @@ def fingerprint(path: Path, *, registry: bool) -> Fingerprint | None:
     """Return the content hashes of a seed file (None when it cannot be read: validation says why)."""
     # read as validation reads (regular files within the size limit): a FIFO or a device must not hang here
     try:
-        data = read_seed_bytes(path, display_path(path))
+        # (the name is for a refusal, which validation reports itself: not worth resolving the path)
+        data = read_seed_bytes(path, str(path))
         if registry:
             return Fingerprint(hashlib.sha256(data).hexdigest(), None)
-        text = read_seed_bytes(path.with_suffix(".txt"), display_path(path))
+        text = read_seed_bytes(path.with_suffix(".txt"), str(path))
     except SeedError:
         return None
     text_sha = hashlib.sha256(text).hexdigest()
@@ -169,8 +170,13 @@ def _plan(
     """Validate what has to be read; return what to write. Raises SeedError (the full corpus's errors)."""
     base = seed_directory(paths)
 
-    def _key(path: Path) -> str:
-        return manifest_key(path, base)
+    keys: dict[Path, str] = {}
+
+    def _key(path: Path) -> str:  # resolving a path (symlinks followed) costs: once per file
+        key = keys.get(path)
+        if key is None:
+            key = keys[path] = manifest_key(path, base)
+        return key
 
     stored = read_manifest(conn)
     old = _rekeyed(stored, base)
@@ -222,7 +228,7 @@ def _plan(
         validation.read(second, on_file=step)
     clean -= set(second)
     for p in sorted(clean):
-        validation.known(display_path(p), old[_key(p)]["defines"])
+        validation.known(FileAt(p), old[_key(p)]["defines"])
     corpus = validation.corpus
     try:
         corpus = validation.finish(outer_links=_outer_links(conn, corpus) if clean else None)

@@ -415,9 +415,9 @@ def _read_text(path: Path, name: str) -> str:
         raise SeedError([SeedIssue(name, None, "", f"not UTF-8 (byte {exc.start}: {exc.reason})")]) from None
 
 
-def read_article_text(path: Path) -> str:
-    """Return an article's text exactly as stored: UTF-8, newlines untouched."""
-    name = display_path(path)
+def read_article_text(path: Path, name: str | None = None) -> str:
+    """Return an article's text exactly as stored: UTF-8, newlines untouched (`name`: as shown)."""
+    name = display_path(path) if name is None else name
     raw = read_seed_bytes(path, name, missing="article text not found beside its annotation")
     try:
         return raw.decode("utf-8")
