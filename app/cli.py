@@ -7,6 +7,7 @@ imported inside them, so that `serve` starts without loading it.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -161,7 +162,7 @@ class _StepProgress:
     def __call__(self, step: str, done: int, total: int) -> None:
         if step != self.step:
             self.finish()
-            self.step, self.started, self.cpu, self.done = step, time.perf_counter(), time.process_time(), 0
+            self.step, self.started, self.cpu, self.done = step, time.perf_counter(), _cpu_seconds(), 0
             self.task = self.bar.add_task(step, total=total) if self.terminal else None
         self.done = done
         if self.task is not None:
@@ -177,11 +178,17 @@ class _StepProgress:
         else:
             rate = f" ({self.done / seconds:,.0f}/s)" if seconds > 0 and self.done else ""
             # the seed's own CPU time beside the wall time: the rest is the database, or waiting for a CPU
-            cpu = time.process_time() - self.cpu
+            cpu = _cpu_seconds() - self.cpu
             self.bar.console.print(
                 f"seed: {self.step}: {self.done:,} in {seconds:.2f}s{rate}, {cpu:.2f}s CPU", highlight=False
             )
         self.step = None
+
+
+def _cpu_seconds() -> float:
+    """Return the CPU seconds of this process and of its finished children (processes parsing files)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 def _rate_column() -> ProgressColumn:

@@ -25,6 +25,7 @@ from app.seed.source import (
     collector_paused,
     display_path,
     read_article_text,
+    read_sources,
     resolved,
 )
 
@@ -199,8 +200,7 @@ class _Builder:
 
     # registries
 
-    def add_registry(self, path: Path) -> None:
-        src = SourceFile(path)
+    def add_registry(self, path: Path, src: SourceFile) -> None:
         kind = REGISTRY_FILES[path.name]
         if kind == "places":
             places, issues = src.parse_list("places", fmt.Place)
@@ -234,8 +234,7 @@ class _Builder:
 
     # articles
 
-    def add_article(self, path: Path) -> None:
-        src = SourceFile(path)
+    def add_article(self, path: Path, src: SourceFile) -> None:
         doc = src.parse(fmt.ArticleFile)
         txt = path.with_suffix(".txt")
         txt_name = display_path(txt)
@@ -461,13 +460,14 @@ class Validation:
 
     def read(self, files: Iterable[Path], *, on_file: Callable[[], None] | None = None) -> None:
         builder = self.builder
-        for path in files:
+        files = list(files)
+        for path, source in zip(files, read_sources(files), strict=True):
             builder.facts = FileFacts()
             try:
                 if path.name in REGISTRY_FILES:
-                    builder.add_registry(path)
+                    builder.add_registry(path, source())
                 else:
-                    builder.add_article(path)
+                    builder.add_article(path, source())
             except SeedError as exc:
                 builder.issues += exc.issues
             builder.corpus.facts[path] = builder.facts

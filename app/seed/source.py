@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
+import functools
 import gc
+import multiprocessing
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -233,6 +235,14 @@ class SourceFile:
         if not isinstance(self.data, dict):
             raise SeedError([SeedIssue(self.name, 1, "", "expected a mapping at the top of the file")])
 
+    @classmethod
+    def parsed(cls, path: Path, name: str, text: str, data: Any) -> SourceFile:
+        """Return the file as `parse_file` read it (in another process)."""
+        self = cls.__new__(cls)
+        self.path, self.name, self.text, self.data = path, name, text, data
+        self._node, self._composed = None, False
+        return self
+
     def _compose_and_construct(self) -> Any:
         try:
             # parse once, keeping the node tree (for line numbers) and building the data from it
@@ -309,6 +319,52 @@ class SourceFile:
             except ValidationError as exc:
                 issues += [self.issue((key, i, *err["loc"]), _reason(err)) for err in exc.errors()]
         return valid, issues
+
+
+def parse_file(path: Path) -> tuple[str, str, Any] | list[SeedIssue]:
+    """Read and parse a seed file: its name, text and data, or what is wrong with it (picklable)."""
+    try:
+        src = SourceFile(path)
+    except SeedError as exc:
+        return exc.issues
+    return src.name, src.text, src.data
+
+
+# Files from which they are parsed in worker processes, while this one validates those parsed
+PARALLEL_FROM = 64
+_CHUNK = 16  # files per hand-over to a worker
+
+
+def _workers() -> int:
+    """Return how many worker processes parse files: one less than the CPUs this process may use."""
+    if not hasattr(os, "fork"):
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return min(cpus - 1, 7)
+
+
+def read_sources(paths: Sequence[Path]) -> Iterator[Callable[[], SourceFile]]:
+    """Yield, for each of `paths` in order, a function returning its SourceFile (or raising SeedError).
+
+    With many files, they are parsed (libyaml's events turned into data) in worker processes,
+    `_CHUNK` at a time and handed back in order, so that this process validates one file while
+    the workers parse the next ones; what is reported, and in which order, does not change."""
+    workers = _workers() if len(paths) >= PARALLEL_FROM else 0
+    if workers < 1:
+        for path in paths:
+            yield functools.partial(SourceFile, path)
+        return
+    # fork: the workers start at once, with everything imported; they only read files and parse
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        for path, result in zip(paths, pool.imap(parse_file, paths, chunksize=_CHUNK), strict=True):
+            yield functools.partial(_source_of, path, result)
+
+
+def _source_of(path: Path, result: tuple[str, str, Any] | list[SeedIssue]) -> SourceFile:
+    if isinstance(result, list):
+        raise SeedError(result)
+    name, text, data = result
+    return SourceFile.parsed(path, name, text, data)
 
 
 def _public_loc(loc: Loc) -> Loc:
