@@ -464,10 +464,13 @@ class Validation:
         for path, source in zip(files, read_sources(files), strict=True):
             builder.facts = FileFacts()
             try:
+                src = source()
                 if path.name in REGISTRY_FILES:
-                    builder.add_registry(path, source())
+                    builder.add_registry(path, src)
                 else:
-                    builder.add_article(path, source())
+                    builder.add_article(path, src)
+                # validated: only its text stays, for the line of a later message (a reference)
+                src.data = None
             except SeedError as exc:
                 builder.issues += exc.issues
             builder.corpus.facts[path] = builder.facts
