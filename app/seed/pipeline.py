@@ -344,7 +344,8 @@ def _near_duplicates(
         )
     ]
     # pairs between articles whose text did not change stand as the manifest keeps them
-    unchanged_slugs = clean_slugs | {f.article for f in read.values() if f.article and f.article not in changed_texts}
+    changed = set(changed_texts)
+    unchanged_slugs = clean_slugs | {f.article for f in read.values() if f.article and f.article not in changed}
     for k in [*clean, *read]:
         row: dict[str, Any] | None = old.get(k)
         if row is None or row["article_slug"] not in unchanged_slugs:
