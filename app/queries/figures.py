@@ -21,6 +21,7 @@ from app.queries.pagination import (
     SortKey,
     either_page_query,
     merged_page_query,
+    rows_page_query,
     page_query,
     paginate,
 )
@@ -186,7 +187,7 @@ def figure_page(
         return page_query(filtered(where), ordering, args)
     ids = _place_ids(where.reporter, subregions=where.include_subregions)
     tree = select(func.unnest(ids).label("id")).cte("tree")
-    row = select(*columns(FigureRow))
+    row = select(trade_figures.c.id)
     parts = [_beside_sides(row.where(trade_figures.c.reporter_id == tree.c.id), where)]
     if not where.flows or "total" in where.flows:
         # total trade between A and B is the same fact whichever side reported it (_sides)
@@ -197,10 +198,11 @@ def figure_page(
         )
         parts.append(_beside_sides(crossed, where))
     merged = merged_page_query(tree, parts, ordering, args)
-    if merge_up_to is None:
-        return merged
-    small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
-    return either_page_query(small, merged, page_query(filtered(where), ordering, args))
+    if merge_up_to is not None:
+        small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
+        single = page_query(filtered(where).with_only_columns(trade_figures.c.id), ordering, args)
+        merged = either_page_query(small, merged, single)
+    return rows_page_query(merged, trade_figures.c.id, columns(FigureRow))
 
 
 async def list_figures(db: Reader, *, where: FigureFilter, order: FigureOrder, page: PageArgs) -> Page[FigureRow]:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, not_, or_, select, true, union_all
+from sqlalchemy import Column, ColumnElement, FromClause, Select, and_, func, not_, or_, select, true, union_all
 
 from app.db import Reader
 from app.errors import BadUserInput
@@ -207,6 +207,23 @@ def either_page_query(condition: ColumnElement[bool], then: PageQuery, otherwise
     keys = [either.c[f"_k{i}"] for i in range(then.width)]
     stmt = select(*either.c).order_by(*[k.desc() if then.descending else k.asc() for k in keys])
     return dataclasses.replace(then, stmt=stmt.limit(then.limit + 1))
+
+
+def rows_page_query(ids: PageQuery, id_column: Column[Any], row: Sequence[ColumnElement[Any]]) -> PageQuery:
+    """Return the page `ids` (a page of ids and sort keys) with the columns `row` of each id.
+
+    A page read through nested subqueries (merged_page_query, either_page_query) carries only
+    ids and sort keys through them, and the row's columns are named once, where the page's rows
+    are joined to their table by primary key: the statement stays short, however many parts."""
+    page = ids.stmt.subquery()
+    keys = [page.c[f"_k{i}"] for i in range(ids.width)]
+    table = id_column.table
+    stmt = (
+        select(*row, *keys)
+        .select_from(page.join(table, id_column == page.c[id_column.name]))
+        .order_by(*[k.desc() if ids.descending else k.asc() for k in keys])
+    )
+    return dataclasses.replace(ids, stmt=stmt)
 
 
 async def paginate(
