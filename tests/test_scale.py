@@ -261,7 +261,12 @@ def test_a_standby_stopped_under_load_reads_go_on_from_the_primary(
         for t in threads:
             t.start()
         try:
-            time.sleep(1.0)
+            # the standby answers for a while first: every operation, once its first request (a new
+            # document, planned in a planning process that may still be starting) is answered
+            deadline = time.monotonic() + 60
+            while len(answered) < 2 * len(bodies) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
             stopped_at = time.monotonic()
             cluster.stop_standby()
             stopped = time.monotonic()
