@@ -21,9 +21,9 @@ from app.queries.pagination import (
     SortKey,
     either_page_query,
     merged_page_query,
-    rows_page_query,
     page_query,
     paginate,
+    rows_page_query,
 )
 from app.queries.rows import (
     FigureRow,
