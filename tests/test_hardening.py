@@ -256,14 +256,20 @@ def test_a_backend_terminated_mid_request_is_replaced(reader: tuple[Reader, Any]
 def test_the_api_answers_every_root_field_after_its_backends_were_terminated(seeded_url: str) -> None:
     settings = Settings(database_url=seeded_url, api_database_url=as_role(seeded_url), compile_queries=False)
     query = "{ a: articles { totalCount } p: places { totalCount } o: organisations { totalCount } }"
+    with psycopg.connect(seeded_url, autocommit=True) as admin:
+        # the backends of the other apps of the session (fixtures) are left alone: only this app's
+        others = [pid for (pid,) in admin.execute("SELECT pid FROM pg_stat_activity")]
     with TestClient(create_app(settings)) as client:
         assert "errors" not in client.post("/graphql", json={"query": query}).json()
         for _ in range(3):
             with psycopg.connect(seeded_url, autocommit=True) as admin:
-                admin.execute(
+                killed = admin.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE application_name = 'tradegraph-api' AND datname = current_database()"
-                )
+                    " AND pid <> ALL(%s)",
+                    (others,),
+                ).fetchall()
+                assert killed, "the app's backends were terminated"
             body = client.post("/graphql", json={"query": query}).json()
             assert "errors" not in body, body
             assert all(v["totalCount"] > 0 for v in body["data"].values())
