@@ -321,3 +321,51 @@ def test_an_object_of_more_keys_than_one_json_build_object_takes(api: TestClient
     assert len(keys) == 16 + 30 + 6 > 50
     assert keys[:2] == ["id", "slug"]
     assert keys[-1] == "tradeFigures"
+
+
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+DEEP_FIGURE = (
+    "slug reporter { name parent { code } } partOf { slug } evidence { quote article { slug publisher { name } } }"
+)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "first: 0",
+        "last: 0",
+        "first: 0, orderBy: SLUG_ASC",
+        'last: 0, filter: { reporter: "CN-LN", includeSubregions: true }',
+    ],
+)
+def test_pages_of_no_items_answer_the_same_and_build_no_node(
+    api: TestClient, resolver_api: TestClient, page: str
+) -> None:
+    selection = f"edges {{ cursor node {{ {DEEP_FIGURE} }} }} nodes {{ {DEEP_FIGURE} }}"
+    deep = f"{{ tradeFigures({page}) {{ totalCount {PAGE_INFO} {selection} }} }}"
+    shallow = f"{{ tradeFigures({page}) {{ totalCount {PAGE_INFO} edges {{ node {{ slug }} }} nodes {{ slug }} }} }}"
+    data = same(api, resolver_api, deep)["tradeFigures"]
+    assert data["edges"] == data["nodes"] == [] and data["totalCount"] > 0
+    assert data["pageInfo"]["startCursor"] is None and data["pageInfo"]["endCursor"] is None
+    sizes = []
+    for query in (deep, shallow):
+        document = parse(query)
+        plan = compile_operation(schema, document, document.definitions[0], {})  # type: ignore[arg-type]
+        assert plan is not None
+        sizes.append(len(plan.sql))
+    # what the nodes select is not compiled: no node is built (nor the edges' cursors)
+    assert sizes[0] == sizes[1], sizes
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_nested_pages_of_no_items_answer_the_same(api: TestClient, resolver_api: TestClient, first: int) -> None:
+    nested = f"articles(first: {first}) {{ totalCount {PAGE_INFO} edges {{ cursor node {{ slug title }} }} }}"
+    query = f"{{ organisations(first: 5) {{ edges {{ node {{ slug {nested} }} }} }} }}"
+    data = same(api, resolver_api, query)["organisations"]["edges"]
+    assert any(e["node"]["articles"]["totalCount"] > 0 for e in data)
+    series = f"""{{ tradeSeries(granularity: YEAR) {{ label
+      contributionsConnection(first: {first}) {{
+        totalCount {PAGE_INFO} edges {{ cursor node {{ figure {{ slug }} }} }} }}
+      excludedConnection(first: {first}) {{ totalCount {PAGE_INFO} nodes {{ reason figure {{ slug }} }} }} }} }}"""
+    points = same(api, resolver_api, series)["tradeSeries"]
+    assert any(p["contributionsConnection"]["totalCount"] > 0 for p in points)

@@ -23,7 +23,7 @@ from app.graphql.checks import currency_code, exclusion_reason_sql, offset_of, s
 from app.graphql.enums import ConversionKind
 from app.graphql.money import conversion_sql
 from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root, declining
-from app.graphql.sqlparts import C, agg, b64url, col, order
+from app.graphql.sqlparts import EMPTY_LIST, C, agg, b64url, col, order
 from app.graphql.types import TYPES
 from app.queries import articles, events, figures, organisations, places, search, series
 from app.queries.pagination import PageArgs
@@ -141,14 +141,19 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
             # GROUP BY (): one row, also when the value holds no aggregate
             return sql.SQL("(SELECT {} FROM {} GROUP BY ())").format(value, numbered)
 
+        empty = end <= offset  # `first: 0`: no node is built, whatever it selects
         return c.fields(
             f"{type_name}Connection",
             field,
             {
-                "edges": lambda v: over(agg(c.edge(type_name, v, cursor, lambda e: node(e, u)), n, shown)),
-                "nodes": lambda v: over(agg(node(v, u), n, shown)),
+                "edges": lambda v: (
+                    EMPTY_LIST if empty else over(agg(c.edge(type_name, v, cursor, lambda e: node(e, u)), n, shown))
+                ),
+                "nodes": lambda v: EMPTY_LIST if empty else over(agg(node(v, u), n, shown)),
                 "pageInfo": lambda v: over(
-                    c.page_info(v, more, sql.SQL("true" if offset > 0 else "false"), cursor, n, last, shown)
+                    c.page_info(
+                        v, more, sql.SQL("true" if offset > 0 else "false"), cursor, n, last, None if empty else shown
+                    )
                 ),
                 "totalCount": lambda v: over(sql.SQL("count(*)")),
             },

@@ -34,6 +34,7 @@ from app.errors import CodedError
 from app.graphql.checks import reviews_wanted
 from app.graphql.limits import long_string
 from app.graphql.sqlparts import (
+    EMPTY_LIST,
     FIELD_BYTES,
     OBJECT_BYTES,
     C,
@@ -328,7 +329,8 @@ class Compiler:
         """Return a SQL expression building a connection of the page `pq` (its total: `count`'s rows).
 
         `outer`: the alias of the row a nested connection belongs to (bound as `outer_id`)."""
-        self.spend(10 * OBJECT_BYTES)
+        empty = pq.limit == 0  # `first: 0` / `last: 0`: no node is built, whatever it selects
+        self.spend((4 if empty else 10) * OBJECT_BYTES)
         r, p = self.alias(), self.alias()
         keys = [f"_k{i}" for i in range(pq.width)]
         direction = sql.SQL("{} DESC") if pq.descending else sql.SQL("{}")
@@ -359,12 +361,20 @@ class Compiler:
             f"{type_name}Connection",
             nodes,
             {
-                "edges": lambda v: agg(
-                    self.edge(type_name, v, cursor, lambda e: self.object(type_name, r, e)), out, shown
+                "edges": lambda v: (
+                    EMPTY_LIST
+                    if empty
+                    else agg(self.edge(type_name, v, cursor, lambda e: self.object(type_name, r, e)), out, shown)
                 ),
-                "nodes": lambda v: agg(self.object(type_name, r, v), out, shown),
+                "nodes": lambda v: EMPTY_LIST if empty else agg(self.object(type_name, r, v), out, shown),
                 "pageInfo": lambda v: self.page_info(
-                    v, flag(pq.has_next_constant), flag(pq.has_previous_constant), cursor, out, back, shown
+                    v,
+                    flag(pq.has_next_constant),
+                    flag(pq.has_previous_constant),
+                    cursor,
+                    out,
+                    back,
+                    None if empty else shown,
                 ),
                 "totalCount": total,
             },
@@ -372,15 +382,15 @@ class Compiler:
         # GROUP BY (): one row, whatever is selected (only totalCount aggregates nothing)
         return sql.SQL("(SELECT {} FROM ({}) {} GROUP BY ())").format(connection, numbered, sql.Identifier(r))
 
-    def page_info(self, nodes: Field, has_next: C, has_previous: C, cursor: C, out: C, back: C, shown: C) -> C:
+    def page_info(self, nodes: Field, has_next: C, has_previous: C, cursor: C, out: C, back: C, shown: C | None) -> C:
         """Return the PageInfo of a page of rows: its cursors those of the first `shown` row in order
-        `out` and in order `back`."""
+        `out` and in order `back` (`shown` None: a page of no rows, without cursors)."""
         first = sql.SQL("(array_agg({} ORDER BY {}) FILTER (WHERE {}))[1]")
         values = {
             "hasNextPage": has_next,
             "hasPreviousPage": has_previous,
-            "startCursor": first.format(cursor, out, shown),
-            "endCursor": first.format(cursor, back, shown),
+            "startCursor": sql.NULL if shown is None else first.format(cursor, out, shown),
+            "endCursor": sql.NULL if shown is None else first.format(cursor, back, shown),
         }
         return self.fields("PageInfo", nodes, {name: _constant(value) for name, value in values.items()})
 

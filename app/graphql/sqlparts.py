@@ -61,6 +61,10 @@ def json_object(pairs: list[tuple[str, C]]) -> C:
     return sql.SQL("({})::json").format(sql.SQL(" || ',' || ").join(parts))
 
 
+# the JSON of a list of no items: a page of none (`first: 0`) builds no node
+EMPTY_LIST = sql.SQL("'[]'::json")
+
+
 def agg(obj: C, order: C, where: C | None = None) -> C:
     if where is None:
         return sql.SQL("coalesce(json_agg({} ORDER BY {}), '[]'::json)").format(obj, order)
