@@ -330,6 +330,7 @@ class Compiler:
 
         `outer`: the alias of the row a nested connection belongs to (bound as `outer_id`)."""
         empty = pq.limit == 0  # `first: 0` / `last: 0`: no node is built, whatever it selects
+        # an empty page writes its numbered rows and constants, not the aggregates around its nodes
         self.spend((4 if empty else 10) * OBJECT_BYTES)
         r, p = self.alias(), self.alias()
         keys = [f"_k{i}" for i in range(pq.width)]

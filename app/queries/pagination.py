@@ -188,8 +188,7 @@ def merged_page_query(
         part = pq.stmt.lateral()
         branches.append(select(*part.c).select_from(source).join(part, true()))
     merged = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
-    keys = [merged.c[f"_k{i}"] for i in range(first.width)]
-    stmt = select(*merged.c).order_by(*[k.desc() if first.descending else k.asc() for k in keys]).limit(first.limit + 1)
+    stmt = select(*merged.c).order_by(*_key_order(first, merged)).limit(first.limit + 1)
     return dataclasses.replace(first, stmt=stmt)
 
 
@@ -204,8 +203,7 @@ def either_page_query(condition: ColumnElement[bool], then: PageQuery, otherwise
         select(*otherwise.stmt.subquery().c).where(not_(condition)),
     ]
     either = union_all(*branches).subquery()
-    keys = [either.c[f"_k{i}"] for i in range(then.width)]
-    stmt = select(*either.c).order_by(*[k.desc() if then.descending else k.asc() for k in keys])
+    stmt = select(*either.c).order_by(*_key_order(then, either))
     return dataclasses.replace(then, stmt=stmt.limit(then.limit + 1))
 
 
@@ -217,13 +215,14 @@ def rows_page_query(ids: PageQuery, id_column: Column[Any], row: Sequence[Column
     are joined to their table by primary key: the statement stays short, however many parts."""
     page = ids.stmt.subquery()
     keys = [page.c[f"_k{i}"] for i in range(ids.width)]
-    table = id_column.table
-    stmt = (
-        select(*row, *keys)
-        .select_from(page.join(table, id_column == page.c[id_column.name]))
-        .order_by(*[k.desc() if ids.descending else k.asc() for k in keys])
-    )
+    joined = page.join(id_column.table, id_column == page.c[id_column.name])
+    stmt = select(*row, *keys).select_from(joined).order_by(*_key_order(ids, page))
     return dataclasses.replace(ids, stmt=stmt)
+
+
+def _key_order(pq: PageQuery, page: FromClause) -> list[ColumnElement[Any]]:
+    # the sort keys (_k0, _k1, …) of `pq`'s rows read from `page`, in the page's direction
+    return [page.c[f"_k{i}"].desc() if pq.descending else page.c[f"_k{i}"].asc() for i in range(pq.width)]
 
 
 async def paginate(
