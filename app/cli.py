@@ -17,23 +17,19 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from rich.markup import escape
-from sqlalchemy.exc import DBAPIError
 
 from app.config import SEEDS_DIR, Settings, SettingsProblem, get_settings
-from app.db import DatabaseUnreachable, make_engine, resolve_api_database, wait_for_database
 from app.dburl import primary_url
 from app.embedded import database_url
-from app.observability import configure_logging
-from app.roles import READER_ROLE, ensure_reader_role
+from app.logs import configure_logging
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn, Task, TaskID
 
+    from app.seed.files import SeedError
     from app.seed.load import Summary
-    from app.seed.source import SeedError
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="tradegraph: trade news as a GraphQL API.")
 out = Console()
@@ -62,7 +58,11 @@ def migrate() -> None:
 
 
 def _migrate(settings: Settings, url: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from app import migrate as migrations
+    from app.db import DatabaseUnreachable, wait_for_database
+    from app.roles import READER_ROLE, ensure_reader_role
 
     url = primary_url(url)  # among several hosts, the one that takes writes
     try:
@@ -127,7 +127,7 @@ def seed(
 
 def _check(paths: list[Path]) -> None:
     from app.seed.corpus import build_corpus
-    from app.seed.source import SeedError
+    from app.seed.files import SeedError
 
     try:
         corpus = build_corpus(paths)
@@ -206,13 +206,24 @@ def _rate_column() -> ProgressColumn:
 
 
 def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+    started = time.perf_counter()
+    if not reset and not full:
+        from app.seed.unchanged import unchanged_files
 
+        # nothing to do is decided before the rest of the seed is even imported
+        skipped = unchanged_files(primary_url(url), paths)
+        if skipped is not None:
+            _print_outcome(read=0, skipped=skipped, rows=0, changed=0, seconds=time.perf_counter() - started)
+            return
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
+    from sqlalchemy.exc import DBAPIError
+
+    from app.db import make_engine
+    from app.seed.files import SeedError
     from app.seed.pipeline import seed as run_seed
-    from app.seed.source import SeedError
 
     engine = make_engine(primary_url(url), pool_size=1, application_name="tradegraph-seed")
-    started = time.perf_counter()
     try:
         with Progress(
             SpinnerColumn(),
@@ -259,34 +270,27 @@ def _print_summary(summary: Summary, seconds: float) -> None:
     out.print(table)
     if summary.reset_rows:
         out.print(f"--reset removed {summary.reset_rows} rows first")
-    out.print(
-        f"files: {summary.read_files} read, {summary.skipped_files} skipped as unchanged since the last seed",
-        highlight=False,
-    )
     rows = sum(c.inserted + c.updated + c.deleted + c.unchanged for c in summary.tables.values())
-    verdict = "nothing changed" if summary.changed == 0 else f"{summary.changed} row changes"
+    _print_outcome(
+        read=summary.read_files, skipped=summary.skipped_files, rows=rows, changed=summary.changed, seconds=seconds
+    )
+
+
+def _print_outcome(*, read: int, skipped: int, rows: int, changed: int, seconds: float) -> None:
+    out.print(f"files: {read} read, {skipped} skipped as unchanged since the last seed", highlight=False)
+    verdict = "nothing changed" if changed == 0 else f"{changed} row changes"
     rate = f" ({rows / seconds:,.0f} rows/s)" if rows and seconds > 0 else ""
     out.print(f"seeded in {seconds:.2f}s{rate}: {verdict}", highlight=False)
 
 
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which would kill the process
-    before `finally` blocks run and orphan the embedded Postgres; this one returns instead."""
-
-    received: int | None = None
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self.received = sig
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()
-
-
 def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from app.db import DatabaseUnreachable, resolve_api_database
     from app.main import WorkerApp, create_app
     from app.roles import UnsafeRole
-    from app.server import configure
+    from app.server import GracefulServer, configure
 
     try:
         # say clearly, before starting the server, when the database cannot be reached, or the
@@ -311,7 +315,7 @@ def _serve(settings: Settings, url: str, host: str, port: int, workers: int = 1)
         out.print(f"tradegraph API on http://{host}:{port}/graphql with {workers} workers", soft_wrap=True)
         Multiprocess(config, sockets=[config.bind_socket()]).run()
         return
-    server = _Server(config)
+    server = GracefulServer(config)
     out.print(f"tradegraph API on http://{host}:{port}/graphql  (health: http://{host}:{port}/healthz)", soft_wrap=True)
     server.run()
     if server.received is not None:

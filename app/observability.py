@@ -15,142 +15,30 @@ The GraphQL endpoint notes the operation name and the error codes of its respons
 from __future__ import annotations
 
 import bisect
-import contextvars
 import logging
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import orjson
 from sqlalchemy.pool import QueuePool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.logs import ACCESS_LOGGER, new_request_id, request_id_var, sane_request_id
 from app.middleware import HttpMiddleware
 
-ACCESS_LOGGER = "tradegraph.access"
 REQUEST_ID_HEADER = "X-Request-ID"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-LogFormat = Literal["json", "text"]
-
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-access_log = logging.getLogger(ACCESS_LOGGER)
-
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 _LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 # seconds; GraphQL operations here take milliseconds, the statement timeout is 5 s by default
 DEFAULT_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-
-# --- request ids and logging -------------------------------------------------------------
-
-
-def sane_request_id(value: str | None) -> str | None:
-    """Return `value` if it may serve as a request id (≤ 128 of [A-Za-z0-9._-]), else None."""
-    if value is not None and _REQUEST_ID.fullmatch(value):
-        return value
-    return None
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex
-
-
-class RequestIdFilter(logging.Filter):
-    """Sets `record.request_id` to the id of the request being handled (None outside requests)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "request_id", None) is None:
-            record.request_id = request_id_var.get()
-        return True
-
-
-# attributes every LogRecord has; anything else on a record came from `extra=`
-_RECORD_ATTRS = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
-    | {"message", "asctime", "request_id", "color_message", "taskName"}
-)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, message, request_id, then any `extra=` fields."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
-        }
-        for key, value in vars(record).items():
-            if key not in _RECORD_ATTRS and not key.startswith("_"):
-                entry[key] = value
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        return orjson.dumps(entry, default=str).decode()
-
-
-class TextFormatter(logging.Formatter):
-    """`LEVEL logger: message`, followed by `[request <id>]` for records emitted during a request."""
-
-    def __init__(self) -> None:
-        super().__init__("%(levelname)s %(name)s: %(message)s")
-
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
-        request_id = getattr(record, "request_id", None) or request_id_var.get()
-        return f"{line} [request {request_id}]" if request_id else line
-
-
-# uvicorn's loggers in JSON mode: everything through the root handler, and no access lines of
-# its own (tradegraph.access writes one per request, with the request id)
-_UVICORN_JSON_CONFIG: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"null": {"class": "logging.NullHandler"}},
-    "loggers": {
-        "uvicorn": {"handlers": [], "level": "INFO", "propagate": True},
-        "uvicorn.error": {"level": "INFO"},
-        "uvicorn.access": {"handlers": ["null"], "level": "INFO", "propagate": False},
-    },
-}
-
-
-def configure_logging(log_format: LogFormat | None = None) -> None:
-    """Log to stderr in `log_format` (default: the LOG_FORMAT setting), request ids included.
-
-    Warnings and errors as before; in JSON mode also one `tradegraph.access` line per request,
-    and uvicorn's own lines as JSON (its default logging config, which `tradegraph serve` uses,
-    is pointed at the root handler)."""
-    if log_format is None:
-        from app.config import SettingsProblem, get_settings
-
-        try:
-            log_format = get_settings().log_format
-        except SettingsProblem:
-            log_format = "text"  # the command itself reports the bad setting
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
-    logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    if log_format == "json":
-        logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
-        from uvicorn.config import LOGGING_CONFIG
-
-        # uvicorn.Config's default `log_config` is this very dict: change it in place
-        LOGGING_CONFIG.clear()
-        LOGGING_CONFIG.update(_UVICORN_JSON_CONFIG)
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 
 # --- metrics -----------------------------------------------------------------------------

@@ -12,10 +12,12 @@ to answer is not counted (the statement timeout bounds that).
 from __future__ import annotations
 
 import asyncio
+from types import FrameType
 from typing import Any
 
 from uvicorn.config import Config
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.server import Server
 
 from app.config import get_settings
 
@@ -92,3 +94,15 @@ class GuardedHttp(_Base):
             return  # the request completed meanwhile (pipelined): not too slow after all
         if not self.transport.is_closing():
             self.transport.close()
+
+
+class GracefulServer(Server):
+    """uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, which would kill the process
+    before `finally` blocks run and orphan the embedded Postgres; this one returns instead."""
+
+    received: int | None = None
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.received = sig
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()

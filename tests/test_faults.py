@@ -32,8 +32,9 @@ import pytest
 from psycopg import sql
 
 from app.embedded import embedded_server
-from app.seed.load import ALL_TABLES, SEED_LOCK_KEY
+from app.seed.load import ALL_TABLES
 from app.seed.pipeline import seed
+from app.seed.unchanged import SEED_LOCK_KEY
 from tests.conftest import engine_for
 from tests.helpers import ROOT, TRADEGRAPH, run_cli
 from tests.synthetic import SyntheticCorpus, write_corpus
@@ -550,11 +551,19 @@ def test_two_seeds_at_once_run_one_after_the_other(
     print(f"\ntwo seeds at once: one wrote while the other waited; both done {both_done:.2f}s after the gate opened")
 
 
-def test_a_seed_that_waits_for_another_says_so(tmp_path: Path, fresh_database: Callable[..., str]) -> None:
+@pytest.mark.parametrize("seeded_before", [False, True], ids=["empty", "nothing-changed"])
+def test_a_seed_that_waits_for_another_says_so(
+    tmp_path: Path, fresh_database: Callable[..., str], seeded_before: bool
+) -> None:
     url = fresh_database()
+    tiny = write_corpus(tmp_path / "tiny", articles=2, figures=1)
+    if seeded_before:
+        # the files are as the last seed left them: still, while another seed runs, that cannot
+        # be told from the manifest, which it may be rewriting
+        first = subprocess.run([str(TRADEGRAPH), "seed", str(tiny.path)], env=cli_env(url), capture_output=True)
+        assert first.returncode == 0, first.stderr
     with psycopg.connect(url, autocommit=True) as watch:
         watch.execute("SELECT pg_advisory_lock(%s)", (SEED_LOCK_KEY,))  # stands for a running seed
-        tiny = write_corpus(tmp_path / "tiny", articles=2, figures=1)
         with seeding(tmp_path, url, tiny.path, name="waiting") as proc:
 
             def waiting() -> bool:

@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.logs import ACCESS_LOGGER, JsonFormatter, RequestIdFilter
 from app.main import create_app
-from app.observability import ACCESS_LOGGER, JsonFormatter, Metrics, RequestIdFilter, escape_label
+from app.observability import Metrics, escape_label
 from app.roles import as_role
 from tests.helpers import ROOT
 
@@ -205,7 +206,7 @@ def test_log_format_json_configures_json_lines() -> None:
     """`configure_logging("json")` (what `tradegraph` runs with LOG_FORMAT=json), in a process of its own."""
     code = (
         "import logging\n"
-        "from app.observability import configure_logging, request_id_var\n"
+        "from app.logs import configure_logging, request_id_var\n"
         "configure_logging('json')\n"
         "request_id_var.set('rid-1')\n"
         "logging.getLogger('app.x').warning('hello %s', 'world')\n"

@@ -9,7 +9,10 @@ may have been rewritten.
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,9 +21,9 @@ import yaml
 from sqlalchemy import Connection, text
 
 from app.seed.corpus import build_corpus
+from app.seed.files import SeedError
 from app.seed.load import Summary
 from app.seed.pipeline import seed
-from app.seed.source import SeedError
 from bench.generate import synthesize, write_corpus_dir
 from tests.conftest import engine_for
 from tests.helpers import run_cli, snapshot
@@ -246,7 +249,14 @@ def test_the_cli_says_how_many_files_it_skipped(corpus: Path, fresh_database: Ca
     assert "seed: reading files: 15 in" in first.stdout and "seed: evidence:" in first.stdout
     again = run_cli("seed", str(corpus), database_url=url)
     assert again.returncode == 0, again.stderr
-    assert "3 read, 12 skipped as unchanged" in again.stdout and "nothing changed" in again.stdout
+    assert "0 read, 15 skipped as unchanged" in again.stdout and "nothing changed" in again.stdout
+    # a registry's bytes changed (a comment), not one of its entries: the registries are read
+    # again, and nothing that refers to them
+    with (corpus / "places.yaml").open("a", encoding="utf-8") as f:
+        f.write("# reviewed\n")
+    touched = run_cli("seed", str(corpus), database_url=url)
+    assert touched.returncode == 0, touched.stderr
+    assert "3 read, 12 skipped as unchanged" in touched.stdout and "nothing changed" in touched.stdout
     full = run_cli("seed", "--full", str(corpus), database_url=url)
     assert "15 read, 0 skipped" in full.stdout and "nothing changed" in full.stdout
 
@@ -280,3 +290,78 @@ def test_a_manifest_of_absolute_paths_is_taken_over(corpus: Path, fresh_database
     with engine_for(url) as engine, engine.connect() as conn:
         paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
     assert paths == {p.name for p in corpus.glob("*.yaml")}
+
+
+NOT_NEEDED_FOR_NOTHING = ("sqlalchemy", "yaml", "app.models", "app.seed.pipeline", "uvicorn", "strawberry")
+_PROBE = f"""
+import sys
+from app.cli import main
+sys.argv = ["tradegraph", "seed", *sys.argv[1:]]
+code = 0
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code or 0
+print("loaded:", [m for m in {NOT_NEEDED_FOR_NOTHING!r} if m in sys.modules])
+sys.exit(code)
+"""
+
+
+def _probe_seed(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `tradegraph seed ARGS` in a process that says which heavy modules it imported."""
+    return subprocess.run(
+        [sys.executable, "-c", _PROBE, *args],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_seed_with_nothing_to_do_decides_before_loading_the_pipeline(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    before = _state(url)
+    done = _probe_seed(url, str(corpus))
+    assert done.returncode == 0, done.stderr
+    assert "0 read, 15 skipped as unchanged" in done.stdout and "nothing changed" in done.stdout
+    assert "loaded: []" in done.stdout, done.stdout
+    assert _state(url) == before  # not a row, not a manifest entry rewritten
+
+
+@pytest.mark.parametrize("change", ["annotation", "text", "removed", "added", "registry-entry"])
+def test_any_change_on_disk_takes_the_full_seed(corpus: Path, fresh_database: Callable[..., str], change: str) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
+    if change == "annotation":
+        _edit_yaml(annotation, lambda data: data["trade_figures"][0].update(note="edited"))  # type: ignore[index]
+    elif change == "text":
+        with annotation.with_suffix(".txt").open("a", encoding="utf-8") as f:
+            f.write("\nA sentence added at the end.\n")
+    elif change == "removed":
+        for path in _files(corpus, PLAIN):
+            path.unlink()
+    elif change == "added":
+        for path in _files(corpus, PLAIN):
+            shutil.copy(path, path.with_name("9" + path.name[1:]))
+    else:
+        _edit_yaml(
+            corpus / "organisations.yaml",
+            lambda data: data["organisations"][0].update(name="Renamed Organisation"),  # type: ignore[index]
+        )
+    done = _probe_seed(url, str(corpus))
+    assert "loaded: ['sqlalchemy'" in done.stdout, done.stdout + done.stderr
+    refusals = {
+        "added": "defined",  # a copy defines the same slugs again
+        "text": "has changed since it was annotated",  # the annotation's sha256 no longer matches
+    }
+    if change in refusals:  # refused by the full validation, which was run
+        assert done.returncode == 2 and "nothing was written" in done.stderr, done.stdout + done.stderr
+        assert refusals[change] in done.stderr, done.stderr
+        return
+    assert done.returncode == 0, done.stderr
+    assert "row changes" in done.stdout, done.stdout
+    _matches_a_full_load(url, corpus, fresh_database)

@@ -9,7 +9,7 @@ import pytest
 
 from app.seed import source
 from app.seed.corpus import build_corpus
-from app.seed.source import SeedError
+from app.seed.files import SeedError
 from tests.test_seed_rejects import CASES, CORPUS, _apply
 
 pytestmark = pytest.mark.skipif(source._workers() < 1, reason="needs fork and two CPUs")

@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import text
 
 from app.seed.corpus import build_corpus
-from app.seed.source import SeedError
+from app.seed.files import SeedError
 from tests.conftest import engine_for
 from tests.helpers import ROOT, run_cli, snapshot
 

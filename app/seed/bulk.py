@@ -48,7 +48,7 @@ from psycopg import sql
 from app.seed import convert, rows
 from app.seed import format as fmt
 from app.seed.dedupe import Duplicate
-from app.seed.load import ALL_TABLES, SEED_LOCK_KEY
+from app.seed.load import ALL_TABLES
 from app.seed.spool import (
     EVIDENCE_TRIGGER,
     STOP,
@@ -59,6 +59,7 @@ from app.seed.spool import (
     secondary_indexes_and_foreign_keys,
 )
 from app.seed.spool import EvidenceMismatch as EvidenceMismatch  # raised by bulk_load: caught from here
+from app.seed.unchanged import SEED_LOCK_KEY
 from app.seed.versions import record_version
 
 # Column order of each table as written here (the row builders', from the models); parents before

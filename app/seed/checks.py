@@ -8,7 +8,8 @@ import datetime as dt
 import pycountry
 
 from app.seed import format as fmt
-from app.seed.source import Loc, SeedIssue, SourceFile
+from app.seed.files import SeedIssue
+from app.seed.source import Loc, SourceFile
 
 
 def check_place_codes(src: SourceFile, loc: Loc, place: fmt.Place) -> list[SeedIssue]:

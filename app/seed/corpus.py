@@ -16,20 +16,9 @@ from typing import Literal
 from app.seed import format as fmt
 from app.seed.checks import check_currency, check_period, check_place_codes
 from app.seed.dedupe import Duplicate, find_duplicates
-from app.seed.source import (
-    Loc,
-    SeedError,
-    SeedIssue,
-    SourceFile,
-    collect,
-    collector_paused,
-    display_path,
-    read_article_text,
-    read_sources,
-    resolved,
-)
+from app.seed.files import REGISTRY_FILES, SeedError, SeedIssue, collect, discover, display_path
+from app.seed.source import Loc, SourceFile, collector_paused, read_article_text, read_sources
 
-REGISTRY_FILES = {"places.yaml": "places", "organisations.yaml": "organisations", "people.yaml": "people"}
 SubjectKind = Literal["trade_figure", "event", "organisation", "place", "person"]
 
 
@@ -100,50 +89,6 @@ class Corpus:
 
 
 # --- discovery -------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Discovered:
-    registries: list[Path]
-    annotations: list[Path]
-
-
-def discover(paths: Sequence[Path]) -> Discovered:
-    """Return the registry and annotation files under `paths` (directories or files)."""
-    registries: list[Path] = []
-    annotations: list[Path] = []
-    issues: list[SeedIssue] = []
-    seen: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            files = sorted(path.glob("*.yaml"))
-            texts = sorted(path.glob("*.txt"))
-            stems = {f.stem for f in files}
-            issues += [
-                SeedIssue(display_path(t), None, "", f"article text has no annotation ({t.stem}.yaml)")
-                for t in texts
-                if t.stem not in stems
-            ]
-        elif path.suffix == ".txt":
-            files = [path.with_suffix(".yaml")]
-        elif path.is_file() or path.exists() or path.is_symlink():
-            # not only regular files: a FIFO, a device or a symlink loop is refused when read, by name
-            files = [path]
-            # an annotation refers to the registries beside it; take them along
-            files += [path.parent / name for name in REGISTRY_FILES if (path.parent / name).is_file()]
-        else:
-            issues.append(SeedIssue(display_path(path), None, "", "no such file or directory"))
-            continue
-        for file in files:
-            bucket = registries if file.name in REGISTRY_FILES else annotations
-            real = resolved(file)
-            if real not in seen:
-                seen.add(real)
-                bucket.append(file)
-    collect(issues)
-    if not registries and not annotations:
-        raise SeedError([SeedIssue(", ".join(map(str, paths)), None, "", "no seed files found")])
-    return Discovered(registries, annotations)
 
 
 # --- building ----------------------------------------------------------------------------------

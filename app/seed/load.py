@@ -45,11 +45,9 @@ from app.seed.rows import (
 )
 from app.seed.spool import EVIDENCE_TRIGGER, check_evidence
 from app.seed.sync import BULK_EVIDENCE, TableCounts, _slugged, _sync, any_of
+from app.seed.unchanged import SEED_LOCK_KEY
 
 log = logging.getLogger(__name__)
-
-# Any constant shared by every seeding process; two seeds never interleave their writes.
-SEED_LOCK_KEY = 0x7472616465  # "trade"
 
 Key = tuple[Any, ...]
 

@@ -18,9 +18,7 @@ articles, from the pairs the manifest keeps for the others.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -31,8 +29,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from app import models
 from app.db import transaction
-from app.seed.corpus import Corpus, FileAt, FileFacts, Validation, build_corpus, discover
+from app.seed.corpus import Corpus, FileAt, FileFacts, Validation, build_corpus
 from app.seed.dedupe import Duplicate, choose_duplicates, shingles, similar_pairs
+from app.seed.files import Discovered, Fingerprint, SeedError, discover, fingerprint, manifest_key, seed_directory
 from app.seed.load import (
     Progress,
     Removal,
@@ -44,34 +43,13 @@ from app.seed.load import (
     trade_figures,
     write_corpus,
 )
-from app.seed.source import SeedError, collector_paused, read_seed_bytes, resolved
+from app.seed.source import collector_paused
 from app.seed.sync import any_of
 from app.seed.versions import record_version
 
 log = logging.getLogger(__name__)
 manifest = models.metadata.tables["seed_manifest"]
 Pairs = dict[tuple[str, str], Decimal]
-
-
-@dataclasses.dataclass(frozen=True)
-class Fingerprint:
-    sha256: str  # of the file, and of the article text beside an annotation
-    text_sha256: str | None  # of the article text alone
-
-
-def fingerprint(path: Path, *, registry: bool) -> Fingerprint | None:
-    """Return the content hashes of a seed file (None when it cannot be read: validation says why)."""
-    # read as validation reads (regular files within the size limit): a FIFO or a device must not hang here
-    try:
-        # (the name is for a refusal, which validation reports itself: not worth resolving the path)
-        data = read_seed_bytes(path, str(path))
-        if registry:
-            return Fingerprint(hashlib.sha256(data).hexdigest(), None)
-        text = read_seed_bytes(path.with_suffix(".txt"), str(path))
-    except SeedError:
-        return None
-    text_sha = hashlib.sha256(text).hexdigest()
-    return Fingerprint(hashlib.sha256(data + b"\0" + text_sha.encode()).hexdigest(), text_sha)
 
 
 def read_manifest(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -112,7 +90,7 @@ def seed(
         acquire_seed_lock(conn, on_wait=on_wait)
         if reset_first:
             summary.reset_rows = reset(conn)
-        plan = _plan(conn, paths, found.registries, found.annotations, full=full, progress=progress)
+        plan = _plan(conn, paths, found, full=full, progress=progress)
         summary.read_files, summary.skipped_files = plan.read, plan.skipped
         write_corpus(
             conn,
@@ -134,21 +112,6 @@ def seed(
     return summary
 
 
-def seed_directory(paths: Sequence[Path]) -> Path:
-    """Return the directory the manifest's paths are relative to: the one seeded (a file's own
-    directory), or the innermost directory holding all of them."""
-    dirs = [resolved(p) if p.is_dir() else resolved(p).parent for p in paths]
-    return Path(os.path.commonpath(dirs)) if dirs else Path.cwd()
-
-
-def manifest_key(path: Path, base: Path) -> str:
-    """Return the manifest's key of a seed file: its path relative to the seed directory `base`.
-
-    Relative, so that the corpus (a checkout) may move without its files counting as new."""
-    real = resolved(path)
-    return real.relative_to(base).as_posix() if real.is_relative_to(base) else str(real)
-
-
 def _rekeyed(stored: Mapping[str, dict[str, Any]], base: Path) -> dict[str, dict[str, Any]]:
     """Return the manifest rows by key, absolute paths inside `base` (an older manifest's) made relative."""
     out: dict[str, dict[str, Any]] = {}
@@ -161,21 +124,21 @@ def _rekeyed(stored: Mapping[str, dict[str, Any]], base: Path) -> dict[str, dict
 def _plan(
     conn: Connection,
     paths: Sequence[Path],
-    registries: Sequence[Path],
-    annotations: Sequence[Path],
+    found: Discovered,
     *,
     full: bool,
     progress: Progress | None,
 ) -> Plan:
     """Validate what has to be read; return what to write. Raises SeedError (the full corpus's errors)."""
     base = seed_directory(paths)
+    registries, annotations = found.registries, found.annotations
 
     keys: dict[Path, str] = {}
 
     def _key(path: Path) -> str:  # resolving a path (symlinks followed) costs: once per file
         key = keys.get(path)
         if key is None:
-            key = keys[path] = manifest_key(path, base)
+            key = keys[path] = manifest_key(path, base, real=found.real.get(path))
         return key
 
     stored = read_manifest(conn)

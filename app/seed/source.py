@@ -7,21 +7,18 @@ field, so an operator can go straight to it. Nothing here touches the database.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import errno
 import functools
 import gc
 import multiprocessing
 import os
-import stat
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from app.config import PROJECT_ROOT, get_settings
+from app.seed.files import SeedError, SeedIssue, collect, display_path, read_seed_bytes
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
@@ -163,23 +160,6 @@ def _fast_data(text: str) -> Any:
         parser.dispose()
 
 
-def resolved(path: Path) -> Path:
-    """Return `path` made absolute, symlinks followed where they lead somewhere (never raising)."""
-    try:
-        return path.resolve()
-    except (OSError, RuntimeError):  # a symlink loop: the path as written is all there is
-        return Path(os.path.abspath(path))
-
-
-def display_path(path: Path) -> str:
-    """Return `path` relative to the project (or the working directory) when it lies inside."""
-    resolved_ = resolved(path)
-    for base in (Path.cwd(), PROJECT_ROOT):
-        if resolved_.is_relative_to(base):
-            return str(resolved_.relative_to(base))
-    return str(path)
-
-
 def format_loc(loc: Loc) -> str:
     """Return a pydantic location as a field path: `trade_figures[2].period.end`."""
     out = ""
@@ -189,27 +169,6 @@ def format_loc(loc: Loc) -> str:
         else:
             out += ("." if out else "") + part
     return out
-
-
-@dataclasses.dataclass(frozen=True)
-class SeedIssue:
-    file: str
-    line: int | None
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        field = f" {self.field}:" if self.field else ""
-        return f"{where}:{field} {self.reason}"
-
-
-class SeedError(Exception):
-    """Raised with every issue found; the seed writes nothing when it is raised."""
-
-    def __init__(self, issues: Sequence[SeedIssue]) -> None:
-        self.issues = list(issues)
-        super().__init__("\n".join(str(issue) for issue in self.issues))
 
 
 class SourceFile:
@@ -406,63 +365,6 @@ def _duplicate_keys(root: yaml.Node | None, name: str) -> list[SeedIssue]:
     return sorted(issues, key=lambda issue: issue.line or 0)
 
 
-def max_file_bytes() -> int:
-    """Return the size above which a seed file is refused (SEED_MAX_FILE_BYTES)."""
-    return get_settings().seed_max_file_bytes
-
-
-def read_seed_bytes(path: Path, name: str, *, missing: str = "file not found") -> bytes:
-    """Return the bytes of a seed file; raise SeedError unless it is a regular file within the size limit.
-
-    A FIFO or a device would block the read or never end it, a symlink loop never resolves and a
-    huge file would be read whole into memory: each is refused, naming the file and the reason."""
-    limit = max_file_bytes()
-
-    def refuse(reason: str) -> SeedError:
-        return SeedError([SeedIssue(name, None, "", reason)])
-
-    try:
-        # O_NONBLOCK: opening a FIFO does not wait for a writer; the type is checked on the open file
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise refuse(missing) from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise refuse("a symlink loop (it never leads to a file)") from None
-        raise refuse(f"cannot be read: {exc.strerror or exc}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            kind = (
-                "a FIFO"
-                if stat.S_ISFIFO(info.st_mode)
-                else "a device"
-                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
-                else "a directory"
-                if stat.S_ISDIR(info.st_mode)
-                else "a socket"
-                if stat.S_ISSOCK(info.st_mode)
-                else "not a regular file"
-            )
-            raise refuse(f"not a regular file ({kind}): seed files must be plain files")
-        if info.st_size > limit:
-            raise refuse(f"{info.st_size} bytes, over the limit of {limit} per file (SEED_MAX_FILE_BYTES)")
-        os.set_blocking(fd, True)
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:  # read no more than the limit, even if the file grows meanwhile
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise refuse(f"over the limit of {limit} bytes per file (SEED_MAX_FILE_BYTES)")
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def _read_text(path: Path, name: str) -> str:
     raw = read_seed_bytes(path, name)
     try:
@@ -495,10 +397,3 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was:
             gc.enable()
-
-
-def collect(issues: Iterable[SeedIssue]) -> None:
-    """Raise SeedError if there are any issues."""
-    found = list(issues)
-    if found:
-        raise SeedError(found)

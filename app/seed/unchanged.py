@@ -1,0 +1,50 @@
+"""Whether a seed has anything to do: every file as the last seed left it, none added or removed.
+
+The manifest's content hashes answer it with psycopg and the standard library alone, so a
+`tradegraph seed` with nothing to do ends before the YAML reader, the models and SQLAlchemy are
+even loaded. Whenever the answer is not a plain "nothing changed" (a file new, changed or gone,
+the manifest unreadable, another seed running), the full seed runs and decides, and reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import psycopg
+
+from app.seed.files import SeedError, discover, fingerprint, manifest_key, seed_directory
+
+SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds while it runs
+
+
+def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
+    """Return how many seed files `paths` hold if none changed, came or went since the last seed, else None."""
+    try:
+        found = discover(paths)
+    except SeedError:
+        return None  # the full seed reports it
+    base = seed_directory(paths)
+    registries = set(found.registries)
+    files = {manifest_key(p, base, real=found.real.get(p)): p for p in [*found.registries, *found.annotations]}
+    dirs = {Path(manifest_key(p, base)) for p in paths if p.is_dir()}
+    try:
+        with psycopg.connect(url, application_name="tradegraph-seed", connect_timeout=10) as conn:
+            # a seed running (or about to commit) may be changing the manifest: then the full
+            # seed waits for it, and says so
+            (free,) = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (SEED_LOCK_KEY,)).fetchone() or (False,)
+            if not free:
+                return None
+            stored: dict[str, str] = dict(conn.execute("SELECT path, sha256 FROM seed_manifest").fetchall())
+    except psycopg.Error:
+        return None  # not migrated, unreachable, refused: the full seed says what is wrong
+    for key in stored.keys() - files.keys():
+        # gone from a seeded directory (files seeded one by one leave the others alone), or
+        # kept under an absolute path by an older manifest, which the full seed rewrites
+        if Path(key).is_absolute() or Path(key).parent in dirs:
+            return None
+    for key, path in files.items():
+        fp = fingerprint(path, registry=path in registries)
+        if fp is None or stored.get(key) != fp.sha256:
+            return None
+    return len(files)
