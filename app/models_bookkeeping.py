@@ -50,6 +50,8 @@ class SeedManifest(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(10), nullable=False))
     sha256: str = Field(sa_column=Column(String(64), nullable=False))
     text_sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    # the files' status when they were hashed (app.seed.files.file_stat): unchanged, not hashed again
+    file_stat: str | None = Field(default=None, sa_column=Column(Text))
     article_slug: str | None = Field(default=None, sa_column=Column(String(120)))
     defines: list[str] = aliases()
     refers: list[str] = aliases()

@@ -11,6 +11,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -125,7 +126,12 @@ def read_seed_bytes(path: Path, name: str, *, missing: str = "file not found") -
 class Discovered:
     registries: list[Path]
     annotations: list[Path]
-    real: dict[Path, Path] = dataclasses.field(default_factory=dict)  # each file's resolved path
+    real: dict[Path, str] = dataclasses.field(default_factory=dict)  # each file's resolved path
+
+
+def _stem(name: str, suffix: str) -> str:
+    """Return `name` without `suffix`, as Path(name).stem does (".txt" alone is a name, not a suffix)."""
+    return name[: -len(suffix)] if len(name) > len(suffix) else name
 
 
 def discover(paths: Sequence[Path]) -> Discovered:
@@ -133,43 +139,48 @@ def discover(paths: Sequence[Path]) -> Discovered:
     registries: list[Path] = []
     annotations: list[Path] = []
     issues: list[SeedIssue] = []
-    seen: set[Path] = set()
-    real: dict[Path, Path] = {}
+    seen: set[str] = set()
+    real: dict[Path, str] = {}
     for path in paths:
-        within: Path | None = None  # the directory's resolved path, when `path` is one
+        # (name, file) pairs; a corpus directory holds tens of thousands: names, not Paths, where possible
+        found: list[tuple[str, Path]]
+        within: str | None = None  # the directory's resolved path, when `path` is one
+        links: set[str] = set()  # the names in it that are symlinks
         if path.is_dir():
             try:
-                names = sorted(os.listdir(path))
+                with os.scandir(path) as listing:  # the entries' types come with the listing
+                    kinds = {entry.name: entry.is_symlink() for entry in listing}
             except OSError as exc:
                 issues.append(SeedIssue(display_path(path), None, "", f"cannot be read: {exc.strerror or exc}"))
                 continue
-            within = resolved(path)
-            files = [path / n for n in names if n.endswith(".yaml")]
-            stems = {f.stem for f in files}
-            texts = [path / n for n in names if n.endswith(".txt")]
+            names = sorted(kinds)
+            links = {name for name, link in kinds.items() if link}
+            within = str(resolved(path))
+            found = [(n, path / n) for n in names if n.endswith(".yaml")]
+            stems = {_stem(n, ".yaml") for n, _ in found}
             issues += [
-                SeedIssue(display_path(t), None, "", f"article text has no annotation ({t.stem}.yaml)")
-                for t in texts
-                if t.stem not in stems
+                SeedIssue(display_path(path / n), None, "", f"article text has no annotation ({_stem(n, '.txt')}.yaml)")
+                for n in names
+                if n.endswith(".txt") and _stem(n, ".txt") not in stems
             ]
         elif path.suffix == ".txt":
-            files = [path.with_suffix(".yaml")]
+            file = path.with_suffix(".yaml")
+            found = [(file.name, file)]
         elif path.is_file() or path.exists() or path.is_symlink():
             # not only regular files: a FIFO, a device or a symlink loop is refused when read, by name
-            files = [path]
+            found = [(path.name, path)]
             # an annotation refers to the registries beside it; take them along
-            files += [path.parent / name for name in REGISTRY_FILES if (path.parent / name).is_file()]
+            found += [(name, path.parent / name) for name in REGISTRY_FILES if (path.parent / name).is_file()]
         else:
             issues.append(SeedIssue(display_path(path), None, "", "no such file or directory"))
             continue
-        for file in files:
-            bucket = registries if file.name in REGISTRY_FILES else annotations
-            # a file that is not a symlink lies where its directory does: one lstat, not a walk
-            where = within / file.name if within is not None and not file.is_symlink() else resolved(file)
+        for name, file in found:
+            # a file that is not a symlink lies where its directory does: no walk of its path
+            where = os.path.join(within, name) if within is not None and name not in links else str(resolved(file))
             if where not in seen:
                 seen.add(where)
                 real[file] = where
-                bucket.append(file)
+                (registries if name in REGISTRY_FILES else annotations).append(file)
     collect(issues)
     if not registries and not annotations:
         raise SeedError([SeedIssue(", ".join(map(str, paths)), None, "", "no seed files found")])
@@ -180,21 +191,57 @@ def discover(paths: Sequence[Path]) -> Discovered:
 class Fingerprint:
     sha256: str  # of the file, and of the article text beside an annotation
     text_sha256: str | None  # of the article text alone
+    stat: str | None = None  # the files' status as they were read (see file_stat), if old enough to trust
+
+
+# A file changed this shortly before it was read may change again without its status showing it
+# (timestamps have a granularity: a tick of the kernel's clock, 2 s on FAT): its status is not
+# recorded, and the next seed hashes it again.
+SETTLED_NS = 2_000_000_000
+
+
+def _status(info: os.stat_result) -> str:
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
+
+
+def _stats(path: Path, *, registry: bool) -> list[os.stat_result] | None:
+    try:
+        return [os.stat(path)] if registry else [os.stat(path), os.stat(path.with_suffix(".txt"))]
+    except OSError:
+        return None
+
+
+def file_stat(path: Path, *, registry: bool) -> str | None:
+    """Return the status of a seed file (and of its article text): device, inode, size, mtime, ctime.
+
+    Equal to the status a fingerprint recorded, the files were not written since they were hashed,
+    as git's index trusts a file whose status it has seen (any write changes the ctime, which no
+    tool can set back); None when a file cannot be looked at."""
+    infos = _stats(path, registry=registry)
+    return None if infos is None else "|".join(map(_status, infos))
 
 
 def fingerprint(path: Path, *, registry: bool) -> Fingerprint | None:
     """Return the content hashes of a seed file (None when it cannot be read: validation says why)."""
+    now = time.time_ns()
+    # the status before the read: a write after it changes the status, and the next seed hashes again
+    infos = _stats(path, registry=registry)
+    status = (
+        "|".join(map(_status, infos))
+        if infos and all(now - max(i.st_mtime_ns, i.st_ctime_ns) >= SETTLED_NS for i in infos)
+        else None
+    )
     # read as validation reads (regular files within the size limit): a FIFO or a device must not hang here
     try:
         # (the name is for a refusal, which validation reports itself: not worth resolving the path)
         data = read_seed_bytes(path, str(path))
         if registry:
-            return Fingerprint(hashlib.sha256(data).hexdigest(), None)
+            return Fingerprint(hashlib.sha256(data).hexdigest(), None, status)
         text = read_seed_bytes(path.with_suffix(".txt"), str(path))
     except SeedError:
         return None
     text_sha = hashlib.sha256(text).hexdigest()
-    return Fingerprint(hashlib.sha256(data + b"\0" + text_sha.encode()).hexdigest(), text_sha)
+    return Fingerprint(hashlib.sha256(data + b"\0" + text_sha.encode()).hexdigest(), text_sha, status)
 
 
 def seed_directory(paths: Sequence[Path]) -> Path:
@@ -204,10 +251,13 @@ def seed_directory(paths: Sequence[Path]) -> Path:
     return Path(os.path.commonpath(dirs)) if dirs else Path.cwd()
 
 
-def manifest_key(path: Path, base: Path, *, real: Path | None = None) -> str:
+def manifest_key(path: Path, base: Path, *, real: str | None = None) -> str:
     """Return the manifest's key of a seed file: its path relative to the seed directory `base`.
 
     Relative, so that the corpus (a checkout) may move without its files counting as new.
     `real`: the file's resolved path, when known."""
-    real = resolved(path) if real is None else real
-    return real.relative_to(base).as_posix() if real.is_relative_to(base) else str(real)
+    where = str(resolved(path)) if real is None else real
+    if where == str(base):
+        return "."
+    inside = os.path.join(str(base), "")  # with the separator: /a/bc is not inside /a/b
+    return where[len(inside) :] if where.startswith(inside) else where

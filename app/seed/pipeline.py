@@ -31,7 +31,16 @@ from app import models
 from app.db import transaction
 from app.seed.corpus import Corpus, FileAt, FileFacts, Validation, build_corpus
 from app.seed.dedupe import Duplicate, choose_duplicates, shingles, similar_pairs
-from app.seed.files import Discovered, Fingerprint, SeedError, discover, fingerprint, manifest_key, seed_directory
+from app.seed.files import (
+    Discovered,
+    Fingerprint,
+    SeedError,
+    discover,
+    file_stat,
+    fingerprint,
+    manifest_key,
+    seed_directory,
+)
 from app.seed.load import (
     Progress,
     Removal,
@@ -146,7 +155,12 @@ def _plan(
     dirs = {Path(_key(p)) for p in paths if p.is_dir()}
     prints: dict[Path, Fingerprint | None] = {}
     for i, p in enumerate(annotations, 1):
-        prints[p] = fingerprint(p, registry=False)
+        row = None if full else old.get(_key(p))
+        if row is not None and row["file_stat"] is not None and row["file_stat"] == file_stat(p, registry=False):
+            # not written since it was hashed: its hashes stand
+            prints[p] = Fingerprint(row["sha256"], row["text_sha256"], row["file_stat"])
+        else:
+            prints[p] = fingerprint(p, registry=False)
         if progress is not None and (i % 100 == 0 or i == len(annotations)):
             progress("hashing files", i, len(annotations))
     current = {_key(p) for p in [*registries, *annotations]}
@@ -254,6 +268,7 @@ def _row(key: str, kind: str, fp: Fingerprint, facts: FileFacts, *, shingle_coun
         "kind": kind,
         "sha256": fp.sha256,
         "text_sha256": fp.text_sha256,
+        "file_stat": fp.stat,
         "article_slug": facts.article,
         "defines": sorted(facts.defines),
         "refers": sorted(facts.refers),

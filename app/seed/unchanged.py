@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from app.seed.files import SeedError, discover, fingerprint, manifest_key, seed_directory
+from app.seed.files import SeedError, discover, file_stat, fingerprint, manifest_key, seed_directory
 
 SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds while it runs
 
@@ -35,16 +35,28 @@ def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
             (free,) = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (SEED_LOCK_KEY,)).fetchone() or (False,)
             if not free:
                 return None
-            stored: dict[str, str] = dict(conn.execute("SELECT path, sha256 FROM seed_manifest").fetchall())
+            stored = {row[0]: row[1:] for row in conn.execute("SELECT path, sha256, file_stat FROM seed_manifest")}
+            for key in stored.keys() - files.keys():
+                # gone from a seeded directory (files seeded one by one leave the others alone), or
+                # kept under an absolute path by an older manifest, which the full seed rewrites
+                if Path(key).is_absolute() or Path(key).parent in dirs:
+                    return None
+            restated: list[tuple[str, str]] = []  # (status, path): the same content, written again
+            for key, path in files.items():
+                if key not in stored:
+                    return None
+                sha256, status = stored[key]
+                registry = path in registries
+                if status is not None and status == file_stat(path, registry=registry):
+                    continue  # not written since it was hashed
+                fp = fingerprint(path, registry=registry)
+                if fp is None or fp.sha256 != sha256:
+                    return None
+                if fp.stat is not None:
+                    restated.append((fp.stat, key))
+            if restated:  # so that the next seed need not hash them
+                with conn.cursor() as cur:
+                    cur.executemany("UPDATE seed_manifest SET file_stat = %s WHERE path = %s", restated)
     except psycopg.Error:
         return None  # not migrated, unreachable, refused: the full seed says what is wrong
-    for key in stored.keys() - files.keys():
-        # gone from a seeded directory (files seeded one by one leave the others alone), or
-        # kept under an absolute path by an older manifest, which the full seed rewrites
-        if Path(key).is_absolute() or Path(key).parent in dirs:
-            return None
-    for key, path in files.items():
-        fp = fingerprint(path, registry=path in registries)
-        if fp is None or stored.get(key) != fp.sha256:
-            return None
     return len(files)
