@@ -129,6 +129,13 @@ class Discovered:
     real: dict[Path, str] = dataclasses.field(default_factory=dict)  # each file's resolved path
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class SeedFile:
+    path: str  # as found: a seeded directory's path and the file's name, or the file as given
+    real: str  # resolved, symlinks followed
+    registry: bool
+
+
 def _stem(name: str, suffix: str) -> str:
     """Return `name` without `suffix`, as Path(name).stem does (".txt" alone is a name, not a suffix)."""
     return name[: -len(suffix)] if len(name) > len(suffix) else name
@@ -138,12 +145,24 @@ def discover(paths: Sequence[Path]) -> Discovered:
     """Return the registry and annotation files under `paths` (directories or files)."""
     registries: list[Path] = []
     annotations: list[Path] = []
+    real: dict[Path, str] = {}
+    for found in scan(paths):
+        file = Path(found.path)
+        real[file] = found.real
+        (registries if found.registry else annotations).append(file)
+    return Discovered(registries, annotations, real)
+
+
+def scan(paths: Sequence[Path]) -> list[SeedFile]:
+    """Return the seed files under `paths` (directories or files), each once, as strings (see discover).
+
+    A corpus directory holds tens of thousands of files, and a seed with nothing to do looks at
+    each of them: names and strings here, not Path objects, which cost more than the lookup."""
+    out: list[SeedFile] = []
     issues: list[SeedIssue] = []
     seen: set[str] = set()
-    real: dict[Path, str] = {}
     for path in paths:
-        # (name, file) pairs; a corpus directory holds tens of thousands: names, not Paths, where possible
-        found: list[tuple[str, Path]]
+        found: list[tuple[str, str]]  # (name, path)
         within: str | None = None  # the directory's resolved path, when `path` is one
         links: set[str] = set()  # the names in it that are symlinks
         if path.is_dir():
@@ -156,7 +175,8 @@ def discover(paths: Sequence[Path]) -> Discovered:
             names = sorted(kinds)
             links = {name for name, link in kinds.items() if link}
             within = str(resolved(path))
-            found = [(n, path / n) for n in names if n.endswith(".yaml")]
+            directory = str(path)
+            found = [(n, os.path.join(directory, n)) for n in names if n.endswith(".yaml")]
             stems = {_stem(n, ".yaml") for n, _ in found}
             issues += [
                 SeedIssue(display_path(path / n), None, "", f"article text has no annotation ({_stem(n, '.txt')}.yaml)")
@@ -164,27 +184,28 @@ def discover(paths: Sequence[Path]) -> Discovered:
                 if n.endswith(".txt") and _stem(n, ".txt") not in stems
             ]
         elif path.suffix == ".txt":
-            file = path.with_suffix(".yaml")
-            found = [(file.name, file)]
+            annotation = path.with_suffix(".yaml")
+            found = [(annotation.name, str(annotation))]
         elif path.is_file() or path.exists() or path.is_symlink():
             # not only regular files: a FIFO, a device or a symlink loop is refused when read, by name
-            found = [(path.name, path)]
+            found = [(path.name, str(path))]
             # an annotation refers to the registries beside it; take them along
-            found += [(name, path.parent / name) for name in REGISTRY_FILES if (path.parent / name).is_file()]
+            found += [(name, str(path.parent / name)) for name in REGISTRY_FILES if (path.parent / name).is_file()]
         else:
             issues.append(SeedIssue(display_path(path), None, "", "no such file or directory"))
             continue
         for name, file in found:
             # a file that is not a symlink lies where its directory does: no walk of its path
-            where = os.path.join(within, name) if within is not None and name not in links else str(resolved(file))
+            where = (
+                os.path.join(within, name) if within is not None and name not in links else str(resolved(Path(file)))
+            )
             if where not in seen:
                 seen.add(where)
-                real[file] = where
-                (registries if name in REGISTRY_FILES else annotations).append(file)
+                out.append(SeedFile(file, where, name in REGISTRY_FILES))
     collect(issues)
-    if not registries and not annotations:
+    if not out:
         raise SeedError([SeedIssue(", ".join(map(str, paths)), None, "", "no seed files found")])
-    return Discovered(registries, annotations, real)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,14 +225,15 @@ def _status(info: os.stat_result) -> str:
     return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
-def _stats(path: Path, *, registry: bool) -> list[os.stat_result] | None:
+def _stats(path: Path | str, *, registry: bool) -> list[os.stat_result] | None:
+    name = os.fspath(path)  # strings: this runs for every file of a corpus on every seed
     try:
-        return [os.stat(path)] if registry else [os.stat(path), os.stat(path.with_suffix(".txt"))]
+        return [os.stat(name)] if registry else [os.stat(name), os.stat(os.path.splitext(name)[0] + ".txt")]
     except OSError:
         return None
 
 
-def file_stat(path: Path, *, registry: bool) -> str | None:
+def file_stat(path: Path | str, *, registry: bool) -> str | None:
     """Return the status of a seed file (and of its article text): device, inode, size, mtime, ctime.
 
     Equal to the status a fingerprint recorded, the files were not written since they were hashed,
@@ -251,12 +273,12 @@ def seed_directory(paths: Sequence[Path]) -> Path:
     return Path(os.path.commonpath(dirs)) if dirs else Path.cwd()
 
 
-def manifest_key(path: Path, base: Path, *, real: str | None = None) -> str:
+def manifest_key(path: Path | str, base: Path, *, real: str | None = None) -> str:
     """Return the manifest's key of a seed file: its path relative to the seed directory `base`.
 
     Relative, so that the corpus (a checkout) may move without its files counting as new.
     `real`: the file's resolved path, when known."""
-    where = str(resolved(path)) if real is None else real
+    where = str(resolved(Path(path))) if real is None else real
     if where == str(base):
         return "."
     inside = os.path.join(str(base), "")  # with the separator: /a/bc is not inside /a/b

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from app.seed.files import SeedError, discover, file_stat, fingerprint, manifest_key, seed_directory
+from app.seed.files import SeedError, file_stat, fingerprint, manifest_key, scan, seed_directory
 
 SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds while it runs
 
@@ -21,12 +21,11 @@ SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds whil
 def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
     """Return how many seed files `paths` hold if none changed, came or went since the last seed, else None."""
     try:
-        found = discover(paths)
+        found = scan(paths)
     except SeedError:
         return None  # the full seed reports it
     base = seed_directory(paths)
-    registries = set(found.registries)
-    files = {manifest_key(p, base, real=found.real.get(p)): p for p in [*found.registries, *found.annotations]}
+    files = {manifest_key(f.path, base, real=f.real): f for f in found}
     dirs = {Path(manifest_key(p, base)) for p in paths if p.is_dir()}
     try:
         with psycopg.connect(url, application_name="tradegraph-seed", connect_timeout=10) as conn:
@@ -42,14 +41,13 @@ def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
                 if Path(key).is_absolute() or Path(key).parent in dirs:
                     return None
             restated: list[tuple[str, str]] = []  # (status, path): the same content, written again
-            for key, path in files.items():
+            for key, f in files.items():
                 if key not in stored:
                     return None
                 sha256, status = stored[key]
-                registry = path in registries
-                if status is not None and status == file_stat(path, registry=registry):
+                if status is not None and status == file_stat(f.path, registry=f.registry):
                     continue  # not written since it was hashed
-                fp = fingerprint(path, registry=registry)
+                fp = fingerprint(Path(f.path), registry=f.registry)
                 if fp is None or fp.sha256 != sha256:
                     return None
                 if fp.stat is not None:
