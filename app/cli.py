@@ -206,12 +206,16 @@ def _rate_column() -> ProgressColumn:
 
 
 def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> None:
-    started = time.perf_counter()
-    if not reset and not full:
-        from app.seed.unchanged import unchanged_files
+    from app.seed.files import SeedError, SeedFile, scan
+    from app.seed.unchanged import unchanged_files
 
+    started = time.perf_counter()
+    found: list[SeedFile] | None = None
+    with contextlib.suppress(SeedError):  # reported by the seed, below
+        found = scan(paths)
+    if found is not None and not reset and not full:
         # nothing to do is decided before the rest of the seed is even imported
-        skipped = unchanged_files(primary_url(url), paths)
+        skipped = unchanged_files(primary_url(url), paths, found)
         if skipped is not None:
             _print_outcome(read=0, skipped=skipped, rows=0, changed=0, seconds=time.perf_counter() - started)
             return
@@ -220,7 +224,6 @@ def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> No
     from sqlalchemy.exc import DBAPIError
 
     from app.db import make_engine
-    from app.seed.files import SeedError
     from app.seed.pipeline import seed as run_seed
 
     engine = make_engine(primary_url(url), pool_size=1, application_name="tradegraph-seed")
@@ -243,6 +246,7 @@ def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> No
                 full=full,
                 on_wait=lambda: _waiting(bar),
                 progress=steps,
+                scanned=found,
             )
             steps.finish()
     except SeedError as exc:

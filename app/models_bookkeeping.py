@@ -26,7 +26,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 from app.models_base import aliases, metadata
@@ -59,6 +59,9 @@ class SeedManifest(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     )
     shingles: int | None = Field(default=None, sa_column=Column(Integer))
+    # the article's shingle hashes (app.seed.dedupe.shingle_hashes), never read back whole: the
+    # database compares a new text's with them (intarray) to find its near-duplicate candidates
+    shingle_hashes: list[int] | None = Field(default=None, sa_column=Column(ARRAY(Integer)))
     similar: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
     )

@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from app.seed.dedupe import THRESHOLD, overlap, similar_pairs
+from app.seed.dedupe import THRESHOLD, overlap, shingle_hashes, shingles, similar_pairs
+from app.seed.pipeline import HASH_SLACK
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -23,3 +24,16 @@ def test_similar_pairs_are_those_of_scoring_every_pair(seed: int) -> None:
     assert similar_pairs(sets) == every
     among = set(rng.sample(sorted(sets), rng.randint(1, len(sets))))
     assert similar_pairs(sets, among) == {pair: v for pair, v in every.items() if among.intersection(pair)}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_shared_hashes_never_count_fewer_than_shared_shingles(seed: int) -> None:
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(rng.randint(3, 400))]
+    a, b = (" ".join(rng.choices(words, k=rng.randint(0, 600))) for _ in range(2))
+    sa, sb = shingles(a), shingles(b)
+    ha, hb = shingle_hashes(sa), shingle_hashes(sb)
+    assert ha == sorted(set(ha)) and all(-(2**31) <= h < 2**31 for h in ha)  # Postgres int4, as intarray wants
+    assert len(set(ha) & set(hb)) + HASH_SLACK >= len(sa & sb)
+    assert len(ha) <= len(sa)
+    assert shingle_hashes(shingles("red apple")) != shingle_hashes(shingles("apple red"))  # order counts

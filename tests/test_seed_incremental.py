@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -134,9 +134,21 @@ def test_removing_an_article_removes_its_rows(corpus: Path, fresh_database: Call
     _matches_a_full_load(url, corpus, fresh_database)
 
 
+@pytest.mark.parametrize("lookup", [False, True], ids=["every-text-read", "candidates-looked-up"])
 def test_adding_an_article_back_links_its_near_duplicate(
-    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str]
+    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch, lookup: bool
 ) -> None:
+    candidates: list[set[str]] = []
+    if lookup:
+        # the corpus is small: as if one new text were few beside the stored ones
+        monkeypatch.setattr(pipeline, "FEW", 1)
+        found = pipeline._candidates
+
+        def recording(conn: Connection, texts: Mapping[str, tuple[list[int], int]]) -> set[str]:
+            candidates.append(found(conn, texts))
+            return candidates[-1]
+
+        monkeypatch.setattr(pipeline, "_candidates", recording)
     url = fresh_database()
     aside = tmp_path / "aside"
     aside.mkdir()
@@ -152,6 +164,10 @@ def test_adding_an_article_back_links_its_near_duplicate(
             text("SELECT count(*) FROM articles WHERE slug LIKE '%-rewrite' AND duplicate_of_id IS NOT NULL")
         ).scalar_one()
     assert linked == 2
+    if lookup:
+        # the stored articles sharing enough shingle hashes: the original, and not every article
+        [looked_up] = candidates
+        assert "guizhou-trade-0000003" in looked_up and len(looked_up) < 11, looked_up
     _matches_a_full_load(url, corpus, fresh_database)
 
 

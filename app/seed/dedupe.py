@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import math
 import re
+import zlib
 from collections import Counter
 from collections.abc import Collection, Mapping
 from decimal import Decimal
@@ -33,6 +34,26 @@ def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
     return frozenset(zip(*(words[i:] for i in range(size)), strict=False))
 
 
+def shingle_hashes(s: frozenset[tuple[str, ...]]) -> list[int]:
+    """Return the 32-bit hashes of the shingles of `s`, sorted, each once (as Postgres int4 values).
+
+    Stored per article, they let the database find the articles a new text may be a near-duplicate
+    of without the seed reading every text: equal shingles hash alike, so counting shared hashes
+    never undercounts shared shingles (bar two shared shingles of one pair hashing alike, which
+    the candidate search allows for), and each candidate is then scored exactly on its text."""
+    words: dict[str, int] = {}
+    out = set()
+    for shingle in s:
+        h = 0
+        for word in shingle:
+            w = words.get(word)
+            if w is None:
+                w = words[word] = zlib.crc32(word.encode())
+            h = (h * 0x9E3779B1 + w) & 0xFFFFFFFF  # order matters: (a, b) and (b, a) differ
+        out.add(h - (1 << 32) if h >= 1 << 31 else h)
+    return sorted(out)
+
+
 def overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> Decimal:
     """Return |a∩b| / min(|a|, |b|), rounded to 4 places (0 when either is empty)."""
     if not a or not b:
@@ -48,7 +69,7 @@ def find_duplicates(bodies: dict[str, str]) -> list[Duplicate]:
 
 # A pair can reach THRESHOLD once rounded to 4 places from a little below it: candidates are
 # looked for with this (lower) bound, and each is then scored exactly with `overlap`.
-_CANDIDATE_BOUND = THRESHOLD - Decimal("0.00005")
+CANDIDATE_BOUND = THRESHOLD - Decimal("0.00005")
 
 
 def similar_pairs(
@@ -86,7 +107,7 @@ def similar_pairs(
     for slug, tokens in encoded.items():
         if not tokens:
             continue
-        bar = max(1, math.ceil(_CANDIDATE_BOUND * len(tokens)))
+        bar = max(1, math.ceil(CANDIDATE_BOUND * len(tokens)))
         common = bar - max(1, bar // 5)
         rarer = sorted(tokens, key=frequency.__getitem__)[: len(tokens) - common]
         shared = Counter(itertools.chain.from_iterable(map(postings.__getitem__, rarer)))

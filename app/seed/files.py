@@ -141,12 +141,12 @@ def _stem(name: str, suffix: str) -> str:
     return name[: -len(suffix)] if len(name) > len(suffix) else name
 
 
-def discover(paths: Sequence[Path]) -> Discovered:
-    """Return the registry and annotation files under `paths` (directories or files)."""
+def discover(paths: Sequence[Path], scanned: Sequence[SeedFile] | None = None) -> Discovered:
+    """Return the registry and annotation files under `paths` (directories or files; `scanned`: as scan found them)."""
     registries: list[Path] = []
     annotations: list[Path] = []
     real: dict[Path, str] = {}
-    for found in scan(paths):
+    for found in scan(paths) if scanned is None else scanned:
         file = Path(found.path)
         real[file] = found.real
         (registries if found.registry else annotations).append(file)

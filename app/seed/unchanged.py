@@ -13,17 +13,14 @@ from pathlib import Path
 
 import psycopg
 
-from app.seed.files import SeedError, file_stat, fingerprint, manifest_key, scan, seed_directory
+from app.seed.files import SeedFile, file_stat, fingerprint, manifest_key, seed_directory
 
 SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds while it runs
 
 
-def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
-    """Return how many seed files `paths` hold if none changed, came or went since the last seed, else None."""
-    try:
-        found = scan(paths)
-    except SeedError:
-        return None  # the full seed reports it
+def unchanged_files(url: str, paths: Sequence[Path], found: Sequence[SeedFile]) -> int | None:
+    """Return how many seed files `paths` hold (`found`: as scan found them) if none changed, came or
+    went since the last seed, else None."""
     base = seed_directory(paths)
     files = {manifest_key(f.path, base, real=f.real): f for f in found}
     dirs = {Path(manifest_key(p, base)) for p in paths if p.is_dir()}
@@ -35,6 +32,8 @@ def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
             if not free:
                 return None
             stored = {row[0]: row[1:] for row in conn.execute("SELECT path, sha256, file_stat FROM seed_manifest")}
+            if files.keys() - stored.keys():
+                return None  # a new file: found before any file is looked at
             for key in stored.keys() - files.keys():
                 # gone from a seeded directory (files seeded one by one leave the others alone), or
                 # kept under an absolute path by an older manifest, which the full seed rewrites
@@ -42,8 +41,6 @@ def unchanged_files(url: str, paths: Sequence[Path]) -> int | None:
                     return None
             restated: list[tuple[str, str]] = []  # (status, path): the same content, written again
             for key, f in files.items():
-                if key not in stored:
-                    return None
                 sha256, status = stored[key]
                 if status is not None and status == file_stat(f.path, registry=f.registry):
                     continue  # not written since it was hashed
