@@ -415,26 +415,24 @@ def _without_hashes(conn: Connection) -> set[str]:
 def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored: Mapping[str, dict[str, Any]]) -> None:
     """Make the manifest (`stored` before) hold `rows`: write the rows that differ, delete the others."""
     changed = [row for path, row in rows.items() if stored.get(path) != row]
-    # rows with their shingle hashes (texts read) and without (the stored hashes stand): one
-    # statement each, as an executemany needs the same columns in every row
-    for group in (
-        [r for r in changed if "shingle_hashes" in r],
-        [r for r in changed if "shingle_hashes" not in r],
-    ):
-        if not group:
-            continue
+    if changed:
+        columns = [c.name for c in manifest.columns if c.name not in NOT_READ]
         statement = insert(manifest)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[manifest.c.path],
-                set_={
-                    c.name: statement.excluded[c.name]
-                    for c in manifest.columns
-                    if c.name in group[0] and c.name != "path"
-                },
+                set_={name: statement.excluded[name] for name in columns if name != "path"},
             ),
-            group,
+            [{name: row[name] for name in columns} for row in changed],
         )
+    # the shingle hashes of the texts read (the stored ones stand for the others), by the driver:
+    # hundreds of ints per row, which it sends as one binary array each
+    hashed = [(row["shingle_hashes"], row["path"]) for row in changed if "shingle_hashes" in row]
+    if hashed:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            cur.executemany("UPDATE seed_manifest SET shingle_hashes = %b::int4[] WHERE path = %s", hashed)
     gone = [path for path in stored if path not in rows]
     if gone:
         conn.execute(delete(manifest).where(any_of(manifest.c.path, gone)))
