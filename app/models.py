@@ -201,12 +201,15 @@ class TradeFigure(SQLModel, table=True):
         # a reporter's figures in the keyset order of PERIOD_END_DESC/ASC: one place's page of a
         # merged page (figures.figure_page)
         Index("ix_trade_figures_reporter_id_period_end_id", "reporter_id", "period_end", "id"),
+        # the same for the total flows a place is the partner of (the other side of a merged page):
+        # without it, a place no figure names as partner had the sort-key index read whole, per place
+        Index("ix_trade_figures_partner_id_period_end_id", "partner_id", "period_end", "id"),
     )
 
     id: int | None = pk()
     slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
     reporter_id: int = fk("places.id", nullable=False, index=False)
-    partner_id: int | None = fk("places.id")
+    partner_id: int | None = fk("places.id", index=False)
     flow: str = Field(sa_column=Column(String(10), nullable=False))
     commodity: str | None = Field(default=None, sa_column=Column(Text))
     amount: Decimal | None = Field(default=None, sa_column=Column(Numeric))
