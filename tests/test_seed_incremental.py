@@ -9,6 +9,7 @@ may have been rewritten.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -113,6 +114,37 @@ def test_editing_one_annotation_updates_only_its_rows(corpus: Path, fresh_databa
         stored = conn.execute(text("SELECT note FROM trade_figures WHERE slug = :s"), {"s": slug}).scalar_one()
     assert stored == "re-checked against the customs release"
     _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_a_load_leaves_statistics_and_a_small_change_analyses_nothing(
+    corpus: Path, fresh_database: Callable[..., str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.seed.load")
+    url = fresh_database()
+    _seed(url, corpus)
+    analysed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("analysed ")]
+    assert len(analysed) == 2, analysed  # the tables written, then the series totals
+    assert "trade_figures" in analysed[0] and "evidence" in analysed[0]
+    assert analysed[1].startswith("analysed trade_series_totals:")
+    with engine_for(url) as engine, engine.connect() as conn:
+        # the statistics committed with the rows: the planner's estimates are the rows' counts
+        for table in ("trade_figures", "evidence", "articles", "trade_series_totals"):
+            estimated = conn.execute(
+                text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+            ).scalar_one()
+            stored = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            assert estimated == stored > 0, table
+            assert conn.execute(text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}).scalar()
+    caplog.clear()
+    [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
+
+    def note(data: dict[str, object]) -> None:
+        data["trade_figures"][0]["note"] = "re-checked"  # type: ignore[index]
+
+    _edit_yaml(annotation, note)
+    assert _seed(url, corpus).changed == 1
+    # one row of dozens: what autovacuum would not analyse either
+    assert not [r for r in caplog.records if r.getMessage().startswith("analysed ")]
 
 
 def test_removing_an_article_removes_its_rows(corpus: Path, fresh_database: Callable[..., str]) -> None:
