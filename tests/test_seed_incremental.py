@@ -9,6 +9,7 @@ may have been rewritten.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -200,6 +201,41 @@ def test_adding_an_article_back_links_its_near_duplicate(
         # the stored articles sharing enough shingle hashes: the original, and not every article
         [looked_up] = candidates
         assert "guizhou-trade-0000003" in looked_up and len(looked_up) < 11, looked_up
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_an_unread_article_gains_and_loses_its_link_as_a_longer_version_comes_and_goes(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    [plain_text] = [p for p in _files(corpus, PLAIN) if p.suffix == ".txt"]
+    plain = yaml.safe_load(plain_text.with_suffix(".yaml").read_text())["article"]["slug"]
+    # the same story with a paragraph more: the longer one is the original, the plain one (not read
+    # again: it did not change) becomes its near-duplicate, and stops being one when it goes
+    body = plain_text.read_text(encoding="utf-8") + "\nA closing paragraph the first version did not carry.\n"
+    longer = corpus / "0000099_longer.txt"
+    longer.write_text(body, encoding="utf-8")
+    meta = {"slug": "longer-version", "sha256": hashlib.sha256(body.encode()).hexdigest()}
+    longer.with_suffix(".yaml").write_text(yaml.safe_dump({"article": meta}), encoding="utf-8")
+
+    def link() -> str | None:
+        with engine_for(url) as engine, engine.connect() as conn:
+            return conn.execute(
+                text("SELECT o.slug FROM articles a LEFT JOIN articles o ON o.id = a.duplicate_of_id WHERE a.slug = :s"),
+                {"s": plain},
+            ).scalar_one()
+
+    summary = _seed(url, corpus)
+    assert summary.read_files == 4 and summary.tables["articles"].inserted == 1
+    assert summary.tables["articles"].updated == 1  # the plain article's link, though it was not read
+    assert link() == "longer-version"
+    _matches_a_full_load(url, corpus, fresh_database)
+    longer.unlink()
+    longer.with_suffix(".yaml").unlink()
+    summary = _seed(url, corpus)
+    assert summary.tables["articles"].deleted == 1 and summary.tables["articles"].updated == 1
+    assert link() is None
     _matches_a_full_load(url, corpus, fresh_database)
 
 

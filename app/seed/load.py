@@ -227,7 +227,7 @@ class _Writer:
 
     def _relink(self, dup: Mapping[str, Duplicate]) -> None:
         """Update the near-duplicate link of the `relink` articles (stored, outside the corpus) where it changed."""
-        self._lookup("article", articles, [d.original for d in dup.values()])
+        self._lookup("article", articles, [dup[slug].original for slug in self.relink if slug in dup])
         cols = ("duplicate_of_id", "duplicate_score", "duplicate_method")
         stored = self.conn.execute(
             select(articles.c.id, articles.c.slug, *[articles.c[c] for c in cols]).where(

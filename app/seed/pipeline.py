@@ -388,8 +388,30 @@ def _near_duplicates(
     for (a, b), score in pairs.items():
         similar.setdefault(a, {})[b] = str(score)
         similar.setdefault(b, {})[a] = str(score)
-    relink = clean_slugs if changed_texts or texts_gone else set()
-    return choose_duplicates(pairs, sizes), relink, similar, sizes, hashes
+    chosen = choose_duplicates(pairs, sizes)
+    relink = _relinked(old, chosen, clean_slugs) if changed_texts or texts_gone else set()
+    return chosen, relink, similar, sizes, hashes
+
+
+def _relinked(old: Mapping[str, dict[str, Any]], chosen: Sequence[Duplicate], clean: set[str]) -> set[str]:
+    """Return the unread articles whose near-duplicate link differs from the one the manifest's pairs give."""
+    pairs: Pairs = {}
+    sizes: dict[str, int] = {}
+    for row in old.values():
+        a = row["article_slug"]
+        if row["kind"] != "article" or a is None:
+            continue
+        if row["shingles"] is None:
+            return set(clean)  # a manifest without the sizes: every link is compared with the stored one
+        sizes[a] = row["shingles"]
+        for b, score in row["similar"].items():
+            pairs[(a, b) if a < b else (b, a)] = Decimal(score)
+    if any(a not in sizes or b not in sizes for a, b in pairs):
+        return set(clean)
+    # the links stored are the ones these pairs chose when they were written, in the same transaction
+    was = {d.duplicate: d for d in choose_duplicates(pairs, sizes)}
+    now = {d.duplicate: d for d in chosen}
+    return {slug for slug in clean if was.get(slug) != now.get(slug)}
 
 
 # Shared hashes may undercount shared shingles only when two shingles of one pair hash alike:
