@@ -222,7 +222,9 @@ def test_an_unread_article_gains_and_loses_its_link_as_a_longer_version_comes_an
     def link() -> str | None:
         with engine_for(url) as engine, engine.connect() as conn:
             return conn.execute(
-                text("SELECT o.slug FROM articles a LEFT JOIN articles o ON o.id = a.duplicate_of_id WHERE a.slug = :s"),
+                text(
+                    "SELECT o.slug FROM articles a LEFT JOIN articles o ON o.id = a.duplicate_of_id WHERE a.slug = :s"
+                ),
                 {"s": plain},
             ).scalar_one()
 
