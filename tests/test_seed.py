@@ -186,9 +186,15 @@ def test_seeding_twice_changes_no_row(fresh_database: Callable[..., str]) -> Non
         summary = seed(engine, [SEEDS_DIR])
         with engine.connect() as c:
             after = snapshot(c)
+        # and with every file read again, every row compared
+        full = seed(engine, [SEEDS_DIR], full=True)
+        with engine.connect() as c:
+            after_full = snapshot(c)
     assert summary.changed == 0
-    assert sum(t.unchanged for t in summary.tables.values()) > 0
-    assert after == before  # same rows, same xmin: not even rewritten
+    assert summary.read_files == 0 and summary.skipped_files > 0  # not a file changed: none read
+    assert full.changed == 0
+    assert full.skipped_files == 0 and sum(t.unchanged for t in full.tables.values()) > 0
+    assert after == before == after_full  # same rows, same xmin: not even rewritten
 
 
 def test_reset_reloads_from_scratch(fresh_database: Callable[..., str]) -> None:
@@ -204,14 +210,19 @@ def test_reset_reloads_from_scratch(fresh_database: Callable[..., str]) -> None:
     assert sum(t.updated + t.unchanged for t in summary.tables.values()) == 0
 
 
-def test_a_second_seed_repairs_a_hand_edit(fresh_database: Callable[..., str]) -> None:
+def test_a_full_seed_repairs_a_hand_edit(fresh_database: Callable[..., str]) -> None:
     url = fresh_database(seeded=True)
     with engine_for(url) as engine:
         with engine.begin() as c:
             c.execute(text("UPDATE places SET name = 'Wrong' WHERE slug = 'shenyang'"))
-        summary = seed(engine, [SEEDS_DIR])
+        # no file changed: nothing is read, so an edit of the database that no file reveals stays
+        unchanged = seed(engine, [SEEDS_DIR])
+        with engine.connect() as c:
+            assert c.execute(text("SELECT name FROM places WHERE slug = 'shenyang'")).scalar_one() == "Wrong"
+        summary = seed(engine, [SEEDS_DIR], full=True)
         with engine.connect() as c:
             assert c.execute(text("SELECT name FROM places WHERE slug = 'shenyang'")).scalar_one() == "Shenyang"
+    assert unchanged.changed == 0 and unchanged.read_files == 0
     assert summary.tables["places"].updated == 1
     assert summary.changed == 1
 

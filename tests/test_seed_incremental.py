@@ -88,8 +88,8 @@ def test_a_second_seed_skips_every_unchanged_file_and_rewrites_nothing(
     assert (first.read_files, first.skipped_files) == (15, 0)
     before = _state(url)
     again = _seed(url, corpus)
-    assert again.skipped_files == 12  # every annotation; the registries (3) are always compared
-    assert again.read_files == 3
+    assert again.skipped_files == 15  # every annotation and registry
+    assert again.read_files == 0
     assert again.changed == 0
     assert _state(url) == before  # same rows, same xmin, the manifest too
 
@@ -106,7 +106,7 @@ def test_editing_one_annotation_updates_only_its_rows(corpus: Path, fresh_databa
 
     _edit_yaml(annotation, note)
     summary = _seed(url, corpus)
-    assert (summary.read_files, summary.skipped_files) == (4, 11)
+    assert (summary.read_files, summary.skipped_files) == (1, 14)
     assert summary.changed == 1 and summary.tables["trade_figures"].updated == 1
     after, _ = _state(url)
     changed = {t: set(after[t]) ^ set(before[t]) for t in after if set(after[t]) != set(before[t])}
@@ -155,7 +155,7 @@ def test_removing_an_article_removes_its_rows(corpus: Path, fresh_database: Call
     for path in _files(corpus, REWRITE):
         path.unlink()
     summary = _seed(url, corpus)
-    assert summary.read_files == 3 and summary.skipped_files == 11
+    assert summary.read_files == 0 and summary.skipped_files == 14
     assert summary.tables["articles"].deleted == 1
     assert summary.tables["evidence"].deleted > 0
     with engine_for(url) as engine, engine.connect() as conn:
@@ -191,7 +191,7 @@ def test_adding_an_article_back_links_its_near_duplicate(
     for path in aside.iterdir():
         path.rename(corpus / path.name)
     summary = _seed(url, corpus)
-    assert summary.read_files == 4 and summary.tables["articles"].inserted == 1
+    assert summary.read_files == 1 and summary.tables["articles"].inserted == 1
     with engine_for(url) as engine, engine.connect() as conn:
         linked = conn.execute(
             text("SELECT count(*) FROM articles WHERE slug LIKE '%-rewrite' AND duplicate_of_id IS NOT NULL")
@@ -221,15 +221,16 @@ def test_an_unread_article_gains_and_loses_its_link_as_a_longer_version_comes_an
 
     def link() -> str | None:
         with engine_for(url) as engine, engine.connect() as conn:
-            return conn.execute(
+            found: str | None = conn.execute(
                 text(
                     "SELECT o.slug FROM articles a LEFT JOIN articles o ON o.id = a.duplicate_of_id WHERE a.slug = :s"
                 ),
                 {"s": plain},
             ).scalar_one()
+        return found
 
     summary = _seed(url, corpus)
-    assert summary.read_files == 4 and summary.tables["articles"].inserted == 1
+    assert summary.read_files == 1 and summary.tables["articles"].inserted == 1
     assert summary.tables["articles"].updated == 1  # the plain article's link, though it was not read
     assert link() == "longer-version"
     _matches_a_full_load(url, corpus, fresh_database)
@@ -260,8 +261,9 @@ def test_a_changed_registry_entry_is_picked_up(corpus: Path, fresh_database: Cal
     summary = _seed(url, corpus)
     assert summary.tables["places"].updated == 1
     assert summary.changed == 1
-    # the articles that refer to it were validated again; the others were not read
-    assert (summary.read_files, summary.skipped_files) == (3 + count, 12 - count)
+    # the articles that refer to it were validated again; the others, and the other registries,
+    # were not read
+    assert (summary.read_files, summary.skipped_files) == (1 + count, 14 - count)
     with engine_for(url) as engine, engine.connect() as conn:
         name = conn.execute(text("SELECT name FROM places WHERE slug = :s"), {"s": place_slug}).scalar_one()
     assert name == "Renamed Place"
@@ -286,6 +288,43 @@ def test_a_registry_entry_that_goes_fails_where_it_is_used(corpus: Path, fresh_d
         build_corpus([corpus])
     assert [str(i) for i in failed.value.issues] == [str(i) for i in full.value.issues]
     assert any(f"unknown organisation {publisher!r}" in str(i) for i in failed.value.issues)
+    assert _state(url) == before
+
+
+def test_a_place_that_goes_fails_in_the_unchanged_registry_that_uses_it(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    country = "atlantis"  # a place only an organisation refers to: only organisations.yaml can fail
+
+    def add_place(data: dict[str, object]) -> None:
+        data["places"].append({"slug": country, "name": "Atlantis", "kind": "country"})  # type: ignore[attr-defined]
+
+    def add_organisation(data: dict[str, object]) -> None:
+        entry = {
+            "slug": "atlantis-trade-office",
+            "name": "Atlantis Trade Office",
+            "kind": "government-body",
+            "country": country,
+        }
+        data["organisations"].append(entry)  # type: ignore[attr-defined]
+
+    _edit_yaml(corpus / "places.yaml", add_place)
+    _edit_yaml(corpus / "organisations.yaml", add_organisation)
+    url = fresh_database()
+    _seed(url, corpus)
+    before = _state(url)
+
+    def drop(data: dict[str, object]) -> None:
+        data["places"] = [p for p in data["places"] if p["slug"] != country]  # type: ignore[attr-defined]
+
+    # organisations.yaml is not touched: it is read again because an entry it refers to went
+    _edit_yaml(corpus / "places.yaml", drop)
+    with pytest.raises(SeedError) as failed:
+        _seed(url, corpus)
+    with pytest.raises(SeedError) as full:
+        build_corpus([corpus])
+    assert [str(i) for i in failed.value.issues] == [str(i) for i in full.value.issues]
+    assert any("organisations.yaml:" in str(i) and f"unknown place {country!r}" in str(i) for i in failed.value.issues)
     assert _state(url) == before
 
 
@@ -337,13 +376,13 @@ def test_the_cli_says_how_many_files_it_skipped(corpus: Path, fresh_database: Ca
     again = run_cli("seed", str(corpus), database_url=url)
     assert again.returncode == 0, again.stderr
     assert "0 read, 15 skipped as unchanged" in again.stdout and "nothing changed" in again.stdout
-    # a registry's bytes changed (a comment), not one of its entries: the registries are read
-    # again, and nothing that refers to them
+    # a registry's bytes changed (a comment), not one of its entries: that registry is read
+    # again, and nothing that refers to it
     with (corpus / "places.yaml").open("a", encoding="utf-8") as f:
         f.write("# reviewed\n")
     touched = run_cli("seed", str(corpus), database_url=url)
     assert touched.returncode == 0, touched.stderr
-    assert "3 read, 12 skipped as unchanged" in touched.stdout and "nothing changed" in touched.stdout
+    assert "1 read, 14 skipped as unchanged" in touched.stdout and "nothing changed" in touched.stdout
     full = run_cli("seed", "--full", str(corpus), database_url=url)
     assert "15 read, 0 skipped" in full.stdout and "nothing changed" in full.stdout
 
@@ -354,7 +393,7 @@ def test_a_moved_corpus_is_not_read_again(corpus: Path, tmp_path: Path, fresh_da
     (tmp_path / "elsewhere").mkdir()
     moved = Path(shutil.move(corpus, tmp_path / "elsewhere" / "checkout"))
     again = _seed(url, moved)
-    assert (again.read_files, again.skipped_files, again.changed) == (3, 12, 0)
+    assert (again.read_files, again.skipped_files, again.changed) == (0, 15, 0)
     with engine_for(url) as engine, engine.connect() as conn:
         paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
     assert paths == {p.name for p in moved.glob("*.yaml")}  # relative to the seeded directory
@@ -363,7 +402,7 @@ def test_a_moved_corpus_is_not_read_again(corpus: Path, tmp_path: Path, fresh_da
         path.unlink()
     removed = _seed(url, moved)
     assert removed.tables["articles"].deleted == 1
-    assert removed.skipped_files == 11
+    assert removed.skipped_files == 14
     _matches_a_full_load(url, moved, fresh_database)
 
 
@@ -373,7 +412,7 @@ def test_a_manifest_of_absolute_paths_is_taken_over(corpus: Path, fresh_database
     with engine_for(url) as engine, engine.begin() as conn:
         conn.execute(text("UPDATE seed_manifest SET path = :dir || '/' || path"), {"dir": str(corpus.resolve())})
     again = _seed(url, corpus)
-    assert (again.read_files, again.skipped_files, again.changed) == (3, 12, 0)
+    assert (again.read_files, again.skipped_files, again.changed) == (0, 15, 0)
     with engine_for(url) as engine, engine.connect() as conn:
         paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
     assert paths == {p.name for p in corpus.glob("*.yaml")}

@@ -120,15 +120,16 @@ class _Builder:
         self.corpus = Corpus()
         self.issues: list[SeedIssue] = []
         # where each slug was defined, for duplicate and reference messages
-        self.defined_at: dict[tuple[str, str], str | _At | FileAt] = {}
+        # "kind:slug" (as a manifest keeps it) -> where it is defined
+        self.defined_at: dict[str, str | _At | FileAt] = {}
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
         self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
         self.facts = FileFacts()  # of the file being read
 
     def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
-        key = (kind, slug)
-        self.facts.defines.add(f"{kind}:{slug}")
+        key = f"{kind}:{slug}"
+        self.facts.defines.add(key)
         if key in self.defined_at:
             issue = src.issue(loc, f"duplicate {kind} slug {slug!r}")
             self.issues.append(
@@ -271,7 +272,7 @@ class _Builder:
 
     def resolve_references(self) -> None:
         for src, loc, kind, slug in self.references:
-            if (kind, slug) not in self.defined_at:
+            if f"{kind}:{slug}" not in self.defined_at:
                 self.issues.append(src.issue(loc, f"unknown {kind.replace('_', ' ')} {slug!r}"))
 
     def check_unique_identifiers(self, src_of: dict[str, tuple[SourceFile, Loc]]) -> None:
@@ -307,7 +308,7 @@ class _Builder:
                 nxt = links.get(slug)
                 while nxt is not None and nxt in links:
                     if nxt in seen:
-                        where = str(self.defined_at.get((kind.replace(" ", "_"), slug), ""))
+                        where = str(self.defined_at.get(f"{kind.replace(' ', '_')}:{slug}", ""))
                         self.issues.append(
                             SeedIssue(
                                 where,
@@ -425,12 +426,14 @@ class Validation:
 
     def known(self, where: str | FileAt, defines: Collection[str]) -> None:
         """Declare what a file that is not read defines ("kind:slug"), `where` naming it."""
-        for key in defines:
+        defined = self.builder.defined_at
+        keys = defines if isinstance(defines, set | frozenset) else set(defines)
+        # set operations: 20,000 unread files define a quarter of a million slugs at size M
+        clash = defined.keys() & keys
+        for key in [k for k in defines if k in clash] if clash else ():
             kind, _, slug = key.partition(":")
-            if (kind, slug) in self.builder.defined_at:
-                self.builder.issues.append(SeedIssue(str(where), None, "", f"duplicate {kind} slug {slug!r}"))
-            else:
-                self.builder.defined_at[kind, slug] = where
+            self.builder.issues.append(SeedIssue(str(where), None, "", f"duplicate {kind} slug {slug!r}"))
+        defined.update(dict.fromkeys(keys - clash if clash else keys, where))
 
     @property
     def issues(self) -> list[SeedIssue]:

@@ -197,15 +197,23 @@ class _Writer:
         rows = [{"id": ids[slug], **row_of(item)} for slug, item in items.items()]
         _sync(self.conn, table, rows, ("slug",), self.summary.counts(table), stored=stored, progress=advance)
 
+    def _referred(self, kind: str) -> set[str]:
+        """Return the slugs of `kind` the files read refer to (a registry unchanged is not read)."""
+        prefix = f"{kind}:"
+        return {ref[len(prefix) :] for f in self.corpus.facts.values() for ref in f.refers if ref.startswith(prefix)}
+
     def places(self) -> None:
         self._entities("places", places, "place", self.corpus.places, lambda p: place_row(p, self.ids))
+        self._lookup("place", places, self._referred("place"))
 
     def organisations(self) -> None:
         items = self.corpus.organisations
         self._entities("organisations", organisations, "organisation", items, lambda o: organisation_row(o, self.ids))
+        self._lookup("organisation", organisations, self._referred("organisation"))
 
     def people(self) -> None:
         self._entities("people", people, "person", self.corpus.people, lambda p: person_row(p, self.ids))
+        self._lookup("person", people, self._referred("person"))
 
     def _duplicates(self) -> dict[str, Duplicate]:
         dups = self.corpus.duplicates if self.all_duplicates is None else self.all_duplicates
