@@ -136,6 +136,14 @@ def test_a_load_leaves_statistics_and_a_small_change_analyses_nothing(
             stored = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             assert estimated == stored > 0, table
             assert conn.execute(text("SELECT count(*) FROM pg_stats WHERE tablename = :t"), {"t": table}).scalar()
+        # and the full-text and name indexes hold every row in their structure, none pending
+        gin = text(
+            "SELECT c.relname, gin_clean_pending_list(c.oid::regclass) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'gin'"
+        )
+        pending: dict[str, int] = dict(conn.execute(gin).all())
+        assert "ix_articles_search" in pending and not any(pending.values()), pending
+    assert any(r.getMessage().startswith("merged ") for r in caplog.records)
     caplog.clear()
     [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
 

@@ -429,6 +429,7 @@ def write_corpus(
     evidence_ids = writer.evidence()
     writer.conversions(evidence_ids)
     writer.remove()
+    merge_gin_pending(conn, [name for name, c in summary.tables.items() if c.inserted or c.updated])
     changed = {name: c.changed for name, c in summary.tables.items()}
     analyze_changed(conn, changed)  # before the totals: their refresh reads the figures
     if progress is not None:
@@ -439,6 +440,29 @@ def write_corpus(
     if progress is not None:
         progress("series totals", 0, 0)
     return summary
+
+
+def merge_gin_pending(conn: Connection, tables: Sequence[str]) -> int:
+    """Merge the pending entries of the GIN indexes of `tables` into the indexes; return the pages merged.
+
+    Rows written to a GIN index (full-text search, names) wait in a list that every search reads
+    from start to end until a VACUUM merges them: after a first load of 1,000 articles a search
+    read 7,656 buffers in 12.8 ms, and 148 in 2.7 ms once merged (bench.plans, size S). Merged here,
+    in the seed's transaction, the index is whole when the rows become visible."""
+    if not tables:
+        return 0
+    merged = conn.execute(
+        text(
+            "SELECT coalesce(sum(gin_clean_pending_list(i.indexrelid::regclass)), 0) FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam"
+            " WHERE a.amname = 'gin' AND i.indrelid = ANY(SELECT to_regclass(quote_ident(t))"
+            " FROM unnest(CAST(:tables AS text[])) AS t)"
+        ),
+        {"tables": list(tables)},
+    ).scalar_one()
+    if merged:
+        log.info("merged %d pending pages into the GIN indexes of %s", merged, ", ".join(tables))
+    return int(merged)
 
 
 # Autovacuum's default rule for analysing a table: this many rows changed, plus this share of it.
@@ -467,8 +491,10 @@ def analyze_changed(conn: Connection, changed: Mapping[str, int]) -> list[str]:
         {"names": names},
     ).all()
     due = [n for n, rows in stats if rows < 0 or changed[n] > ANALYZE_BASE + ANALYZE_SHARE * rows]
+    raw = conn.connection.driver_connection
+    assert raw is not None
     for name in sorted(due):
-        conn.execute(text(f"ANALYZE {conn.dialect.identifier_preparer.quote(name)}"))  # a name of the models
+        raw.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(name)))  # in the seed's transaction
     if due:
         log.info("analysed %s: their statistics describe what this seed wrote", ", ".join(sorted(due)))
     return sorted(due)
