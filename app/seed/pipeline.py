@@ -66,6 +66,9 @@ log = logging.getLogger(__name__)
 manifest = models.metadata.tables["seed_manifest"]
 Pairs = dict[tuple[str, str], Decimal]
 NOT_READ = frozenset({"shingle_hashes"})  # large, and only ever compared in the database
+# What each file defines and refers to: 700,000 strings at size M, which cost more to read than the
+# rest of the manifest; looked up in the database, for the files and slugs a seed needs, instead.
+LISTS = ("defines", "refers")
 # New texts whose near-duplicate candidates are looked up in the database instead of every stored
 # text being read: at most 1 in FEW of the stored ones, and at most LOOKUPS_UP_TO of them. A lookup
 # reads every stored article's hashes (0.2 s at 20,000 articles), reading every text costs about
@@ -74,13 +77,17 @@ FEW = 20
 LOOKUPS_UP_TO = 32
 
 
-def read_manifest(conn: Connection) -> dict[str, dict[str, Any]]:
-    """Return the manifest rows by path."""
+def read_manifest(conn: Connection, *, lists: bool = False) -> dict[str, dict[str, Any]]:
+    """Return the manifest rows by path (with what each file defines and refers to only if `lists`)."""
     # a row per file, 20,000 at size M: read in one fetch by the driver, JSON decoded by orjson
     raw = conn.connection.driver_connection
     assert raw is not None
     statement = sql.SQL("SELECT {} FROM {}").format(
-        sql.SQL(", ").join(sql.Identifier(c.name) for c in manifest.columns if c.name not in NOT_READ),
+        sql.SQL(", ").join(
+            sql.Identifier(c.name)
+            for c in manifest.columns
+            if c.name not in NOT_READ and (lists or c.name not in LISTS)
+        ),
         sql.Identifier(manifest.name),
     )
     with raw.cursor(row_factory=dict_row) as cur:
@@ -179,6 +186,9 @@ def _plan(
         return key
 
     stored = read_manifest(conn)
+    if any(os.path.isabs(path) for path in stored):
+        # an older manifest's rows move to relative paths: they are written again, whole
+        stored = read_manifest(conn, lists=True)
     old = _rekeyed(stored, base)
     dirs = {Path(_key(p)) for p in paths if p.is_dir()}
     prints: dict[Path, Fingerprint | None] = {}
@@ -227,18 +237,25 @@ def _plan(
     for p in read_registries:
         new_entries |= facts[p].entries
     dirty = {k for k in old_entries.keys() | new_entries.keys() if old_entries.get(k) != new_entries.get(k)}
-    before = set().union(*[old[k]["defines"] for k in [*removed, *(_key(p) for p in first)] if k in old])
+    previous = [k for k in [*removed, *(_key(p) for p in first)] if k in old]
+    before = set().union(*_lists(conn, old, previous, "defines").values())
     now = set().union(*[f.defines for f in facts.values()])
     gone = before - now
     dirty |= gone
     # registries first, as a full seed reads them
-    second = [p for p in [*registries, *annotations] if p in clean and dirty.intersection(old[_key(p)]["refers"])]
+    depending = _referring(conn, old, dirty) if dirty else set()
+    second = [p for p in [*registries, *annotations] if p in clean and _key(p) in depending]
     if second:
         total += len(second)
         validation.read(second, on_file=step)
     clean -= set(second)
-    for p in sorted(clean, key=lambda p: p.parts):  # Path order, without comparing Paths n log n times
-        validation.known(FileAt(p), old[_key(p)]["defines"])
+    # of what the unread files define, what the files read name (a reference, or a second
+    # definition): declared as theirs, so references resolve and second definitions are caught
+    unread = {_key(p): p for p in clean}
+    named = set().union(*[f.refers | f.defines for f in validation.corpus.facts.values()]) if unread else set()
+    defined = _defining(conn, old, named) if named else {}
+    for k in sorted(defined.keys() & unread.keys(), key=lambda k: unread[k].parts):  # Path order
+        validation.known(FileAt(unread[k]), defined[k])
     corpus = validation.corpus
     try:
         corpus = validation.finish(outer_links=_outer_links(conn, corpus) if clean else None)
@@ -319,6 +336,41 @@ def _row(key: str, kind: str, fp: Fingerprint, facts: FileFacts, *, shingle_coun
         "shingles": shingle_count,
         "similar": {},
     }
+
+
+def _lists(conn: Connection, old: Mapping[str, dict[str, Any]], keys: Sequence[str], name: str) -> dict[str, list[str]]:
+    """Return the manifest's `name` list ("defines" or "refers") of each file of `keys`."""
+    have = {k: old[k][name] for k in keys if name in old[k]}
+    wanted = [k for k in keys if k not in have]  # a manifest read without them: keys are its paths
+    if wanted:
+        found = conn.execute(select(manifest.c.path, manifest.c[name]).where(any_of(manifest.c.path, wanted)))
+        have |= {path: list(values) for path, values in found}
+    return have
+
+
+def _referring(conn: Connection, old: Mapping[str, dict[str, Any]], keys: set[str]) -> set[str]:
+    """Return the files of the manifest that refer to any of `keys` ("kind:slug")."""
+    if all("refers" in row for row in old.values()):
+        return {k for k, row in old.items() if keys.intersection(row["refers"])}
+    statement = select(manifest.c.path).where(manifest.c.refers.overlap(sorted(keys)))
+    return set(conn.execute(statement).scalars())
+
+
+def _defining(conn: Connection, old: Mapping[str, dict[str, Any]], keys: set[str]) -> dict[str, list[str]]:
+    """Return, per file of the manifest, which of `keys` ("kind:slug") it defines (files defining none left out)."""
+    out: dict[str, list[str]] = {}
+    if all("defines" in row for row in old.values()):
+        for k, row in old.items():
+            if mine := [d for d in row["defines"] if d in keys]:
+                out[k] = mine
+        return out
+    statement = text(
+        "SELECT m.path, d FROM seed_manifest AS m CROSS JOIN LATERAL unnest(m.defines) AS d"
+        " WHERE m.defines && CAST(:keys AS text[]) AND d = ANY(CAST(:keys AS text[])) ORDER BY m.path, d"
+    )
+    for path, key in conn.execute(statement, {"keys": sorted(keys)}):
+        out.setdefault(path, []).append(key)
+    return out
 
 
 def _outer_links(conn: Connection, corpus: Corpus) -> dict[str, dict[str, str | None]]:
@@ -454,16 +506,22 @@ def _without_hashes(conn: Connection) -> set[str]:
 
 def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored: Mapping[str, dict[str, Any]]) -> None:
     """Make the manifest (`stored` before) hold `rows`: write the rows that differ, delete the others."""
-    changed = [row for path, row in rows.items() if stored.get(path) != row]
-    if changed:
-        columns = [c.name for c in manifest.columns if c.name not in NOT_READ]
+    # a row read without its lists (LISTS) is compared and written without them: they follow from
+    # the file's content, whose sha256 is compared
+    changed = [row for path, row in rows.items() if _differs(stored.get(path), row)]
+    columns = [c.name for c in manifest.columns if c.name not in NOT_READ]
+    for partial in (False, True):  # rows read whole (or new), then rows read without their lists
+        group = [row for row in changed if all(name in row for name in LISTS) != partial]
+        if not group:
+            continue
+        names = [name for name in columns if not (partial and name in LISTS)]
         statement = insert(manifest)
         conn.execute(
             statement.on_conflict_do_update(
                 index_elements=[manifest.c.path],
-                set_={name: statement.excluded[name] for name in columns if name != "path"},
+                set_={name: statement.excluded[name] for name in names if name != "path"},
             ),
-            [{name: row[name] for name in columns} for row in changed],
+            [{name: row[name] for name in names} for row in group],
         )
     # the shingle hashes of the texts read (the stored ones stand for the others), by the driver:
     # hundreds of ints per row, which it sends as one binary array each
@@ -476,3 +534,14 @@ def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored
     gone = [path for path in stored if path not in rows]
     if gone:
         conn.execute(delete(manifest).where(any_of(manifest.c.path, gone)))
+
+
+def _differs(stored: Mapping[str, Any] | None, row: Mapping[str, Any]) -> bool:
+    """Return whether `row` is to be written over the manifest's `stored` one."""
+    if stored is None:
+        return True
+    return any(
+        name not in stored or stored[name] != value
+        for name, value in row.items()
+        if name in stored or name not in LISTS
+    )
