@@ -336,6 +336,30 @@ def test_a_place_that_goes_fails_in_the_unchanged_registry_that_uses_it(
     assert _state(url) == before
 
 
+def test_a_new_file_defining_what_an_unread_file_defines_fails_as_a_full_seed(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    before = _state(url)
+    # a copy of an unchanged article under another article slug: its figures' and events' slugs
+    # are those the unread original defines
+    [annotation] = [p for p in _files(corpus, PLAIN) if p.suffix == ".yaml"]
+    copy = corpus / "0000098_copy.yaml"
+    shutil.copy(annotation.with_suffix(".txt"), copy.with_suffix(".txt"))
+    data = yaml.safe_load(annotation.read_text(encoding="utf-8"))
+    data["article"]["slug"] = "a-copy-of-it"
+    copy.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SeedError) as failed:
+        _seed(url, corpus)
+    with pytest.raises(SeedError) as full:
+        build_corpus([corpus])
+    assert [str(i) for i in failed.value.issues] == [str(i) for i in full.value.issues]
+    figure = data["trade_figures"][0]["slug"]
+    assert any(f"duplicate trade_figure slug {figure!r}" in str(i) for i in failed.value.issues)
+    assert _state(url) == before
+
+
 def test_a_failed_incremental_seed_leaves_everything_as_it_was(
     corpus: Path, fresh_database: Callable[..., str]
 ) -> None:
