@@ -454,15 +454,19 @@ def _near_duplicates(
         similar.setdefault(a, {})[b] = str(score)
         similar.setdefault(b, {})[a] = str(score)
     chosen = choose_duplicates(pairs, sizes)
-    relink = _relinked(old, chosen, clean_slugs) if changed_texts or texts_gone else set()
+    scope = {*clean, *read, *removed}  # the files of this seed as the last one left them
+    relink = (
+        _relinked([old[k] for k in scope if k in old], chosen, clean_slugs) if changed_texts or texts_gone else set()
+    )
     return chosen, relink, similar, sizes, hashes
 
 
-def _relinked(old: Mapping[str, dict[str, Any]], chosen: Sequence[Duplicate], clean: set[str]) -> set[str]:
-    """Return the unread articles whose near-duplicate link differs from the one the manifest's pairs give."""
+def _relinked(old: Sequence[dict[str, Any]], chosen: Sequence[Duplicate], clean: set[str]) -> set[str]:
+    """Return the unread articles whose near-duplicate link differs from the one the pairs of the
+    manifest's rows `old` give (those of the files the new links were chosen among)."""
     pairs: Pairs = {}
     sizes: dict[str, int] = {}
-    for row in old.values():
+    for row in old:
         a = row["article_slug"]
         if row["kind"] != "article" or a is None:
             continue
@@ -471,8 +475,8 @@ def _relinked(old: Mapping[str, dict[str, Any]], chosen: Sequence[Duplicate], cl
         sizes[a] = row["shingles"]
         for b, score in row["similar"].items():
             pairs[(a, b) if a < b else (b, a)] = Decimal(score)
-    if any(a not in sizes or b not in sizes for a, b in pairs):
-        return set(clean)
+    # pairs among these files only, as the new links were chosen
+    pairs = {(a, b): score for (a, b), score in pairs.items() if a in sizes and b in sizes}
     # the links stored are the ones these pairs chose when they were written, in the same transaction
     was = {d.duplicate: d for d in choose_duplicates(pairs, sizes)}
     now = {d.duplicate: d for d in chosen}
