@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -197,23 +198,28 @@ class _Writer:
         rows = [{"id": ids[slug], **row_of(item)} for slug, item in items.items()]
         _sync(self.conn, table, rows, ("slug",), self.summary.counts(table), stored=stored, progress=advance)
 
-    def _referred(self, kind: str) -> set[str]:
-        """Return the slugs of `kind` the files read refer to (a registry unchanged is not read)."""
-        prefix = f"{kind}:"
-        return {ref[len(prefix) :] for f in self.corpus.facts.values() for ref in f.refers if ref.startswith(prefix)}
+    @functools.cached_property
+    def _referred(self) -> dict[str, set[str]]:
+        """Return the slugs the files read refer to, by kind (a registry unchanged is not read)."""
+        out: dict[str, set[str]] = {}
+        for f in self.corpus.facts.values():
+            for ref in f.refers:
+                kind, _, slug = ref.partition(":")
+                out.setdefault(kind, set()).add(slug)
+        return out
 
     def places(self) -> None:
         self._entities("places", places, "place", self.corpus.places, lambda p: place_row(p, self.ids))
-        self._lookup("place", places, self._referred("place"))
+        self._lookup("place", places, self._referred.get("place", set()))
 
     def organisations(self) -> None:
         items = self.corpus.organisations
         self._entities("organisations", organisations, "organisation", items, lambda o: organisation_row(o, self.ids))
-        self._lookup("organisation", organisations, self._referred("organisation"))
+        self._lookup("organisation", organisations, self._referred.get("organisation", set()))
 
     def people(self) -> None:
         self._entities("people", people, "person", self.corpus.people, lambda p: person_row(p, self.ids))
-        self._lookup("person", people, self._referred("person"))
+        self._lookup("person", people, self._referred.get("person", set()))
 
     def _duplicates(self) -> dict[str, Duplicate]:
         dups = self.corpus.duplicates if self.all_duplicates is None else self.all_duplicates
