@@ -36,9 +36,24 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from app import vocab
 from app.models_base import aliases, fk, metadata, name_document_index, pk, vocabularies
-from app.models_bookkeeping import CorpusVersion, SeedManifest, trade_series_dirty, trade_series_totals
+from app.models_bookkeeping import (
+    CorpusVersion,
+    SeedManifest,
+    trade_series_covers,
+    trade_series_dirty,
+    trade_series_kept,
+    trade_series_totals,
+)
 
-__all__ = ["CorpusVersion", "SeedManifest", "metadata", "trade_series_dirty", "trade_series_totals"]
+__all__ = [
+    "CorpusVersion",
+    "SeedManifest",
+    "metadata",
+    "trade_series_covers",
+    "trade_series_dirty",
+    "trade_series_kept",
+    "trade_series_totals",
+]
 
 
 class Place(SQLModel, table=True):
@@ -186,7 +201,8 @@ class TradeFigure(SQLModel, table=True):
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="currency_iso4217"),
         CheckConstraint("partner_id <> reporter_id", name="partner_not_reporter"),
         CheckConstraint("part_of_id <> id", name="not_part_of_itself"),
-        Index("ix_trade_figures_period", "period_start", "period_end"),
+        # in id order within a period: a page of a point's left-out figures stops at the page's end
+        Index("ix_trade_figures_period_id", "period_start", "period_end", "id"),
         # the keyset sort key of figures.ORDERINGS' PERIOD_END_DESC/ASC
         Index("ix_trade_figures_period_end_id", "period_end", "id"),
         # a reporter's figures by flow and period end, holding what else a filter asks of them

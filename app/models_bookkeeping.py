@@ -86,6 +86,7 @@ trade_series_totals = Table(
     Column("flow", String(10), nullable=False),
     Column("period_end", Date, nullable=False),
     Column("figures", Integer, nullable=False),  # figures the filter matches (kept or left out)
+    Column("kept", Integer, nullable=False),  # of those, the figures summed
     Column("unconverted", Integer, nullable=False),  # kept figures without a value in `currency`
     Column("value", Numeric),  # sum of the kept figures' values; null when none has one
     PrimaryKeyConstraint(
@@ -101,6 +102,39 @@ trade_series_totals = Table(
         "period_end",
     ),
     Index("ix_trade_series_totals_period_start_period_end", "period_start", "period_end"),
+)
+# The figures each point sums, per filter: the points' contributions, read a page at a time. The
+# figures a point leaves out are the others it matches; each one's cover is among its rows in
+# trade_series_covers. Both written by trade_series_refresh() with the totals (migration 9c4e2a7d5b13).
+trade_series_kept = Table(
+    "trade_series_kept",
+    metadata,
+    Column("reporter_key", BigInteger, nullable=False),
+    Column("partner_key", BigInteger, nullable=False),
+    Column("subregions", Boolean, nullable=False),
+    Column("granularity", String(10), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("review", String(10), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("figure_id", BigInteger, nullable=False),
+    Column("period_end", Date, nullable=False),
+    PrimaryKeyConstraint(
+        "reporter_key", "partner_key", "subregions", "granularity", "status", "review", "period_start", "figure_id"
+    ),
+    Index("ix_trade_series_kept_period_start_period_end", "period_start", "period_end"),
+)
+# (x, y): y covers x whenever a filter matches both (whatever the filter: which filters match y
+# is the filter's own condition); `part_of`: x is part of y, which then covers it first.
+trade_series_covers = Table(
+    "trade_series_covers",
+    metadata,
+    Column("x_id", BigInteger, nullable=False),
+    Column("y_id", BigInteger, nullable=False),
+    Column("part_of", Boolean, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    PrimaryKeyConstraint("x_id", "y_id"),
+    Index("ix_trade_series_covers_period_start_period_end", "period_start", "period_end"),
 )
 trade_series_dirty = Table(
     "trade_series_dirty",

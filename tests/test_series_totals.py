@@ -1,8 +1,9 @@
-"""trade_series_totals: what the writers keep equals the series computed from the figures.
+"""The series' rollup: what the writers keep equals the series computed from the figures.
 
 After seeds that add, change and remove figures (the row-by-row path), after a bulk load, and
-after a write outside the seed, the table equals a rebuild from scratch, and the points read
-from it equal tradeSeries computed figure by figure (app.queries.series.points_query).
+after a write outside the seed, trade_series_totals, _kept and _covers equal a rebuild from
+scratch, and the points read from them — totals, counts, the figures each sums and leaves out,
+and what covers each — equal tradeSeries computed figure by figure (series.points_query).
 """
 
 from __future__ import annotations
@@ -29,25 +30,49 @@ from tests.conftest import engine_for
 TOTALS = "SELECT * FROM trade_series_totals ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
 
 
+# the rollup: the totals, the figures each point sums, what covers each figure
+ROLLUP = [
+    TOTALS,
+    "SELECT * FROM trade_series_kept ORDER BY 1, 2, 3, 4, 5, 6, 7, 8",
+    "SELECT * FROM trade_series_covers ORDER BY 1, 2",
+]
+
+
 def _table_and_rebuild(conn: Connection) -> tuple[list[Any], list[Any]]:
-    """Return the table as kept, and as a rebuild of every period computes it (rolled back)."""
-    kept = list(conn.execute(text(TOTALS)))
+    """Return the rollup's tables as kept, and as a rebuild of every period computes them (rolled back)."""
+    kept = [list(conn.execute(text(q))) for q in ROLLUP]
     conn.execute(text("INSERT INTO trade_series_dirty VALUES ('-infinity', '-infinity')"))
     conn.execute(text("SELECT trade_series_refresh()"))
-    rebuilt = list(conn.execute(text(TOTALS)))
+    rebuilt = [list(conn.execute(text(q))) for q in ROLLUP]
     conn.rollback()
     return kept, rebuilt
 
 
 def _points(rows: Any) -> list[tuple[Any, ...]]:
     # (start, end, value or None when incomplete, complete)
-    return [(r[0], r[1], None if r[-1] else r[2], not r[-1]) for r in rows]
+    return [(r[0], r[1], None if r[3] else r[2], not r[3]) for r in rows]
+
+
+def _check_pages(conn: Connection, where: FigureFilter, granularity: Granularity, currency: str) -> None:
+    """Assert each point's figures read from the rollup (counts, kept, left out and covers) equal the figures'."""
+    counts = {r[0]: (r[4], r[5]) for r in conn.execute(series.totals_query(where, granularity, currency))}
+    for start, end, _total, kept, dropped, covering, _missing in conn.execute(
+        series.points_query(where, granularity, currency)
+    ):
+        everything = 10**6
+        pages = series.kept_page_query(where, granularity, start=start, limit=everything)
+        assert [fid for (fid,) in conn.execute(pages)] == sorted(kept or []), (where, start)
+        left_out = series.excluded_page_query(where, granularity, start=start, end=end, limit=everything)
+        assert list(map(tuple, conn.execute(left_out))) == sorted(zip(dropped or [], covering or [], strict=True))
+        assert counts[start] == (len(kept or []), len(kept or []) + len(dropped or []))
+        first = series.kept_page_query(where, granularity, start=start, limit=2)
+        assert [fid for (fid,) in conn.execute(first)] == sorted(kept or [])[:2]
 
 
 def _check(conn: Connection, *, pairs: int = 12) -> int:
     """Assert the table equals its rebuild and the series from the figures; return the points compared."""
     kept, rebuilt = _table_and_rebuild(conn)
-    assert kept, "the corpus has money figures: the totals are not empty"
+    assert all(kept), "the corpus has money figures, some covered: the rollup is not empty"
     assert kept == rebuilt
     assert conn.execute(text("SELECT count(*) FROM trade_series_dirty")).scalar_one() == 0
     # places the figures name, the places around them, and none
@@ -97,6 +122,8 @@ def _check(conn: Connection, *, pairs: int = 12) -> int:
                             statuses,
                             reviews,
                         )
+                        if currency == "USD":  # (the figures of a point are those of every currency)
+                            _check_pages(conn, where, granularity, currency)
                         compared += len(from_totals)
     return compared
 
@@ -165,6 +192,37 @@ def test_totals_after_a_bulk_load_and_a_write_outside_the_seed(fresh_database: C
             c.execute(text("UPDATE places SET parent_id = NULL WHERE id = (SELECT max(parent_id) FROM places)"))
         with engine.connect() as c:
             _check(c, pairs=10)
+        # a part of a whole that restates an earlier total: both cover the part, the whole first
+        with engine.begin() as c:
+            c.execute(text(WHOLE_AND_PART))
+        with engine.connect() as c:
+            _check(c, pairs=10)
+            later = (
+                "SELECT count(*) FROM trade_series_covers c WHERE part_of "
+                "AND y_id > (SELECT min(y_id) FROM trade_series_covers o WHERE o.x_id = c.x_id)"
+            )
+            assert c.execute(text(later)).scalar_one() >= 1, "a part whose whole is not its first cover by id"
+
+
+_COPIED = (
+    "reporter_id, partner_id, commodity, currency, quantity, unit, period_start, period_end, period_type, "
+    "period_label, period_basis, period_inference, change_pct, change_multiple, change_basis, approximation, "
+    "status, source_id, note, review"
+)
+WHOLE_AND_PART = f"""
+WITH y AS (
+    SELECT * FROM trade_figures
+    WHERE flow = 'total' AND amount IS NOT NULL AND status = 'actual' AND review = 'accepted'
+      AND period_start = date_trunc('year', period_start)
+      AND period_end = (period_start + interval '1 year' - interval '1 day')::date
+    ORDER BY id LIMIT 1
+), whole AS (
+    INSERT INTO trade_figures (slug, flow, amount, part_of_id, {_COPIED})
+    SELECT slug || '-restated', flow, amount, NULL, {_COPIED} FROM y RETURNING id
+)
+INSERT INTO trade_figures (slug, flow, amount, part_of_id, {_COPIED})
+SELECT slug || '-imports', 'import', amount / 2, (SELECT id FROM whole), {_COPIED} FROM y
+"""
 
 
 def test_totals_hold_the_currencies_the_seed_converts_into(conn: Connection) -> None:

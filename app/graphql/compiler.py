@@ -18,6 +18,7 @@ import functools
 from collections.abc import Callable
 
 from psycopg import sql
+from sqlalchemy import Date, bindparam
 
 from app.graphql.checks import currency_code, exclusion_reason_sql, offset_of, search_text, slug_or_code
 from app.graphql.enums import ConversionKind
@@ -30,6 +31,10 @@ from app.queries.pagination import PageArgs
 from app.queries.series import Granularity
 
 __all__ = ["TYPES", "Compiler", "Plan", "PlanTooLarge", "compile_operation"]
+
+# in the rollup's page queries: the period of the point whose page is read (a correlation)
+POINT_START = bindparam("point_start", None, type_=Date)
+POINT_END = bindparam("point_end", None, type_=Date)
 
 
 def _by_slug(type_name: str, table: str) -> Callable[[Compiler, Field], C]:
@@ -120,9 +125,17 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
             col(x, "cover"),
         )
 
-    def page(field: Field, items: C, order: C, node: Callable[[Field, str], C], type_name: str) -> C:
-        # a page of a point's figures by position, as resolvers._offset_page cuts it: `items` is a FROM
-        # item whose rows are numbered in `order`; `node` builds one from the numbered row's alias
+    def page(
+        field: Field,
+        items: Callable[[int], C],
+        order: C,
+        node: Callable[[Field, str], C],
+        type_name: str,
+        total: C | None,
+    ) -> C:
+        # a page of a point's figures by position, as resolvers._offset_page cuts it: `items(n)` is a
+        # FROM item holding (at least) the first n rows, numbered in `order`; `node` builds one from the
+        # numbered row's alias; `total` counts them all (else they are all in `items`)
         args = c.arguments(c.schema.type_map["TradeSeriesPoint"], field)  # type: ignore[arg-type]
         first, after = args.get("first"), args.get("after")
         PageArgs(first=first, after=after).validated()
@@ -131,33 +144,29 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         u = c.alias()
         n = col(u, "n")
         numbered = sql.SQL("(SELECT *, row_number() OVER (ORDER BY {}) AS n FROM {}) AS {}").format(
-            order, items, sql.Identifier(u)
+            order, items(end + 1), sql.Identifier(u)
         )
         cursor = b64url(sql.SQL("'offset:' || ({} - 1)").format(n))
         shown = sql.SQL("{} > {} AND {} <= {}").format(n, sql.Literal(offset), n, sql.Literal(end))
         more, last = sql.SQL("count(*) > {}").format(sql.Literal(end)), sql.SQL("{} DESC").format(n)
 
-        def over(value: C) -> C:
-            # GROUP BY (): one row, also when the value holds no aggregate
-            return sql.SQL("(SELECT {} FROM {} GROUP BY ())").format(value, numbered)
-
         empty = end <= offset  # `first: 0`: no node is built, whatever it selects
-        return c.fields(
+        connection = c.fields(
             f"{type_name}Connection",
             field,
             {
                 "edges": lambda v: (
-                    EMPTY_LIST if empty else over(agg(c.edge(type_name, v, cursor, lambda e: node(e, u)), n, shown))
+                    EMPTY_LIST if empty else agg(c.edge(type_name, v, cursor, lambda e: node(e, u)), n, shown)
                 ),
-                "nodes": lambda v: EMPTY_LIST if empty else over(agg(node(v, u), n, shown)),
-                "pageInfo": lambda v: over(
-                    c.page_info(
-                        v, more, sql.SQL("true" if offset > 0 else "false"), cursor, n, last, None if empty else shown
-                    )
+                "nodes": lambda v: EMPTY_LIST if empty else agg(node(v, u), n, shown),
+                "pageInfo": lambda v: c.page_info(
+                    v, more, sql.SQL("true" if offset > 0 else "false"), cursor, n, last, None if empty else shown
                 ),
-                "totalCount": lambda v: over(sql.SQL("count(*)")),
+                "totalCount": lambda v: sql.SQL("count(*)") if total is None else total,
             },
         )
+        # the rows read once for every field; GROUP BY (): one row, also when no field aggregates
+        return sql.SQL("(SELECT {} FROM {} GROUP BY ())").format(connection, numbered)
 
     def contribution_node(v: Field, u: str) -> C:
         f = c.alias()
@@ -179,25 +188,44 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
 
     selected = c.selection("TradeSeriesPoint", nodes)
     names = {v[0].name.value for v in selected.values()}
-    # the points' totals alone are read from trade_series_totals; the figures of every point only
-    # when a list or a page of them is asked for
-    lists = {"figures", "contributions", "excluded", "contributionsConnection", "excludedConnection"}
-    if not names & lists and series.from_totals(where, currency):
+    # The points' totals, and pages of their figures, are read from the rollup (trade_series_totals,
+    # _kept, _covers) when it holds the filter; every figure of every point is computed only for
+    # the lists of them all, or a filter the rollup does not hold.
+    every_figure = {"figures", "contributions", "excluded"}
+    rollup = not names & every_figure and series.from_totals(where, currency)
+    if rollup:
         source = c.inline(series.totals_query(where, granularity, currency))
-        columns = sql.SQL("b_start, b_end, total, missing")
+        columns = sql.SQL("b_start, b_end, total, missing, n_kept, n_matched")
     else:
         source = c.inline(series.points_query(where, granularity, currency))
         columns = sql.SQL("b_start, b_end, total, kept, dropped, covering, missing")
+    point_columns = {"point_start": col(s, "b_start"), "point_end": col(s, "b_end")}
 
     def kept(v: Field) -> C:
-        numbered = sql.SQL("unnest({}) AS {} (fid)").format(col(s, "kept"), sql.Identifier(c.alias()))
-        return page(v, numbered, sql.SQL("fid"), contribution_node, "SeriesContribution")
+        def items(n: int) -> C:
+            if rollup:
+                first = series.kept_page_query(where, granularity, start=POINT_START, limit=n)
+                return sql.SQL("({}) AS {} (fid)").format(
+                    c.inline(first, columns=point_columns), sql.Identifier(c.alias())
+                )
+            return sql.SQL("unnest({}) AS {} (fid)").format(col(s, "kept"), sql.Identifier(c.alias()))
+
+        total = col(s, "n_kept") if rollup else None
+        return page(v, items, sql.SQL("fid"), contribution_node, "SeriesContribution", total)
 
     def dropped(v: Field) -> C:
-        numbered = sql.SQL("unnest({}, {}) AS {} (fid, cover)").format(
-            col(s, "dropped"), col(s, "covering"), sql.Identifier(c.alias())
-        )
-        return page(v, numbered, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure")
+        def items(n: int) -> C:
+            if rollup:
+                first = series.excluded_page_query(where, granularity, start=POINT_START, end=POINT_END, limit=n)
+                return sql.SQL("({}) AS {} (fid, cover)").format(
+                    c.inline(first, columns=point_columns), sql.Identifier(c.alias())
+                )
+            return sql.SQL("unnest({}, {}) AS {} (fid, cover)").format(
+                col(s, "dropped"), col(s, "covering"), sql.Identifier(c.alias())
+            )
+
+        total = sql.SQL("({} - {})").format(col(s, "n_matched"), col(s, "n_kept")) if rollup else None
+        return page(v, items, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure", total)
 
     point = {
         "periodStart": lambda v: col(s, "b_start"),

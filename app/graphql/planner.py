@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, ParamSpec
 
 import strawberry
@@ -148,14 +148,17 @@ class Compiler:
         self.params[name] = value
         return sql.Placeholder(name)
 
-    def inline(self, stmt: Select[Any], outer: str = "") -> C:
+    def inline(self, stmt: Select[Any], outer: str = "", columns: Mapping[str, C] | None = None) -> C:
         """Return `stmt` (from the query functions) as SQL whose parameters are this plan's.
 
-        A parameter `outer_id` stands for the id of the row aliased `outer` (a correlation)."""
+        A parameter `outer_id` stands for the id of the row aliased `outer` (a correlation), and
+        one named in `columns` for its SQL there."""
         compiled = stmt.compile(dialect=_DIALECT, compile_kwargs={"render_postcompile": True})
         self.spend(len(compiled.string) * 9 // 10)  # its placeholders get shorter names here
+        given = {"outer_id": col(outer, "id")} if outer else {}
+        given.update(columns or {})
         names = {
-            name: (col(outer, "id") if name == "outer_id" and outer else self.param(value)).as_string(None)
+            name: (given[name] if name in given else self.param(value)).as_string(None)
             for name, value in compiled.params.items()
         }
         # SQLAlchemy wrote it with bound parameters only; they are renamed to this plan's

@@ -12,9 +12,13 @@ else its ECB-computed conversion; a point lacking a conversion is marked incompl
 
 The totals of a point come from `trade_series_totals`, which the database keeps for every pair
 of places a filter may name (migration 3e7a9c51d2b8 applies the rules above when it builds them),
-so a chart reads a few rows per point whatever the number of figures. Filters the totals do not
+so a chart reads a few rows per point whatever the number of figures. The same refresh keeps the
+figures each point sums (`trade_series_kept`) and what covers each figure (`trade_series_covers`):
+a page of a point's contributions or left-out figures reads a page's worth of rows
+(kept_page_query, excluded_page_query), as the compiled statement does. Filters the totals do not
 cover (a currency filter, amounts, an article, commodities, several statuses or review states,
-some flows only) are computed from the figures, as are the figures of a point, one point at a time.
+some flows only) are computed from the figures, as are the figures of a point on the resolvers'
+path (the reference the tests compare the rollup with), one point at a time.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Date, and_, any_, case, cast, false, func, literal_column, or_, select, true, union_all
+from sqlalchemy import Date, and_, any_, case, cast, exists, false, func, literal_column, or_, select, true, union_all
 
 from app.db import Reader
+from app.models import trade_series_covers as covers_table
+from app.models import trade_series_kept as kept_table
 from app.models import trade_series_totals as totals
 from app.queries.common import ancestors_cte, place_ref
 from app.queries.figures import FigureFilter, filtered
@@ -264,11 +270,10 @@ def from_totals(where: FigureFilter, currency: str) -> bool:
     )
 
 
-def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -> Any:
-    """Return the SELECT of the points from the totals: start, end, sum, unconverted figures (null if none).
+def _filter_key(table: Any, where: FigureFilter, granularity: Granularity) -> list[Any]:
+    """Return the conditions on a rollup `table` (totals, kept) selecting the rows of `where`'s series.
 
-    Only for filters `from_totals` accepts."""
-    where = with_default_status(where)
+    Only for filters `from_totals` accepts, with their default status."""
     assert where.statuses is not None and where.reviews is not None
 
     def key(column: Any, ref: str | None) -> Any:
@@ -276,6 +281,22 @@ def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -
             return column == 0  # no place named: the totals over every place
         return column == any_(func.array(select(places.c.id).where(place_ref(ref)).scalar_subquery()))
 
+    return [
+        key(table.c.reporter_key, where.reporter),
+        key(table.c.partner_key, where.partner),
+        table.c.subregions == where.include_subregions,
+        table.c.granularity == granularity.value,
+        table.c.status == where.statuses[0],
+        table.c.review == next(iter(where.reviews)),
+    ]
+
+
+def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -> Any:
+    """Return the SELECT of the points from the totals: start, end, sum, unconverted figures (null if none),
+    figures summed, figures matched.
+
+    Only for filters `from_totals` accepts."""
+    where = with_default_status(where)
     t = totals
     unconverted = func.sum(t.c.unconverted)
     q = select(
@@ -283,20 +304,56 @@ def totals_query(where: FigureFilter, granularity: Granularity, currency: str) -
         t.c.period_end,
         func.sum(t.c.value),
         case((unconverted > 0, unconverted)),
-    ).where(
-        key(t.c.reporter_key, where.reporter),
-        key(t.c.partner_key, where.partner),
-        t.c.subregions == where.include_subregions,
-        t.c.currency == currency,
-        t.c.granularity == granularity.value,
-        t.c.status == where.statuses[0],
-        t.c.review == next(iter(where.reviews)),
-    )
+        func.sum(t.c.kept),
+        func.sum(t.c.figures),
+    ).where(*_filter_key(t, where, granularity), t.c.currency == currency)
     if where.period_from is not None:
         q = q.where(t.c.period_end >= where.period_from)
     if where.period_to is not None:
         q = q.where(t.c.period_start <= where.period_to)
     return q.group_by(t.c.period_start, t.c.period_end).order_by(t.c.period_start)
+
+
+def kept_page_query(where: FigureFilter, granularity: Granularity, *, start: Any, limit: int) -> Any:
+    """Return the SELECT of the first `limit` figures the point starting at `start` sums, by id: fid.
+
+    From trade_series_kept, for filters `from_totals` accepts; `start` may be a correlated column."""
+    k = kept_table
+    return (
+        select(k.c.figure_id.label("fid"))
+        .where(*_filter_key(k, with_default_status(where), granularity), k.c.period_start == start)
+        .distinct()  # (a place named by slug and another by code: each figure once)
+        .order_by(k.c.figure_id)
+        .limit(limit)
+    )
+
+
+def excluded_page_query(where: FigureFilter, granularity: Granularity, *, start: Any, end: Any, limit: int) -> Any:
+    """Return the SELECT of the first `limit` figures the point leaves out, by id: fid, cover.
+
+    The figures the point matches that it does not sum (trade_series_kept), each covered by the
+    first of its covers (trade_series_covers: the whole it is part of, then the lowest id) that
+    the filter matches too. For filters `from_totals` accepts; `start`, `end` may be correlated."""
+    where = with_default_status(where)
+    tf = trade_figures
+    among = filtered(where).with_only_columns(tf.c.id)
+    matched = among.where(tf.c.period_start == start, tf.c.period_end == end, tf.c.amount.is_not(None)).subquery(
+        "matched"
+    )
+    k, c = kept_table, covers_table
+    # NOT IN: the point's kept figures are read once, not probed per figure matched
+    summed = matched.c.id.in_(
+        select(k.c.figure_id).where(*_filter_key(k, where, granularity), k.c.period_start == start)
+    )
+    cover = (
+        select(c.c.y_id)
+        # (a cover has the point's period: its row is looked up by id, not the period's scanned)
+        .where(c.c.x_id == matched.c.id, exists(among.where(tf.c.id == c.c.y_id)))
+        .order_by(c.c.part_of.desc(), c.c.y_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return select(matched.c.id.label("fid"), cover.label("cover")).where(~summed).order_by(matched.c.id).limit(limit)
 
 
 def _figures(kept: Any, dropped: Any, covering: Any, missing: Any) -> PointFigures:
@@ -312,7 +369,7 @@ async def list_points(db: Reader, *, where: FigureFilter, granularity: Granulari
     if from_totals(where, currency):
         return [
             SeriesPoint(start, end, None if missing else total, currency, not missing, None)
-            for start, end, total, missing in await db.all(totals_query(where, granularity, currency))
+            for start, end, total, missing, _kept, _matched in await db.all(totals_query(where, granularity, currency))
         ]
     points = []
     for start, end, total, kept, dropped, covering, missing in await db.all(points_query(where, granularity, currency)):

@@ -48,7 +48,7 @@ from psycopg import sql
 from app.seed import convert, rows
 from app.seed import format as fmt
 from app.seed.dedupe import Duplicate
-from app.seed.load import ALL_TABLES
+from app.seed.load import ALL_TABLES, ROLLUP
 from app.seed.spool import (
     EVIDENCE_TRIGGER,
     STOP,
@@ -419,7 +419,7 @@ def bulk_load(
                         )
             if analyze:
                 with _phase(report, "ANALYZE"):
-                    for table in TABLES:
+                    for table in (*TABLES, *(t.name for t in ROLLUP)):
                         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
             # last, in the same transaction: the new version is announced only if the load commits
             added = {table: {"added": n, "updated": 0, "removed": 0} for table, n in report.rows.items()}
@@ -433,7 +433,7 @@ def bulk_load(
             autocommit = conn.autocommit
             conn.autocommit = True
             try:
-                for table in TABLES:
+                for table in (*TABLES, *(t.name for t in ROLLUP)):
                     conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
             finally:
                 conn.autocommit = autocommit

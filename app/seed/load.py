@@ -79,6 +79,9 @@ WRITE_STEPS = (
 # progress(step, rows done, rows in the step): called as a step starts and as its rows are written
 Progress = Callable[[str, int, int], None]
 
+# The series' rollup, written by trade_series_refresh() (the seed's statistics cover it too).
+ROLLUP: tuple[Table, ...] = (models.trade_series_totals, models.trade_series_kept, models.trade_series_covers)
+
 # Children first: the order in which --reset empties tables.
 ALL_TABLES: tuple[Table, ...] = (
     conversions,
@@ -441,8 +444,8 @@ def write_corpus(
     if progress is not None:
         progress("series totals", 0, 0)
     # the series' totals of the periods changed (else a deferred trigger would, at the commit)
-    written = conn.execute(text("SELECT trade_series_refresh()")).scalar_one()
-    analyze_changed(conn, {models.trade_series_totals.name: int(written or 0)})
+    conn.execute(text("SELECT trade_series_refresh()"))
+    analyze_changed(conn, _written_in_this_transaction(conn, ROLLUP))
     if progress is not None:
         progress("series totals", 0, 0)
     return summary
@@ -474,6 +477,20 @@ def merge_gin_pending(conn: Connection, tables: Sequence[str]) -> int:
 # Autovacuum's default rule for analysing a table: this many rows changed, plus this share of it.
 ANALYZE_BASE = 50
 ANALYZE_SHARE = 0.1
+
+
+def _written_in_this_transaction(conn: Connection, tables: Iterable[Table]) -> dict[str, int]:
+    """Return the rows this transaction inserted, updated or deleted in each of `tables`."""
+    return {
+        name: int(n)
+        for name, n in conn.execute(
+            text(
+                "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+                "WHERE schemaname = current_schema() AND relname = ANY(:names)"
+            ),
+            {"names": [t.name for t in tables]},
+        )
+    }
 
 
 def analyze_changed(conn: Connection, changed: Mapping[str, int]) -> list[str]:
