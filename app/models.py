@@ -212,7 +212,7 @@ class TradeFigure(SQLModel, table=True):
             "reporter_id",
             "flow",
             "period_end",
-            postgresql_include=["partner_id", "period_start"],
+            postgresql_include=["partner_id", "period_start", "review", "status"],
         ),
         # a reporter's figures in the keyset order of PERIOD_END_DESC/ASC: one place's page of a
         # merged page (figures.figure_page)
