@@ -35,6 +35,22 @@ def test_ranking_reads_only_the_newest_candidates(conn: Connection, monkeypatch:
     assert bounded == [i for i in everything if i in bounded]
 
 
+def test_candidates_among_the_newest_articles_are_the_newest_matches(
+    conn: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newest = _matches_newest_first(conn)
+    order = text("SELECT id FROM articles ORDER BY published_on DESC NULLS LAST, id DESC")
+    articles = [i for (i,) in conn.execute(order)]
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    enough = set()
+    for recent in range(1, len(articles) + 2):
+        monkeypatch.setattr(search, "RECENT", recent)
+        bounded = [r[0] for r in conn.execute(search.page_query(WORD, offset=0, limit=100))]
+        assert sorted(bounded) == sorted(newest[:3]), recent
+        enough.add(len(set(articles[:recent]) & set(newest)) >= 3)
+    assert enough == {True, False}, "both ways: the candidates among the newest, and among every match"
+
+
 def test_count_stops_at_the_cap(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     matches = len(_matches_newest_first(conn))
     assert conn.execute(search.count_query(WORD)).scalar_one() == matches

@@ -9,7 +9,7 @@ from sqlalchemy import Select, Text, and_, cast, distinct, func, literal, or_, s
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, aggregate_order_by, array
 
 from app.db import Reader
-from app.queries.common import websearch
+from app.queries.common import EARLIEST_SQL, websearch
 from app.queries.rows import ArticleRow, articles, columns, evidence, organisations, people, places
 
 ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the query names
@@ -17,6 +17,10 @@ ENTITY_WEIGHT = 0.2  # added to the text rank per entity of the article that the
 # matching articles, the most recently published, which the index and the articles' rows give
 # without reading any tsvector. Fewer matches: every one is ranked.
 CANDIDATES = 200
+# The candidates are first looked for among this many newest articles (an index range, intersected
+# with the text index's matches): for common words they are all there, and the other matches are
+# never read; when fewer than CANDIDATES are, every match is read and the newest taken.
+RECENT = 2_000
 COUNT_CAP = 10_000  # totalCount counts this many matches at most (and says when there are more)
 START, STOP = "\x02", "\x03"  # ts_headline's delimiters of a match, swapped for <mark> after escaping
 
@@ -89,14 +93,47 @@ def _entity_hits(tsq: Any) -> Any:
     )
 
 
-def _matching_ids(tsq: Any, entity_hits: Any) -> Any:
-    # the articles whose text matches (from the GIN index) or that name a matching entity: the
-    # same rows as `search @@ tsq OR entity_hits.article_id IS NOT NULL` over a LEFT JOIN, which
-    # can only be tested row by row, detoasting every article's tsvector
+def _matching(tsq: Any, entity_hits: Any, *where: Any) -> Any:
+    # the articles (id, published: the key of newest first) whose text matches (from the GIN index)
+    # or that name a matching entity: the same rows as `search @@ tsq OR entity_hits.article_id IS
+    # NOT NULL` over a LEFT JOIN, which can only be tested row by row, detoasting every article's
+    # tsvector; `where`: conditions on the articles
+    key = _published(articles).label("published")
     return union(
-        select(articles.c.id.label("id")).where(articles.c.search.bool_op("@@")(tsq)),
-        select(entity_hits.c.article_id),
+        select(articles.c.id.label("id"), key).where(articles.c.search.bool_op("@@")(tsq), *where),
+        select(articles.c.id, key).join(entity_hits, entity_hits.c.article_id == articles.c.id).where(*where),
     ).subquery("matching")
+
+
+def _published(table: Any) -> Any:
+    # the key of ix_articles_published_desc_key: undated articles as the earliest
+    return func.coalesce(table.c.published_on, EARLIEST_SQL)
+
+
+def _newest_first(table: Any) -> tuple[Any, Any]:
+    # published_on DESC NULLS LAST, id DESC: the index read backwards
+    return _published(table).desc(), table.c.id.desc()
+
+
+def _candidates(tsq: Any, entity_hits: Any) -> Any:
+    """Return the subquery of the CANDIDATES newest matching articles' ids (all of them when fewer match).
+
+    The newest matches among the RECENT newest articles when there are CANDIDATES of them: every
+    other match is older than all of these (the date bound includes the ties at the RECENT-th).
+    Else the newest of all matches."""
+
+    def newest(matching: Any) -> Any:
+        return select(matching.c.id).order_by(matching.c.published.desc(), matching.c.id.desc()).limit(CANDIDATES)
+
+    bound = select(_published(articles)).order_by(*_newest_first(articles)).offset(RECENT - 1).limit(1)
+    since = _published(articles) >= bound.scalar_subquery()  # (none: fewer articles, every match is read)
+    recent = newest(_matching(tsq, entity_hits, since)).cte("recent")
+    enough = select(func.count()).select_from(recent).scalar_subquery() >= CANDIDATES
+    everywhere = newest(_matching(tsq, entity_hits)).subquery("everywhere")
+    return union_all(
+        select(recent.c.id).where(enough),  # (one-time conditions: one of the two is read)
+        select(everywhere.c.id).where(~enough),
+    ).subquery("candidates")
 
 
 def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
@@ -111,15 +148,7 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12"
     headline = func.ts_headline("english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options)
     snippet = highlight(headline).label("snippet")
-    matching = _matching_ids(tsq, entity_hits)
-    newest = articles.alias("newest")
-    candidates = (
-        select(newest.c.id)
-        .join(matching, matching.c.id == newest.c.id)
-        .order_by(newest.c.published_on.desc().nulls_last(), newest.c.id.desc())
-        .limit(CANDIDATES)
-        .subquery("candidates")
-    )
+    candidates = _candidates(tsq, entity_hits)
     return (
         select(
             *columns(ArticleRow), rank, snippet, func.coalesce(entity_hits.c.names, _NO_NAMES).label("matched_entities")
@@ -136,7 +165,7 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
 def matches_query(query: str) -> Select[Any]:
     """Return the SELECT of the ids of the articles matching `query`."""
     tsq = _tsquery(query)
-    return select(_matching_ids(tsq, _entity_hits(tsq)))
+    return select(_matching(tsq, _entity_hits(tsq)).c.id)
 
 
 async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
