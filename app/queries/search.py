@@ -5,7 +5,22 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, cast, distinct, func, literal, or_, select, union, union_all
+from sqlalchemy import (
+    Select,
+    Text,
+    and_,
+    case,
+    cast,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSVECTOR, aggregate_order_by, array
 
 from app.db import Reader
@@ -42,8 +57,30 @@ def _entities_named(tsq: Any) -> Any:
             doc.bool_op("@@")(tsq)
         )
 
-    return union_all(named(organisations, "organisation"), named(places, "place"), named(people, "person")).subquery(
-        "named"
+    return union_all(named(organisations, "organisation"), named(places, "place"), named(people, "person")).cte("named")
+
+
+def _naming(named: Any, *, of_one_article: bool = False) -> Any:
+    """Return the evidence joined with the entities of `named` each piece names.
+
+    `of_one_article`: for the evidence of one article, found by its id, each piece then looked up
+    among the entities (hashed once); else each entity's evidence is read from its own index."""
+    if of_one_article:
+        # a piece of evidence has one subject (ck_evidence_one_subject): its kind and id
+        kind = case(
+            (evidence.c.organisation_id.is_not(None), "organisation"),
+            (evidence.c.place_id.is_not(None), "place"),
+            (evidence.c.person_id.is_not(None), "person"),
+        )
+        subject = func.coalesce(evidence.c.organisation_id, evidence.c.place_id, evidence.c.person_id)
+        return evidence.join(named, and_(named.c.kind == kind, named.c.id == subject))
+    return evidence.join(
+        named,
+        or_(
+            and_(named.c.kind == "organisation", evidence.c.organisation_id == named.c.id),
+            and_(named.c.kind == "place", evidence.c.place_id == named.c.id),
+            and_(named.c.kind == "person", evidence.c.person_id == named.c.id),
+        ),
     )
 
 
@@ -70,38 +107,29 @@ def highlight(text: Any) -> Any:
     return text
 
 
-def _entity_hits(tsq: Any) -> Any:
-    # per article: how many entities it names that the query names, and their names
-    named = _entities_named(tsq)
+def _entity_hits(named: Any) -> Any:
+    """Return, per article of the outer query, how many entities of `named` it names and their names (a LATERAL)."""
     name = named.c.name.collate("C")
     return (
         select(
-            evidence.c.article_id,
             func.count(func.distinct(func.concat(named.c.kind, ":", named.c.id))).label("n"),
             func.array_agg(aggregate_order_by(distinct(name), name)).label("names"),  # in code point order
         )
-        .join(
-            named,
-            or_(
-                and_(named.c.kind == "organisation", evidence.c.organisation_id == named.c.id),
-                and_(named.c.kind == "place", evidence.c.place_id == named.c.id),
-                and_(named.c.kind == "person", evidence.c.person_id == named.c.id),
-            ),
-        )
-        .group_by(evidence.c.article_id)
-        .cte("entity_hits")
+        .select_from(_naming(named, of_one_article=True))
+        .where(evidence.c.article_id == articles.c.id)
+        .lateral("entity_hits")
     )
 
 
-def _matching(tsq: Any, entity_hits: Any, *where: Any) -> Any:
+def _matching(tsq: Any, named: Any) -> Any:
     # the articles (id, published: the key of newest first) whose text matches (from the GIN index)
-    # or that name a matching entity: the same rows as `search @@ tsq OR entity_hits.article_id IS
-    # NOT NULL` over a LEFT JOIN, which can only be tested row by row, detoasting every article's
-    # tsvector; `where`: conditions on the articles
+    # or that name a matching entity (from each entity's evidence): the same rows as
+    # `search @@ tsq OR <names one>`, which can only be tested row by row, detoasting every
+    # article's tsvector
     key = _published(articles).label("published")
     return union(
-        select(articles.c.id.label("id"), key).where(articles.c.search.bool_op("@@")(tsq), *where),
-        select(articles.c.id, key).join(entity_hits, entity_hits.c.article_id == articles.c.id).where(*where),
+        select(articles.c.id.label("id"), key).where(articles.c.search.bool_op("@@")(tsq)),
+        select(articles.c.id, key).where(articles.c.id.in_(select(evidence.c.article_id).select_from(_naming(named)))),
     ).subquery("matching")
 
 
@@ -115,24 +143,38 @@ def _newest_first(table: Any) -> tuple[Any, Any]:
     return _published(table).desc(), table.c.id.desc()
 
 
-def _candidates(tsq: Any, entity_hits: Any) -> Any:
+def _candidates(tsq: Any, named: Any) -> Any:
     """Return the subquery of the CANDIDATES newest matching articles' ids (all of them when fewer match).
 
-    The newest matches among the RECENT newest articles when there are CANDIDATES of them: every
-    other match is older than all of these (the date bound includes the ties at the RECENT-th).
+    The newest articles are walked, at most RECENT of them (the date bound includes the ties at
+    the RECENT-th), each a match when the text index found it among them or, failing that, its
+    evidence names a matching entity; when CANDIDATES match there, every other match is older.
     Else the newest of all matches."""
-
-    def newest(matching: Any) -> Any:
-        return select(matching.c.id).order_by(matching.c.published.desc(), matching.c.id.desc()).limit(CANDIDATES)
-
-    bound = select(_published(articles)).order_by(*_newest_first(articles)).offset(RECENT - 1).limit(1)
-    since = _published(articles) >= bound.scalar_subquery()  # (none: fewer articles, every match is read)
-    recent = newest(_matching(tsq, entity_hits, since)).cte("recent")
+    # (none: fewer articles than RECENT, and every match is read)
+    bound = (
+        select(_published(articles)).order_by(*_newest_first(articles)).offset(RECENT - 1).limit(1).scalar_subquery()
+    )
+    walked = articles.alias("walked")
+    # the text's matches among them: the text index intersected with the date index, hashed once
+    by_text = walked.c.id.in_(
+        select(articles.c.id).where(articles.c.search.bool_op("@@")(tsq), _published(articles) >= bound)
+    )
+    # (a scalar subquery with a LIMIT: looked up per article walked, never read for all articles)
+    one = select(evidence.c.article_id).select_from(_naming(named, of_one_article=True))
+    by_name = one.where(evidence.c.article_id == walked.c.id).limit(1).scalar_subquery().is_not(None)
+    recent = (
+        select(walked.c.id)
+        .where(_published(walked) >= bound, or_(by_text, and_(exists(select(named.c.id)), by_name)))
+        .order_by(*_newest_first(walked))
+        .limit(CANDIDATES)
+        .cte("recent")
+    )
     enough = select(func.count()).select_from(recent).scalar_subquery() >= CANDIDATES
-    everywhere = newest(_matching(tsq, entity_hits)).subquery("everywhere")
+    every = _matching(tsq, named)
+    everywhere = select(every.c.id).order_by(every.c.published.desc(), every.c.id.desc()).limit(CANDIDATES)
     return union_all(
         select(recent.c.id).where(enough),  # (one-time conditions: one of the two is read)
-        select(everywhere.c.id).where(~enough),
+        select(everywhere.subquery("everywhere").c.id).where(~enough),
     ).subquery("candidates")
 
 
@@ -142,20 +184,21 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     It selects `limit + 1` rows (one more tells whether more follow); the snippet is ts_headline's
     text as safe HTML (see `highlight`)."""
     tsq = _tsquery(query)
-    entity_hits = _entity_hits(tsq)
+    named = _entities_named(tsq)
+    entity_hits = _entity_hits(named)
     text_rank = func.ts_rank_cd(articles.c.search, tsq)
     rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
     options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12"
     headline = func.ts_headline("english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options)
     snippet = highlight(headline).label("snippet")
-    candidates = _candidates(tsq, entity_hits)
+    candidates = _candidates(tsq, named)
     return (
         select(
             *columns(ArticleRow), rank, snippet, func.coalesce(entity_hits.c.names, _NO_NAMES).label("matched_entities")
         )
         .select_from(candidates)
         .join(articles, articles.c.id == candidates.c.id)
-        .outerjoin(entity_hits, entity_hits.c.article_id == articles.c.id)
+        .join(entity_hits, true())  # (one row per article: an aggregate)
         .order_by(rank.desc(), articles.c.id)
         .offset(offset)
         .limit(limit + 1)
@@ -165,7 +208,7 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
 def matches_query(query: str) -> Select[Any]:
     """Return the SELECT of the ids of the articles matching `query`."""
     tsq = _tsquery(query)
-    return select(_matching(tsq, _entity_hits(tsq)).c.id)
+    return select(_matching(tsq, _entities_named(tsq)).c.id)
 
 
 async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
