@@ -58,6 +58,9 @@ def offset_cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{position}".encode()).decode().rstrip("=")
 
 
+MAX_OFFSET = 2**62  # a position past any table's rows, far from 2**63 - 1 (Postgres's bigint)
+
+
 def offset_of(cursor: str | None) -> int:
     """Return the position after a search cursor (0 without one); raise BadUserInput if it is not one."""
     if cursor is None:
@@ -68,7 +71,9 @@ def offset_of(cursor: str | None) -> int:
         kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
         if kind != "offset" or not value.isdigit():
             raise ValueError
-        return int(value) + 1
+        # past every row any table can hold the page is empty, as it is here: the position stays
+        # within Postgres's bigint with a page's length added (a LIMIT or OFFSET beyond it fails)
+        return min(int(value), MAX_OFFSET) + 1
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
