@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from typing import Any
 
 from psycopg import sql
 from sqlalchemy import Date, bindparam
@@ -201,13 +202,16 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         columns = sql.SQL("b_start, b_end, total, kept, dropped, covering, missing")
     point_columns = {"point_start": col(s, "b_start"), "point_end": col(s, "b_end")}
 
+    def rows(query: Any, names: str) -> C:
+        # a page query of the rollup, correlated with the point, as a FROM item of these columns
+        return sql.SQL("({}) AS {} ({})").format(
+            c.inline(query, columns=point_columns), sql.Identifier(c.alias()), sql.SQL(names)
+        )
+
     def kept(v: Field) -> C:
         def items(n: int) -> C:
             if rollup:
-                first = series.kept_page_query(where, granularity, start=POINT_START, limit=n)
-                return sql.SQL("({}) AS {} (fid)").format(
-                    c.inline(first, columns=point_columns), sql.Identifier(c.alias())
-                )
+                return rows(series.kept_page_query(where, granularity, start=POINT_START, limit=n), "fid")
             return sql.SQL("unnest({}) AS {} (fid)").format(col(s, "kept"), sql.Identifier(c.alias()))
 
         total = col(s, "n_kept") if rollup else None
@@ -216,10 +220,8 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
     def dropped(v: Field) -> C:
         def items(n: int) -> C:
             if rollup:
-                first = series.excluded_page_query(where, granularity, start=POINT_START, end=POINT_END, limit=n)
-                return sql.SQL("({}) AS {} (fid, cover)").format(
-                    c.inline(first, columns=point_columns), sql.Identifier(c.alias())
-                )
+                query = series.excluded_page_query(where, granularity, start=POINT_START, end=POINT_END, limit=n)
+                return rows(query, "fid, cover")
             return sql.SQL("unnest({}, {}) AS {} (fid, cover)").format(
                 col(s, "dropped"), col(s, "covering"), sql.Identifier(c.alias())
             )

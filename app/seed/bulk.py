@@ -66,6 +66,8 @@ from app.seed.versions import record_version
 # children (the COPY order).
 COLUMNS: dict[str, tuple[str, ...]] = {t.name: rows.BUILDERS[t.name].columns for t in reversed(ALL_TABLES)}
 TABLES = tuple(COLUMNS)
+# what a load analyses and vacuums: the tables it writes and the series' rollup its refresh writes
+MAINTAINED = (*TABLES, *(t.name for t in ROLLUP))
 SUBJECT_KINDS = ("trade_figure", "event", "organisation", "place", "person")
 
 
@@ -419,7 +421,7 @@ def bulk_load(
                         )
             if analyze:
                 with _phase(report, "ANALYZE"):
-                    for table in (*TABLES, *(t.name for t in ROLLUP)):
+                    for table in MAINTAINED:
                         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
             # last, in the same transaction: the new version is announced only if the load commits
             added = {table: {"added": n, "updated": 0, "removed": 0} for table, n in report.rows.items()}
@@ -433,7 +435,7 @@ def bulk_load(
             autocommit = conn.autocommit
             conn.autocommit = True
             try:
-                for table in (*TABLES, *(t.name for t in ROLLUP)):
+                for table in MAINTAINED:
                     conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
             finally:
                 conn.autocommit = autocommit
