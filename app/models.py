@@ -39,6 +39,7 @@ from app.models_base import aliases, fk, metadata, name_document_index, pk, voca
 from app.models_bookkeeping import (
     CorpusVersion,
     SeedManifest,
+    trade_figure_counts,
     trade_series_covers,
     trade_series_dirty,
     trade_series_kept,
@@ -49,6 +50,7 @@ __all__ = [
     "CorpusVersion",
     "SeedManifest",
     "metadata",
+    "trade_figure_counts",
     "trade_series_covers",
     "trade_series_dirty",
     "trade_series_kept",

@@ -1,8 +1,8 @@
 """The series' rollup: what the writers keep equals the series computed from the figures.
 
 After seeds that add, change and remove figures (the row-by-row path), after a bulk load, and
-after a write outside the seed, trade_series_totals, _kept and _covers equal a rebuild from
-scratch, and the points read from them — totals, counts, the figures each sums and leaves out,
+after a write outside the seed, trade_series_totals, _kept and _covers (and trade_figure_counts)
+equal a rebuild from scratch, and the points read from them — totals, counts, the figures each sums and leaves out,
 and what covers each — equal tradeSeries computed figure by figure (series.points_query).
 """
 
@@ -26,6 +26,7 @@ from app.seed.convert import TARGET_CURRENCIES
 from app.seed.pipeline import seed
 from bench.generate import bulk_sources, synthesize, write_corpus_dir
 from tests.conftest import engine_for
+from tests.test_figure_counts import assert_counts_hold
 
 TOTALS = "SELECT * FROM trade_series_totals ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
 
@@ -75,6 +76,7 @@ def _check(conn: Connection, *, pairs: int = 12) -> int:
     assert all(kept), "the corpus has money figures, some covered: the rollup is not empty"
     assert kept == rebuilt
     assert conn.execute(text("SELECT count(*) FROM trade_series_dirty")).scalar_one() == 0
+    assert_counts_hold(conn)  # the figure counts, kept by the same writers
     # places the figures name, the places around them, and none
     slugs = [
         s

@@ -304,7 +304,13 @@ ROOTS: dict[str, Root] = {
     ),
     "places": lambda c, n: c.root_connection(n, "Place", places.filtered, places.ORDERINGS, places.PlaceFilter()),
     "tradeFigures": lambda c, n: c.root_connection(
-        n, "TradeFigure", figures.filtered, figures.ORDERINGS, figures.FigureFilter(), figures.figure_page
+        n,
+        "TradeFigure",
+        figures.filtered,
+        figures.ORDERINGS,
+        figures.FigureFilter(),
+        figures.figure_page,
+        figures.count_query,
     ),
     "events": lambda c, n: c.root_connection(n, "Event", events.filtered, events.ORDERINGS, events.EventFilter()),
     "tradeSeries": _trade_series,

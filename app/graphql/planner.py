@@ -47,7 +47,7 @@ from app.graphql.sqlparts import (
     order,
 )
 from app.queries.common import FIRST_MENTION_ORDER, place_ref
-from app.queries.pagination import PageArgs, PageQuery, page_query
+from app.queries.pagination import PageArgs, PageQuery, count_of, page_query
 from app.queries.rows import evidence
 
 _DIALECT = pg_psycopg.dialect()  # type: ignore[no-untyped-call]
@@ -328,8 +328,8 @@ class Compiler:
             where,
         )
 
-    def connection(self, type_name: str, pq: PageQuery, count: Select[Any], nodes: Field, outer: str = "") -> C:
-        """Return a SQL expression building a connection of the page `pq` (its total: `count`'s rows).
+    def connection(self, type_name: str, pq: PageQuery, counted: Select[Any], nodes: Field, outer: str = "") -> C:
+        """Return a SQL expression building a connection of the page `pq` (its total: what `counted` selects).
 
         `outer`: the alias of the row a nested connection belongs to (bound as `outer_id`)."""
         empty = pq.limit == 0  # `first: 0` / `last: 0`: no node is built, whatever it selects
@@ -357,9 +357,7 @@ class Compiler:
             return more if constant is None else sql.SQL("true" if constant else "false")
 
         def total(v: Field) -> C:
-            return sql.SQL("(SELECT count(*) FROM ({}) {})").format(
-                self.inline(count.order_by(None), outer), sql.Identifier(self.alias())
-            )
+            return sql.SQL("({})").format(self.inline(counted, outer))
 
         connection = self.fields(
             f"{type_name}Connection",
@@ -406,9 +404,11 @@ class Compiler:
         orderings: dict[Any, Any],
         everything: Any,
         paged: Callable[[Any, Any, PageArgs], PageQuery] | None = None,
+        counted: Callable[[Any], Select[Any]] | None = None,
     ) -> C:
         """`paged(where, order, page)`: the page's SELECT, when the query function has its own
-        (else page_query's of `filtered(where)`), as the resolver's query function reads it."""
+        (else page_query's of `filtered(where)`), as the resolver's query function reads it;
+        `counted(where)`: the SELECT of the total, likewise (else count_of's)."""
         args = self.arguments(self.schema.query_type, nodes)  # type: ignore[arg-type]
         filter_ = args.get("filter")
         if filter_ is not None:
@@ -420,7 +420,7 @@ class Compiler:
             pq = paged(where, args["order_by"], page)
         else:
             pq = page_query(query, orderings[args["order_by"]], page)
-        return self.connection(type_name, pq, query, nodes)
+        return self.connection(type_name, pq, counted(where) if counted is not None else count_of(query), nodes)
 
     def reference_checks(self, *, places_: list[str | None] | None = None, **slugs: list[str | None]) -> None:
         # the resolvers refuse a filter naming nothing (NOT_FOUND): the statement tells whether

@@ -40,7 +40,7 @@ from app.queries import articles as article_queries
 from app.queries import rows
 from app.queries import search as search_queries
 from app.queries.common import EVENT_PLACES, IN_EVENTS
-from app.queries.pagination import PageArgs, page_query
+from app.queries.pagination import PageArgs, count_of, page_query
 from app.seed import format as vocab
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def organisation_articles_sql(c: Compiler, t: str, nodes: Field, o: GraphQLObjec
     query = article_queries.filtered(article_queries.ArticleFilter(involving_organisation_id=OUTER_ID))  # type: ignore[arg-type]
     ordering = article_queries.ORDERINGS[article_queries.ArticleOrder.PUBLISHED_ON_DESC]
     pq = page_query(query, ordering, PageArgs(first=args.get("first"), after=args.get("after")))
-    return c.connection("Article", pq, query, nodes, outer=t)
+    return c.connection("Article", pq, count_of(query), nodes, outer=t)
 
 
 @declare(

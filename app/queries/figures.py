@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, any_, case, exists, false, func, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    any_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 
 from app.db import Reader
 from app.queries.common import place_ref, reviewed, subtree_ids
@@ -19,6 +34,7 @@ from app.queries.pagination import (
     PageArgs,
     PageQuery,
     SortKey,
+    count_of,
     either_page_query,
     merged_page_query,
     page_query,
@@ -32,6 +48,7 @@ from app.queries.rows import (
     conversions,
     evidence,
     places,
+    trade_figure_counts,
     trade_figures,
 )
 
@@ -95,12 +112,13 @@ def _place_ids(ref: str, *, subregions: bool) -> ColumnElement[Any]:
     return subtree_ids([ref]) if subregions else func.array(ids)
 
 
-def _sides(f: FigureFilter) -> ColumnElement[bool] | None:
+def _sides(f: FigureFilter, table: Table = trade_figures) -> ColumnElement[bool] | None:
+    # `table`: trade_figures, or trade_figure_counts (the same columns)
     if f.reporter is None and f.partner is None:
         return None
     sub = f.include_subregions
-    reporter = trade_figures.c.reporter_id
-    partner = trade_figures.c.partner_id
+    reporter = table.c.reporter_id
+    partner = table.c.partner_id
 
     def side(column: Any, ref: str | None) -> ColumnElement[bool] | None:
         # = ANY(array): an index condition even under the OR below (IN (subquery) is not)
@@ -113,7 +131,7 @@ def _sides(f: FigureFilter) -> ColumnElement[bool] | None:
         return and_(*straight)
     crossed = [c for c in (side(partner, f.reporter), side(reporter, f.partner)) if c is not None]
     # total trade between A and B is the same fact whichever side reported it
-    return or_(and_(*straight), and_(trade_figures.c.flow == "total", *crossed))
+    return or_(and_(*straight), and_(table.c.flow == "total", *crossed))
 
 
 def filtered(f: FigureFilter) -> Select[Any]:
@@ -125,19 +143,22 @@ def filtered(f: FigureFilter) -> Select[Any]:
     return _beside_sides(q, f)
 
 
-def _beside_sides(q: Select[Any], f: FigureFilter) -> Select[Any]:
-    # every condition of `f` but the reporter's and partner's
+def _beside_sides(q: Select[Any], f: FigureFilter, table: Table = trade_figures) -> Select[Any]:
+    # every condition of `f` but the reporter's and partner's; on trade_figure_counts (`table`),
+    # those counted_by_value() accepts
     if f.flows:
-        q = q.where(trade_figures.c.flow.in_(list(f.flows)))
+        q = q.where(table.c.flow.in_(list(f.flows)))
     if f.period_from is not None:
-        q = q.where(trade_figures.c.period_end >= f.period_from)
+        q = q.where(table.c.period_end >= f.period_from)
     if f.period_to is not None:
-        q = q.where(trade_figures.c.period_start <= f.period_to)
+        q = q.where(table.c.period_start <= f.period_to)
     if f.statuses:
-        q = q.where(trade_figures.c.status.in_(list(f.statuses)))
-    q = reviewed(q, trade_figures.c.review, f.reviews)
+        q = q.where(table.c.status.in_(list(f.statuses)))
+    q = reviewed(q, table.c.review, f.reviews)
     if f.currency is not None:
-        q = q.where(trade_figures.c.currency == f.currency.upper())
+        q = q.where(table.c.currency == f.currency.upper())
+    if table is not trade_figures:
+        return q.where(table.c.measure == f.measure) if f.measure is not None else q
     if f.usd_min is not None:
         q = q.where(usd_value() >= f.usd_min)
     if f.usd_max is not None:
@@ -160,6 +181,28 @@ def _beside_sides(q: Select[Any], f: FigureFilter) -> Select[Any]:
     if f.commodity:
         q = q.where(trade_figures.c.commodity.icontains(f.commodity, autoescape=True))
     return q
+
+
+def counted_by_value(f: FigureFilter) -> bool:
+    """Return whether trade_figure_counts holds every column `f` tests."""
+    return (
+        f.usd_min is None
+        and f.usd_max is None
+        and f.article is None
+        and not f.commodity
+        # a figure's currency is three letters; the counts hold '' for none
+        and (f.currency is None or re.fullmatch("[A-Z]{3}", f.currency.upper()) is not None)
+    )
+
+
+def count_query(f: FigureFilter) -> Select[Any]:
+    """Return the SELECT of how many figures match `f`: a sum of trade_figure_counts when it can."""
+    if not counted_by_value(f):
+        return count_of(filtered(f))
+    t = trade_figure_counts
+    q = select(cast(func.coalesce(func.sum(t.c.figures), 0), BigInteger))
+    sides = _sides(f, t)
+    return _beside_sides(q if sides is None else q.where(sides), f, t)
 
 
 # the most places a subtree has for its figures' page to be merged from a page per place
@@ -208,4 +251,6 @@ def figure_page(
 async def list_figures(db: Reader, *, where: FigureFilter, order: FigureOrder, page: PageArgs) -> Page[FigureRow]:
     """Return one page of trade figures matching `where`."""
     paged = figure_page(where, order, page)
-    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: FigureRow(*r), paged=paged)
+    return await paginate(
+        db, filtered(where), ORDERINGS[order], page, lambda r: FigureRow(*r), paged=paged, counted=count_query(where)
+    )

@@ -225,6 +225,11 @@ def _key_order(pq: PageQuery, page: FromClause) -> list[ColumnElement[Any]]:
     return [page.c[f"_k{i}"].desc() if pq.descending else page.c[f"_k{i}"].asc() for i in range(pq.width)]
 
 
+def count_of(query: Select[Any]) -> Select[Any]:
+    """Return the SELECT of how many rows `query` selects."""
+    return select(func.count()).select_from(query.order_by(None).subquery())
+
+
 async def paginate(
     db: Reader,
     query: Select[Any],
@@ -233,12 +238,14 @@ async def paginate(
     make: Callable[[Any], T],
     *,
     paged: PageQuery | None = None,
+    counted: Select[Any] | None = None,
 ) -> Page[T]:
     """Return one page of `query` (a SELECT of the row's columns) in `ordering`.
 
     Sort-key values are selected alongside the row; `make` builds the row from the leading
     columns. The total is computed only when `Page.count` is awaited. `paged`: the page's
-    SELECT when it is not `page_query(query, ordering, args)`'s (merged_page_query's, say).
+    SELECT when it is not `page_query(query, ordering, args)`'s (merged_page_query's, say);
+    `counted`: the SELECT of the total when it is not count_of(query)'s.
     """
     pq = paged if paged is not None else page_query(query, ordering, args)
     rows = list(await db.all(pq.stmt))
@@ -250,7 +257,7 @@ async def paginate(
     items = [(encode_cursor(r[-width:]), make(r[:-width])) for r in rows]
 
     async def count() -> int:
-        return int(await db.scalar(select(func.count()).select_from(query.order_by(None).subquery())))
+        return int(await db.scalar(counted if counted is not None else count_of(query)))
 
     return Page(
         items=items,
