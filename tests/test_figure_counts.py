@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -119,7 +120,7 @@ def test_a_held_filter_is_counted_from_the_table(conn: Connection) -> None:
     for other in (
         FigureFilter(commodity="oil"),
         FigureFilter(article="x"),
-        FigureFilter(usd_min=1),
+        FigureFilter(usd_min=Decimal(1)),
         FigureFilter(currency="U$D"),
     ):
         assert not counted_by_value(other)

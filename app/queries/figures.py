@@ -120,16 +120,31 @@ def _sides(f: FigureFilter, table: Table = trade_figures) -> ColumnElement[bool]
     reporter = table.c.reporter_id
     partner = table.c.partner_id
 
-    def side(column: Any, ref: str | None) -> ColumnElement[bool] | None:
+    def side(column: ColumnElement[Any], ref: str | None, *, second: bool = False) -> ColumnElement[bool] | None:
+        if ref is None:
+            return None
+        ids = _place_ids(ref, subregions=sub)
+        if second and table is not trade_figures:
+            # the counts are read from a covering index by the first side and the second tested
+            # per entry: IN (subquery) hashes its places, = ANY(array) would walk them per entry
+            return column.in_(select(func.unnest(ids)))
         # = ANY(array): an index condition even under the OR below (IN (subquery) is not)
-        return None if ref is None else column == any_(_place_ids(ref, subregions=sub))
+        return column == any_(ids)
 
-    straight = [c for c in (side(reporter, f.reporter), side(partner, f.partner)) if c is not None]
+    straight = [
+        c
+        for c in (side(reporter, f.reporter), side(partner, f.partner, second=f.reporter is not None))
+        if c is not None
+    ]
     if f.flows and "total" not in f.flows:
         # the crossed sides below match total flows only, which the flow filter excludes: without
         # the OR, the sides are index conditions that narrow each other (a BitmapAnd)
         return and_(*straight)
-    crossed = [c for c in (side(partner, f.reporter), side(reporter, f.partner)) if c is not None]
+    crossed = [
+        c
+        for c in (side(partner, f.reporter), side(reporter, f.partner, second=f.reporter is not None))
+        if c is not None
+    ]
     # total trade between A and B is the same fact whichever side reported it
     return or_(and_(*straight), and_(table.c.flow == "total", *crossed))
 
