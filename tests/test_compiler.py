@@ -8,7 +8,6 @@ answer. The compiled answers are checked to come from one statement, so no compa
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.config import SEEDS_DIR
+from app.graphql.checks import offset_cursor
 from app.graphql.compiler import TYPES, compile_operation
 from app.graphql.schema import schema
 from app.seed.corpus import build_corpus
@@ -372,15 +372,11 @@ def test_nested_pages_of_no_items_answer_the_same(api: TestClient, resolver_api:
     assert any(p["contributionsConnection"]["totalCount"] > 0 for p in points)
 
 
-def _offset_cursor(position: str) -> str:
-    return base64.urlsafe_b64encode(f"offset:{position}".encode()).decode().rstrip("=")
-
-
 @pytest.mark.parametrize("position", ["0", "1", "3", "2147483647", "9223372036854775806", "9" * 60])
 def test_pages_after_any_offset_answer_the_same(api: TestClient, resolver_api: TestClient, position: str) -> None:
     # a cursor is a position: past every figure, or past any integer Postgres holds, the page is empty,
     # and the compiled statement answers it (one statement), as the resolvers do
-    after = _offset_cursor(position)
+    after = offset_cursor(int(position))
     series = f"""{{ tradeSeries(granularity: YEAR) {{ label
       contributionsConnection(first: 2, after: "{after}") {{ totalCount {PAGE_INFO} nodes {{ figure {{ slug }} }} }}
       excludedConnection(first: 2, after: "{after}") {{ totalCount {PAGE_INFO} nodes {{ figure {{ slug }} }} }}

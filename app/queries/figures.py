@@ -131,20 +131,13 @@ def _sides(f: FigureFilter, table: Table = trade_figures) -> ColumnElement[bool]
         # = ANY(array): an index condition even under the OR below (IN (subquery) is not)
         return column == any_(ids)
 
-    straight = [
-        c
-        for c in (side(reporter, f.reporter), side(partner, f.partner, second=f.reporter is not None))
-        if c is not None
-    ]
+    paired = f.reporter is not None  # with a reporter named, the partner is the second side
+    straight = [c for c in (side(reporter, f.reporter), side(partner, f.partner, second=paired)) if c is not None]
     if f.flows and "total" not in f.flows:
         # the crossed sides below match total flows only, which the flow filter excludes: without
         # the OR, the sides are index conditions that narrow each other (a BitmapAnd)
         return and_(*straight)
-    crossed = [
-        c
-        for c in (side(partner, f.reporter), side(reporter, f.partner, second=f.reporter is not None))
-        if c is not None
-    ]
+    crossed = [c for c in (side(partner, f.reporter), side(reporter, f.partner, second=paired)) if c is not None]
     # total trade between A and B is the same fact whichever side reported it
     return or_(and_(*straight), and_(table.c.flow == "total", *crossed))
 
