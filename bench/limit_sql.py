@@ -646,11 +646,7 @@ page AS (
 shown AS (SELECT * FROM page ORDER BY pos LIMIT coalesce((%(v)s::jsonb->>'first')::int, 20)),
 snippets AS (
   SELECT s.*, a.slug, a.title, a.published_on, a.publisher_id,
-         replace(replace(replace(replace(replace(
-           ts_headline('english', coalesce(a.title || ' — ', '') || a.body, q.tsq,
-                       'StartSel=' || chr(2) || ', StopSel=' || chr(3)
-                       || ', MaxFragments=2, MaxWords=30, MinWords=12'),
-           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'), chr(3), '</mark>') AS snippet
+         search_snippet(coalesce(a.title || ' — ', '') || a.body, q.tsq) AS snippet
     FROM shown s JOIN articles a ON a.id = s.id CROSS JOIN q)"""
 
 OPERATIONS["Search"] = f"""

@@ -37,7 +37,6 @@ CANDIDATES = 200
 # never read; when fewer than CANDIDATES are, every match is read and the newest taken.
 RECENT = 2_000
 COUNT_CAP = 10_000  # totalCount counts this many matches at most (and says when there are more)
-START, STOP = "\x02", "\x03"  # ts_headline's delimiters of a match, swapped for <mark> after escaping
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,17 +93,6 @@ def _tsquery(query: str) -> Any:
     article's tsvector (a TOASTed value detoasted per row) instead of the GIN index, which costs
     nothing per row; not seeing it, it reads the index whatever the words."""
     return select(websearch(query)).scalar_subquery()
-
-
-# `&`, `<` and `>` escaped (as html.escape(quote=False)), then the delimiters of a match swapped for <mark>
-_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), (START, "<mark>"), (STOP, "</mark>"))
-
-
-def highlight(text: Any) -> Any:
-    """Return the SQL of `text` from ts_headline as safe HTML, with matches wrapped in <mark>."""
-    for raw, safe in _ESCAPES:
-        text = func.replace(text, raw, safe)
-    return text
 
 
 def _entity_hits(named: Any) -> Any:
@@ -181,16 +169,16 @@ def _candidates(tsq: Any, named: Any) -> Any:
 def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     """Return the SELECT of a page of hits, best first: the article's columns, rank, snippet, matched_entities.
 
-    It selects `limit + 1` rows (one more tells whether more follow); the snippet is ts_headline's
-    text as safe HTML (see `highlight`)."""
+    It selects `limit + 1` rows (one more tells whether more follow); the snippet is the database's
+    `search_snippet` (migration e7f1a3c5b9d2): safe HTML, fragments of the article's opening when
+    they match the query, else of its whole text."""
     tsq = _tsquery(query)
     named = _entities_named(tsq)
     entity_hits = _entity_hits(named)
     text_rank = func.ts_rank_cd(articles.c.search, tsq)
     rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
-    options = f"StartSel={START}, StopSel={STOP}, MaxFragments=2, MaxWords=30, MinWords=12"
-    headline = func.ts_headline("english", func.coalesce(articles.c.title + " — ", "") + articles.c.body, tsq, options)
-    snippet = highlight(headline).label("snippet")
+    document = func.coalesce(articles.c.title + " — ", "") + articles.c.body
+    snippet = func.search_snippet(document, tsq, type_=Text).label("snippet")
     candidates = _candidates(tsq, named)
     return (
         select(

@@ -163,10 +163,7 @@ LANGUAGE sql STABLE AS $$
            OR (n.kind = 'person' AND e.person_id = n.id)
      GROUP BY e.article_id)
   SELECT (ts_rank_cd(a.search, q.tsq) + 0.2 * coalesce(h.n, 0))::float8,
-         replace(replace(replace(replace(replace(
-           ts_headline('english', coalesce(a.title || ' — ', '') || a.body, q.tsq,
-                       'StartSel=' || chr(2) || ', StopSel=' || chr(3) || ', MaxFragments=2, MaxWords=30, MinWords=12'),
-           '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), chr(2), '<mark>'), chr(3), '</mark>'),
+         search_snippet(coalesce(a.title || ' — ', '') || a.body, q.tsq),
          (SELECT coalesce(array_agg(n ORDER BY n COLLATE "C"), '{}') FROM unnest(h.names) n),
          a.slug, a.title, a.published_on, (SELECT o.name FROM organisations o WHERE o.id = a.publisher_id)
     FROM (SELECT m.id FROM (SELECT a.id FROM articles a, q WHERE a.search @@ q.tsq  -- from the GIN index
