@@ -67,6 +67,17 @@ def test_candidates_among_the_newest_articles_are_the_newest_matches(
         assert sorted(bounded) == sorted(newest[:candidates]), recent
         enough.add(len(set(articles[:recent]) & set(newest)) >= candidates)
     assert enough == {True, False}, "both ways: the candidates among the newest, and among every match"
+    # the words taken as very common: the newest QUICK articles tested one by one first
+    monkeypatch.setattr(search, "RECENT", 1)
+    quick_enough = set()
+    for probe_hits, quick in [(h, q) for h in (0, len(articles) + 1) for q in range(1, len(articles) + 2)]:
+        monkeypatch.setattr(search, "PROBE", len(articles))
+        monkeypatch.setattr(search, "PROBE_HITS", probe_hits)  # 0: always common; more than PROBE: never
+        monkeypatch.setattr(search, "QUICK", quick)
+        bounded = [r[0] for r in conn.execute(search.page_query(word, offset=0, limit=100))]
+        assert sorted(bounded) == sorted(newest[:candidates]), (probe_hits, quick)
+        quick_enough.add(probe_hits == 0 and len(set(articles[:quick]) & set(newest)) >= candidates)
+    assert quick_enough == {True, False}
 
 
 def test_count_stops_at_the_cap(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:

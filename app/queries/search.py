@@ -36,6 +36,11 @@ CANDIDATES = 200
 # with the text index's matches): for common words they are all there, and the other matches are
 # never read; when fewer than CANDIDATES are, every match is read and the newest taken.
 RECENT = 2_000
+# Very common words (most articles have them) are tested on the newest articles' own text first:
+# the text index would list nearly every article for them. PROBE newest articles tell whether the
+# words are that common (at least PROBE_HITS of them match); if so the newest QUICK are tested,
+# and when CANDIDATES of those match they are the candidates. Rarer words cost the probe only.
+PROBE, PROBE_HITS, QUICK = 20, 16, 250
 COUNT_CAP = 10_000  # totalCount counts this many matches at most (and says when there are more)
 
 
@@ -131,13 +136,44 @@ def _newest_first(table: Any) -> tuple[Any, Any]:
     return _published(table).desc(), table.c.id.desc()
 
 
+def _newest(n: int, *extra: Any) -> Any:
+    """Return the subquery of the `n` newest articles' ids, published key and `extra` columns."""
+    return (
+        select(articles.c.id, _published(articles).label("published"), *extra)
+        .order_by(*_newest_first(articles))
+        .limit(n)
+        .subquery()
+    )
+
+
 def _candidates(tsq: Any, named: Any) -> Any:
     """Return the subquery of the CANDIDATES newest matching articles' ids (all of them when fewer match).
 
-    The newest articles are walked, at most RECENT of them (the date bound includes the ties at
-    the RECENT-th), each a match when the text index found it among them or, failing that, its
-    evidence names a matching entity; when CANDIDATES match there, every other match is older.
-    Else the newest of all matches."""
+    For very common words (see PROBE), the newest QUICK articles' text is tested one by one; when
+    CANDIDATES match there, they are the candidates. Else the newest articles are walked, at most
+    RECENT of them (the date bound includes the ties at the RECENT-th), each a match when the text
+    index found it among them or, failing that, its evidence names a matching entity; when
+    CANDIDATES match there, every other match is older. Else the newest of all matches."""
+
+    def names_one(article_id: Any) -> Any:
+        # (a scalar subquery with a LIMIT: looked up per article walked, never read for all articles)
+        one = select(evidence.c.article_id).select_from(_naming(named, of_one_article=True))
+        found = one.where(evidence.c.article_id == article_id).limit(1).scalar_subquery().is_not(None)
+        return and_(exists(select(named.c.id)), found)
+
+    probed = _newest(PROBE, articles.c.search)
+    common = (
+        select(func.count()).select_from(probed).where(probed.c.search.bool_op("@@")(tsq)).scalar_subquery()
+        >= PROBE_HITS
+    )
+    newest = _newest(QUICK, articles.c.search)
+    quick = (
+        select(newest.c.id)
+        .where(common, or_(newest.c.search.bool_op("@@")(tsq), names_one(newest.c.id)))
+        .order_by(newest.c.published.desc(), newest.c.id.desc())
+        .limit(CANDIDATES)
+        .cte("quick")
+    )
     # (none: fewer articles than RECENT, and every match is read)
     bound = (
         select(_published(articles)).order_by(*_newest_first(articles)).offset(RECENT - 1).limit(1).scalar_subquery()
@@ -147,22 +183,24 @@ def _candidates(tsq: Any, named: Any) -> Any:
     by_text = walked.c.id.in_(
         select(articles.c.id).where(articles.c.search.bool_op("@@")(tsq), _published(articles) >= bound)
     )
-    # (a scalar subquery with a LIMIT: looked up per article walked, never read for all articles)
-    one = select(evidence.c.article_id).select_from(_naming(named, of_one_article=True))
-    by_name = one.where(evidence.c.article_id == walked.c.id).limit(1).scalar_subquery().is_not(None)
     recent = (
         select(walked.c.id)
-        .where(_published(walked) >= bound, or_(by_text, and_(exists(select(named.c.id)), by_name)))
+        .where(_published(walked) >= bound, or_(by_text, names_one(walked.c.id)))
         .order_by(*_newest_first(walked))
         .limit(CANDIDATES)
         .cte("recent")
     )
-    enough = select(func.count()).select_from(recent).scalar_subquery() >= CANDIDATES
+
+    def enough(cte: Any) -> Any:
+        return select(func.count()).select_from(cte).scalar_subquery() >= CANDIDATES
+
     every = _matching(tsq, named)
     everywhere = select(every.c.id).order_by(every.c.published.desc(), every.c.id.desc()).limit(CANDIDATES)
+    # one-time conditions, read left to right: one of the three is read, each count only when needed
     return union_all(
-        select(recent.c.id).where(enough),  # (one-time conditions: one of the two is read)
-        select(everywhere.subquery("everywhere").c.id).where(~enough),
+        select(quick.c.id).where(enough(quick)),
+        select(recent.c.id).where(~enough(quick), enough(recent)),
+        select(everywhere.subquery("everywhere").c.id).where(~enough(quick), ~enough(recent)),
     ).subquery("candidates")
 
 
