@@ -63,10 +63,11 @@ def test_a_short_article_is_read_once(conn: Connection) -> None:
     assert marked(snippet(conn, "Trade rose.", "trade russia")) == ["Trade"]
 
 
-WORDS = ["trade", "russia", "china", "export", "grain", "harbin", "rail", "yuan"]
+# (the stems of "economy" and "companies", economi and compani, are not how the first is written)
+WORDS = ["trade", "russia", "china", "export", "grain", "harbin", "rail", "yuan", "economy", "companies"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     before=st.lists(st.sampled_from(WORDS), max_size=6),
     fill=st.integers(min_value=0, max_value=60),
@@ -89,8 +90,7 @@ def test_the_snippet_departs_from_the_whole_texts_only_for_marks_that_match(
         {"doc": doc, "q": q},
     ).scalar_one()
     if shown != marked(whole):
-        # the opening's fragments: what they mark matches the query by itself
-        assert len(doc) > EXCERPT
+        # an excerpt's fragments: what they mark matches the query by itself
         assert conn.execute(
             text("SELECT to_tsvector('english', :m) @@ websearch_to_tsquery('english', :q)"),
             {"m": " ".join(shown), "q": q},
