@@ -207,6 +207,16 @@ class TradeFigure(SQLModel, table=True):
         Index("ix_trade_figures_period_id", "period_start", "period_end", "id"),
         # the keyset sort key of figures.ORDERINGS' PERIOD_END_DESC/ASC
         Index("ix_trade_figures_period_end_id", "period_end", "id"),
+        # the same for import and export flows, holding what else a filter tests: a filtered
+        # page of them (figures.figure_page) finds its ids in the index alone. Not of total
+        # flows: a merged page's total flows with a place as partner read the partner index.
+        Index(
+            "ix_trade_figures_flows_period_end_id",
+            "period_end",
+            "id",
+            postgresql_include=["reporter_id", "partner_id", "flow", "period_start", "review", "status"],
+            postgresql_where=text("flow <> 'total'"),
+        ),
         # a reporter's figures by flow and period end, holding what else a filter asks of them
         # (a count can read the index alone); it serves the lookups by reporter_id too
         Index(
