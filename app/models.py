@@ -39,6 +39,7 @@ from app.models_base import aliases, fk, metadata, name_document_index, pk, voca
 from app.models_bookkeeping import (
     CorpusVersion,
     SeedManifest,
+    article_counts,
     trade_figure_counts,
     trade_series_covers,
     trade_series_dirty,
@@ -49,6 +50,7 @@ from app.models_bookkeeping import (
 __all__ = [
     "CorpusVersion",
     "SeedManifest",
+    "article_counts",
     "metadata",
     "trade_figure_counts",
     "trade_series_covers",

@@ -136,6 +136,18 @@ trade_series_covers = Table(
     PrimaryKeyConstraint("x_id", "y_id"),
     Index("ix_trade_series_covers_period_start_period_end", "period_start", "period_end"),
 )
+# How many articles each publisher has in each language, so the count of every article (or of a
+# publisher's, a language's) sums a few rows instead of visiting every article. Kept by statement
+# triggers on articles in the writer's own transaction (migration a3c9e5f7b2d4); an article without
+# a publisher counts under publisher_id 0.
+article_counts = Table(
+    "article_counts",
+    metadata,
+    Column("publisher_id", BigInteger, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("articles", BigInteger, nullable=False),
+    PrimaryKeyConstraint("publisher_id", "language"),
+)
 # How many figures share each value of the columns a figure filter tests (but the money range, the
 # commodity and the article), so a filter's count sums a few rows instead of visiting every
 # figure. Kept by statement triggers on trade_figures in the writer's own transaction (migration

@@ -297,7 +297,7 @@ ROOTS: dict[str, Root] = {
     "event": _by_slug("Event", "events"),
     "place": _place,
     "articles": lambda c, n: c.root_connection(
-        n, "Article", articles.filtered, articles.ORDERINGS, articles.ArticleFilter()
+        n, "Article", articles.filtered, articles.ORDERINGS, articles.ArticleFilter(), counted=articles.count_query
     ),
     "organisations": lambda c, n: c.root_connection(
         n, "Organisation", organisations.filtered, organisations.ORDERINGS, organisations.OrganisationFilter()

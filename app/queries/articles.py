@@ -7,13 +7,14 @@ import datetime as dt
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, any_, exists, func, select, union
+from sqlalchemy import BigInteger, Select, any_, cast, exists, func, select, union
 
 from app.db import Reader
 from app.queries.common import EARLIEST_SQL, LATEST_SQL, get_by, last_day, subtree, websearch
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.pagination import Ordering, Page, PageArgs, SortKey, count_of, paginate
 from app.queries.rows import (
     ArticleRow,
+    article_counts,
     articles,
     columns,
     evidence,
@@ -92,9 +93,24 @@ def filtered(f: ArticleFilter) -> Select[Any]:
     return q
 
 
+def count_query(f: ArticleFilter) -> Select[Any]:
+    """Return the SELECT of how many articles match `f`: a sum of article_counts when it can."""
+    held = dataclasses.replace(f, publisher=None, language=None)
+    if held != ArticleFilter():  # tests more than article_counts holds
+        return count_of(filtered(f))
+    t = article_counts
+    q = select(cast(func.coalesce(func.sum(t.c.articles), 0), BigInteger))
+    if f.publisher is not None:
+        q = q.where(t.c.publisher_id.in_(select(organisations.c.id).where(organisations.c.slug == f.publisher)))
+    if f.language is not None:
+        q = q.where(t.c.language == f.language)
+    return q
+
+
 async def list_articles(db: Reader, *, where: ArticleFilter, order: ArticleOrder, page: PageArgs) -> Page[ArticleRow]:
     """Return one page of articles matching `where`."""
-    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: ArticleRow(*r))
+    rows = filtered(where)
+    return await paginate(db, rows, ORDERINGS[order], page, lambda r: ArticleRow(*r), counted=count_query(where))
 
 
 async def get_article(db: Reader, *, slug: str) -> ArticleRow | None:

@@ -237,8 +237,8 @@ def figure_page(
     if where.reporter is None or where.partner is not None:
         # ids and sort keys first: a filter of import or export flows reads them from
         # ix_trade_figures_flows_period_end_id alone, the rows then by primary key
-        ids = page_query(filtered(where).with_only_columns(trade_figures.c.id), ordering, args)
-        return rows_page_query(ids, trade_figures.c.id, columns(FigureRow))
+        keys = page_query(filtered(where).with_only_columns(trade_figures.c.id), ordering, args)
+        return rows_page_query(keys, trade_figures.c.id, columns(FigureRow))
     ids = _place_ids(where.reporter, subregions=where.include_subregions)
     tree = select(func.unnest(ids).label("id")).cte("tree")
     row = select(trade_figures.c.id)

@@ -79,13 +79,15 @@ WRITE_STEPS = (
 # progress(step, rows done, rows in the step): called as a step starts and as its rows are written
 Progress = Callable[[str, int, int], None]
 
-# The tables the database derives from the figures: the series' rollup, written by
-# trade_series_refresh(), and the figure counts, by triggers (the seed's statistics cover them too).
+# The tables the database derives from the figures and articles: the series' rollup, written by
+# trade_series_refresh(), and the figure and article counts, by triggers (the seed's statistics
+# cover them too).
 ROLLUP: tuple[Table, ...] = (
     models.trade_series_totals,
     models.trade_series_kept,
     models.trade_series_covers,
     models.trade_figure_counts,
+    models.article_counts,
 )
 
 # Children first: the order in which --reset empties tables.
