@@ -52,12 +52,17 @@ def transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def session_options(*, statement_timeout_ms: int) -> str:
-    """Return the libpq `options` of the API's sessions: read-only, time-limited (0: no limit), no JIT."""
+    """Return the libpq `options` of the API's sessions: read-only, time-limited (0: no limit), serial, no JIT."""
     # the server refuses writes from the API's connections, whatever the code does, and cancels
     # any statement that runs too long (the connection then serves the next one); no JIT: it
     # compiles any statement the planner costs high (a search or a page over millions of rows)
-    # for ~0.75 s, where the statement itself takes tens of milliseconds
-    return f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)} -c jit=off"
+    # for ~0.75 s, where the statement itself takes tens of milliseconds; no parallel workers:
+    # starting them cost more than they saved (PlacePage at size L: 46-49 ms with them, 23-32
+    # without), and under load each request's workers take the cores the other requests need
+    return (
+        f"-c default_transaction_read_only=on -c statement_timeout={int(statement_timeout_ms)} -c jit=off"
+        " -c max_parallel_workers_per_gather=0"
+    )
 
 
 def session_transaction(*, statement_timeout_ms: int) -> str:
@@ -65,7 +70,10 @@ def session_transaction(*, statement_timeout_ms: int) -> str:
     # a transaction pooler (PgBouncer) refuses start-up `options` and hands each transaction a
     # server connection of its own: the same settings, scoped to the transaction (SET LOCAL),
     # sent as one simple-protocol message: one round trip
-    return f"BEGIN READ ONLY; SET LOCAL statement_timeout = {int(statement_timeout_ms)}; SET LOCAL jit = off"
+    return (
+        f"BEGIN READ ONLY; SET LOCAL statement_timeout = {int(statement_timeout_ms)}; SET LOCAL jit = off;"
+        " SET LOCAL max_parallel_workers_per_gather = 0"
+    )
 
 
 def make_async_engine(

@@ -52,8 +52,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_size=int(os.environ.get("POOL_SIZE", "10")),
         # tradegraph's session settings (app.db.session_options, written out: the limit imports
         # nothing of the app, so its memory is its own): a 5 s statement timeout, so a slow
-        # operation cannot hold the pool, and no JIT
-        kwargs={"autocommit": True, "prepare_threshold": 0, "options": "-c statement_timeout=5000 -c jit=off"},
+        # operation cannot hold the pool, no JIT and no parallel workers
+        kwargs={
+            "autocommit": True,
+            "prepare_threshold": 0,
+            "options": "-c statement_timeout=5000 -c jit=off -c max_parallel_workers_per_gather=0",
+        },
         open=False,
     )
     await pool.open(wait=True)

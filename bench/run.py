@@ -355,7 +355,7 @@ def _command(target: Target, url: str, port: int, debug: bool = False) -> tuple[
         cmd += ["--log-level", "warning", "--no-access-log"]
         return cmd + (["--workers", str(target.workers)] if target.workers > 1 else []), env, ROOT
     env["NODE_ENV"] = "production"
-    # tradegraph's session settings: read-only, the same 5 s statement timeout, and no JIT
+    # tradegraph's session settings: read-only, the same 5 s statement timeout, no JIT, no parallel workers
     sep = "&" if "?" in url else "?"
     connection = f"{url}{sep}options={quote(session_options(statement_timeout_ms=5000))}"
     if target.kind == "postgraphile5":

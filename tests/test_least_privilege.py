@@ -108,13 +108,20 @@ def test_the_api_reads_as_the_reader_role_in_read_only_time_limited_sessions(
     reader_app: tuple[TestClient, FastAPI],
 ) -> None:
     client, app = reader_app
-    who, read_only, timeout, jit = run_in_session(
-        client, app, "SELECT current_user", "SHOW default_transaction_read_only", "SHOW statement_timeout", "SHOW jit"
+    who, read_only, timeout, jit, workers = run_in_session(
+        client,
+        app,
+        "SELECT current_user",
+        "SHOW default_transaction_read_only",
+        "SHOW statement_timeout",
+        "SHOW jit",
+        "SHOW max_parallel_workers_per_gather",
     )
     assert who == [(READER_ROLE,)]
     assert read_only == [("on",)]
     assert timeout == [("5s",)]
     assert jit == [("off",)]
+    assert workers == [("0",)]
 
 
 @pytest.mark.parametrize("statement", WRITES)

@@ -218,11 +218,12 @@ def test_through_pgbouncer_every_transaction_carries_the_settings(cluster: Local
                         await conn.execute(
                             text(
                                 "SELECT current_setting('statement_timeout'), current_setting('jit'),"
-                                " current_setting('transaction_read_only')"
+                                " current_setting('transaction_read_only'),"
+                                " current_setting('max_parallel_workers_per_gather')"
                             )
                         )
                     ).one()
-                    assert tuple(row) == ("1234ms", "off", "on")
+                    assert tuple(row) == ("1234ms", "off", "on", "0")
             async with engine.connect() as conn:
                 with pytest.raises(Exception, match="read-only transaction"):
                     await conn.execute(text("CREATE TEMP TABLE t (x int)"))

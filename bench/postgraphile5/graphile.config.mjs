@@ -1,7 +1,7 @@
 // @ts-check
 // PostGraphile v5 for the benchmark: the Amber preset, node-postgres through the @dataplan/pg
 // adaptor, and what production needs only (no GraphiQL, no watch mode, no explain, no websockets).
-// DATABASE_URL carries the session settings (read-only, statement timeout, jit=off) as `options`.
+// DATABASE_URL carries the session settings (read-only, statement timeout, jit=off, no parallel workers) as `options`.
 import { makePgService } from "postgraphile/adaptors/pg";
 import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 
