@@ -10,7 +10,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import TIMESTAMP, ColumnElement, Date, Select, Table, case, cast, func, literal_column, or_, select
+from sqlalchemy import (
+    TIMESTAMP,
+    ColumnElement,
+    Date,
+    Select,
+    Table,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 
 from app.db import Reader
 from app.queries.rows import TABLE_OF, columns, event_participants, event_places, evidence, places
@@ -129,11 +142,14 @@ def first_mentioned(row_type: type[Any], mentions: Mentions, subject: str, owner
         .group_by(owner, named_row)
         .subquery()
     )
+    # each row by its primary key (a LATERAL with a LIMIT is never flattened into a join): as a
+    # join, the planner hashed the whole table (every place, at size L 1,178) for each owner's
+    # dozen mentions, per article of a page
+    found = select(*columns(row_type)).where(table.c.id == first.c.subject_id).limit(1).lateral("found")
     return (
-        select(first.c.owner_id.label("_owner"), *columns(row_type), first.c.pos.label("_pos"))
-        .select_from(table)
-        .join(first, first.c.subject_id == table.c.id)
-        .order_by(first.c.owner_id, first.c.pos, table.c.id)
+        select(first.c.owner_id.label("_owner"), *found.c, first.c.pos.label("_pos"))
+        .select_from(first.join(found, true()))
+        .order_by(first.c.owner_id, first.c.pos, found.c.id)
     )
 
 
