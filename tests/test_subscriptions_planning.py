@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import time
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -100,3 +102,26 @@ def test_a_full_planning_queue_refuses_a_subscription_and_keeps_the_socket(
         answered = _subscribe(ws, "b", SMALL_QUERY)
         assert [m["type"] for m in answered] == ["next", "complete"], answered
     assert validated == []
+
+
+def test_identical_requests_share_one_planning_job(
+    planned: tuple[TestClient, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a queue of one and a job that takes a while: without sharing, all but the first are refused
+    client, validated = planned
+    planner_module.planner(0).max_queued = 1
+    recording = executor_module.validate_document
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.3)
+        return recording(*args)
+
+    monkeypatch.setattr(executor_module, "validate_document", slow)
+    with concurrent.futures.ThreadPoolExecutor(8) as clients:
+        answers = list(clients.map(lambda _: client.post("/graphql", json={"query": FRAGMENT_QUERY}), range(8)))
+    assert [a.json()["data"] for a in answers] == [{"__typename": "Query"}] * 8
+    assert validated == [FRAGMENT_QUERY], "one planning job for the eight"
+    # another document, while none runs: planned anew
+    other = FRAGMENT_QUERY.replace("F", "G")
+    assert client.post("/graphql", json={"query": other}).json()["data"] == {"__typename": "Query"}
+    assert validated == [FRAGMENT_QUERY, other]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -163,6 +165,8 @@ class Executor:
         # where validating, costing and compiling run (app.graphql.plan_workers): processes of their
         # own; None plans on the caller's thread (a planning process's own executor does)
         self._planner: Planner | None = None
+        # the planning job of each (function, arguments) that runs: identical requests await it
+        self._running: dict[bytes, asyncio.Future[Any]] = {}
         if planner_processes is not None:
             if graphql_schema is not None and planner_processes > 0:
                 planner_processes = 0  # a planning process knows only the app's schema
@@ -256,7 +260,29 @@ class Executor:
         return self._plans.remember(key, compiled, len(compiled.sql) + 64 * len(compiled.params))
 
     async def _planned(self, function: Callable[..., T], *args: Any) -> T:
-        """Return `function(*args)` as the planner ran it; RequestError when too much waits for it."""
+        """Return `function(*args)` as the planner ran it; RequestError when too much waits for it.
+
+        Requests asking for the same job while it runs await that one job: 32 clients sending the
+        same operation to a server whose caches are cold queue one job, not 32 (beyond the queue's
+        bound, the others were refused)."""
+        assert self._planner is not None
+        try:
+            key = hashlib.blake2b(pickle.dumps((function.__module__, function.__qualname__, args)), digest_size=16)
+        except Exception:  # (arguments that do not pickle: the job is not shared)
+            return await self._run_planned(function, *args)
+        digest_ = key.digest()
+        running = self._running.get(digest_)
+        if running is None or running.get_loop() is not asyncio.get_running_loop():
+            running = asyncio.ensure_future(self._run_planned(function, *args))
+            self._running[digest_] = running
+            running.add_done_callback(
+                lambda done: self._running.pop(digest_, None) if self._running.get(digest_) is done else None
+            )
+        # shielded: a request that goes away does not cancel the job the others await
+        result: T = await asyncio.shield(running)
+        return result
+
+    async def _run_planned(self, function: Callable[..., T], *args: Any) -> T:
         assert self._planner is not None
         try:
             return await self._planner.run(function, *args)
