@@ -110,7 +110,7 @@ def test_identical_requests_share_one_planning_job(
     # a queue of one and a job that takes a while: without sharing, all but the first are refused
     client, validated = planned
     planner_module.planner(0).max_queued = 1
-    recording = executor_module.validate_document
+    recording = vars(executor_module)["validate_document"]  # the fixture's recording function
 
     def slow(*args: Any) -> Any:
         time.sleep(0.3)
