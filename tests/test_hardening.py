@@ -24,6 +24,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from graphql import Lexer, Source, TokenKind
+from sqlalchemy import event
 
 from app.config import PROJECT_ROOT, Settings
 from app.db import Reader, make_async_engine
@@ -251,6 +252,36 @@ def test_a_backend_terminated_mid_request_is_replaced(reader: tuple[Reader, Any]
     # and the dead connection is not reused: the next statement has a new one
     [count] = loop.run_until_complete(db.one_sql("SELECT count(*) FROM articles", {}))
     assert count > 0
+
+
+def test_a_lost_connection_renews_every_pooled_one(seeded_url: str) -> None:
+    # a restarted server drops every pooled connection at once: the first request to find its
+    # connection dead renews them all, so the next requests do not each fail on one first
+    engine = make_async_engine(as_role(seeded_url), pool_size=3, statement_timeout_ms=5000)
+    found_dead: list[object] = []
+    event.listen(engine.sync_engine, "invalidate", lambda *_: found_dead.append(1))
+    loop = asyncio.new_event_loop()
+
+    async def pids_of_three() -> list[int]:
+        readers = [Reader(engine) for _ in range(3)]
+        try:
+            # each holds its connection until all three have one: all of the pool's connections
+            return [int((await db.one_sql("SELECT pg_backend_pid()", {}))[0]) for db in readers]
+        finally:
+            for db in readers:
+                await db.close()
+
+    try:
+        pooled = loop.run_until_complete(pids_of_three())
+        assert len(set(pooled)) == 3
+        for pid in pooled:
+            _terminate(seeded_url, pid)
+        renewed = loop.run_until_complete(pids_of_three())
+        assert not set(renewed) & set(pooled)
+        assert len(found_dead) == 1  # the first one; the other two were replaced at checkout
+    finally:
+        loop.run_until_complete(engine.dispose())
+        loop.close()
 
 
 def test_the_api_answers_every_root_field_after_its_backends_were_terminated(seeded_url: str) -> None:
