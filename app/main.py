@@ -20,7 +20,7 @@ from app.config import LOCAL_ORIGINS, OPERATIONS_DIR, PROJECT_ROOT, Settings, ge
 from app.db import ApiDatabase, make_async_engine, resolve_api_database, server_state
 from app.embedded import database_url
 from app.graphql.graphiql import STATIC_DIR
-from app.graphql.http import make_executor, statement_counter, statement_log
+from app.graphql.http import make_executor, post_route, statement_counter, statement_log
 from app.graphql.http import router as graphql_router
 from app.graphql.persisted import Persisted, trusted_documents
 from app.graphql.ws import router as graphql_ws_router
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None, database: ApiDatabase | None = 
         known_operations=known_operation_names(OPERATIONS_DIR, PROJECT_ROOT / "bench" / "operations"),
     )
     app.add_middleware(RequestObservability, metrics=app.state.metrics)  # outermost: sees every answer
+    app.router.routes.insert(0, post_route)
     app.include_router(graphql_router)
     app.include_router(graphql_ws_router)
     app.state.ws_connections = 0

@@ -19,6 +19,8 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from app.config import Settings
 from app.db import Reader
@@ -317,7 +319,6 @@ async def graphql_get(request: Request) -> Response:
     return _cached(request, response)
 
 
-@router.post("/graphql", response_model=None, include_in_schema=False)
 async def graphql_post(request: Request) -> Response:
     """Execute a GraphQL request sent as JSON."""
     media = _accept(request.headers.get("accept"))
@@ -350,6 +351,22 @@ async def graphql_post(request: Request) -> Response:
     if isinstance(raw, list):
         return await _batch(request, raw, media=media)
     return await _run(request, raw, media=media, from_get=False)
+
+
+class _Route(Route):
+    """A Starlette route that records itself in the scope as FastAPI's do (the metrics' path label)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is not Match.NONE:
+            child["route"] = self
+        return match, child
+
+
+# POST, the hot path, is a plain Starlette route, placed first among the app's (`create_app`):
+# FastAPI's dependency solving and route wrapping cost about 0.05 ms of a 1 ms answer, for a
+# handler that takes nothing but the request
+post_route = _Route("/graphql", graphql_post, methods=["POST"], include_in_schema=False)
 
 
 async def _batch(request: Request, items: list[Any], *, media: str) -> Response:
