@@ -28,6 +28,7 @@ from graphql.execution.values import get_argument_values, get_variable_values
 from psycopg import sql
 from sqlalchemy import BigInteger, Select, bindparam, literal, select
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
+from sqlalchemy.sql.selectable import _OffsetLimitParam
 from strawberry.types.arguments import convert_arguments
 
 from app.errors import CodedError
@@ -55,6 +56,16 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 # in a query function's SELECT given to `Compiler.inline(stmt, outer)`: the id of the row aliased `outer`
 OUTER_ID = bindparam("outer_id", type_=BigInteger)
 
+
+
+def _is_limit(bind: Any, value: Any) -> bool:
+    """Return whether `bind` is a LIMIT or OFFSET, written into the SQL as a number.
+
+    With a parameter there, the generic plan of a prepared statement is costed for a tenth of the
+    table's rows: Postgres then never keeps it, and plans the statement again on every request
+    (ArticleList: milliseconds of planning for one of execution). Each distinct page size is its
+    own statement instead; the values are integers the checks bounded (app.graphql.checks)."""
+    return isinstance(bind, _OffsetLimitParam) and type(value) is int
 
 class PlanTooLarge(Exception):
     """The statement would be longer than allowed; compiling stopped as soon as that was clear."""
@@ -158,7 +169,13 @@ class Compiler:
         given = {"outer_id": col(outer, "id")} if outer else {}
         given.update(columns or {})
         names = {
-            name: (given[name] if name in given else self.param(value)).as_string(None)
+            name: (
+                given[name]
+                if name in given
+                else sql.Literal(value)
+                if _is_limit(compiled.binds.get(name), value)
+                else self.param(value)
+            ).as_string(None)
             for name, value in compiled.params.items()
         }
         # SQLAlchemy wrote it with bound parameters only; they are renamed to this plan's
