@@ -57,7 +57,6 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 OUTER_ID = bindparam("outer_id", type_=BigInteger)
 
 
-
 def _is_limit(bind: Any, value: Any) -> bool:
     """Return whether `bind` is a LIMIT or OFFSET, written into the SQL as a number.
 
@@ -66,6 +65,7 @@ def _is_limit(bind: Any, value: Any) -> bool:
     (ArticleList: milliseconds of planning for one of execution). Each distinct page size is its
     own statement instead; the values are integers the checks bounded (app.graphql.checks)."""
     return isinstance(bind, _OffsetLimitParam) and type(value) is int
+
 
 class PlanTooLarge(Exception):
     """The statement would be longer than allowed; compiling stopped as soon as that was clear."""
