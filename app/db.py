@@ -364,8 +364,10 @@ class Reader:
 
         return await self._run(run)
 
-    async def one_sql(self, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
-        """Return the single row that `sql` (text with %(name)s parameters) selects."""
+    async def one_sql(self, sql: str, params: dict[str, Any], *, prepare: bool = True) -> tuple[Any, ...]:
+        """Return the single row that `sql` (text with %(name)s parameters) selects.
+
+        Unless `prepare`, the statement is never prepared: Postgres plans it with its values each time."""
 
         async def run(conn: AsyncConnection) -> tuple[Any, ...]:
             # straight to psycopg on the pooled connection: SQLAlchemy's execution context, result
@@ -380,7 +382,7 @@ class Reader:
                 raise DBAPIError(sql, params, psycopg.OperationalError("no connection"), connection_invalidated=True)
             try:
                 async with driver.cursor() as cursor:
-                    await cursor.execute(sql, params)
+                    await cursor.execute(sql, params, prepare=None if prepare else False)
                     rows = await cursor.fetchall()
             except psycopg.Error as exc:
                 lost = bool(driver.closed or driver.broken)

@@ -30,8 +30,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from bench.limit_sql import OPERATIONS
 
-# (operation, variables as same_sql_key writes them) -> (statement, parameters), or None
-SAME_SQL: dict[tuple[str, str], tuple[str, dict[str, Any]]] | None = (
+# (operation, variables as same_sql_key writes them) -> (statement, parameters, whether it may be
+# prepared: as tradegraph runs it), or None
+SAME_SQL: dict[tuple[str, str], tuple[str, dict[str, Any], bool]] | None = (
     # written by bench.run itself, into a directory of its own
     pickle.loads(Path(os.environ["LIMIT_STATEMENTS"]).read_bytes())  # noqa: S301
     if os.environ.get("LIMIT_STATEMENTS")
@@ -98,10 +99,10 @@ async def same_sql(name: str, request: Request) -> Response:
     found = SAME_SQL.get((name, same_sql_key(orjson.loads(await request.body() or b"{}"))))
     if found is None:
         return Response(b'{"errors":[{"message":"no statement for these variables"}]}', status_code=404)
-    statement, params = found
+    statement, params, prepare = found
     pool: AsyncConnectionPool = request.app.state.pool
     async with pool.connection() as conn:
-        cursor = await conn.execute(statement.encode(), params)
+        cursor = await conn.execute(statement.encode(), params, prepare=None if prepare else False)
         row = await cursor.fetchone()
     body = b'{"data":' + (row[0].encode() if row else b"null") + b"}"
     return Response(body, media_type="application/json", headers={"X-SQL-Statements": "1"})

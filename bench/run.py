@@ -508,8 +508,8 @@ def check(server: Server, op: Operation, variables: dict[str, Any]) -> Check:
 
 def same_sql_statements(
     url: str, ops: list[Operation], variables: dict[str, dict[str, Any]]
-) -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
-    """Return tradegraph's compiled statement per operation and the variables the run sends it.
+) -> dict[tuple[str, str], tuple[str, dict[str, Any], bool]]:
+    """Return tradegraph's statement, parameters and `prepare` per operation and the variables the run sends it.
 
     FigureFilterPage is sent twice: without a cursor (for the first page's endCursor, which the
     statement itself gives) and with it."""
@@ -520,7 +520,7 @@ def same_sql_statements(
     from app.graphql.schema import schema
     from bench.limit_app import same_sql_key
 
-    found: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    found: dict[tuple[str, str], tuple[str, dict[str, Any], bool]] = {}
     with psycopg.connect(url, autocommit=True, options=session_options(statement_timeout_ms=0)) as conn:
         for op in ops:
             document = parse(op.document)
@@ -530,7 +530,7 @@ def same_sql_statements(
                 plan = compile_operation(schema, document, operation, v)  # noqa: B023 (used at once)
                 if plan is None:
                     raise RuntimeError(f"{op.name} is not compiled: the same-SQL limit cannot answer it")  # noqa: B023
-                found[(op.name, same_sql_key(v))] = (plan.sql, plan.params)  # noqa: B023
+                found[(op.name, same_sql_key(v))] = (plan.sql, plan.params, plan.prepare)  # noqa: B023
                 return plan.sql, plan.params
 
             v = dict(variables[op.name])

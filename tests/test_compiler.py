@@ -416,3 +416,22 @@ def test_limits_are_numbers_so_a_prepared_statement_keeps_a_generic_plan(seeded_
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE from_sql IS FALSE"
         ).fetchone() or (0, 0)
     assert (generic, custom) == (3, 5), path.stem  # five custom plans to compare with, then the generic one
+
+
+@pytest.mark.parametrize(("field", "order"), [(f, orders[0]) for f, orders in ORDERS.items()])
+def test_a_page_after_a_cursor_is_planned_with_its_values(api: TestClient, field: str, order: str) -> None:
+    # a generic plan costs `period_end < $1` without its value: at size L it sorted 109 k figures
+    # for a page of 20 that the period index gives in order (250 ms against 14 ms)
+    query = f"""query($after: String, $before: String) {{
+      {field}(first: 2, after: $after, before: $before, orderBy: {order}) {{
+        pageInfo {{ endCursor }} nodes {{ slug }}
+      }}
+    }}"""
+    document = parse(query)
+    operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+    first = compile_operation(schema, document, operation, {})
+    assert first is not None and first.prepare
+    cursor = post(api, query)["data"][field]["pageInfo"]["endCursor"]
+    for name in ("after", "before"):
+        plan = compile_operation(schema, document, operation, {name: cursor})
+        assert plan is not None and not plan.prepare, name

@@ -237,6 +237,16 @@ def _terminate(url: str, pid: int) -> None:
             time.sleep(0.02)
 
 
+def test_a_statement_run_unprepared_is_never_prepared(reader: tuple[Reader, Any]) -> None:
+    db, loop = reader
+    prepared = "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %(text)s"
+    for _ in range(8):  # psycopg prepares a statement at its fifth run, unless told not to
+        loop.run_until_complete(db.one_sql("SELECT 1 WHERE %(x)s::int = 1", {"x": 1}, prepare=False))
+        loop.run_until_complete(db.one_sql("SELECT 2 WHERE %(x)s::int = 1", {"x": 1}))
+    assert loop.run_until_complete(db.one_sql(prepared, {"text": "SELECT 1 WHERE%"}, prepare=False)) == (0,)
+    assert loop.run_until_complete(db.one_sql(prepared, {"text": "SELECT 2 WHERE%"}, prepare=False)) == (1,)
+
+
 def test_a_backend_terminated_mid_request_is_replaced(reader: tuple[Reader, Any], seeded_url: str) -> None:
     db, loop = reader
     [first_pid] = loop.run_until_complete(db.one_sql("SELECT pg_backend_pid()", {}))

@@ -256,7 +256,7 @@ async def _compiled(prepared: Prepared, plan: Plan, db: Reader) -> str | None:
 
     Raise QueryTimeout or DatabaseUnavailable when the statement failed so."""
     try:
-        data, references_exist = await db.one_sql(plan.sql, plan.params)
+        data, references_exist = await db.one_sql(plan.sql, plan.params, prepare=plan.prepare)
     except (QueryTimeout, DatabaseUnavailable):
         raise  # the caller answers it in each root field's place
     except CodedError:

@@ -48,7 +48,7 @@ from app.graphql.sqlparts import (
     order,
 )
 from app.queries.common import FIRST_MENTION_ORDER, place_ref
-from app.queries.pagination import PageArgs, PageQuery, count_of, page_query
+from app.queries.pagination import CursorValue, PageArgs, PageQuery, count_of, page_query
 from app.queries.rows import evidence
 
 _DIALECT = pg_psycopg.dialect()  # type: ignore[no-untyped-call]
@@ -82,6 +82,8 @@ class Plan:
 
     sql: str
     params: dict[str, Any]
+    prepare: bool = True
+    """False when a cursor's values decide how much the statement reads: planned with them each time."""
 
 
 Field = list[FieldNode]  # every node of one response key (merged like graphql-core does)
@@ -139,6 +141,7 @@ class Compiler:
             raise Unsupported("variables that do not coerce")
         self.variables = coerced
         self.params: dict[str, Any] = {}
+        self.prepare = True
         self.references: list[C] = []  # EXISTS conditions of every filter reference
         self._aliases = 0
 
@@ -178,6 +181,8 @@ class Compiler:
             ).as_string(None)
             for name, value in compiled.params.items()
         }
+        if any(isinstance(compiled.binds.get(name), CursorValue) for name in compiled.params):
+            self.prepare = False
         # SQLAlchemy wrote it with bound parameters only; they are renamed to this plan's
         return sql.SQL(_PLACEHOLDER.sub(lambda m: names[m.group(1)], compiled.string))
 
@@ -266,7 +271,7 @@ class Compiler:
         statement = sql.SQL("SELECT {}::text, {}").format(json_object(pairs), ok).as_string(None)
         if self.max_bytes is not None and len(statement) > self.max_bytes:
             raise PlanTooLarge(len(statement), self.max_bytes)
-        return Plan(sql=statement, params=self.params)
+        return Plan(sql=statement, params=self.params, prepare=self.prepare)
 
     def edge(self, type_name: str, nodes: Field, cursor: C, node: Callable[[Field], C]) -> C:
         """Return the JSON object of an edge of `type_name`: `cursor`, and `node(its nodes)` for its node."""

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Column, ColumnElement, FromClause, Select, and_, func, not_, or_, select, true, union_all
+from sqlalchemy.sql.elements import BindParameter
 
 from app.db import Reader
 from app.errors import BadUserInput
@@ -110,14 +111,24 @@ def _decode(value: Any, kind: type) -> Any:
     raise ValueError
 
 
+class CursorValue(BindParameter[Any]):
+    """A sort key's value from a cursor: where a page starts, so how much of an index it reads.
+
+    A statement holding one is planned with its values each time (app.graphql.planner): a generic
+    plan, costed without them, may sort every matching row where the index would read a page."""
+
+    inherit_cache = True
+
+
 def _beyond(ordering: Ordering, values: list[Any], *, forward: bool) -> ColumnElement[bool]:
     # Row-wise comparison, spelled out so that it works for any mix of types.
     exprs = [k.expr for k in ordering.keys]
     greater = forward != ordering.descending
+    bound = [CursorValue(None, v, type_=e.type, unique=True) for e, v in zip(exprs, values, strict=True)]
     clauses = []
     for i in range(len(exprs)):
-        equal = [exprs[j] == values[j] for j in range(i)]
-        step = exprs[i] > values[i] if greater else exprs[i] < values[i]
+        equal = [exprs[j] == bound[j] for j in range(i)]
+        step = exprs[i] > bound[i] if greater else exprs[i] < bound[i]
         clauses.append(and_(*equal, step))
     return or_(*clauses)
 
