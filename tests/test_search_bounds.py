@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, func, select, text
 from starlette.testclient import TestClient
 
 from app.queries import search
@@ -78,6 +80,44 @@ def test_candidates_among_the_newest_articles_are_the_newest_matches(
         assert sorted(bounded) == sorted(newest[:candidates]), (probe_hits, quick)
         quick_enough.add(probe_hits == 0 and len(set(articles[:quick]) & set(newest)) >= candidates)
     assert quick_enough == {True, False}
+
+
+def _walks(conn: Connection, word: str) -> int:
+    """Return how many times the search's walk of the newest articles ran (EXPLAIN ANALYZE)."""
+    compiled = search.page_query(word, offset=0, limit=10).compile(dialect=conn.dialect)
+    [plan] = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.string, compiled.params).scalar_one()
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", ()) for n in nodes(child))]
+
+    return sum(n.get("Actual Loops", 0) for n in nodes(plan["Plan"]) if n.get("Alias") == "walked")
+
+
+def _a_word_naming_no_entity(conn: Connection) -> tuple[str, int]:
+    """Return a word of several articles' text that names no organisation, place or person, and its matches."""
+    lexemes = conn.execute(text("SELECT word FROM ts_stat('SELECT search FROM articles') WHERE ndoc > 3 ORDER BY word"))
+    for (word,) in lexemes:
+        named = select(func.count()).select_from(search._entities_named(search._tsquery(word)))
+        matches = len(_matches_newest_first(conn, word))
+        if word.isalpha() and conn.execute(named).scalar_one() == 0 and matches > 3:
+            return word, matches
+    raise AssertionError("no such word in the corpus")
+
+
+def test_the_walk_is_skipped_when_it_cannot_find_enough(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the newest articles' text matches fewer than CANDIDATES and no entity is named: the walk
+    # could not find enough, and every match is read at once
+    word, matches = _a_word_naming_no_entity(conn)
+    total = conn.execute(text("SELECT count(*) FROM articles")).scalar_one()
+    monkeypatch.setattr(search, "RECENT", total)  # every article is among the newest
+    monkeypatch.setattr(search, "PROBE_HITS", total + 1)  # never taken as very common
+    monkeypatch.setattr(search, "CANDIDATES", matches + 1)
+    assert _walks(conn, word) == 0
+    monkeypatch.setattr(search, "CANDIDATES", matches - 1)
+    assert _walks(conn, word) == 1
+    # an entity named: its articles are found by the walk, whatever the text matches
+    monkeypatch.setattr(search, "CANDIDATES", len(_matches_newest_first(conn)) + 1)
+    assert _walks(conn, WORD) == 1
 
 
 def test_count_stops_at_the_cap(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:

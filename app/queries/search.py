@@ -153,7 +153,9 @@ def _candidates(tsq: Any, named: Any) -> Any:
     CANDIDATES match there, they are the candidates. Else the newest articles are walked, at most
     RECENT of them (the date bound includes the ties at the RECENT-th), each a match when the text
     index found it among them or, failing that, its evidence names a matching entity; when
-    CANDIDATES match there, every other match is older. Else the newest of all matches."""
+    CANDIDATES match there, every other match is older (the walk is skipped when the text index
+    finds fewer among them and no entity is named: it could not find enough). Else the newest of
+    all matches."""
 
     def names_one(article_id: Any) -> Any:
         # (a scalar subquery with a LIMIT: looked up per article walked, never read for all articles)
@@ -174,18 +176,33 @@ def _candidates(tsq: Any, named: Any) -> Any:
         .limit(CANDIDATES)
         .cte("quick")
     )
-    # (none: fewer articles than RECENT, and every match is read)
-    bound = (
-        select(_published(articles)).order_by(*_newest_first(articles)).offset(RECENT - 1).limit(1).scalar_subquery()
+    # (none: fewer articles than RECENT, and every match is read); a CTE, so it is read once
+    newest_kept = (
+        select(_published(articles).label("published"))
+        .order_by(*_newest_first(articles))
+        .offset(RECENT - 1)
+        .limit(1)
+        .cte("bound")
     )
+    bound = select(newest_kept.c.published).scalar_subquery()
     walked = articles.alias("walked")
-    # the text's matches among them: the text index intersected with the date index, hashed once
-    by_text = walked.c.id.in_(
-        select(articles.c.id).where(articles.c.search.bool_op("@@")(tsq), _published(articles) >= bound)
+    # the text's matches among them: the text index intersected with the date index, read once
+    by_text = (
+        select(articles.c.id)
+        .where(articles.c.search.bool_op("@@")(tsq), _published(articles) >= bound)
+        .cte("recent_text")
+    )
+    # the walk can find CANDIDATES only if the text does, or an entity is named: rare words skip it
+    reachable = or_(
+        exists(select(named.c.id)), select(func.count()).select_from(by_text).scalar_subquery() >= CANDIDATES
     )
     recent = (
         select(walked.c.id)
-        .where(_published(walked) >= bound, or_(by_text, names_one(walked.c.id)))
+        .where(
+            reachable,
+            _published(walked) >= bound,
+            or_(walked.c.id.in_(select(by_text.c.id)), names_one(walked.c.id)),
+        )
         .order_by(*_newest_first(walked))
         .limit(CANDIDATES)
         .cte("recent")
