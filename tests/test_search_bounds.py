@@ -97,9 +97,10 @@ def _a_word_naming_no_entity(conn: Connection) -> tuple[str, int]:
     """Return a word of several articles' text that names no organisation, place or person, and its matches."""
     lexemes = conn.execute(text("SELECT word FROM ts_stat('SELECT search FROM articles') WHERE ndoc > 3 ORDER BY word"))
     for (word,) in lexemes:
+        if not word.isalpha():
+            continue
         named = select(func.count()).select_from(search._entities_named(search._tsquery(word)))
-        matches = len(_matches_newest_first(conn, word))
-        if word.isalpha() and conn.execute(named).scalar_one() == 0 and matches > 3:
+        if conn.execute(named).scalar_one() == 0 and (matches := len(_matches_newest_first(conn, word))) > 3:
             return word, matches
     raise AssertionError("no such word in the corpus")
 

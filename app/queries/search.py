@@ -157,11 +157,13 @@ def _candidates(tsq: Any, named: Any) -> Any:
     finds fewer among them and no entity is named: it could not find enough). Else the newest of
     all matches."""
 
+    any_named = exists(select(named.c.id))
+
     def names_one(article_id: Any) -> Any:
         # (a scalar subquery with a LIMIT: looked up per article walked, never read for all articles)
         one = select(evidence.c.article_id).select_from(_naming(named, of_one_article=True))
         found = one.where(evidence.c.article_id == article_id).limit(1).scalar_subquery().is_not(None)
-        return and_(exists(select(named.c.id)), found)
+        return and_(any_named, found)
 
     probed = _newest(PROBE, articles.c.search)
     common = (
@@ -193,9 +195,7 @@ def _candidates(tsq: Any, named: Any) -> Any:
         .cte("recent_text")
     )
     # the walk can find CANDIDATES only if the text does, or an entity is named: rare words skip it
-    reachable = or_(
-        exists(select(named.c.id)), select(func.count()).select_from(by_text).scalar_subquery() >= CANDIDATES
-    )
+    reachable = or_(any_named, select(func.count()).select_from(by_text).scalar_subquery() >= CANDIDATES)
     recent = (
         select(walked.c.id)
         .where(
