@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -299,6 +300,40 @@ def _lost(exc: DBAPIError) -> bool:
     )
 
 
+# psycopg's own placeholders (%(name)s, %% for a percent sign), as it splits them
+_PLACEHOLDER = re.compile(rb"%(?:\(([^)]+)\)([sbt])|(%))")
+
+
+@functools.lru_cache(maxsize=512)
+def positional(sql: str) -> tuple[bytes, tuple[str, ...]] | None:
+    """Return `sql` with $1, $2... for its %(name)s parameters and their names in that order; None if
+    it holds another kind of placeholder.
+
+    psycopg splits a statement into its parameters on every execute once it is longer than 4 kB
+    (its own cache holds shorter ones): 0.1-0.25 ms for a compiled statement of 25-40 parameters,
+    a tenth of some answers. Converted once here, it runs on a raw cursor as it is."""
+    names: list[str] = []
+    numbers: dict[str, int] = {}
+
+    def replace(m: re.Match[bytes]) -> bytes:
+        if m.group(3) is not None:
+            return b"%"
+        if m.group(2) != b"s":
+            raise ValueError("not a %(name)s placeholder")
+        name = m.group(1).decode()
+        if name not in numbers:
+            names.append(name)
+            numbers[name] = len(names)
+        return b"$%d" % numbers[name]
+
+    try:
+        query = _PLACEHOLDER.sub(replace, sql.encode())
+    except ValueError:
+        return None
+    # a lone % that is no placeholder: psycopg would refuse it, so let it
+    return None if _PLACEHOLDER.sub(b"", sql.encode()).count(b"%") else (query, tuple(names))
+
+
 class Reader:
     """Runs one request's read statements, one at a time, on one pooled connection.
 
@@ -381,9 +416,19 @@ class Reader:
             if driver is None:  # invalidated under it: a new connection, as for any lost one
                 raise DBAPIError(sql, params, psycopg.OperationalError("no connection"), connection_invalidated=True)
             try:
-                async with driver.cursor() as cursor:
-                    await cursor.execute(sql, params, prepare=None if prepare else False)
-                    rows = await cursor.fetchall()
+                converted = positional(sql)
+                if converted is None:
+                    async with driver.cursor() as cursor:
+                        await cursor.execute(sql, params, prepare=None if prepare else False)
+                        rows = await cursor.fetchall()
+                else:
+                    query, names = converted
+                    missing = [n for n in names if n not in params]
+                    if missing:  # as psycopg says it
+                        raise psycopg.ProgrammingError(f"query parameter missing: {', '.join(missing)}")
+                    async with psycopg.AsyncRawCursor(driver) as raw:
+                        await raw.execute(query, [params[n] for n in names], prepare=None if prepare else False)
+                        rows = await raw.fetchall()
             except psycopg.Error as exc:
                 lost = bool(driver.closed or driver.broken)
                 if lost:

@@ -25,9 +25,10 @@ import pytest
 from fastapi.testclient import TestClient
 from graphql import Lexer, Source, TokenKind
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 
 from app.config import PROJECT_ROOT, Settings
-from app.db import Reader, make_async_engine
+from app.db import Reader, make_async_engine, positional
 from app.errors import BadUserInput, DatabaseUnavailable
 from app.graphql import plan_workers as planner_module
 from app.graphql.compiler import PlanTooLarge, _Compiler
@@ -245,6 +246,26 @@ def test_a_statement_run_unprepared_is_never_prepared(reader: tuple[Reader, Any]
         loop.run_until_complete(db.one_sql("SELECT 2 WHERE %(x)s::int = 1", {"x": 1}))
     assert loop.run_until_complete(db.one_sql(prepared, {"text": "SELECT 1 WHERE%"}, prepare=False)) == (0,)
     assert loop.run_until_complete(db.one_sql(prepared, {"text": "SELECT 2 WHERE%"}, prepare=False)) == (1,)
+
+
+def test_statements_run_with_positional_parameters_as_psycopg_would_bind_them(reader: tuple[Reader, Any]) -> None:
+    db, loop = reader
+    # a repeated name is one parameter; %% is a percent sign; longer than psycopg's 4 kB cache
+    sql = "SELECT %(a)s::int + %(b)s::int + %(a)s::int, '50%%' LIKE %(pattern)s /*" + "x" * 5000 + "*/"
+    query, names = positional(sql) or (b"", ())
+    assert names == ("a", "b", "pattern")
+    assert query.startswith(b"SELECT $1::int + $2::int + $1::int, '50%' LIKE $3")
+    assert loop.run_until_complete(db.one_sql(sql, {"a": 2, "b": 3, "pattern": "50%", "unused": 1})) == (7, True)
+    # psycopg's own error for a missing value, wrapped as for any other
+    with pytest.raises(DBAPIError, match="query parameter missing: b"):
+        loop.run_until_complete(db.one_sql(sql, {"a": 2, "pattern": "x"}))
+    # other placeholders are left to psycopg, which answers them as before
+    assert positional("SELECT %(a)b") is None
+    assert positional("SELECT 1 %s") is None
+    assert loop.run_until_complete(db.one_sql("SELECT %(a)t::text", {"a": "t"})) == ("t",)
+    with pytest.raises(TypeError, match="positional placeholders"):
+        loop.run_until_complete(db.one_sql("SELECT %s", {"a": 1}))
+    assert loop.run_until_complete(db.one_sql("SELECT 1", {}))[0] == 1
 
 
 def test_a_backend_terminated_mid_request_is_replaced(reader: tuple[Reader, Any], seeded_url: str) -> None:
