@@ -148,6 +148,22 @@ article_counts = Table(
     Column("articles", BigInteger, nullable=False),
     PrimaryKeyConstraint("publisher_id", "language"),
 )
+# How many dated events start on each day, per kind and review state, so a date range's count sums
+# a row per day and kind instead of visiting every event in it (app.queries.events.count_query adds
+# the events that start before the range and last into it, and the undated ones, from the events'
+# own index). Kept by statement triggers on events in the writer's own transaction (migration
+# b7d3f9a1c5e8).
+event_counts = Table(
+    "event_counts",
+    metadata,
+    Column("starts_on", Date, nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("review", String(10), nullable=False),
+    Column("events", BigInteger, nullable=False),
+    PrimaryKeyConstraint("starts_on", "kind", "review"),
+    # a range's count reads this alone (an index-only scan)
+    Index("ix_event_counts_starts_on", "starts_on", postgresql_include=["kind", "review", "events"]),
+)
 # How many figures share each value of the columns a figure filter tests (but the money range, the
 # commodity and the article), so a filter's count sums a few rows instead of visiting every
 # figure. Kept by statement triggers on trade_figures in the writer's own transaction (migration

@@ -126,7 +126,16 @@ def test_a_load_leaves_statistics_and_a_small_change_analyses_nothing(
     analysed = [r.getMessage() for r in caplog.records if r.getMessage().startswith("analysed ")]
     assert len(analysed) == 2, analysed  # the tables written, then the tables the database derives from them
     assert "trade_figures" in analysed[0] and "evidence" in analysed[0]
-    derived = "article_counts, trade_figure_counts, trade_series_covers, trade_series_kept, trade_series_totals"
+    derived = ", ".join(
+        [
+            "article_counts",
+            "event_counts",
+            "trade_figure_counts",
+            "trade_series_covers",
+            "trade_series_kept",
+            "trade_series_totals",
+        ]
+    )
     assert analysed[1].startswith(f"analysed {derived}:")
     with engine_for(url) as engine, engine.connect() as conn:
         # the statistics committed with the rows: the planner's estimates are the rows' counts
@@ -138,6 +147,7 @@ def test_a_load_leaves_statistics_and_a_small_change_analyses_nothing(
             "trade_series_kept",
             "trade_figure_counts",
             "article_counts",
+            "event_counts",
         ):
             estimated = conn.execute(
                 text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}

@@ -312,7 +312,9 @@ ROOTS: dict[str, Root] = {
         figures.figure_page,
         figures.count_query,
     ),
-    "events": lambda c, n: c.root_connection(n, "Event", events.filtered, events.ORDERINGS, events.EventFilter()),
+    "events": lambda c, n: c.root_connection(
+        n, "Event", events.filtered, events.ORDERINGS, events.EventFilter(), counted=events.count_query
+    ),
     "tradeSeries": _trade_series,
     "search": _search,
 }

@@ -20,14 +20,16 @@ from sqlalchemy import (
     literal,
     select,
     tuple_,
+    union_all,
 )
 
 from app.db import Reader
 from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, last_day, reviewed, subtree_ids
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.pagination import Ordering, Page, PageArgs, SortKey, count_of, paginate
 from app.queries.rows import (
     EventRow,
     columns,
+    event_counts,
     event_participants,
     event_places,
     events,
@@ -126,9 +128,39 @@ def filtered(f: EventFilter) -> Select[Any]:
     return q
 
 
+def count_query(f: EventFilter) -> Select[Any]:
+    """Return the SELECT of how many events match `f`: by day from event_counts when it can.
+
+    The events `f` matches are those that start in [from, to] (each lasts at least to its start,
+    so it overlaps the range: summed from event_counts), those that start before `from` and last
+    into it, and the undated ones (both counted from the events' index, with every condition of
+    `f`). A filter by place, organisation or parent counts the events."""
+    if f.place is not None or f.organisation is not None or f.parent is not None:
+        return count_of(filtered(f))
+    t = event_counts
+    by_day = select(func.coalesce(func.sum(t.c.events), 0))
+    if f.kinds:
+        by_day = by_day.where(t.c.kind.in_(list(f.kinds)))
+    by_day = reviewed(by_day, t.c.review, f.reviews)
+    if f.starts_from is not None:
+        by_day = by_day.where(t.c.starts_on >= f.starts_from)
+    if f.ends_to is not None:
+        by_day = by_day.where(t.c.starts_on <= f.ends_to)
+    one = literal(1)
+    # (the key as the index holds it: an undated event's is LATEST)
+    undated = filtered(f).with_only_columns(one).where(_starts_key() == LATEST_SQL, events.c.starts_on.is_(None))
+    parts = [undated]
+    if f.starts_from is not None:
+        parts.append(filtered(f).with_only_columns(one).where(_starts_key() < f.starts_from))
+    rest = select(func.count()).select_from(union_all(*parts).subquery())
+    return select(cast(by_day.scalar_subquery() + rest.scalar_subquery(), BigInteger))
+
+
 async def list_events(db: Reader, *, where: EventFilter, order: EventOrder, page: PageArgs) -> Page[EventRow]:
     """Return one page of events matching `where`."""
-    return await paginate(db, filtered(where), ORDERINGS[order], page, lambda r: EventRow(*r))
+    return await paginate(
+        db, filtered(where), ORDERINGS[order], page, lambda r: EventRow(*r), counted=count_query(where)
+    )
 
 
 async def get_event(db: Reader, *, slug: str) -> EventRow | None:

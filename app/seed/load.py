@@ -88,6 +88,7 @@ ROLLUP: tuple[Table, ...] = (
     models.trade_series_covers,
     models.trade_figure_counts,
     models.article_counts,
+    models.event_counts,
 )
 
 # Children first: the order in which --reset empties tables.
