@@ -301,37 +301,38 @@ def _lost(exc: DBAPIError) -> bool:
 
 
 # psycopg's own placeholders (%(name)s, %% for a percent sign), as it splits them
-_PLACEHOLDER = re.compile(rb"%(?:\(([^)]+)\)([sbt])|(%))")
+_PLACEHOLDER = re.compile(r"%(?:\(([^)]+)\)([sbt])|(%))")
 
 
-@functools.lru_cache(maxsize=512)
-def positional(sql: str) -> tuple[bytes, tuple[str, ...]] | None:
+@functools.lru_cache(maxsize=256)
+def positional(sql: str) -> tuple[str, tuple[str, ...]] | None:
     """Return `sql` with $1, $2... for its %(name)s parameters and their names in that order; None if
     it holds another kind of placeholder.
 
     psycopg splits a statement into its parameters on every execute once it is longer than 4 kB
     (its own cache holds shorter ones): 0.1-0.25 ms for a compiled statement of 25-40 parameters,
-    a tenth of some answers. Converted once here, it runs on a raw cursor as it is."""
+    a tenth of some answers. Converted once here, it runs on a raw cursor as it is (which encodes
+    it as the connection's encoding says)."""
     names: list[str] = []
     numbers: dict[str, int] = {}
 
-    def replace(m: re.Match[bytes]) -> bytes:
+    def replace(m: re.Match[str]) -> str:
         if m.group(3) is not None:
-            return b"%"
-        if m.group(2) != b"s":
+            return "%"
+        if m.group(2) != "s":
             raise ValueError("not a %(name)s placeholder")
-        name = m.group(1).decode()
+        name = m.group(1)
         if name not in numbers:
             names.append(name)
             numbers[name] = len(names)
-        return b"$%d" % numbers[name]
+        return f"${numbers[name]}"
 
     try:
-        query = _PLACEHOLDER.sub(replace, sql.encode())
+        query = _PLACEHOLDER.sub(replace, sql)
     except ValueError:
         return None
     # a lone % that is no placeholder: psycopg would refuse it, so let it
-    return None if _PLACEHOLDER.sub(b"", sql.encode()).count(b"%") else (query, tuple(names))
+    return None if "%" in _PLACEHOLDER.sub("", sql) else (query, tuple(names))
 
 
 class Reader:

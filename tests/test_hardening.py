@@ -252,9 +252,9 @@ def test_statements_run_with_positional_parameters_as_psycopg_would_bind_them(re
     db, loop = reader
     # a repeated name is one parameter; %% is a percent sign; longer than psycopg's 4 kB cache
     sql = "SELECT %(a)s::int + %(b)s::int + %(a)s::int, '50%%' LIKE %(pattern)s /*" + "x" * 5000 + "*/"
-    query, names = positional(sql) or (b"", ())
+    query, names = positional(sql) or ("", ())
     assert names == ("a", "b", "pattern")
-    assert query.startswith(b"SELECT $1::int + $2::int + $1::int, '50%' LIKE $3")
+    assert query.startswith("SELECT $1::int + $2::int + $1::int, '50%' LIKE $3")
     assert loop.run_until_complete(db.one_sql(sql, {"a": 2, "b": 3, "pattern": "50%", "unused": 1})) == (7, True)
     # psycopg's own error for a missing value, wrapped as for any other
     with pytest.raises(DBAPIError, match="query parameter missing: b"):
