@@ -335,6 +335,26 @@ def positional(sql: str) -> tuple[str, tuple[str, ...]] | None:
     return None if "%" in _PLACEHOLDER.sub("", sql) else (query, tuple(names))
 
 
+async def fetch_all(
+    driver: psycopg.AsyncConnection[Any], sql: str, params: dict[str, Any], *, prepare: bool = True
+) -> list[Any]:
+    """Return the rows `sql` (text with %(name)s parameters) selects on `driver`, run with $n
+    parameters (positional) when it can; unless `prepare`, never prepared."""
+    when = None if prepare else False  # psycopg's: None prepares after a few runs, False never
+    converted = positional(sql)
+    if converted is None:
+        async with driver.cursor() as cursor:
+            await cursor.execute(sql, params, prepare=when)
+            return await cursor.fetchall()
+    query, names = converted
+    missing = [n for n in names if n not in params]
+    if missing:  # as psycopg says it
+        raise psycopg.ProgrammingError(f"query parameter missing: {', '.join(missing)}")
+    async with psycopg.AsyncRawCursor(driver) as raw:
+        await raw.execute(query, [params[n] for n in names], prepare=when)
+        return await raw.fetchall()
+
+
 class Reader:
     """Runs one request's read statements, one at a time, on one pooled connection.
 
@@ -417,19 +437,7 @@ class Reader:
             if driver is None:  # invalidated under it: a new connection, as for any lost one
                 raise DBAPIError(sql, params, psycopg.OperationalError("no connection"), connection_invalidated=True)
             try:
-                converted = positional(sql)
-                if converted is None:
-                    async with driver.cursor() as cursor:
-                        await cursor.execute(sql, params, prepare=None if prepare else False)
-                        rows = await cursor.fetchall()
-                else:
-                    query, names = converted
-                    missing = [n for n in names if n not in params]
-                    if missing:  # as psycopg says it
-                        raise psycopg.ProgrammingError(f"query parameter missing: {', '.join(missing)}")
-                    async with psycopg.AsyncRawCursor(driver) as raw:
-                        await raw.execute(query, [params[n] for n in names], prepare=None if prepare else False)
-                        rows = await raw.fetchall()
+                rows = await fetch_all(driver, sql, params, prepare=prepare)
             except psycopg.Error as exc:
                 lost = bool(driver.closed or driver.broken)
                 if lost:

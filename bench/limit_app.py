@@ -25,11 +25,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
-from psycopg import AsyncRawCursor
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from app.db import positional
+from app.db import fetch_all
 from bench.limit_sql import OPERATIONS
 
 # (operation, variables as same_sql_key writes them) -> (statement, parameters, whether it may be
@@ -103,16 +102,8 @@ async def same_sql(name: str, request: Request) -> Response:
         return Response(b'{"errors":[{"message":"no statement for these variables"}]}', status_code=404)
     statement, params, prepare = found
     pool: AsyncConnectionPool = request.app.state.pool
-    # run as tradegraph's Reader.one_sql runs it: converted to $n parameters once, on a raw cursor
-    converted = positional(statement)
     async with pool.connection() as conn:
-        if converted is None:
-            cursor = await conn.execute(statement.encode(), params, prepare=None if prepare else False)
-            row = await cursor.fetchone()
-        else:
-            query, names = converted
-            async with AsyncRawCursor(conn) as raw:
-                await raw.execute(query, [params[n] for n in names], prepare=None if prepare else False)
-                row = await raw.fetchone()
+        rows = await fetch_all(conn, statement, params, prepare=prepare)  # as tradegraph's Reader.one_sql runs it
+    row = rows[0] if rows else None
     body = b'{"data":' + (row[0].encode() if row else b"null") + b"}"
     return Response(body, media_type="application/json", headers={"X-SQL-Statements": "1"})

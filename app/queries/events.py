@@ -146,12 +146,11 @@ def count_query(f: EventFilter) -> Select[Any]:
         by_day = by_day.where(t.c.starts_on >= f.starts_from)
     if f.ends_to is not None:
         by_day = by_day.where(t.c.starts_on <= f.ends_to)
-    one = literal(1)
+    matching = filtered(f).with_only_columns(literal(1))
     # (the key as the index holds it: an undated event's is LATEST)
-    undated = filtered(f).with_only_columns(one).where(_starts_key() == LATEST_SQL, events.c.starts_on.is_(None))
-    parts = [undated]
+    parts = [matching.where(_starts_key() == LATEST_SQL, events.c.starts_on.is_(None))]
     if f.starts_from is not None:
-        parts.append(filtered(f).with_only_columns(one).where(_starts_key() < f.starts_from))
+        parts.append(matching.where(_starts_key() < f.starts_from))
     rest = select(func.count()).select_from(union_all(*parts).subquery())
     return select(cast(by_day.scalar_subquery() + rest.scalar_subquery(), BigInteger))
 
