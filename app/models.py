@@ -40,7 +40,9 @@ from app.models_bookkeeping import (
     CorpusVersion,
     SeedManifest,
     article_counts,
+    article_places,
     event_counts,
+    trade_figure_area_counts,
     trade_figure_counts,
     trade_series_covers,
     trade_series_dirty,
@@ -52,8 +54,10 @@ __all__ = [
     "CorpusVersion",
     "SeedManifest",
     "article_counts",
+    "article_places",
     "event_counts",
     "metadata",
+    "trade_figure_area_counts",
     "trade_figure_counts",
     "trade_series_covers",
     "trade_series_dirty",
@@ -363,11 +367,29 @@ class Event(SQLModel, table=True):
 
 class EventPlace(SQLModel, table=True):
     __tablename__ = "event_places"
-    # the events of a place, read from the index alone
-    __table_args__ = (Index("ix_event_places_place_id_event_id", "place_id", "event_id"),)
+    __table_args__ = (
+        # the events of a place, read from the index alone
+        Index("ix_event_places_place_id_event_id", "place_id", "event_id"),
+        # a place's events in the order of a page of events (ix_events_starts_asc_key / _desc_key)
+        Index(
+            "ix_event_places_place_id_starts_asc_key",
+            "place_id",
+            text("COALESCE(starts_on, '9999-12-31'::date)"),
+            "event_id",
+        ),
+        Index(
+            "ix_event_places_place_id_starts_desc_key",
+            "place_id",
+            text("COALESCE(starts_on, '0001-01-01'::date)"),
+            "event_id",
+        ),
+    )
 
     event_id: int = Field(sa_column=Column(BigInteger, ForeignKey("events.id", ondelete="CASCADE"), primary_key=True))
     place_id: int = Field(sa_column=Column(BigInteger, ForeignKey("places.id"), primary_key=True))
+    # the event's start, kept equal to events.starts_on by triggers (migration d9f3b5a7c2e4):
+    # never written by the seed
+    starts_on: dt.date | None = Field(default=None, sa_column=Column(Date))
 
 
 class EventParticipant(SQLModel, table=True):

@@ -164,6 +164,32 @@ event_counts = Table(
     # a range's count reads this alone (an index-only scan)
     Index("ix_event_counts_starts_on", "starts_on", postgresql_include=["kind", "review", "events"]),
 )
+# Which places each article mentions (its evidence's places, with how many pieces name each), with
+# the article's publication date, so a place's articles come in a page's order from an index
+# (undated last, as ix_articles_published_desc_key / _asc_key). Kept by statement triggers on
+# evidence and articles in the writer's own transaction (migration e1a7c3b9d5f2).
+article_places = Table(
+    "article_places",
+    metadata,
+    Column("place_id", BigInteger, nullable=False),
+    Column("article_id", BigInteger, nullable=False),
+    Column("published_on", Date),
+    Column("mentions", BigInteger, nullable=False),
+    PrimaryKeyConstraint("place_id", "article_id"),
+    Index("ix_article_places_article_id", "article_id"),
+    Index(
+        "ix_article_places_place_id_published_desc_key",
+        "place_id",
+        text("COALESCE(published_on, '0001-01-01'::date)"),
+        "article_id",
+    ),
+    Index(
+        "ix_article_places_place_id_published_asc_key",
+        "place_id",
+        text("COALESCE(published_on, '9999-12-31'::date)"),
+        "article_id",
+    ),
+)
 # How many figures share each value of the columns a figure filter tests (but the money range, the
 # commodity and the article), so a filter's count sums a few rows instead of visiting every
 # figure. Kept by statement triggers on trade_figures in the writer's own transaction (migration
@@ -194,6 +220,40 @@ trade_figure_counts = Table(
             postgresql_include=[other, "period_start", "status", "review", "currency", "measure", "figures"],
         )
         for first, other in (("reporter_id", "partner_id"), ("partner_id", "reporter_id"))
+    ),
+)
+# The same counts by area: a figure counts under every place that holds its reporter (the place
+# itself and each one above it) paired with every place that holds its partner, and under -1 ("any
+# place", a figure without a partner included) on either side. A filter of a reporter and/or
+# partner with the places inside them then sums the rows of one pair of areas, where
+# trade_figure_counts holds a row per pair of places of the two subtrees. Kept by statement
+# triggers on trade_figures, and rebuilt when a place moves to another parent (migration
+# c8e2a4f6b1d7).
+trade_figure_area_counts = Table(
+    "trade_figure_area_counts",
+    metadata,
+    Column("reporter_area_id", BigInteger, nullable=False),
+    Column("partner_area_id", BigInteger, nullable=False),
+    Column("flow", String(10), nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("review", String(10), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("measure", String(10), nullable=False),
+    Column("figures", BigInteger, nullable=False),
+    # a filter's count reads this alone (an index-only scan): one pair of areas, its flows and periods
+    PrimaryKeyConstraint(
+        "reporter_area_id",
+        "partner_area_id",
+        "flow",
+        "period_end",
+        "period_start",
+        "status",
+        "review",
+        "currency",
+        "measure",
+        postgresql_include=["figures"],
     ),
 )
 trade_series_dirty = Table(

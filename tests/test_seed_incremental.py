@@ -129,7 +129,9 @@ def test_a_load_leaves_statistics_and_a_small_change_analyses_nothing(
     derived = ", ".join(
         [
             "article_counts",
+            "article_places",
             "event_counts",
+            "trade_figure_area_counts",
             "trade_figure_counts",
             "trade_series_covers",
             "trade_series_kept",

@@ -26,6 +26,8 @@ from app.seed.convert import TARGET_CURRENCIES
 from app.seed.pipeline import seed
 from bench.generate import bulk_sources, synthesize, write_corpus_dir
 from tests.conftest import engine_for
+from tests.test_article_pages import assert_pairs_hold
+from tests.test_event_pages import assert_starts_hold
 from tests.test_figure_counts import assert_counts_hold
 
 TOTALS = "SELECT * FROM trade_series_totals ORDER BY 1, 2, 3, 4, 5, 6, 7, 8, 9"
@@ -77,6 +79,8 @@ def _check(conn: Connection, *, pairs: int = 12) -> int:
     assert kept == rebuilt
     assert conn.execute(text("SELECT count(*) FROM trade_series_dirty")).scalar_one() == 0
     assert_counts_hold(conn)  # the figure counts, kept by the same writers
+    assert assert_pairs_hold(conn) > 0  # and the places of articles and events, by theirs
+    assert_starts_hold(conn)
     # places the figures name, the places around them, and none
     slugs = [
         s

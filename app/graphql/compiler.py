@@ -297,7 +297,13 @@ ROOTS: dict[str, Root] = {
     "event": _by_slug("Event", "events"),
     "place": _place,
     "articles": lambda c, n: c.root_connection(
-        n, "Article", articles.filtered, articles.ORDERINGS, articles.ArticleFilter(), counted=articles.count_query
+        n,
+        "Article",
+        articles.filtered,
+        articles.ORDERINGS,
+        articles.ArticleFilter(),
+        articles.article_page,
+        articles.count_query,
     ),
     "organisations": lambda c, n: c.root_connection(
         n, "Organisation", organisations.filtered, organisations.ORDERINGS, organisations.OrganisationFilter()
@@ -313,7 +319,13 @@ ROOTS: dict[str, Root] = {
         figures.count_query,
     ),
     "events": lambda c, n: c.root_connection(
-        n, "Event", events.filtered, events.ORDERINGS, events.EventFilter(), counted=events.count_query
+        n,
+        "Event",
+        events.filtered,
+        events.ORDERINGS,
+        events.EventFilter(),
+        events.event_page,
+        events.count_query,
     ),
     "tradeSeries": _trade_series,
     "search": _search,

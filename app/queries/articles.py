@@ -10,11 +10,24 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, any_, cast, exists, func, select, union
 
 from app.db import Reader
-from app.queries.common import EARLIEST_SQL, LATEST_SQL, get_by, last_day, subtree, websearch
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, count_of, paginate
+from app.queries.common import EARLIEST_SQL, LATEST_SQL, get_by, last_day, subtree, subtree_ids, websearch
+from app.queries.pagination import (
+    Ordering,
+    Page,
+    PageArgs,
+    PageQuery,
+    SortKey,
+    count_of,
+    either_page_query,
+    merged_page_query,
+    page_query,
+    paginate,
+    rows_page_query,
+)
 from app.queries.rows import (
     ArticleRow,
     article_counts,
+    article_places,
     articles,
     columns,
     evidence,
@@ -42,6 +55,26 @@ ORDERINGS: dict[ArticleOrder, Ordering] = {
     ),
     ArticleOrder.TITLE_ASC: Ordering((SortKey(func.coalesce(articles.c.title, ""), str), SortKey(articles.c.id, int))),
     ArticleOrder.SLUG_ASC: Ordering((SortKey(articles.c.slug, str), SortKey(articles.c.id, int))),
+}
+
+
+# The same orders read from article_places (the article's date, copied): a place's articles come in
+# order from ix_article_places_place_id_published_desc_key / _asc_key. The keys' values, and so the
+# cursors, are the articles'.
+BY_PLACE: dict[ArticleOrder, Ordering] = {
+    ArticleOrder.PUBLISHED_ON_DESC: Ordering(
+        (
+            SortKey(func.coalesce(article_places.c.published_on, EARLIEST_SQL), dt.date),
+            SortKey(article_places.c.article_id, int),
+        ),
+        descending=True,
+    ),
+    ArticleOrder.PUBLISHED_ON_ASC: Ordering(
+        (
+            SortKey(func.coalesce(article_places.c.published_on, LATEST_SQL), dt.date),
+            SortKey(article_places.c.article_id, int),
+        )
+    ),
 }
 
 
@@ -107,10 +140,52 @@ def count_query(f: ArticleFilter) -> Select[Any]:
     return q
 
 
+# the most places a subtree has for its articles' page to be merged from a page per place
+MERGE_UP_TO = 50
+
+
+def article_page(
+    where: ArticleFilter, order: ArticleOrder, args: PageArgs, *, merge_up_to: int | None = MERGE_UP_TO
+) -> PageQuery:
+    """Return the SELECT of one page of `filtered(where)` in `order`.
+
+    The articles that mention a place (or a place inside it), by date, are merged from a page per
+    place of the subtree, read from the place's index in order (BY_PLACE), each article's other
+    conditions tested by primary key; an article that mentions two places of the subtree is shown
+    once. A subtree of more than `merge_up_to` places (a country: most articles mention it, and
+    the newest articles' own index finds them soon) is read from the single filtered SELECT; the
+    statement counts the places and reads one of the two. `merge_up_to=None`: always merged."""
+    ordering = ORDERINGS[order]
+    if where.place is None or order not in BY_PLACE:
+        return page_query(filtered(where), ordering, args)
+    tree = select(func.unnest(subtree_ids([where.place])).label("id")).cte("tree")
+    others = filtered(dataclasses.replace(where, place=None))
+    # filtered(where)'s page, with the subtree read once for both
+    mentioning = others.where(_mentions(evidence.c.place_id, select(tree.c.id)))
+    single = page_query(mentioning.with_only_columns(articles.c.id), ordering, args)
+    part = (
+        others.with_only_columns(article_places.c.article_id.label("id"))
+        .select_from(articles.join(article_places, article_places.c.article_id == articles.c.id))
+        .where(article_places.c.place_id == tree.c.id)
+    )
+    merged = merged_page_query(tree, [part], BY_PLACE[order], args, distinct=True)
+    if merge_up_to is not None:
+        small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
+        merged = either_page_query(small, merged, single)
+    return rows_page_query(merged, articles.c.id, columns(ArticleRow))
+
+
 async def list_articles(db: Reader, *, where: ArticleFilter, order: ArticleOrder, page: PageArgs) -> Page[ArticleRow]:
     """Return one page of articles matching `where`."""
-    rows = filtered(where)
-    return await paginate(db, rows, ORDERINGS[order], page, lambda r: ArticleRow(*r), counted=count_query(where))
+    return await paginate(
+        db,
+        filtered(where),
+        ORDERINGS[order],
+        page,
+        lambda r: ArticleRow(*r),
+        paged=article_page(where, order, page),
+        counted=count_query(where),
+    )
 
 
 async def get_article(db: Reader, *, slug: str) -> ArticleRow | None:

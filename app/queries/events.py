@@ -25,7 +25,19 @@ from sqlalchemy import (
 
 from app.db import Reader
 from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, last_day, reviewed, subtree_ids
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, count_of, paginate
+from app.queries.pagination import (
+    Ordering,
+    Page,
+    PageArgs,
+    PageQuery,
+    SortKey,
+    count_of,
+    either_page_query,
+    merged_page_query,
+    page_query,
+    paginate,
+    rows_page_query,
+)
 from app.queries.rows import (
     EventRow,
     columns,
@@ -65,6 +77,23 @@ ORDERINGS: dict[EventOrder, Ordering] = {
         (SortKey(func.coalesce(events.c.starts_on, EARLIEST_SQL), dt.date), SortKey(events.c.id, int)), descending=True
     ),
     EventOrder.NAME_ASC: Ordering((SortKey(events.c.name, str), SortKey(events.c.id, int))),
+}
+
+
+# The same orders read from event_places (its start, copied from the event): a place's events come
+# in order from ix_event_places_place_id_starts_asc_key / _desc_key. The keys' values, and so the
+# cursors, are the events'.
+BY_PLACE: dict[EventOrder, Ordering] = {
+    EventOrder.STARTS_ON_ASC: Ordering(
+        (SortKey(func.coalesce(event_places.c.starts_on, LATEST_SQL), dt.date), SortKey(event_places.c.event_id, int))
+    ),
+    EventOrder.STARTS_ON_DESC: Ordering(
+        (
+            SortKey(func.coalesce(event_places.c.starts_on, EARLIEST_SQL), dt.date),
+            SortKey(event_places.c.event_id, int),
+        ),
+        descending=True,
+    ),
 }
 
 
@@ -155,10 +184,51 @@ def count_query(f: EventFilter) -> Select[Any]:
     return select(cast(by_day.scalar_subquery() + rest.scalar_subquery(), BigInteger))
 
 
+# the most places a subtree has for its events' page to be merged from a page per place
+MERGE_UP_TO = 50
+
+
+def event_page(
+    where: EventFilter, order: EventOrder, args: PageArgs, *, merge_up_to: int | None = MERGE_UP_TO
+) -> PageQuery:
+    """Return the SELECT of one page of `filtered(where)` in `order`.
+
+    The events of a place (and of the places inside it), by start, are merged from a page per
+    place of the subtree, read from the place's index in order (BY_PLACE), each event's other
+    conditions tested by primary key; an event held by two places of the subtree is shown once.
+    A subtree of more than MERGE_UP_TO places (a country: its events are a large share of all,
+    whose first rows the events' own index finds soon) is read from the single filtered SELECT;
+    the statement counts the places and reads one of the two. `merge_up_to=None`: always merged."""
+    ordering = ORDERINGS[order]
+    if where.place is None or order not in BY_PLACE:
+        return page_query(filtered(where), ordering, args)
+    tree = select(func.unnest(subtree_ids([where.place])).label("id")).cte("tree")
+    others = filtered(dataclasses.replace(where, place=None))
+    # filtered(where)'s page, with the subtree read once for both
+    there = select(event_places.c.event_id).where(event_places.c.place_id == any_(_array(select(tree.c.id))))
+    single = page_query(others.with_only_columns(events.c.id).where(events.c.id == any_(_array(there))), ordering, args)
+    part = (
+        others.with_only_columns(event_places.c.event_id.label("id"))
+        .select_from(events.join(event_places, event_places.c.event_id == events.c.id))
+        .where(event_places.c.place_id == tree.c.id)
+    )
+    merged = merged_page_query(tree, [part], BY_PLACE[order], args, distinct=True)
+    if merge_up_to is not None:
+        small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
+        merged = either_page_query(small, merged, single)
+    return rows_page_query(merged, events.c.id, columns(EventRow))
+
+
 async def list_events(db: Reader, *, where: EventFilter, order: EventOrder, page: PageArgs) -> Page[EventRow]:
     """Return one page of events matching `where`."""
     return await paginate(
-        db, filtered(where), ORDERINGS[order], page, lambda r: EventRow(*r), counted=count_query(where)
+        db,
+        filtered(where),
+        ORDERINGS[order],
+        page,
+        lambda r: EventRow(*r),
+        paged=event_page(where, order, page),
+        counted=count_query(where),
     )
 
 

@@ -22,9 +22,12 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     or_,
     select,
+    true,
 )
+from sqlalchemy.dialects.postgresql import array
 
 from app.db import Reader
 from app.queries.common import place_ref, reviewed, subtree_ids
@@ -48,6 +51,7 @@ from app.queries.rows import (
     conversions,
     evidence,
     places,
+    trade_figure_area_counts,
     trade_figure_counts,
     trade_figures,
 )
@@ -204,13 +208,66 @@ def counted_by_value(f: FigureFilter) -> bool:
 
 
 def count_query(f: FigureFilter) -> Select[Any]:
-    """Return the SELECT of how many figures match `f`: a sum of trade_figure_counts when it can."""
+    """Return the SELECT of how many figures match `f`: a sum of the figure counts when it can.
+
+    A filter of places with the places inside them (or of none) sums trade_figure_area_counts,
+    one pair of areas; a filter of the places themselves sums trade_figure_counts."""
     if not counted_by_value(f):
         return count_of(filtered(f))
+    if f.include_subregions or (f.reporter is None and f.partner is None):
+        return _area_count(f)
+    return _place_count(f)
+
+
+def _place_count(f: FigureFilter) -> Select[Any]:
     t = trade_figure_counts
     q = select(cast(func.coalesce(func.sum(t.c.figures), 0), BigInteger))
     sides = _sides(f, t)
     return _beside_sides(q if sides is None else q.where(sides), f, t)
+
+
+ANY_AREA = -1  # trade_figure_area_counts' area of every place (and of no partner)
+
+
+def _area_count(f: FigureFilter) -> Select[Any]:
+    # the reporter's area paired with the partner's, as _sides matches them with the subregions
+    t = trade_figure_area_counts.alias("c")
+    # each place named, read once: its id (null when none) and how many places the reference
+    # names (one's slug and another's code: two, whose subtrees are counted by place below)
+    named = {
+        ref: select(func.min(places.c.id).label("id"), func.count().label("n")).where(place_ref(ref)).subquery()
+        for ref in dict.fromkeys(r for r in (f.reporter, f.partner) if r is not None)
+    }
+    any_area = literal(ANY_AREA, BigInteger)
+    reporter = named[f.reporter].c.id if f.reporter is not None else any_area
+    partner = named[f.partner].c.id if f.partner is not None else any_area
+
+    def summed(r: ColumnElement[Any], p: ColumnElement[Any], *, total_only: bool = False) -> ColumnElement[Any]:
+        q = select(func.coalesce(func.sum(t.c.figures), 0)).where(t.c.reporter_area_id == r, t.c.partner_area_id == p)
+        return _beside_sides(q.where(t.c.flow == "total") if total_only else q, f, t).scalar_subquery()
+
+    n = summed(reporter, partner)
+    if named and (not f.flows or "total" in f.flows):
+        # total trade between A and B is the same fact whichever side reported it (_sides): the
+        # total flows reported the other way round, less those matched both ways (both places in
+        # the smaller area, when one area holds the other), which the first sum holds already
+        if f.reporter is None or f.partner is None:
+            both: ColumnElement[Any] = partner if f.reporter is None else reporter
+        else:
+            both = case((_in_area(partner, reporter), partner), (_in_area(reporter, partner), reporter))
+        n = n + summed(partner, reporter, total_only=True) - summed(both, both, total_only=True)
+    if not named:
+        return select(cast(n, BigInteger))
+    twice = or_(*(side.c.n > 1 for side in named.values()))
+    first, *second = named.values()  # one row each
+    sides = first.join(second[0], true()) if second else first
+    return select(cast(case((twice, _place_count(f).scalar_subquery()), else_=n), BigInteger)).select_from(sides)
+
+
+def _in_area(place: ColumnElement[Any], area: ColumnElement[Any]) -> ColumnElement[bool]:
+    # whether `place` is `area` or lies inside it (place_areas: migration c8e2a4f6b1d7)
+    held = func.place_areas(array([place])).table_valued("place_id", "area_id")
+    return exists().select_from(held).where(held.c.area_id == area)
 
 
 # the most places a subtree has for its figures' page to be merged from a page per place

@@ -182,7 +182,7 @@ def page_query(query: Select[Any], ordering: Ordering, args: PageArgs) -> PageQu
 
 
 def merged_page_query(
-    source: FromClause, parts: Sequence[Select[Any]], ordering: Ordering, args: PageArgs
+    source: FromClause, parts: Sequence[Select[Any]], ordering: Ordering, args: PageArgs, *, distinct: bool = False
 ) -> PageQuery:
     """Return the SELECT of one page of the rows of `parts` for every row of `source`, merged.
 
@@ -191,7 +191,11 @@ def merged_page_query(
     read from an index that has the sort keys after the column the part fixes) is taken in a
     LATERAL subquery, and the page is the first `limit + 1` rows of them all in `ordering`. The
     parts must be disjoint (no row in two parts, or twice for two rows of `source`): then the
-    page is that of the union of the parts, under page_query's rules (cursors, direction)."""
+    page is that of the union of the parts, under page_query's rules (cursors, direction).
+
+    `distinct`: a row may be in several parts or come for several rows of `source` (an event at
+    two places of a subtree); it is shown once. Each row among the first `limit + 1` distinct
+    ones has fewer than `limit + 1` rows before it, so it is in its own part's page."""
     pages = [page_query(part, ordering, args) for part in parts]
     first = pages[0]
     branches = []
@@ -200,7 +204,7 @@ def merged_page_query(
         branches.append(select(*part.c).select_from(source).join(part, true()))
     merged = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
     stmt = select(*merged.c).order_by(*_key_order(first, merged)).limit(first.limit + 1)
-    return dataclasses.replace(first, stmt=stmt)
+    return dataclasses.replace(first, stmt=stmt.distinct() if distinct else stmt)
 
 
 def either_page_query(condition: ColumnElement[bool], then: PageQuery, otherwise: PageQuery) -> PageQuery:

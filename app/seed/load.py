@@ -87,7 +87,9 @@ ROLLUP: tuple[Table, ...] = (
     models.trade_series_kept,
     models.trade_series_covers,
     models.trade_figure_counts,
+    models.trade_figure_area_counts,
     models.article_counts,
+    models.article_places,
     models.event_counts,
 )
 
