@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    FromClause,
     Select,
     Table,
     and_,
@@ -155,7 +156,7 @@ def filtered(f: FigureFilter) -> Select[Any]:
     return _beside_sides(q, f)
 
 
-def _beside_sides(q: Select[Any], f: FigureFilter, table: Table = trade_figures) -> Select[Any]:
+def _beside_sides(q: Select[Any], f: FigureFilter, table: FromClause = trade_figures) -> Select[Any]:
     # every condition of `f` but the reporter's and partner's; on trade_figure_counts (`table`),
     # those counted_by_value() accepts
     if f.flows:
