@@ -190,6 +190,24 @@ article_places = Table(
         "article_id",
     ),
 )
+# The columns of a figure the counts hold besides its places (app.queries.figures tests them).
+FIGURE_VALUES = ("flow", "period_end", "period_start", "status", "review", "currency", "measure")
+
+
+def _figure_values() -> list[Column[Any]]:
+    # those columns, then how many figures have the value (each table needs Columns of its own)
+    return [
+        Column("flow", String(10), nullable=False),
+        Column("period_end", Date, nullable=False),
+        Column("period_start", Date, nullable=False),
+        Column("status", String(10), nullable=False),
+        Column("review", String(10), nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("measure", String(10), nullable=False),  # money | quantity | change
+        Column("figures", BigInteger, nullable=False),
+    ]
+
+
 # How many figures share each value of the columns a figure filter tests (but the money range, the
 # commodity and the article), so a filter's count sums a few rows instead of visiting every
 # figure. Kept by statement triggers on trade_figures in the writer's own transaction (migration
@@ -199,17 +217,8 @@ trade_figure_counts = Table(
     metadata,
     Column("reporter_id", BigInteger, nullable=False),
     Column("partner_id", BigInteger, nullable=False),
-    Column("flow", String(10), nullable=False),
-    Column("period_end", Date, nullable=False),
-    Column("period_start", Date, nullable=False),
-    Column("status", String(10), nullable=False),
-    Column("review", String(10), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("measure", String(10), nullable=False),  # money | quantity | change
-    Column("figures", BigInteger, nullable=False),
-    PrimaryKeyConstraint(
-        "reporter_id", "partner_id", "flow", "period_end", "period_start", "status", "review", "currency", "measure"
-    ),
+    *_figure_values(),
+    PrimaryKeyConstraint("reporter_id", "partner_id", *FIGURE_VALUES),
     # a filter's count reads one of these alone (an index-only scan), by the side it names first
     *(
         Index(
@@ -234,27 +243,9 @@ trade_figure_area_counts = Table(
     metadata,
     Column("reporter_area_id", BigInteger, nullable=False),
     Column("partner_area_id", BigInteger, nullable=False),
-    Column("flow", String(10), nullable=False),
-    Column("period_end", Date, nullable=False),
-    Column("period_start", Date, nullable=False),
-    Column("status", String(10), nullable=False),
-    Column("review", String(10), nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("measure", String(10), nullable=False),
-    Column("figures", BigInteger, nullable=False),
+    *_figure_values(),
     # a filter's count reads this alone (an index-only scan): one pair of areas, its flows and periods
-    PrimaryKeyConstraint(
-        "reporter_area_id",
-        "partner_area_id",
-        "flow",
-        "period_end",
-        "period_start",
-        "status",
-        "review",
-        "currency",
-        "measure",
-        postgresql_include=["figures"],
-    ),
+    PrimaryKeyConstraint("reporter_area_id", "partner_area_id", *FIGURE_VALUES, postgresql_include=["figures"]),
 )
 trade_series_dirty = Table(
     "trade_series_dirty",

@@ -7,14 +7,14 @@ triggers keep in article_places are those the evidence names, with the article's
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from sqlalchemy import Connection, select, text
 
 from app.queries import articles
-from app.queries.pagination import PageArgs, encode_cursor, page_query
+from app.queries.pagination import PageArgs, page_query
 from app.queries.rows import article_places, places
+from tests.test_event_pages import _pages, _rows  # the same pages and rows
 
 KEPT = "SELECT place_id, article_id, published_on, mentions FROM article_places ORDER BY 1, 2"
 REBUILT = (
@@ -28,10 +28,6 @@ def assert_pairs_hold(conn: Connection) -> int:
     kept = _rows(conn, text(KEPT))
     assert kept == _rows(conn, text(REBUILT))
     return len(kept)
-
-
-def _rows(conn: Connection, stmt: Any) -> list[tuple[Any, ...]]:
-    return [tuple(r) for r in conn.execute(stmt)]
 
 
 def _spread(conn: Connection) -> None:
@@ -61,14 +57,6 @@ def _refs(conn: Connection) -> list[str]:
     ]
     assert refs, "the corpus names places"
     return refs
-
-
-def _pages(rows: list[tuple[Any, ...]]) -> list[PageArgs]:
-    args = [PageArgs(first=2), PageArgs(last=2), PageArgs(first=0), PageArgs(first=100)]
-    if len(rows) > 2:
-        middle = encode_cursor(rows[1][-2:])
-        args += [PageArgs(first=2, after=middle), PageArgs(last=1, before=middle), PageArgs(before=middle)]
-    return args
 
 
 @pytest.mark.parametrize("merge_up_to", [None, 1, articles.MERGE_UP_TO])

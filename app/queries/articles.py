@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Select, any_, cast, exists, func, select, union
 
 from app.db import Reader
-from app.queries.common import EARLIEST_SQL, LATEST_SQL, get_by, last_day, subtree, subtree_ids, websearch
+from app.queries.common import EARLIEST_SQL, LATEST_SQL, get_by, last_day, subtree, websearch
 from app.queries.pagination import (
     Ordering,
     Page,
@@ -18,8 +18,7 @@ from app.queries.pagination import (
     PageQuery,
     SortKey,
     count_of,
-    either_page_query,
-    merged_page_query,
+    merged_or_single_page_query,
     page_query,
     paginate,
     rows_page_query,
@@ -158,7 +157,7 @@ def article_page(
     ordering = ORDERINGS[order]
     if where.place is None or order not in BY_PLACE:
         return page_query(filtered(where), ordering, args)
-    tree = select(func.unnest(subtree_ids([where.place])).label("id")).cte("tree")
+    tree = subtree([where.place]).cte("tree")
     others = filtered(dataclasses.replace(where, place=None))
     # filtered(where)'s page, with the subtree read once for both
     mentioning = others.where(_mentions(evidence.c.place_id, select(tree.c.id)))
@@ -168,10 +167,9 @@ def article_page(
         .select_from(articles.join(article_places, article_places.c.article_id == articles.c.id))
         .where(article_places.c.place_id == tree.c.id)
     )
-    merged = merged_page_query(tree, [part], BY_PLACE[order], args, distinct=True)
-    if merge_up_to is not None:
-        small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
-        merged = either_page_query(small, merged, single)
+    merged = merged_or_single_page_query(
+        tree, [part], BY_PLACE[order], args, single, merge_up_to=merge_up_to, distinct=True
+    )
     return rows_page_query(merged, articles.c.id, columns(ArticleRow))
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from app.db import Reader
-from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, last_day, reviewed, subtree_ids
+from app.queries.common import EARLIEST_SQL, LATEST, LATEST_SQL, get_by, last_day, reviewed, subtree, subtree_ids
 from app.queries.pagination import (
     Ordering,
     Page,
@@ -32,8 +32,7 @@ from app.queries.pagination import (
     PageQuery,
     SortKey,
     count_of,
-    either_page_query,
-    merged_page_query,
+    merged_or_single_page_query,
     page_query,
     paginate,
     rows_page_query,
@@ -202,7 +201,7 @@ def event_page(
     ordering = ORDERINGS[order]
     if where.place is None or order not in BY_PLACE:
         return page_query(filtered(where), ordering, args)
-    tree = select(func.unnest(subtree_ids([where.place])).label("id")).cte("tree")
+    tree = subtree([where.place]).cte("tree")
     others = filtered(dataclasses.replace(where, place=None))
     # filtered(where)'s page, with the subtree read once for both
     there = select(event_places.c.event_id).where(event_places.c.place_id == any_(_array(select(tree.c.id))))
@@ -212,10 +211,9 @@ def event_page(
         .select_from(events.join(event_places, event_places.c.event_id == events.c.id))
         .where(event_places.c.place_id == tree.c.id)
     )
-    merged = merged_page_query(tree, [part], BY_PLACE[order], args, distinct=True)
-    if merge_up_to is not None:
-        small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
-        merged = either_page_query(small, merged, single)
+    merged = merged_or_single_page_query(
+        tree, [part], BY_PLACE[order], args, single, merge_up_to=merge_up_to, distinct=True
+    )
     return rows_page_query(merged, events.c.id, columns(EventRow))
 
 

@@ -39,8 +39,7 @@ from app.queries.pagination import (
     PageQuery,
     SortKey,
     count_of,
-    either_page_query,
-    merged_page_query,
+    merged_or_single_page_query,
     page_query,
     paginate,
     rows_page_query,
@@ -309,11 +308,8 @@ def figure_page(
             trade_figures.c.reporter_id.not_in(select(tree.c.id)),
         )
         parts.append(_beside_sides(crossed, where))
-    merged = merged_page_query(tree, parts, ordering, args)
-    if merge_up_to is not None:
-        small = select(func.count()).select_from(tree).scalar_subquery() <= merge_up_to
-        single = page_query(filtered(where).with_only_columns(trade_figures.c.id), ordering, args)
-        merged = either_page_query(small, merged, single)
+    single = page_query(filtered(where).with_only_columns(trade_figures.c.id), ordering, args)
+    merged = merged_or_single_page_query(tree, parts, ordering, args, single, merge_up_to=merge_up_to)
     return rows_page_query(merged, trade_figures.c.id, columns(FigureRow))
 
 

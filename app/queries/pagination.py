@@ -207,6 +207,27 @@ def merged_page_query(
     return dataclasses.replace(first, stmt=stmt.distinct() if distinct else stmt)
 
 
+def merged_or_single_page_query(
+    source: FromClause,
+    parts: Sequence[Select[Any]],
+    ordering: Ordering,
+    args: PageArgs,
+    single: PageQuery,
+    *,
+    merge_up_to: int | None,
+    distinct: bool = False,
+) -> PageQuery:
+    """Return merged_page_query's page when `source` has at most `merge_up_to` rows, else `single`.
+
+    `single` is the same page read from one filtered SELECT (of ids and sort keys); the statement
+    counts `source` and reads one of the two. `merge_up_to=None`: always merged."""
+    merged = merged_page_query(source, parts, ordering, args, distinct=distinct)
+    if merge_up_to is None:
+        return merged
+    small = select(func.count()).select_from(source).scalar_subquery() <= merge_up_to
+    return either_page_query(small, merged, single)
+
+
 def either_page_query(condition: ColumnElement[bool], then: PageQuery, otherwise: PageQuery) -> PageQuery:
     """Return the page `then` where `condition` holds, else the page `otherwise` (the same page,
     read another way: the same arguments and the same columns).
