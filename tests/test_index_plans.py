@@ -111,3 +111,41 @@ def test_search_hides_the_parsed_query_from_the_planner(conn: Connection) -> Non
     plan = _plan(conn, search.page_query("trade russia", offset=0, limit=20), bitmaps=True, index_scans=False)
     assert "::tsquery" not in plan, plan
     assert "ix_articles_search" in plan, plan
+
+
+def _analyzed(conn: Connection, stmt: Select[Any]) -> list[dict[str, Any]]:
+    """Return every node of the executed plan of `stmt`, the planner left to hash joins."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    # the plan a few hundred candidates estimated as many would get: each table hashed in full
+    # (a handful of rows: without enable_seqscan off, a lookup would scan them all, per loop)
+    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    conn.execute(text("SET LOCAL enable_nestloop = off"))
+    conn.execute(text("SET LOCAL enable_mergejoin = off"))
+    [plan] = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", ()) for n in nodes(child))]
+
+    return nodes(plan["Plan"])
+
+
+def test_search_reads_each_candidate_by_its_key(conn: Connection) -> None:
+    # ranking joins the candidates (a few hundred at most) to their articles: one lookup each,
+    # never every article read and hashed
+    hits = conn.execute(search.page_query("Russia", offset=0, limit=100)).all()
+    assert len(hits) > 2
+    plan = _analyzed(conn, search.page_query("Russia", offset=0, limit=100))
+    # (the candidates' id is named after the first branch of their union that can give them)
+    lookups = [n for n in plan if n.get("Index Name") == "pk_articles"]
+    assert all(n["Node Type"] == "Index Scan" and n["Actual Rows"] <= 1 for n in lookups), lookups
+    assert len(hits) in [n["Actual Loops"] for n in lookups], lookups
+    assert not [n for n in plan if n.get("Node Type") == "Hash" and "articles" in str(n)], "no articles hashed"
+
+
+def test_search_counts_without_reading_the_articles_that_name_an_entity(conn: Connection) -> None:
+    # the articles that name a matching entity are counted from the evidence's article ids alone:
+    # only the text's matches are read from articles, through the text index
+    plan = _analyzed(conn, search.count_query("Russia"))
+    reads = [n for n in plan if n.get("Relation Name") == "articles"]
+    assert reads and all("search @@" in n.get("Recheck Cond", n.get("Index Cond", "")) for n in reads), reads
+    assert any(n.get("Relation Name") == "evidence" and n.get("Actual Rows", 0) > 0 for n in plan), plan

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table
+from sqlalchemy import ColumnElement, FromClause, Table
 
 from app.models import metadata
 
@@ -196,7 +196,7 @@ TABLE_OF: dict[type[Any], Table] = {
 }
 
 
-def columns(row_type: type[Any], table: Table | None = None) -> list[ColumnElement[Any]]:
+def columns(row_type: type[Any], table: FromClause | None = None) -> list[ColumnElement[Any]]:
     """Return the columns that make a `row_type`, in field order (optionally from an alias)."""
     source = table if table is not None else TABLE_OF[row_type]
     return [source.c[f.name] for f in dataclasses.fields(row_type)]

@@ -100,7 +100,7 @@ def _tsquery(query: str) -> Any:
     return select(websearch(query)).scalar_subquery()
 
 
-def _entity_hits(named: Any) -> Any:
+def _entity_hits(named: Any, article_id: Any) -> Any:
     """Return, per article of the outer query, how many entities of `named` it names and their names (a LATERAL)."""
     name = named.c.name.collate("C")
     return (
@@ -109,21 +109,35 @@ def _entity_hits(named: Any) -> Any:
             func.array_agg(aggregate_order_by(distinct(name), name)).label("names"),  # in code point order
         )
         .select_from(_naming(named, of_one_article=True))
-        .where(evidence.c.article_id == articles.c.id)
+        .where(evidence.c.article_id == article_id)
         .lateral("entity_hits")
     )
 
 
-def _matching(tsq: Any, named: Any) -> Any:
-    # the articles (id, published: the key of newest first) whose text matches (from the GIN index)
-    # or that name a matching entity (from each entity's evidence): the same rows as
-    # `search @@ tsq OR <names one>`, which can only be tested row by row, detoasting every
-    # article's tsvector
-    key = _published(articles).label("published")
+def _by_id(article_id: Any, *cols: str) -> Any:
+    """Return the LATERAL of the article `article_id` (its `cols`, or every column), read from its primary key.
+
+    (The LIMIT keeps the lookup per outer row: joined as a table, a few hundred ids estimated as
+    many would be hashed against every article read in full.)"""
+    chosen = [articles.c[c] for c in cols] if cols else [articles]
+    return select(*chosen).where(articles.c.id == article_id).limit(1).lateral("article")
+
+
+def _matching_ids(tsq: Any, named: Any) -> Any:
+    # the ids of the articles whose text matches (from the GIN index) or that name a matching
+    # entity (from each entity's evidence): the same rows as `search @@ tsq OR <names one>`, which
+    # can only be tested row by row, detoasting every article's tsvector
     return union(
-        select(articles.c.id.label("id"), key).where(articles.c.search.bool_op("@@")(tsq)),
-        select(articles.c.id, key).where(articles.c.id.in_(select(evidence.c.article_id).select_from(_naming(named)))),
+        select(articles.c.id.label("id")).where(articles.c.search.bool_op("@@")(tsq)),
+        select(evidence.c.article_id).select_from(_naming(named)),
     ).subquery("matching")
+
+
+def _matching(tsq: Any, named: Any) -> Any:
+    # the matching articles' ids with their published key (the key of newest first)
+    ids = _matching_ids(tsq, named)
+    article = _by_id(ids.c.id, "published_on")
+    return select(ids.c.id, _published(article).label("published")).join(article, true()).subquery("matching_keyed")
 
 
 def _published(table: Any) -> Any:
@@ -229,20 +243,24 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     they match the query, else of its whole text."""
     tsq = _tsquery(query)
     named = _entities_named(tsq)
-    entity_hits = _entity_hits(named)
-    text_rank = func.ts_rank_cd(articles.c.search, tsq)
-    rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
-    document = func.coalesce(articles.c.title + " — ", "") + articles.c.body
-    snippet = func.search_snippet(document, tsq, type_=Text).label("snippet")
     candidates = _candidates(tsq, named)
+    article = _by_id(candidates.c.id)
+    entity_hits = _entity_hits(named, article.c.id)
+    text_rank = func.ts_rank_cd(article.c.search, tsq)
+    rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
+    document = func.coalesce(article.c.title + " — ", "") + article.c.body
+    snippet = func.search_snippet(document, tsq, type_=Text).label("snippet")
     return (
         select(
-            *columns(ArticleRow), rank, snippet, func.coalesce(entity_hits.c.names, _NO_NAMES).label("matched_entities")
+            *columns(ArticleRow, article),
+            rank,
+            snippet,
+            func.coalesce(entity_hits.c.names, _NO_NAMES).label("matched_entities"),
         )
         .select_from(candidates)
-        .join(articles, articles.c.id == candidates.c.id)
+        .join(article, true())
         .join(entity_hits, true())  # (one row per article: an aggregate)
-        .order_by(rank.desc(), articles.c.id)
+        .order_by(rank.desc(), article.c.id)
         .offset(offset)
         .limit(limit + 1)
     )
@@ -251,7 +269,7 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
 def matches_query(query: str) -> Select[Any]:
     """Return the SELECT of the ids of the articles matching `query`."""
     tsq = _tsquery(query)
-    return select(_matching(tsq, _entities_named(tsq)).c.id)
+    return select(_matching_ids(tsq, _entities_named(tsq)).c.id)
 
 
 async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
