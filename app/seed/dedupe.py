@@ -7,9 +7,11 @@ import itertools
 import math
 import re
 import zlib
-from collections import Counter
 from collections.abc import Collection, Mapping
 from decimal import Decimal
+from typing import Any
+
+import numpy as np
 
 SHINGLE = 2
 THRESHOLD = Decimal("0.25")
@@ -34,24 +36,48 @@ def shingles(text: str, size: int = SHINGLE) -> frozenset[tuple[str, ...]]:
     return frozenset(zip(*(words[i:] for i in range(size)), strict=False))
 
 
+class _Crc32(dict[str, int]):
+    """Word -> its CRC-32, computed on first lookup (in C for every word already seen)."""
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= 1 << 20:  # (a bound on the words kept: a corpus's vocabulary fits)
+            self.clear()
+        value = self[word] = zlib.crc32(word.encode())
+        return value
+
+
+_CRC32 = _Crc32()  # shared by every call: most words of a text were seen in earlier texts
+
+
 def shingle_hashes(s: frozenset[tuple[str, ...]]) -> list[int]:
     """Return the 32-bit hashes of the shingles of `s`, sorted, each once (as Postgres int4 values).
 
     Stored per article, they let the database find the articles a new text may be a near-duplicate
     of without the seed reading every text: equal shingles hash alike, so counting shared hashes
     never undercounts shared shingles (bar two shared shingles of one pair hashing alike, which
-    the candidate search allows for), and each candidate is then scored exactly on its text."""
-    words: dict[str, int] = {}
-    out = set()
-    for shingle in s:
-        h = 0
-        for word in shingle:
-            w = words.get(word)
-            if w is None:
-                w = words[word] = zlib.crc32(word.encode())
-            h = (h * 0x9E3779B1 + w) & 0xFFFFFFFF  # order matters: (a, b) and (b, a) differ
-        out.add(h - (1 << 32) if h >= 1 << 31 else h)
-    return sorted(out)
+    the candidate search allows for), and each candidate is then scored exactly on its text.
+    A shingle (w1, …, wn) hashes as h = h * 0x9E3779B1 + crc32(w) mod 2**32 over its words in
+    order ((a, b) and (b, a) differ), computed in arrays: unsigned 64-bit products wrap, and
+    the low 32 bits of a wrapped product are those of the exact one."""
+    if not s:
+        return []
+    crc = _CRC32
+    widths = set(map(len, s))
+    if len(widths) == 1:
+        words = np.fromiter(map(crc.__getitem__, itertools.chain.from_iterable(s)), np.uint64)
+        h = np.zeros(len(s), np.uint64)
+        for column in words.reshape(len(s), widths.pop()).T:
+            h = (h * np.uint64(0x9E3779B1) + column) & np.uint64(0xFFFFFFFF)
+    else:  # shingles of several lengths: each on its own
+        h = np.zeros(len(s), np.uint64)
+        for n, shingle in enumerate(s):
+            value = 0
+            for word in shingle:
+                value = (value * 0x9E3779B1 + crc[word]) & 0xFFFFFFFF
+            h[n] = value
+    signed = h.astype(np.int64)
+    signed[signed >= 1 << 31] -= 1 << 32  # as int4
+    return list(np.unique(signed).tolist())
 
 
 def overlap(a: frozenset[tuple[str, ...]], b: frozenset[tuple[str, ...]]) -> Decimal:
@@ -78,12 +104,13 @@ def similar_pairs(
     """Return the score of every pair (a < b) at or above THRESHOLD; with `among`, only pairs touching it.
 
     Exact, without scoring every pair. For A (the smaller of a pair, so the one that sets the bar
-    a = ceil(t|A|)) split A's shingles into its `c = a - max(1, a // 5)` most common ones
-    (corpus-wide) and the rest: |A∩B| <= |B ∩ rest| + c, so B can reach the bar only when it
-    shares at least a - c of A's rarer shingles. Those are counted through the index of shingles;
-    leaving out the c most common ones leaves out the longest postings, whose walk grows with the
-    square of the corpus (a // 2 of them walked four times as many at 4,000 articles). Only the
-    articles that pass are scored."""
+    a = ceil(t|A|)) split A's shingles into its `c = a - max(1, a // NEED_DIVISOR)` most common
+    ones (corpus-wide) and the rest: |A∩B| <= |B ∩ rest| + c, so B can reach the bar only when it
+    shares at least a - c of A's rarer shingles. Those are counted through the index of shingles
+    (arrays: each article's shingles numbered, the postings of its rarer ones gathered and counted
+    per article in C, not in Python per posting); leaving out the c most common ones leaves out
+    the longest postings, whose walk grows with the square of the corpus. Only the articles that
+    pass are scored."""
     if among is not None and len(among) * 20 <= len(sets):
         # a few changed articles: scoring them against every other costs less than indexing
         found: dict[tuple[str, str], Decimal] = {}
@@ -93,29 +120,81 @@ def similar_pairs(
                 if other != slug and pair not in found and (value := overlap(sets[slug], sets[other])) >= THRESHOLD:
                     found[pair] = value
         return found
-    # shingles as small ints from here on: a tuple's hash is not cached, an int's is itself
-    number: dict[tuple[str, ...], int] = {}
-    encoded = {slug: [number.setdefault(sh, len(number)) for sh in s] for slug, s in sets.items()}
-    postings: list[list[str]] = [[] for _ in range(len(number))]
-    for slug, tokens in encoded.items():
-        for token in tokens:
-            postings[token].append(slug)
-    frequency = [len(p) for p in postings]
-    size = {slug: (len(s), slug) for slug, s in sets.items()}
-    touching = None if among is None else set(among)
-    found = {}
-    for slug, tokens in encoded.items():
-        if not tokens:
+    return _indexed_pairs(sets, None if among is None else set(among))
+
+
+# Of the articles sharing at least this many rare shingles with a smaller one, each is scored: the
+# slack below the bar (leaving fewer of the most common shingles out) trades walking postings,
+# which costs little in arrays, against scoring candidates, which costs a set intersection each.
+NEED_DIVISOR = 5
+
+
+class _Numbering(dict[str, int]):
+    """Word -> its number, a new word numbered on first lookup (in C for every known word)."""
+
+    def __missing__(self, word: str) -> int:
+        number = self[word] = len(self)
+        return number
+
+
+def _token_ids(sets: Mapping[str, frozenset[tuple[str, ...]]]) -> tuple[list[Any], Any]:
+    """Return each set's shingles as an array of dense ids (in the order of `sets`), and each id's frequency.
+
+    Words are numbered (their hashes are cached in the strings), each shingle is packed into one
+    int64 from its words' numbers, and the packed values are numbered by sorting them: no
+    dictionary of millions of tuples, and no Python code per shingle."""
+    widths = {n for s in sets.values() for n in set(map(len, s))}
+    packed = []
+    if len(widths) == 1 and (width := widths.pop()) * 31 <= 63:
+        words = _Numbering()
+        for s in sets.values():
+            numbers = np.fromiter(map(words.__getitem__, itertools.chain.from_iterable(s)), np.int64)
+            keys = np.zeros(len(s), np.int64)
+            for column in numbers.reshape(len(s), width).T:
+                keys = (keys << 31) | column
+            packed.append(keys)
+        if len(words) >= 1 << 31:
+            raise ValueError(f"too many distinct words to number: {len(words):,}")
+    else:  # shingles of several lengths, or long ones: each numbered as a whole
+        number: dict[tuple[str, ...], int] = {}
+        packed = [np.fromiter((number.setdefault(sh, len(number)) for sh in s), np.int64) for s in sets.values()]
+    if not packed:
+        return [], np.zeros(0, np.int64)
+    _, ids, frequency = np.unique(np.concatenate(packed), return_inverse=True, return_counts=True)
+    ends = np.cumsum([len(k) for k in packed])
+    return np.split(ids.astype(np.int32), ends[:-1]), frequency
+
+
+def _indexed_pairs(
+    sets: Mapping[str, frozenset[tuple[str, ...]]], touching: set[str] | None
+) -> dict[tuple[str, str], Decimal]:
+    """Return `similar_pairs` through an inverted index of shingles held in arrays (see there)."""
+    found: dict[tuple[str, str], Decimal] = {}
+    if len(sets) < 2:
+        return found
+    # each article's rank: the order of (shingle count, slug); a pair is looked for from its smaller
+    slugs = sorted(sets, key=lambda slug: (len(sets[slug]), slug))
+    tokens, frequency = _token_ids({slug: sets[slug] for slug in slugs})
+    # the postings: for each shingle id, the ranks of the articles holding it (CSR arrays)
+    holder = np.repeat(np.arange(len(slugs), dtype=np.int32), [len(t) for t in tokens])
+    flat = np.concatenate(tokens)
+    order = np.argsort(flat, kind="stable")
+    postings = holder[order]
+    starts = np.concatenate(([0], np.cumsum(frequency)[:-1]))
+    for r, slug in enumerate(slugs):
+        own = tokens[r]
+        if not len(own):
             continue
-        bar = max(1, math.ceil(CANDIDATE_BOUND * len(tokens)))
-        common = bar - max(1, bar // 5)
-        rarer = sorted(tokens, key=frequency.__getitem__)[: len(tokens) - common]
-        shared = Counter(itertools.chain.from_iterable(map(postings.__getitem__, rarer)))
-        mine = size[slug]
-        need = bar - common
-        for other in [other for other, count in shared.items() if count >= need]:
-            if size[other] <= mine:
-                continue
+        bar = max(1, math.ceil(CANDIDATE_BOUND * len(own)))
+        common = bar - max(1, bar // NEED_DIVISOR)
+        rarer = own[np.argsort(frequency[own], kind="stable")[: len(own) - common]]
+        # the postings of the rarer shingles, gathered: one range of `postings` per shingle
+        lengths = frequency[rarer]
+        offsets = np.repeat(starts[rarer] - np.cumsum(lengths) + lengths, lengths)
+        shared = np.bincount(postings[offsets + np.arange(len(offsets))], minlength=len(slugs))
+        shared[: r + 1] = 0  # only the larger articles (by rank): each pair from its smaller
+        for other_rank in np.flatnonzero(shared >= bar - common).tolist():
+            other = slugs[other_rank]
             if touching is not None and slug not in touching and other not in touching:
                 continue
             pair = (slug, other) if slug < other else (other, slug)
