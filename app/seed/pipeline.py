@@ -28,9 +28,9 @@ from typing import Any
 import orjson
 from psycopg import sql
 from psycopg.rows import dict_row
-from psycopg.types.json import set_json_loads
+from psycopg.types.json import Jsonb, set_json_loads
 from sqlalchemy import Connection, Engine, delete, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from app import models
 from app.db import transaction
@@ -59,7 +59,7 @@ from app.seed.load import (
     write_corpus,
 )
 from app.seed.source import collector_paused
-from app.seed.sync import any_of
+from app.seed.sync import any_of, copy_rows
 from app.seed.versions import record_version
 
 log = logging.getLogger(__name__)
@@ -510,10 +510,21 @@ def _without_hashes(conn: Connection) -> set[str]:
 
 def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored: Mapping[str, dict[str, Any]]) -> None:
     """Make the manifest (`stored` before) hold `rows`: write the rows that differ, delete the others."""
-    # a row read without its lists (LISTS) is compared and written without them: they follow from
-    # the file's content, whose sha256 is compared
     changed = [row for path, row in rows.items() if _differs(stored.get(path), row)]
     columns = [c.name for c in manifest.columns if c.name not in NOT_READ]
+    # new rows (every row of a first load) arrive in one COPY, their shingle hashes with them
+    new = [row for row in changed if row["path"] not in stored and all(name in row for name in LISTS)]
+    if new:
+        json = {c.name for c in manifest.columns if isinstance(c.type, JSONB)}
+        copied = [{name: Jsonb(row[name]) if name in json else row[name] for name in columns} for row in new]
+        for out, row in zip(copied, new, strict=True):
+            # an int4[] in COPY's text form, made in C: the driver would dump each int in Python
+            hashes = row.get("shingle_hashes")
+            out["shingle_hashes"] = None if hashes is None else "{" + ",".join(map(str, hashes)) + "}"
+        copy_rows(conn, manifest, copied, None)
+        changed = [row for row in changed if row["path"] in stored or not all(name in row for name in LISTS)]
+    # a row read without its lists (LISTS) is compared and written without them: they follow from
+    # the file's content, whose sha256 is compared
     for partial in (False, True):  # rows read whole (or new), then rows read without their lists
         group = [row for row in changed if all(name in row for name in LISTS) != partial]
         if not group:

@@ -62,7 +62,7 @@ COPY_BATCH = 5000  # rows per progress report within one COPY
 BULK_EVIDENCE = 2000
 
 
-def _copy(conn: Connection, table: Table, rows: Sequence[Row], progress: Callable[[int], None] | None) -> None:
+def copy_rows(conn: Connection, table: Table, rows: Sequence[Row], progress: Callable[[int], None] | None) -> None:
     """Insert `rows` (all with the same keys) with one COPY, inside the caller's transaction."""
     columns = list(rows[0])
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -156,7 +156,7 @@ def _sync(
                 row["id"] = new_id
             ids |= {tuple(r[c] for c in key): r["id"] for r in new_rows}
         with around_insert(new_rows) if around_insert else contextlib.nullcontext():
-            _copy(conn, table, new_rows, progress)
+            copy_rows(conn, table, new_rows, progress)
         counts.inserted += len(new_rows)
     # after the inserts: a changed row may now point at a new one
     for old, row in changed:
