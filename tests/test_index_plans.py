@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Select, func, text
 from app.queries import articles, events, figures, rows, search
 from app.queries.common import last_day
 from app.queries.pagination import PageArgs, page_query
+from tests.test_search_bounds import _a_word_naming_no_entity
 
 
 def _plan(conn: Connection, stmt: Select[Any], *, bitmaps: bool = False, index_scans: bool = True) -> str:
@@ -149,3 +150,15 @@ def test_search_counts_without_reading_the_articles_that_name_an_entity(conn: Co
     reads = [n for n in plan if n.get("Relation Name") == "articles"]
     assert reads and all("search @@" in n.get("Recheck Cond", n.get("Index Cond", "")) for n in reads), reads
     assert any(n.get("Relation Name") == "evidence" and n.get("Actual Rows", 0) > 0 for n in plan), plan
+
+
+def test_search_reads_no_evidence_when_the_query_names_no_entity(conn: Connection) -> None:
+    # the entity hits of each candidate come from its evidence: read only when an entity is named
+    word, _ = _a_word_naming_no_entity(conn)
+    plan = _analyzed(conn, search.page_query(word, offset=0, limit=100))
+    assert [n for n in plan if n.get("Relation Name") == "articles" and n.get("Actual Rows", 0) > 0]
+    read = [n for n in plan if n.get("Relation Name") == "evidence" and n.get("Actual Loops", 0) > 0]
+    assert not read, read
+    # naming one, each candidate's evidence is read
+    plan = _analyzed(conn, search.page_query("Russia", offset=0, limit=100))
+    assert [n for n in plan if n.get("Relation Name") == "evidence" and n.get("Actual Loops", 0) > 1]

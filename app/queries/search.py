@@ -109,7 +109,8 @@ def _entity_hits(named: Any, article_id: Any) -> Any:
             func.array_agg(aggregate_order_by(distinct(name), name)).label("names"),  # in code point order
         )
         .select_from(_naming(named, of_one_article=True))
-        .where(evidence.c.article_id == article_id)
+        # (a one-time test: when the query names no entity, no article's evidence is read)
+        .where(exists(select(named.c.id)), evidence.c.article_id == article_id)
         .lateral("entity_hits")
     )
 
