@@ -512,8 +512,12 @@ def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored
     """Make the manifest (`stored` before) hold `rows`: write the rows that differ, delete the others."""
     changed = [row for path, row in rows.items() if _differs(stored.get(path), row)]
     columns = [c.name for c in manifest.columns if c.name not in NOT_READ]
+
+    def whole(row: Mapping[str, Any]) -> bool:
+        return all(name in row for name in LISTS)
+
     # new rows (every row of a first load) arrive in one COPY, their shingle hashes with them
-    new = [row for row in changed if row["path"] not in stored and all(name in row for name in LISTS)]
+    new = [row for row in changed if row["path"] not in stored and whole(row)]
     if new:
         json = {c.name for c in manifest.columns if isinstance(c.type, JSONB)}
         copied = [{name: Jsonb(row[name]) if name in json else row[name] for name in columns} for row in new]
@@ -522,11 +526,11 @@ def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored
             hashes = row.get("shingle_hashes")
             out["shingle_hashes"] = None if hashes is None else "{" + ",".join(map(str, hashes)) + "}"
         copy_rows(conn, manifest, copied, None)
-        changed = [row for row in changed if row["path"] in stored or not all(name in row for name in LISTS)]
+        changed = [row for row in changed if row["path"] in stored or not whole(row)]
     # a row read without its lists (LISTS) is compared and written without them: they follow from
     # the file's content, whose sha256 is compared
     for partial in (False, True):  # rows read whole (or new), then rows read without their lists
-        group = [row for row in changed if all(name in row for name in LISTS) != partial]
+        group = [row for row in changed if whole(row) != partial]
         if not group:
             continue
         names = [name for name in columns if not (partial and name in LISTS)]
