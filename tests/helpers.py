@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
-from sqlalchemy import Connection, text
+from sqlalchemy import ClauseElement, Connection, func, select, text
 
+from app.queries import search
 from app.seed.load import ALL_TABLES
 from tests.servers import ROOT as ROOT  # re-exported: many tests import it from here
 from tests.servers import TRADEGRAPH as TRADEGRAPH
@@ -63,3 +64,33 @@ def shown(response: httpx.Response) -> str:
 def sent(response: httpx.Response) -> str:
     """Everything the request sent, URL and JSON strings decoded."""
     return urllib.parse.unquote_plus(str(response.request.url)) + "\n" + _decoded(response.request.content)
+
+
+def executed_plan(conn: Connection, stmt: ClauseElement) -> list[dict[str, Any]]:
+    """Return every node of the plan `stmt` ran with (EXPLAIN ANALYZE), depth first."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    [plan] = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
+
+    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+        return [node, *(n for child in node.get("Plans", ()) for n in nodes(child))]
+
+    return nodes(plan["Plan"])
+
+
+def search_matches_newest_first(conn: Connection, word: str) -> list[int]:
+    """Return the ids of the articles a search for `word` matches, newest first."""
+    ids = [i for (i,) in conn.execute(search.matches_query(word))]
+    order = text("SELECT id FROM articles WHERE id = ANY(:ids) ORDER BY published_on DESC NULLS LAST, id DESC")
+    return [i for (i,) in conn.execute(order, {"ids": ids})]
+
+
+def a_word_naming_no_entity(conn: Connection) -> tuple[str, int]:
+    """Return a word of several articles' text that names no organisation, place or person, and its matches."""
+    lexemes = conn.execute(text("SELECT word FROM ts_stat('SELECT search FROM articles') WHERE ndoc > 3 ORDER BY word"))
+    for (word,) in lexemes:
+        if not word.isalpha():
+            continue
+        named = select(func.count()).select_from(search._entities_named(search._tsquery(word)))
+        if conn.execute(named).scalar_one() == 0 and (matches := len(search_matches_newest_first(conn, word))) > 3:
+            return word, matches
+    raise AssertionError("no such word in the corpus")

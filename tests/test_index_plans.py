@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Select, func, text
 from app.queries import articles, events, figures, rows, search
 from app.queries.common import last_day
 from app.queries.pagination import PageArgs, page_query
-from tests.test_search_bounds import _a_word_naming_no_entity
+from tests.helpers import a_word_naming_no_entity, executed_plan
 
 
 def _plan(conn: Connection, stmt: Select[Any], *, bitmaps: bool = False, index_scans: bool = True) -> str:
@@ -116,18 +116,12 @@ def test_search_hides_the_parsed_query_from_the_planner(conn: Connection) -> Non
 
 def _analyzed(conn: Connection, stmt: Select[Any]) -> list[dict[str, Any]]:
     """Return every node of the executed plan of `stmt`, the planner left to hash joins."""
-    compiled = stmt.compile(dialect=conn.dialect)
     # the plan a few hundred candidates estimated as many would get: each table hashed in full
     # (a handful of rows: without enable_seqscan off, a lookup would scan them all, per loop)
     conn.execute(text("SET LOCAL enable_seqscan = off"))
     conn.execute(text("SET LOCAL enable_nestloop = off"))
     conn.execute(text("SET LOCAL enable_mergejoin = off"))
-    [plan] = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + str(compiled), compiled.params).scalar_one()
-
-    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-        return [node, *(n for child in node.get("Plans", ()) for n in nodes(child))]
-
-    return nodes(plan["Plan"])
+    return executed_plan(conn, stmt)
 
 
 def test_search_reads_each_candidate_by_its_key(conn: Connection) -> None:
@@ -160,7 +154,7 @@ def test_search_counts_without_reading_the_articles_that_name_an_entity(conn: Co
 
 def test_search_reads_no_evidence_when_the_query_names_no_entity(conn: Connection) -> None:
     # the entity hits of each candidate come from its evidence: read only when an entity is named
-    word, _ = _a_word_naming_no_entity(conn)
+    word, _ = a_word_naming_no_entity(conn)
     plan = _analyzed(conn, search.page_query(word, offset=0, limit=100))
     assert [n for n in plan if n.get("Relation Name") == "articles" and n.get("Actual Rows", 0) > 0]
     read = [n for n in plan if n.get("Relation Name") == "evidence" and n.get("Actual Loops", 0) > 0]

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, text
 from starlette.testclient import TestClient
 
 from app.queries import search
 from tests.conftest import gql
+from tests.helpers import a_word_naming_no_entity, executed_plan, search_matches_newest_first
 
 WORD = "Russia"  # matches most articles of the corpus
 
 
 def _matches_newest_first(conn: Connection, word: str = WORD) -> list[int]:
-    ids = [i for (i,) in conn.execute(search.matches_query(word))]
-    return [
-        i
-        for (i,) in conn.execute(
-            text("SELECT id FROM articles WHERE id = ANY(:ids) ORDER BY published_on DESC NULLS LAST, id DESC"),
-            {"ids": ids},
-        )
-    ]
+    return search_matches_newest_first(conn, word)
 
 
 def test_ranking_reads_only_the_newest_candidates(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,31 +76,14 @@ def test_candidates_among_the_newest_articles_are_the_newest_matches(
 
 def _walks(conn: Connection, word: str) -> int:
     """Return how many times the search's walk of the newest articles ran (EXPLAIN ANALYZE)."""
-    compiled = search.page_query(word, offset=0, limit=10).compile(dialect=conn.dialect)
-    [plan] = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.string, compiled.params).scalar_one()
-
-    def nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
-        return [node, *(n for child in node.get("Plans", ()) for n in nodes(child))]
-
-    return sum(n.get("Actual Loops", 0) for n in nodes(plan["Plan"]) if n.get("Alias") == "walked")
-
-
-def _a_word_naming_no_entity(conn: Connection) -> tuple[str, int]:
-    """Return a word of several articles' text that names no organisation, place or person, and its matches."""
-    lexemes = conn.execute(text("SELECT word FROM ts_stat('SELECT search FROM articles') WHERE ndoc > 3 ORDER BY word"))
-    for (word,) in lexemes:
-        if not word.isalpha():
-            continue
-        named = select(func.count()).select_from(search._entities_named(search._tsquery(word)))
-        if conn.execute(named).scalar_one() == 0 and (matches := len(_matches_newest_first(conn, word))) > 3:
-            return word, matches
-    raise AssertionError("no such word in the corpus")
+    plan = executed_plan(conn, search.page_query(word, offset=0, limit=10))
+    return sum(n.get("Actual Loops", 0) for n in plan if n.get("Alias") == "walked")
 
 
 def test_the_walk_is_skipped_when_it_cannot_find_enough(conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
     # the newest articles' text matches fewer than CANDIDATES and no entity is named: the walk
     # could not find enough, and every match is read at once
-    word, matches = _a_word_naming_no_entity(conn)
+    word, matches = a_word_naming_no_entity(conn)
     total = conn.execute(text("SELECT count(*) FROM articles")).scalar_one()
     monkeypatch.setattr(search, "RECENT", total)  # every article is among the newest
     monkeypatch.setattr(search, "PROBE_HITS", total + 1)  # never taken as very common
