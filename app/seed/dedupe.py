@@ -123,9 +123,9 @@ def similar_pairs(
     return _indexed_pairs(sets, None if among is None else set(among))
 
 
-# Of the articles sharing at least this many rare shingles with a smaller one, each is scored: the
-# slack below the bar (leaving fewer of the most common shingles out) trades walking postings,
-# which costs little in arrays, against scoring candidates, which costs a set intersection each.
+# An article is scored when it shares at least max(1, bar // NEED_DIVISOR) of a smaller one's
+# rarer shingles: a larger divisor leaves more of the common shingles out (fewer postings walked,
+# cheap in arrays) and lets more candidates through (a set intersection each).
 NEED_DIVISOR = 5
 
 

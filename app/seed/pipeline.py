@@ -518,6 +518,7 @@ def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored
 
     # new rows (every row of a first load) arrive in one COPY, their shingle hashes with them
     new = [row for row in changed if row["path"] not in stored and whole(row)]
+    changed = [row for row in changed if row["path"] in stored or not whole(row)]
     if new:
         json = {c.name for c in manifest.columns if isinstance(c.type, JSONB)}
         copied = [{name: Jsonb(row[name]) if name in json else row[name] for name in columns} for row in new]
@@ -526,7 +527,6 @@ def _write_manifest(conn: Connection, rows: Mapping[str, dict[str, Any]], stored
             hashes = row.get("shingle_hashes")
             out["shingle_hashes"] = None if hashes is None else "{" + ",".join(map(str, hashes)) + "}"
         copy_rows(conn, manifest, copied, None)
-        changed = [row for row in changed if row["path"] in stored or not whole(row)]
     # a row read without its lists (LISTS) is compared and written without them: they follow from
     # the file's content, whose sha256 is compared
     for partial in (False, True):  # rows read whole (or new), then rows read without their lists
