@@ -153,7 +153,14 @@ class Article(SQLModel, table=True):
         CheckConstraint("language ~ '^[a-z]{2}$'", name="language_iso"),
         Index("ix_articles_search", "search", postgresql_using="gin"),
         # the keyset sort keys of app/queries/articles.ORDERINGS (undated articles last)
-        Index("ix_articles_published_desc_key", text("COALESCE(published_on, '0001-01-01'::date)"), "id"),
+        # (with the date itself: Postgres does not read an expression back from an index, and search's
+        # bound of the newest articles then reads the index alone)
+        Index(
+            "ix_articles_published_desc_key",
+            text("COALESCE(published_on, '0001-01-01'::date)"),
+            "id",
+            postgresql_include=["published_on"],
+        ),
         Index("ix_articles_published_asc_key", text("COALESCE(published_on, '9999-12-31'::date)"), "id"),
     )
 

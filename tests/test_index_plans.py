@@ -114,6 +114,14 @@ def test_search_hides_the_parsed_query_from_the_planner(conn: Connection) -> Non
     assert "ix_articles_search" in plan, plan
 
 
+def test_search_bounds_the_newest_articles_from_the_index_alone(conn: Connection) -> None:
+    # where the newest articles end (the RECENT-th from the newest) is read from the key index,
+    # which holds the date itself: no article's row (several kB each) is read for it
+    plan = _plan(conn, search.page_query("trade russia", offset=0, limit=20))
+    bound = plan.split("CTE bound", 1)[1].split("CTE ", 1)[0]
+    assert "Index Only Scan Backward using ix_articles_published_desc_key" in bound, plan
+
+
 def _analyzed(conn: Connection, stmt: Select[Any]) -> list[dict[str, Any]]:
     """Return every node of the executed plan of `stmt`, the planner left to hash joins."""
     # the plan a few hundred candidates estimated as many would get: each table hashed in full
