@@ -7,6 +7,7 @@ from sqlalchemy import Connection, text
 from starlette.testclient import TestClient
 
 from app.queries import search
+from app.queries.rows import ArticleRow, columns
 from tests.conftest import gql
 from tests.helpers import a_word_naming_no_entity, executed_plan, search_matches_newest_first
 
@@ -27,6 +28,20 @@ def test_ranking_reads_only_the_newest_candidates(conn: Connection, monkeypatch:
     assert sorted(bounded) == sorted(newest[:3])
     # ranked among themselves, in the order the whole ranking gives them
     assert bounded == [i for i in everything if i in bounded]
+
+
+def test_the_row_that_says_more_follow_gets_no_snippet(conn: Connection) -> None:
+    # a snippet costs as much as ranking every candidate: the page's rows have one, the extra
+    # row read to tell whether more follow has none, and the page is as the whole ranking gives it
+    newest = _matches_newest_first(conn)
+    width = len(columns(ArticleRow))
+    everything = conn.execute(search.page_query(WORD, offset=0, limit=100)).all()
+    for offset, limit in [(0, 2), (1, 2), (0, len(newest) - 1)]:
+        rows = conn.execute(search.page_query(WORD, offset=offset, limit=limit)).all()
+        assert [r[0] for r in rows] == [r[0] for r in everything[offset : offset + limit + 1]]
+        assert len(rows) == limit + 1
+        assert [r[width + 1] for r in rows[:limit]] == [r[width + 1] for r in everything[offset : offset + limit]]
+        assert all(r[width + 1] for r in rows[:limit]) and rows[limit][width + 1] is None
 
 
 # a name given to the place named in most articles: it matches them through their evidence only

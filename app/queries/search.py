@@ -239,9 +239,9 @@ def _candidates(tsq: Any, named: Any) -> Any:
 def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     """Return the SELECT of a page of hits, best first: the article's columns, rank, snippet, matched_entities.
 
-    It selects `limit + 1` rows (one more tells whether more follow); the snippet is the database's
-    `search_snippet` (migration e7f1a3c5b9d2): safe HTML, fragments of the article's opening when
-    they match the query, else of its whole text."""
+    It selects `limit + 1` rows (one more tells whether more follow; its snippet is NULL, never
+    made); the snippet is the database's `search_snippet` (migration e7f1a3c5b9d2): safe HTML,
+    fragments of the article's opening when they match the query, else of its whole text."""
     tsq = _tsquery(query)
     named = _entities_named(tsq)
     candidates = _candidates(tsq, named)
@@ -249,13 +249,10 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     entity_hits = _entity_hits(named, article.c.id)
     text_rank = func.ts_rank_cd(article.c.search, tsq)
     rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
-    document = func.coalesce(article.c.title + " — ", "") + article.c.body
-    snippet = func.search_snippet(document, tsq, type_=Text).label("snippet")
-    return (
+    ranked = (
         select(
             *columns(ArticleRow, article),
             rank,
-            snippet,
             func.coalesce(entity_hits.c.names, _NO_NAMES).label("matched_entities"),
         )
         .select_from(candidates)
@@ -264,6 +261,14 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
         .order_by(rank.desc(), article.c.id)
         .offset(offset)
         .limit(limit + 1)
+        .subquery("ranked")
+    )
+    # a snippet costs as much as ranking every candidate: made for the page's rows only
+    shown = func.row_number().over(order_by=(ranked.c.rank.desc(), ranked.c.id)) <= limit
+    document = func.coalesce(ranked.c.title + " — ", "") + ranked.c.body
+    snippet = case((shown, func.search_snippet(document, tsq, type_=Text))).label("snippet")
+    return select(*columns(ArticleRow, ranked), ranked.c.rank, snippet, ranked.c.matched_entities).order_by(
+        ranked.c.rank.desc(), ranked.c.id
     )
 
 
