@@ -209,6 +209,9 @@ class SourceFile:
             try:
                 self._node = loader.get_single_node()
                 self._composed = True
+                # aliases may repeat a value many times over, or hold the value they are in: refused
+                # before anything walks the tree they make
+                collect(_alias_issues(self._node, self.name))
                 # a key given twice would silently keep the last value: refused, naming both lines
                 collect(_duplicate_keys(self._node, self.name))
                 return loader.construct_document(self._node) if self._node is not None else None
@@ -337,6 +340,46 @@ def _reason(err: Any) -> str:
     if err["type"] == "missing":
         return "required field is missing"
     return msg.removeprefix("Value error, ")
+
+
+# values a file may hold once its aliases are expanded (the largest seed file holds a few thousand)
+MAX_EXPANDED_VALUES = 200_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _alias_issues(root: yaml.Node | None, name: str) -> list[SeedIssue]:
+    """Return an issue when an alias holds the value it is in, or aliases expand past MAX_EXPANDED_VALUES.
+
+    Each node is counted once (an alias is the very node it names): a few hundred bytes of
+    aliases of aliases expand to billions of values, which every later step would walk."""
+    sizes: dict[int, int] = {}  # id(node) -> values in it, once expanded
+    open_: set[int] = set()  # the nodes being counted: the current node's ancestors
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, counted = stack.pop()
+        key = id(node)
+        if counted:
+            open_.discard(key)
+            sizes[key] = size = 1 + sum(sizes[id(child)] for child in _children(node))
+            if size > MAX_EXPANDED_VALUES:
+                line = node.start_mark.line + 1
+                reason = f"its YAML aliases expand it to more than {MAX_EXPANDED_VALUES:,} values"
+                return [SeedIssue(name, line, "", reason)]
+        elif key in open_:
+            line = node.start_mark.line + 1
+            return [SeedIssue(name, line, "", "a YAML alias refers to a value that holds it")]
+        elif key not in sizes:
+            open_.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return []
 
 
 def _duplicate_keys(root: yaml.Node | None, name: str) -> list[SeedIssue]:
