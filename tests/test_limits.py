@@ -334,6 +334,33 @@ def test_an_exponential_fragment_tree_is_refused_quickly(served: Served) -> None
     assert time.monotonic() - started < 2
 
 
+# --- validation's budget ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ " + "__typename " * 999 + "}",
+        "{ " + " ".join(f"articles(first: {i % 50}) {{ totalCount }}" for i in range(480)) + " }",
+        "{ " + "places(first: 1) { nodes { name } } " * 200 + "}",
+        "{ articles(first: 1) { nodes { ...F } } } fragment F on Article { " + "id " * 1001 + "}",
+    ],
+    ids=["typename-999", "differing-arguments-480", "same-field-200", "fragment-1001"],
+)
+def test_a_field_asked_for_hundreds_of_times_is_refused_as_a_limit(served: Served, query: str) -> None:
+    # comparing every pair of them is quadratic: validation stops early, and says why
+    message = served.refused(query)
+    assert "too costly to validate" in message and "select each field once" in message
+
+
+def test_fields_selected_again_by_many_fragments_are_accepted(served: Served) -> None:
+    # as a client's components each ask for what they show, the same fields through 25 fragments
+    spreads = " ".join(f"...F{i}" for i in range(25))
+    fragments = " ".join(f"fragment F{i} on Place {{ name slug parent {{ name }} }}" for i in range(25))
+    body = served.accepted('{ place(slug: "shenyang") { ' + spreads + " } } " + fragments)
+    assert body["data"]["place"] == {"name": "Shenyang", "slug": "shenyang", "parent": {"name": "Liaoning"}}
+
+
 def _slugs(value: Any) -> int:
     if isinstance(value, dict):
         return ("slug" in value) + sum(_slugs(v) for v in value.values())

@@ -30,6 +30,8 @@ from graphql.validation import (
     NoUnusedVariablesRule,
     VariablesInAllowedPositionRule,
 )
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from graphql.validation.validate import ValidationAbortedError
 
 from app.errors import CodedError
 from app.graphql.caches import DOCUMENT_BYTES_PER_CHAR, ENTRY_OVERHEAD, ByteBudgetLRU, digest
@@ -52,6 +54,10 @@ from app.graphql.schema import schema
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Comparing the fields a selection set asks for twice (same name, through fragments) is quadratic:
+# graphql-core stops it after this much work, which its default (500,000) lets take a second of
+# the planner's time; a realistic operation needs a few hundred. Read when a validation starts.
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = 50_000
 # the validation rules that look at variables only
 _VARIABLE_RULES = (NoUndefinedVariablesRule, NoUnusedVariablesRule, VariablesInAllowedPositionRule)
 
@@ -122,6 +128,20 @@ class Prepared:
     @property
     def operation(self) -> OperationDefinitionNode:
         return _operations(self.document)[self._index]
+
+
+def _aborted_as_limit(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Return the validation's errors, with a validation stopped for its budget of work as LIMIT_EXCEEDED first."""
+    found = [e for e in errors if not isinstance(e, ValidationAbortedError)]
+    # (stopped after 100 errors, it lists them: they say what is wrong)
+    if len(found) == len(errors) or len(found) >= 100:
+        return errors
+    budget = GraphQLError(
+        "the document is too costly to validate: it selects the same fields too many times over"
+        " (through fragments too); select each field once",
+        extensions={"code": "LIMIT_EXCEEDED"},
+    )
+    return [budget, *found]
 
 
 def _operations(document: DocumentNode) -> list[OperationDefinitionNode]:
@@ -300,7 +320,7 @@ class Executor:
         """Return the document and its validation errors; raise RequestError if it does not parse."""
         document = self._parse(query)
         rules = self._rules if "$" in query else self._rules_without_variables
-        errors = validate(self.schema, document, rules)
+        errors = _aborted_as_limit(validate(self.schema, document, rules))
         if not errors and "\\u" in query:  # NUL can only be written as an escape in a string
             errors = nul_literals(document)
         if not self._suggestions:
