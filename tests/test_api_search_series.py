@@ -71,6 +71,41 @@ def test_search_through_entity_aliases(api: TestClient) -> None:
     assert all("Nei Mongol" not in h["article"]["body"] for h in found)
 
 
+def _excluded_from(conn: Connection, slug: str, word: str) -> bool:
+    # whether the article's title and text hold none of `word`'s forms
+    sql = "SELECT NOT search @@ plainto_tsquery('english', :w) FROM articles WHERE slug = :s"
+    return bool(conn.execute(text(sql), {"w": word, "s": slug}).scalar_one())
+
+
+@pytest.mark.parametrize(
+    ("query", "without", "excluded"),
+    [
+        ("moscow -guizhou", "moscow", "guizhou"),
+        ("Nei Mongol -rail", "Nei Mongol", "rail"),
+        ("russia -liaoning", "russia", "liaoning"),
+    ],
+)
+def test_search_keeps_out_what_the_query_excludes(
+    api: TestClient, conn: Connection, query: str, without: str, excluded: str
+) -> None:
+    # an article found through an entity the query names (Moscow, Inner Mongolia by its alias)
+    # is kept out too when its text holds the excluded word
+    everything = {h["article"]["slug"] for h in hits(api, without, first=50)}
+    found = {h["article"]["slug"] for h in hits(api, query, first=50)}
+    assert found == {slug for slug in everything if _excluded_from(conn, slug, excluded)}
+    assert found < everything  # the exclusion keeps something out
+    total = gql(api, SEARCH, {"q": query, "first": 1})["data"]["search"]["totalCount"]
+    assert total == len(found)
+
+
+def test_search_that_only_excludes_finds_nothing_through_entities(api: TestClient, conn: Connection) -> None:
+    # `-trade` names no entity: the articles are those without the word, as the text filter says
+    found = {h["article"]["slug"] for h in hits(api, "-trade", first=50)}
+    filtered = gql(api, '{ articles(first: 50, filter: { text: "-trade" }) { nodes { slug } } }')
+    assert found == {a["slug"] for a in filtered["data"]["articles"]["nodes"]}
+    assert all(_excluded_from(conn, slug, "trade") for slug in found)
+
+
 def test_search_snippet_is_escaped_html(api: TestClient) -> None:
     (hit, *_) = hits(api, "Harbin")
     snippet = hit["snippet"]

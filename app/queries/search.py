@@ -53,19 +53,39 @@ class SearchHit:
 
 
 def _entities_named(tsq: Any) -> Any:
-    # every organisation, place and person whose name or aliases the query matches
+    # every organisation, place and person whose name or aliases the query matches (none when the
+    # query only excludes words: `-trade` would name every entity without "trade" in its name)
     def named(table: Any, kind: str) -> Any:
         # to_tsvector('english', name || ' ' || aliases joined by spaces), as its GIN index holds it
         doc = func.name_document(table.c.name, table.c.aliases, type_=TSVECTOR)
-        return select(table.c.id.label("id"), literal(kind).label("kind"), table.c.name.label("name")).where(
-            doc.bool_op("@@")(tsq)
-        )
+        return select(
+            table.c.id.label("id"), literal(kind).label("kind"), table.c.name.label("name"), doc.label("doc")
+        ).where(doc.bool_op("@@")(tsq), func.querytree(tsq) != "T")
 
     return union_all(named(organisations, "organisation"), named(places, "place"), named(people, "person")).cte("named")
 
 
-def _naming(named: Any, *, of_one_article: bool = False) -> Any:
-    """Return the evidence joined with the entities of `named` each piece names.
+def _excluding(query: str, tsq: Any) -> Any | None:
+    """Return the parsed query when `query` may exclude a word (`-word`), else None."""
+    # (websearch syntax excludes with `-`; a hyphenated word only costs the test below)
+    return tsq if "-" in query else None
+
+
+def _keeps_exclusions(excluding: Any | None, named: Any) -> Any:
+    """Return the condition that an article named by a piece of evidence has none of the words the query excludes.
+
+    An entity's name matches `moscow -guizhou`; an article that names it matches only if its text,
+    with the name, does too (no "guizhou"). For a query that excludes nothing, no condition."""
+    if excluding is None:
+        return true()
+    text_and_name = articles.c.search.op("||")(named.c.doc)
+    return exists(
+        select(articles.c.id).where(articles.c.id == evidence.c.article_id, text_and_name.bool_op("@@")(excluding))
+    )
+
+
+def _naming(named: Any, excluding: Any | None, *, of_one_article: bool = False) -> Any:
+    """Return the evidence joined with the entities of `named` each piece names (keeping the query's exclusions).
 
     `of_one_article`: for the evidence of one article, found by its id, each piece then looked up
     among the entities (hashed once); else each entity's evidence is read from its own index."""
@@ -77,13 +97,18 @@ def _naming(named: Any, *, of_one_article: bool = False) -> Any:
             (evidence.c.person_id.is_not(None), "person"),
         )
         subject = func.coalesce(evidence.c.organisation_id, evidence.c.place_id, evidence.c.person_id)
-        return evidence.join(named, and_(named.c.kind == kind, named.c.id == subject))
+        return evidence.join(
+            named, and_(named.c.kind == kind, named.c.id == subject, _keeps_exclusions(excluding, named))
+        )
     return evidence.join(
         named,
-        or_(
-            and_(named.c.kind == "organisation", evidence.c.organisation_id == named.c.id),
-            and_(named.c.kind == "place", evidence.c.place_id == named.c.id),
-            and_(named.c.kind == "person", evidence.c.person_id == named.c.id),
+        and_(
+            or_(
+                and_(named.c.kind == "organisation", evidence.c.organisation_id == named.c.id),
+                and_(named.c.kind == "place", evidence.c.place_id == named.c.id),
+                and_(named.c.kind == "person", evidence.c.person_id == named.c.id),
+            ),
+            _keeps_exclusions(excluding, named),
         ),
     )
 
@@ -100,7 +125,7 @@ def _tsquery(query: str) -> Any:
     return select(websearch(query)).scalar_subquery()
 
 
-def _entity_hits(named: Any, article_id: Any) -> Any:
+def _entity_hits(named: Any, excluding: Any | None, article_id: Any) -> Any:
     """Return, per article of the outer query, how many entities of `named` it names and their names (a LATERAL)."""
     name = named.c.name.collate("C")
     return (
@@ -108,7 +133,7 @@ def _entity_hits(named: Any, article_id: Any) -> Any:
             func.count(func.distinct(func.concat(named.c.kind, ":", named.c.id))).label("n"),
             func.array_agg(aggregate_order_by(distinct(name), name)).label("names"),  # in code point order
         )
-        .select_from(_naming(named, of_one_article=True))
+        .select_from(_naming(named, excluding, of_one_article=True))
         # (a one-time test: when the query names no entity, no article's evidence is read)
         .where(exists(select(named.c.id)), evidence.c.article_id == article_id)
         .lateral("entity_hits")
@@ -124,19 +149,19 @@ def _by_id(article_id: Any, *cols: str) -> Any:
     return select(*chosen).where(articles.c.id == article_id).limit(1).lateral("article")
 
 
-def _matching_ids(tsq: Any, named: Any) -> Any:
+def _matching_ids(tsq: Any, named: Any, excluding: Any | None) -> Any:
     # the ids of the articles whose text matches (from the GIN index) or that name a matching
     # entity (from each entity's evidence): the same rows as `search @@ tsq OR <names one>`, which
     # can only be tested row by row, detoasting every article's tsvector
     return union(
         select(articles.c.id.label("id")).where(articles.c.search.bool_op("@@")(tsq)),
-        select(evidence.c.article_id).select_from(_naming(named)),
+        select(evidence.c.article_id).select_from(_naming(named, excluding)),
     ).subquery("matching")
 
 
-def _matching(tsq: Any, named: Any) -> Any:
+def _matching(tsq: Any, named: Any, excluding: Any | None) -> Any:
     # the matching articles' ids with their published key (the key of newest first)
-    ids = _matching_ids(tsq, named)
+    ids = _matching_ids(tsq, named, excluding)
     article = _by_id(ids.c.id, "published_on")
     return select(ids.c.id, _published(article).label("published")).join(article, true()).subquery("matching_keyed")
 
@@ -161,7 +186,7 @@ def _newest(n: int, *extra: Any) -> Any:
     )
 
 
-def _candidates(tsq: Any, named: Any) -> Any:
+def _candidates(tsq: Any, named: Any, excluding: Any | None) -> Any:
     """Return the subquery of the CANDIDATES newest matching articles' ids (all of them when fewer match).
 
     For very common words (see PROBE), the newest QUICK articles' text is tested one by one; when
@@ -176,7 +201,7 @@ def _candidates(tsq: Any, named: Any) -> Any:
 
     def names_one(article_id: Any) -> Any:
         # (a scalar subquery with a LIMIT: looked up per article walked, never read for all articles)
-        one = select(evidence.c.article_id).select_from(_naming(named, of_one_article=True))
+        one = select(evidence.c.article_id).select_from(_naming(named, excluding, of_one_article=True))
         found = one.where(evidence.c.article_id == article_id).limit(1).scalar_subquery().is_not(None)
         return and_(any_named, found)
 
@@ -226,7 +251,7 @@ def _candidates(tsq: Any, named: Any) -> Any:
     def enough(cte: Any) -> Any:
         return select(func.count()).select_from(cte).scalar_subquery() >= CANDIDATES
 
-    every = _matching(tsq, named)
+    every = _matching(tsq, named, excluding)
     everywhere = select(every.c.id).order_by(every.c.published.desc(), every.c.id.desc()).limit(CANDIDATES)
     # one-time conditions, read left to right: one of the three is read, each count only when needed
     return union_all(
@@ -244,9 +269,10 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
     fragments of the article's opening when they match the query, else of its whole text."""
     tsq = _tsquery(query)
     named = _entities_named(tsq)
-    candidates = _candidates(tsq, named)
+    excluding = _excluding(query, tsq)
+    candidates = _candidates(tsq, named, excluding)
     article = _by_id(candidates.c.id)
-    entity_hits = _entity_hits(named, article.c.id)
+    entity_hits = _entity_hits(named, excluding, article.c.id)
     text_rank = func.ts_rank_cd(article.c.search, tsq)
     rank = (text_rank + ENTITY_WEIGHT * func.coalesce(entity_hits.c.n, 0)).label("rank")
     ranked = (
@@ -275,7 +301,7 @@ def page_query(query: str, *, offset: int, limit: int) -> Select[Any]:
 def matches_query(query: str) -> Select[Any]:
     """Return the SELECT of the ids of the articles matching `query`."""
     tsq = _tsquery(query)
-    return select(_matching_ids(tsq, _entities_named(tsq)).c.id)
+    return select(_matching_ids(tsq, _entities_named(tsq), _excluding(query, tsq)).c.id)
 
 
 async def search_articles(db: Reader, *, query: str, offset: int, limit: int) -> tuple[list[SearchHit], bool]:
