@@ -301,6 +301,38 @@ def test_a_filter_naming_nothing_is_an_empty_connection_beside_the_rest(
     assert error["extensions"] == {"code": "NOT_FOUND", "references": ["place 'atlantis'"]}
 
 
+@pytest.mark.parametrize(
+    ("field", "path"),
+    [
+        ("articles(first: -1) { totalCount edges { node { id } } }", ["bad"]),
+        ('articles(after: "zzz") { totalCount edges { node { id } } }', ["bad"]),
+        ("places(first: 1, last: 1) { totalCount nodes { slug } }", ["bad"]),
+        ('search(query: "trade", first: 500) { totalCount edges { node { rank } } }', ["bad"]),
+        ('search(query: "trade", after: "' + "x" * 300 + '") { edges { node { rank } } }', ["bad"]),
+        (
+            "organisations(first: 1) { nodes { articles(first: 101) { totalCount nodes { slug } } } }",
+            ["bad", "nodes", 0, "articles"],
+        ),
+    ],
+)
+def test_a_connection_asked_for_badly_is_an_empty_connection_beside_the_rest(
+    api: TestClient, resolver_api: TestClient, field: str, path: list[str | int]
+) -> None:
+    # the one rule (README): an argument a connection cannot use answers it empty, the error at its
+    # path, and the other fields keep their data, on both answer paths
+    query = "{ bad: " + field + " good: articles(first: 2) { edges { node { id slug } } } }"
+    compiled = api.post("/graphql", json={"query": query}).json()
+    reference = resolver_api.post("/graphql", json={"query": query}).json()
+    assert (compiled["data"], compiled["errors"]) == (reference["data"], reference["errors"])
+    assert len(compiled["data"]["good"]["edges"]) == 2
+    empty = compiled["data"]["bad"]
+    for key in path[1:]:
+        empty = empty[key]
+    assert all(value in ([], 0) for value in empty.values()), empty
+    (error,) = compiled["errors"]
+    assert error["path"] == path and error["extensions"]["code"] == "BAD_USER_INPUT"
+
+
 def test_a_trade_series_of_a_filter_naming_nothing_is_empty_with_not_found(api: TestClient) -> None:
     query = '{ tradeSeries(filter: {reporter: "atlantis"}) { label } articles(first: 1) { totalCount } }'
     body = api.post("/graphql", json={"query": query}).json()

@@ -37,7 +37,7 @@ from app.errors import CodedError
 from app.graphql.caches import DOCUMENT_BYTES_PER_CHAR, ENTRY_OVERHEAD, ByteBudgetLRU, digest
 from app.graphql.compiler import Plan, PlanTooLarge, compile_operation
 from app.graphql.context import Context
-from app.graphql.guards import nul_literals, string_cap
+from app.graphql.guards import answered_empty, nul_literals, string_cap
 from app.graphql.limits import LimitError, Limits, check
 from app.graphql.masking import mask, without_suggestions
 from app.graphql.plan_workers import (
@@ -195,7 +195,8 @@ class Executor:
         # a document without `$` defines and uses no variable: the rules about variables, which walk
         # every operation through its fragments once more, have nothing to find in it
         self._rules_without_variables = [rule for rule in self._rules if rule not in _VARIABLE_RULES]
-        self._middleware = [string_cap(self.limits.max_string_length)]
+        # (the first is outermost: a connection whose string arguments are too long is answered empty too)
+        self._middleware = [answered_empty(), string_cap(self.limits.max_string_length)]
         # without introspection, messages do not name what the schema holds either ("Did you mean")
         self._suggestions = introspection
         # documents of more than `max_cached_document` characters are parsed for each request:

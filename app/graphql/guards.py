@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLResolveInfo, StringValueNode, Visitor, visit
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    StringValueNode,
+    Visitor,
+    get_nullable_type,
+    visit,
+)
 
 from app.errors import BadUserInput
 from app.graphql.limits import long_string
@@ -48,3 +58,35 @@ def string_cap(max_length: int) -> Callable[..., Any]:
         return next_(root, info, **args)
 
     return middleware
+
+
+def answered_empty() -> Callable[..., Any]:
+    """Return graphql-core middleware answering a connection that cannot be answered as asked (BAD_USER_INPUT:
+    a page size out of range, a cursor of another connection, a search text it cannot read) with an
+    empty connection, the error at its path: the rest of the response keeps its data."""
+
+    def middleware(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        kind = get_nullable_type(info.return_type)
+        if not (isinstance(kind, GraphQLObjectType) and kind.name.endswith("Connection")):
+            return next_(root, info, **args)
+        try:
+            result = next_(root, info, **args)
+        except BadUserInput as exc:
+            return _empty(kind, info, exc)
+        return _awaited(result, kind, info) if inspect.isawaitable(result) else result
+
+    return middleware
+
+
+async def _awaited(result: Awaitable[Any], kind: GraphQLObjectType, info: GraphQLResolveInfo[Any]) -> Any:
+    try:
+        return await result
+    except BadUserInput as exc:
+        return _empty(kind, info, exc)
+
+
+def _empty(kind: GraphQLObjectType, info: GraphQLResolveInfo[Any], error: BadUserInput) -> Any:
+    info.context.errors.append(
+        GraphQLError(error.message, info.field_nodes, path=info.path.as_list(), extensions=error.extensions)
+    )
+    return kind.extensions["strawberry-definition"].origin.empty()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from psycopg import sql
@@ -78,6 +78,20 @@ class Connection(Generic[NodeT]):
     @strawberry.field(description="The nodes of `edges`, for clients that need no cursors")
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
+
+    @classmethod
+    def empty(cls) -> Any:
+        """Return a connection of no items (what a field answers in place of what it cannot)."""
+        return cls(
+            edges=[],
+            page_info=PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None),
+            _count=none_counted,
+        )
+
+
+async def none_counted() -> int:
+    """Return the count of an empty connection."""
+    return 0
 
 
 RowT = TypeVar("RowT")

@@ -31,7 +31,7 @@ from app.graphql.inputs import (
     TradeFigureFilter,
 )
 from app.graphql.money import Money, convert
-from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id
+from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id, none_counted
 from app.graphql.types import (
     NODE_TYPES,
     Article,
@@ -89,10 +89,6 @@ async def _missing(
     return NotFound("no " + " and no ".join(missing), references=missing) if missing else None
 
 
-async def _nothing() -> int:
-    return 0
-
-
 async def _list(
     info: Info,
     lister: Callable[..., Awaitable[Page[RowT]]],
@@ -108,7 +104,8 @@ async def _list(
     if filter is not None and (error := await _missing(info, **filter.references())):
         args.validated()  # bad page arguments are still refused as such
         report(info, error)
-        return connection(Page([], has_next_page=False, has_previous_page=False, count=_nothing), make)
+        empty: Connection[NodeT] = Connection.empty()
+        return empty
     page = await lister(info.context.db, where=filter.to_query() if filter else everything, order=order, page=args)
     return connection(page, make)
 
@@ -159,6 +156,16 @@ class SearchHitConnection(Connection[SearchHit]):
         if "n" not in self._counted:
             self._counted["n"] = asyncio.ensure_future(self._count())
         return await self._counted["n"]
+
+    @classmethod
+    def empty(cls) -> Any:
+        """Return a page of no hits."""
+        return cls(
+            edges=[],
+            page_info=PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None),
+            _count=none_counted,
+            _counted={},
+        )
 
     @strawberry.field(
         description=f"Matching articles, counted up to {search.COUNT_CAP:,} (see `totalCountCapped`); "
