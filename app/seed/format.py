@@ -10,7 +10,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, field_validator, model_validator
 
 from app.vocab import (
     Approximation,
@@ -57,7 +57,7 @@ class Quote(Strict):
     """An exact passage of the article. `start` pins it when the words occur more than once."""
 
     quote: NonEmpty
-    start: int | None = Field(default=None, ge=0)
+    start: StrictInt | None = Field(default=None, ge=0)
 
 
 def _coerce_quote(value: object) -> object:
@@ -93,7 +93,7 @@ class Place(Strict):
     code: str | None = Field(default=None, description="ISO 3166-1 alpha-2 or ISO 3166-2")
     country_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     parent: Slug | None = None
-    geonames_id: int | None = Field(default=None, gt=0)
+    geonames_id: StrictInt | None = Field(default=None, gt=0)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     aliases: list[NonEmpty] = Field(default_factory=list)
@@ -184,7 +184,7 @@ class StatedConversion(Strict):
     amount: Decimal = Field(gt=0)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     quote: NonEmpty  # the words that state it
-    start: int | None = Field(default=None, ge=0)  # needed when those words occur more than once
+    start: StrictInt | None = Field(default=None, ge=0)  # needed when those words occur more than once
 
 
 class Period(Strict):
@@ -271,7 +271,7 @@ class Event(WithEvidence):
     date: EventDate | None = None
     places: list[Slug] = Field(default_factory=list)
     participants: list[Participant] = Field(default_factory=list)
-    participant_count: int | None = Field(default=None, ge=0)
+    participant_count: StrictInt | None = Field(default=None, ge=0)
     participant_unit: str | None = None  # what is counted: "companies"
     participant_approximation: Approximation = Approximation.EXACT
     parent: Slug | None = None
