@@ -10,6 +10,7 @@ Then a statement slower than `statement_timeout_ms`, and production mode.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import time
@@ -245,6 +246,53 @@ def test_huge_integers_for_first_are_int_coercion_errors(client: TestClient, fir
     # written in the document, the same number fails validation
     inline = f"{{ articles(first: {first}) {{ totalCount }} }}"
     request_error(post_json(client, {"query": inline}), "GRAPHQL_VALIDATION_FAILED")
+
+
+@pytest.mark.parametrize(
+    "written", ["20240101", "2024-W01-1", "2024-001", "２０２４-01-01", "2024-01-01T00:00", "2024-02-30"]
+)
+def test_a_date_is_only_ever_yyyy_mm_dd(client: TestClient, written: str) -> None:
+    # other ISO 8601 forms Python would read are refused: the documented form only, as a variable
+    query = "query($d: Date) { articles(filter: { publishedFrom: $d }) { totalCount } }"
+    errors = request_error(post_json(client, {"query": query, "variables": {"d": written}}), "BAD_USER_INPUT")
+    assert "$d" in errors[0]["message"]
+    # and written in the document
+    inline = '{ articles(filter: { publishedFrom: "' + written + '" }) { totalCount } }'
+    request_error(post_json(client, {"query": inline}), "GRAPHQL_VALIDATION_FAILED")
+    # the same date as documented is read
+    body = post_json(client, {"query": query, "variables": {"d": "2024-01-01"}}).json()
+    assert isinstance(body["data"]["articles"]["totalCount"], int)
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        lambda e: base64.urlsafe_b64encode(e).decode().rstrip("=") + "==",  # padded
+        lambda e: base64.urlsafe_b64encode(e.replace(b":", b":0")).decode().rstrip("="),  # a leading zero
+        lambda e: base64.urlsafe_b64encode(e.split(b":")[0] + ":٤".encode()).decode().rstrip("="),  # not ASCII
+        lambda e: " " + base64.urlsafe_b64encode(e).decode().rstrip("=") + " ",
+    ],
+    ids=["padded", "leading-zero", "arabic-indic-digit", "spaces"],
+)
+def test_an_id_is_only_ever_as_the_api_wrote_it(client: TestClient, written: Any) -> None:
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    first = post_json(client, {"query": "{ articles(first: 1) { nodes { id } } }"}).json()
+    good = first["data"]["articles"]["nodes"][0]["id"]
+    raw = base64.urlsafe_b64decode(good + "=" * (-len(good) % 4))
+    assert post_json(client, {"query": query, "variables": {"id": good}}).json()["data"]["node"]["id"] == good
+    body = post_json(client, {"query": query, "variables": {"id": written(raw)}}).json()
+    assert body["data"]["node"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+def test_a_search_cursor_is_only_ever_as_the_api_wrote_it(client: TestClient) -> None:
+    query = 'query($a: String) { search(query: "trade", first: 1, after: $a) { edges { node { rank } } } }'
+    for cursor in ["offset:٣", "offset:03", "offset: 3"]:
+        written = base64.urlsafe_b64encode(cursor.encode()).decode().rstrip("=")
+        body = post_json(client, {"query": query, "variables": {"a": written}}).json()
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], cursor
+    written = base64.urlsafe_b64encode(b"offset:3").decode().rstrip("=")
+    assert "errors" not in post_json(client, {"query": query, "variables": {"a": written}}).json()
 
 
 @pytest.mark.parametrize("first", [-1, -(2**31), 101])

@@ -69,8 +69,8 @@ def offset_of(cursor: str | None) -> int:
         raise BadUserInput(f"invalid cursor {cursor[:40]!r}…: cursors come from `edges.cursor` of this connection")
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        if kind != "offset" or not value.isdigit():
-            raise ValueError
+        if kind != "offset" or not value.isdigit() or offset_cursor(int(value)) != cursor:
+            raise ValueError  # (only as offset_cursor writes it)
         # past every row any table can hold the page is empty, as it is here: the position stays
         # within Postgres's bigint with a page's length added (a LIMIT or OFFSET beyond it fails)
         return min(int(value), MAX_OFFSET) + 1

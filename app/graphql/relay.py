@@ -36,6 +36,9 @@ def decode_id(global_id: str) -> tuple[str, int]:
         type_name, _, pk = raw.partition(":")
         if not type_name or not pk.isdigit() or int(pk) >= 2**63:
             raise ValueError
+        # only as encode_id writes it: no padding, no other digits (`٤`), no leading zeros
+        if encode_id(type_name, int(pk)) != global_id:
+            raise ValueError
         return type_name, int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(f"{global_id[:40]!r} is not a valid node id") from None
