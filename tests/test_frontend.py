@@ -118,6 +118,8 @@ def test_a_hash_that_is_not_the_querys_is_bad_request(api: TestClient, accept: s
         {"persistedQuery": {"version": 1, "sha256Hash": "not-hex"}},
         {"persistedQuery": {"version": 1}},
         {"persistedQuery": "abc"},
+        {"persistedQuery": {"version": True, "sha256Hash": "0" * 64}},
+        {"persistedQuery": {"version": 1.0, "sha256Hash": "0" * 64}},
     ],
 )
 def test_a_malformed_persisted_query_is_bad_request(api: TestClient, extensions: dict[str, Any]) -> None:

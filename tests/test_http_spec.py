@@ -215,6 +215,34 @@ def test_post_needs_a_json_content_type(api: TestClient, content_type: str | Non
     assert errors[0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
+@pytest.mark.parametrize("charset", ["utf-16", "latin-1", "UTF-32"])
+def test_post_needs_json_in_utf_8(api: TestClient, charset: str) -> None:
+    response = send(api, body={"query": "{ __typename }"}, content_type=f"application/json; charset={charset}")
+    errors = request_error(response, media=JSON, status=415)
+    assert errors[0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE" and "UTF-8" in errors[0]["message"]
+    for same in [
+        "application/json; charset=UTF-8",
+        'application/json;charset="utf-8"',
+        "application/json; charset=utf8",
+    ]:
+        assert success(send(api, body={"query": "{ __typename }"}, content_type=same)) == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [(b'{"query": "{ __typename }", "variables": {"a": 1e999}}', "infinity"), (b'{"query": ', "end of data")],
+)
+def test_json_that_cannot_be_read_says_why(api: TestClient, content: bytes, says: str) -> None:
+    errors = request_error(send(api, content=content), media=JSON, status=400)
+    assert "not valid JSON" in errors[0]["message"] and says in errors[0]["message"]
+
+
+def test_a_subscription_over_get_is_405_pointing_to_the_websocket(api: TestClient) -> None:
+    response = get(api, query="subscription { corpusChanged { version } }")
+    assert response.status_code == 405
+    assert "WebSocket" in response.json()["errors"][0]["message"]
+
+
 @pytest.mark.parametrize("accept", BOTH)
 def test_empty_body_is_400(api: TestClient, accept: str) -> None:
     errors = request_error(send(api, content=b"", accept=accept), media=accept, status=400)

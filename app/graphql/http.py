@@ -118,7 +118,10 @@ def _request_error(request: Request, message: str, *, media: str, code: str = "B
 def _method_not_allowed(request: Request, media: str) -> Response:
     body = {
         "errors": [
-            {"message": "mutations are not allowed over GET; use POST", "extensions": {"code": "METHOD_NOT_ALLOWED"}}
+            {
+                "message": "only queries run over GET: a subscription runs over a WebSocket at /graphql",
+                "extensions": {"code": "METHOD_NOT_ALLOWED"},
+            }
         ]
     }
     return _respond(request, body, media=media, status=405, headers={"Allow": "POST"})
@@ -324,15 +327,16 @@ async def graphql_post(request: Request) -> Response:
     media = _accept(request.headers.get("accept"))
     if media is None:
         return _not_acceptable()
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != JSON:
+    content_type, *parameters = (part.strip().lower() for part in request.headers.get("content-type", "").split(";"))
+    charset = next((p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")), "utf-8")
+    if content_type != JSON or charset not in ("utf-8", "utf8"):
         request.state.graphql_error_codes = ["UNSUPPORTED_MEDIA_TYPE"]  # for the access log and /metrics
         return Response(
             orjson.dumps(
                 {
                     "errors": [
                         {
-                            "message": "send the request as application/json",
+                            "message": "send the request as application/json, in UTF-8",
                             "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"},
                         }
                     ]
@@ -346,8 +350,9 @@ async def graphql_post(request: Request) -> Response:
         return _request_error(request, "the request body is empty", media=media)
     try:
         raw = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return _request_error(request, "the request body is not valid JSON", media=media)
+    except orjson.JSONDecodeError as exc:
+        # (orjson says why and where: "number is infinity when parsed as double: line 1 column 7")
+        return _request_error(request, f"the request body is not valid JSON ({exc})", media=media)
     if isinstance(raw, list):
         return await _batch(request, raw, media=media)
     return await _run(request, raw, media=media, from_get=False)

@@ -127,7 +127,8 @@ def _hash_of(extensions: dict[str, Any] | None, document_id: Any) -> str | None:
     persisted = (extensions or {}).get("persistedQuery")
     if persisted is None:
         return None
-    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+    version = persisted.get("version") if isinstance(persisted, dict) else None
+    if not isinstance(persisted, dict) or type(version) is not int or version != 1:  # (true == 1 in Python)
         raise BadPersistedQuery("extensions.persistedQuery must be {version: 1, sha256Hash}")
     digest = persisted.get("sha256Hash")
     if not isinstance(digest, str) or not _SHA256.match(digest.lower()):
