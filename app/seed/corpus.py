@@ -17,7 +17,7 @@ from app.seed import format as fmt
 from app.seed.checks import check_currency, check_period, check_place_codes
 from app.seed.dedupe import Duplicate, find_duplicates
 from app.seed.files import REGISTRY_FILES, SeedError, SeedIssue, collect, discover, display_path
-from app.seed.source import Loc, SourceFile, collector_paused, read_article_text, read_sources
+from app.seed.source import Loc, SourceFile, collector_paused, format_loc, read_article_text, read_sources
 
 SubjectKind = Literal["trade_figure", "event", "organisation", "place", "person"]
 
@@ -125,6 +125,8 @@ class _Builder:
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
         self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
+        # (article, subject kind, subject) -> the spans of its evidence there, with where each is given
+        self.spans_of: dict[tuple[str, str, str], list[tuple[int, int, Loc]]] = {}
         self.facts = FileFacts()  # of the file being read
 
     def define(self, kind: str, slug: str, src: SourceFile, loc: Loc) -> bool:
@@ -264,9 +266,17 @@ class _Builder:
                 item = EvidenceItem(span, kind, slug)
                 if item in self.seen_evidence:
                     self.issues.append(spans.src.issue((*loc, "evidence", j), "the same evidence is listed twice"))
-                else:
-                    self.corpus.evidence.append(item)
-                    self.seen_evidence.add(item)
+                    continue
+                # words cited twice for one subject (`China` and `hina-Ru`) would count it twice
+                given = self.spans_of.setdefault((span.article, kind, slug), [])
+                overlapped = next((w for s, e, w in given if s < span.end and span.start < e), None)
+                if overlapped is not None:
+                    reason = f"overlaps the evidence of the same {kind.replace('_', ' ')} at {format_loc(overlapped)}"
+                    self.issues.append(spans.src.issue((*loc, "evidence", j), reason))
+                    continue
+                given.append((span.start, span.end, (*loc, "evidence", j)))
+                self.corpus.evidence.append(item)
+                self.seen_evidence.add(item)
 
     # cross-file checks
 
