@@ -441,10 +441,18 @@ def test_a_moved_corpus_is_not_read_again(corpus: Path, tmp_path: Path, fresh_da
     (tmp_path / "elsewhere").mkdir()
     moved = Path(shutil.move(corpus, tmp_path / "elsewhere" / "checkout"))
     again = _seed(url, moved)
-    assert (again.read_files, again.skipped_files, again.changed) == (0, 15, 0)
+    # nothing read again; only where each article's text is now is written
+    articles = len(list(moved.glob("*.txt")))
+    assert (again.read_files, again.skipped_files) == (0, 15)
+    assert again.tables["articles"].updated == again.changed == articles
     with engine_for(url) as engine, engine.connect() as conn:
         paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
+        sources = set(conn.execute(text("SELECT source_file FROM articles")).scalars())
     assert paths == {p.name for p in moved.glob("*.yaml")}  # relative to the seeded directory
+    assert sources == {files.display_path(p) for p in moved.glob("*.txt")}
+    # the same again: nothing to do, decided before the pipeline is loaded
+    done = _probe_seed(url, str(moved))
+    assert "nothing changed" in done.stdout and "loaded: []" in done.stdout, done.stdout
     # and what goes from the moved directory goes from the database
     for path in _files(moved, PLAIN):
         path.unlink()

@@ -65,6 +65,24 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
+def text_display_paths(annotations: Iterable[tuple[str, Path | str, str, str | None]]) -> dict[str, str]:
+    """Return, by key, `display_path` of the text file beside each annotation, as a seed stores it.
+
+    `annotations`: (key, annotation, its resolved path, what is stored now). Most often the same
+    file seen from the same place: that is checked on the strings alone, without resolving the file
+    again (30 us a file: 0.6 s for 20,000)."""
+    bases = [os.path.join(base, "") for base in (os.getcwd(), str(PROJECT_ROOT))]
+    shown: dict[str, str] = {}
+    for key, annotation, real, stored in annotations:
+        real_text = real[: -len(os.path.splitext(real)[1]) or None] + ".txt"
+        inside = next((b for b in bases if real_text.startswith(b)), None)
+        given = str(annotation)
+        # outside both, a path is shown as given
+        cheap = real_text[len(inside) :] if inside else given[: -len(os.path.splitext(given)[1]) or None] + ".txt"
+        shown[key] = stored if cheap == stored and stored is not None else display_path(Path(given).with_suffix(".txt"))
+    return shown
+
+
 def max_file_bytes() -> int:
     """Return the size above which a seed file is refused (SEED_MAX_FILE_BYTES)."""
     return get_settings().seed_max_file_bytes

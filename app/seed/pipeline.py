@@ -45,7 +45,9 @@ from app.seed.files import (
     file_stat,
     fingerprint,
     manifest_key,
+    resolved,
     seed_directory,
+    text_display_paths,
 )
 from app.seed.load import (
     Progress,
@@ -108,6 +110,8 @@ class Plan:
     relink: set[str]  # articles outside the corpus whose near-duplicate link may have changed
     read: int
     skipped: int
+    # slug -> (annotation, its resolved path) of each article left unread: the corpus may have moved
+    unread: dict[str, tuple[Path, str]] = dataclasses.field(default_factory=dict)
 
 
 def seed(
@@ -142,6 +146,7 @@ def seed(
             relink=plan.relink,
             removal=plan.removal,
         )
+        summary.counts(models.metadata.tables["articles"]).updated += relocate_sources(conn, plan.unread)
         if progress is not None:
             progress("manifest and commit", 0, 0)
         _write_manifest(conn, plan.manifest_rows, plan.old_manifest)
@@ -319,7 +324,37 @@ def _plan(
         relink,
         read=len(first) + len(second),
         skipped=len(clean),
+        unread={
+            old[_key(p)]["article_slug"]: (p, found.real.get(p) or str(resolved(p)))
+            for p in annotations
+            if p in clean and old[_key(p)].get("article_slug")
+        },
     )
+
+
+def relocate_sources(conn: Connection, unread: Mapping[str, tuple[Path, str]]) -> int:
+    """Set each unread article's source file to where its text is now; return how many moved.
+
+    A corpus seeded again from another place (or working directory) has the same content, so its
+    files are not read; what the articles say of where they come from is still brought up to date."""
+    if not unread:
+        return 0
+    stored = conn.execute(
+        text("SELECT slug, source_file FROM articles WHERE slug = ANY(:slugs)"), {"slugs": list(unread)}
+    )
+    shown: dict[str, str] = {str(slug): str(source) for slug, source in stored}
+    now = text_display_paths((slug, *unread[slug], source) for slug, source in shown.items())
+    sources = {slug: path for slug, path in now.items() if path != shown[slug]}
+    if not sources:
+        return 0
+    moved = conn.execute(
+        text(
+            "UPDATE articles a SET source_file = v.file FROM unnest(CAST(:slugs AS text[]), CAST(:files AS text[]))"
+            " AS v (slug, file) WHERE a.slug = v.slug AND a.source_file IS DISTINCT FROM v.file"
+        ),
+        {"slugs": list(sources), "files": list(sources.values())},
+    )
+    return moved.rowcount
 
 
 def _row(key: str, kind: str, fp: Fingerprint, facts: FileFacts, *, shingle_count: int | None = None) -> dict[str, Any]:
