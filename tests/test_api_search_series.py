@@ -100,7 +100,9 @@ def test_search_keeps_out_what_the_query_excludes(
 
 def test_search_that_only_excludes_finds_nothing_through_entities(api: TestClient, conn: Connection) -> None:
     # `-trade` names no entity: the articles are those without the word, as the text filter says
-    found = {h["article"]["slug"] for h in hits(api, "-trade", first=50)}
+    found_hits = hits(api, "-trade", first=50)
+    assert all(h["matchedEntities"] == [] for h in found_hits)  # no entity is named
+    found = {h["article"]["slug"] for h in found_hits}
     filtered = gql(api, '{ articles(first: 50, filter: { text: "-trade" }) { nodes { slug } } }')
     assert found == {a["slug"] for a in filtered["data"]["articles"]["nodes"]}
     assert all(_excluded_from(conn, slug, "trade") for slug in found)

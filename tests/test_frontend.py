@@ -311,6 +311,8 @@ def test_a_filter_naming_nothing_is_an_empty_connection_beside_the_rest(
         ("places(first: 1, last: 1) { totalCount nodes { slug } }", ["bad"]),
         ('search(query: "trade", first: 500) { totalCount edges { node { rank } } }', ["bad"]),
         ('search(query: "trade", after: "' + "x" * 300 + '") { edges { node { rank } } }', ["bad"]),
+        ('search(query: "' + "trade " * 100 + '") { totalCount edges { node { rank } } }', ["bad"]),
+        ('articles(after: "' + "x" * 1001 + '") { totalCount edges { node { id } } }', ["bad"]),
         (
             "organisations(first: 1) { nodes { articles(first: 101) { totalCount nodes { slug } } } }",
             ["bad", "nodes", 0, "articles"],

@@ -462,6 +462,28 @@ def test_a_moved_corpus_is_not_read_again(corpus: Path, tmp_path: Path, fresh_da
     _matches_a_full_load(url, moved, fresh_database)
 
 
+def test_a_text_that_becomes_a_symlink_is_shown_where_it_leads(
+    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the same content through a symlink: nothing read again, and each article's source file is
+    # what a full seed stores (the text resolved), on the pipeline and on the no-op path alike
+    monkeypatch.chdir(tmp_path)  # paths are shown relative to the working directory
+    url = fresh_database()
+    _seed(url, corpus)
+    text_file = sorted(corpus.glob("*.txt"))[0]
+    shared = tmp_path / "shared" / text_file.name
+    shared.parent.mkdir()
+    shutil.copy(text_file, shared)
+    text_file.unlink()
+    text_file.symlink_to(shared)
+    again = _seed(url, corpus)
+    assert (again.read_files, again.tables["articles"].updated) == (0, 1)
+    with engine_for(url) as engine, engine.connect() as conn:
+        sources = set(conn.execute(text("SELECT source_file FROM articles")).scalars())
+    assert f"shared/{text_file.name}" in sources
+    assert _seed(url, corpus).changed == 0 and _seed(url, corpus, full=True).changed == 0
+
+
 def test_a_manifest_of_absolute_paths_is_taken_over(corpus: Path, fresh_database: Callable[..., str]) -> None:
     url = fresh_database()
     _seed(url, corpus)

@@ -138,7 +138,7 @@ def _aborted_as_limit(errors: list[GraphQLError]) -> list[GraphQLError]:
         return errors
     budget = GraphQLError(
         "the document is too costly to validate: it selects the same fields too many times over"
-        " (through fragments too); select each field once",
+        " (through fragments too) or nests fragments too deep; select each field once",
         extensions={"code": "LIMIT_EXCEEDED"},
     )
     return [budget, *found]
@@ -195,8 +195,9 @@ class Executor:
         # a document without `$` defines and uses no variable: the rules about variables, which walk
         # every operation through its fragments once more, have nothing to find in it
         self._rules_without_variables = [rule for rule in self._rules if rule not in _VARIABLE_RULES]
-        # (the first is outermost: a connection whose string arguments are too long is answered empty too)
-        self._middleware = [answered_empty(), string_cap(self.limits.max_string_length)]
+        # (graphql-core wraps each in the next: the last is outermost, so a connection whose string
+        # arguments are too long is answered empty too)
+        self._middleware = [string_cap(self.limits.max_string_length), answered_empty()]
         # without introspection, messages do not name what the schema holds either ("Did you mean")
         self._suggestions = introspection
         # documents of more than `max_cached_document` characters are parsed for each request:

@@ -24,7 +24,7 @@ def _parse_date(value: object) -> dt.date:
 
 # (Python reads other ISO 8601 forms as dates too: the API's documented form only)
 Date = strawberry.scalar(
-    dt.date, name="Date", description="Date (isoformat)", serialize=dt.date.isoformat, parse_value=_parse_date
+    name="Date", description="Date (isoformat)", serialize=dt.date.isoformat, parse_value=_parse_date
 )
 
 schema = strawberry.Schema(

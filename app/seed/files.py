@@ -74,12 +74,16 @@ def text_display_paths(annotations: Iterable[tuple[str, Path | str, str, str | N
     bases = [os.path.join(base, "") for base in (os.getcwd(), str(PROJECT_ROOT))]
     shown: dict[str, str] = {}
     for key, annotation, real, stored in annotations:
+        given = str(annotation)
+        given_text = given[: -len(os.path.splitext(given)[1]) or None] + ".txt"
+        if os.path.islink(given) or os.path.islink(given_text):
+            # the text is not beside the annotation's resolved path: resolved as the seed resolves it
+            shown[key] = display_path(Path(given_text))
+            continue
         real_text = real[: -len(os.path.splitext(real)[1]) or None] + ".txt"
         inside = next((b for b in bases if real_text.startswith(b)), None)
-        given = str(annotation)
-        # outside both, a path is shown as given
-        cheap = real_text[len(inside) :] if inside else given[: -len(os.path.splitext(given)[1]) or None] + ".txt"
-        shown[key] = stored if cheap == stored and stored is not None else display_path(Path(given).with_suffix(".txt"))
+        cheap = real_text[len(inside) :] if inside else given_text  # (outside both: shown as given)
+        shown[key] = stored if cheap == stored and stored is not None else display_path(Path(given_text))
     return shown
 
 
