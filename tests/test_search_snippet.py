@@ -62,6 +62,10 @@ def test_words_too_far_apart_for_one_fragment_keep_a_mark(conn: Connection) -> N
         # the first of the words written, wherever the query puts it
         doc = FILLER * 30 + "Harbin is a city in the north. " + FILLER * 40 + "The consulate opened in May."
         assert marked(snippet(conn, doc, "consulate Harbin")) == ["Harbin"]
+    # a word that only begins as one of the query's ("consul" of "consultation") is not where it starts
+    doc = "A public consultation began. " + FILLER * 30 + "The consulate opened in May. " + FILLER * 40 + "Harbin."
+    html = snippet(conn, doc, "Harbin consulate")
+    assert "<mark>consulate</mark>" in html and "consultation" not in html
 
 
 def test_a_phrase_must_be_marked_as_a_phrase(conn: Connection) -> None:
