@@ -83,12 +83,15 @@ class Connection(Generic[NodeT]):
         return [edge.node for edge in self.edges]
 
     @classmethod
-    def empty(cls) -> Any:
-        """Return a connection of no items (what a field answers in place of what it cannot)."""
+    def empty(cls, **private: Any) -> Any:
+        """Return a connection of no items (what a field answers in place of what it cannot).
+
+        `private`: the values of a subclass's own private fields."""
         return cls(
             edges=[],
             page_info=PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None),
             _count=none_counted,
+            **private,
         )
 
 

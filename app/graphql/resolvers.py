@@ -31,7 +31,7 @@ from app.graphql.inputs import (
     TradeFigureFilter,
 )
 from app.graphql.money import Money, convert
-from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id, none_counted
+from app.graphql.relay import Connection, Edge, Node, PageInfo, connection, decode_id
 from app.graphql.types import (
     NODE_TYPES,
     Article,
@@ -158,14 +158,9 @@ class SearchHitConnection(Connection[SearchHit]):
         return await self._counted["n"]
 
     @classmethod
-    def empty(cls) -> Any:
+    def empty(cls, **private: Any) -> Any:
         """Return a page of no hits."""
-        return cls(
-            edges=[],
-            page_info=PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None),
-            _count=none_counted,
-            _counted={},
-        )
+        return super().empty(_counted={}, **private)
 
     @strawberry.field(
         description=f"Matching articles, counted up to {search.COUNT_CAP:,} (see `totalCountCapped`); "
