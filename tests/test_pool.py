@@ -28,3 +28,28 @@ def test_a_request_waiting_too_long_for_a_connection_gets_a_coded_error(seeded_u
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_request_mixing_plain_sql_and_sqlalchemy_statements_holds_one_connection(seeded_url: str) -> None:
+    # plain SQL holds the pool's connection itself, SQLAlchemy statements a Connection around
+    # one: a request switching from one to the other gives the first back before it takes the
+    # second, so a pool of one serves it (holding both would wait for itself, then time out)
+    async def scenario() -> None:
+        engine = make_async_engine(seeded_url, pool_size=1, statement_timeout_ms=5000, pool_timeout=0.2)
+        db = Reader(engine)
+        try:
+            [first] = await db.one_sql("SELECT pg_backend_pid()", {})
+            assert await db.scalar(text("SELECT pg_backend_pid()")) == first
+            assert (await db.one_sql("SELECT pg_backend_pid()", {}))[0] == first  # on the request's Connection
+            await db.close()
+            assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            again = Reader(engine)
+            assert (await again.one_sql("SELECT 2", {}))[0] == 2
+            assert engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+            await again.close()
+            assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        finally:
+            await db.close()
+            await engine.dispose()
+
+    asyncio.run(scenario())
