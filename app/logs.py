@@ -7,7 +7,9 @@ anything, and the commands that serve nothing (seed, migrate) should not pay for
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
+import os
 import re
 import uuid
 from datetime import UTC, datetime
@@ -30,8 +32,27 @@ def sane_request_id(value: str | None) -> str | None:
     return None
 
 
+def _process_prefix() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+# a random prefix per process and a counter: ids as unique as uuid4's, without a system call and
+# a UUID object per request (a few percent of a cheap request's CPU); a forked child draws its own
+_prefix = _process_prefix()
+_counter = itertools.count()
+
+
+def _renew_prefix() -> None:
+    global _prefix, _counter
+    _prefix, _counter = _process_prefix(), itertools.count()
+
+
+os.register_at_fork(after_in_child=_renew_prefix)
+
+
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """Return a new request id: 32 hex digits, never the same twice in any process."""
+    return f"{_prefix}{next(_counter):016x}"
 
 
 class RequestIdFilter(logging.Filter):

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
@@ -25,7 +24,7 @@ from app.graphql.http import router as graphql_router
 from app.graphql.persisted import Persisted, trusted_documents
 from app.graphql.ws import router as graphql_ws_router
 from app.live import CorpusHub
-from app.middleware import BodyLimit
+from app.middleware import BodyLimit, Cors
 from app.migrate import is_at_head, warm_up
 from app.observability import Metrics, RequestObservability, known_operation_names, metrics_endpoint
 
@@ -100,7 +99,7 @@ def create_app(settings: Settings | None = None, database: ApiDatabase | None = 
     local = None if settings.production else LOCAL_ORIGINS
     if settings.cors_origins or local:
         app.add_middleware(
-            CORSMiddleware,
+            Cors,
             allow_origins=settings.cors_origins,
             allow_origin_regex=local,
             allow_methods=["GET", "POST", "OPTIONS"],

@@ -71,6 +71,22 @@ def test_other_origins_stay_closed(api: TestClient, origin: str) -> None:
     assert "access-control-allow-origin" not in preflight.headers
 
 
+def test_answers_vary_by_origin_whether_or_not_the_request_sent_one(api: TestClient) -> None:
+    # a shared cache keeps a GET's answer (ETag, Cache-Control) by URL and Accept: it must not hand
+    # an answer without CORS headers, kept for a script, to a browser whose page sent an Origin
+    query = {"query": "{ articles(first: 1) { totalCount } }"}
+    plain = api.get("/graphql", params=query, headers={"Accept": "application/json"})
+    browser = api.get(
+        "/graphql", params=query, headers={"Accept": "application/json", "Origin": "http://localhost:5173"}
+    )
+    for response in (plain, browser):
+        assert response.status_code == 200, response.text
+        assert response.headers.get_list("vary") == ["Accept, Origin"]
+    assert "access-control-allow-origin" not in plain.headers
+    assert browser.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert api.post("/graphql", json=query).headers.get_list("vary") == ["Origin"]
+
+
 def test_production_does_not_allow_localhost(production_api: TestClient) -> None:
     preflight = production_api.options("/graphql", headers={**PREFLIGHT, "Origin": "http://localhost:5173"})
     assert "access-control-allow-origin" not in preflight.headers
