@@ -684,6 +684,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", help="comma-separated subset of: " + ", ".join(t.name for t in TARGETS))
     parser.add_argument("--ops", help="comma-separated subset of the operations")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--interleave",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve every target at once and time each operation on each target in turn (default), or each"
+        " target alone through every operation",
+    )
     parser.add_argument("--conditions", help="a sentence on the run's conditions, kept in the results")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -781,69 +788,108 @@ def main(argv: list[str] | None = None) -> int:
             except RuntimeError as exc:
                 notes.append(f"{PG_NAMES[kind]}'s statements were not counted: {exc}")
                 problems.append(notes[-1])
-        for rnd in range(1, args.rounds + 1):
-            for target in targets:
-                if target.name in broken:
-                    continue
-                log(f"round {rnd}/{args.rounds}: {target.name}")
-                try:
-                    with running(target, url, logs) as server:
-                        for op in ops:
-                            v = dict(variables[op.name])
-                            if op.name == "FigureFilterPage":
-                                with contextlib.suppress(httpx.HTTPError):
-                                    v["after"] = first_cursor(server, op, v)
-                            if not args.smoke:
-                                wrk(server, op, v, connections=4, seconds=1, scripts=scripts)  # warm-up
-                            timed = time.perf_counter()
-                            try:
-                                c = check(server, op, v)
-                            except httpx.HTTPError as exc:
-                                c = Check(False, 0, None, Counter(), f"{exc.__class__.__name__}: {exc}")
-                            latency = time.perf_counter() - timed
-                            if rnd == 1:
-                                if target.kind == "tradegraph" and target.workers == 1:
-                                    reference[op.name] = c.slugs
-                                same = c.slugs == reference.get(op.name) if op.name in reference else None
-                                results["checks"].setdefault(op.name, {})[target.name] = {
-                                    "ok": c.ok,
-                                    "bytes": c.bytes,
-                                    "latency_ms": round(latency * 1000, 1),
-                                    "same_slugs_as_tradegraph": same,
-                                    "error": c.error,
-                                }
-                                if c.statements is not None and target.workers == 1:
-                                    results["statements"].setdefault(op.name, {})[target.kind] = c.statements
-                                if not c.ok:
-                                    log(f"  {op.name}: ERROR {c.error}")
-                                    problems.append(f"{op.name} on {target.name}: {c.error}")
-                                elif same is False:
-                                    problems.append(f"{op.name} on {target.name}: other slugs than tradegraph's")
-                            for conns in concurrency:
-                                # a slow operation gets a longer cell, so that it completes requests at all
-                                seconds = min(max(args.seconds, 4 * latency * conns), args.max_seconds)
-                                sample = wrk(server, op, v, connections=conns, seconds=seconds, scripts=scripts)
-                                samples.setdefault((op.name, target.name, conns), []).append(sample)
-                                if "wrk_error" in sample:
-                                    problems.append(f"wrk on {op.name}, {target.name}: {sample['wrk_error']}")
-                                elif conns == 1 and sample["failures"]:
-                                    problems.append(
-                                        f"{op.name} on {target.name}: {sample['failures']} failed answers at c=1"
-                                    )
-                                if latency > 0.2:  # let requests still running finish before the next cell
-                                    time.sleep(min(latency * conns / target.workers, 5.0))
-                                log(
-                                    f"  {op.name:<18} c={conns:<3} {sample['rps']:>8.1f} req/s"
-                                    f"  p50 {sample['p50_ms']:.1f} ms  p99 {sample['p99_ms']:.1f} ms"
-                                    + (f"  failures {sample['failures']}" if sample["failures"] else "")
-                                )
-                        rss = server.peak_rss_mb()
-                        results["rss_mb"][target.name] = max(results["rss_mb"].get(target.name, 0.0), round(rss, 1))
-                except RuntimeError as exc:  # it did not start: say so, go on without it
-                    broken.add(target.name)
-                    notes.append(f"{target.name} skipped: {exc}")
-                    problems.append(notes[-1])
-                    log(f"  {target.name} skipped: {exc}")
+
+        def measure(server: Server, op: Operation, rnd: int) -> None:
+            """Check one operation's answer on `server` (round 1: against tradegraph x1's) and time its cells."""
+            target = server.target
+            v = dict(variables[op.name])
+            if op.name == "FigureFilterPage":
+                with contextlib.suppress(httpx.HTTPError):
+                    v["after"] = first_cursor(server, op, v)
+            if not args.smoke:
+                wrk(server, op, v, connections=4, seconds=1, scripts=scripts)  # warm-up
+            timed = time.perf_counter()
+            try:
+                c = check(server, op, v)
+            except httpx.HTTPError as exc:
+                c = Check(False, 0, None, Counter(), f"{exc.__class__.__name__}: {exc}")
+            latency = time.perf_counter() - timed
+            if rnd == 1:
+                if target.kind == "tradegraph" and target.workers == 1:
+                    reference[op.name] = c.slugs
+                same = c.slugs == reference.get(op.name) if op.name in reference else None
+                results["checks"].setdefault(op.name, {})[target.name] = {
+                    "ok": c.ok,
+                    "bytes": c.bytes,
+                    "latency_ms": round(latency * 1000, 1),
+                    "same_slugs_as_tradegraph": same,
+                    "error": c.error,
+                }
+                if c.statements is not None and target.workers == 1:
+                    results["statements"].setdefault(op.name, {})[target.kind] = c.statements
+                if not c.ok:
+                    log(f"  {op.name}: ERROR {c.error}")
+                    problems.append(f"{op.name} on {target.name}: {c.error}")
+                elif same is False:
+                    problems.append(f"{op.name} on {target.name}: other slugs than tradegraph's")
+            for conns in concurrency:
+                # a slow operation gets a longer cell, so that it completes requests at all
+                seconds = min(max(args.seconds, 4 * latency * conns), args.max_seconds)
+                sample = wrk(server, op, v, connections=conns, seconds=seconds, scripts=scripts)
+                samples.setdefault((op.name, target.name, conns), []).append(sample)
+                if "wrk_error" in sample:
+                    problems.append(f"wrk on {op.name}, {target.name}: {sample['wrk_error']}")
+                elif conns == 1 and sample["failures"]:
+                    problems.append(f"{op.name} on {target.name}: {sample['failures']} failed answers at c=1")
+                if latency > 0.2:  # let requests still running finish before the next cell
+                    time.sleep(min(latency * conns / target.workers, 5.0))
+                log(
+                    f"  {op.name:<18} c={conns:<3} {sample['rps']:>8.1f} req/s"
+                    f"  p50 {sample['p50_ms']:.1f} ms  p99 {sample['p99_ms']:.1f} ms"
+                    + (f"  failures {sample['failures']}" if sample["failures"] else "")
+                )
+
+        def finished(server: Server) -> None:
+            rss = server.peak_rss_mb()
+            results["rss_mb"][server.target.name] = max(results["rss_mb"].get(server.target.name, 0.0), round(rss, 1))
+
+        def skipped(target: Target, exc: RuntimeError) -> None:  # it did not start: say so, go on without it
+            broken.add(target.name)
+            notes.append(f"{target.name} skipped: {exc}")
+            problems.append(notes[-1])
+            log(f"  {target.name} skipped: {exc}")
+
+        interleave = args.interleave
+        if interleave:
+            need, free = connections_needed(targets), free_connections(url)
+            if need > free:
+                notes.append(
+                    f"the targets were timed one after another: serving at once they may hold {need} connections,"
+                    f" the server has {free} free"
+                )
+                log(notes[-1])
+                interleave = False
+        if interleave:
+            # every target serves at once; each operation's cells are timed target after target, so
+            # that the ratios compare cells seconds apart, not minutes (a shared VM's speed drifts)
+            with contextlib.ExitStack() as stack:
+                servers: list[Server] = []
+                for target in targets:
+                    log(f"starting {target.name}")
+                    try:
+                        servers.append(stack.enter_context(running(target, url, logs)))
+                    except RuntimeError as exc:
+                        skipped(target, exc)
+                for rnd in range(1, args.rounds + 1):
+                    log(f"round {rnd}/{args.rounds}, every target in turn per operation")
+                    for op in ops:
+                        for server in servers:
+                            measure(server, op, rnd)
+                for server in servers:
+                    finished(server)
+        else:
+            for rnd in range(1, args.rounds + 1):
+                for target in targets:
+                    if target.name in broken:
+                        continue
+                    log(f"round {rnd}/{args.rounds}: {target.name}")
+                    try:
+                        with running(target, url, logs) as server:
+                            for op in ops:
+                                measure(server, op, rnd)
+                            finished(server)
+                    except RuntimeError as exc:
+                        skipped(target, exc)
     finally:
         shutil.rmtree(scripts, ignore_errors=True)
         if args.drop:
@@ -879,6 +925,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 LIMITS = ("limit", "limit-same-sql")
+# every target's pool per worker, as each is configured by default: tradegraph's POOL_SIZE, the
+# limit's POOL_SIZE, PostGraphile's pg pool
+POOL_PER_WORKER = 10
+
+
+def connections_needed(targets: list[Target]) -> int:
+    """Return the most connections the targets may hold when all serve at once (their pools, tradegraph's LISTEN)."""
+    return sum(t.workers * (POOL_PER_WORKER + (1 if t.kind == "tradegraph" else 0)) for t in targets)
+
+
+def free_connections(url: str) -> int:
+    """Return how many more connections the server at `url` accepts from a role that is not a superuser."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
+            " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 TARGETS = (
     Target("tradegraph x1", "tradegraph", 1),
     Target("tradegraph x2", "tradegraph", 2),
