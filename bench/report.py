@@ -244,6 +244,15 @@ def targets(runs: list[dict[str, Any]]) -> list[str]:
     def v5(r: dict[str, Any]) -> bool:
         return measured(r, "postgraphile5")
 
+    sizes = [r["size"] for r in runs]
+
+    def label(r: dict[str, Any]) -> str:
+        # two runs of one size are told apart by their file's name
+        stem = Path(r.get("_path", "")).stem
+        if sizes.count(r["size"]) == 1 or stem in ("", r["size"]):
+            return str(r["size"])
+        return f"{r['size']} ({stem})"
+
     out = [
         "",
         "## Targets",
@@ -256,10 +265,10 @@ def targets(runs: list[dict[str, Any]]) -> list[str]:
         "",
         "| operation | "
         + " | ".join(
-            f"{r['size']} ÷ postgraphile"
-            + (f" | {r['size']} ÷ postgraphile5" if v5(r) else "")
-            + f" | {r['size']} ÷ limit"
-            + (f" | {r['size']} ÷ same-SQL" if measured(r) else "")
+            f"{label(r)} ÷ postgraphile"
+            + (f" | {label(r)} ÷ postgraphile5" if v5(r) else "")
+            + f" | {label(r)} ÷ limit"
+            + (f" | {label(r)} ÷ same-SQL" if measured(r) else "")
             for r in runs
         )
         + " |",

@@ -281,6 +281,23 @@ def test_report_marks_the_throughput_targets() -> None:
     assert targets([{**run, "targets": [{"name": "tradegraph x1", "kind": "tradegraph"}]}]) == []
 
 
+def test_report_tells_two_runs_of_one_size_apart_by_their_files() -> None:
+    from bench.report import targets
+
+    def run(path: str) -> dict[str, Any]:
+        return {
+            "size": "S",
+            "_path": path,
+            "operations": [{"name": "A"}],
+            "targets": [{"name": "limit x1", "kind": "limit"}],
+            "cells": [],
+        }
+
+    header = targets([run("bench/results/S.json"), run("bench/results/same-sql-S.json")])[5]
+    assert "| S ÷ postgraphile | S ÷ limit | S (same-sql-S) ÷ postgraphile | S (same-sql-S) ÷ limit |" in header
+    assert "| S ÷ postgraphile | S ÷ limit |" in targets([run("bench/results/same-sql-S.json")])[5]
+
+
 def test_report_compares_with_postgraphile_v5_where_measured() -> None:
     from bench.report import tables, targets
 
