@@ -80,6 +80,8 @@ def session_transaction(*, statement_timeout_ms: int) -> str:
     )
 
 
+_IDLE = psycopg.pq.TransactionStatus.IDLE
+
 # the API's engines whose connections go back to the pool with nothing to send (make_async_engine)
 _RETURNED_AS_IS: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -398,6 +400,8 @@ class Reader:
                 # must not check out a connection nobody will return
                 raise DatabaseUnavailable("the request has already been answered")
             while True:
+                if self._closed:  # answered while this statement failed: no new connection now
+                    raise DatabaseUnavailable("the request has already been answered")
                 try:
                     return await run()
                 except PoolTimeout:
@@ -434,11 +438,17 @@ class Reader:
 
     async def _release_pooled(self) -> None:
         pooled, self._pooled = self._pooled, None
-        if pooled is not None:
-            if self.engine.sync_engine in _RETURNED_AS_IS:
-                pooled.close()  # back in the pool's queue: nothing to send, nothing to await
-            else:
-                await greenlet_spawn(pooled.close)  # the pool's reset (a transaction pooler's ROLLBACK)
+        if pooled is None:
+            return
+        driver = pooled.driver_connection
+        if driver is None or driver.closed or driver.broken:
+            # closed under it (a cancelled statement, a lost server): never handed out again
+            with contextlib.suppress(Exception):
+                await greenlet_spawn(pooled.invalidate)
+        elif self.engine.sync_engine in _RETURNED_AS_IS and driver.info.transaction_status == _IDLE:
+            pooled.close()  # back in the pool's queue: nothing to send, nothing to await
+        else:
+            await greenlet_spawn(pooled.close)  # the pool's reset (a transaction pooler's ROLLBACK)
 
     async def _discard(self) -> None:
         conn, self._conn = self._conn, None
@@ -476,7 +486,11 @@ class Reader:
             else:
                 self.engine.sync_engine.dispatch.before_cursor_execute(None, None, sql, params, None, False)
                 if self._pooled is None:
-                    self._pooled = await greenlet_spawn(self.engine.sync_engine.pool.connect)
+                    try:
+                        self._pooled = await greenlet_spawn(self.engine.sync_engine.pool.connect)
+                    except psycopg.Error as exc:
+                        # as engine.connect() wraps it: the server is unreachable (outage, restart)
+                        raise DBAPIError(None, None, exc, connection_invalidated=True) from exc
                 pooled = self._pooled
             driver = pooled.driver_connection
             if driver is None:  # invalidated under it: a new connection, as for any lost one
@@ -504,7 +518,10 @@ class Reader:
     async def close(self) -> None:
         """Return the connection to the pool; no statement runs through this reader afterwards."""
         self._closed = True
-        await self._release_pooled()
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        # after any statement of this request still running (a sibling task left by a failed
+        # gather): its connection must not go back to the pool while in use
+        async with self._lock:
+            await self._release_pooled()
+            if self._conn is not None:
+                await self._conn.close()
+                self._conn = None

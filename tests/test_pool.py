@@ -53,3 +53,32 @@ def test_a_request_mixing_plain_sql_and_sqlalchemy_statements_holds_one_connecti
             await engine.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_connection_closed_under_a_request_is_not_handed_to_the_next(seeded_url: str) -> None:
+    # a statement cancelled mid-way may leave psycopg's connection closed: the request must not
+    # put it back, or the next request to get it finds it dead, and that renews every pooled
+    # connection (as after a server restart), the healthy ones included
+    async def scenario() -> None:
+        engine = make_async_engine(seeded_url, pool_size=2, statement_timeout_ms=5000, pool_timeout=2)
+        first, second = Reader(engine), Reader(engine)
+        try:
+            [healthy] = await first.one_sql("SELECT pg_backend_pid()", {})
+            await second.one_sql("SELECT pg_backend_pid()", {})
+            closed = second._pooled
+            assert closed is not None and closed.driver_connection is not None
+            await closed.driver_connection.close()
+            await first.close()
+            await second.close()  # last in: handed out first (LIFO)
+            third, fourth = Reader(engine), Reader(engine)
+            try:
+                pids = {(await db.one_sql("SELECT pg_backend_pid()", {}))[0] for db in (third, fourth)}
+            finally:
+                await third.close()
+                await fourth.close()
+            assert healthy in pids  # the healthy connection was kept
+            assert len(pids) == 2
+        finally:
+            await engine.dispose()
+
+    asyncio.run(scenario())
