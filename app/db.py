@@ -130,12 +130,12 @@ def make_async_engine(
         pool_reset_on_return="rollback" if pooler else None,
         connect_args=connect_args,
     )
-    if not pooler:
-        _RETURNED_AS_IS.add(engine.sync_engine)
     if pooler:
         begin = session_transaction(statement_timeout_ms=statement_timeout_ms)
         event.listen(engine.sync_engine, "checkout", functools.partial(_begin_on_checkout, begin))
         event.listen(engine.sync_engine, "reset", _end_on_return)
+    else:
+        _RETURNED_AS_IS.add(engine.sync_engine)
     return engine
 
 
@@ -395,12 +395,11 @@ class Reader:
     async def _run(self, run: Callable[[], Awaitable[T]]) -> T:
         """Return what `run` returns, run under the request's lock, once more on a new connection if it lost its own."""
         async with self._lock:
-            if self._closed:
-                # a task the request left running (a sibling of a failed one in a gather): it
-                # must not check out a connection nobody will return
-                raise DatabaseUnavailable("the request has already been answered")
             while True:
-                if self._closed:  # answered while this statement failed: no new connection now
+                if self._closed:
+                    # a task the request left running (a sibling of a failed one in a gather), or
+                    # a statement that failed after the answer: it must not check out a
+                    # connection nobody will return
                     raise DatabaseUnavailable("the request has already been answered")
                 try:
                     return await run()

@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -32,21 +33,18 @@ def sane_request_id(value: str | None) -> str | None:
     return None
 
 
-def _process_prefix() -> str:
-    return uuid.uuid4().hex[:16]
-
-
 # a random prefix per process and a counter: ids as unique as uuid4's, without a system call and
 # a UUID object per request (a few percent of a cheap request's CPU); a forked child draws its own
-_prefix = _process_prefix()
-_counter = itertools.count()
+_prefix: str
+_counter: Iterator[int]
 
 
 def _renew_prefix() -> None:
     global _prefix, _counter
-    _prefix, _counter = _process_prefix(), itertools.count()
+    _prefix, _counter = uuid.uuid4().hex[:16], itertools.count()
 
 
+_renew_prefix()
 os.register_at_fork(after_in_child=_renew_prefix)
 
 
