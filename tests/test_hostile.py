@@ -295,6 +295,51 @@ def test_a_search_cursor_is_only_ever_as_the_api_wrote_it(client: TestClient) ->
     assert "errors" not in post_json(client, {"query": query, "variables": {"a": written}}).json()
 
 
+def _variants(cursor: str) -> Iterator[str]:
+    """Yield spellings of a keyset cursor's values that decode alike but that the API never writes."""
+    plain = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    values = json.loads(plain)
+
+    def written(raw: list[Any] | bytes) -> str:
+        text = raw if isinstance(raw, bytes) else json.dumps(raw, ensure_ascii=False).encode()
+        return base64.urlsafe_b64encode(text).decode().rstrip("=")
+
+    yield cursor + "=" * (4 - len(cursor) % 4)  # padded
+    yield cursor[:2] + "!" + cursor[2:]  # a stray character, which a lenient base64 decoder skips
+    if "-" in cursor or "_" in cursor or len(cursor) % 4:
+        yield base64.b64encode(plain).decode()  # the other alphabet, with padding
+    yield written(values)  # JSON spaced out
+    yield written(b"\n" + plain)
+    key = values[0]
+    if key[:4].isdigit() and key[4] == "-":  # a date
+        yield written([key.replace("-", ""), *values[1:]])  # 20240101
+        yield written([key + "T00:00", *values[1:]])
+    else:  # a decimal
+        yield written([f" {key}", *values[1:]])
+        yield written([f"{float(key):e}", *values[1:]])
+        yield written([key[0] + "_" + key[1:], *values[1:]])
+        yield written([float(key), *values[1:]])
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "articles(orderBy: PUBLISHED_ON_DESC",
+        "tradeFigures(orderBy: AMOUNT_USD_DESC",
+        "tradeFigures(orderBy: PERIOD_END_DESC",
+    ],
+)
+def test_a_keyset_cursor_is_only_ever_as_the_api_wrote_it(client: TestClient, field: str) -> None:
+    query = f"query($a: String) {{ {field}, first: 1, after: $a) {{ edges {{ cursor }} }} }}"
+    first = post_json(client, {"query": query}).json()
+    good = first["data"][field.partition("(")[0]]["edges"][0]["cursor"]
+    assert "errors" not in post_json(client, {"query": query, "variables": {"a": good}}).json()
+    for cursor in _variants(good):
+        assert cursor != good
+        body = post_json(client, {"query": query, "variables": {"a": cursor}}).json()
+        assert [e["extensions"]["code"] for e in body.get("errors", [])] == ["BAD_USER_INPUT"], cursor
+
+
 @pytest.mark.parametrize("first", [-1, -(2**31), 101])
 def test_out_of_range_first_is_a_coded_field_error(client: TestClient, first: int) -> None:
     # a field error during execution: 200 with `data` (the specification's partial result), the

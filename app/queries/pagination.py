@@ -7,6 +7,7 @@ import binascii
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,8 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 20
 # a cursor holds a row's sort keys (a date, a name, an id): far shorter than this
 MAX_CURSOR_LENGTH = 1000
+# a decimal sort key as a cursor holds it: positional notation, no spaces, underscores or exponent
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +72,12 @@ class Page(Generic[T]):
 def encode_cursor(values: Sequence[Any]) -> str:
     """Return an opaque cursor for a row's sort-key values."""
     # non-ASCII kept as it is: the same bytes as Postgres's to_json, so compiled queries write equal cursors
-    plain = [v.isoformat() if isinstance(v, dt.date) else str(v) if isinstance(v, Decimal) else v for v in values]
+    # decimals in positional notation, as Postgres writes numeric as text (str() may write 1E-7)
+    plain = [v.isoformat() if isinstance(v, dt.date) else f"{v:f}" if isinstance(v, Decimal) else v for v in values]
+    return _base64url(plain)
+
+
+def _base64url(plain: list[Any]) -> str:
     return (
         base64.urlsafe_b64encode(json.dumps(plain, separators=(",", ":"), ensure_ascii=False).encode())
         .decode()
@@ -85,6 +93,9 @@ def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         if not isinstance(raw, list) or len(raw) != len(ordering.keys):
             raise ValueError
+        # only as the API writes it: no padding, no stray characters, no other spacing of the JSON
+        if _base64url(raw) != cursor:
+            raise ValueError
         return [_decode(v, key.kind) for v, key in zip(raw, ordering.keys, strict=True)]
     except (ValueError, TypeError, ArithmeticError, RecursionError, binascii.Error, UnicodeDecodeError):
         # RecursionError: JSON nested hundreds deep (`[[[[...`), which no cursor of ours is
@@ -95,13 +106,13 @@ def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
 
 def _decode(value: Any, kind: type) -> Any:
     # cursors come back from clients: accept only values our own encoder could have written
-    if kind is dt.date:
-        return dt.date.fromisoformat(value)
-    if kind is Decimal:
-        number = Decimal(value)
-        if not number.is_finite():
+    if kind is dt.date and isinstance(value, str):
+        date = dt.date.fromisoformat(value)
+        if date.isoformat() != value:  # 20240101 is a date to fromisoformat, but not as we write one
             raise ValueError
-        return number
+        return date
+    if kind is Decimal and isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return Decimal(value)
     if kind is int and isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
         return value
     if kind is str and isinstance(value, str) and "\x00" not in value:
