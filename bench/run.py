@@ -872,8 +872,11 @@ def main(argv: list[str] | None = None) -> int:
                         skipped(target, exc)
                 for rnd in range(1, args.rounds + 1):
                     log(f"round {rnd}/{args.rounds}, every target in turn per operation")
-                    for op in ops:
-                        for server in servers:
+                    for i, op in enumerate(ops):
+                        # each operation and round starts with another target: none is always
+                        # timed first, on a cache the one before warmed or a VM just idle
+                        start = (i + rnd - 1) % max(len(servers), 1)
+                        for server in servers[start:] + servers[:start]:
                             measure(server, op, rnd)
                 for server in servers:
                     finished(server)
