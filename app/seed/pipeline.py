@@ -418,7 +418,7 @@ def _outer_links(conn: Connection, corpus: Corpus) -> dict[str, dict[str, str | 
         if not needed:
             continue
         parent = table.alias("parent")
-        found = conn.execute(select(table.c.slug, parent.c.slug).join(parent, parent.c.id == table.c[column])).tuples()
+        found = conn.execute(select(table.c.slug, parent.c.slug).join(parent, parent.c.id == table.c[column]))
         out[name] = dict(found.all())
     return out
 
