@@ -10,6 +10,7 @@ series' rollup, the counts), or the same refusal with the database left as it wa
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import shutil
@@ -21,6 +22,7 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from app.seed import pipeline
 from app.seed.files import SeedError
 from app.seed.pipeline import seed
 from bench.generate import synthesize, write_corpus_dir
@@ -139,14 +141,18 @@ class Walk:
         return edit()
 
 
-def _seed(url: str, corpus: Path) -> list[str] | None:
-    """Return None when `corpus` is seeded into `url`, else the issues it was refused with."""
-    with engine_for(url) as engine:
+def _seed(url: str, corpus: Path, *, beside: bool = False) -> list[str] | dict[str, Any]:
+    """Return what a seed of `corpus` into `url` changed, table by table, or the issues it was refused with.
+
+    `beside`: the near-duplicates are decided in a child process while the rows are written, however few."""
+    with engine_for(url) as engine, pytest.MonkeyPatch.context() as patch:
+        if beside:
+            patch.setattr(pipeline, "BESIDE_FROM", 1)
         try:
-            seed(engine, [corpus])
+            summary = seed(engine, [corpus])
         except SeedError as exc:
             return [str(issue) for issue in exc.issues]
-    return None
+    return {name: dataclasses.astuple(counts) for name, counts in summary.tables.items()}
 
 
 def _derived_hold(url: str) -> None:
@@ -159,16 +165,23 @@ def _derived_hold(url: str) -> None:
         assert conn.execute(text("SELECT count(*) FROM trade_series_dirty")).scalar_one() == 0
 
 
-@pytest.mark.parametrize("walk", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("walk", "beside"), [(1, False), (2, False), (3, True), (4, True)], ids=["1", "2", "3-beside", "4-beside"]
+)
 def test_each_incremental_seed_of_a_walk_ends_as_a_load_from_scratch(
-    corpus_t: Path, tmp_path: Path, fresh_database: Callable[..., str], walk: int
+    corpus_t: Path, tmp_path: Path, fresh_database: Callable[..., str], walk: int, beside: bool
 ) -> None:
+    # beside: the walk's seeds decide near-duplicates beside the writes, and a second database
+    # seeded along the same walk without that must count the same changes
     corpus = Path(shutil.copytree(corpus_t, tmp_path / "corpus"))
     stash = tmp_path / "stash"
     stash.mkdir()
     edits = Walk(corpus, stash, random.Random(20261205 + walk))
-    url = fresh_database()
-    assert _seed(url, corpus) is None
+    url, inline = fresh_database(), fresh_database()
+    first = _seed(url, corpus, beside=beside)
+    assert isinstance(first, dict)
+    if beside:
+        assert _seed(inline, corpus) == first
     done: list[str] = []
     seeded = 0
     for step in range(STEPS):
@@ -178,8 +191,12 @@ def test_each_incremental_seed_of_a_walk_ends_as_a_load_from_scratch(
         done.append(edits.step())
         before = canonical(url)
         scratch = fresh_database()
-        refused = _seed(scratch, corpus)
-        assert _seed(url, corpus) == refused, done
+        loaded = _seed(scratch, corpus)
+        refused = loaded if isinstance(loaded, list) else None
+        changes = _seed(url, corpus, beside=beside)
+        assert changes == refused if refused is not None else isinstance(changes, dict), done
+        if beside:
+            assert _seed(inline, corpus) == changes, done
         if refused is None:
             seeded += 1
             assert canonical(url) == canonical(scratch), done

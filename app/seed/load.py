@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from typing import Any
 
 from psycopg import sql
-from sqlalchemy import Connection, Table, delete, func, select, text, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, text, update
 
 from app import models
 from app.seed import convert
@@ -92,6 +92,11 @@ ROLLUP: tuple[Table, ...] = (
     models.article_places,
     models.event_counts,
 )
+
+# The near-duplicate links of every article, and the stored articles outside the corpus whose link
+# may have changed
+Links = Callable[[], tuple[Sequence[Duplicate], Collection[str]]]
+LINK_COLUMNS = ("duplicate_of_id", "duplicate_score", "duplicate_method")
 
 # Children first: the order in which --reset empties tables.
 ALL_TABLES: tuple[Table, ...] = (
@@ -165,8 +170,8 @@ class _Writer:
         summary: Summary,
         *,
         progress: Progress | None,
-        duplicates: Sequence[Duplicate] | None,
-        relink: Collection[str],
+        links: Links | None,
+        links_pending: bool,
         removal: Removal | None,
     ) -> None:
         self.conn = conn
@@ -175,8 +180,11 @@ class _Writer:
         self.progress = progress
         # near-duplicate links of the whole corpus when they were decided again (articles outside
         # `corpus` may gain or lose one); None: only the corpus's own, in corpus.duplicates
-        self.all_duplicates = duplicates
-        self.relink = relink
+        self.links = links
+        # the links are still being decided: the articles keep their stored ones until they are
+        self.links_pending = links_pending
+        self.links_written: dict[str, Row] = {}  # slug -> the link columns the articles' rows were written with
+        self.counted: set[str] = set()  # articles counted as inserted or updated by then
         self.removal = removal or Removal()
         self.ids: dict[str, dict[str, int]] = {
             k: {} for k in ("place", "organisation", "person", "article", "trade_figure", "event")
@@ -235,13 +243,18 @@ class _Writer:
         self._entities("people", people, "person", self.corpus.people, lambda p: person_row(p, self.ids))
         self._lookup("person", people, self._referred.get("person", set()))
 
-    def _duplicates(self) -> dict[str, Duplicate]:
-        dups = self.corpus.duplicates if self.all_duplicates is None else self.all_duplicates
-        return {d.duplicate: d for d in dups}
+    def _decided(self) -> tuple[dict[str, Duplicate], Collection[str]]:
+        """Return the near-duplicate links by duplicate, and the stored articles outside the corpus to relink."""
+        chosen, relink = self.links() if self.links is not None else (self.corpus.duplicates, ())
+        dup = {d.duplicate: d for d in chosen}
+        self._lookup("article", articles, [d.original for d in dup.values() if d.original not in self.corpus.articles])
+        return dup, relink
 
     def articles(self) -> None:
-        dup = self._duplicates()
-        self._lookup("article", articles, [d.original for d in dup.values() if d.original not in self.corpus.articles])
+        if self.links_pending:
+            self._articles_keeping_links()
+            return
+        dup, relink = self._decided()
         # originals in the corpus get their ids from _entities before any row is built
         self._entities(
             "articles",
@@ -250,22 +263,59 @@ class _Writer:
             self.corpus.articles,
             lambda a: article_row(ArticleInput(a.meta, a.source_file, a.body, dup.get(a.meta.slug)), self.ids),
         )
-        if self.all_duplicates is not None and self.relink:
-            self._relink(dup)
+        if relink:
+            self._relink(dup, relink)
 
-    def _relink(self, dup: Mapping[str, Duplicate]) -> None:
+    def _articles_keeping_links(self) -> None:
+        """Write the articles, each with its stored near-duplicate link (a new one with none) for now."""
+        items = self.corpus.articles
+        advance = self._step("articles", len(items))
+        ids, stored = _slugged(self.conn, articles, items, BUILDERS[articles.name].columns)
+        self.ids["article"] |= ids
+        rows = []
+        for slug, a in items.items():
+            row = {"id": ids[slug], **article_row(ArticleInput(a.meta, a.source_file, a.body, None), self.ids)}
+            old = stored.get((slug,))
+            if old is not None:
+                row |= {c: old[c] for c in LINK_COLUMNS}
+            if old is None or any(old[c] != row[c] for c in row):
+                self.counted.add(slug)  # inserted, or updated (as _sync counts it)
+            self.links_written[slug] = {c: row[c] for c in LINK_COLUMNS}
+            rows.append(row)
+        _sync(self.conn, articles, rows, ("slug",), self.summary.counts(articles), stored=stored, progress=advance)
+
+    def decided_links(self) -> None:
+        """Write the near-duplicate links decided while the rows were written, where they differ."""
+        if not self.links_pending:
+            return
+        dup, relink = self._decided()
+        counts = self.summary.counts(articles)
+        changes = []
+        for slug, written in self.links_written.items():
+            want = duplicate_columns(dup.get(slug), self.ids)
+            if want != written:
+                changes.append({"link_id": self.ids["article"][slug], **{f"link_{c}": v for c, v in want.items()}})
+                if slug not in self.counted:  # counted unchanged so far
+                    counts.unchanged -= 1
+                    counts.updated += 1
+        if changes:
+            values: dict[str, Any] = {c: bindparam(f"link_{c}") for c in LINK_COLUMNS}
+            self.conn.execute(update(articles).where(articles.c.id == bindparam("link_id")).values(values), changes)
+        if relink:
+            self._relink(dup, relink)
+
+    def _relink(self, dup: Mapping[str, Duplicate], relink: Collection[str]) -> None:
         """Update the near-duplicate link of the `relink` articles (stored, outside the corpus) where it changed."""
-        self._lookup("article", articles, [dup[slug].original for slug in self.relink if slug in dup])
-        cols = ("duplicate_of_id", "duplicate_score", "duplicate_method")
+        self._lookup("article", articles, [dup[slug].original for slug in relink if slug in dup])
         stored = self.conn.execute(
-            select(articles.c.id, articles.c.slug, *[articles.c[c] for c in cols]).where(
-                any_of(articles.c.slug, self.relink)
+            select(articles.c.id, articles.c.slug, *[articles.c[c] for c in LINK_COLUMNS]).where(
+                any_of(articles.c.slug, relink)
             )
         ).mappings()
         counts = self.summary.counts(articles)
         for old in stored:
             want = duplicate_columns(dup.get(old["slug"]), self.ids)
-            if any(old[c] != want[c] for c in cols):
+            if any(old[c] != want[c] for c in LINK_COLUMNS):
                 self.conn.execute(update(articles).where(articles.c.id == old["id"]).values(**want))
                 counts.updated += 1
 
@@ -425,17 +475,20 @@ def write_corpus(
     *,
     summary: Summary | None = None,
     progress: Progress | None = None,
-    duplicates: Sequence[Duplicate] | None = None,
-    relink: Collection[str] = (),
+    links: Links | None = None,
+    links_pending: bool = False,
     removal: Removal | None = None,
 ) -> Summary:
     """Write `corpus` through `conn` (inside the caller's transaction); return what changed.
 
-    `duplicates`: the near-duplicate links of every article (else those of `corpus`); the stored
-    articles `relink` names (outside `corpus`) get theirs updated too where it changed;
-    `removal`: what to delete that no file defines any more."""
+    `links()`: the near-duplicate links of every article (else those of `corpus`), and the stored
+    articles outside `corpus` whose link is updated too where it changed; `links_pending`: they are
+    still being decided, so `links()` is called once every other row is written (the articles keep
+    their stored links until then); `removal`: what to delete that no file defines any more."""
     summary = summary if summary is not None else Summary()
-    writer = _Writer(conn, corpus, summary, progress=progress, duplicates=duplicates, relink=relink, removal=removal)
+    writer = _Writer(
+        conn, corpus, summary, progress=progress, links=links, links_pending=links_pending, removal=removal
+    )
     steps: Iterable[Callable[[], Any]] = (
         writer.places,
         writer.organisations,
@@ -448,6 +501,7 @@ def write_corpus(
         step()
     evidence_ids = writer.evidence()
     writer.conversions(evidence_ids)
+    writer.decided_links()  # before the removals: a link may point at an article that goes
     writer.remove()
     merge_gin_pending(conn, [name for name, c in summary.tables.items() if c.inserted or c.updated])
     changed = {name: c.changed for name, c in summary.tables.items()}

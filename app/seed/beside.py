@@ -1,0 +1,72 @@
+"""A computation run in a forked child process while this one goes on writing; its result on demand."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def available() -> bool:
+    """Return whether a child can compute beside this process: fork exists, and a second CPU to run it."""
+    if not hasattr(os, "fork"):
+        return False
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus >= 2
+
+
+class Beside(Generic[T]):
+    """`work()` computed in a forked child (it inherits the data, nothing is sent to it); `result()` waits for it.
+
+    The child touches no connection: it computes and sends its result back through a pipe."""
+
+    def __init__(self, work: Callable[[], T], *, name: str) -> None:
+        context = multiprocessing.get_context("fork")
+        self.name = name
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_run, args=(work, send), name=name, daemon=True)
+        self._process.start()
+        send.close()  # the child's end: a child that dies leaves the pipe at end-of-file
+        self._outcome: tuple[bool, Any] | None = None
+
+    def result(self) -> T:
+        """Return what `work()` returned in the child; raise RuntimeError if it failed or died."""
+        if self._outcome is None:
+            try:
+                self._outcome = self._receive.recv()
+            except EOFError:
+                self._process.join()
+                raise RuntimeError(f"{self.name} ended without a result (exit code {self._process.exitcode})") from None
+            finally:
+                self._receive.close()
+            self._process.join()
+        done, value = self._outcome
+        if not done:
+            raise RuntimeError(f"{self.name} failed:\n{value}")
+        result: T = value
+        return result
+
+    def close(self) -> None:
+        """Stop the child if it is still running (the seed failed before it needed the result)."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._receive.close()
+
+
+def _run(work: Callable[[], Any], send: Connection) -> None:
+    # no cycle collection in the child: it could finalise objects inherited from the parent (a
+    # connection not yet collected there), and the work makes no cycles of its own
+    gc.disable()
+    try:
+        outcome: tuple[bool, Any] = (True, work())
+    except BaseException:  # sent back, raised in the parent
+        outcome = (False, traceback.format_exc())
+    send.send(outcome)
+    send.close()
