@@ -414,6 +414,25 @@ def test_full_reads_everything_and_matches_a_load_from_scratch(
     _matches_a_full_load(url, corpus, fresh_database)
 
 
+def test_full_with_nothing_changed_rewrites_no_row_and_restores_missing_hashes(
+    corpus: Path, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    _seed(url, corpus)
+    before = _state(url)
+    summary = _seed(url, corpus, full=True)
+    assert (summary.read_files, summary.changed) == (15, 0)
+    assert _state(url) == before  # not a manifest row written again (their row versions)
+    hashes = "SELECT path, shingle_hashes FROM seed_manifest WHERE kind = 'article' ORDER BY path"
+    with engine_for(url) as engine, engine.begin() as conn:
+        stored = conn.execute(text(hashes)).all()
+        assert all(h for _, h in stored)
+        conn.execute(text("UPDATE seed_manifest SET shingle_hashes = NULL WHERE path = :p"), {"p": stored[0][0]})
+    _seed(url, corpus, full=True)
+    with engine_for(url) as engine, engine.connect() as conn:
+        assert conn.execute(text(hashes)).all() == stored
+
+
 def test_the_cli_says_how_many_files_it_skipped(corpus: Path, fresh_database: Callable[..., str]) -> None:
     url = fresh_database()
     first = run_cli("seed", str(corpus), database_url=url)

@@ -494,17 +494,20 @@ def _near_duplicates(
     clean_slugs = {old[k]["article_slug"] for k in clean}
     for k in clean:
         sizes[old[k]["article_slug"]] = old[k]["shingles"]
-    changed_texts = [
+    rewritten = [
         f.article
         for k, f in read.items()
         if f.article is not None
         and (
-            full
-            or (was := old.get(k)) is None
+            (was := old.get(k)) is None
             or was["text_sha256"] != corpus.articles[f.article].sha256
             or was["article_slug"] != f.article
         )
     ]
+    changed_texts = [f.article for f in read.values() if f.article is not None] if full else rewritten
+    # the shingle hashes the manifest lacks: of new texts, and (--full) of stored rows without them;
+    # a text unchanged hashes as its stored hashes
+    unhashed = set(rewritten) | (_without_hashes(conn) & set(changed_texts) if full else set())
     # pairs between articles whose text did not change stand as the manifest keeps them
     changed = set(changed_texts)
     unchanged_slugs = clean_slugs | {f.article for f in read.values() if f.article and f.article not in changed}
@@ -542,7 +545,7 @@ def _near_duplicates(
         sizes,
         bodies,
         stored,
-        rehash,
+        rehash | unhashed,
         [old[k] for k in scope if k in old],
         clean_slugs,
         relinking=bool(changed_texts) or texts_gone,
@@ -575,16 +578,15 @@ def _decide(
     relinking: bool,
 ) -> NearDuplicates:
     """Return the near-duplicates of the texts `changed` and `stored` (slug -> text) added to the
-    `pairs` and `sizes` that stand, with the hashes of the changed texts and of `rehash`."""
+    `pairs` and `sizes` that stand, with the shingle hashes of the texts `rehash` names."""
     pairs = dict(pairs)
     sizes = dict(sizes)
     hashes: dict[str, list[int]] = {}
     if changed:
         sets = {slug: shingles(body) for slug, body in changed.items()}
-        hashes = {slug: shingle_hashes(s) for slug, s in sets.items()}
         loaded = {slug: shingles(body) for slug, body in stored.items()}
         sets |= loaded
-        hashes |= {slug: shingle_hashes(loaded[slug]) for slug in rehash}
+        hashes = {slug: shingle_hashes(sets[slug]) for slug in rehash if slug in sets}
         sizes |= {slug: len(s) for slug, s in sets.items()}
         pairs |= similar_pairs(sets, list(changed) if loaded else None)
     similar: dict[str, dict[str, str]] = {}
