@@ -319,6 +319,8 @@ def _variants(cursor: str) -> Iterator[str]:
         yield written([f"{float(key):e}", *values[1:]])
         yield written([key[0] + "_" + key[1:], *values[1:]])
         yield written([float(key), *values[1:]])
+        yield written(["0" + key.lstrip("-"), *values[1:]])  # a leading zero
+        yield written(["-0", *values[1:]])
 
 
 @pytest.mark.parametrize(

@@ -23,8 +23,8 @@ MAX_PAGE = 100
 DEFAULT_PAGE = 20
 # a cursor holds a row's sort keys (a date, a name, an id): far shorter than this
 MAX_CURSOR_LENGTH = 1000
-# a decimal sort key as a cursor holds it: positional notation, no spaces, underscores or exponent
-_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+# a decimal sort key as a cursor holds it: positional notation, no leading zeros, spaces, underscores or exponent
+_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,7 +112,10 @@ def _decode(value: Any, kind: type) -> Any:
             raise ValueError
         return date
     if kind is Decimal and isinstance(value, str) and _DECIMAL.fullmatch(value):
-        return Decimal(value)
+        number = Decimal(value)
+        if number.is_zero() and value.startswith("-"):  # no numeric is -0
+            raise ValueError
+        return number
     if kind is int and isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
         return value
     if kind is str and isinstance(value, str) and "\x00" not in value:

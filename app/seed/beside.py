@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 import os
+import signal
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -30,7 +34,9 @@ class Beside(Generic[T]):
         context = multiprocessing.get_context("fork")
         self.name = name
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_run, args=(work, send), name=name, daemon=True)
+        self._process = context.Process(
+            target=_run, args=(work, send, self._receive, os.getpid()), name=name, daemon=True
+        )
         self._process.start()
         send.close()  # the child's end: a child that dies leaves the pipe at end-of-file
         self._outcome: tuple[bool, Any] | None = None
@@ -60,7 +66,11 @@ class Beside(Generic[T]):
         self._receive.close()
 
 
-def _run(work: Callable[[], Any], send: Connection) -> None:
+def _run(work: Callable[[], Any], send: Connection, receive: Connection, parent: int) -> None:
+    # the parent's end, inherited: closed, so that a parent gone leaves the pipe without a reader
+    # and sending fails, where it would block for ever holding the parent's database connection
+    receive.close()
+    _die_with_parent(parent)
     # no cycle collection in the child: it could finalise objects inherited from the parent (a
     # connection not yet collected there), and the work makes no cycles of its own
     gc.disable()
@@ -70,3 +80,16 @@ def _run(work: Callable[[], Any], send: Connection) -> None:
         outcome = (False, traceback.format_exc())
     send.send(outcome)
     send.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this child when its parent dies (Linux), so that it does not keep the
+    parent's database connection, its transaction and the seed lock open while it computes."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
