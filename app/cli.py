@@ -220,10 +220,12 @@ def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> No
             _print_outcome(read=0, skipped=skipped, rows=0, changed=0, seconds=time.perf_counter() - started)
             return
 
+    import psycopg
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
     from sqlalchemy.exc import DBAPIError
 
     from app.db import make_engine
+    from app.migrate import NotMigrated
     from app.seed.pipeline import seed as run_seed
 
     engine = make_engine(primary_url(url), pool_size=1, application_name="tradegraph-seed")
@@ -252,8 +254,11 @@ def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> No
     except SeedError as exc:
         _print_issues(exc)
         raise _fail(f"{len(exc.issues)} problem(s) in the seed files; nothing was written", 2) from None
-    except DBAPIError as exc:
-        raise _fail(f"the database refused the seed, nothing was written: {exc.orig}") from None
+    except NotMigrated as exc:
+        reason = f"the database is not migrated ({exc}): run `tradegraph migrate` first"
+        raise _fail(f"{reason}; nothing was written") from None
+    except (DBAPIError, psycopg.Error) as exc:
+        raise _fail(f"the database refused the seed, nothing was written: {getattr(exc, 'orig', exc)}") from None
     finally:
         engine.dispose()
     _print_summary(summary, time.perf_counter() - started)

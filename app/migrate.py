@@ -6,9 +6,12 @@ and importing it (with its DDL implementations for every dialect) would slow eve
 
 from __future__ import annotations
 
+import ast
 import logging
 import os
+import re
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.config import MIGRATIONS_DIR, PROJECT_ROOT
@@ -97,3 +100,54 @@ def is_at_head(connection: Connection) -> bool:
 
     current = MigrationContext.configure(connection).get_current_revision()
     return current is not None and current == head_revision()
+
+
+class NotMigrated(Exception):
+    """The database's schema is not this version's: `str()` says how it differs."""
+
+
+def schema_lag(connection: Connection) -> str | None:
+    """Return how the connected database's schema differs from this version's migrations (None: it is at head).
+
+    Without Alembic when the scripts say their revisions plainly (a seed asks on every run, and
+    importing Alembic costs more than the rest of a one-article seed's checks)."""
+    from sqlalchemy import text
+
+    head = _scripts_head() or head_revision()
+    table = connection.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar_one()
+    current = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() if table else []
+    if current == [head]:
+        return None
+    if not current:
+        return "no migration has been applied to it"
+    return f"its schema is at migration {', '.join(current)}, this version of tradegraph needs {head}"
+
+
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+
+
+def _scripts_head(versions: Path = MIGRATIONS_DIR / "versions") -> str | None:
+    """Return the one revision no script revises, read from the scripts' `revision` and `down_revision`
+    lines (None when a script says them otherwise: then Alembic decides)."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for entry in os.scandir(versions):
+        if not entry.name.endswith(".py"):
+            continue
+        with open(entry.path, encoding="utf-8") as f:
+            said: dict[str, list[str]] = {"revision": [], "down_revision": []}
+            for name, value in _REVISION_LINE.findall(f.read()):
+                said[name].append(value.strip())
+        if len(said["revision"]) != 1 or len(said["down_revision"]) != 1:
+            return None
+        try:
+            revision, down = ast.literal_eval(said["revision"][0]), ast.literal_eval(said["down_revision"][0])
+        except (ValueError, SyntaxError):
+            return None
+        downs = [down] if isinstance(down, str) else list(down) if isinstance(down, tuple | list) else []
+        if not isinstance(revision, str) or not (down is None or downs) or not all(isinstance(d, str) for d in downs):
+            return None
+        revisions.add(revision)
+        revised.update(downs)
+    heads = revisions - revised
+    return heads.pop() if len(heads) == 1 else None

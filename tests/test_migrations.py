@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import inspect
 
@@ -33,3 +34,39 @@ def test_migration_files_are_named_by_date() -> None:
     assert names
     for name in names:
         assert re.match(r"^\d{4}_\d{2}_\d{2}_\d{4}-[0-9a-f]+_[a-z0-9_]+\.py$", name), name
+
+
+def test_the_head_read_from_the_scripts_lines_is_alembics(tmp_path: Path) -> None:
+    assert migrate._scripts_head() == migrate.head_revision()
+
+    def script(name: str, lines: str) -> None:
+        (tmp_path / f"{name}.py").write_text(f'"""Revision ID: x"""\n\n{lines}\n\n\ndef upgrade() -> None:\n    pass\n')
+
+    script("a", 'revision: str = "aaa"\ndown_revision: str | None = None')
+    script("b", 'revision: str = "bbb"\ndown_revision: str | None = "aaa"')
+    script("c", "revision = 'ccc'\ndown_revision = ('bbb',)")
+    assert migrate._scripts_head(tmp_path) == "ccc"
+    script("d", 'revision: str = "ddd"\ndown_revision: str | None = "bbb"')  # a second head
+    assert migrate._scripts_head(tmp_path) is None
+    (tmp_path / "d.py").unlink()
+    for odd in (
+        'revision: str = REVISION\ndown_revision: str | None = "ccc"',  # not a literal
+        'revision: str = "eee"',  # no down_revision
+        'revision: str = "eee"\nrevision: str = "fff"\ndown_revision: str | None = "ccc"',  # said twice
+        'revision: str = "eee"\ndown_revision: str | None = ()',  # revises nothing, not None
+    ):
+        script("e", odd)
+        assert migrate._scripts_head(tmp_path) is None, odd
+
+
+def test_schema_lag_says_how_a_database_differs(fresh_database: Callable[..., str]) -> None:
+    url = fresh_database()
+    with engine_for(url) as engine, engine.connect() as conn:
+        assert migrate.schema_lag(conn) is None
+    migrate.downgrade(url, "-1")
+    with engine_for(url) as engine, engine.connect() as conn:
+        lag = migrate.schema_lag(conn)
+        assert lag is not None and f"needs {migrate.head_revision()}" in lag
+    migrate.downgrade(url, "base")
+    with engine_for(url) as engine, engine.connect() as conn:
+        assert migrate.schema_lag(conn) == "no migration has been applied to it"

@@ -12,9 +12,10 @@ import pytest
 import yaml
 from sqlalchemy import text
 
+from app import migrate
 from app.seed.corpus import build_corpus
 from app.seed.files import SeedError
-from tests.conftest import engine_for
+from tests.conftest import Databases, engine_for
 from tests.helpers import ROOT, run_cli, snapshot
 
 CORPUS = ROOT / "tests" / "bad_corpus"
@@ -148,3 +149,24 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, seeded_db:
     assert "1 problem(s)" in result.stderr
     with engine_for(seeded_db) as engine, engine.connect() as conn:
         assert snapshot(conn) == before
+
+
+@pytest.mark.parametrize("behind", ["base", "-1"], ids=["never-migrated", "one-migration-behind"])
+def test_a_database_not_migrated_to_this_version_is_refused_untouched(
+    behind: str, databases: Databases, fresh_database: Callable[..., str]
+) -> None:
+    url = databases.create() if behind == "base" else fresh_database(seeded=True)
+    if behind != "base":
+        migrate.downgrade(url, behind)
+    with engine_for(url) as engine, engine.connect() as conn:
+        before = snapshot(conn) if behind != "base" else None
+    result = run_cli("seed", str(CORPUS / "valid"), database_url=url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "the database is not migrated (" in result.stderr
+    assert "run `tradegraph migrate` first; nothing was written" in result.stderr
+    with engine_for(url) as engine, engine.connect() as conn:
+        if before is not None:
+            assert snapshot(conn) == before
+        else:
+            assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar() == 0

@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import JSONB, insert
 
 from app import models
 from app.db import transaction
+from app.migrate import NotMigrated, schema_lag
 from app.seed import beside
 from app.seed.corpus import Corpus, FileAt, FileFacts, Validation, build_corpus
 from app.seed.dedupe import CANDIDATE_BOUND, Duplicate, choose_duplicates, shingle_hashes, shingles, similar_pairs
@@ -152,7 +153,7 @@ def seed(
     progress: Progress | None = None,
     scanned: Sequence[SeedFile] | None = None,
 ) -> Summary:
-    """Load the corpus under `paths`; return what changed. Raises SeedError before any write.
+    """Load the corpus under `paths`; return what changed. Raises SeedError (or NotMigrated) before any write.
 
     `progress(step, done, total)` reports reading files, then writing rows per table; `scanned`:
     the files under `paths` as `scan` found them, if it was run."""
@@ -161,6 +162,10 @@ def seed(
     summary = Summary()
     with collector_paused(), transaction(engine) as conn:
         acquire_seed_lock(conn, on_wait=on_wait)
+        # rows written into another version's schema would miss what this version keeps
+        lag = schema_lag(conn)
+        if lag is not None:
+            raise NotMigrated(lag)
         if reset_first:
             summary.reset_rows = reset(conn)
         plan = _plan(conn, paths, found, full=full, progress=progress)
