@@ -65,18 +65,19 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
-def text_display_paths(annotations: Iterable[tuple[str, Path | str, str, str | None]]) -> dict[str, str]:
+def text_display_paths(annotations: Iterable[tuple[str, Path | str, str, bool, str | None]]) -> dict[str, str]:
     """Return, by key, `display_path` of the text file beside each annotation, as a seed stores it.
 
-    `annotations`: (key, annotation, its resolved path, what is stored now). Most often the same
-    file seen from the same place: that is checked on the strings alone, without resolving the file
-    again (30 us a file: 0.6 s for 20,000)."""
+    `annotations`: (key, annotation, its resolved path, whether its directory's listing showed it
+    and its text as no symlinks, what is stored now). Most often the same file seen from the same
+    place: that is checked on the strings alone, without resolving the file again (30 us a file:
+    0.6 s for 20,000), nor asking whether it is a link when the listing said."""
     bases = [os.path.join(base, "") for base in (os.getcwd(), str(PROJECT_ROOT))]
     shown: dict[str, str] = {}
-    for key, annotation, real, stored in annotations:
+    for key, annotation, real, plain, stored in annotations:
         given = str(annotation)
         given_text = given[: -len(os.path.splitext(given)[1]) or None] + ".txt"
-        if os.path.islink(given) or os.path.islink(given_text):
+        if not plain and (os.path.islink(given) or os.path.islink(given_text)):
             # the text is not beside the annotation's resolved path: resolved as the seed resolves it
             shown[key] = display_path(Path(given_text))
             continue
@@ -149,6 +150,7 @@ class Discovered:
     registries: list[Path]
     annotations: list[Path]
     real: dict[Path, str] = dataclasses.field(default_factory=dict)  # each file's resolved path
+    plain: set[Path] = dataclasses.field(default_factory=set)  # files (and texts) its listing showed as no symlinks
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -156,6 +158,7 @@ class SeedFile:
     path: str  # as found: a seeded directory's path and the file's name, or the file as given
     real: str  # resolved, symlinks followed
     registry: bool
+    plain: bool = False  # its directory's listing showed it (and an annotation's text) as no symlink
 
 
 def _stem(name: str, suffix: str) -> str:
@@ -168,11 +171,14 @@ def discover(paths: Sequence[Path], scanned: Sequence[SeedFile] | None = None) -
     registries: list[Path] = []
     annotations: list[Path] = []
     real: dict[Path, str] = {}
+    plain: set[Path] = set()
     for found in scan(paths) if scanned is None else scanned:
         file = Path(found.path)
         real[file] = found.real
+        if found.plain:
+            plain.add(file)
         (registries if found.registry else annotations).append(file)
-    return Discovered(registries, annotations, real)
+    return Discovered(registries, annotations, real, plain)
 
 
 def scan(paths: Sequence[Path]) -> list[SeedFile]:
@@ -187,6 +193,7 @@ def scan(paths: Sequence[Path]) -> list[SeedFile]:
         found: list[tuple[str, str]]  # (name, path)
         within: str | None = None  # the directory's resolved path, when `path` is one
         links: set[str] = set()  # the names in it that are symlinks
+        kinds: dict[str, bool] = {}  # every name in it: whether it is a symlink
         if path.is_dir():
             try:
                 with os.scandir(path) as listing:  # the entries' types come with the listing
@@ -223,7 +230,10 @@ def scan(paths: Sequence[Path]) -> list[SeedFile]:
             )
             if where not in seen:
                 seen.add(where)
-                out.append(SeedFile(file, where, name in REGISTRY_FILES))
+                registry = name in REGISTRY_FILES
+                text = name if registry else _stem(name, ".yaml") + ".txt"
+                plain = within is not None and name not in links and text in kinds and text not in links
+                out.append(SeedFile(file, where, registry, plain))
     collect(issues)
     if not out:
         raise SeedError([SeedIssue(", ".join(map(str, paths)), None, "", "no seed files found")])

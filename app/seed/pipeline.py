@@ -128,8 +128,9 @@ class Plan:
     rows: Callable[[NearDuplicates | None], dict[str, dict[str, Any]]]
     read: int
     skipped: int
-    # slug -> (annotation, its resolved path) of each article left unread: the corpus may have moved
-    unread: dict[str, tuple[Path, str]] = dataclasses.field(default_factory=dict)
+    # slug -> (annotation, its resolved path, whether it and its text are no symlinks) of each
+    # article left unread: the corpus may have moved
+    unread: dict[str, tuple[Path, str, bool]] = dataclasses.field(default_factory=dict)
     close: Callable[[], None] = lambda: None  # stops a computation still running beside the writes
     beside: bool = False  # whether the near-duplicates are decided beside the writes
 
@@ -377,7 +378,7 @@ def _plan(
         read=len(first) + len(second),
         skipped=len(clean),
         unread={
-            old[_key(p)]["article_slug"]: (p, found.real.get(p) or str(resolved(p)))
+            old[_key(p)]["article_slug"]: (p, found.real.get(p) or str(resolved(p)), p in found.plain)
             for p in annotations
             if p in clean and old[_key(p)].get("article_slug")
         },
@@ -386,7 +387,7 @@ def _plan(
     )
 
 
-def relocate_sources(conn: Connection, unread: Mapping[str, tuple[Path, str]]) -> int:
+def relocate_sources(conn: Connection, unread: Mapping[str, tuple[Path, str, bool]]) -> int:
     """Set each unread article's source file to where its text is now; return how many moved.
 
     A corpus seeded again from another place (or working directory) has the same content, so its

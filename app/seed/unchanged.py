@@ -56,7 +56,9 @@ def unchanged_files(url: str, paths: Sequence[Path], found: Sequence[SeedFile]) 
                 " WHERE m.kind = 'article'"
             )
             sources = {str(key): str(source) for key, source in shown if key in files}
-            now = text_display_paths((k, files[k].path, files[k].real, source) for k, source in sources.items())
+            now = text_display_paths(
+                (k, files[k].path, files[k].real, files[k].plain, source) for k, source in sources.items()
+            )
             if now != sources:
                 return None
             if restated:  # so that the next seed need not hash them
