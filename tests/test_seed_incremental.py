@@ -27,6 +27,7 @@ from app.seed.corpus import build_corpus
 from app.seed.files import Fingerprint, SeedError
 from app.seed.load import Summary
 from app.seed.pipeline import seed
+from app.seed.unchanged import SEED_LOCK_KEY
 from bench.generate import synthesize, write_corpus_dir
 from tests.conftest import engine_for
 from tests.helpers import run_cli, snapshot
@@ -501,6 +502,36 @@ def test_a_text_that_becomes_a_symlink_is_shown_where_it_leads(
         sources = set(conn.execute(text("SELECT source_file FROM articles")).scalars())
     assert f"shared/{text_file.name}" in sources
     assert _seed(url, corpus).changed == 0 and _seed(url, corpus, full=True).changed == 0
+
+
+def test_files_changed_while_a_seed_waits_for_another_are_looked_at_again(
+    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the files are listed before the seed's lock is taken; a seed that waited for another one
+    # sees them as they are once it has the lock (here: a text turned into a symlink meanwhile)
+    monkeypatch.chdir(tmp_path)
+    url = fresh_database()
+    _seed(url, corpus)
+    text_file = sorted(corpus.glob("*.txt"))[0]
+    shared = tmp_path / "shared" / text_file.name
+    listed = files.scan([corpus])
+    with engine_for(url) as engine, engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK_KEY})
+
+        def meanwhile() -> None:
+            shared.parent.mkdir()
+            shutil.copy(text_file, shared)
+            text_file.unlink()
+            text_file.symlink_to(shared)
+            holder.commit()  # the other seed ends
+
+        with engine_for(url) as seeding:
+            again = seed(seeding, [corpus], scanned=listed, on_wait=meanwhile)
+    assert again.tables["articles"].updated == 1
+    with engine_for(url) as engine, engine.connect() as conn:
+        sources = set(conn.execute(text("SELECT source_file FROM articles")).scalars())
+    assert f"shared/{text_file.name}" in sources
+    _matches_a_full_load(url, corpus, fresh_database)
 
 
 def test_a_manifest_of_absolute_paths_is_taken_over(corpus: Path, fresh_database: Callable[..., str]) -> None:

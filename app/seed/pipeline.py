@@ -161,8 +161,18 @@ def seed(
     paths = list(paths)
     found = discover(paths, scanned)
     summary = Summary()
+    waited = False
+
+    def wait() -> None:
+        nonlocal waited
+        waited = True
+        if on_wait is not None:
+            on_wait()
+
     with collector_paused(), transaction(engine) as conn:
-        acquire_seed_lock(conn, on_wait=on_wait)
+        acquire_seed_lock(conn, on_wait=wait)
+        if waited:  # the files may have changed while another seed ran: looked at again
+            found = discover(paths)
         # rows written into another version's schema would miss what this version keeps
         lag = schema_lag(conn)
         if lag is not None:
