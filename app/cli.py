@@ -255,8 +255,7 @@ def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> No
         _print_issues(exc)
         raise _fail(f"{len(exc.issues)} problem(s) in the seed files; nothing was written", 2) from None
     except NotMigrated as exc:
-        reason = f"the database is not migrated ({exc}): run `tradegraph migrate` first"
-        raise _fail(f"{reason}; nothing was written") from None
+        raise _fail(f"the database cannot take this version's seed: {exc}; nothing was written") from None
     except (DBAPIError, psycopg.Error) as exc:
         raise _fail(f"the database refused the seed, nothing was written: {getattr(exc, 'orig', exc)}") from None
     finally:

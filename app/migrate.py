@@ -7,9 +7,9 @@ and importing it (with its DDL implementations for every dialect) would slow eve
 from __future__ import annotations
 
 import ast
+import dataclasses
 import logging
 import os
-import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,51 +103,137 @@ def is_at_head(connection: Connection) -> bool:
 
 
 class NotMigrated(Exception):
-    """The database's schema is not this version's: `str()` says how it differs."""
+    """The database's schema is not this version's: `str()` says how it differs and what to do."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Revisions:
+    known: frozenset[str]  # every revision a script of this version defines
+    head: str
 
 
 def schema_lag(connection: Connection) -> str | None:
-    """Return how the connected database's schema differs from this version's migrations (None: it is at head).
-
-    Without Alembic when the scripts say their revisions plainly (a seed asks on every run, and
-    importing Alembic costs more than the rest of a one-article seed's checks)."""
+    """Return how the connected database's schema differs from this version's migrations, and what to do
+    (None: it is at head)."""
     from sqlalchemy import text
 
-    head = _scripts_head() or head_revision()
-    table = connection.execute(text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar_one()
-    current = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() if table else []
-    if current == [head]:
+    present = connection.execute(
+        text("SELECT to_regclass('alembic_version') IS NOT NULL, to_regclass('articles') IS NOT NULL")
+    ).one()
+    current = list(connection.execute(text("SELECT version_num FROM alembic_version")).scalars()) if present[0] else []
+    return version_lag(current, revisions(), tables=bool(present[1]))
+
+
+def version_lag(current: list[str], revs: Revisions, *, tables: bool) -> str | None:
+    """Return how a database recording the migrations `current` differs from `revs`, and what to do (None: at head)."""
+    if current == [revs.head]:
         return None
     if not current:
-        return "no migration has been applied to it"
-    return f"its schema is at migration {', '.join(current)}, this version of tradegraph needs {head}"
+        if tables:
+            return (
+                "it has tables but records no migration (alembic_version is missing or empty): it was not made"
+                " by `tradegraph migrate`; seed a database that was"
+            )
+        return "no migration has been applied to it: run `tradegraph migrate` first"
+    if len(current) > 1:
+        return (
+            f"it records several migrations at once ({', '.join(current)}) where this version needs"
+            f" {revs.head} alone: its alembic_version was changed by hand"
+        )
+    if current[0] not in revs.known:
+        return (
+            f"its schema is at migration {current[0]}, which this version of tradegraph does not know (a newer"
+            " version migrated it): seed it with that version"
+        )
+    return (
+        f"its schema is at migration {current[0]}, this version of tradegraph needs {revs.head}:"
+        " run `tradegraph migrate` first"
+    )
 
 
-_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+def revisions() -> Revisions:
+    """Return this version's revisions: from the scripts' own assignments, else as Alembic reads them."""
+    found = script_revisions()
+    if found is not None:
+        return found
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(alembic_config())
+    head = scripts.get_current_head()
+    if head is None:
+        raise RuntimeError("the migrations have no single head")
+    return Revisions(frozenset(s.revision for s in scripts.walk_revisions()), head)
 
 
-def _scripts_head(versions: Path = MIGRATIONS_DIR / "versions") -> str | None:
-    """Return the one revision no script revises, read from the scripts' `revision` and `down_revision`
-    lines (None when a script says them otherwise: then Alembic decides)."""
+def _alembic_script(name: str) -> bool:
+    # the names Alembic loads as revisions: editors' lock files and packages' __init__ are not
+    return name.endswith(".py") and not name.startswith((".#", "__init__"))
+
+
+def script_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> Revisions | None:
+    """Return the revisions the scripts in `versions` define and the one no script revises, read from
+    each script's module-level `revision` and `down_revision` assignments of literals (None when a
+    script says them any other way, or is not read as Python: then Alembic decides).
+
+    A seed asks on every run, and importing Alembic costs more than the rest of a one-article
+    seed's checks."""
     revisions: set[str] = set()
     revised: set[str] = set()
-    for entry in os.scandir(versions):
-        if not entry.name.endswith(".py"):
-            continue
-        with open(entry.path, encoding="utf-8") as f:
-            said: dict[str, list[str]] = {"revision": [], "down_revision": []}
-            for name, value in _REVISION_LINE.findall(f.read()):
-                said[name].append(value.strip())
-        if len(said["revision"]) != 1 or len(said["down_revision"]) != 1:
-            return None
-        try:
-            revision, down = ast.literal_eval(said["revision"][0]), ast.literal_eval(said["down_revision"][0])
-        except (ValueError, SyntaxError):
-            return None
-        downs = [down] if isinstance(down, str) else list(down) if isinstance(down, tuple | list) else []
-        if not isinstance(revision, str) or not (down is None or downs) or not all(isinstance(d, str) for d in downs):
-            return None
-        revisions.add(revision)
-        revised.update(downs)
+    try:
+        entries = list(os.scandir(versions))
+        for entry in entries:
+            if entry.is_dir() and entry.name != "__pycache__":
+                return None  # Alembic may be told to look in subdirectories: it decides
+            if not _alembic_script(entry.name):
+                continue
+            with open(entry.path, "rb") as f:
+                tree = ast.parse(f.read())  # bytes: the script's own coding declaration holds
+            said = _assigned(tree)
+            if said is None:
+                return None
+            revision, down = said
+            downs = [down] if isinstance(down, str) else list(down) if isinstance(down, tuple | list) else []
+            if (
+                not isinstance(revision, str)
+                or not (down is None or downs)
+                or not all(isinstance(d, str) for d in downs)
+            ):
+                return None
+            revisions.add(revision)
+            revised.update(downs)
+    except (OSError, SyntaxError, ValueError):
+        return None
     heads = revisions - revised
-    return heads.pop() if len(heads) == 1 else None
+    return Revisions(frozenset(revisions), heads.pop()) if len(heads) == 1 else None
+
+
+def _assigned(tree: ast.Module) -> tuple[object, object] | None:
+    """Return the literal values of a module's `revision` and `down_revision`, each assigned once and at
+    module level (None otherwise)."""
+    names = ("revision", "down_revision")
+    # every binding of either name, wherever it is (a second one could change what Alembic reads)
+    anywhere = [
+        name
+        for node in ast.walk(tree)
+        for name in (
+            [node.id]
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+            else [node.name]
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            else [node.asname or node.name.partition(".")[0]]
+            if isinstance(node, ast.alias)
+            else []
+        )
+        if name in names
+    ]
+    if sorted(anywhere) != sorted(names):
+        return None
+    values: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            values[node.target.id] = node.value
+    if not all(name in values for name in names):
+        return None
+    return ast.literal_eval(values["revision"]), ast.literal_eval(values["down_revision"])

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app import migrate
 from app.config import MIGRATIONS_DIR
@@ -36,37 +36,74 @@ def test_migration_files_are_named_by_date() -> None:
         assert re.match(r"^\d{4}_\d{2}_\d{2}_\d{4}-[0-9a-f]+_[a-z0-9_]+\.py$", name), name
 
 
-def test_the_head_read_from_the_scripts_lines_is_alembics(tmp_path: Path) -> None:
-    assert migrate._scripts_head() == migrate.head_revision()
+def test_the_revisions_read_from_the_scripts_are_alembics(tmp_path: Path) -> None:
+    from alembic.script import ScriptDirectory
 
-    def script(name: str, lines: str) -> None:
-        (tmp_path / f"{name}.py").write_text(f'"""Revision ID: x"""\n\n{lines}\n\n\ndef upgrade() -> None:\n    pass\n')
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    read = migrate.script_revisions()
+    assert read is not None
+    assert read.head == migrate.head_revision()
+    assert read.known == {s.revision for s in scripts.walk_revisions()}
 
-    script("a", 'revision: str = "aaa"\ndown_revision: str | None = None')
-    script("b", 'revision: str = "bbb"\ndown_revision: str | None = "aaa"')
-    script("c", "revision = 'ccc'\ndown_revision = ('bbb',)")
-    assert migrate._scripts_head(tmp_path) == "ccc"
-    script("d", 'revision: str = "ddd"\ndown_revision: str | None = "bbb"')  # a second head
-    assert migrate._scripts_head(tmp_path) is None
+    def script(name: str, lines: str, encoding: str = "utf-8") -> None:
+        (tmp_path / name).write_bytes(
+            f'"""A migration."""\n\n{lines}\n\n\ndef upgrade() -> None:\n    pass\n'.encode(encoding)
+        )
+
+    def head() -> str | None:
+        found = migrate.script_revisions(tmp_path)
+        return None if found is None else found.head
+
+    script("a.py", 'revision: str = "aaa"\ndown_revision: str | None = None')
+    script("b.py", 'revision: str = "bbb"  # a note\ndown_revision: str | None = "aaa"')
+    script("c.py", "# -*- coding: latin-1 -*-\n# caf\xe9\nrevision = 'ccc'\ndown_revision = ('bbb',)", "latin-1")
+    # not loaded by Alembic either: an editor's lock file (here dangling) and a package's __init__
+    (tmp_path / ".#c.py").symlink_to(tmp_path / "gone.py")
+    script("__init__.py", 'revision = "zzz"\ndown_revision = "ccc"')
+    (tmp_path / "__pycache__").mkdir()
+    assert head() == "ccc"
+    script("d.py", 'revision: str = "ddd"\ndown_revision: str | None = "bbb"')  # a second head
+    assert head() is None
     (tmp_path / "d.py").unlink()
     for odd in (
         'revision: str = REVISION\ndown_revision: str | None = "ccc"',  # not a literal
         'revision: str = "eee"',  # no down_revision
         'revision: str = "eee"\nrevision: str = "fff"\ndown_revision: str | None = "ccc"',  # said twice
         'revision: str = "eee"\ndown_revision: str | None = ()',  # revises nothing, not None
+        # what Alembic reads is the assignment in the block, not the lines in the docstring
+        '"""\nrevision = "eee"\ndown_revision = "ccc"\n"""\nif True:\n    revision = "fff"\n    down_revision = "ccc"',
+        'revision = "eee"\ndown_revision = "ccc"\nfrom elsewhere import revision',  # bound again
+        'revision = down_revision = "eee"',
     ):
-        script("e", odd)
-        assert migrate._scripts_head(tmp_path) is None, odd
+        script("e.py", odd)
+        assert head() is None, odd
+    (tmp_path / "e.py").unlink()
+    (tmp_path / "more").mkdir()  # Alembic may be told to read subdirectories: it decides
+    assert head() is None
 
 
-def test_schema_lag_says_how_a_database_differs(fresh_database: Callable[..., str]) -> None:
+def test_schema_lag_says_how_a_database_differs_and_what_to_do(fresh_database: Callable[..., str]) -> None:
     url = fresh_database()
-    with engine_for(url) as engine, engine.connect() as conn:
-        assert migrate.schema_lag(conn) is None
+    head = migrate.head_revision()
+
+    def lag() -> str | None:
+        with engine_for(url) as engine, engine.connect() as conn:
+            return migrate.schema_lag(conn)
+
+    def change(statement: str) -> None:
+        with engine_for(url) as engine, engine.begin() as conn:
+            conn.execute(text(statement))
+
+    assert lag() is None
+    change("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'")
+    assert "f0f0f0f0f0f0, which this version of tradegraph does not know" in (lag() or "")
+    change(f"UPDATE alembic_version SET version_num = '{head}'")
+    change("INSERT INTO alembic_version VALUES ('f0f0f0f0f0f0')")
+    assert "records several migrations at once" in (lag() or "")
+    change("DELETE FROM alembic_version")
+    assert "has tables but records no migration" in (lag() or "")
+    change(f"INSERT INTO alembic_version VALUES ('{head}')")
     migrate.downgrade(url, "-1")
-    with engine_for(url) as engine, engine.connect() as conn:
-        lag = migrate.schema_lag(conn)
-        assert lag is not None and f"needs {migrate.head_revision()}" in lag
+    assert f"needs {head}: run `tradegraph migrate` first" in (lag() or "")
     migrate.downgrade(url, "base")
-    with engine_for(url) as engine, engine.connect() as conn:
-        assert migrate.schema_lag(conn) == "no migration has been applied to it"
+    assert lag() == "no migration has been applied to it: run `tradegraph migrate` first"

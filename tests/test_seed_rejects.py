@@ -13,6 +13,7 @@ import yaml
 from sqlalchemy import text
 
 from app import migrate
+from app.config import SEEDS_DIR
 from app.seed.corpus import build_corpus
 from app.seed.files import SeedError
 from tests.conftest import Databases, engine_for
@@ -151,22 +152,47 @@ def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path, seeded_db:
         assert snapshot(conn) == before
 
 
-@pytest.mark.parametrize("behind", ["base", "-1"], ids=["never-migrated", "one-migration-behind"])
-def test_a_database_not_migrated_to_this_version_is_refused_untouched(
-    behind: str, databases: Databases, fresh_database: Callable[..., str]
-) -> None:
-    url = databases.create() if behind == "base" else fresh_database(seeded=True)
-    if behind != "base":
-        migrate.downgrade(url, behind)
+def _database_state(url: str) -> tuple[object, ...]:
+    """Return every row of the database that a seed could touch, the manifest and versions included."""
     with engine_for(url) as engine, engine.connect() as conn:
-        before = snapshot(conn) if behind != "base" else None
-    result = run_cli("seed", str(CORPUS / "valid"), database_url=url)
+        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+        return tuple(
+            (name, conn.execute(text(f'SELECT xmin::text, md5(t::text) FROM "{name}" t ORDER BY 2')).all())
+            for name in list(tables)
+        )
+
+
+@pytest.mark.parametrize(
+    ("state", "corpus", "advice"),
+    [
+        ("never-migrated", "valid", "no migration has been applied to it: run `tradegraph migrate` first"),
+        ("one-behind", "valid", "this version of tradegraph needs"),
+        # the corpus the database holds: nothing changed, the quick path must refuse as well
+        ("one-behind", "seeds", "this version of tradegraph needs"),
+        ("ahead", "seeds", "which this version of tradegraph does not know"),
+        ("no-version-recorded", "seeds", "records no migration"),
+        ("two-versions", "seeds", "records several migrations at once"),
+    ],
+)
+def test_a_database_not_migrated_to_this_version_is_refused_untouched(
+    state: str, corpus: str, advice: str, databases: Databases, fresh_database: Callable[..., str]
+) -> None:
+    url = databases.create() if state == "never-migrated" else fresh_database(seeded=True)
+    if state == "one-behind":
+        migrate.downgrade(url, "-1")
+    with engine_for(url) as engine, engine.begin() as conn:
+        if state == "ahead":
+            conn.execute(text("UPDATE alembic_version SET version_num = 'f0f0f0f0f0f0'"))
+        elif state == "no-version-recorded":
+            conn.execute(text("DELETE FROM alembic_version"))
+        elif state == "two-versions":
+            conn.execute(text("INSERT INTO alembic_version VALUES ('f0f0f0f0f0f0')"))
+    source = CORPUS / "valid" if corpus == "valid" else SEEDS_DIR
+    before = _database_state(url)
+    result = run_cli("seed", str(source), database_url=url)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert "the database is not migrated (" in result.stderr
-    assert "run `tradegraph migrate` first; nothing was written" in result.stderr
-    with engine_for(url) as engine, engine.connect() as conn:
-        if before is not None:
-            assert snapshot(conn) == before
-        else:
-            assert conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar() == 0
+    assert "the database cannot take this version's seed: " in result.stderr
+    assert advice in result.stderr
+    assert "; nothing was written" in result.stderr
+    assert _database_state(url) == before

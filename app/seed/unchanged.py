@@ -3,7 +3,8 @@
 The manifest's content hashes answer it with psycopg and the standard library alone, so a
 `tradegraph seed` with nothing to do ends before the YAML reader, the models and SQLAlchemy are
 even loaded. Whenever the answer is not a plain "nothing changed" (a file new, changed or gone,
-the manifest unreadable, another seed running), the full seed runs and decides, and reports.
+the manifest unreadable, a schema not this version's, another seed running), the full seed runs
+and decides, and reports.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import psycopg
 
+from app.migrate import script_revisions, version_lag
 from app.seed.files import SeedFile, file_stat, fingerprint, manifest_key, seed_directory, text_display_paths
 
 SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds while it runs
@@ -30,6 +32,11 @@ def unchanged_files(url: str, paths: Sequence[Path], found: Sequence[SeedFile]) 
             # seed waits for it, and says so
             (free,) = conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (SEED_LOCK_KEY,)).fetchone() or (False,)
             if not free:
+                return None
+            # a database of another version's schema is refused by the full seed, which says why
+            revisions = script_revisions()
+            current = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
+            if revisions is None or version_lag(current, revisions, tables=True) is not None:
                 return None
             stored = {row[0]: row[1:] for row in conn.execute("SELECT path, sha256, file_stat FROM seed_manifest")}
             if files.keys() - stored.keys():
