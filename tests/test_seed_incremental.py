@@ -534,6 +534,54 @@ def test_files_changed_while_a_seed_waits_for_another_are_looked_at_again(
     _matches_a_full_load(url, corpus, fresh_database)
 
 
+def test_an_annotation_linked_from_outside_goes_when_its_link_goes(
+    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    # the manifest keeps a symlink under its own name in the seeded directory, not its target's
+    # path: removing the link removes its article, as removing a file does
+    annotation = next(corpus.glob(f"{PLAIN}*.yaml"))
+    outside = tmp_path / "outside" / annotation.name
+    outside.parent.mkdir()
+    shutil.move(annotation, outside)
+    annotation.symlink_to(outside)
+    url = fresh_database()
+    _seed(url, corpus)
+    with engine_for(url) as engine, engine.connect() as conn:
+        paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
+    assert annotation.name in paths and not any(os.path.isabs(p) for p in paths)
+    for path in _files(corpus, PLAIN):
+        path.unlink()
+    removed = _seed(url, corpus)
+    assert removed.tables["articles"].deleted == 1
+    _matches_a_full_load(url, corpus, fresh_database)
+
+
+def test_a_row_kept_under_a_links_target_is_superseded_by_the_file(
+    corpus: Path, tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    # an older seed kept a symlink leading outside the directory under its target's absolute path;
+    # once the file is read where it lies, that row goes (its article stays) and the next seed
+    # with nothing changed is the quick one again
+    url = fresh_database()
+    _seed(url, corpus)
+    annotation = next(corpus.glob(f"{PLAIN}*.yaml"))
+    target = tmp_path / "outside" / annotation.name
+    with engine_for(url) as engine, engine.begin() as conn:
+        conn.execute(
+            text("UPDATE seed_manifest SET path = :target WHERE path = :name"),
+            {"target": str(target), "name": annotation.name},
+        )
+    os.utime(annotation)  # read again: its status is not the one recorded
+    again = _seed(url, corpus)
+    assert again.tables["articles"].deleted == 0
+    with engine_for(url) as engine, engine.connect() as conn:
+        paths = set(conn.execute(text("SELECT path FROM seed_manifest")).scalars())
+    assert annotation.name in paths and str(target) not in paths
+    _matches_a_full_load(url, corpus, fresh_database)
+    done = _probe_seed(url, str(corpus))
+    assert "nothing changed" in done.stdout and "loaded: []" in done.stdout, done.stdout
+
+
 def test_a_manifest_of_absolute_paths_is_taken_over(corpus: Path, fresh_database: Callable[..., str]) -> None:
     url = fresh_database()
     _seed(url, corpus)

@@ -150,6 +150,7 @@ class Discovered:
     registries: list[Path]
     annotations: list[Path]
     real: dict[Path, str] = dataclasses.field(default_factory=dict)  # each file's resolved path
+    at: dict[Path, str] = dataclasses.field(default_factory=dict)  # where each file lies (see SeedFile.at)
     plain: set[Path] = dataclasses.field(default_factory=set)  # files (and texts) its listing showed as no symlinks
 
 
@@ -159,6 +160,10 @@ class SeedFile:
     real: str  # resolved, symlinks followed
     registry: bool
     plain: bool = False  # its directory's listing showed it (and an annotation's text) as no symlink
+    # where it lies: in a seeded directory, the directory's resolved path and its name (a symlink's
+    # own place, not its target's: its manifest key stays in the directory, and goes when it goes);
+    # else its resolved path
+    at: str = ""
 
 
 def _stem(name: str, suffix: str) -> str:
@@ -171,14 +176,16 @@ def discover(paths: Sequence[Path], scanned: Sequence[SeedFile] | None = None) -
     registries: list[Path] = []
     annotations: list[Path] = []
     real: dict[Path, str] = {}
+    at: dict[Path, str] = {}
     plain: set[Path] = set()
     for found in scan(paths) if scanned is None else scanned:
         file = Path(found.path)
         real[file] = found.real
+        at[file] = found.at or found.real
         if found.plain:
             plain.add(file)
         (registries if found.registry else annotations).append(file)
-    return Discovered(registries, annotations, real, plain)
+    return Discovered(registries, annotations, real=real, at=at, plain=plain)
 
 
 def scan(paths: Sequence[Path]) -> list[SeedFile]:
@@ -233,7 +240,8 @@ def scan(paths: Sequence[Path]) -> list[SeedFile]:
                 registry = name in REGISTRY_FILES
                 text = name if registry else _stem(name, ".yaml") + ".txt"
                 plain = within is not None and name not in links and text in kinds and text not in links
-                out.append(SeedFile(file, where, registry, plain))
+                at = os.path.join(within, name) if within is not None else where
+                out.append(SeedFile(file, where, registry, plain, at))
     collect(issues)
     if not out:
         raise SeedError([SeedIssue(", ".join(map(str, paths)), None, "", "no seed files found")])

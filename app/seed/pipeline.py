@@ -248,7 +248,7 @@ def _plan(
     def _key(path: Path) -> str:  # resolving a path (symlinks followed) costs: once per file
         key = keys.get(path)
         if key is None:
-            key = keys[path] = manifest_key(path, base, real=found.real.get(path))
+            key = keys[path] = manifest_key(path, base, real=found.at.get(path))
         return key
 
     stored = read_manifest(conn)
@@ -293,6 +293,15 @@ def _plan(
     validation = Validation()
     validation.read(first, on_file=step)
     facts = validation.corpus.facts
+    # a row an older seed kept under a symlink's target outside the seeded directory: the file read
+    # now that holds its article is the same file, seen where it lies (the row goes, not the article)
+    read_slugs = {f.article for f in facts.values() if f.article}
+    gone_keys = set(removed)
+    removed += [
+        k
+        for k, row in old.items()
+        if os.path.isabs(k) and k not in current and k not in gone_keys and row["article_slug"] in read_slugs
+    ]
 
     # what changed that unchanged files may depend on: registry entries, and definitions gone
     old_entries: dict[str, str] = {}

@@ -24,7 +24,7 @@ def unchanged_files(url: str, paths: Sequence[Path], found: Sequence[SeedFile]) 
     """Return how many seed files `paths` hold (`found`: as scan found them) if none changed, came or
     went since the last seed, else None."""
     base = seed_directory(paths)
-    files = {manifest_key(f.path, base, real=f.real): f for f in found}
+    files = {manifest_key(f.path, base, real=f.at or f.real): f for f in found}
     dirs = {Path(manifest_key(p, base)) for p in paths if p.is_dir()}
     try:
         with psycopg.connect(url, application_name="tradegraph-seed", connect_timeout=10) as conn:
