@@ -32,20 +32,21 @@ if TYPE_CHECKING:
     from app.seed.load import Summary
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="tradegraph: trade news as a GraphQL API.")
-out = Console()
-err = Console(stderr=True)
+# no emoji codes: a message's "file.yaml:100:" must not print as "file.yaml💯"
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 
 @contextlib.contextmanager
 def _database(settings: Settings) -> Iterator[str]:
     if not settings.database_url:
-        err.print(f"[dim]no DATABASE_URL: using the embedded database in {settings.data_dir}[/dim]")
+        err.print(f"[dim]no DATABASE_URL: using the embedded database in {escape(str(settings.data_dir))}[/dim]")
     with database_url(settings) as url:
         yield url
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -144,7 +145,7 @@ def _check(paths: list[Path]) -> None:
 
 def _print_issues(exc: SeedError) -> None:
     for issue in exc.issues:
-        err.print(f"[red]{issue}[/red]", highlight=False, soft_wrap=True)
+        err.print(f"[red]{escape(str(issue))}[/red]", highlight=False, soft_wrap=True)
 
 
 class _StepProgress:
@@ -346,11 +347,12 @@ def draft(
         out.print(
             f"{item.source} -> {item.annotation}: {item.figures} trade figures, {item.mentions} mentions, "
             f"{item.events} events (all pending review)",
+            markup=False,
             highlight=False,
             soft_wrap=True,
         )
     for message in errors:
-        err.print(f"[red]{message}[/red]", highlight=False, soft_wrap=True)
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
     if errors:
         raise typer.Exit(2)
 
