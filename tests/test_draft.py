@@ -38,11 +38,42 @@ PUB = Publication(dt.date(2024, 5, 28), "day")
         ("about 1.2 billion U.S. dollars", "1200000000", "USD"),
         ("Rs 1,20,000 crore", "1200000000000", "INR"),
         ("CNY 8.4bn", "8400000000", "CNY"),
+        # thousands grouped by spaces (plain, no-break, thin), decimal commas, a space after the sign
+        ("reached 312 500 million rubles", "312500000000", "RUB"),
+        ("reached 312\u00a0500 million rubles", "312500000000", "RUB"),
+        ("1\u2009234,5 million euros", "1234500000", "EUR"),
+        ("to 10,0 billion dollars", "10000000000", "USD"),
+        ("USD 2,6 bn", "2600000000", "USD"),
+        ("US$ 48.0bn", "48000000000", "USD"),
+        ("€\u00a0850 million", "850000000", "EUR"),
+        ("$21,000", "21000", "USD"),
+        ("Rs 1,62,000 crore", "1620000000000", "INR"),
     ],
 )
 def test_money_in_common_forms(text: str, amount: str, currency: str) -> None:
     (money,) = numbers.find_money(text)
     assert (money.amount, money.currency) == (Decimal(amount), currency)
+
+
+def test_numbers_grouped_by_spaces_and_decimal_commas_in_quantities_and_changes() -> None:
+    (q,) = numbers.find_quantities("Q1 2025: 115 000 vehicles", [])
+    assert q.value == Decimal(115000)
+    (q,) = numbers.find_quantities("in 2023 500 tonnes", [])  # a year before a number is not its first group
+    assert q.value == Decimal(500)
+    (c,) = numbers.find_changes("fell by 31,2% to")
+    assert c.pct == Decimal("-31.2")
+    (c,) = numbers.find_changes("rose 1,000% in")
+    assert c.pct == Decimal(1000)
+
+
+def test_the_yen_sign_is_the_storys_currency() -> None:
+    assert numbers.yen_sign("Japan's exports to Russia fell to ¥412.6 billion.") == "JPY"
+    assert numbers.yen_sign("Exports were ¥412.6 billion, or 2.7 trillion yen in all.") == "JPY"
+    assert numbers.yen_sign("China's exports rose to ¥412.6 billion.") == "CNY"
+    assert numbers.yen_sign("Japan and China traded ¥5 billion worth, counted in yuan.") == "CNY"
+    assert numbers.yen_sign("Imports were ¥412.6 billion.") == "CNY"
+    (money,) = numbers.find_money("were ¥ 412.6 billion", yen_sign="JPY")
+    assert (money.amount, money.currency) == (Decimal(412600000000), "JPY")
 
 
 def test_a_conversion_in_brackets_is_the_articles_own() -> None:

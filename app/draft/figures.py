@@ -133,6 +133,7 @@ class _Context:
     figure: DraftFigure | None = None
     period: Period | None = None
     paragraph: int = -1
+    yen_sign: str = "CNY"  # what "¥" stands for in this story (numbers.yen_sign)
 
 
 def extract_figures(
@@ -147,7 +148,7 @@ def extract_figures(
     Sides and periods not written in a sentence are carried from the story's previous figure
     (wire copy puts one sentence on a line, so a paragraph is often a sentence)."""
     out: list[DraftFigure] = []
-    ctx = _Context()
+    ctx = _Context(yen_sign=numbers.yen_sign(body))
     for para in paragraphs(body):
         if inside(skip, para.start, para.end):
             continue
@@ -196,7 +197,7 @@ def _clause_figures(
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
     text = clause.text
-    money = numbers.find_money(text)
+    money = numbers.find_money(text, yen_sign=ctx.yen_sign)
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period
     every = [(m.start, m.full_end) for m in money]

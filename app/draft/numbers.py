@@ -96,11 +96,24 @@ UNITS: dict[str, str] = {
     "kg": "kilogram",
 }
 
-# A number: "240.1", "1,500,000", and the stray space after a decimal point that copy-editing
-# leaves ("40. 5 billion") when a scale word follows.
-_NUM = r"(?P<num>\d{1,2}(?:,\d\d)+,\d{3}(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\s?\d+)?)"
+# A number: "240.1", "1,500,000", "1,62,000" (lakh grouping), "312 500" (thousands grouped by a
+# space, a no-break or a thin space, as Russian and European outlets write them: "1 234,5" with a
+# decimal comma), "31,2" (a decimal comma: one or two digits after it), and the stray space after
+# a decimal point that copy-editing leaves ("40. 5 billion") when a scale word follows.
+_GROUP_SPACE = "[ \u00a0\u202f\u2009]"
+_NUMBER = (
+    r"\d{1,2}(?:,\d\d)+,\d{3}(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![,\d])"
+    r"|\d{1,3}(?:" + _GROUP_SPACE + r"\d{3})+(?:,\d+)?(?![\d.,])|\d+,\d{1,2}(?![\d,])|\d+(?:\.\s?\d+)?"
+)
+_NUM = r"(?P<num>" + _NUMBER + ")"
 _SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|crores?|lakh|[mbk])\b)?"
-_SYMBOL = r"(?P<sym>US\$|U\.S\.\$|HK\$|A\$|C\$|\$|€|£|¥|₽|\bRs\.?\s?|\b(?:" + "|".join(CURRENCY_CODES) + r"|RMB)\b\s?)"
+_SYMBOL = (
+    r"(?P<sym>(?:US\$|U\.S\.\$|HK\$|A\$|C\$|\$|€|£|¥|₽)"
+    + _GROUP_SPACE
+    + r"?|\bRs\.?\s?|\b(?:"
+    + "|".join(CURRENCY_CODES)
+    + r"|RMB)\b\s?)"
+)
 _WORD_CUR = (
     r"(?:\s(?P<word>U\.S\. dollars|US dollars|dollars|dollar|euros|euro|pounds sterling|pounds|yuan|renminbi|RMB|"
     r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|" + "|".join(CURRENCY_CODES) + r")\b)"
@@ -112,7 +125,9 @@ QUANTITY = re.compile(
     r"(?<![\w$€£¥.,])" + _NUM + _SCALE + r"\s(?:metric\s)?(?P<unit>" + "|".join(map(re.escape, _UNIT_WORDS)) + r")\b",
     re.IGNORECASE,
 )
-PERCENT = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s?(?:%|per\s?cent\b|percent\b|pct\b)", re.IGNORECASE)
+PERCENT = re.compile(
+    r"(?<![\d.,])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|percent\b|pct\b)", re.IGNORECASE
+)
 # "doubled", and "to double trade to $6 billion" (the infinitive of a plan)
 MULTIPLE = re.compile(
     r"(?P<num>\d+(?:\.\d+)?)[- ](?:times|fold)\b|\b(?P<word>doubled|tripled|(?<=\bto\s)double|(?<=\bto\s)triple|"
@@ -184,10 +199,20 @@ class Change:
 
 def to_decimal(num: str, scale: str | None) -> Decimal:
     """Return the value of a number as written with its scale word ("40. 5", "billion")."""
-    value = Decimal(num.replace(",", "").replace(" ", ""))
+    value = number_value(num)
     if scale:
         value *= SCALES[scale.lower()]
     return value.normalize() if value == value.to_integral_value() else value
+
+
+def number_value(num: str) -> Decimal:
+    """Return the value of a number as `_NUMBER` reads it: commas group thousands (or lakhs), unless
+    the number is grouped by spaces or its only comma has one or two digits after it (a decimal comma)."""
+    grouped = re.search(_GROUP_SPACE + r"\d{3}", num) is not None
+    digits = re.sub(r"\s", "", num)
+    if grouped or re.fullmatch(r"\d+,\d{1,2}", digits):
+        return Decimal(digits.replace(",", "."))
+    return Decimal(digits.replace(",", ""))
 
 
 def _plain(value: Decimal) -> Decimal:
@@ -204,13 +229,33 @@ def approximation_before(text: str, start: int) -> str:
     return "exact"
 
 
-def find_money(text: str) -> list[Money]:
-    """Return every money amount in `text`, conversions in brackets attached to the amount before them."""
+_YEN = re.compile(r"\b(?:yen|JPY)\b")
+_YUAN = re.compile(r"\b(?:yuan|renminbi|RMB|CNY)\b", re.IGNORECASE)
+_JAPAN = re.compile(r"\b(?:Japan|Japanese|Tokyo)\b")
+_CHINA = re.compile(r"\b(?:China|Chinese|Beijing)\b")
+
+
+def yen_sign(story: str) -> str:
+    """Return the currency "¥" stands for in `story`: the yen where it speaks of yen and not of yuan, or
+    of Japan and not of China (the sign is both currencies'); else the yuan."""
+    yen, yuan = bool(_YEN.search(story)), bool(_YUAN.search(story))
+    if yen != yuan:
+        return "JPY" if yen else "CNY"
+    if not yen and _JAPAN.search(story) and not _CHINA.search(story):
+        return "JPY"
+    return "CNY"
+
+
+def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:
+    """Return every money amount in `text`, conversions in brackets attached to the amount before them
+    (`yen_sign`: the currency "¥" stands for in the story)."""
     raw: list[Money] = []
     for m in MONEY_BEFORE.finditer(text):
         sym = m.group("sym").strip()
         currency = sym.upper() if sym.upper() in CURRENCY_CODES else CURRENCY_WORDS.get(sym.lower())
-        if currency is None or (" " in m.group("num") and not m.group("scale")):
+        if sym == "¥":
+            currency = yen_sign
+        if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if not m.group("scale") and not _bare_amount_ok(m.group("num")):
             continue
@@ -219,7 +264,7 @@ def find_money(text: str) -> list[Money]:
     for m in MONEY_AFTER.finditer(text):
         word = m.group("word")
         currency = word if word in CURRENCY_CODES else CURRENCY_WORDS.get(word.lower())
-        if currency is None or (" " in m.group("num") and not m.group("scale")):
+        if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if any(r.start <= m.start() < r.end for r in raw):
             continue
@@ -229,10 +274,13 @@ def find_money(text: str) -> list[Money]:
     return _attach_conversions(text, raw)
 
 
+_STRAY = re.compile(r"\.\s")  # "40. 5": read as 40.5 only with a scale word after it
+
+
 def _bare_amount_ok(num: str) -> bool:
     # "$21,000" is money; "$5" alone in trade news is rare and usually a price: keep both, but
     # refuse a lone digit with no scale
-    return len(num.replace(",", "")) > 1
+    return len(re.sub(r"\D", "", num)) > 1
 
 
 _CONVERSION_OR = re.compile(r"^,?\s(?:or|or about|or around|or roughly|or some|equivalent to|or nearly)\s$", re.I)
@@ -320,7 +368,7 @@ def find_changes(text: str) -> list[Change]:
             sign = Decimal(1)
         yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
         approx = approximation_before(text, m.start())
-        out.append(Change(Decimal(m.group("num")) * sign, None, m.start(), m.end(), approx, yoy))
+        out.append(Change(number_value(m.group("num")) * sign, None, m.start(), m.end(), approx, yoy))
     for m in MULTIPLE.finditer(text):
         if m.group("num"):
             multiple = Decimal(m.group("num"))
