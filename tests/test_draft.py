@@ -423,3 +423,21 @@ def test_evaluate_refuses_a_directory_it_cannot_score(tmp_path: Path, capsys: py
     (tmp_path / "a.txt").write_text("Trade grew.\n")
     assert main([str(tmp_path)]) == 2
     assert "no articles to score" in capsys.readouterr().err
+
+
+def test_goods_named_before_or_after_the_flow_word_are_the_figures_commodity() -> None:
+    body = (
+        "March 5, 2025\n\nNEW DELHI, March 5 (Reuters) - India's total exports to the UAE reached $36.6 billion "
+        "in 2024.\n"
+        "Jewellery exports from India to the UAE jumped 21% to $4.2 billion in 2024.\n"
+        "Turkey's purchases of Russian crude oil and oil products amounted to $1.2 billion in 2024.\n"
+        "Russian crude oil supplies to China rose 5% to $60.3 billion in 2024.\n"
+        "Strong exports to Kazakhstan reached $2.1 billion in 2024.\n"
+    )
+    drafted = Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]
+    by_amount = {f["amount"]["amount"]: f.get("commodity") for f in drafted}
+    assert by_amount[4200000000] == "jewellery"
+    assert by_amount[36600000000] is None  # "total exports": the whole flow
+    assert by_amount[1200000000] == "crude oil and oil products"
+    assert by_amount[60300000000] == "crude oil"
+    assert by_amount.get(2100000000, "none drafted") in (None, "none drafted")  # a manner, not goods

@@ -412,14 +412,72 @@ def _period_for(
     return carried, f'no period in the sentence: that of the previous statement ("{carried.label}")'
 
 
+_AFTER_WHAT = (
+    r"to|from|in|via|through|by|rose|fell|grew|amounted|reached|totall?ed|stood|were|was|jumped|surged|climbed|"
+    r"dropped|declined|increased|decreased|hit|exceeded|topped|came|slipped|slid|soared|plunged|doubled|tripled|"
+    r"rebounded|recovered|edged|accounted"
+)
+
+
 def _commodity(body: str, kw: re.Match[str], base: int) -> str | None:
+    """Return what a flow word says it carries: "exports of crude oil to", "purchases of Russian wheat
+    amounted" (the origin's adjective left out), or the goods named just before it ("jewellery exports")."""
     m = re.match(
-        r"\sof\s(?P<what>[a-z][a-z ,-]{2,60}?)(?=\s?\[|\s(?:to|from|in|rose|fell|grew|,)\b|,)",
+        r"\sof\s(?:[A-Z][\w’'-]+\s)?(?P<what>[a-z][a-z ,-]{2,60}?)(?=\s?\[|\s(?:" + _AFTER_WHAT + r"|,)\b|,)",
         body[base + kw.end() : base + kw.end() + 90],
     )
-    if m and not re.search(r"\b(?:the|goods|products)\b$", m.group("what")):
-        return m.group("what").strip()
-    return None
+    what = m.group("what").strip() if m else ""
+    # "of the region", "of its partners", "of goods": not what is carried
+    if (
+        m
+        and not re.search(r"^(?:the|a|an|its|their|this|these|those|all)\b|\bthe$", what)
+        and what not in ("goods", "products")
+    ):
+        return what
+    return _commodity_before(body[base : base + kw.start()], at_sentence_start=True)
+
+
+# Goods a flow word may be qualified by ("oil exports", "car exports", "agricultural exports"): words
+# of manner or scale ("strong exports", "total exports") are not goods, so only these are read.
+COMMODITY_WORDS = frozenset(
+    """oil crude gas lng lpg coal coke grain grains wheat barley corn maize rice soybean soybeans soy sunflower
+    rapeseed vegetable vegetables fruit fruits meat beef pork poultry chicken fish seafood dairy milk sugar tea
+    coffee cocoa timber wood lumber pulp paper steel iron ore copper aluminium aluminum nickel zinc gold silver
+    platinum palladium diamond diamonds jewellery jewelry gem gems fertiliser fertilisers fertilizer fertilizers
+    potash chemical chemicals petrochemical petrochemicals plastic plastics rubber textile textiles garment
+    garments apparel clothing footwear shoe shoes furniture toy toys electronics electronic electrical machinery
+    equipment machine machines tool tools car cars vehicle vehicles auto autos automobile automobiles truck
+    trucks tractor tractors motorcycle motorcycles engine engines semiconductor semiconductors chip chips
+    smartphone smartphones phone phones computer computers solar battery batteries pharmaceutical
+    pharmaceuticals drug drugs medicine medicines medical arms weapons weapon military defence defense energy
+    fuel fuels petroleum diesel gasoline petrol kerosene uranium nuclear agricultural agri-food agrifood farm
+    food foods foodstuff foodstuffs aircraft ship ships wine vodka beverage beverages tobacco cotton wool
+    leather cement glass mineral minerals metal metals commodity commodities hydrocarbon hydrocarbons service
+    services""".split()  # noqa: SIM905
+)
+
+
+def _commodity_before(before: str, *, at_sentence_start: bool) -> str | None:
+    """Return the goods named just before a flow word in `before` (the sentence up to it): "crude oil",
+    "non-oil", "oil and gas"; None when the words there are not goods."""
+    tokens = re.findall(r"[\w’'-]+|[^\w\s]", before)
+    taken: list[str] = []
+    for i in range(len(tokens) - 1, -1, -1):
+        word = tokens[i]
+        lower = word.lower()
+        first = i == 0 and at_sentence_start
+        if word[:1].isupper() and not first and not word.isupper():
+            break  # a name ("Rosneft Oil"): not goods
+        if lower in COMMODITY_WORDS or re.fullmatch(r"non-[a-z]+", lower) or (taken and lower in ("and", "&")):
+            taken.append(word)
+            continue
+        break
+    while taken and taken[-1].lower() in ("and", "&"):
+        taken.pop()
+    if not taken:
+        return None
+    phrase = " ".join(reversed(taken))
+    return phrase[:1].lower() + phrase[1:] if not phrase.isupper() else phrase
 
 
 def _shift(money: numbers.Money, by: int) -> numbers.Money:
