@@ -441,3 +441,32 @@ def test_goods_named_before_or_after_the_flow_word_are_the_figures_commodity() -
     assert by_amount[1200000000] == "crude oil and oil products"
     assert by_amount[60300000000] == "crude oil"
     assert by_amount.get(2100000000, "none drafted") in (None, "none drafted")  # a manner, not goods
+
+
+def test_fiscal_years_pledges_bounds_and_rolling_years() -> None:
+    body = (
+        "May 20, 2025\n\nNEW DELHI, May 20 (Reuters) - Trade between India and the United Arab Emirates rose 3.9% "
+        "to $83.7 billion in the fiscal year 2023/24, as a pact signed in 2022 cut tariffs.\n"
+        "India's exports to the UAE rose 14.6% to $35.6 billion in fiscal 2023/24, while imports from the Gulf nation "
+        "fell 9.8% to $48.0 billion.\n"
+        "In April–December 2024, the first nine months of the current fiscal year, bilateral trade stood at "
+        "$72.9 billion.\n"
+        "India cut its import duty on gold from the UAE for a quota of 200 tonnes.\n"
+        "The two leaders have pledged to keep trade above $100 billion.\n"
+        "British exports to Russia fell to £0.9bn in the twelve months to March 2025.\n"
+    )
+    # a fiscal year's months are not drafted (nor any other period put in their place), but its
+    # sides are the story's: the next sentence without them leans on them
+    assert figures_of(body) == [
+        ("india", "total", "united-arab-emirates", 72900000000, "2024-04-01", "2024-12-31", None, "actual"),
+        ("united-kingdom", "export", "russia", 900000000, "2024-04-01", "2025-03-31", None, "actual"),
+    ]
+
+
+def test_the_yen_sign_follows_its_sentence() -> None:
+    body = (
+        "May 20, 2025\n\nChina's exports to Russia fell to 31.1 billion yuan in April 2025.\n"
+        "Japan's exports to Russia were ¥412.6 billion in 2024, the Ministry of Finance in Tokyo said.\n"
+    )
+    drafted = Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]
+    assert sorted(f["amount"]["currency"] for f in drafted) == ["CNY", "JPY"]

@@ -28,7 +28,7 @@ import re
 from app.draft import numbers
 from app.draft.changes import amount_end, bind_changes, own_period
 from app.draft.merge import merge
-from app.draft.periods import Period, Publication, find_periods
+from app.draft.periods import FISCAL, Period, Publication, find_periods
 from app.draft.placerefs import PlaceIndex
 from app.draft.sides import (
     FLOW_WORDS,
@@ -43,7 +43,15 @@ from app.draft.sides import (
 from app.draft.text import Piece, clauses, inside, paragraphs, sentences
 
 _STATUS = (
-    (re.compile(r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to)\b[^.]{0,40}$", re.I), "target"),
+    (
+        re.compile(
+            r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to|pledged?|pledges|vow(?:ed|s)? to|"
+            r"committed to|commitment to|promised? to|promises to|intends? to|intended to|hopes? to|hoped to|"
+            r"ambitions?|objective)\b[^.]{0,40}$",
+            re.I,
+        ),
+        "target",
+    ),
     (
         re.compile(
             r"\b(?:expected to|expects?|expecting|forecasts?|forecast to|projected|predicts?|"
@@ -110,6 +118,12 @@ _BASE_BEFORE = re.compile(
     r"under|roughly|approximately|a record|the|a)\s)*$",
     re.I,
 )
+# A bound, not an amount traded: "a quota of 200 tonnes", "a capacity of 5 million tonnes", "a cap of $1 billion"
+_BOUND_BEFORE = re.compile(
+    r"\b(?:quotas?|caps?|ceilings?|limits?|capacity|capacities|threshold)\s(?:of\s)?(?:up\sto\s|about\s|around\s)?$",
+    re.I,
+)
+_NOT_TRADED_BEFORE = re.compile(_BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.pattern, re.I)
 # "That was a nearly 9 per cent jump": the change of the figure just stated
 _ANAPHOR = re.compile(r"(?:That|This|It)\s(?:was|is|represents|represented|marks|marked)\s(?:an?\s)?(?:[a-z]+\s){0,2}$")
 # A clause that speaks of another year than the story's, without a period the rules resolve
@@ -134,6 +148,16 @@ class _Context:
     period: Period | None = None
     paragraph: int = -1
     yen_sign: str = "CNY"  # what "¥" stands for in this story (numbers.yen_sign)
+    # the sides of the story's previous outcome, drafted or not (a fiscal year's is not): what a
+    # sentence that names no side leans on
+    sides: _Sides | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sides:
+    reporter: str
+    partner: str | None
+    paragraph: int
 
 
 def extract_figures(
@@ -197,13 +221,15 @@ def _clause_figures(
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
     text = clause.text
-    money = numbers.find_money(text, yen_sign=ctx.yen_sign)
+    money = numbers.find_money(text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign))
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
-    # the base of a comparison, not a figure of the story's period
+    # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
     every = [(m.start, m.full_end) for m in money]
-    money = [m for m in money if not _BASE_BEFORE.search(text[max(0, m.start - 30) : m.start])]
+    money = [m for m in money if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])]
     quantities = [
-        q for q in numbers.find_quantities(text, every) if not _BASE_BEFORE.search(text[max(0, q.start - 30) : q.start])
+        q
+        for q in numbers.find_quantities(text, every)
+        if not _NOT_TRADED_BEFORE.search(text[max(0, q.start - 30) : q.start])
     ]
     changes = [c for c in numbers.find_changes(text) if not any(m.start <= c.start < m.full_end for m in money)]
     # from here on every offset is the article's
@@ -283,11 +309,11 @@ def _clause_figures(
             if subject is not None:
                 reporter, rule = subject, rule + "+subject"
         world = word in _WORLD_FLOWS and partner is None and reporter is not None
-        previous = ctx.figure
+        previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
         if reporter is None or (partner is None and not world):
-            same_paragraph = previous is not None and previous.evidence[0].paragraph == sent.paragraph
+            same_paragraph = previous is not None and previous.paragraph == sent.paragraph
             reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of, same_paragraph)
             if carried:
                 inferred.append(carried)
@@ -298,8 +324,10 @@ def _clause_figures(
             continue
         start_of = anchors[n - 1].start if n else clause.start
         status = _status(body[max(clause.start, start_of, anchor.start - 60) : anchor.start])
-        period, why = _period_for(body, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
+        period, why = _period_for(body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
         if period is None:
+            if why == _FISCAL_PERIOD and status == "actual":
+                ctx.sides = _Sides(reporter, partner, sent.paragraph)  # not drafted, still the story's sides
             continue
         if why:
             inferred.append(why)
@@ -330,6 +358,7 @@ def _clause_figures(
         figures.append(fig)
         if fig.status == "actual" or ctx.figure is None:
             ctx.figure = fig  # the next amount of the clause may lean on this one
+            ctx.sides = _Sides(fig.reporter, fig.partner, sent.paragraph)
     return figures
 
 
@@ -344,7 +373,7 @@ def _carry(
     reporter: str | None,
     partner: str | None,
     flow: str,
-    previous: DraftFigure | None,
+    previous: _Sides | None,
     country_of: dict[str, str | None],
     same_paragraph: bool,
 ) -> tuple[str | None, str | None, str | None]:
@@ -369,8 +398,12 @@ def _carry(
     return reporter, other[0], why
 
 
+_FISCAL_PERIOD = "a period of a fiscal year"
+
+
 def _period_for(
     body: str,
+    sent: Piece,
     clause: Piece,
     anchor: numbers.Money | numbers.Quantity | numbers.Change,
     anchors: list[numbers.Money | numbers.Quantity | numbers.Change],
@@ -395,6 +428,10 @@ def _period_for(
         return after[0], after[0].inference
     if before:
         return before[-1], before[-1].inference
+    if FISCAL.search(body, sent.start, sent.end):
+        return None, _FISCAL_PERIOD  # a fiscal year's months are the country's: not resolved, nor taken from elsewhere
+    if status != "actual" and not sent_periods:
+        return None, None  # a pledge or a forecast without its date: not the period of the story's outcomes
     if usable:
         earlier = [p for p in usable if p.at < anchor.start]
         best = earlier[-1] if earlier else usable[0]

@@ -235,15 +235,18 @@ _JAPAN = re.compile(r"\b(?:Japan|Japanese|Tokyo)\b")
 _CHINA = re.compile(r"\b(?:China|Chinese|Beijing)\b")
 
 
-def yen_sign(story: str) -> str:
-    """Return the currency "¥" stands for in `story`: the yen where it speaks of yen and not of yuan, or
-    of Japan and not of China (the sign is both currencies'); else the yuan."""
-    yen, yuan = bool(_YEN.search(story)), bool(_YUAN.search(story))
+def yen_sign(text: str, *, story: str = "CNY") -> str:
+    """Return the currency "¥" stands for in `text` (a story, or a sentence of one whose own choice is
+    `story`): the yen where it speaks of yen and not of yuan, or of Japan and not of China (the sign
+    is both currencies'); the yuan where it speaks of yuan, or of China and not of Japan; else `story`."""
+    yen, yuan = bool(_YEN.search(text)), bool(_YUAN.search(text))
     if yen != yuan:
         return "JPY" if yen else "CNY"
-    if not yen and _JAPAN.search(story) and not _CHINA.search(story):
-        return "JPY"
-    return "CNY"
+    if not yen:
+        japan, china = bool(_JAPAN.search(text)), bool(_CHINA.search(text))
+        if japan != china:
+            return "JPY" if japan else "CNY"
+    return story
 
 
 def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:

@@ -97,6 +97,18 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
+    (
+        # "the twelve months to March 2025", "the year to end-June": a rolling year ending with the month
+        "year-to-month",
+        re.compile(
+            r"\b(?:the\s)?(?:(?:twelve|12)\smonths|year)\s(?:to|through|ending|ended)\s(?:end-)?(?P<m>"
+            + _MONTH
+            + r")(?:,?\s(?P<y>"
+            + _YEAR
+            + r"))?",
+            re.I,
+        ),
+    ),
     ("last-month", re.compile(r"\b(?:last|previous|past)\smonth\b", re.I)),
     ("last-quarter", re.compile(r"\b(?:last|previous|past)\squarter\b", re.I)),
     ("last-year", re.compile(r"\b(?:last|previous)\syear\b|\b(?:over|in|during)\sthe\spast\syear\b", re.I)),
@@ -138,12 +150,33 @@ def find_periods(text: str, offset: int, published: Publication | None) -> list[
     return found
 
 
+# "of the current fiscal year", "of FY2024-25": a part of a fiscal year, whose months the country's
+# fiscal calendar decides (April to March in India and Japan, October to September in the US)
+FISCAL = re.compile(
+    r"\b(?:fiscal|financial)\s(?:year\s?)?(?:" + _YEAR + r"|\d\d)|\bFY\s?'?\d\d|"
+    r"\b(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\s(?:fiscal|financial)|\b(?:fiscal|financial)\syear\b",
+    re.I,
+)
+_OF_FISCAL = re.compile(
+    r"\s(?:of\s)?(?:the\s|this\s|its\s|last\s|next\s)?(?:current\s)?(?:fiscal|financial)\b|\s(?:of\s)?FY", re.I
+)
+
+
 def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
     before = text[max(0, start - 25) : start].lower()
+    if name in ("first-months", "first-quarters", "half", "quarter") and _OF_FISCAL.match(text, m.end()):
+        return True  # a part of a fiscal year: not of the calendar year
     # "since February 2022", "compared with 2022", "than in 2022": references, not the period
     if re.search(r"(?:since|than(?: in)?|compared (?:with|to)|versus|vs\.?|from)\s$", before) and name in (
         "year",
         "month",
+    ):
+        return True
+    # "a pact signed in 2022", "sanctions imposed in March": the date of an event, not a figure's period
+    if name in ("year", "month") and re.search(
+        r"\b(?:signed|agreed|launched|founded|opened|established|introduced|imposed|built|set up|took effect|"
+        r"came into (?:force|effect)|entered into force)\s(?:in\s)?$",
+        before,
     ):
         return True
     # "compared with the same period of 2022": the base of a comparison
@@ -264,6 +297,15 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
             return None
         year, why = resolved
         return Period(dt.date(year, 3 * q - 2, 1), _month_end(year, 3 * q), "quarter", label, at, why or inferred_rel)
+    if name == "year-to-month":
+        month = MONTHS[groups["m"].lower().rstrip(".")]
+        resolved = _year_for(month, year_written, pub, f'"{label}" gives no year')
+        if resolved is None:
+            return None
+        year, why = resolved
+        if month == 12:
+            return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), "year", label, at, why)
+        return Period(dt.date(year - 1, month + 1, 1), _month_end(year, month), "other", label, at, why)
     if name == "last-month":
         if pub is None or pub.precision not in ("day", "month"):
             return None
