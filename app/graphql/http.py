@@ -19,6 +19,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
@@ -322,6 +323,9 @@ async def graphql_get(request: Request) -> Response:
     return _cached(request, response)
 
 
+CLIENT_CLOSED_REQUEST = 499
+
+
 async def graphql_post(request: Request) -> Response:
     """Execute a GraphQL request sent as JSON."""
     media = _accept(request.headers.get("accept"))
@@ -329,14 +333,16 @@ async def graphql_post(request: Request) -> Response:
         return _not_acceptable()
     content_type, *parameters = (part.strip().lower() for part in request.headers.get("content-type", "").split(";"))
     charset = next((p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")), "utf-8")
-    if content_type != JSON or charset not in ("utf-8", "utf8"):
+    # a compressed body would be read as its compressed bytes: refused, as other encodings are
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if content_type != JSON or charset not in ("utf-8", "utf8") or encoding not in ("identity", ""):
         request.state.graphql_error_codes = ["UNSUPPORTED_MEDIA_TYPE"]  # for the access log and /metrics
         return Response(
             orjson.dumps(
                 {
                     "errors": [
                         {
-                            "message": "send the request as application/json, in UTF-8",
+                            "message": "send the request as application/json, in UTF-8, without a Content-Encoding",
                             "extensions": {"code": "UNSUPPORTED_MEDIA_TYPE"},
                         }
                     ]
@@ -345,7 +351,13 @@ async def graphql_post(request: Request) -> Response:
             status_code=415,
             media_type=f"{media}; charset=utf-8",
         )
-    body = await request.body()
+    try:
+        body = await request.body()
+    except ClientDisconnect:
+        # the client went away (or was cut off for sending too slowly) before its body arrived: no
+        # one to answer, and no fault of the server's (nginx's 499 in the access log and /metrics)
+        request.state.graphql_error_codes = ["CLIENT_DISCONNECTED"]
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
     if not body:
         return _request_error(request, "the request body is empty", media=media)
     try:
