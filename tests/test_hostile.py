@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -28,6 +29,7 @@ from app.config import Settings
 from app.main import create_app
 from app.roles import as_role
 from tests.helpers import sent, shown
+from tests.test_observability import metric, scrape
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -441,8 +443,11 @@ def test_a_declared_content_length_over_the_limit_is_413_before_reading(client: 
     assert_spec_error(response, "PAYLOAD_TOO_LARGE")
 
 
-def _stream(client: TestClient, app: FastAPI, chunks: list[bytes], headers: dict[str, str]) -> tuple[int, bytes, int]:
-    """Send `chunks` to the app as one streamed (chunked) request body; return (status, body, chunks read)."""
+def _stream(
+    client: TestClient, app: FastAPI, chunks: list[bytes], headers: dict[str, str], *, disconnect: bool = False
+) -> tuple[int, bytes, int]:
+    """Send `chunks` to the app as one streamed (chunked) request body (`disconnect`: the client goes away
+    after them, the body unfinished); return (status, body, chunks read)."""
     pulled = 0
 
     async def run() -> list[Message]:
@@ -458,6 +463,8 @@ def _stream(client: TestClient, app: FastAPI, chunks: list[bytes], headers: dict
             chunk = next(remaining, None)
             if chunk is None:
                 done = True
+                if disconnect:
+                    return {"type": "http.disconnect"}
                 return {"type": "http.request", "body": b"", "more_body": False}
             pulled += 1
             return {"type": "http.request", "body": chunk, "more_body": True}
@@ -507,6 +514,41 @@ def test_a_streamed_body_over_the_limit_is_413_without_reading_it_all(
     assert status == 413
     assert json.loads(body)["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert pulled <= limit // CHUNK + 2, f"read {pulled} chunks of a body over the limit"
+
+
+def test_a_client_gone_before_its_body_arrived_is_no_server_error(
+    served: tuple[TestClient, FastAPI], caplog: pytest.LogCaptureFixture
+) -> None:
+    # a dropped connection, or a slow client cut off by the request timeout: not the server's fault,
+    # so no traceback in the log and no 5xx in the metrics (nginx's 499: the client closed the request)
+    client, app = served
+    before = scrape(client)
+    with caplog.at_level(logging.INFO):
+        status, _, _ = _stream(
+            client,
+            app,
+            [b'{"query": '],
+            {"content-type": JSON, "accept": GRAPHQL_RESPONSE, "content-length": "100"},
+            disconnect=True,
+        )
+    assert status == 499
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    after = scrape(client)
+    requests = "tradegraph_http_requests_total"
+    labels = {"method": "POST", "path": "/graphql"}
+    assert metric(after, requests, **labels, status="499") - metric(before, requests, **labels, status="499") == 1
+    assert metric(after, requests, **labels, status="500") == metric(before, requests, **labels, status="500")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate"])
+def test_a_compressed_body_is_refused_not_read_as_json(client: TestClient, encoding: str) -> None:
+    response = client.post(
+        "/graphql",
+        content=json.dumps({"query": "{ __typename }"}).encode(),
+        headers={"content-type": JSON, "accept": GRAPHQL_RESPONSE, "content-encoding": encoding},
+    )
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
 
 
 def test_a_streamed_body_under_the_limit_is_served(served: tuple[TestClient, FastAPI]) -> None:
@@ -593,6 +635,33 @@ def test_odd_decimals_are_not_internal_errors(client: TestClient, value: str) ->
     response = post_json(client, {"query": f'{{ tradeFigures(filter: {{ usdMin: "{value}" }}) {{ totalCount }} }}'})
     assert response.status_code < 500, response.text
     assert "INTERNAL_SERVER_ERROR" not in response.text
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["١٠٠٠", "१", "100_000", "\u00a0100", "  1", "1 ", "1,000", "0x10", ".5", "5.", "1e", "+-1", "１"],
+)
+@pytest.mark.parametrize("how", ["literal", "variable"])
+def test_decimals_only_in_ascii_decimal_syntax(client: TestClient, value: str, how: str) -> None:
+    # Python's Decimal reads other scripts' digits, underscores and surrounding spaces as numbers
+    query: dict[str, object]
+    if how == "literal":
+        query = {"query": f"{{ tradeFigures(filter: {{ usdMin: {json.dumps(value)} }}) {{ totalCount }} }}"}
+    else:
+        query = {
+            "query": "query ($d: Decimal!) { tradeFigures(filter: { usdMin: $d }) { totalCount } }",
+            "variables": {"d": value},
+        }
+    # (a literal is checked with the document, a variable with the values)
+    assert_spec_error(post_json(client, query), "GRAPHQL_VALIDATION_FAILED" if how == "literal" else "BAD_USER_INPUT")
+
+
+@pytest.mark.parametrize("value", ["100000000000", "-1.5", "3E9", "+7", 100000000000, 1.5])
+def test_decimals_in_ascii_syntax_or_as_json_numbers_are_read(client: TestClient, value: object) -> None:
+    query = "query ($d: Decimal!) { tradeFigures(filter: { usdMin: $d }) { totalCount } }"
+    response = post_json(client, {"query": query, "variables": {"d": value}})
+    assert response.status_code == 200, response.text
+    assert isinstance(response.json()["data"]["tradeFigures"]["totalCount"], int)
 
 
 @pytest.mark.parametrize("value", ["0001-01-01", "9999-12-31"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 
 import strawberry
@@ -27,12 +28,28 @@ Date = strawberry.scalar(
     name="Date", description="Date (isoformat)", serialize=dt.date.isoformat, parse_value=_parse_date
 )
 
+_DECIMAL = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _parse_decimal(value: object) -> decimal.Decimal:
+    """Return the number written in ASCII digits (`-12.5`, `3E9`), or given as a JSON number; raise ValueError
+    for anything else (other scripts' digits, underscores, spaces, `NaN`, which Python reads as numbers too)."""
+    text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _DECIMAL.fullmatch(text):
+        raise ValueError(f"expected a decimal number written with ASCII digits (-12.5, 3E9), got {str(value)[:40]!r}")
+    return decimal.Decimal(text)
+
+
+Decimal = strawberry.scalar(
+    name="Decimal", description="Decimal (fixed-point)", serialize=str, parse_value=_parse_decimal
+)
+
 schema = strawberry.Schema(
     query=Query,
     subscription=Subscription,
     types=[Article, Event, Organisation, Person, Place, TradeFigure],
     config=StrawberryConfig(auto_camel_case=True),
-    scalar_overrides={dt.date: Date},
+    scalar_overrides={dt.date: Date, decimal.Decimal: Decimal},
 )
 
 
