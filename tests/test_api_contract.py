@@ -768,3 +768,23 @@ def test_nul_in_slug_is_bad_user_input(api: TestClient, field: str) -> None:
     body = response.json()
     assert "data" not in body
     assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("path", ["compiled", "resolvers"])
+@pytest.mark.parametrize(
+    "field",
+    [
+        'tradeSeries(currency: "USDD") { label }',
+        'tradeSeries(filter: { usdMin: "1e99999999" }) { label }',
+        "nodes(ids: [{}]) {{ id }}".format(", ".join(['"x"'] * 101)),
+    ],
+)
+def test_a_list_that_cannot_be_answered_is_empty_and_the_rest_keeps_its_data(
+    request: pytest.FixtureRequest, path: str, field: str
+) -> None:
+    client: TestClient = request.getfixturevalue("api" if path == "compiled" else "resolver_api")
+    body = client.post("/graphql", json={"query": f"{{ {field} articles(first: 1) {{ totalCount }} }}"}).json()
+    name = field.split("(")[0]
+    assert body["data"][name] == []
+    assert body["data"]["articles"]["totalCount"] == 5
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], "BAD_USER_INPUT")]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from graphql import (
     DocumentNode,
     GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
     StringValueNode,
@@ -63,12 +65,16 @@ def string_cap(max_length: int) -> Callable[..., Any]:
 def answered_empty() -> Callable[..., Any]:
     """Return graphql-core middleware answering a connection that cannot be answered as asked (BAD_USER_INPUT:
     a page size out of range, a cursor of another connection, a search text it cannot read) with an
-    empty connection, the error at its path: the rest of the response keeps its data."""
+    empty connection, and a list that cannot be null (`tradeSeries` in a currency that is none) with
+    an empty list, the error at its path: the rest of the response keeps its data."""
 
     def middleware(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-        kind = get_nullable_type(info.return_type)
-        if not (isinstance(kind, GraphQLObjectType) and kind.name.endswith("Connection")):
+        nullable = get_nullable_type(info.return_type)
+        listed = isinstance(nullable, GraphQLList) and isinstance(info.return_type, GraphQLNonNull)
+        paged = isinstance(nullable, GraphQLObjectType) and nullable.name.endswith("Connection")
+        if not (listed or paged):
             return next_(root, info, **args)
+        kind = cast("GraphQLObjectType | GraphQLList[Any]", nullable)
         try:
             result = next_(root, info, **args)
         except BadUserInput as exc:
@@ -78,15 +84,19 @@ def answered_empty() -> Callable[..., Any]:
     return middleware
 
 
-async def _awaited(result: Awaitable[Any], kind: GraphQLObjectType, info: GraphQLResolveInfo[Any]) -> Any:
+async def _awaited(
+    result: Awaitable[Any], kind: GraphQLObjectType | GraphQLList[Any], info: GraphQLResolveInfo[Any]
+) -> Any:
     try:
         return await result
     except BadUserInput as exc:
         return _empty(kind, info, exc)
 
 
-def _empty(kind: GraphQLObjectType, info: GraphQLResolveInfo[Any], error: BadUserInput) -> Any:
+def _empty(kind: GraphQLObjectType | GraphQLList[Any], info: GraphQLResolveInfo[Any], error: BadUserInput) -> Any:
     info.context.errors.append(
         GraphQLError(error.message, info.field_nodes, path=info.path.as_list(), extensions=error.extensions)
     )
+    if isinstance(kind, GraphQLList):
+        return []  # a list that cannot be null (`tradeSeries`, `nodes`): empty
     return kind.extensions["strawberry-definition"].origin.empty()
