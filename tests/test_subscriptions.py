@@ -349,6 +349,28 @@ def test_a_filter_naming_nothing_is_an_error_and_a_query_runs_once(server: Serve
     assert ("q", "complete") in by_id
 
 
+@pytest.mark.parametrize(
+    "filter_",
+    [{"text": "x" * 90_000}, {"place": "x" * 100_000}, {"organisation": "y" * 5_000}],
+    ids=["text", "place", "organisation"],
+)
+def test_a_filter_with_a_string_over_the_cap_is_refused_as_the_subscription_starts(
+    server: Server, filter_: dict[str, str]
+) -> None:
+    # as over HTTP, and at once: not one error per event once articles come, nor a NOT_FOUND
+    # echoing the whole string
+    async def scenario() -> dict[str, Any]:
+        client = await Client.open(server.port)
+        await client.subscribe("s", ARTICLE_ADDED, {"filter": filter_})
+        return await client.receive(10)
+
+    answer = asyncio.run(scenario())
+    assert (answer["id"], answer["type"]) == ("s", "error")
+    (error,) = answer["payload"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "longer than 1000 characters" in error["message"] and len(error["message"]) < 200
+
+
 def test_the_legacy_graphql_ws_protocol(server: Server) -> None:
     async def scenario() -> list[dict[str, Any]]:
         client = await Client.open(server.port, protocol="graphql-ws")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from graphql import (
@@ -52,14 +52,22 @@ def string_cap(max_length: int) -> Callable[..., Any]:
     and a long one only makes work (a 200 KB text search is a statement Postgres cannot plan)."""
 
     def middleware(next_: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-        for name, value in args.items():
-            cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
-            length = long_string(value, cap)
-            if length is not None:
-                raise BadUserInput(f"`{name}` holds a string longer than {cap} characters ({length})")
+        refuse_long_strings(args, max_length)
         return next_(root, info, **args)
 
     return middleware
+
+
+def refuse_long_strings(args: Mapping[str, Any], max_length: int) -> None:
+    """Raise BadUserInput when an argument (by name: JSON-like values) holds a string over its cap.
+
+    The middleware checks every resolved field; a subscription checks its own arguments as it
+    starts (its stream is not a resolved field, and would meet them only with its first event)."""
+    for name, value in args.items():
+        cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
+        length = long_string(value, cap)
+        if length is not None:
+            raise BadUserInput(f"`{name}` holds a string longer than {cap} characters ({length})")
 
 
 def answered_empty() -> Callable[..., Any]:

@@ -6,6 +6,7 @@ them, once per distinct document and event, for every subscriber alike).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from enum import Enum
@@ -14,6 +15,7 @@ import strawberry
 
 from app.errors import BadUserInput, ServiceUnavailable
 from app.graphql.context import Info
+from app.graphql.guards import refuse_long_strings
 from app.graphql.inputs import ArticleFilter
 from app.graphql.resolvers import _missing
 from app.graphql.types import Article
@@ -104,6 +106,7 @@ class Subscription:
     async def article_added(self, info: Info, filter: ArticleFilter | None = None) -> AsyncGenerator[Article, None]:
         hub = _hub(info)
         if filter is not None:
+            refuse_long_strings({"filter": dataclasses.asdict(filter)}, info.context.settings.max_string_length)
             try:
                 missing = await _missing(info, **filter.references())
             finally:
