@@ -399,7 +399,7 @@ FIGURE_FIELDS = f"""
   conversions {{ {CONVERTED} }} amountUsd {{ {CONVERTED} }} statedConversion {{ {CONVERTED} }}
   eur: convertedAmount(currency: "EUR") {{ {CONVERTED} }}
   usd: convertedAmount(currency: "usd") {{ {CONVERTED} }}
-  none: convertedAmount(currency: "XYZ") {{ amount }}
+  none: convertedAmount(currency: "XAU") {{ amount }}
   evidence {{ quote start end article {{ slug body }} }}
 """
 
@@ -788,3 +788,31 @@ def test_a_list_that_cannot_be_answered_is_empty_and_the_rest_keeps_its_data(
     assert body["data"][name] == []
     assert body["data"]["articles"]["totalCount"] == 5
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [([name], "BAD_USER_INPUT")]
+
+
+@pytest.mark.parametrize("path", ["compiled", "resolvers"])
+def test_every_currency_argument_is_checked_alike(request: pytest.FixtureRequest, path: str) -> None:
+    client: TestClient = request.getfixturevalue("api" if path == "compiled" else "resolver_api")
+
+    def ask(query: str) -> dict[str, Any]:
+        body: dict[str, Any] = client.post("/graphql", json={"query": query}).json()
+        return body
+
+    converted = ask('{ tradeFigures(first: 1) { edges { node { convertedAmount(currency: "USDD") { amount } } } } }')
+    assert converted["data"]["tradeFigures"]["edges"][0]["node"]["convertedAmount"] is None
+    assert [(e["path"], e["extensions"]["code"]) for e in converted["errors"]] == [
+        (["tradeFigures", "edges", 0, "node", "convertedAmount"], "BAD_USER_INPUT")
+    ]
+    refused = ask('{ tradeFigures(filter: { currency: "XYZ" }) { totalCount } }')
+    assert refused["data"]["tradeFigures"]["totalCount"] == 0
+    assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_USER_INPUT"]
+    # written otherwise, the same code: as tradeSeries(currency:) reads it
+    counts = [
+        ask(f'{{ tradeFigures(filter: {{ currency: "{code}" }}) {{ totalCount }} }}')["data"]["tradeFigures"][
+            "totalCount"
+        ]
+        for code in ("CNY", "cny", " CNY ")
+    ]
+    assert counts[0] > 0 and counts == [counts[0]] * 3
+    lower = ask('{ tradeFigures(first: 1) { edges { node { convertedAmount(currency: "usd") { currency } } } } }')
+    assert "errors" not in lower

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from app.errors import BadUserInput
+from app.graphql.checks import currency_code
 from app.graphql.enums import FigureMeasure
 from app.queries.articles import ArticleFilter as ArticleQueryFilter
 from app.queries.events import EventFilter as EventQueryFilter
@@ -87,6 +88,8 @@ class TradeFigureFilter:
             statuses=_values(self.status),  # type: ignore[arg-type]
             reviews=_values(self.review) or ("accepted",),  # type: ignore[arg-type]
             measure=self.measure.value if self.measure is not None else None,
+            # checked as every currency argument is: a code that is none is refused, not matched by nothing
+            currency=currency_code(self.currency) if self.currency is not None else None,
         )
 
 

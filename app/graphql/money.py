@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
+from app.graphql.checks import currency_code
 from app.graphql.context import Info
 from app.graphql.enums import ConversionKind
 from app.graphql.fields import TABLES, Declared, Table, ToMany, column, declare, make
@@ -127,19 +128,20 @@ async def first_conversion(info: Info, figure_id: int, kind: ConversionKind, cur
 
 async def convert(figure: Declared, info: Info, currency: str) -> Any:
     """Return the amount in `currency`: itself, or its computed conversion; None without one."""
+    currency = currency_code(currency)  # a code that is none is refused, not answered null
     row: FigureRow = figure._row
     if row.amount is None:
         return None
-    if row.currency == currency.upper():
+    if row.currency == currency:
         return make("ConvertedMoney", self_conversion(row))
-    return await first_conversion(info, row.id, ConversionKind.COMPUTED, currency.upper())
+    return await first_conversion(info, row.id, ConversionKind.COMPUTED, currency)
 
 
 def converted_sql(currency: Any) -> Builder:
     """TradeFigure.convert in SQL; `currency(c, nodes, parent type)` is the asked currency."""
 
     def build(c: Compiler, t: str, nodes: Field, o: GraphQLObjectType) -> C:
-        code = c.param(currency(c, nodes, o).upper())
+        code = c.param(currency_code(currency(c, nodes, o)))
         return sql.SQL("CASE WHEN {} IS NULL THEN NULL WHEN {} = {} THEN {} ELSE {} END").format(
             col(t, "amount"),
             col(t, "currency"),
