@@ -268,6 +268,12 @@ def test_header_lines_with_times_and_agency_datelines() -> None:
         ),
         ("Trade grows\n\n05.09.2024, 14:20\n\nVLADIVOSTOK, September 5. /TASS/. Trade rose.", "2024-09-05"),
         ("Trade grows\nUpdated 9:42 AM UTC, October 14, 2024\nASTANA, Kazakhstan (AP) — Trade rose.", "2024-10-14"),
+        # a standfirst under the headline, then the byline and the date line
+        (
+            "Talks resume\n\nTalks on whisky, cars and visas resume in New Delhi, but officials play down hopes "
+            "of a quick deal\n\nA Writer, Economics correspondent\nMon 24 Feb 2025 07.00 GMT\n\nTalks resumed.",
+            "2025-02-24",
+        ),
     ]:
         h = read_header(header)
         assert h.published == Publication(dt.date.fromisoformat(day), "day"), header

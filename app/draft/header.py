@@ -108,8 +108,10 @@ def _header_line_date(body: str, header: Header) -> None:
     # only among the lines before the story: a caption or a sentence of the story that gives a
     # date is not the publication's
     for i, para in enumerate(paragraphs(body)):
-        if i >= 6 or len(para.text.split()) > 14 or _STORY_LINE.search(para.text):
+        if i >= 6 or _STORY_LINE.search(para.text):
             return
+        if len(para.text.split()) > 14:
+            continue  # a standfirst under the headline, with no full stop: the date line may follow it
         m = _DATE_IN_LINE.search(para.text)
         if m:
             day = _parse_date(m.group("d"))
