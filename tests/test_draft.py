@@ -476,3 +476,92 @@ def test_the_yen_sign_follows_its_sentence() -> None:
     )
     drafted = Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]
     assert sorted(f["amount"]["currency"] for f in drafted) == ["CNY", "JPY"]
+
+
+REUTERS = "Published: June 10, 2025\n\nMOSCOW, June 10 (Reuters) - "
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # a day between the month and the year of a rolling year
+        (
+            "India's imports from Russia were $65 billion in the year ended March 31, 2024.",
+            [("india", "import", "russia", 65000000000, "2023-04-01", "2024-03-31", None, "actual")],
+        ),
+        (
+            "India's imports from Russia were $65 billion in the year ending Dec. 31, 2023.",
+            [("india", "import", "russia", 65000000000, "2023-01-01", "2023-12-31", None, "actual")],
+        ),
+        # a pledge or an ambition not *to do* something is no target
+        (
+            "Despite its ambitions, China's exports to Russia fell to $100 billion in 2024.",
+            [("china", "export", "russia", 100000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        (
+            "Russia fulfilled its pledge: exports to China rose to $100 billion in 2024.",
+            [("russia", "export", "china", 100000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        # a fiscal year's figure left out: the story's earlier period is not carried past it
+        (
+            "India's exports to Russia rose to $5 billion in 2024. In fiscal 2024-25, India's imports from China "
+            "were $113 billion. Exports rose 5% to $14 billion.",
+            [("india", "export", "russia", 5000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        # "fiscal" not as a figure's period
+        (
+            "India's exports to Russia rose to $5 billion in 2024. Imports from Russia rose to $60 billion, the "
+            "ministry said, adding that its fiscal year budget was unchanged.",
+            [
+                ("india", "export", "russia", 5000000000, "2024-01-01", "2024-12-31", None, "actual"),
+                ("india", "import", "russia", 60000000000, "2024-01-01", "2024-12-31", None, "actual"),
+            ],
+        ),
+    ],
+)
+def test_rolling_years_pledges_and_fiscal_words_read_as_meant(
+    sentence: str, expected: list[tuple[object, ...]]
+) -> None:
+    assert figures_of(REUTERS + sentence) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "commodity"),
+    [
+        ("Exports of Russia rose to $5 billion in May 2025.", None),  # a name, then a verb
+        ("Imports of Chinese origin rose to $3 billion in May 2025 from Russia.", None),
+        ("Oil and gas exports from Russia to China rose to $60 billion in 2024.", "oil and gas"),  # after a dateline
+        ("Russia's non-EU imports from China rose to $60 billion in 2024.", None),  # a bloc, not goods
+        ("Commodity exports from Russia to China rose to $60 billion in 2024.", None),
+    ],
+)
+def test_what_is_not_goods_is_no_commodity(sentence: str, commodity: str | None) -> None:
+    drafted = Drafter(REGISTRIES).draft(REUTERS + sentence, name="t").annotation["trade_figures"]
+    assert [f.get("commodity") for f in drafted] in ([commodity], [])
+
+
+def test_a_list_under_the_headline_gives_no_publication_date() -> None:
+    body = (
+        "Russia-China trade ties deepen\n\nRussia and China have signed a series of trade agreements over the past "
+        "three years, among them the following:\n\n- February 4, 2022: a 'no limits' partnership\n\n"
+        "Trade between Russia and China reached $240 billion in 2023, customs data showed.\n"
+    )
+    assert read_header(body).published is None
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "unit"),
+    [("in 2023-24 300 billion rupees", "300000000000", "INR"), ("in 2023/24 100 000 tonnes", "100000", "tonne")],
+)
+def test_a_year_range_before_a_number_is_not_its_first_group(text: str, amount: str, unit: str) -> None:
+    found = [(m.amount, m.currency) for m in numbers.find_money(text)] or [
+        (q.value, q.unit) for q in numbers.find_quantities(text, [])
+    ]
+    assert found == [(Decimal(amount), unit)]
+    assert numbers.find_quantities("In 2023,12 million tonnes", []) == []
+
+
+def test_the_yen_sign_by_the_country_quoted_not_the_partner() -> None:
+    assert numbers.yen_sign("Exports to China fell 8.8% to ¥1.5 trillion.", story="JPY") == "JPY"
+    assert numbers.yen_sign("Japan's exports to China fell 3% to ¥1.5 trillion.") == "JPY"
+    assert numbers.yen_sign("China's exports to Japan rose to ¥1.5 trillion.") == "CNY"

@@ -45,9 +45,9 @@ from app.draft.text import Piece, clauses, inside, paragraphs, sentences
 _STATUS = (
     (
         re.compile(
-            r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to|pledged?|pledges|vow(?:ed|s)? to|"
+            r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to|pledged? to|pledges to|vow(?:ed|s)? to|"
             r"committed to|commitment to|promised? to|promises to|intends? to|intended to|hopes? to|hoped to|"
-            r"ambitions?|objective)\b[^.]{0,40}$",
+            r"ambitions? (?:to|of)|objective (?:to|of))\b[^.]{0,40}$",
             re.I,
         ),
         "target",
@@ -327,7 +327,9 @@ def _clause_figures(
         period, why = _period_for(body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
         if period is None:
             if why == _FISCAL_PERIOD and status == "actual":
-                ctx.sides = _Sides(reporter, partner, sent.paragraph)  # not drafted, still the story's sides
+                # not drafted, still the story's sides; its period, a fiscal year's, is carried to none
+                ctx.sides = _Sides(reporter, partner, sent.paragraph)
+                ctx.figure, ctx.period = None, None
             continue
         if why:
             inferred.append(why)
@@ -460,15 +462,19 @@ def _commodity(body: str, kw: re.Match[str], base: int) -> str | None:
     """Return what a flow word says it carries: "exports of crude oil to", "purchases of Russian wheat
     amounted" (the origin's adjective left out), or the goods named just before it ("jewellery exports")."""
     m = re.match(
-        r"\sof\s(?:[A-Z][\w’'-]+\s)?(?P<what>[a-z][a-z ,-]{2,60}?)(?=\s?\[|\s(?:" + _AFTER_WHAT + r"|,)\b|,)",
+        r"\sof\s(?P<origin>[A-Z][\w’'-]+\s)?(?P<what>[a-z][a-z ,-]{2,60}?)(?=\s?\[|\s(?:" + _AFTER_WHAT + r"|,)\b|,)",
         body[base + kw.end() : base + kw.end() + 90],
     )
     what = m.group("what").strip() if m else ""
-    # "of the region", "of its partners", "of goods": not what is carried
+    first = what.split(" ", 1)[0]
+    # "of the region", "of its partners", "of goods": not what is carried; after a name ("of Russian
+    # soybeans", "of Russia rose", "of Chinese origin") only goods of the list
     if (
         m
         and not re.search(r"^(?:the|a|an|its|their|this|these|those|all)\b|\bthe$", what)
         and what not in ("goods", "products")
+        and not re.fullmatch(_AFTER_WHAT, first)
+        and (m.group("origin") is None or first in COMMODITY_WORDS)
     ):
         return what
     return _commodity_before(body[base : base + kw.start()], at_sentence_start=True)
@@ -489,7 +495,7 @@ COMMODITY_WORDS = frozenset(
     pharmaceuticals drug drugs medicine medicines medical arms weapons weapon military defence defense energy
     fuel fuels petroleum diesel gasoline petrol kerosene uranium nuclear agricultural agri-food agrifood farm
     food foods foodstuff foodstuffs aircraft ship ships wine vodka beverage beverages tobacco cotton wool
-    leather cement glass mineral minerals metal metals commodity commodities hydrocarbon hydrocarbons service
+    leather cement glass mineral minerals metal metals hydrocarbon hydrocarbons service
     services""".split()  # noqa: SIM905
 )
 
@@ -502,10 +508,13 @@ def _commodity_before(before: str, *, at_sentence_start: bool) -> str | None:
     for i in range(len(tokens) - 1, -1, -1):
         word = tokens[i]
         lower = word.lower()
-        first = i == 0 and at_sentence_start
+        # the sentence's first word, or the first after a dateline's dash ("MOSCOW (Reuters) - Oil ...")
+        first = at_sentence_start and (i == 0 or tokens[i - 1] in ("-", "–", "—", ":", '"', "“"))
         if word[:1].isupper() and not first and not word.isupper():
             break  # a name ("Rosneft Oil"): not goods
-        if lower in COMMODITY_WORDS or re.fullmatch(r"non-[a-z]+", lower) or (taken and lower in ("and", "&")):
+        # "non-oil", not "non-EU" or "non-CIS" (not goods: places)
+        goods = lower in COMMODITY_WORDS or re.fullmatch(r"[Nn]on-[a-z]+", word) is not None
+        if goods or (taken and lower in ("and", "&")):
             taken.append(word)
             continue
         break

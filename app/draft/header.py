@@ -111,7 +111,11 @@ def _header_line_date(body: str, header: Header) -> None:
         if i >= 6 or _STORY_LINE.search(para.text):
             return
         if len(para.text.split()) > 14:
-            continue  # a standfirst under the headline, with no full stop: the date line may follow it
+            if i == 1 and not para.text.rstrip().endswith(":"):
+                continue  # a standfirst right under the headline, with no full stop: the date line may follow
+            return  # the story, or a list it introduces
+        if para.text.lstrip().startswith(("-", "•", "*", "–", "—")):
+            return  # an item of a list: its dates are the story's
         m = _DATE_IN_LINE.search(para.text)
         if m:
             day = _parse_date(m.group("d"))

@@ -103,7 +103,7 @@ UNITS: dict[str, str] = {
 _GROUP_SPACE = "[ \u00a0\u202f\u2009]"
 _NUMBER = (
     r"\d{1,2}(?:,\d\d)+,\d{3}(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![,\d])"
-    r"|\d{1,3}(?:" + _GROUP_SPACE + r"\d{3})+(?:,\d+)?(?![\d.,])|\d+,\d{1,2}(?![\d,])|\d+(?:\.\s?\d+)?"
+    r"|\d{1,3}(?:" + _GROUP_SPACE + r"\d{3})+(?:,\d+)?(?![\d.,])|\d{1,3},\d{1,2}(?![\d,])|\d+(?:\.\s?\d+)?"
 )
 _NUM = r"(?P<num>" + _NUMBER + ")"
 _SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|crores?|lakh|[mbk])\b)?"
@@ -119,10 +119,15 @@ _WORD_CUR = (
     r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|" + "|".join(CURRENCY_CODES) + r")\b)"
 )
 MONEY_BEFORE = re.compile(_SYMBOL + _NUM + _SCALE)
-MONEY_AFTER = re.compile(r"(?<![\w$€£¥.,])" + _NUM + _SCALE + _WORD_CUR)
+MONEY_AFTER = re.compile(r"(?<![\w$€£¥.,/–-])" + _NUM + _SCALE + _WORD_CUR)
 _UNIT_WORDS = sorted(UNITS, key=len, reverse=True)
 QUANTITY = re.compile(
-    r"(?<![\w$€£¥.,])" + _NUM + _SCALE + r"\s(?:metric\s)?(?P<unit>" + "|".join(map(re.escape, _UNIT_WORDS)) + r")\b",
+    r"(?<![\w$€£¥.,/–-])"
+    + _NUM
+    + _SCALE
+    + r"\s(?:metric\s)?(?P<unit>"
+    + "|".join(map(re.escape, _UNIT_WORDS))
+    + r")\b",
     re.IGNORECASE,
 )
 PERCENT = re.compile(
@@ -231,22 +236,23 @@ def approximation_before(text: str, start: int) -> str:
 
 _YEN = re.compile(r"\b(?:yen|JPY)\b")
 _YUAN = re.compile(r"\b(?:yuan|renminbi|RMB|CNY)\b", re.IGNORECASE)
-_JAPAN = re.compile(r"\b(?:Japan|Japanese|Tokyo)\b")
-_CHINA = re.compile(r"\b(?:China|Chinese|Beijing)\b")
+_COUNTRY = re.compile(r"\b(?:(?P<japan>Japan|Japanese|Tokyo)|(?P<china>China|Chinese|Beijing))\b")
 
 
-def yen_sign(text: str, *, story: str = "CNY") -> str:
-    """Return the currency "¥" stands for in `text` (a story, or a sentence of one whose own choice is
-    `story`): the yen where it speaks of yen and not of yuan, or of Japan and not of China (the sign
-    is both currencies'); the yuan where it speaks of yuan, or of China and not of Japan; else `story`."""
+def yen_sign(text: str, *, story: str | None = None) -> str:
+    """Return the currency "¥" stands for in `text`, a story or (`story`: the story's own choice) one
+    of its sentences: its currency words (yen, yuan) if they say one; else the first of Japan and China
+    it names other than as a partner ("to China", "with Japan"), as the country whose statistics are
+    quoted is (the sign is both currencies'); else the story's choice, and for a story the yuan."""
     yen, yuan = bool(_YEN.search(text)), bool(_YUAN.search(text))
     if yen != yuan:
         return "JPY" if yen else "CNY"
-    if not yen:
-        japan, china = bool(_JAPAN.search(text)), bool(_CHINA.search(text))
-        if japan != china:
-            return "JPY" if japan else "CNY"
-    return story
+    for m in _COUNTRY.finditer(text):
+        if not re.search(
+            r"\b(?:to|from|with|and|than|against)\s(?:the\s)?$", text[max(0, m.start() - 12) : m.start()], re.I
+        ):
+            return "JPY" if m.group("japan") else "CNY"
+    return story or "CNY"
 
 
 def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:

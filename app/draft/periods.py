@@ -103,7 +103,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:the\s)?(?:(?:twelve|12)\smonths|year)\s(?:to|through|ending|ended)\s(?:end-)?(?P<m>"
             + _MONTH
-            + r")(?:,?\s(?P<y>"
+            + r")(?:\s\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s(?P<y>"
             + _YEAR
             + r"))?",
             re.I,
@@ -152,9 +152,13 @@ def find_periods(text: str, offset: int, published: Publication | None) -> list[
 
 # "of the current fiscal year", "of FY2024-25": a part of a fiscal year, whose months the country's
 # fiscal calendar decides (April to March in India and Japan, October to September in the US)
+# A period of a fiscal year, as a figure's: "in fiscal 2023/24", "for the financial year 2024-25",
+# "during the current fiscal year", "FY2024-25", "in 2023/24 fiscal year" (not "its fiscal year
+# budget", "ahead of fiscal 2026 targets": no preposition of time before them)
 FISCAL = re.compile(
-    r"\b(?:fiscal|financial)\s(?:year\s?)?(?:" + _YEAR + r"|\d\d)|\bFY\s?'?\d\d|"
-    r"\b(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\s(?:fiscal|financial)|\b(?:fiscal|financial)\syear\b",
+    r"\b(?:in|for|during|over|through|across)\s(?:the\s)?(?:(?:current|last|previous|past|next|same|whole|full)\s)?"
+    r"(?:fiscal|financial)\s(?:year\b|" + _YEAR + r"|\d\d\b)|\bFY\s?'?\d\d|"
+    r"\b(?:in|for|during|over)\s(?:the\s)?(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\s(?:fiscal|financial)\b",
     re.I,
 )
 _OF_FISCAL = re.compile(
