@@ -565,3 +565,61 @@ def test_the_yen_sign_by_the_country_quoted_not_the_partner() -> None:
     assert numbers.yen_sign("Exports to China fell 8.8% to ¥1.5 trillion.", story="JPY") == "JPY"
     assert numbers.yen_sign("Japan's exports to China fell 3% to ¥1.5 trillion.") == "JPY"
     assert numbers.yen_sign("China's exports to Japan rose to ¥1.5 trillion.") == "CNY"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # prices, rates and balances are no amounts traded
+        ("Korea's steel exports to Vietnam averaged $780 a tonne in October 2024.", []),
+        ("Russian wheat exports to Turkey were priced at $228 per tonne in December 2024.", []),
+        ("Korea's exports to Vietnam in 2024 were converted at an exchange rate of 1,344 won per dollar.", []),
+        ("Imports from Vietnam left Korea with a trade surplus of $26.3 billion in 2024.", []),
+        # a target told at length before its amount
+        (
+            "Kazakhstan's trade with Uzbekistan rose to $3.3 billion in 2024. The presidents of the two countries set "
+            "a target of bringing bilateral trade turnover to 10 bln USD by 2030.",
+            [
+                ("kazakhstan", "total", "uzbekistan", 3300000000, "2024-01-01", "2024-12-31", None, "actual"),
+                ("kazakhstan", "total", "uzbekistan", 10000000000, "2030-01-01", "2030-12-31", None, "target"),
+            ],
+        ),
+        # a fiscal year in the amount's own clause wins over a date in it
+        ("Japan's exports to India hit 2.91 trillion yen in fiscal 2024, which ended in March 2025.", []),
+        # quarters named by their last month or by their months, and months joined by "-to-"
+        (
+            "In the September quarter of 2024, Australia's exports to Japan were A$17.9 billion, down 4.3 per cent "
+            "on the September quarter of 2023.",
+            [("australia", "export", "japan", 17900000000, "2024-07-01", "2024-09-30", -4.3, "actual")],
+        ),
+        (
+            "In the April-June quarter of 2024, Japan's exports to India totaled 763.5 billion yen.",
+            [("japan", "export", "india", 763500000000, "2024-04-01", "2024-06-30", None, "actual")],
+        ),
+        (
+            "South Korea's exports to Vietnam were $48.2 billion in the January-to-October period of 2024.",
+            [("south-korea", "export", "vietnam", 48200000000, "2024-01-01", "2024-10-31", None, "actual")],
+        ),
+    ],
+)
+def test_prices_balances_targets_and_quarters(sentence: str, expected: list[tuple[object, ...]]) -> None:
+    assert figures_of(REUTERS + sentence) == expected
+
+
+def test_a_period_without_a_year_takes_no_other_period() -> None:
+    # no publication date: "in September" cannot be resolved, and is not the previous statement's period
+    body = (
+        "Grain trade grows\n\nKazakhstan's exports to Uzbekistan were $2.1 billion in 2023.\n"
+        "In September, Kazakhstan exported 198.4 thousand tonnes of wheat to Uzbekistan.\n"
+    )
+    assert [f[3] for f in figures_of(body)] == [2100000000]
+
+
+def test_goods_after_a_quantity_and_datelines_with_their_year() -> None:
+    body = "TOKYO, July 18, 2025 - Mongolia exported a record 83.7 million tonnes of coal to China in 2024.\n"
+    (fig,) = Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]
+    assert fig["commodity"] == "coal"
+    assert read_header(body).published == Publication(dt.date(2025, 7, 18), "day")
+    assert read_header("Trade\n\nASTANA. Oct 21, 2024 (Interfax-Kazakhstan) - Trade rose.").published == Publication(
+        dt.date(2024, 10, 21), "day"
+    )

@@ -47,7 +47,7 @@ _STATUS = (
         re.compile(
             r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to|pledged? to|pledges to|vow(?:ed|s)? to|"
             r"committed to|commitment to|promised? to|promises to|intends? to|intended to|hopes? to|hoped to|"
-            r"ambitions? (?:to|of)|objective (?:to|of))\b[^.]{0,40}$",
+            r"ambitions? (?:to|of)|objective (?:to|of))\b[^.]{0,55}$",
             re.I,
         ),
         "target",
@@ -120,7 +120,17 @@ _BASE_BEFORE = re.compile(
 )
 # A bound, not an amount traded: "a quota of 200 tonnes", "a capacity of 5 million tonnes", "a cap of $1 billion"
 _BOUND_BEFORE = re.compile(
-    r"\b(?:quotas?|caps?|ceilings?|limits?|capacity|capacities|threshold)\s(?:of\s)?(?:up\sto\s|about\s|around\s)?$",
+    r"\b(?:quotas?|caps?|ceilings?|limits?|capacity|capacities|threshold|surplus|deficit|trade\sbalance|"
+    r"prices?|priced|exchange\srate)\s(?:of\s|at\s|was\s|were\s|averaged\s|stood\sat\s|to\s)?"
+    r"(?:up\sto\s|about\s|around\s|an\saverage\sof\s)?$",
+    re.I,
+)
+# A price or a rate: "$780 a tonne", "210 USD per tonne", "1,344 won per dollar", "$70/bbl"
+_PER_UNIT_AFTER = re.compile(
+    r"^\s?(?:(?:a|an|per)\s|/\s?)(?:(?:metric|cubic|square|short)\s)?"
+    r"(?:tonnes?|tons?|barrels?|bbl|kilo(?:gram)?s?|kg|pounds?|ounces?|oz|dollars?|euros?|yuan|rubles?|roubles?|"
+    r"units?|heads?|litres?|liters?|metres?|meters?|mwh|kwh|megawatt|vehicles?|cars?|containers?|teu|"
+    r"bushels?|carats?|pieces?)\b|^\s(?:each|apiece)\b",
     re.I,
 )
 _NOT_TRADED_BEFORE = re.compile(_BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.pattern, re.I)
@@ -151,6 +161,7 @@ class _Context:
     # the sides of the story's previous outcome, drafted or not (a fiscal year's is not): what a
     # sentence that names no side leans on
     sides: _Sides | None = None
+    unresolved: list[int] = dataclasses.field(default_factory=list)  # periods of this sentence not resolved
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,7 +189,9 @@ def extract_figures(
             continue
         for sent in sentences(para):
             sent_kws = [k for k in FLOW_WORDS.finditer(sent.text) if is_flow(body, k, sent.start)]
-            sent_periods = find_periods(sent.text, sent.start, published)
+            unresolved: list[int] = []
+            sent_periods = find_periods(sent.text, sent.start, published, unresolved=unresolved)
+            ctx.unresolved = unresolved
             if not sent_kws:
                 continue
             for clause in clauses(sent):
@@ -225,7 +238,12 @@ def _clause_figures(
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
     every = [(m.start, m.full_end) for m in money]
-    money = [m for m in money if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])]
+    money = [
+        m
+        for m in money
+        if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])
+        and not _PER_UNIT_AFTER.match(text[m.end : m.end + 30])
+    ]
     quantities = [
         q
         for q in numbers.find_quantities(text, every)
@@ -354,7 +372,8 @@ def _clause_figures(
             status=status,
             rule=f"flow:{word}; sides:{rule}; period:{'inferred' if why else 'stated'}",
             confidence=round(0.85 - 0.1 * len(inferred) - (0.15 if isinstance(anchor, numbers.Change) else 0), 2),
-            commodity=_commodity(body, kw, sent.start),
+            commodity=_commodity(body, kw, sent.start)
+            or (_goods_after(body, anchor.end) if isinstance(anchor, numbers.Quantity) else None),
             inferred=inferred,
         )
         figures.append(fig)
@@ -426,12 +445,16 @@ def _period_for(
     nxt = min((a.start for a in anchors if a.start > anchor.start), default=clause.end)
     after = [p for p in in_clause if end <= p.at < nxt]
     before = [p for p in in_clause if p.at < anchor.start]
+    if FISCAL.search(body, clause.start, clause.end):
+        return None, _FISCAL_PERIOD  # a fiscal year's months are the country's: not resolved, nor taken from elsewhere
     if after:
         return after[0], after[0].inference
     if before:
         return before[-1], before[-1].inference
     if FISCAL.search(body, sent.start, sent.end):
-        return None, _FISCAL_PERIOD  # a fiscal year's months are the country's: not resolved, nor taken from elsewhere
+        return None, _FISCAL_PERIOD
+    if any(clause.start <= at < clause.end for at in ctx.unresolved):
+        return None, None  # "in September" with no year to give it: not the previous statement's period
     if status != "actual" and not sent_periods:
         return None, None  # a pledge or a forecast without its date: not the period of the story's outcomes
     if usable:
@@ -478,6 +501,22 @@ def _commodity(body: str, kw: re.Match[str], base: int) -> str | None:
     ):
         return what
     return _commodity_before(body[base : base + kw.start()], at_sentence_start=True)
+
+
+def _goods_after(body: str, end: int) -> str | None:
+    """Return the goods a quantity is of: "83.7 million tonnes of coal", "9.1 million tonnes of Russian wheat"."""
+    m = re.match(r"\sof\s(?:[A-Z][\w’'-]+\s)?(?P<what>[a-z][a-z-]*(?:\s[a-z][a-z-]*){0,3})", body[end : end + 80])
+    if m is None:
+        return None
+    taken: list[str] = []
+    for word in m.group("what").split():  # the goods of the list, and the words joining them ("oil and gas")
+        if word in COMMODITY_WORDS or (taken and word == "and"):
+            taken.append(word)
+        else:
+            break
+    while taken and taken[-1] == "and":
+        taken.pop()
+    return " ".join(taken) or None
 
 
 # Goods a flow word may be qualified by ("oil exports", "car exports", "agricultural exports"): words

@@ -24,6 +24,11 @@ _HEADER_DATES = [
     re.compile(r"^\s*(?P<d>\d{1,2}\.\d{1,2}\.\d{4})\s*$", re.M),
     re.compile(r"^\s*(?P<d>\d{4}-\d{2}-\d{2})\s*$", re.M),
     re.compile(r"^\s*(?P<d>" + _MONTH + r"\s\d{1,2},\s\d{4})\s*$", re.M),
+    # a dateline with its year: "TOKYO, July 18, 2025 -", "ASTANA. Oct 21, 2024 (Interfax-Kazakhstan) -"
+    re.compile(
+        r"^\s*[A-Z][A-Z .'-]{2,40}[.,]\s(?P<d>" + _MONTH + r"\s\d{1,2},\s\d{4})\s?(?:\([^)\n]{1,40}\)\s?)?[-–—]",
+        re.M,
+    ),
 ]
 # A short line at the top that carries a full date (with a time, a source, a word such as
 # "Updated"): "March 3, 2025 10:15 AM GMT", "Source: Xinhua | 2024-06-07 16:20:11",

@@ -66,8 +66,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "month-range",
         re.compile(
-            r"\b(?:from\s|between\s|in\s)?(?P<m1>" + _MONTH + r")\s?(?:-|–|to|through|and)\s?(?P<m2>" + _MONTH + r")"
-            r"(?:,?\s(?P<y>" + _YEAR + r"))?",
+            r"\b(?:from\s|between\s|in\s)?(?P<m1>"
+            + _MONTH
+            + r")(?:-to-|\s?(?:-|–|to|through|and)\s?)(?P<m2>"
+            + _MONTH
+            + r")"
+            r"(?:,?\s(?:(?:quarter|period|months)\s(?:of\s)?)?(?P<y>" + _YEAR + r"))?",
             re.IGNORECASE,
         ),
     ),
@@ -89,11 +93,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     (
         "quarter",
         re.compile(
-            r"\b(?:the\s)?(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)\squarter"
-            + _OF_YEAR
-            + r"|\bQ(?P<q>[1-4])(?:\s(?P<qy>"
-            + _YEAR
-            + r"))?\b",
+            r"\b(?:the\s)?(?:(?P<o>first|second|third|fourth|1st|2nd|3rd|4th)|(?P<qm>March|June|September|December))"
+            r"\squarter" + _OF_YEAR + r"|\bQ(?P<q>[1-4])(?:\s(?P<qy>" + _YEAR + r"))?\b",
             re.I,
         ),
     ),
@@ -103,7 +104,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"\b(?:the\s)?(?:(?:twelve|12)\smonths|year)\s(?:to|through|ending|ended)\s(?:end-)?(?P<m>"
             + _MONTH
-            + r")(?:\s\d{1,2}(?:st|nd|rd|th)?)?(?:,?\s(?P<y>"
+            + r")(?:\s\d{1,2}(?:st|nd|rd|th)?(?!\d))?(?:,?\s(?P<y>"
             + _YEAR
             + r"))?",
             re.I,
@@ -131,8 +132,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-def find_periods(text: str, offset: int, published: Publication | None) -> list[Period]:
-    """Return the periods written in `text` (which starts at `offset` of the article), resolved."""
+def find_periods(
+    text: str, offset: int, published: Publication | None, *, unresolved: list[int] | None = None
+) -> list[Period]:
+    """Return the periods written in `text` (which starts at `offset` of the article), resolved; the
+    offsets (the article's) of those written but not resolved (no year, no publication date) are
+    added to `unresolved`."""
     found: list[Period] = []
     taken: list[tuple[int, int]] = []
     for name, pattern in _RULES:
@@ -140,10 +145,13 @@ def find_periods(text: str, offset: int, published: Publication | None) -> list[
             if any(s < m.end() and m.start() < e for s, e in taken):
                 continue
             if _excluded(text, m.start(), name, m):
+                taken.append((m.start(), m.end()))  # a reference as a whole: no shorter rule reads inside it
                 continue
             period = _resolve(name, m, offset, published)
             if period is not None:
                 found.append(period)
+            elif unresolved is not None:
+                unresolved.append(offset + m.start())
             # an unresolved period still hides the words inside it from shorter rules
             taken.append((m.start(), m.end()))
     found.sort(key=lambda p: p.at)
@@ -158,7 +166,7 @@ def find_periods(text: str, offset: int, published: Publication | None) -> list[
 FISCAL = re.compile(
     r"\b(?:in|for|during|over|through|across)\s(?:the\s)?(?:(?:current|last|previous|past|next|same|whole|full)\s)?"
     r"(?:fiscal|financial)\s(?:year\b|" + _YEAR + r"|\d\d\b)|\bFY\s?'?\d\d|"
-    r"\b(?:in|for|during|over)\s(?:the\s)?(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\s(?:fiscal|financial)\b",
+    r"\b(?:in|for|during|over)\s(?:the\s)?(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\b(?![-–/]\d)",
     re.I,
 )
 _OF_FISCAL = re.compile(
@@ -179,9 +187,12 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
     # "a pact signed in 2022", "sanctions imposed in March": the date of an event, not a figure's period
     if name in ("year", "month") and re.search(
         r"\b(?:signed|agreed|launched|founded|opened|established|introduced|imposed|built|set up|took effect|"
-        r"came into (?:force|effect)|entered into force)\s(?:in\s)?$",
+        r"came into (?:force|effect)|entered into force|ended|ending|dated)\s(?:in\s|on\s)?[\"“]?$",
         before,
     ):
+        return True
+    # "down 4.3 per cent on the September quarter of 2023", "against 2022": the base of a comparison
+    if re.search(r"\b(?:on|against|versus|vs\.?)\s(?:the\s)?$", before) and name not in ("last-month", "last-quarter"):
         return True
     # "compared with the same period of 2022": the base of a comparison
     if re.search(r"\bsame (?:period|time|months?|quarter|half)\s(?:of\s|in\s|last\s)?$", before):
@@ -295,7 +306,11 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
         kind = "year-to-date" if half == 1 else "other"
         return Period(start, _month_end(year, end_month), kind, label, at, why or inferred_rel)
     if name == "quarter":
-        q = _ORD.get((groups.get("o") or "").lower()) or int(groups.get("q") or 0)
+        q = (
+            _ORD.get((groups.get("o") or "").lower())
+            or (MONTHS[groups["qm"].lower()] // 3 if groups.get("qm") else 0)
+            or int(groups.get("q") or 0)
+        )
         resolved = _year_for(3 * q, year_written, pub, f'"{label}" gives no year')
         if resolved is None:
             return None
