@@ -623,3 +623,16 @@ def test_goods_after_a_quantity_and_datelines_with_their_year() -> None:
     assert read_header("Trade\n\nASTANA. Oct 21, 2024 (Interfax-Kazakhstan) - Trade rose.").published == Publication(
         dt.date(2024, 10, 21), "day"
     )
+
+
+def test_a_look_back_lends_its_period_to_no_later_sentence() -> None:
+    body = REUTERS + (
+        "Kazakhstan's exports to Uzbekistan amounted to $2.1 billion in January-September 2024.\n"
+        "As reported, in 2023 the trade turnover between Kazakhstan and Uzbekistan was $4.4 billion.\n"
+        "Exports of copper wire to Uzbekistan rose to $41.6 million.\n"
+    )
+    assert figures_of(body) == [
+        ("kazakhstan", "export", "uzbekistan", 2100000000, "2024-01-01", "2024-09-30", None, "actual"),
+        ("kazakhstan", "total", "uzbekistan", 4400000000, "2023-01-01", "2023-12-31", None, "actual"),
+        ("kazakhstan", "export", "uzbekistan", 41600000, "2024-01-01", "2024-09-30", None, "actual"),
+    ]

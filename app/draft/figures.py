@@ -194,6 +194,10 @@ def extract_figures(
             ctx.unresolved = unresolved
             if not sent_kws:
                 continue
+            # "As reported, in 2023 trade was ...": a look back, whose period the story's next
+            # sentences do not take (they go on with the story's own)
+            aside = _ASIDE.match(sent.text) is not None
+            before = (ctx.figure, ctx.period, ctx.sides)
             for clause in clauses(sent):
                 if "respectively" in clause.text:
                     continue
@@ -204,6 +208,8 @@ def extract_figures(
             actual = [p for p in sent_periods if not p.running and p.start <= _today(published)]
             if actual:
                 ctx.period = actual[-1]
+            if aside:
+                ctx.figure, ctx.period, ctx.sides = before
             ctx.paragraph = para.paragraph
     return merge(out)
 
@@ -420,6 +426,10 @@ def _carry(
 
 
 _FISCAL_PERIOD = "a period of a fiscal year"
+_ASIDE = re.compile(
+    r"\s*(?:As\s(?:was\s|previously\s|earlier\s)?reported|As\snoted|Previously|Earlier|For\scomparison|"
+    r"By\scomparison|In\scomparison)\b",
+)
 
 
 def _period_for(
