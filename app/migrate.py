@@ -62,8 +62,17 @@ _head_cache: tuple[frozenset[tuple[str, int, int]], str | None] | None = None
 
 
 def _versions_stamp() -> frozenset[tuple[str, int, int]]:
+    stamp: set[tuple[str, int, int]] = set()
     with os.scandir(MIGRATIONS_DIR / "versions") as entries:
-        return frozenset((e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in entries if e.name.endswith(".py"))
+        for e in entries:
+            if not _alembic_script(e.name):
+                continue  # an editor's lock file (often a dangling symlink), a package's __init__
+            try:
+                info = e.stat()
+            except OSError:
+                continue
+            stamp.add((e.name, info.st_size, info.st_mtime_ns))
+    return frozenset(stamp)
 
 
 def head_revision() -> str | None:
@@ -151,9 +160,12 @@ def version_lag(current: list[str], revs: Revisions, *, tables: bool) -> str | N
     )
 
 
+_revisions_cache: tuple[frozenset[tuple[str, int, int]], Revisions | None] | None = None
+
+
 def revisions() -> Revisions:
     """Return this version's revisions: from the scripts' own assignments, else as Alembic reads them."""
-    found = script_revisions()
+    found = current_script_revisions()
     if found is not None:
         return found
     from alembic.script import ScriptDirectory
@@ -165,22 +177,33 @@ def revisions() -> Revisions:
     return Revisions(frozenset(s.revision for s in scripts.walk_revisions()), head)
 
 
+def current_script_revisions() -> Revisions | None:
+    """Return `script_revisions()` of this version's scripts, read again only when their files change
+    (a seed asks twice: on its no-op path, then before it writes)."""
+    global _revisions_cache
+    stamp = _versions_stamp()
+    cached = _revisions_cache
+    if cached is None or cached[0] != stamp:
+        cached = _revisions_cache = (stamp, script_revisions())
+    return cached[1]
+
+
 def _alembic_script(name: str) -> bool:
     # the names Alembic loads as revisions: editors' lock files and packages' __init__ are not
     return name.endswith(".py") and not name.startswith((".#", "__init__"))
 
 
-def script_revisions(versions: Path = MIGRATIONS_DIR / "versions") -> Revisions | None:
-    """Return the revisions the scripts in `versions` define and the one no script revises, read from
-    each script's module-level `revision` and `down_revision` assignments of literals (None when a
-    script says them any other way, or is not read as Python: then Alembic decides).
+def script_revisions(versions: Path | None = None) -> Revisions | None:
+    """Return the revisions the scripts in `versions` (none given: this version's) define and the one no
+    script revises, read from each script's module-level `revision` and `down_revision` assignments of
+    literals (None when a script says them any other way, or is not read as Python: then Alembic decides).
 
     A seed asks on every run, and importing Alembic costs more than the rest of a one-article
     seed's checks."""
     revisions: set[str] = set()
     revised: set[str] = set()
     try:
-        entries = list(os.scandir(versions))
+        entries = list(os.scandir(versions or MIGRATIONS_DIR / "versions"))
         for entry in entries:
             if entry.is_dir() and entry.name != "__pycache__":
                 return None  # Alembic may be told to look in subdirectories: it decides

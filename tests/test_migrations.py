@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 
 from app import migrate
@@ -107,3 +109,13 @@ def test_schema_lag_says_how_a_database_differs_and_what_to_do(fresh_database: C
     assert f"needs {head}: run `tradegraph migrate` first" in (lag() or "")
     migrate.downgrade(url, "base")
     assert lag() == "no migration has been applied to it: run `tradegraph migrate` first"
+
+
+def test_an_editors_lock_file_among_the_scripts_is_passed_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # (a dangling symlink `.#name.py`, as Emacs leaves while a script is edited): the seed's check
+    # and /readyz read the scripts' state without a traceback, as Alembic does
+    shutil.copytree(MIGRATIONS_DIR, tmp_path / "migrations")
+    (tmp_path / "migrations" / "versions" / ".#edited.py").symlink_to(tmp_path / "gone.py")
+    monkeypatch.setattr(migrate, "MIGRATIONS_DIR", tmp_path / "migrations")
+    found = migrate.current_script_revisions()
+    assert found is not None and found.head == migrate.head_revision()

@@ -158,17 +158,18 @@ def find_periods(
     return found
 
 
-# "of the current fiscal year", "of FY2024-25": a part of a fiscal year, whose months the country's
-# fiscal calendar decides (April to March in India and Japan, October to September in the US)
 # A period of a fiscal year, as a figure's: "in fiscal 2023/24", "for the financial year 2024-25",
-# "during the current fiscal year", "FY2024-25", "in 2023/24 fiscal year" (not "its fiscal year
-# budget", "ahead of fiscal 2026 targets": no preposition of time before them)
+# "during the current fiscal year", "FY2024-25", and a two-year span ("in 2023-24", a fiscal or
+# marketing year); not "its fiscal year budget", "ahead of fiscal 2026 targets" (no preposition of
+# time before them). Its months are the country's calendar (April to March in India and Japan,
+# October to September in the US): such a period is not resolved.
 FISCAL = re.compile(
     r"\b(?:in|for|during|over|through|across)\s(?:the\s)?(?:(?:current|last|previous|past|next|same|whole|full)\s)?"
     r"(?:fiscal|financial)\s(?:year\b|" + _YEAR + r"|\d\d\b)|\bFY\s?'?\d\d|"
     r"\b(?:in|for|during|over)\s(?:the\s)?(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\b(?![-–/]\d)",
     re.I,
 )
+# "of the current fiscal year", "of FY2024-25": a part of a fiscal year, not of the calendar year
 _OF_FISCAL = re.compile(
     r"\s(?:of\s)?(?:the\s|this\s|its\s|last\s|next\s)?(?:current\s)?(?:fiscal|financial)\b|\s(?:of\s)?FY", re.I
 )

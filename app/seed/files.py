@@ -159,11 +159,11 @@ class SeedFile:
     path: str  # as found: a seeded directory's path and the file's name, or the file as given
     real: str  # resolved, symlinks followed
     registry: bool
-    plain: bool = False  # its directory's listing showed it (and an annotation's text) as no symlink
+    plain: bool  # its directory's listing showed it (and an annotation's text) as no symlink
     # where it lies: in a seeded directory, the directory's resolved path and its name (a symlink's
     # own place, not its target's: its manifest key stays in the directory, and goes when it goes);
     # else its resolved path
-    at: str = ""
+    at: str
 
 
 def _stem(name: str, suffix: str) -> str:
@@ -181,7 +181,7 @@ def discover(paths: Sequence[Path], scanned: Sequence[SeedFile] | None = None) -
     for found in scan(paths) if scanned is None else scanned:
         file = Path(found.path)
         real[file] = found.real
-        at[file] = found.at or found.real
+        at[file] = found.at
         if found.plain:
             plain.add(file)
         (registries if found.registry else annotations).append(file)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from app.migrate import script_revisions, version_lag
+from app.migrate import current_script_revisions, version_lag
 from app.seed.files import SeedFile, file_stat, fingerprint, manifest_key, seed_directory, text_display_paths
 
 SEED_LOCK_KEY = 0x7472616465  # "trade": the advisory lock every seed holds while it runs
@@ -24,7 +24,7 @@ def unchanged_files(url: str, paths: Sequence[Path], found: Sequence[SeedFile]) 
     """Return how many seed files `paths` hold (`found`: as scan found them) if none changed, came or
     went since the last seed, else None."""
     base = seed_directory(paths)
-    files = {manifest_key(f.path, base, real=f.at or f.real): f for f in found}
+    files = {manifest_key(f.path, base, real=f.at): f for f in found}
     dirs = {Path(manifest_key(p, base)) for p in paths if p.is_dir()}
     try:
         with psycopg.connect(url, application_name="tradegraph-seed", connect_timeout=10) as conn:
@@ -34,7 +34,7 @@ def unchanged_files(url: str, paths: Sequence[Path], found: Sequence[SeedFile]) 
             if not free:
                 return None
             # a database of another version's schema is refused by the full seed, which says why
-            revisions = script_revisions()
+            revisions = current_script_revisions()
             current = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
             if revisions is None or version_lag(current, revisions, tables=True) is not None:
                 return None
