@@ -354,8 +354,10 @@ def test_readme_says_compose_v2() -> None:
 def test_the_postgres_fixture_falls_back_to_the_embedded_server(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.postgres_fixture import docker_available, postgres_server
 
-    # no Docker on PATH: the embedded server, a real PostgreSQL all the same
-    monkeypatch.setenv("PATH", "/nonexistent")
+    # no Docker on PATH: the embedded server, a real PostgreSQL all the same (the rest of PATH
+    # stays: as root, the embedded server first adds a user to run as, with `useradd`)
+    kept = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "docker").exists()]
+    monkeypatch.setenv("PATH", os.pathsep.join(kept) or "/nonexistent")
     assert not docker_available()
     with postgres_server() as url, psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
