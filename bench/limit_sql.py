@@ -10,6 +10,11 @@ benchmark compares serving the same data. Helper functions live in the `bench` s
 
 from __future__ import annotations
 
+from app.queries.articles import ORDERINGS as ARTICLE_ORDERINGS
+from app.queries.articles import ArticleOrder
+from app.queries.figures import ORDERINGS as FIGURE_ORDERINGS
+from app.queries.figures import FigureOrder
+
 # the series' totals read from the rollup, over the variables `{v}` (bench.series_totals, and inline in
 # the limit's MonthlyTotals statement, where the plan of a prepared statement is kept)
 _SERIES_TOTALS = """
@@ -319,7 +324,11 @@ _FIGURE_PAGE_FIELDS = f"""
   'partOf', (SELECT json_build_object('slug', pf.slug) FROM trade_figures pf WHERE pf.id = t.part_of_id),
   'evidence', {_FIGURE_EVIDENCE_WITH_ARTICLE}"""
 
-_ARTICLE_CURSOR = """bench.b64('["' || coalesce(a.published_on, '0001-01-01') || '",' || a.id || ']')"""
+# cursors end with their ordering's tag, as tradegraph writes them (app.queries.pagination)
+_ARTICLE_TAG = ARTICLE_ORDERINGS[ArticleOrder.PUBLISHED_ON_DESC].tag
+_ARTICLE_CURSOR = (
+    f"""bench.b64('["' || coalesce(a.published_on, '0001-01-01') || '",' || a.id || ',"{_ARTICLE_TAG}"]')"""
+)
 _ARTICLE_ORDER = "coalesce(a.published_on, '0001-01-01') DESC, a.id DESC"
 _EVENT_ORDER = "coalesce(ev.starts_on, '9999-12-31'), ev.id"
 
@@ -593,7 +602,8 @@ _AFTER = """
    OR (t.period_end, t.id) < ((bench.unb64(%(v)s::jsonb->>'after')::jsonb->>0)::date,
                               (bench.unb64(%(v)s::jsonb->>'after')::jsonb->>1)::bigint))"""
 
-_FIGURE_CURSOR = """bench.b64('["' || t.period_end || '",' || t.id || ']')"""
+_FIGURE_TAG = FIGURE_ORDERINGS[FigureOrder.PERIOD_END_DESC].tag
+_FIGURE_CURSOR = f"""bench.b64('["' || t.period_end || '",' || t.id || ',"{_FIGURE_TAG}"]')"""
 
 OPERATIONS["FigureFilterPage"] = f"""
 WITH page AS (

@@ -249,7 +249,9 @@ def test_page_size_limits(api: TestClient, field: str) -> None:
 
 
 def _cursor(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    # spaced and escaped as the API writes cursors: only what is in them can make one wrong
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 GARBAGE = [
@@ -274,30 +276,64 @@ def test_garbage_cursor_is_bad_user_input(api: TestClient, field: str, cursor: s
         assert error_codes(api, query, {"c": cursor}) == ["BAD_USER_INPUT"], (arg, cursor)
 
 
+def _tag(api: TestClient, field: str, order: str | None = None) -> str:
+    """The tag a real cursor of `field` in `order` ends with."""
+    cursor = fetch(api, field, order, first=1)["edges"][0]["cursor"]
+    tag: str = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))[-1]
+    return tag
+
+
 def test_cursor_of_another_connection_is_bad_user_input(api: TestClient) -> None:
-    place_cursor = fetch(api, "places", first=1)["edges"][0]["cursor"]  # [name, id]
-    figure_cursor = fetch(api, "tradeFigures", first=1)["edges"][0]["cursor"]  # [period end, id]
+    place_cursor = fetch(api, "places", first=1)["edges"][0]["cursor"]  # [name, id, tag]
+    figure_cursor = fetch(api, "tradeFigures", first=1)["edges"][0]["cursor"]  # [period end, id, tag]
     for field, cursor in (("tradeFigures", place_cursor), ("events", place_cursor), ("articles", place_cursor)):
         query = f"query($c: String) {{ {field}(after: $c) {{ edges {{ cursor }} }} }}"
         assert error_codes(api, query, {"c": cursor}) == ["BAD_USER_INPUT"], field
+    # the right tag, values of the wrong kinds (a cursor re-encoded here is the API's own)
+    real = fetch(api, "tradeFigures", "AMOUNT_USD_DESC", first=1)["edges"][0]["cursor"]
+    assert _cursor(json.loads(base64.urlsafe_b64decode(real + "=" * (-len(real) % 4)))) == real
+    amount_tag = _tag(api, "tradeFigures", "AMOUNT_USD_DESC")
     query = "query($c: String) { tradeFigures(orderBy: AMOUNT_USD_DESC, after: $c) { edges { cursor } } }"
-    assert error_codes(api, query, {"c": _cursor(["1.5", "x"])}) == ["BAD_USER_INPUT"]  # id not an int
+    assert error_codes(api, query, {"c": _cursor(["1.5", "x", amount_tag])}) == ["BAD_USER_INPUT"]  # id not an int
     query = "query($c: String) { events(orderBy: NAME_ASC, after: $c) { edges { cursor } } }"
-    assert error_codes(api, query, {"c": _cursor(["a name", "2024-12-31"])}) == ["BAD_USER_INPUT"]  # id not an int
+    name_tag = _tag(api, "events", "NAME_ASC")
+    assert error_codes(api, query, {"c": _cursor(["a name", "2024-12-31", name_tag])}) == ["BAD_USER_INPUT"]
     query = "query($c: String) { places(after: $c) { edges { cursor } } }"
-    assert error_codes(api, query, {"c": _cursor([8, figure_cursor])}) == ["BAD_USER_INPUT"]  # name not a string
+    assert error_codes(api, query, {"c": _cursor([8, figure_cursor, _tag(api, "places")])}) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("client", ["api", "resolver_api"])
+@pytest.mark.parametrize("field", list(ORDERS))
+def test_cursor_of_another_order_is_bad_user_input(request: pytest.FixtureRequest, client: str, field: str) -> None:
+    # two orders of one connection may hold values of the same kinds (a title and a slug; one date,
+    # ascending or descending): a cursor of one is no position in the other, and is refused
+    api: TestClient = request.getfixturevalue(client)
+    cursors = {order: fetch(api, field, order, first=2)["edges"][1]["cursor"] for order in ORDERS[field]}
+    assert len(set(cursors.values())) == len(cursors)
+    for order, cursor in cursors.items():
+        for other in ORDERS[field]:
+            for arg in ("after", "before"):
+                query = f"query($c: String) {{ {field}(orderBy: {other}, {arg}: $c) {{ edges {{ cursor }} }} }}"
+                body = api.post("/graphql", json={"query": query, "variables": {"c": cursor}}).json()
+                if other == order:
+                    assert "errors" not in body, body
+                    continue
+                assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], (order, other)
+                assert "of another order or connection" in body["errors"][0]["message"]
 
 
 @pytest.mark.parametrize(
-    ("field", "order", "cursor"),
+    ("field", "order", "values"),
     [
-        ("tradeFigures", "AMOUNT_USD_DESC", _cursor(["x", 1])),
-        ("places", "NAME_ASC", _cursor(["Chi\x00na", 1])),
-        ("places", "NAME_ASC", _cursor(["China", 2**70])),
-        ("events", "STARTS_ON_ASC", _cursor(["2023-01-01", 2**63])),
+        ("tradeFigures", "AMOUNT_USD_DESC", ["x", 1]),
+        ("places", "NAME_ASC", ["Chi\x00na", 1]),
+        ("places", "NAME_ASC", ["China", 2**70]),
+        ("events", "STARTS_ON_ASC", ["2023-01-01", 2**63]),
     ],
 )
-def test_forged_cursor_is_bad_user_input(api: TestClient, field: str, order: str, cursor: str) -> None:
+def test_forged_cursor_is_bad_user_input(api: TestClient, field: str, order: str, values: list[Any]) -> None:
+    # the tag of the order is right: the values alone are refused
+    cursor = _cursor([*values, _tag(api, field, order)])
     query = f"query($c: String) {{ {field}(orderBy: {order}, after: $c) {{ edges {{ cursor }} }} }}"
     assert error_codes(api, query, {"c": cursor}) == ["BAD_USER_INPUT"]
 

@@ -74,7 +74,7 @@ def test_merged_pages_are_the_filtered_pages(
             articles.ArticleFilter(place=ref, text="trade"),
         ]:
             everything = _rows(conn, page_query(articles.filtered(where), ordering, PageArgs(first=100)).stmt)
-            for args in _pages(everything):
+            for args in _pages(everything, ordering):
                 expected = _rows(conn, page_query(articles.filtered(where), ordering, args).stmt)
                 got = _rows(conn, articles.article_page(where, order, args, merge_up_to=merge_up_to).stmt)
                 assert got == expected, (ref, where, args)

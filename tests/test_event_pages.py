@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Connection, select, text
 
 from app.queries import events
-from app.queries.pagination import PageArgs, encode_cursor, page_query
+from app.queries.pagination import Ordering, PageArgs, encode_cursor, page_query
 from app.queries.rows import event_places, places
 
 KEPT = "SELECT event_id, place_id, starts_on FROM event_places ORDER BY 1, 2"
@@ -58,10 +58,10 @@ def _refs(conn: Connection) -> list[str]:
     return refs
 
 
-def _pages(rows: list[tuple[Any, ...]]) -> list[PageArgs]:
+def _pages(rows: list[tuple[Any, ...]], ordering: Ordering) -> list[PageArgs]:
     args = [PageArgs(first=2), PageArgs(last=2), PageArgs(first=0), PageArgs(first=100)]
     if len(rows) > 2:
-        middle = encode_cursor(rows[1][-2:])
+        middle = encode_cursor(rows[1][-2:], ordering.tag)
         args += [PageArgs(first=2, after=middle), PageArgs(last=1, before=middle), PageArgs(before=middle)]
     return args
 
@@ -83,7 +83,7 @@ def test_merged_pages_are_the_filtered_pages(
         ]:
             everything = _rows(conn, page_query(events.filtered(where), ordering, PageArgs(first=100)).stmt)
             assert len({r[0] for r in everything}) == len(everything)
-            for args in _pages(everything):
+            for args in _pages(everything, ordering):
                 expected = _rows(conn, page_query(events.filtered(where), ordering, args).stmt)
                 got = _rows(conn, events.event_page(where, order, args, merge_up_to=merge_up_to).stmt)
                 assert got == expected, (ref, where, args)

@@ -39,7 +39,7 @@ def _refs(conn: Connection) -> list[str]:
 def _pages(where: figures.FigureFilter, order: figures.FigureOrder, rows: list[tuple[Any, ...]]) -> list[PageArgs]:
     args = [PageArgs(first=3), PageArgs(last=3), PageArgs(first=0), PageArgs(first=100)]
     if len(rows) > 3:
-        middle = encode_cursor(rows[2][-2:])
+        middle = encode_cursor(rows[2][-2:], figures.ORDERINGS[order].tag)
         args += [PageArgs(first=3, after=middle), PageArgs(last=2, before=middle), PageArgs(before=middle)]
     return args
 

@@ -372,7 +372,8 @@ class Compiler:
         values = sql.SQL(" || ',' || ").join(
             cursor_value(col(r, k), kind) for k, kind in zip(keys, pq.kinds, strict=True)
         )
-        cursor = b64url(sql.SQL("'[' || {} || ']'").format(values))
+        # the ordering's tag last, as pagination.encode_cursor writes it (hex: no escaping in JSON)
+        cursor = b64url(sql.SQL("'[' || {} || {}").format(values, sql.Literal(f',"{pq.tag}"]')))
         more = sql.SQL("count(*) > {}").format(sql.Literal(pq.limit))
 
         def flag(constant: bool | None) -> C:

@@ -19,6 +19,7 @@ from app.queries.pagination import (
     SortKey,
     count_of,
     merged_or_single_page_query,
+    named_orderings,
     page_query,
     paginate,
     rows_page_query,
@@ -44,37 +45,45 @@ class ArticleOrder(Enum):
     SLUG_ASC = "SLUG_ASC"
 
 
-ORDERINGS: dict[ArticleOrder, Ordering] = {
-    ArticleOrder.PUBLISHED_ON_DESC: Ordering(
-        (SortKey(func.coalesce(articles.c.published_on, EARLIEST_SQL), dt.date), SortKey(articles.c.id, int)),
-        descending=True,
-    ),
-    ArticleOrder.PUBLISHED_ON_ASC: Ordering(
-        (SortKey(func.coalesce(articles.c.published_on, LATEST_SQL), dt.date), SortKey(articles.c.id, int))
-    ),
-    ArticleOrder.TITLE_ASC: Ordering((SortKey(func.coalesce(articles.c.title, ""), str), SortKey(articles.c.id, int))),
-    ArticleOrder.SLUG_ASC: Ordering((SortKey(articles.c.slug, str), SortKey(articles.c.id, int))),
-}
+ORDERINGS: dict[ArticleOrder, Ordering] = named_orderings(
+    "Article",
+    {
+        ArticleOrder.PUBLISHED_ON_DESC: Ordering(
+            (SortKey(func.coalesce(articles.c.published_on, EARLIEST_SQL), dt.date), SortKey(articles.c.id, int)),
+            descending=True,
+        ),
+        ArticleOrder.PUBLISHED_ON_ASC: Ordering(
+            (SortKey(func.coalesce(articles.c.published_on, LATEST_SQL), dt.date), SortKey(articles.c.id, int))
+        ),
+        ArticleOrder.TITLE_ASC: Ordering(
+            (SortKey(func.coalesce(articles.c.title, ""), str), SortKey(articles.c.id, int))
+        ),
+        ArticleOrder.SLUG_ASC: Ordering((SortKey(articles.c.slug, str), SortKey(articles.c.id, int))),
+    },
+)
 
 
 # The same orders read from article_places (the article's date, copied): a place's articles come in
 # order from ix_article_places_place_id_published_desc_key / _asc_key. The keys' values, and so the
 # cursors, are the articles'.
-BY_PLACE: dict[ArticleOrder, Ordering] = {
-    ArticleOrder.PUBLISHED_ON_DESC: Ordering(
-        (
-            SortKey(func.coalesce(article_places.c.published_on, EARLIEST_SQL), dt.date),
-            SortKey(article_places.c.article_id, int),
+BY_PLACE: dict[ArticleOrder, Ordering] = named_orderings(
+    "Article",
+    {
+        ArticleOrder.PUBLISHED_ON_DESC: Ordering(
+            (
+                SortKey(func.coalesce(article_places.c.published_on, EARLIEST_SQL), dt.date),
+                SortKey(article_places.c.article_id, int),
+            ),
+            descending=True,
         ),
-        descending=True,
-    ),
-    ArticleOrder.PUBLISHED_ON_ASC: Ordering(
-        (
-            SortKey(func.coalesce(article_places.c.published_on, LATEST_SQL), dt.date),
-            SortKey(article_places.c.article_id, int),
-        )
-    ),
-}
+        ArticleOrder.PUBLISHED_ON_ASC: Ordering(
+            (
+                SortKey(func.coalesce(article_places.c.published_on, LATEST_SQL), dt.date),
+                SortKey(article_places.c.article_id, int),
+            )
+        ),
+    },
+)
 
 
 @dataclasses.dataclass(frozen=True)

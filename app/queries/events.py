@@ -33,6 +33,7 @@ from app.queries.pagination import (
     SortKey,
     count_of,
     merged_or_single_page_query,
+    named_orderings,
     page_query,
     paginate,
     rows_page_query,
@@ -70,30 +71,40 @@ class EventOrder(Enum):
     NAME_ASC = "NAME_ASC"
 
 
-ORDERINGS: dict[EventOrder, Ordering] = {
-    EventOrder.STARTS_ON_ASC: Ordering((SortKey(_starts_key(), dt.date), SortKey(events.c.id, int))),
-    EventOrder.STARTS_ON_DESC: Ordering(
-        (SortKey(func.coalesce(events.c.starts_on, EARLIEST_SQL), dt.date), SortKey(events.c.id, int)), descending=True
-    ),
-    EventOrder.NAME_ASC: Ordering((SortKey(events.c.name, str), SortKey(events.c.id, int))),
-}
+ORDERINGS: dict[EventOrder, Ordering] = named_orderings(
+    "Event",
+    {
+        EventOrder.STARTS_ON_ASC: Ordering((SortKey(_starts_key(), dt.date), SortKey(events.c.id, int))),
+        EventOrder.STARTS_ON_DESC: Ordering(
+            (SortKey(func.coalesce(events.c.starts_on, EARLIEST_SQL), dt.date), SortKey(events.c.id, int)),
+            descending=True,
+        ),
+        EventOrder.NAME_ASC: Ordering((SortKey(events.c.name, str), SortKey(events.c.id, int))),
+    },
+)
 
 
 # The same orders read from event_places (its start, copied from the event): a place's events come
 # in order from ix_event_places_place_id_starts_asc_key / _desc_key. The keys' values, and so the
 # cursors, are the events'.
-BY_PLACE: dict[EventOrder, Ordering] = {
-    EventOrder.STARTS_ON_ASC: Ordering(
-        (SortKey(func.coalesce(event_places.c.starts_on, LATEST_SQL), dt.date), SortKey(event_places.c.event_id, int))
-    ),
-    EventOrder.STARTS_ON_DESC: Ordering(
-        (
-            SortKey(func.coalesce(event_places.c.starts_on, EARLIEST_SQL), dt.date),
-            SortKey(event_places.c.event_id, int),
+BY_PLACE: dict[EventOrder, Ordering] = named_orderings(
+    "Event",
+    {
+        EventOrder.STARTS_ON_ASC: Ordering(
+            (
+                SortKey(func.coalesce(event_places.c.starts_on, LATEST_SQL), dt.date),
+                SortKey(event_places.c.event_id, int),
+            )
         ),
-        descending=True,
-    ),
-}
+        EventOrder.STARTS_ON_DESC: Ordering(
+            (
+                SortKey(func.coalesce(event_places.c.starts_on, EARLIEST_SQL), dt.date),
+                SortKey(event_places.c.event_id, int),
+            ),
+            descending=True,
+        ),
+    },
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -40,6 +40,7 @@ from app.queries.pagination import (
     SortKey,
     count_of,
     merged_or_single_page_query,
+    named_orderings,
     page_query,
     paginate,
     rows_page_query,
@@ -78,18 +79,21 @@ def usd_value() -> ColumnElement[Decimal]:
     return case((trade_figures.c.currency == "USD", trade_figures.c.amount), else_=converted)
 
 
-ORDERINGS: dict[FigureOrder, Ordering] = {
-    FigureOrder.PERIOD_END_DESC: Ordering(
-        (SortKey(trade_figures.c.period_end, dt.date), SortKey(trade_figures.c.id, int)), descending=True
-    ),
-    FigureOrder.PERIOD_END_ASC: Ordering(
-        (SortKey(trade_figures.c.period_end, dt.date), SortKey(trade_figures.c.id, int))
-    ),
-    FigureOrder.AMOUNT_USD_DESC: Ordering(
-        (SortKey(func.coalesce(usd_value(), -1), Decimal), SortKey(trade_figures.c.id, int)), descending=True
-    ),
-    FigureOrder.SLUG_ASC: Ordering((SortKey(trade_figures.c.slug, str), SortKey(trade_figures.c.id, int))),
-}
+ORDERINGS: dict[FigureOrder, Ordering] = named_orderings(
+    "TradeFigure",
+    {
+        FigureOrder.PERIOD_END_DESC: Ordering(
+            (SortKey(trade_figures.c.period_end, dt.date), SortKey(trade_figures.c.id, int)), descending=True
+        ),
+        FigureOrder.PERIOD_END_ASC: Ordering(
+            (SortKey(trade_figures.c.period_end, dt.date), SortKey(trade_figures.c.id, int))
+        ),
+        FigureOrder.AMOUNT_USD_DESC: Ordering(
+            (SortKey(func.coalesce(usd_value(), -1), Decimal), SortKey(trade_figures.c.id, int)), descending=True
+        ),
+        FigureOrder.SLUG_ASC: Ordering((SortKey(trade_figures.c.slug, str), SortKey(trade_figures.c.id, int))),
+    },
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 
 from app.db import Reader
 from app.queries.common import get_by, named, place_ref
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.pagination import Ordering, Page, PageArgs, SortKey, named_orderings, paginate
 from app.queries.rows import OrganisationRow, columns, organisations, places
 
 
@@ -20,10 +20,13 @@ class OrganisationOrder(Enum):
     SLUG_ASC = "SLUG_ASC"
 
 
-ORDERINGS: dict[OrganisationOrder, Ordering] = {
-    OrganisationOrder.NAME_ASC: Ordering((SortKey(organisations.c.name, str), SortKey(organisations.c.id, int))),
-    OrganisationOrder.SLUG_ASC: Ordering((SortKey(organisations.c.slug, str), SortKey(organisations.c.id, int))),
-}
+ORDERINGS: dict[OrganisationOrder, Ordering] = named_orderings(
+    "Organisation",
+    {
+        OrganisationOrder.NAME_ASC: Ordering((SortKey(organisations.c.name, str), SortKey(organisations.c.id, int))),
+        OrganisationOrder.SLUG_ASC: Ordering((SortKey(organisations.c.slug, str), SortKey(organisations.c.id, int))),
+    },
+)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,9 +6,11 @@ import base64
 import binascii
 import dataclasses
 import datetime as dt
+import enum
+import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
@@ -19,6 +21,7 @@ from app.db import Reader
 from app.errors import BadUserInput
 
 T = TypeVar("T")
+E = TypeVar("E", bound=enum.Enum)
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
 # a cursor holds a row's sort keys (a date, a name, an id): far shorter than this
@@ -37,10 +40,31 @@ class SortKey:
 
 @dataclasses.dataclass(frozen=True)
 class Ordering:
-    """Sort keys, all in one direction; the last key must be unique (usually the id)."""
+    """Sort keys, all in one direction; the last key must be unique (usually the id).
+
+    `name` says what the keys order (`Article.PUBLISHED_ON_DESC`): orderings of one name give
+    equal cursors for a row (a place's articles read from article_places, say), and a cursor is
+    taken only by orderings of the name it was written for (see `named_orderings`)."""
 
     keys: tuple[SortKey, ...]
     descending: bool = False
+    name: str = ""
+
+    @property
+    def tag(self) -> str:
+        """Return the short mark of this ordering's name that its cursors end with."""
+        if not self.name:
+            raise ValueError("an ordering paginated must be named (pagination.named_orderings)")
+        return hashlib.blake2s(self.name.encode(), digest_size=3).hexdigest()
+
+
+def named_orderings(entity: str, orderings: Mapping[E, Ordering]) -> dict[E, Ordering]:
+    """Return `orderings` each named `entity.ORDER` after its key.
+
+    A cursor holds its ordering's name (as a short tag): a cursor of `TITLE_ASC` is no position
+    in `SLUG_ASC`, nor one of `PUBLISHED_ON_DESC` in `PUBLISHED_ON_ASC`, though their values
+    decode alike; either is refused rather than read as a page of another order."""
+    return {order: dataclasses.replace(o, name=f"{entity}.{order.name}") for order, o in orderings.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,12 +93,12 @@ class Page(Generic[T]):
     count: Callable[[], Awaitable[int]]
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    """Return an opaque cursor for a row's sort-key values."""
+def encode_cursor(values: Sequence[Any], tag: str) -> str:
+    """Return an opaque cursor for a row's sort-key values in the ordering of `tag` (Ordering.tag)."""
     # non-ASCII kept as it is: the same bytes as Postgres's to_json, so compiled queries write equal cursors
     # decimals in positional notation, as Postgres writes numeric as text (str() may write 1E-7)
     plain = [v.isoformat() if isinstance(v, dt.date) else f"{v:f}" if isinstance(v, Decimal) else v for v in values]
-    return _base64url(plain)
+    return _base64url([*plain, tag])
 
 
 def _base64url(plain: list[Any]) -> str:
@@ -91,12 +115,18 @@ def decode_cursor(cursor: str, ordering: Ordering) -> list[Any]:
         raise BadUserInput(f"invalid cursor: longer than {MAX_CURSOR_LENGTH} characters, which none of ours is")
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(raw, list) or len(raw) != len(ordering.keys):
+        if not isinstance(raw, list) or len(raw) != len(ordering.keys) + 1:
             raise ValueError
         # only as the API writes it: no padding, no stray characters, no other spacing of the JSON
         if _base64url(raw) != cursor:
             raise ValueError
-        return [_decode(v, key.kind) for v, key in zip(raw, ordering.keys, strict=True)]
+        *values, tag = raw
+        if tag != ordering.tag:
+            raise BadUserInput(
+                f"cursor {cursor[:40]!r} is of another order or connection: a cursor continues only the"
+                " connection and `orderBy` whose `edges.cursor` gave it"
+            )
+        return [_decode(v, key.kind) for v, key in zip(values, ordering.keys, strict=True)]
     except (ValueError, TypeError, ArithmeticError, RecursionError, binascii.Error, UnicodeDecodeError):
         # RecursionError: JSON nested hundreds deep (`[[[[...`), which no cursor of ours is
         raise BadUserInput(
@@ -160,6 +190,7 @@ class PageQuery:
     descending: bool  # the direction rows are fetched in
     kinds: tuple[type, ...]  # of the sort keys, as cursors encode them
     args: PageArgs
+    tag: str  # of the ordering, that cursors end with
 
     @property
     def width(self) -> int:
@@ -192,7 +223,9 @@ def page_query(query: Select[Any], ordering: Ordering, args: PageArgs) -> PageQu
     descending = ordering.descending != backward
     stmt = stmt.order_by(*[k.desc() if descending else k.asc() for k in keys]).limit(limit + 1)
     kinds = tuple(k.kind for k in ordering.keys)
-    return PageQuery(stmt=stmt, limit=limit, backward=backward, descending=descending, kinds=kinds, args=args)
+    return PageQuery(
+        stmt=stmt, limit=limit, backward=backward, descending=descending, kinds=kinds, args=args, tag=ordering.tag
+    )
 
 
 def merged_page_query(
@@ -304,7 +337,7 @@ async def paginate(
     if pq.backward:
         rows.reverse()
     width = pq.width
-    items = [(encode_cursor(r[-width:]), make(r[:-width])) for r in rows]
+    items = [(encode_cursor(r[-width:], pq.tag), make(r[:-width])) for r in rows]
 
     async def count() -> int:
         return int(await db.scalar(counted if counted is not None else count_of(query)))

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 
 from app.db import Reader
 from app.queries.common import get_by, named, place_ref, subtree
-from app.queries.pagination import Ordering, Page, PageArgs, SortKey, paginate
+from app.queries.pagination import Ordering, Page, PageArgs, SortKey, named_orderings, paginate
 from app.queries.rows import PlaceRow, columns, places
 
 
@@ -21,14 +21,17 @@ class PlaceOrder(Enum):
     CODE_ASC = "CODE_ASC"  # places without a code last
 
 
-ORDERINGS: dict[PlaceOrder, Ordering] = {
-    PlaceOrder.NAME_ASC: Ordering((SortKey(places.c.name, str), SortKey(places.c.id, int))),
-    PlaceOrder.SLUG_ASC: Ordering((SortKey(places.c.slug, str), SortKey(places.c.id, int))),
-    # "~" sorts after letters and digits only byte-wise, hence the C collation
-    PlaceOrder.CODE_ASC: Ordering(
-        (SortKey(func.coalesce(places.c.code, "~").collate("C"), str), SortKey(places.c.id, int))
-    ),
-}
+ORDERINGS: dict[PlaceOrder, Ordering] = named_orderings(
+    "Place",
+    {
+        PlaceOrder.NAME_ASC: Ordering((SortKey(places.c.name, str), SortKey(places.c.id, int))),
+        PlaceOrder.SLUG_ASC: Ordering((SortKey(places.c.slug, str), SortKey(places.c.id, int))),
+        # "~" sorts after letters and digits only byte-wise, hence the C collation
+        PlaceOrder.CODE_ASC: Ordering(
+            (SortKey(func.coalesce(places.c.code, "~").collate("C"), str), SortKey(places.c.id, int))
+        ),
+    },
+)
 
 
 @dataclasses.dataclass(frozen=True)
