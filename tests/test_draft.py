@@ -636,3 +636,64 @@ def test_a_look_back_lends_its_period_to_no_later_sentence() -> None:
         ("kazakhstan", "total", "uzbekistan", 4400000000, "2023-01-01", "2023-12-31", None, "actual"),
         ("kazakhstan", "export", "uzbekistan", 41600000, "2024-01-01", "2024-09-30", None, "actual"),
     ]
+
+
+def sources_of(body: str) -> list[tuple[object, str | None, str]]:
+    """Return each drafted figure's amount or value, its source and its note."""
+    out: list[tuple[object, str | None, str]] = []
+    for f in Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]:
+        value = (f.get("amount") or {}).get("amount") or (f.get("quantity") or {}).get("value")
+        out.append((value, f.get("source"), f.get("note", "")))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("sentence", "source"),
+    [
+        (
+            "Kazakhstan's exports to China rose to $9 billion in 2024, according to data from Chinese customs.",
+            "china-customs",
+        ),
+        (
+            "According to the General Administration of Customs, China's imports from Iran were $6 billion in 2024.",
+            "china-customs",
+        ),
+        (
+            "China's imports from Iran were $6 billion in 2024, the General Administration of Customs (GAC) said.",
+            "china-customs",
+        ),
+        ("Chinese customs figures showed that China's imports from Iran were $6 billion in 2024.", "china-customs"),
+        ("China's trade with Iran reached $14 billion in 2024, Ma Zhaoxu told reporters.", "chinese-foreign-ministry"),
+        # named, but not as who tells the figure
+        ("China's exports to Iran were $8 billion in 2024, a rise the Chinese foreign ministry welcomed.", None),
+        # a common word for any country's office: not the registry's Chinese customs
+        ("Uzbekistan's imports from Iran were $1 billion in 2024, customs said.", None),
+        ("China's imports from Iran were $6 billion in 2024, the country's statistics agency said.", None),
+    ],
+)
+def test_the_organisation_a_sentence_attributes_its_figure_to_is_its_source(sentence: str, source: str | None) -> None:
+    ((_, got, _),) = sources_of(REUTERS + sentence + "\n")
+    assert got == source
+
+
+def test_the_rest_of_one_release_carries_its_source() -> None:
+    body = REUTERS + (
+        "China's trade with Iran rose 4% to $14 billion in 2024, the General Administration of Customs said.\n"
+        "Exports to Iran were $8 billion, while imports reached $6 billion.\n"
+        "In December alone, China's trade with Iran was $1.3 billion, the data showed.\n"
+        "In 2023, China's trade with Iran was $13.5 billion.\n"
+        "China's exports to Iran were $7 billion in 2024, the regional government said.\n"
+        "The two countries aim to raise trade to $30 billion by 2030.\n"
+    )
+    got = [(value, source) for value, source, _ in sources_of(body)]
+    assert got == [
+        (14000000000, "china-customs"),
+        (8000000000, "china-customs"),  # the same period, no other source told
+        (6000000000, "china-customs"),
+        (1300000000, "china-customs"),  # another period, but "the data showed"
+        (13500000000, None),  # another period, said by no one
+        (7000000000, None),  # told by another, whom the registries cannot name
+        (30000000000, None),  # a target is no outcome of the release
+    ]
+    notes = [note for _, source, note in sources_of(body) if source]
+    assert "carried" not in notes[0] and "china-customs" in notes[1] and "points back" in notes[3]

@@ -18,6 +18,7 @@ from app.draft.gazetteer import Gazetteer, Hit, Registries
 from app.draft.header import Header, infer_year, read_header
 from app.draft.merge import part_of
 from app.draft.placerefs import PlaceIndex, build_index
+from app.draft.sources import Told, sources
 from app.draft.text import Piece, furniture
 
 
@@ -32,6 +33,14 @@ class Draft:
 def _num(value: Decimal) -> int | float:
     # YAML numbers as written: integers stay integers, 40.5 stays 40.5
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _told(f: figs.DraftFigure) -> Told:
+    # where the figure's number is, and the sentence of its evidence holding it
+    number = f.money or f.quantity or f.change
+    at = number.start if number is not None else f.evidence[0].start
+    sentence = next((p for p in f.evidence if p.start <= at < p.end), None)
+    return Told(at, sentence, (f.period.start, f.period.end), f.status == "actual")
 
 
 def _q(piece: Piece | Hit, body: str) -> dict[str, Any]:
@@ -172,11 +181,13 @@ class Drafter:
         ]
         links = part_of(drafted)
         figure_slugs = [self._figure_slug(f) for f in drafted]
+        employer = {slug: str(p.organisation) for slug, p in self.registries.people.items() if p.organisation}
+        told = sources([_told(f) for f in drafted], hits, body, employer)
         return {
             "article": article,
             "mentions": mention_list,
             "trade_figures": [
-                self._figure(body, f, figure_slugs[i], figure_slugs[links[i]] if i in links else None)
+                self._figure(body, f, figure_slugs[i], figure_slugs[links[i]] if i in links else None, told[i])
                 for i, f in enumerate(drafted)
             ],
             "events": [self._event(body, e) for e in events],
@@ -202,7 +213,9 @@ class Drafter:
         status = "" if f.status == "actual" else f"-{f.status}"
         return self._slug(f"{f.reporter}-{word}-{f.partner or 'world'}-{period}{status}")
 
-    def _figure(self, body: str, f: figs.DraftFigure, slug: str, parent: str | None) -> dict[str, Any]:
+    def _figure(
+        self, body: str, f: figs.DraftFigure, slug: str, parent: str | None, source: tuple[str | None, str | None]
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {"slug": slug, "reporter": f.reporter, "partner": f.partner, "flow": f.flow}
         if f.commodity:
             out["commodity"] = f.commodity
@@ -237,7 +250,12 @@ class Drafter:
             out["status"] = f.status
         if parent is not None:
             out["part_of"] = parent
+        slug_of_source, carried = source
+        if slug_of_source is not None:
+            out["source"] = slug_of_source
         sides = [w for w in f.inferred if "period" not in w]
+        if carried is not None:
+            sides.append(f"the source, {slug_of_source}: {carried}")
         if sides:
             out["note"] = "Inferred: " + "; ".join(sides)
         out["evidence"] = [{"quote": e.text, "start": e.start} for e in f.evidence]

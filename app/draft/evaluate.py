@@ -30,7 +30,7 @@ from app.draft.document import Drafter
 from app.draft.gazetteer import load_registries
 from app.seed import format as fmt
 
-KINDS = ("figures (all fields)", "figures (amount+period)", "mentions", "dates", "events")
+KINDS = ("figures (all fields)", "figures (amount+period)", "mentions", "dates", "events", "figure sources")
 
 
 @dataclasses.dataclass
@@ -83,6 +83,7 @@ def figure_record(f: dict[str, Any]) -> dict[str, Any]:
         "change": (_dec(f.get("change_pct")), _dec(f.get("change_multiple"))),
         "status": f.get("status") or "actual",
         "approximation": f.get("approximation") or "exact",
+        "source": f.get("source"),  # scored on its own (`_sourced`), not as a field of the figure
     }
 
 
@@ -92,6 +93,11 @@ def _lenient(r: dict[str, Any]) -> tuple[object, ...]:
 
 def _strict(r: dict[str, Any]) -> tuple[object, ...]:
     return tuple(r[k] for k in ("sides", "flow", "amount", "quantity", "period", "change", "status", "approximation"))
+
+
+def _sourced(records: list[dict[str, Any]]) -> list[tuple[object, ...]]:
+    # a figure's source, keyed by the whole figure: a source counts only on a figure drafted exactly
+    return [(*_strict(r), r["source"]) for r in records if r["source"] is not None]
 
 
 def _match(drafted: list[tuple[object, ...]], expected: list[tuple[object, ...]]) -> Score:
@@ -197,6 +203,7 @@ def score(refs: list[Reference], drafter_for: Any) -> tuple[dict[str, Score], li
                 left.remove(hit)
                 tp += 1
         parts[KINDS[4]] = Score(tp, len(got_events) - tp, len(left))
+        parts[KINDS[5]] = _match(_sourced(got), _sourced(ref.figures))
         for kind, part in parts.items():
             totals[kind].add(part)
         wrong_mentions = sorted(got_mentions - ref.mentions)
