@@ -697,3 +697,35 @@ def test_the_rest_of_one_release_carries_its_source() -> None:
     ]
     notes = [note for _, source, note in sources_of(body) if source]
     assert "carried" not in notes[0] and "china-customs" in notes[1] and "points back" in notes[3]
+
+
+def test_a_carried_source_stops_at_another_country_another_teller_and_another_name() -> None:
+    body = REUTERS + (
+        "Russia's trade with Iran rose 3% to $5 billion in 2024, the Federal Customs Service said.\n"
+        "Russian exports to Iran were $3.5 billion.\n"  # the release's own: carried
+        "China's exports to Russia reached $115 billion in 2024.\n"  # China's figure: not Russia's release
+        "Chinese customs figures put Russia's trade with China at $245 billion for 2024.\n"  # its own, by "put"
+        "Russia's imports from Iran were about $1.5 billion in 2024, a consultancy calculated.\n"  # someone else
+        "Russia's exports of grain to Iran were $0.9 billion in 2024.\n"  # after another teller: nothing carried
+    )
+    got = [(value, source) for value, source, _ in sources_of(body)]
+    fcs = got[0][1]
+    assert fcs is not None and fcs != "china-customs"
+    assert got == [
+        (5000000000, fcs),
+        (3500000000, fcs),
+        (115000000000, None),
+        (245000000000, "china-customs"),
+        (1500000000, None),
+        (900000000, None),
+    ]
+
+
+def test_the_ministry_said_is_the_ministry_named_before() -> None:
+    body = REUTERS + (
+        "Uzbekistan's exports to Iran rose 4% to $3 billion in 2024, the Ministry of Investment and Trade said.\n"
+        "Imports from Iran reached $2 billion in 2024, the ministry said.\n"
+        "The ministry expects trade with Iran to reach $7 billion in 2026.\n"
+    )
+    got = [source for _, source, _ in sources_of(body)]
+    assert got[0] is not None and got == [got[0]] * 3

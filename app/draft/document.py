@@ -18,7 +18,7 @@ from app.draft.gazetteer import Gazetteer, Hit, Registries
 from app.draft.header import Header, infer_year, read_header
 from app.draft.merge import part_of
 from app.draft.placerefs import PlaceIndex, build_index
-from app.draft.sources import Told, sources
+from app.draft.sources import Known, Told, sources
 from app.draft.text import Piece, furniture
 
 
@@ -35,12 +35,12 @@ def _num(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _told(f: figs.DraftFigure) -> Told:
+def _told(f: figs.DraftFigure, country_of: dict[str, str | None]) -> Told:
     # where the figure's number is, and the sentence of its evidence holding it
     number = f.money or f.quantity or f.change
     at = number.start if number is not None else f.evidence[0].start
     sentence = next((p for p in f.evidence if p.start <= at < p.end), None)
-    return Told(at, sentence, (f.period.start, f.period.end), f.status == "actual")
+    return Told(at, sentence, (f.period.start, f.period.end), f.status == "actual", country_of.get(f.reporter))
 
 
 def _q(piece: Piece | Hit, body: str) -> dict[str, Any]:
@@ -96,7 +96,7 @@ class Drafter:
         mentioned = {(h.kind, h.slug) for h in hits}
         proposals = [p for p in proposals if (p.kind, p.slug) in mentioned or p.slug in used]
         proposals += self._demonym_countries(used, proposals)
-        annotation = self._annotation(body, name, header, published_inference, hits, drafted, events)
+        annotation = self._annotation(body, name, header, published_inference, hits, drafted, events, country_of)
         return Draft(annotation, proposals, header, drafted)
 
     def _place_index(
@@ -144,6 +144,7 @@ class Drafter:
         hits: list[Hit],
         drafted: list[figs.DraftFigure],
         events: list[ev.DraftEvent],
+        country_of: dict[str, str | None],
     ) -> dict[str, Any]:
         title = header.title.text if header.title else None
         article: dict[str, Any] = {
@@ -181,8 +182,7 @@ class Drafter:
         ]
         links = part_of(drafted)
         figure_slugs = [self._figure_slug(f) for f in drafted]
-        employer = {slug: str(p.organisation) for slug, p in self.registries.people.items() if p.organisation}
-        told = sources([_told(f) for f in drafted], hits, body, employer)
+        told = sources([_told(f, country_of) for f in drafted], hits, body, self._known())
         return {
             "article": article,
             "mentions": mention_list,
@@ -192,6 +192,17 @@ class Drafter:
             ],
             "events": [self._event(body, e) for e in events],
         }
+
+    def _known(self) -> Known:
+        """Return the registries' people's organisations and organisations' countries (ISO codes)."""
+        places = self.registries.places
+        employer = {slug: str(p.organisation) for slug, p in self.registries.people.items() if p.organisation}
+        country = {
+            slug: str(places[str(o.country)].country_code)
+            for slug, o in self.registries.organisations.items()
+            if o.country and str(o.country) in places and places[str(o.country)].country_code
+        }
+        return Known(employer, country)
 
     def _publisher(self, header: Header, hits: list[Hit]) -> str | None:
         for piece in (header.agency, header.author_org):

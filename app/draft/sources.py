@@ -18,9 +18,16 @@ from collections.abc import Mapping, Sequence
 from app.draft.gazetteer import Hit
 from app.draft.text import Piece
 
+# verbs by which a source tells a figure ("X said", "X data put trade at", "X calculated")
+_TELLS = (
+    r"said|says|showed|shows|show|reported|reports|announced|announces|published|publishes|released|releases"
+    r"|estimated|estimates|estimate|calculated|calculates|computed|compiled|counted|reckoned|revealed|reveals"
+    r"|told|added|adds|put|puts|expects|expected|forecast|forecasts|projected|projects"
+)
 # the words just before the organisation's name: it is what the figure is attributed to
 _BEFORE = re.compile(
     r"\b(?:according\s+to|citing|cited\s+by|reported\s+by|compiled\s+by|released\s+by|published\s+by"
+    r"|estimates?\s+(?:by|from|of)|calculations?\s+(?:by|of)"
     r"|(?:data|figures|statistics|numbers)\s+(?:from|by|of|released\s+by|published\s+by|compiled\s+by))"
     r"(?:\s+(?:the|latest|newest|recent|new|official|preliminary|monthly|quarterly|annual))*"
     r"(?:\s+(?:data|figures|statistics)\s+(?:from|by|of)(?:\s+the)?)?"
@@ -32,61 +39,114 @@ _AFTER = re.compile(
     r"^(?:\s*\([A-Z][A-Za-z.]{1,11}\))?(?:'s?|’s?)?"
     r"(?:\s+(?:latest|official|preliminary|monthly|quarterly|annual))?"
     r"(?:\s+(?:data|figures|statistics|numbers))?"
-    r"\s+(?:said|says|showed|shows|show|reported|reports|announced|announces|published|publishes"
-    r"|released|releases|estimated|estimates|calculated|calculates|revealed|reveals|told|added|adds)\b",
+    rf"\s+(?:{_TELLS})\b",
     re.IGNORECASE,
 )
-
-
 # a figure's own sentence pointing back at the data told before ("..., the data showed")
 _BACK = re.compile(
     r"\b(?:the|these|those|customs|official|same)\s+(?:data|figures|statistics)\s+(?:showed|shows|show)\b"
     r"|\baccording\s+to\s+the\s+(?:same\s+)?(?:data|figures|statistics)\b",
     re.IGNORECASE,
 )
-# a figure's own sentence telling a source the registries cannot name ("the country's statistics
-# agency said", "according to ship-tracking data", "Putin said"): not the source told before
-_OTHER = re.compile(r"\b(?:according\s+to|data\s+from|figures\s+from|said|says|told|added|estimated|estimates)\b", re.I)
+# a figure's own sentence telling some source ("the country's statistics agency said", "according
+# to ship-tracking data", "Kpler calculated"): not the source told before, which it ends
+_OTHER = re.compile(
+    rf"\b(?:according\s+to|citing|data\s+from|figures\s+from|estimates?\s+by|{_TELLS})\b", re.IGNORECASE
+)
 
 
 @dataclasses.dataclass(frozen=True)
 class Told:
-    """A figure's number: where it is, the sentence holding it, its period and whether it is an outcome."""
+    """A figure's number: where it is, the sentence holding it, its period, whether it is an
+    outcome, and the ISO code of its reporter's country (if known)."""
 
     at: int
     sentence: Piece | None
     period: tuple[object, object]
     actual: bool
+    country: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Known:
+    """What the registries say of who tells figures: a person's organisation, an organisation's country."""
+
+    employer: Mapping[str, str]  # person slug -> organisation slug
+    country: Mapping[str, str]  # organisation slug -> ISO country code
+
+
+# "the ministry said": an organisation named before, by the head noun of its name
+_DESCRIBED = re.compile(
+    r"\b[Tt]he\s+(ministry|office|agency|bureau|service|administration|committee|commission|association"
+    r"|department|council|company|corporation|group|bank|exchange|institute|chamber|union|authority)\b"
+)
+
+
+def _head(name: str) -> str:
+    # the noun a name is of: "Ministry" of "Ministry of Trade", "Office" of "General Statistics Office"
+    before_of = name.split(" of ", 1)[0].split()
+    return before_of[-1].lower() if before_of else ""
+
+
+def described(hits: Sequence[Hit], body: str) -> list[Hit]:
+    """Return `hits` with each "the ministry" that stands for the organisation of that head noun named
+    last before it (as a hit of that organisation there)."""
+    named = [h for h in hits if h.kind == "organisation" and not h.weak]
+    out = list(hits)
+    for m in _DESCRIBED.finditer(body):
+        before = [h for h in named if h.end <= m.start() and _head(body[h.start : h.end]) == m.group(1)]
+        if before:
+            out.append(Hit("organisation", before[-1].slug, m.start(), m.end(), how="back-reference"))
+    return sorted(out, key=lambda h: h.start)
 
 
 def sources(
-    figures: Sequence[Told], hits: Sequence[Hit], body: str, employer: Mapping[str, str]
+    figures: Sequence[Told], hits: Sequence[Hit], body: str, known: Known
 ) -> list[tuple[str | None, str | None]]:
     """Return, for each figure, its source's slug (or None) and, when carried, how.
 
     A figure takes the organisation its own sentence attributes it to, or the one of the person
-    it attributes it to (`employer`: person slug -> organisation slug, from the registry: "...,
-    Consul General Sergey Chernenko told Sputnik"); without either, the source
-    told last before it in the story, when its sentence points back at that data ("the data
-    showed") or, telling no other source, it is an outcome of the same period (the rest of one
-    release: "Exports increased 6.1 percent ..." after "..., the General Administration of
-    Customs said")."""
+    it attributes it to ("..., Consul General Sergey Chernenko told Sputnik"). Without either, it
+    takes the source told last before it in the story, as the rest of one release ("Exports
+    increased 6.1 percent ..." after "..., the General Administration of Customs said"): when its
+    sentence points back at that data ("the data showed"), or when it is an outcome of the same
+    period, its sentence names no organisation and tells no other source, and its reporter is of
+    the source's country (the registry's, else that of the figure it told first: Russia's customs
+    release no Chinese figures). A sentence telling another
+    source that cannot be named ends the carrying. "The ministry said" is the ministry named last
+    before it."""
     out: list[tuple[str | None, str | None]] = [(None, None)] * len(figures)
-    last: tuple[str, tuple[object, object]] | None = None  # the source told last, and its figure's period
+    hits = described(hits, body)
+    # the source told last, its figure's period, and its country (the registry's, else that figure's reporter's)
+    last: tuple[str, tuple[object, object], str | None] | None = None
     for i in sorted(range(len(figures)), key=lambda i: figures[i].at):
         f = figures[i]
         if f.sentence is None:
             continue
         text = body[f.sentence.start : f.sentence.end]
-        own = _told_in(f.sentence, f.at, hits, body, employer)
+        own = _told_in(f.sentence, f.at, hits, body, known.employer)
         if own is not None:
             out[i] = (own, None)
-            last = (own, f.period)
-        elif last is not None and _BACK.search(text):
-            out[i] = (last[0], "its sentence points back at the data told before it")
-        elif last is not None and f.actual and f.period == last[1] and not _OTHER.search(text):
-            out[i] = (last[0], "told for the figure of the same period before it, and no other source since")
+            last = (own, f.period, known.country.get(own, f.country))
+            continue
+        if last is None:
+            continue
+        source, period, country = last
+        if _BACK.search(text):
+            out[i] = (source, "its sentence points back at the data told before it")
+        elif _OTHER.search(text) or _names_an_organisation(f.sentence, hits, source):
+            last = None  # another source, unnamed: what follows is not the earlier release's
+        elif f.actual and f.period == period and country in (None, f.country):
+            out[i] = (source, "told for the figure of the same period before it, and no other source since")
     return out
+
+
+def _names_an_organisation(sentence: Piece, hits: Sequence[Hit], source: str) -> bool:
+    # an organisation other than the source in the sentence: a company trading, another office
+    return any(
+        h.kind == "organisation" and h.slug != source and sentence.start <= h.start and h.end <= sentence.end
+        for h in hits
+    )
 
 
 def _told_in(sentence: Piece, at: int, hits: Sequence[Hit], body: str, employer: Mapping[str, str]) -> str | None:
