@@ -456,7 +456,21 @@ def test_get_without_query_from_a_browser_is_graphiql(api: TestClient) -> None:
 def test_other_methods_are_405_naming_get_and_post(api: TestClient, method: str) -> None:
     response = send(api, method, body={"query": "{ __typename }"})
     assert response.status_code == 405, response.text
-    assert {m.strip() for m in response.headers["allow"].split(",")} >= {"GET", "POST"}
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
+
+
+def test_head_answers_as_get_does(api: TestClient) -> None:
+    # HTTP asks every server to support HEAD wherever it supports GET: same status, same headers
+    params = {"query": "{ articles(first: 1) { totalCount } }"}
+    got = api.get("/graphql", params=params, headers={"Accept": "application/json"})
+    head = api.head("/graphql", params=params, headers={"Accept": "application/json"})
+    assert got.status_code == head.status_code == 200, head.text
+    for name in ("content-type", "etag", "cache-control"):
+        assert head.headers[name] == got.headers[name], name
+    html = api.head("/graphql", headers={"Accept": "text/html"})
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    mutation = api.head("/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"})
+    assert mutation.status_code == 405
 
 
 # --- CORS ------------------------------------------------------------------------------------------

@@ -311,7 +311,9 @@ def _cached(request: Request, response: Response) -> Response:
     return response
 
 
-@router.get("/graphql", response_model=None, include_in_schema=False)
+# HEAD as GET (HTTP asks every server to support both): the same status and headers, ETag
+# included; the server sends no body
+@router.api_route("/graphql", methods=["GET", "HEAD"], response_model=None, include_in_schema=False)
 async def graphql_get(request: Request) -> Response:
     """Execute a query given in the URL, or serve GraphiQL to a browser."""
     if _wants_html(request):
@@ -404,8 +406,8 @@ async def _batch(request: Request, items: list[Any], *, media: str) -> Response:
 
 
 @router.api_route(
-    "/graphql", methods=["PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], response_model=None, include_in_schema=False
+    "/graphql", methods=["PUT", "PATCH", "DELETE", "OPTIONS"], response_model=None, include_in_schema=False
 )
 async def graphql_other_methods() -> Response:
-    """Any other method: 405 naming both methods the endpoint serves (routing alone would say only GET)."""
-    return Response(status_code=405, headers={"Allow": "GET, POST"})
+    """Any other method: 405 naming the methods the endpoint serves (routing alone would say only GET and HEAD)."""
+    return Response(status_code=405, headers={"Allow": "GET, HEAD, POST"})
