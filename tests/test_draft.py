@@ -729,3 +729,26 @@ def test_the_ministry_said_is_the_ministry_named_before() -> None:
     )
     got = [source for _, source, _ in sources_of(body)]
     assert got[0] is not None and got == [got[0]] * 3
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        (
+            "Thailand's exports to Iran were $1 billion in 2024, the National Statistical Office said.",
+            "National Statistical Office",
+        ),
+        (
+            "Iran's imports from India were $2 billion in 2024, the Directorate General of Foreign Trade said.",
+            "Directorate General of Foreign Trade",
+        ),
+        (
+            "The Ministry of Economy, Trade and Industry said Japan's imports from Iran were $3 billion in 2024.",
+            "Ministry of Economy, Trade and Industry",
+        ),
+        ("The Ministry of Commerce, in a statement, said China's imports from Iran rose.", "Ministry of Commerce"),
+    ],
+)
+def test_offices_directorates_and_listed_ministries_are_proposed_whole(sentence: str, name: str) -> None:
+    draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
+    assert name in {p.entry["name"] for p in draft.proposals if p.kind == "organisation"}

@@ -67,17 +67,23 @@ _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
     r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority|Bureau|Statistics Agency|"
-    r"Statistics Committee|Statistics Service"
+    r"Statistics Committee|Statistics Service|Statistics Office|Office|Centre|Center"
 )
 _CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
+_WORD = r"[A-Z][\w’'-]*"
+# what follows " of ": capitalised words, or a list of them closed by "and" ("of Development, Industry
+# and Trade")
+_OF = rf"(?:the\s)?{_WORD}(?:(?:,\s{_WORD})+,?\sand\s{_WORD}|(?:\s(?:and\s)?{_WORD}){{0,{{n}}}})"
 ORG_SHAPE = re.compile(
     r"\b(?:(?:[A-Z][\w’'&.-]*\s)(?:"
     + _CAP
     + r"\s){0,5}(?:"
     + _ORG_SUFFIX
-    + r")\b(?:\sof\s(?:the\s)?[A-Z][\w’'-]*(?:\s(?:and\s)?[A-Z][\w’'-]*){0,3})?|"
-    r"(?:Ministry|Bank|Federal Customs Service|State Administration|General Administration|Office|Department) of "
-    r"(?:the\s)?[A-Z][\w’'-]*(?:\s(?:and\s)?[A-Z][\w’'-]*){0,4})"
+    + r")\b(?:\sof\s"
+    + _OF.replace("{n}", "3")
+    + r")?|"
+    r"(?:Ministry|Bank|Federal Customs Service|State Administration|General Administration|Office|Department"
+    r"|Directorate(?: General)?) of " + _OF.replace("{n}", "4") + r")"
 )
 _TITLES = (
     r"President|Prime Minister|Premier|Vice Premier|Foreign Minister|Minister|Deputy Minister|Ambassador|"
