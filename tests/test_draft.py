@@ -752,3 +752,19 @@ def test_the_ministry_said_is_the_ministry_named_before() -> None:
 def test_offices_directorates_and_listed_ministries_are_proposed_whole(sentence: str, name: str) -> None:
     draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
     assert name in {p.entry["name"] for p in draft.proposals if p.kind == "organisation"}
+
+
+def test_a_quote_takes_the_source_named_after_it() -> None:
+    body = REUTERS + (
+        "\u201cChina's exports to Iran reached $3 billion in 2024. China's imports from Iran were $2 billion"
+        " in 2024,\u201d Ma Zhaoxu told reporters.\n"
+        '"China\'s trade with Iraq reached $5 billion in 2024," a trader said.\n'
+        '"China\'s trade with Oman reached $4 billion in 2024."\n'
+    )
+    got = [(value, source) for value, source, _ in sources_of(body)]
+    assert got == [
+        (3000000000, "chinese-foreign-ministry"),
+        (2000000000, "chinese-foreign-ministry"),
+        (5000000000, None),
+        (4000000000, None),
+    ]

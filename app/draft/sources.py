@@ -117,6 +117,7 @@ def sources(
     before it."""
     out: list[tuple[str | None, str | None]] = [(None, None)] * len(figures)
     hits = described(hits, body)
+    quoted = _quotes(hits, body, known.employer)
     # the source told last, its figure's period, and its country (the registry's, else that figure's reporter's)
     last: tuple[str, tuple[object, object], str | None] | None = None
     for i in sorted(range(len(figures)), key=lambda i: figures[i].at):
@@ -124,7 +125,9 @@ def sources(
         if f.sentence is None:
             continue
         text = body[f.sentence.start : f.sentence.end]
-        own = _told_in(f.sentence, f.at, hits, body, known.employer)
+        own = _told_in(f.sentence, f.at, hits, body, known.employer) or next(
+            (slug for start, end, slug in quoted if start <= f.at < end), None
+        )
         if own is not None:
             out[i] = (own, None)
             last = (own, f.period, known.country.get(own, f.country))
@@ -138,6 +141,26 @@ def sources(
             last = None  # another source, unnamed: what follows is not the earlier release's
         elif f.actual and f.period == period and country in (None, f.country):
             out[i] = (source, "told for the figure of the same period before it, and no other source since")
+    return out
+
+
+# a quoted passage that ends right before a name: '"... 29.7 billion yuan," Chernenko said'
+_QUOTE_BEFORE = re.compile(r"[“\"][^\"“”\n]+[\"”]\s*,?\s*$")
+
+
+def _quotes(hits: Sequence[Hit], body: str, employer: Mapping[str, str]) -> list[tuple[int, int, str]]:
+    """Return the quoted passages the story attributes to an organisation, as (start, end, its slug):
+    '"At the end of 2023, trade reached ... 29.7 billion yuan," Chernenko said', over however many
+    sentences the quote runs within its paragraph."""
+    out = []
+    for h in hits:
+        if not ((h.kind == "organisation" and not h.weak) or (h.kind == "person" and h.slug in employer)):
+            continue
+        line_start = body.rfind("\n", 0, h.start) + 1
+        line_end = body.find("\n", h.end)
+        quote = _QUOTE_BEFORE.search(body, line_start, h.start)
+        if quote is not None and _AFTER.match(body[h.end : line_end if line_end >= 0 else len(body)]):
+            out.append((quote.start(), quote.end(), employer[h.slug] if h.kind == "person" else h.slug))
     return out
 
 
