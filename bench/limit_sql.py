@@ -602,6 +602,8 @@ _AFTER = """
    OR (t.period_end, t.id) < ((bench.unb64(%(v)s::jsonb->>'after')::jsonb->>0)::date,
                               (bench.unb64(%(v)s::jsonb->>'after')::jsonb->>1)::bigint))"""
 
+# a search cursor's mark: of the search text (app.graphql.checks.offset_list)
+_SEARCH_MARK = "'o' || left(encode(sha256(convert_to('search:' || btrim(%(v)s::jsonb->>'query'), 'UTF8')), 'hex'), 6)"
 _FIGURE_TAG = FIGURE_ORDERINGS[FigureOrder.PERIOD_END_DESC].tag
 _FIGURE_CURSOR = f"""bench.b64('["' || t.period_end || '",' || t.id || ',"{_FIGURE_TAG}"]')"""
 
@@ -664,9 +666,9 @@ OPERATIONS["Search"] = f"""
 SELECT json_build_object('data', json_build_object('search', json_build_object(
   'totalCount', least((SELECT count(*) FROM (SELECT id FROM matching LIMIT 10001) c), 10000),
   'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
-                                'endCursor', (SELECT bench.b64('offset:' || max(pos)) FROM shown)),
+                                'endCursor', (SELECT bench.b64({_SEARCH_MARK} || ':' || max(pos)) FROM shown)),
   'edges', (SELECT coalesce(json_agg(json_build_object(
-      'cursor', bench.b64('offset:' || s.pos),
+      'cursor', bench.b64({_SEARCH_MARK} || ':' || s.pos),
       'node', json_build_object(
          'rank', s.rank::float8, 'snippet', s.snippet,
          'matchedEntities', coalesce((SELECT json_agg(n ORDER BY n COLLATE "C") FROM unnest(s.names) n), '[]'),
@@ -680,7 +682,7 @@ OPERATIONS["SearchCommon"] = f"""
 {_SEARCH}
 SELECT json_build_object('data', json_build_object('search', json_build_object(
   'pageInfo', json_build_object('hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
-                                'endCursor', (SELECT bench.b64('offset:' || max(pos)) FROM shown)),
+                                'endCursor', (SELECT bench.b64({_SEARCH_MARK} || ':' || max(pos)) FROM shown)),
   'edges', (SELECT coalesce(json_agg(json_build_object(
       'node', json_build_object(
          'rank', s.rank::float8, 'snippet', s.snippet,

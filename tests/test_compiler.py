@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from app.config import SEEDS_DIR
-from app.graphql.checks import offset_cursor
+from app.graphql.checks import CONTRIBUTIONS, EXCLUDED, offset_cursor, offset_list
 from app.graphql.compiler import TYPES, compile_operation
 from app.graphql.schema import schema
 from app.roles import as_role
@@ -388,15 +388,41 @@ def test_nested_pages_of_no_items_answer_the_same(api: TestClient, resolver_api:
 def test_pages_after_any_offset_answer_the_same(api: TestClient, resolver_api: TestClient, position: str) -> None:
     # a cursor is a position: past every figure, or past any integer Postgres holds, the page is empty,
     # and the compiled statement answers it (one statement), as the resolvers do
-    after = offset_cursor(int(position))
+    given, left_out = offset_cursor(int(position), CONTRIBUTIONS), offset_cursor(int(position), EXCLUDED)
     series = f"""{{ tradeSeries(granularity: YEAR) {{ label
-      contributionsConnection(first: 2, after: "{after}") {{ totalCount {PAGE_INFO} nodes {{ figure {{ slug }} }} }}
-      excludedConnection(first: 2, after: "{after}") {{ totalCount {PAGE_INFO} nodes {{ figure {{ slug }} }} }}
+      contributionsConnection(first: 2, after: "{given}") {{ totalCount {PAGE_INFO} nodes {{ figure {{ slug }} }} }}
+      excludedConnection(first: 2, after: "{left_out}") {{ totalCount {PAGE_INFO} nodes {{ figure {{ slug }} }} }}
     }} }}"""
     points = same(api, resolver_api, series)["tradeSeries"]
     assert points and points[0]["contributionsConnection"]["totalCount"] > 0
+    after = offset_cursor(int(position), offset_list("search:Russia"))
     search = f'{{ search(query: "Russia", first: 2, after: "{after}") {{ {PAGE_INFO} nodes {{ rank }} }} }}'
     same(api, resolver_api, search)
+
+
+def test_an_offset_cursor_continues_only_its_own_list(api: TestClient, resolver_api: TestClient) -> None:
+    # a position in one list is none in another: a search's cursor in another search, in a point's
+    # figures, or one kind of a point's figures in the other kind, is refused on both answer paths
+    search = '{ search(query: "Russia", first: 1) { edges { cursor } } }'
+    russia = same(api, resolver_api, search)["search"]["edges"][0]["cursor"]
+    series = """{ tradeSeries(granularity: YEAR) { contributionsConnection(first: 1) { edges { cursor } } } }"""
+    point = next(p for p in same(api, resolver_api, series)["tradeSeries"] if p["contributionsConnection"]["edges"])
+    contribution = point["contributionsConnection"]["edges"][0]["cursor"]
+    cases = [
+        ('{ search(query: "China", first: 1, after: "%s") { totalCount } }', russia),
+        ('{ tradeSeries(granularity: YEAR) { excludedConnection(after: "%s") { totalCount } } }', contribution),
+        ('{ tradeSeries(granularity: YEAR) { contributionsConnection(after: "%s") { totalCount } } }', russia),
+        ('{ search(query: "Russia", first: 1, after: "%s") { totalCount } }', contribution),
+    ]
+    for client in (api, resolver_api):
+        assert (
+            "errors"
+            not in client.post("/graphql", json={"query": search.replace("first: 1", f'after: "{russia}"')}).json()
+        )
+        for query, cursor in cases:
+            body = client.post("/graphql", json={"query": query % cursor}).json()
+            assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_USER_INPUT"}, (query, cursor)
+            assert all("another connection or search" in e["message"] for e in body["errors"]), body
 
 
 @pytest.mark.parametrize("path", OPERATIONS, ids=lambda p: p.stem)

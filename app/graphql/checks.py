@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from typing import TYPE_CHECKING
 
 import pycountry
@@ -53,31 +54,46 @@ def slug_or_code(slug: str | None, code: str | None) -> tuple[str, str]:
 # --- offset cursors (search hits, a series point's figures) ---------------------------------------
 
 
-def offset_cursor(position: int) -> str:
-    """Return the cursor of the item at `position` (from 0) of an offset-paged list."""
-    return base64.urlsafe_b64encode(f"offset:{position}".encode()).decode().rstrip("=")
+def offset_list(name: str) -> str:
+    """Return the mark of the offset-paged list `name` its cursors start with ("TradeSeriesPoint.excluded",
+    or "search:" and the search text: an offset is a position in one ranking only)."""
+    # sha256, which SQL can compute as well (bench/limit_sql.py writes the same cursors)
+    return "o" + hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
+def offset_cursor(position: int, of: str) -> str:
+    """Return the cursor of the item at `position` (from 0) of the offset-paged list `of` (offset_list)."""
+    return base64.urlsafe_b64encode(f"{of}:{position}".encode()).decode().rstrip("=")
+
+
+# a series point's figures: one list for every point, as a point has no id of its own to mark them by
+CONTRIBUTIONS = offset_list("TradeSeriesPoint.contributions")
+EXCLUDED = offset_list("TradeSeriesPoint.excluded")
 MAX_OFFSET = 2**62  # a position past any table's rows, far from 2**63 - 1 (Postgres's bigint)
 
 
-def offset_of(cursor: str | None) -> int:
-    """Return the position after a search cursor (0 without one); raise BadUserInput if it is not one."""
+def offset_of(cursor: str | None, of: str) -> int:
+    """Return the position after a cursor of the list `of` (0 without one); raise BadUserInput if it is not one."""
     if cursor is None:
         return 0
-    if len(cursor) > 100:  # "offset:<n>" in base64
+    if len(cursor) > 100:  # "<mark>:<n>" in base64
         raise BadUserInput(f"invalid cursor {cursor[:40]!r}…: cursors come from `edges.cursor` of this connection")
     try:
-        kind, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
-        if kind != "offset" or not value.isdigit() or offset_cursor(int(value)) != cursor:
+        mark, _, value = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().partition(":")
+        if not value.isdigit() or offset_cursor(int(value), mark) != cursor:
             raise ValueError  # (only as offset_cursor writes it)
-        # past every row any table can hold the page is empty, as it is here: the position stays
-        # within Postgres's bigint with a page's length added (a LIMIT or OFFSET beyond it fails)
-        return min(int(value), MAX_OFFSET) + 1
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadUserInput(
             f"invalid cursor {cursor[:40]!r}: cursors come from `edges.cursor` of this connection"
         ) from None
+    if mark != of:
+        raise BadUserInput(
+            f"cursor {cursor[:40]!r} is of another connection or search: a cursor continues only the list"
+            " whose `edges.cursor` gave it"
+        )
+    # past every row any table can hold the page is empty, as it is here: the position stays
+    # within Postgres's bigint with a page's length added (a LIMIT or OFFSET beyond it fails)
+    return min(int(value), MAX_OFFSET) + 1
 
 
 # --- review statuses of nested lists ----------------------------------------------------------------

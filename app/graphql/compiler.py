@@ -21,7 +21,16 @@ from typing import Any
 from psycopg import sql
 from sqlalchemy import Date, bindparam
 
-from app.graphql.checks import currency_code, exclusion_reason_sql, offset_of, search_text, slug_or_code
+from app.graphql.checks import (
+    CONTRIBUTIONS,
+    EXCLUDED,
+    currency_code,
+    exclusion_reason_sql,
+    offset_list,
+    offset_of,
+    search_text,
+    slug_or_code,
+)
 from app.graphql.enums import ConversionKind
 from app.graphql.money import conversion_sql
 from app.graphql.planner import Compiler, Field, Plan, PlanTooLarge, Root, declining
@@ -133,6 +142,7 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         node: Callable[[Field, str], C],
         type_name: str,
         total: C | None,
+        of: str,
     ) -> C:
         # a page of a point's figures by position, as resolvers._offset_page cuts it: `items(n)` is a
         # FROM item holding (at least) the first n rows, numbered in `order`; `node` builds one from the
@@ -140,14 +150,14 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
         args = c.arguments(c.schema.type_map["TradeSeriesPoint"], field)  # type: ignore[arg-type]
         first, after = args.get("first"), args.get("after")
         PageArgs(first=first, after=after).validated()
-        offset = offset_of(after)
+        offset = offset_of(after, of)
         end = offset + (first if first is not None else 20)
         u = c.alias()
         n = col(u, "n")
         numbered = sql.SQL("(SELECT *, row_number() OVER (ORDER BY {}) AS n FROM {}) AS {}").format(
             order, items(end + 1), sql.Identifier(u)
         )
-        cursor = b64url(sql.SQL("'offset:' || ({} - 1)").format(n))
+        cursor = b64url(sql.SQL("{} || ({} - 1)").format(sql.Literal(f"{of}:"), n))
         shown = sql.SQL("{} > {} AND {} <= {}").format(n, sql.Literal(offset), n, sql.Literal(end))
         more, last = sql.SQL("count(*) > {}").format(sql.Literal(end)), sql.SQL("{} DESC").format(n)
 
@@ -215,7 +225,7 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
             return sql.SQL("unnest({}) AS {} (fid)").format(col(s, "kept"), sql.Identifier(c.alias()))
 
         total = col(s, "n_kept") if rollup else None
-        return page(v, items, sql.SQL("fid"), contribution_node, "SeriesContribution", total)
+        return page(v, items, sql.SQL("fid"), contribution_node, "SeriesContribution", total, CONTRIBUTIONS)
 
     def dropped(v: Field) -> C:
         def items(n: int) -> C:
@@ -227,7 +237,7 @@ def _trade_series(c: Compiler, nodes: Field) -> C:
             )
 
         total = sql.SQL("({} - {})").format(col(s, "n_matched"), col(s, "n_kept")) if rollup else None
-        return page(v, items, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure", total)
+        return page(v, items, sql.SQL("fid, cover"), excluded_node, "ExcludedFigure", total, EXCLUDED)
 
     point = {
         "periodStart": lambda v: col(s, "b_start"),
@@ -258,12 +268,14 @@ def _search(c: Compiler, nodes: Field) -> C:
     args = c.arguments(c.schema.query_type, nodes)  # type: ignore[arg-type]
     first, after = args.get("first"), args.get("after")
     PageArgs(first=first, after=after).validated()
-    text, offset = search_text(args["query"]), offset_of(after)
+    text = search_text(args["query"])
+    of = offset_list(f"search:{text}")
+    offset = offset_of(after, of)
     limit = first if first is not None else 20
     r, h = c.alias(), c.alias()
     n = col(r, "_n")
     shown = sql.SQL("{} <= {}").format(n, sql.Literal(limit))
-    cursor = b64url(sql.SQL("'offset:' || ({} + {} - 1)").format(sql.Literal(offset), n))
+    cursor = b64url(sql.SQL("{} || ({} + {} - 1)").format(sql.Literal(f"{of}:"), sql.Literal(offset), n))
 
     def hit(hit_nodes: Field) -> C:
         return c.object("SearchHit", r, hit_nodes)  # of the page query's row: the article's columns and the hit's

@@ -14,10 +14,13 @@ from graphql import GraphQLError
 
 from app.errors import BadUserInput, CodedError, NotFound
 from app.graphql.checks import (
+    CONTRIBUTIONS,
+    EXCLUDED,
     MAX_SEARCH_LENGTH,
     currency_code,
     exclusion_reason,
     offset_cursor,
+    offset_list,
     offset_of,
     search_text,
     slug_or_code,
@@ -246,24 +249,29 @@ class TradeSeriesPoint:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[SeriesContribution]:
         ids = (await self._figures(info)).figure_ids
-        return await _offset_page(ids, first, after, lambda shown: _contributions(info, self, shown))
+        return await _offset_page(ids, first, after, CONTRIBUTIONS, lambda shown: _contributions(info, self, shown))
 
     @strawberry.field(description="The figures left out because another figure of the point covers them, by id")
     async def excluded_connection(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[ExcludedFigure]:
         pairs = (await self._figures(info)).excluded
-        return await _offset_page(pairs, first, after, lambda shown: _excluded(info, shown))
+        return await _offset_page(pairs, first, after, EXCLUDED, lambda shown: _excluded(info, shown))
 
 
 async def _offset_page(
-    items: list[T], first: int | None, after: str | None, make: Callable[[list[T]], Awaitable[list[NodeT]]]
+    items: list[T],
+    first: int | None,
+    after: str | None,
+    of: str,
+    make: Callable[[list[T]], Awaitable[list[NodeT]]],
 ) -> Connection[NodeT]:
-    """Return the page of `items` by position that `first` and `after` ask for, its nodes `make(items shown)`."""
+    """Return the page of `items` (the offset-paged list `of`) by position that `first` and `after`
+    ask for, its nodes `make(items shown)`."""
     PageArgs(first=first, after=after).validated()
-    offset = offset_of(after)
+    offset = offset_of(after, of)
     nodes = await make(items[offset : offset + (first if first is not None else 20)])
-    edges = [Edge(cursor=offset_cursor(offset + i), node=node) for i, node in enumerate(nodes)]
+    edges = [Edge(cursor=offset_cursor(offset + i, of), node=node) for i, node in enumerate(nodes)]
 
     async def count() -> int:
         return len(items)
@@ -401,12 +409,14 @@ class Query:
         self, info: Info, query: str, first: int | None = None, after: str | None = None
     ) -> SearchHitConnection:
         args = PageArgs(first=first, after=after).validated()
-        offset = offset_of(after)
+        text = search_text(query)
+        of = offset_list(f"search:{text}")
+        offset = offset_of(after, of)
         limit = first if first is not None else 20
-        hits, more = await search.search_articles(info.context.db, query=search_text(query), offset=offset, limit=limit)
+        hits, more = await search.search_articles(info.context.db, query=text, offset=offset, limit=limit)
         edges = [
             Edge(
-                cursor=offset_cursor(offset + i),
+                cursor=offset_cursor(offset + i, of),
                 node=SearchHit.from_row(h),
             )
             for i, h in enumerate(hits)

@@ -55,7 +55,7 @@ class Ordering:
         """Return the short mark of this ordering's name that its cursors end with."""
         if not self.name:
             raise ValueError("an ordering paginated must be named (pagination.named_orderings)")
-        return hashlib.blake2s(self.name.encode(), digest_size=3).hexdigest()
+        return hashlib.sha256(self.name.encode()).hexdigest()[:6]
 
 
 def named_orderings(entity: str, orderings: Mapping[E, Ordering]) -> dict[E, Ordering]:
