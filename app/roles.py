@@ -14,6 +14,10 @@ log = logging.getLogger(__name__)
 READER_ROLE = "tradegraph_reader"
 
 
+# the advisory lock (of the database) under which the reader role is created and granted
+ROLE_LOCK = 0x7467_726F_6C65  # "tgrole"
+
+
 def ensure_reader_role(url: str, *, role: str = READER_ROLE, password: str | None = None) -> bool:
     """Create (or update) a login role that may only read this database; return False if not allowed.
 
@@ -25,19 +29,23 @@ def ensure_reader_role(url: str, *, role: str = READER_ROLE, password: str | Non
             log.warning("the migrating role may not create roles: %s is not created or updated", role)
             return False
         name = sql.Identifier(role)
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT").format(name))
-        if password is not None:
-            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password)))
-        database = conn.execute("SELECT current_database()").fetchone()
-        assert database is not None
-        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database[0]), name))
-        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(name))
-        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(name))
-        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(name))
-        # and nothing else: the role owns nothing and may create nothing
-        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(name))
+        # every API process runs this as it starts, replicas at once: one at a time (two GRANTs on one
+        # object fail with "tuple concurrently updated", two CREATE ROLEs with a duplicate)
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (ROLE_LOCK,))
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT").format(name))
+            if password is not None:
+                conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password)))
+            database = conn.execute("SELECT current_database()").fetchone()
+            assert database is not None
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database[0]), name))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(name))
+            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(name))
+            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(name))
+            # and nothing else: the role owns nothing and may create nothing
+            conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(name))
     return True
 
 

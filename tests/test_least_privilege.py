@@ -456,3 +456,24 @@ def test_as_role_keeps_every_host(seeded_url: str) -> None:
         == "postgresql://reader:p%40ss@db1.invalid:5432,db2.invalid:5433/kb?sslmode=require"
     )
     assert as_role("postgresql:///kb?host=/run/pg", "reader") == "postgresql://reader@/kb?host=/run/pg"
+
+
+def test_replicas_starting_together_each_ensure_the_reader_role(fresh_database: Any) -> None:
+    # every API process ensures the role as it starts; replicas start at once (the scale profile):
+    # GRANTs on one database from several sessions at a time failed with "tuple concurrently updated"
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.roles import ensure_reader_role
+
+    url = fresh_database()
+    role = f"tg_reader_{uuid.uuid4().hex[:8]}"
+    try:
+        for _ in range(3):
+            with ThreadPoolExecutor(8) as pool:
+                done = list(pool.map(lambda _: ensure_reader_role(url, role=role), range(8)))
+            assert done == [True] * 8
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            name = sql.Identifier(role)
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(name))
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
