@@ -469,6 +469,8 @@ def test_head_answers_as_get_does(api: TestClient) -> None:
         assert head.headers[name] == got.headers[name], name
     html = api.head("/graphql", headers={"Accept": "text/html"})
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    # GraphiQL's page and a JSON answer share the URL: caches must key on Accept, and keep no page
+    assert "accept" in html.headers["vary"].lower() and html.headers["cache-control"] == "no-cache"
     mutation = api.head("/graphql", params={"query": "mutation { __typename }"}, headers={"Accept": "application/json"})
     assert mutation.status_code == 405
 

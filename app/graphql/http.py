@@ -317,7 +317,8 @@ def _cached(request: Request, response: Response) -> Response:
 async def graphql_get(request: Request) -> Response:
     """Execute a query given in the URL, or serve GraphiQL to a browser."""
     if _wants_html(request):
-        return HTMLResponse(graphiql_html())
+        # the same URL answers JSON to other clients: a cache must tell them apart, and keep no page
+        return HTMLResponse(graphiql_html(), headers={"Vary": "Accept", "Cache-Control": "no-cache"})
     media = _accept(request.headers.get("accept"))
     if media is None:
         return _not_acceptable()
