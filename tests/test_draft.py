@@ -768,3 +768,16 @@ def test_a_quote_takes_the_source_named_after_it() -> None:
         (5000000000, None),
         (4000000000, None),
     ]
+
+
+def test_a_business_trading_is_no_country_trading() -> None:
+    body = REUTERS + (
+        "China's car exports to Iran reached $3 billion in 2024.\n"
+        "The company aims to lift its exports to Iran to $1 billion in 2025.\n"
+        "The carmaker's exports to Iran were $0.4 billion in 2024.\n"
+        "Russia said its exports to Iran rose 5% to $5 billion in 2024.\n"
+    )
+    assert [(f[0], f[1], f[2], f[3]) for f in figures_of(body)] == [
+        ("china", "export", "iran", 3000000000),
+        ("russia", "export", "iran", 5000000000),
+    ]

@@ -137,9 +137,18 @@ _STOP_WORDS = {"while", "and", "but", "that", "which", "the", "a", "an", "of", "
 _STOP_WORDS |= {"to", "its", "their", "his", "her", "as", "said", "whose", "whereas", "by"}
 
 
+# a trader that is a business ("the company's exports", "the carmaker's sales abroad")
+_BUSINESS = {
+    "company", "firm", "group", "carmaker", "automaker", "maker", "producer", "miner", "exporter", "importer",
+    "retailer", "manufacturer", "corporation", "conglomerate", "supplier", "trader", "airline", "shipper",
+    "operator", "business", "brand", "plant", "factory",
+}  # fmt: skip
+
+
 def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) -> bool:
     """Return whether the words just before a flow word name someone who is not a place ("EU
-    imports", "the European Union's imports", "Gazprom's exports")."""
+    imports", "the European Union's imports", "Gazprom's exports", "the company's exports"), or
+    "its"/"their" with no place before it in the sentence ("The company aims to lift its exports")."""
     pos = sent.start + kw.start()
     for _ in range(3):
         m = re.search(r"(?:^|\s)([\w.’'-]+)\s$", body[max(sent.start, pos - 40) : pos])
@@ -147,9 +156,13 @@ def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) 
             return False
         word = m.group(1)
         start = pos - len(m.group(0)) + (1 if m.group(0)[0].isspace() else 0)
+        if word.lower() in ("its", "their"):
+            return not any(sent.start <= r.start and r.end <= start for r in index.refs)
         if word.lower() in _STOP_WORDS or word.lower().rstrip(".") in MONTHS:
             return False
         bare = re.sub(r"[’']s$", "", word)
+        if bare.lower() in _BUSINESS:
+            return True
         at_start = start == sent.start
         placed = any(r.start <= start < r.end for r in index.refs)
         # a capital opening the sentence is no name unless an acronym or a possessive
