@@ -696,7 +696,7 @@ def test_the_rest_of_one_release_carries_its_source() -> None:
         (30000000000, None),  # a target is no outcome of the release
     ]
     notes = [note for _, source, note in sources_of(body) if source]
-    assert "carried" not in notes[0] and "china-customs" in notes[1] and "points back" in notes[3]
+    assert "the source" not in notes[0] and "china-customs" in notes[1] and "points back" in notes[3]
 
 
 def test_a_carried_source_stops_at_another_country_another_teller_and_another_name() -> None:
@@ -781,3 +781,68 @@ def test_a_business_trading_is_no_country_trading() -> None:
         ("china", "export", "iran", 3000000000),
         ("russia", "export", "iran", 5000000000),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the sentence tells both amounts, though each is drafted from its own clause
+        (
+            "China's exports to Iran were $8 billion in 2024, while imports reached $6 billion, the General"
+            " Administration of Customs said.",
+            [(8000000000, "china-customs"), (6000000000, "china-customs")],
+        ),
+        # named in the sentence, but telling nothing of the figure
+        (
+            "China's exports to Iran fell to $8 billion in 2024, a level the Chinese foreign ministry said was low.",
+            [(8000000000, None)],
+        ),
+        (
+            "China's exports to Iran fell to $8 billion in 2024 after the Chinese foreign ministry put curbs on chips.",
+            [(8000000000, None)],
+        ),
+        (
+            "After the General Administration of Customs said in March it would tighten checks, China's imports"
+            " from Iran fell to $6 billion in 2024.",
+            [(6000000000, None)],
+        ),
+        # another country's data, and another country's administration
+        (
+            "China's trade with Iran was $14 billion in 2024, the General Administration of Customs said.\n"
+            "Kazakhstan's exports to Iran were $2 billion in 2024, Kazakh customs data showed.\n"
+            "Kazakhstan's imports from Iran were $1 billion in 2024, the administration said.\n",
+            [(14000000000, "china-customs"), (2000000000, None), (1000000000, None)],
+        ),
+    ],
+)
+def test_what_tells_a_figure_and_what_only_stands_beside_it(text: str, expected: list[tuple[int, str | None]]) -> None:
+    assert [(value, source) for value, source, _ in sources_of(REUTERS + text + "\n")] == expected
+
+
+def test_the_ministry_of_two_is_neither() -> None:
+    body = REUTERS + (
+        "Uzbekistan's exports to Iran were $3 billion in 2024, the Ministry of Investment and Trade said.\n"
+        "The Ministry of Agriculture plans new rules.\n"
+        "Uzbekistan's imports from Iran were $2 billion in 2023, the ministry said.\n"
+    )
+    assert [source for _, source, _ in sources_of(body)][1] is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "not_proposed"),
+    [
+        (
+            "Talks at the Ministry of Commerce, Russia and Kazakhstan agreed on quotas.",
+            "Ministry of Commerce, Russia and Kazakhstan",
+        ),
+        ("Loans from the Bank of China, Sberbank and VTB rose.", "Bank of China, Sberbank and VTB"),
+        (
+            "The Ministry of Agriculture, Rosselkhoznadzor and Rosstat met.",
+            "Ministry of Agriculture, Rosselkhoznadzor and Rosstat",
+        ),
+        ("A fair opened at the World Trade Center in Moscow City Centre.", "World Trade Center"),
+    ],
+)
+def test_lists_of_names_and_buildings_are_not_proposed_as_one_organisation(sentence: str, not_proposed: str) -> None:
+    draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
+    assert not_proposed not in {p.entry["name"] for p in draft.proposals if p.kind == "organisation"}

@@ -19,7 +19,8 @@ from app.draft.header import Header, infer_year, read_header
 from app.draft.merge import part_of
 from app.draft.placerefs import PlaceIndex, build_index
 from app.draft.sources import Known, Told, sources
-from app.draft.text import Piece, furniture
+from app.draft.text import Piece, furniture, paragraphs
+from app.draft.text import sentences as text_sentences
 
 
 @dataclasses.dataclass
@@ -35,11 +36,12 @@ def _num(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _told(f: figs.DraftFigure, country_of: dict[str, str | None]) -> Told:
-    # where the figure's number is, and the sentence of its evidence holding it
+def _told(f: figs.DraftFigure, country_of: dict[str, str | None], sentences: list[Piece]) -> Told:
+    # where the figure's number is, and the whole sentence holding it (its evidence is a clause:
+    # "..., while imports reached $6 billion, the customs said" tells both amounts)
     number = f.money or f.quantity or f.change
     at = number.start if number is not None else f.evidence[0].start
-    sentence = next((p for p in f.evidence if p.start <= at < p.end), None)
+    sentence = next((s for s in sentences if s.start <= at < s.end), None)
     return Told(at, sentence, (f.period.start, f.period.end), f.status == "actual", country_of.get(f.reporter))
 
 
@@ -182,7 +184,8 @@ class Drafter:
         ]
         links = part_of(drafted)
         figure_slugs = [self._figure_slug(f) for f in drafted]
-        told = sources([_told(f, country_of) for f in drafted], hits, body, self._known())
+        sentences = [s for paragraph in paragraphs(body) for s in text_sentences(paragraph)]
+        told = sources([_told(f, country_of, sentences) for f in drafted], hits, body, self._known())
         return {
             "article": article,
             "mentions": mention_list,
