@@ -67,15 +67,28 @@ _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
     r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority|Bureau|Statistics Agency|"
-    r"Statistics Committee|Statistics Service|Statistics Office|Office|Centre|Center"
+    r"Statistics Committee|Statistics Service|Statistics Office|Statistical Office"
 )
 _CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
 _WORD = r"[A-Z][\w’'-]*"
-# what follows " of ": capitalised words, or a list of them closed by "and" ("of Development, Industry
-# and Trade")
-_OF = rf"(?:the\s)?{_WORD}(?:(?:,\s{_WORD})+,?\sand\s{_WORD}|(?:\s(?:and\s)?{_WORD}){{0,{{n}}}})"
+# what follows " of ": a few capitalised words ("of Commercial Intelligence and Statistics")
+_OF = rf"(?:the\s)?{_WORD}(?:\s(?:and\s)?{_WORD}){{0,{{n}}}}"
+# a ministry's portfolio listed ("Ministry of Economy, Trade and Industry"): of these words only, so
+# that a list of names after it ("the Ministry of Commerce, Rosstat and VTB") stays no part of it
+_PORTFOLIO = (
+    r"(?:Agriculture|Commerce|Communications?|Construction|Culture|Defen[cs]e|Development|Digital|Economy|Economic"
+    r"|Education|Emergencies|Employment|Energy|Enterprise|Entrepreneurship|Environment|Finance|Fisheries|Foreign"
+    r"|Affairs|Health|Housing|Industry|Industrial|Information|Infrastructure|Innovation|Integration|Investment"
+    r"|Justice|Labou?r|Mines|Mining|Natural|Resources|Planning|Science|Social|Sports?|Technology|Tourism|Trade"
+    r"|Transport(?:ation)?|Water|Welfare|Youth)"
+)
+_PORTFOLIO_LIST = rf"{_PORTFOLIO}(?:\s{_PORTFOLIO})?"
 ORG_SHAPE = re.compile(
-    r"\b(?:(?:[A-Z][\w’'&.-]*\s)(?:"
+    r"\b(?:(?:[A-Z][\w’'&.-]*\s(?:"
+    + _CAP
+    + r"\s){0,5})?Ministry of (?:the\s)?"
+    + rf"{_PORTFOLIO_LIST}(?:,\s{_PORTFOLIO_LIST})+,?\sand\s{_PORTFOLIO_LIST}\b|"
+    r"(?:[A-Z][\w’'&.-]*\s)(?:"
     + _CAP
     + r"\s){0,5}(?:"
     + _ORG_SUFFIX
