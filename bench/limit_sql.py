@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from app.queries.articles import ORDERINGS as ARTICLE_ORDERINGS
 from app.queries.articles import ArticleOrder
+from app.queries.events import ORDERINGS as EVENT_ORDERINGS
+from app.queries.events import EventOrder
 from app.queries.figures import ORDERINGS as FIGURE_ORDERINGS
 from app.queries.figures import FigureOrder
 
@@ -331,6 +333,7 @@ _ARTICLE_CURSOR = (
 )
 _ARTICLE_ORDER = "coalesce(a.published_on, '0001-01-01') DESC, a.id DESC"
 _EVENT_ORDER = "coalesce(ev.starts_on, '9999-12-31'), ev.id"
+_EVENT_TAG = EVENT_ORDERINGS[EventOrder.STARTS_ON_ASC].tag
 
 OPERATIONS: dict[str, str] = {}
 
@@ -482,7 +485,7 @@ SELECT json_build_object('data', json_build_object('events', json_build_object(
   'totalCount', (SELECT count(*) FROM events ev WHERE {_EVENT_IN_RANGE}),
   'pageInfo', json_build_object(
      'hasNextPage', (SELECT count(*) FROM page) > (SELECT count(*) FROM shown),
-     'endCursor', (SELECT bench.b64('["' || coalesce(ev.starts_on, '9999-12-31') || '",' || ev.id || ']')
+     'endCursor', (SELECT bench.b64('["' || coalesce(ev.starts_on, '9999-12-31') || '",' || ev.id || ',"{_EVENT_TAG}"]')
                      FROM shown ev ORDER BY coalesce(ev.starts_on, '9999-12-31') DESC, ev.id DESC LIMIT 1)),
   'edges', (SELECT coalesce(json_agg(json_build_object('node', json_build_object(
       'id', bench.gid('Event', ev.id), 'slug', ev.slug, 'name', ev.name, 'kind', bench.enum(ev.kind),
@@ -603,7 +606,11 @@ _AFTER = """
                               (bench.unb64(%(v)s::jsonb->>'after')::jsonb->>1)::bigint))"""
 
 # a search cursor's mark: of the search text (app.graphql.checks.offset_list)
-_SEARCH_MARK = "'o' || left(encode(sha256(convert_to('search:' || btrim(%(v)s::jsonb->>'query'), 'UTF8')), 'hex'), 6)"
+# (trimmed of any white space, as app.graphql.checks.search_text trims it)
+_SEARCH_MARK = (
+    "'o' || left(encode(sha256(convert_to('search:' || "
+    "regexp_replace(%(v)s::jsonb->>'query', '^\\s+|\\s+$', '', 'g'), 'UTF8')), 'hex'), 6)"
+)
 _FIGURE_TAG = FIGURE_ORDERINGS[FigureOrder.PERIOD_END_DESC].tag
 _FIGURE_CURSOR = f"""bench.b64('["' || t.period_end || '",' || t.id || ',"{_FIGURE_TAG}"]')"""
 
