@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import psycopg
+from psycopg import errors as pg_errors
 from psycopg import sql
 
 from app.dburl import with_user
@@ -16,6 +18,7 @@ READER_ROLE = "tradegraph_reader"
 
 # the advisory lock (of the database) under which the reader role is created and granted
 ROLE_LOCK = 0x7467_726F_6C65  # "tgrole"
+ROLE_ATTEMPTS = 5
 
 
 def ensure_reader_role(url: str, *, role: str = READER_ROLE, password: str | None = None) -> bool:
@@ -28,25 +31,39 @@ def ensure_reader_role(url: str, *, role: str = READER_ROLE, password: str | Non
         if not allowed or not allowed[0]:
             log.warning("the migrating role may not create roles: %s is not created or updated", role)
             return False
-        name = sql.Identifier(role)
-        # every API process runs this as it starts, replicas at once: one at a time (two GRANTs on one
-        # object fail with "tuple concurrently updated", two CREATE ROLEs with a duplicate)
-        with conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (ROLE_LOCK,))
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-            if not exists:
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT").format(name))
-            if password is not None:
-                conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password)))
-            database = conn.execute("SELECT current_database()").fetchone()
-            assert database is not None
-            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(database[0]), name))
-            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(name))
-            conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(name))
-            conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(name))
-            # and nothing else: the role owns nothing and may create nothing
-            conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(name))
+        for attempt in range(ROLE_ATTEMPTS):
+            try:
+                _grant(conn, role, password)
+                break
+            except (pg_errors.UniqueViolation, pg_errors.DuplicateObject, pg_errors.InternalError_):
+                # the role is the server's, the lock the database's: a process ensuring it in another
+                # database at the same moment created it first, or changed it ("tuple concurrently
+                # updated"); the next attempt finds it
+                if attempt == ROLE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
     return True
+
+
+def _grant(conn: psycopg.Connection[tuple[object, ...]], role: str, password: str | None) -> None:
+    # every API process runs this as it starts, replicas at once: one at a time (two GRANTs on one
+    # object fail with "tuple concurrently updated", two CREATE ROLEs with a duplicate)
+    name = sql.Identifier(role)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (ROLE_LOCK,))
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT").format(name))
+        if password is not None:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(name, sql.Literal(password)))
+        database = conn.execute("SELECT current_database()").fetchone()
+        assert database is not None
+        conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(str(database[0])), name))
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(name))
+        conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}").format(name))
+        conn.execute(sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO {}").format(name))
+        # and nothing else: the role owns nothing and may create nothing
+        conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(name))
 
 
 def as_role(url: str, role: str = READER_ROLE, password: str | None = None) -> str:

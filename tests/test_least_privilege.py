@@ -12,6 +12,7 @@ And no SQL in app/ is built by string formatting.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import subprocess
 import sys
@@ -477,3 +478,29 @@ def test_replicas_starting_together_each_ensure_the_reader_role(fresh_database: 
             name = sql.Identifier(role)
             conn.execute(sql.SQL("DROP OWNED BY {}").format(name))
             conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(name))
+
+
+def test_the_reader_role_is_ensured_in_several_databases_at_once(fresh_database: Any) -> None:
+    # a role is the server's, not a database's: processes of several databases ensuring it at once
+    # (test runs, tenants on one server) met a duplicate CREATE ROLE, or a concurrently updated role
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.roles import ensure_reader_role
+
+    urls = [fresh_database() for _ in range(4)]
+    for _ in range(3):
+        role = f"tg_reader_{uuid.uuid4().hex[:8]}"
+        try:
+            with ThreadPoolExecutor(len(urls)) as pool:
+                ensured = list(pool.map(functools.partial(ensure_reader_role, role=role), urls))
+            assert ensured == [True] * len(urls)
+            for url in urls:  # and each database is readable by it
+                with psycopg.connect(url) as conn:
+                    row = conn.execute("SELECT has_database_privilege(%s, current_database(), 'CONNECT')", (role,))
+                    assert row.fetchone() == (True,)
+        finally:
+            for url in urls:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            with psycopg.connect(urls[0], autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
