@@ -48,6 +48,14 @@ PUB = Publication(dt.date(2024, 5, 28), "day")
         ("€\u00a0850 million", "850000000", "EUR"),
         ("$21,000", "21000", "USD"),
         ("Rs 1,62,000 crore", "1620000000000", "INR"),
+        # another country's dollar is no US dollar; codes written against the number; more signs and words
+        ("R$ 67.1 billion", "67100000000", "BRL"),
+        ("NZ$2.1 billion", "2100000000", "NZD"),
+        ("USD67.1 billion", "67100000000", "USD"),
+        ("VNĐ81.4 trillion", "81400000000000", "VND"),
+        ("₦1.2 trillion", "1200000000000", "NGN"),
+        ("4.5 trillion naira", "4500000000000", "NGN"),
+        ("12 billion lira", "12000000000", "TRY"),
     ],
 )
 def test_money_in_common_forms(text: str, amount: str, currency: str) -> None:

@@ -49,9 +49,37 @@ CURRENCY_WORDS: dict[str, str] = {
     "hk$": "HKD",
     "a$": "AUD",
     "c$": "CAD",
+    "nz$": "NZD",
+    "s$": "SGD",
+    "r$": "BRL",
+    "nt$": "TWD",
+    "mx$": "MXN",
+    "₦": "NGN",
+    "₫": "VND",
+    "₺": "TRY",
+    "₹": "INR",
+    "₩": "KRW",
+    "vnđ": "VND",
+    "vnd": "VND",
+    "naira": "NGN",
+    "đồng": "VND",
+    "reais": "BRL",
+    "lira": "TRY",
+    "liras": "TRY",
+    "ringgit": "MYR",
+    "baht": "THB",
+    "rupiah": "IDR",
+    "hryvnias": "UAH",
+    "hryvnia": "UAH",
+    "zlotys": "PLN",
+    "zloty": "PLN",
+    "tugriks": "MNT",
+    "tugrik": "MNT",
 }
 CURRENCY_CODES = (
-    "USD EUR CNY RUB GBP JPY KRW INR KZT HKD AUD CAD CHF SGD MNT UZS TRY BRL ZAR VND THB MYR IDR AED SAR".split()  # noqa: SIM905
+    "USD EUR CNY RUB GBP JPY KRW INR KZT HKD AUD CAD CHF SGD MNT UZS TRY BRL ZAR VND THB MYR IDR AED SAR "  # noqa: SIM905
+    "NZD TWD MXN NGN ARS CLP COP PEN EGP PKR BDT PHP UAH BYN IQD IRR KES GHS MAD PLN SEK NOK DKK CZK HUF "
+    "ILS QAR KWD AZN GEL AMD KGS TJS TMT LKR MMK KHR LAK".split()
 )
 
 SCALES: dict[str, int] = {
@@ -107,16 +135,20 @@ _NUMBER = (
 )
 _NUM = r"(?P<num>" + _NUMBER + ")"
 _SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|crores?|lakh|[mbk])\b)?"
+# a dollar sign after letters is another country's dollar ("R$" the real, "NZ$"): read as one of
+# those, never as the US dollar ("R$ 67.1 billion" is no USD amount)
 _SYMBOL = (
-    r"(?P<sym>(?:US\$|U\.S\.\$|HK\$|A\$|C\$|\$|€|£|¥|₽)"
+    r"(?P<sym>(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|A\$|C\$|S\$|R\$|(?<![A-Za-z])\$|€|£|¥|₽|₦|₫|₺|₹|₩)"
     + _GROUP_SPACE
     + r"?|\bRs\.?\s?|\b(?:"
     + "|".join(CURRENCY_CODES)
-    + r"|RMB)\b\s?)"
+    # a code written against the number too ("USD67.1 billion", "VNĐ81.4 trillion")
+    + r"|RMB|VNĐ)(?![A-Za-z])\s?)"
 )
 _WORD_CUR = (
     r"(?:\s(?P<word>U\.S\. dollars|US dollars|dollars|dollar|euros|euro|pounds sterling|pounds|yuan|renminbi|RMB|"
-    r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|" + "|".join(CURRENCY_CODES) + r")\b)"
+    r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|naira|đồng|reais|liras|lira|ringgit|baht|rupiah|"
+    r"hryvnias|hryvnia|zlotys|zloty|tugriks|tugrik|" + "|".join(CURRENCY_CODES) + r")\b)"
 )
 MONEY_BEFORE = re.compile(_SYMBOL + _NUM + _SCALE)
 MONEY_AFTER = re.compile(r"(?<![\w$€£¥.,/–-])" + _NUM + _SCALE + _WORD_CUR)
