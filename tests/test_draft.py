@@ -854,3 +854,51 @@ def test_the_ministry_of_two_is_neither() -> None:
 def test_lists_of_names_and_buildings_are_not_proposed_as_one_organisation(sentence: str, not_proposed: str) -> None:
     draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
     assert not_proposed not in {p.entry["name"] for p in draft.proposals if p.kind == "organisation"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # another measure named between the flow and the amount
+        (
+            "Iraq's imports from Turkey were $5 billion in 2024, leaving Turkey with a surplus of just $3 billion.",
+            [("iraq", "import", "turkey", 5000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        (
+            "Nigeria's exports to Ghana were $2 billion in 2024.\n"
+            "A refinery valued at about $20 billion has yet to export petrol to Ghana.\n"
+            "The budget for export incentives to Ghana is $150 million in 2024.\n",
+            [("nigeria", "export", "ghana", 2000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        # a later clause's flow word is not the amount's
+        (
+            "Nigeria's exports to Ghana were $2 billion in 2024.\n"
+            "A trader's own sales rose to $310 million in 2024, while export credit to Ghana grew.\n",
+            [("nigeria", "export", "ghana", 2000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        # a business trading is no country trading
+        (
+            "Nigeria's exports to Ghana were $2 billion in 2024.\n"
+            "Dangote Group, the conglomerate, sold 1.2 million tonnes of cement to Ghana in 2024.\n",
+            [("nigeria", "export", "ghana", 2000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        # a goal agreed, and the month it was told in, which is no period of it
+        (
+            "Turkey's exports to Iraq were $14 billion in 2024.\n"
+            "Ankara and Baghdad agreed to lift bilateral trade to $30 billion, the minister said in January.\n",
+            [("turkey", "export", "iraq", 14000000000, "2024-01-01", "2024-12-31", None, "actual")],
+        ),
+        (
+            "Japan's imports from Australia were $40 billion in 2024.\n"
+            "The minister said he expected two-way trade with Australia to exceed $95 billion in 2025.\n",
+            [
+                ("japan", "import", "australia", 40000000000, "2024-01-01", "2024-12-31", None, "actual"),
+                ("japan", "total", "australia", 95000000000, "2025-01-01", "2025-12-31", None, "forecast"),
+            ],
+        ),
+    ],
+)
+def test_amounts_that_measure_something_else_or_are_told_as_goals(
+    text: str, expected: list[tuple[object, ...]]
+) -> None:
+    assert figures_of(REUTERS + text + "\n") == expected

@@ -47,6 +47,7 @@ _STATUS = (
         re.compile(
             r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to|pledged? to|pledges to|vow(?:ed|s)? to|"
             r"committed to|commitment to|promised? to|promises to|intends? to|intended to|hopes? to|hoped to|"
+            r"agreed to|agree to|agrees to|decided to|wants? to|wanted to|"
             r"ambitions? (?:to|of)|objective (?:to|of))\b[^.]{0,55}$",
             re.I,
         ),
@@ -55,6 +56,8 @@ _STATUS = (
     (
         re.compile(
             r"\b(?:expected to|expects?|expecting|forecasts?|forecast to|projected|predicts?|"
+            # "said he expected two-way trade to exceed $5 billion"
+            r"expected\s(?:[\w-]+\s){1,5}to\s(?:reach|exceed|top|hit|surpass|rise|grow|climb|increase|double)|"
             r"(?-i:could|may|might|will)|is set to|are set to|"
             r"is likely to)\b[^.]{0,50}$",
             re.I,
@@ -134,6 +137,30 @@ _PER_UNIT_AFTER = re.compile(
     re.I,
 )
 _NOT_TRADED_BEFORE = re.compile(_BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.pattern, re.I)
+# What else an amount may measure, named between the flow word and it: "a surplus of just $700
+# million", "valued at $20 billion", "a budget for export incentives of $150 million", "market
+# capitalisation rose to $25 billion" (but "export revenues" are the exports' value)
+_OTHER_MEASURE = re.compile(
+    r"(?:(?<!\bexport\s)(?<!\bexports\s)(?<!\bimport\s)(?<!\bimports\s)\b(?:revenues?|earnings|income|proceeds)"
+    r"|\b(?:surplus|deficit|balance|valued|valuation|market\s(?:capitali[sz]ation|cap|value)|budgets?|"
+    r"profits?|investments?|invested|loans?|credit|funding|funds?|capital|subsid(?:y|ies)|"
+    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|wages?|salar(?:y|ies)))\b",
+    re.I,
+)
+_FLOW_WORD = re.compile(
+    r"\b(?:exports?|exported|imports?|imported|trade|traded|shipments?|shipped|supplies|supplied|sales|sold|"
+    r"turnover|purchases?|purchased|bought|deliveries|delivered)\b",
+    re.I,
+)
+
+
+def _measures_other(before: str) -> bool:
+    """Return whether the words before an amount (in its clause) name another measure after the
+    last flow word: the amount is that measure's, not an amount traded."""
+    measure = max((m.end() for m in _OTHER_MEASURE.finditer(before)), default=-1)
+    return measure > max((m.end() for m in _FLOW_WORD.finditer(before)), default=-1)
+
+
 # "That was a nearly 9 per cent jump": the change of the figure just stated
 _ANAPHOR = re.compile(r"(?:That|This|It)\s(?:was|is|represents|represented|marks|marked)\s(?:an?\s)?(?:[a-z]+\s){0,2}$")
 # A clause that speaks of another year than the story's, without a period the rules resolve
@@ -249,11 +276,13 @@ def _clause_figures(
         for m in money
         if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])
         and not _PER_UNIT_AFTER.match(text[m.end : m.end + 30])
+        and not _measures_other(text[max(0, m.start - 60) : m.start])
     ]
     quantities = [
         q
         for q in numbers.find_quantities(text, every)
         if not _NOT_TRADED_BEFORE.search(text[max(0, q.start - 30) : q.start])
+        and not _measures_other(text[max(0, q.start - 60) : q.start])
     ]
     changes = [c for c in numbers.find_changes(text) if not any(m.start <= c.start < m.full_end for m in money)]
     # from here on every offset is the article's
@@ -296,7 +325,14 @@ def _clause_figures(
     figures = []
     for n, anchor in enumerate(anchors):
         a_start = anchor.start
-        kws = [k for k in sent_kws if clause.start <= sent.start + k.start() < clause.end] or sent_kws
+        # the clause's flow words, else an earlier clause's ("exports rose to $8 billion, up from ..."); a
+        # later one's only for a change ("growth slowed to 4.7 percent ..., but trade could reach"),
+        # never for an amount ("... rose to $310 million, while a budget for export incentives is ...")
+        kws = [k for k in sent_kws if clause.start <= sent.start + k.start() < clause.end] or [
+            k for k in sent_kws if sent.start + k.start() < clause.start or isinstance(anchor, numbers.Change)
+        ]
+        if not kws:
+            continue
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )

@@ -188,7 +188,9 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
     # "a pact signed in 2022", "sanctions imposed in March": the date of an event, not a figure's period
     if name in ("year", "month") and re.search(
         r"\b(?:signed|agreed|launched|founded|opened|established|introduced|imposed|built|set up|took effect|"
-        r"came into (?:force|effect)|entered into force|ended|ending|dated)\s(?:in\s|on\s)?[\"“]?$",
+        r"came into (?:force|effect)|entered into force|ended|ending|dated|"
+        # "..., the minister said in January": when it was said, not the figure's period
+        r"said|told\s\w+|announced|stated|declared|reported|added|noted|wrote)\s(?:in\s|on\s)?[\"“]?$",
         before,
     ):
         return True

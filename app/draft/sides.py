@@ -148,8 +148,15 @@ _BUSINESS = {
 def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) -> bool:
     """Return whether the words just before a flow word name someone who is not a place ("EU
     imports", "the European Union's imports", "Gazprom's exports", "the company's exports"), or
-    "its"/"their" with no place before it in the sentence ("The company aims to lift its exports")."""
+    "its"/"their" with no place before it in the sentence ("The company aims to lift its exports"),
+    or the subject of a verb of trading that names no place and a business or a name ("Dangote
+    Group, the conglomerate, sold 1.2 million tonnes of cement to Ghana")."""
     pos = sent.start + kw.start()
+    if kw.group("kw").lower() in VERBS and not any(sent.start <= r.start and r.end <= pos for r in index.refs):
+        before = body[sent.start : pos]
+        words = re.findall(r"[\w’'-]+", before)
+        if any(w.lower() in _BUSINESS for w in words) or any(w[:1].isupper() for w in words[1:]):
+            return True
     for _ in range(3):
         m = re.search(r"(?:^|\s)([\w.’'-]+)\s$", body[max(sent.start, pos - 40) : pos])
         if m is None:
