@@ -97,8 +97,14 @@ class DraftEvent:
     confidence: float
 
 
+_DATELINE = re.compile(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s")
+
+
 def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
-    m = _RANGE.search(sent.text)
+    # not the dateline's date ("HANOI, June 10 (Reuters) -"): when the story was filed
+    dateline = _DATELINE.match(sent.text)
+    after = dateline.end() if dateline else 0
+    m = _RANGE.search(sent.text, after)
     if m:
         m1 = MONTHS[m.group("m1").lower().rstrip(".")]
         m2 = MONTHS[m.group("m2").lower().rstrip(".")] if m.group("m2") else m1
@@ -120,7 +126,17 @@ def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
         if why:
             out["inference"] = why
         return out
-    periods = [p for p in find_periods(sent.text, sent.start, published) if p.type in ("month", "year")]
+    periods = [
+        p
+        for p in find_periods(sent.text, sent.start, published)
+        if p.type in ("month", "year")
+        # "aim to raise trade to $20 billion by 2030": a deadline, not when the event is
+        and not re.match(r"(?:by|until|till|before|through)\b", p.label or "", re.I)
+        and not re.search(
+            r"\b(?:by|until|till|before|through)\s(?:the\s(?:end\sof\s)?)?$", sent.text[: p.at - sent.start]
+        )
+        and p.at - sent.start >= after
+    ]
     if periods:
         p = periods[0]
         out = {"start": p.start, "end": p.end, "precision": p.type, "basis": "inferred" if p.inference else "stated"}
@@ -145,7 +161,7 @@ def extract_events(
                     continue
                 places = []
                 # not the dateline's place: where the story was filed, not where the event was
-                dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)
+                dateline = _DATELINE.match(sent.text)
                 begin = sent.start + (dateline.end() if dateline else 0)
                 for ref in index.within(begin, sent.end):
                     if ref.how != "demonym" and ref.kind in ("city", "port", "town") and ref.slug not in places:
