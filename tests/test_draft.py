@@ -755,6 +755,12 @@ def test_the_ministry_said_is_the_ministry_named_before() -> None:
             "Ministry of Economy, Trade and Industry",
         ),
         ("The Ministry of Commerce, in a statement, said China's imports from Iran rose.", "Ministry of Commerce"),
+        (
+            "The Department of Industry, Science and Resources said Australia's exports to Iran rose.",
+            "Department of Industry, Science and Resources",
+        ),
+        # a possessive is no part of a name, and a central bank is no company
+        ("The Central Bank of Nigeria's budget rose.", "Central Bank of Nigeria"),
     ],
 )
 def test_offices_directorates_and_listed_ministries_are_proposed_whole(sentence: str, name: str) -> None:
@@ -912,3 +918,14 @@ def test_an_events_date_is_neither_the_datelines_nor_a_deadline() -> None:
     events = {e["name"]: e.get("date") for e in Drafter(REGISTRIES).draft(body, name="t").annotation["events"]}
     assert events["Conference in Phnom Penh"] is None
     assert events["Conference in Hanoi"]["start"] == dt.date(2025, 3, 1)
+
+
+def test_a_release_of_total_trade_is_of_either_side() -> None:
+    # total trade names its two sides in no order: the release's country may be either
+    body = REUTERS + (
+        "Two-way trade between Cambodia and Vietnam reached $5.1 billion in 2024, according to the General"
+        " Department of Vietnam Customs.\n"
+        "Vietnam's exports to Cambodia were $3.2 billion in 2024.\n"
+    )
+    got = [source for _, source, _ in sources_of(body)]
+    assert got[0] is not None and got == [got[0], got[0]]

@@ -73,20 +73,21 @@ _CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
 _WORD = r"[A-Z][\w’'-]*"
 # what follows " of ": a few capitalised words ("of Commercial Intelligence and Statistics")
 _OF = rf"(?:the\s)?{_WORD}(?:\s(?:and\s)?{_WORD}){{0,{{n}}}}"
-# a ministry's portfolio listed ("Ministry of Economy, Trade and Industry"): of these words only, so
+# a ministry's portfolio listed ("Ministry of Economy, Trade and Industry", "Department of Industry,
+# Science and Resources"): of these words only, so
 # that a list of names after it ("the Ministry of Commerce, Rosstat and VTB") stays no part of it
 _PORTFOLIO = (
     r"(?:Agriculture|Commerce|Communications?|Construction|Culture|Defen[cs]e|Development|Digital|Economy|Economic"
     r"|Education|Emergencies|Employment|Energy|Enterprise|Entrepreneurship|Environment|Finance|Fisheries|Foreign"
     r"|Affairs|Health|Housing|Industry|Industrial|Information|Infrastructure|Innovation|Integration|Investment"
     r"|Justice|Labou?r|Mines|Mining|Natural|Resources|Planning|Science|Social|Sports?|Technology|Tourism|Trade"
-    r"|Transport(?:ation)?|Water|Welfare|Youth)"
+    r"|Transport(?:ation)?|Water|Welfare|Youth|Forestry|Ecology|Food|Rural|Lands?|Services|Competition)"
 )
 _PORTFOLIO_LIST = rf"{_PORTFOLIO}(?:\s{_PORTFOLIO})?"
 ORG_SHAPE = re.compile(
     r"\b(?:(?:[A-Z][\w’'&.-]*\s(?:"
     + _CAP
-    + r"\s){0,5})?Ministry of (?:the\s)?"
+    + r"\s){0,5})?(?:Ministry|Department) of (?:the\s)?"
     + rf"{_PORTFOLIO_LIST}(?:,\s{_PORTFOLIO_LIST})+,?\sand\s{_PORTFOLIO_LIST}\b|"
     r"(?:[A-Z][\w’'&.-]*\s)(?:"
     + _CAP
@@ -274,9 +275,13 @@ def find_candidates(
         name, start = m.group(0).strip(), m.start()
         if name.startswith("The "):  # "The Far Eastern Customs Administration has ...": the article is no part
             name, start = name[4:], start + 4
+        # "the Central Bank of Nigeria's budget": the possessive is no part of the name
+        possessive = re.search(r"[’']s$", name)
+        end = m.end() - (len(possessive.group(0)) if possessive else 0)
+        name = name[: len(name) - len(possessive.group(0))] if possessive else name
         not_places = [s for s in spans if s not in places]
-        if _free(not_places, start, m.end()) and len(name.split()) >= 2:
-            add("organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, start, m.end())
+        if _free(not_places, start, end) and len(name.split()) >= 2:
+            add("organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, start, end)
     for m in PERSON_SHAPE.finditer(body):
         name = m.group("name") or m.group("name2")
         title = (m.group("title") or m.group("title2") or "").strip()
@@ -323,6 +328,8 @@ def _city_entry(city: dict[str, Any], registries: Registries) -> dict[str, Any]:
 def _org_kind(name: str) -> str:
     if "Customs" in name:
         return "customs-authority"
+    if re.search(r"\b(?:Central|National|Reserve|People’s|People's)\sBank\b", name):
+        return "government-body"  # a central bank, no company
     if re.search(r"Ministry|Administration|Commission|Committee|Service|Office|Department|Council|Authority", name):
         return "government-body"
     if re.search(r"Chamber|Association|Union", name):

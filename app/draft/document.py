@@ -42,7 +42,11 @@ def _told(f: figs.DraftFigure, country_of: dict[str, str | None], sentences: lis
     number = f.money or f.quantity or f.change
     at = number.start if number is not None else f.evidence[0].start
     sentence = next((s for s in sentences if s.start <= at < s.end), None)
-    return Told(at, sentence, (f.period.start, f.period.end), f.status == "actual", country_of.get(f.reporter))
+    sides = [f.reporter, f.partner] if f.flow == "total" else [f.reporter]
+    countries = frozenset(c for side in sides if side and (c := country_of.get(side)))
+    return Told(
+        at, sentence, (f.period.start, f.period.end), f.status == "actual", country_of.get(f.reporter), countries
+    )
 
 
 def _q(piece: Piece | Hit, body: str) -> dict[str, Any]:

@@ -76,6 +76,9 @@ class Told:
     period: tuple[object, object]
     actual: bool
     country: str | None
+    # the countries a release of the figure could be of: its reporter's, and for total trade (whose
+    # two sides are in no order) its partner's too
+    countries: frozenset[str] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,15 +131,15 @@ def sources(
     it attributes it to ("..., Consul General Sergey Chernenko told Sputnik"). Without either, it
     takes the source told last before it in the story, as the rest of one release ("Exports
     increased 6.1 percent ..." after "..., the General Administration of Customs said"), when its
-    reporter is of the source's country (the registry's, else that of the figure it told first:
-    Russia's customs release no Chinese figures) and its sentence points back at that data ("the
+    reporter is of the source's country (the registry's, else that of a side of the figure it told
+    first: Russia's customs release no Chinese figures) and its sentence points back at that data ("the
     data showed"), or it is an outcome of the same period and its sentence names no organisation
     and tells no other source. A sentence telling another source ends the carrying."""
     out: list[tuple[str | None, str | None]] = [(None, None)] * len(figures)
     hits = described(hits, body)
     quoted = _quotes(hits, body, known.employer)
-    # the source told last, its figure's period, and its country (the registry's, else that figure's reporter's)
-    last: tuple[str, tuple[object, object], str | None] | None = None
+    # the source told last, its figure's period, and its countries (the registry's, else that figure's sides')
+    last: tuple[str, tuple[object, object], frozenset[str]] | None = None
     for i in sorted(range(len(figures)), key=lambda i: figures[i].at):
         f = figures[i]
         if f.sentence is None:
@@ -145,14 +148,15 @@ def sources(
         own = _told_in(f, hits, body, known) or next((slug for start, end, slug in quoted if start <= f.at < end), None)
         if own is not None:
             out[i] = (own, None)
-            last = (own, f.period, known.country.get(own, f.country))
+            registered = known.country.get(own)
+            last = (own, f.period, frozenset({registered}) if registered else f.countries)
             continue
         if last is None:
             continue
-        source, period, country = last
+        source, period, countries = last
         points_back = _BACK.search(text)
         tells_other = _OTHER.search(text) or _names_an_organisation(f.sentence, hits, source)
-        if country is not None and f.country != country:
+        if countries and f.country not in countries:
             if points_back or tells_other:
                 last = None  # another country's data ("Kazakh customs data showed"): the release is over
         elif points_back:
