@@ -913,7 +913,8 @@ def test_amounts_that_measure_something_else_or_are_told_as_goals(
 def test_an_events_date_is_neither_the_datelines_nor_a_deadline() -> None:
     body = (
         "Published: June 10, 2025\n\nHANOI, June 10 (Reuters) - At a conference in Phnom Penh, the two governments"
-        " agreed to raise bilateral trade to $20 billion by 2030.\nA conference in Hanoi in March 2025 drew 300 firms.\n"
+        " agreed to raise bilateral trade to $20 billion by 2030.\n"
+        "A conference in Hanoi in March 2025 drew 300 firms.\n"
     )
     events = {e["name"]: e.get("date") for e in Drafter(REGISTRIES).draft(body, name="t").annotation["events"]}
     assert events["Conference in Phnom Penh"] is None
