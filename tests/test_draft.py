@@ -930,3 +930,20 @@ def test_a_release_of_total_trade_is_of_either_side() -> None:
     )
     got = [source for _, source, _ in sources_of(body)]
     assert got[0] is not None and got == [got[0], got[0]]
+
+
+def test_a_countrys_own_exports_opening_a_story_or_sent_abroad_are_with_the_world() -> None:
+    body = REUTERS + (
+        "Indonesia's exports fell 6% to $20.8 billion in June 2024.\n"
+        "Exports to China were $5 billion in June 2024, while coal shipments abroad came to 33 million tonnes.\n"
+    )
+    assert figures_of(body) == [
+        ("indonesia", "export", None, 20800000000, "2024-06-01", "2024-06-30", -6, "actual"),
+        ("indonesia", "export", "china", 5000000000, "2024-06-01", "2024-06-30", None, "actual"),
+        ("indonesia", "export", None, 33000000, "2024-06-01", "2024-06-30", None, "actual"),
+    ]
+    # in a story of two countries, a later "Russia's exports" is not the world's
+    bilateral = REUTERS + (
+        "Russia's trade with China rose 2% to $240 billion in 2024.\n\nRussia's exports rose to $129 billion in 2024.\n"
+    )
+    assert all(f[2] is not None for f in figures_of(bilateral))

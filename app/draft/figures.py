@@ -369,6 +369,23 @@ def _clause_figures(
             if subject is not None:
                 reporter, rule = subject, rule + "+subject"
         world = word in _WORLD_FLOWS and partner is None and reporter is not None
+        in_clause = clause.start <= sent.start + kw.start() < clause.end
+        # "coal shipments abroad", "cocoa shipped overseas": trade with the world, whatever partner the
+        # sentence names elsewhere
+        abroad = flow != "total" and bool(
+            re.match(r"\s(?:abroad|overseas|worldwide)\b", after, re.I)
+            or re.search(r"\b(?:shipped|sold|exported)\s(?:abroad|overseas)\b", clause.text, re.I)
+            or (not in_clause and re.search(r"\b(?:abroad|overseas|worldwide)\b", clause.text, re.I))
+        )
+        if abroad:
+            partner = None
+        if partner is None and reporter is not None and not world and flow != "total":
+            # "Indonesia's exports rose 5% to $22 billion in May" opening a story and naming no other
+            # place: the reporter's trade with the world
+            dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)  # where it was filed: no side
+            begin = sent.start + (dateline.end() if dateline else 0)
+            others = [r for r in index.within(begin, sent.end) if country_of.get(r.slug) != country_of.get(reporter)]
+            world = abroad or (ctx.sides is None and not others)
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
@@ -380,6 +397,8 @@ def _clause_figures(
                 rule += "+carried"
                 # "Exports increased 6.1 percent": the sides of a world figure before it
                 world = partner is None and previous is not None and previous.partner is None
+            if abroad:
+                partner, world = None, reporter is not None
         if reporter is None or reporter == partner or (partner is None and not world):
             continue
         start_of = anchors[n - 1].start if n else clause.start
