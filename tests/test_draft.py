@@ -121,6 +121,7 @@ def test_quantities_changes_and_hedges() -> None:
         ("in the first three quarters of 2023", "2023-01-01", "2023-09-30", "year-to-date"),
         ("last quarter", "2024-01-01", "2024-03-31", "quarter"),
         ("Jan-Apr", "2024-01-01", "2024-04-30", "year-to-date"),
+        ("in the 2023 calendar year", "2023-01-01", "2023-12-31", "year"),
     ],
 )
 def test_periods_resolved_against_publication(text: str, start: str, end: str, kind: str) -> None:

@@ -232,7 +232,12 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
         ):
             return not (re.search(r"\b(?:in|for|during|of|since|until|by)\s$", before) or m.group("y"))
     if name == "year":
-        # a bare "2023" is a year only after a preposition or as "2023's"/"in 2023"
+        # a bare "2023" is a year only after a preposition or as "2023's"/"in 2023", or as "the 2024
+        # calendar year"
+        if re.match(r"\s(?:calendar\s)?year\b", text[m.end() :]) and re.search(
+            r"\b(?:in|for|of|during|over)\sthe\s$", before
+        ):
+            return False
         return not re.search(r"\b(?:in|for|of|during|by|year)\s$", before) and not (
             m.group(0).lower().startswith(("in ", "for ", "of ", "during ", "by ", "at "))
         )
