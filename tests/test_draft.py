@@ -948,3 +948,12 @@ def test_a_countrys_own_exports_opening_a_story_or_sent_abroad_are_with_the_worl
         "Russia's trade with China rose 2% to $240 billion in 2024.\n\nRussia's exports rose to $129 billion in 2024.\n"
     )
     assert all(f[2] is not None for f in figures_of(bilateral))
+
+
+def test_a_sentence_pointing_back_gives_the_figure_just_stated_its_change() -> None:
+    figure = "Belarus's exports to Russia in January-March came to $6.1 billion."
+    assert figures_of(REUTERS + figure + " That is 7% more than a year earlier.\n") == [
+        ("belarus", "export", "russia", 6100000000, "2025-01-01", "2025-03-31", 7, "actual")
+    ]
+    # only the sentence right after it
+    assert figures_of(REUTERS + figure + " Prices rose. That is 7% more than a year earlier.\n")[0][6] is None

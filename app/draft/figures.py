@@ -220,6 +220,7 @@ def extract_figures(
             sent_periods = find_periods(sent.text, sent.start, published, unresolved=unresolved)
             ctx.unresolved = unresolved
             if not sent_kws:
+                _lend_change(body, sent, ctx)
                 continue
             # "As reported, in 2023 trade was ...": a look back, whose period the story's next
             # sentences do not take (they go on with the story's own)
@@ -239,6 +240,28 @@ def extract_figures(
                 ctx.figure, ctx.period, ctx.sides = before
             ctx.paragraph = para.paragraph
     return merge(out)
+
+
+# "That is 7% more than a year earlier", opening a sentence with no flow word of its own
+_ANAPHOR_OPENING = re.compile(
+    r"\s*(?:That|This|It)\s(?:was|is|represents|represented|marks|marked|means|meant)\s(?:an?\s)?(?:[a-z]+\s){0,2}$"
+)
+
+
+def _lend_change(body: str, sent: Piece, ctx: _Context) -> None:
+    """Give the story's last figure the change of a sentence that only points back at it ("...
+    came to $6.1 billion. That is 7% more than a year earlier."), if it had none."""
+    fig = ctx.figure
+    if fig is None or fig.change is not None or not (fig.money or fig.quantity):
+        return
+    changes = numbers.find_changes(sent.text)
+    if len(changes) != 1 or not _ANAPHOR_OPENING.fullmatch(sent.text[: changes[0].start]):
+        return
+    last = fig.evidence[-1]
+    if body[last.end : sent.start].strip(" \"”’'.,") != "":
+        return  # only the sentence right after the figure's
+    fig.change = dataclasses.replace(changes[0], start=sent.start + changes[0].start, end=sent.start + changes[0].end)
+    fig.evidence.append(_quote(sent))
 
 
 def _published_end(published: Publication) -> dt.date:
