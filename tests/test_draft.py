@@ -943,6 +943,9 @@ def test_a_countrys_own_exports_opening_a_story_or_sent_abroad_are_with_the_worl
         ("indonesia", "export", "china", 5000000000, "2024-06-01", "2024-06-30", None, "actual"),
         ("indonesia", "export", None, 33000000, "2024-06-01", "2024-06-30", None, "actual"),
     ]
+    # another flow's partner later in the sentence is not this one's
+    shares = REUTERS + "Chile's exports rose 14% to $24.5 billion in 2024, with shipments to China making up half.\n"
+    assert figures_of(shares) == [("chile", "export", None, 24500000000, "2024-01-01", "2024-12-31", 14, "actual")]
     # in a story of two countries, a later "Russia's exports" is not the world's
     bilateral = REUTERS + (
         "Russia's trade with China rose 2% to $240 billion in 2024.\n\nRussia's exports rose to $129 billion in 2024.\n"

@@ -405,9 +405,12 @@ def _clause_figures(
         if partner is None and reporter is not None and not world and flow != "total":
             # "Indonesia's exports rose 5% to $22 billion in May" opening a story and naming no other
             # place: the reporter's trade with the world
+            # (up to a few words after the amount: "..., with shipments to China making up 54%" is
+            # another flow's)
             dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)  # where it was filed: no side
-            begin = sent.start + (dateline.end() if dateline else 0)
-            others = [r for r in index.within(begin, sent.end) if country_of.get(r.slug) != country_of.get(reporter)]
+            begin = max(clause.start, sent.start + (dateline.end() if dateline else 0))
+            end = min(clause.end, amount_end(anchor) + 30)
+            others = [r for r in index.within(begin, end) if country_of.get(r.slug) != country_of.get(reporter)]
             world = abroad or (ctx.sides is None and not others)
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
