@@ -409,7 +409,7 @@ def _clause_figures(
             # another flow's)
             dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)  # where it was filed: no side
             begin = max(clause.start, sent.start + (dateline.end() if dateline else 0))
-            end = min(clause.end, amount_end(anchor) + 30)
+            end = min(clause.end, (anchor.end if isinstance(anchor, numbers.Change) else amount_end(anchor)) + 30)
             others = [r for r in index.within(begin, end) if country_of.get(r.slug) != country_of.get(reporter)]
             world = abroad or (ctx.sides is None and not others)
         previous = ctx.sides
