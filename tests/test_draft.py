@@ -960,3 +960,51 @@ def test_a_sentence_pointing_back_gives_the_figure_just_stated_its_change() -> N
     ]
     # only the sentence right after it
     assert figures_of(REUTERS + figure + " Prices rose. That is 7% more than a year earlier.\n")[0][6] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an exports' own value, goods named "capital" and an aside stay amounts traded
+        (
+            "Russia's exports to China were valued at $120 billion in 2024.",
+            [("export", "china", 120000000000, None, "actual")],
+        ),
+        (
+            "Russia's exports of capital goods to China rose to $12 billion in 2024.",
+            [("export", "china", 12000000000, None, "actual")],
+        ),
+        (
+            "Russia's exports to China, boosted by yuan loans, rose to $120 billion in 2024.",
+            [("export", "china", 120000000000, None, "actual")],
+        ),
+        # a goal agreed to something else is no target of the amount
+        (
+            "After the two sides agreed to cut tariffs, Russia's trade with China rose to $240 billion in 2024.",
+            [("total", "china", 240000000000, None, "actual")],
+        ),
+        # a destination written, placed or not, is no trade with the world
+        ("Russia's exports to the EU fell to $3 billion in 2024.", []),
+        ("Russia supplied 3 million tonnes of wheat in 2024 to buyers in Oman.", []),
+        # a verb describing imports is no flow of its own
+        (
+            "Russia's imports of Chinese steel shipped overseas rose to 1 million tonnes in 2024.",
+            [("import", "china", 1000000, None, "actual")],
+        ),
+        # a code before a plain number is a name or a year
+        ("Russia's exports rose after COP29 to record levels in December.", []),
+        # a month opening a sentence is no trader's name
+        (
+            "Russia's exports to China were $10 billion in May.\nIn April, it sold $9 billion of goods to China.",
+            [("export", "china", 10000000000, None, "actual"), ("export", "china", 9000000000, None, "actual")],
+        ),
+        # a change against another base than a year before is not the figure's
+        (
+            "Russia's exports to China were $10 billion in May.\nThat is 7% lower than the ministry forecast.",
+            [("export", "china", 10000000000, None, "actual")],
+        ),
+    ],
+)
+def test_what_the_new_rules_must_not_drop_or_invent(text: str, expected: list[tuple[object, ...]]) -> None:
+    got = [(f[1], f[2], f[3], f[6], f[7]) for f in figures_of(REUTERS + text + "\n") if f[0] == "russia"]
+    assert got == expected

@@ -105,6 +105,8 @@ def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
     dateline = _DATELINE.match(sent.text)
     after = dateline.end() if dateline else 0
     m = _RANGE.search(sent.text, after)
+    while m and re.search(r"\b(?:by|until|till|before)\s$", sent.text[max(0, m.start() - 8) : m.start()]):
+        m = _RANGE.search(sent.text, m.end())  # "to $20 billion by June 15": a deadline
     if m:
         m1 = MONTHS[m.group("m1").lower().rstrip(".")]
         m2 = MONTHS[m.group("m2").lower().rstrip(".")] if m.group("m2") else m1
@@ -133,7 +135,8 @@ def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
         # "aim to raise trade to $20 billion by 2030": a deadline, not when the event is
         and not re.match(r"(?:by|until|till|before|through)\b", p.label or "", re.I)
         and not re.search(
-            r"\b(?:by|until|till|before|through)\s(?:the\s(?:end\sof\s)?)?$", sent.text[: p.at - sent.start]
+            r"\b(?:by|until|till|before|through)\s(?:the\s(?:end\sof\s)?)?$",
+            sent.text[max(0, p.at - sent.start - 25) : p.at - sent.start],
         )
         and p.at - sent.start >= after
     ]

@@ -47,7 +47,10 @@ _STATUS = (
         re.compile(
             r"\b(?:target|goal|aims? to|aimed to|plans? to|planned to|seeks? to|pledged? to|pledges to|vow(?:ed|s)? to|"
             r"committed to|commitment to|promised? to|promises to|intends? to|intended to|hopes? to|hoped to|"
-            r"agreed to|agree to|agrees to|decided to|wants? to|wanted to|"
+            # a goal agreed only as one to raise something ("agreed to lift trade to"; not "after the
+            # two sides agreed to cut tariffs, trade rose to")
+            r"(?:agreed|agree|agrees|decided|decides|wants?|wanted)\sto\s(?:raise|lift|bring|boost|increase|double|"
+            r"triple|reach|expand|grow|push|take)|"
             r"ambitions? (?:to|of)|objective (?:to|of))\b[^.]{0,55}$",
             re.I,
         ),
@@ -57,7 +60,7 @@ _STATUS = (
         re.compile(
             r"\b(?:expected to|expects?|expecting|forecasts?|forecast to|projected|predicts?|"
             # "said he expected two-way trade to exceed $5 billion"
-            r"expected\s(?:[\w-]+\s){1,5}to\s(?:reach|exceed|top|hit|surpass|rise|grow|climb|increase|double)|"
+            r"expected\s(?:[\w’'-]+\s){1,5}to\s(?:reach|exceed|top|hit|surpass|rise|grow|climb|increase|double)|"
             r"(?-i:could|may|might|will)|is set to|are set to|"
             r"is likely to)\b[^.]{0,50}$",
             re.I,
@@ -155,10 +158,27 @@ _FLOW_WORD = re.compile(
 
 
 def _measures_other(before: str) -> bool:
-    """Return whether the words before an amount (in its clause) name another measure after the
-    last flow word: the amount is that measure's, not an amount traded."""
-    measure = max((m.end() for m in _OTHER_MEASURE.finditer(before)), default=-1)
-    return measure > max((m.end() for m in _FLOW_WORD.finditer(before)), default=-1)
+    """Return whether the words before an amount (in its clause) name another measure that leads the
+    amount's own phrase, after the last flow word: the amount is that measure's, not an amount traded.
+
+    "a surplus of just $700 million", "a budget for export incentives is $150 million", "market
+    capitalisation rose to $25 billion"; not "exports of capital goods rose to $5 billion", "exports,
+    boosted by yuan loans, rose to ...", nor "exports to China were valued at $120 billion"."""
+    measures = [m for m in _OTHER_MEASURE.finditer(before) if not _GOODS_AFTER.match(before, m.end())]
+    if not measures:
+        return False
+    last = measures[-1]
+    flows = [m.end() for m in _FLOW_WORD.finditer(before)]
+    if flows and max(flows) > last.end():
+        return False
+    between = before[last.end() :]
+    if re.search(r"[,;:()]", between) or len(between.split()) > 4:
+        return False  # an aside, or too far to lead the amount's phrase
+    # an exports' value or price: "exports to China were valued at"
+    return not (last.group(0).lower() in ("valued", "priced") and flows)
+
+
+_GOODS_AFTER = re.compile(r"\s(?:goods|products|equipment|machinery)\b", re.I)
 
 
 # "That was a nearly 9 per cent jump": the change of the figure just stated
@@ -257,9 +277,13 @@ def _lend_change(body: str, sent: Piece, ctx: _Context) -> None:
     changes = numbers.find_changes(sent.text)
     if len(changes) != 1 or not _ANAPHOR_OPENING.fullmatch(sent.text[: changes[0].start]):
         return
+    # against the same period a year before, as a figure's change is ("than the ministry forecast",
+    # "than in April" are other bases)
+    if not (changes[0].year_on_year or re.search(r"\ba\syear\s(?:earlier|before|ago)\b", sent.text, re.I)):
+        return
     last = fig.evidence[-1]
-    if body[last.end : sent.start].strip(" \"”’'.,") != "":
-        return  # only the sentence right after the figure's
+    if not re.fullmatch(r"[^.!?]*[.!?]?[\"”’']?\s*", body[last.end : sent.start]):
+        return  # only the sentence right after the figure's (on its line or the next)
     fig.change = dataclasses.replace(changes[0], start=sent.start + changes[0].start, end=sent.start + changes[0].end)
     fig.evidence.append(_quote(sent))
 
@@ -307,7 +331,12 @@ def _clause_figures(
         if not _NOT_TRADED_BEFORE.search(text[max(0, q.start - 30) : q.start])
         and not _measures_other(text[max(0, q.start - 60) : q.start])
     ]
-    changes = [c for c in numbers.find_changes(text) if not any(m.start <= c.start < m.full_end for m in money)]
+    changes = [
+        c
+        for c in numbers.find_changes(text)
+        if not any(m.start <= c.start < m.full_end for m in money)
+        and not _measures_other(text[max(0, c.start - 60) : c.start])  # "export credit grew 10%"
+    ]
     # from here on every offset is the article's
     money = [_shift(m, clause.start) for m in money]
     quantities = [dataclasses.replace(q, start=q.start + clause.start, end=q.end + clause.start) for q in quantities]
@@ -359,6 +388,9 @@ def _clause_figures(
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )
+        nouns = [k for k in kws if k.start() < kw.start() and k.group("kw").lower() not in VERBS]
+        if kw.group("kw").lower() in VERBS and nouns:
+            kw = nouns[-1]  # "imports of Chinese steel shipped overseas": the verb describes the imports
         word = kw.group("kw").lower()
         after = body[sent.start + kw.end() : sent.start + kw.end() + 40]
         flow = flow_of(word, after)
@@ -377,9 +409,11 @@ def _clause_figures(
                     countries.append(r.slug)
             if len(countries) == 2:
                 reporter, partner, rule = countries[0], countries[1], "bilateral-sentence-countries"
+        named_partner = partner is not None
         if partner is None and word in VERBS and not isinstance(anchor, numbers.Change):
             # "Vietnam imported $3.4 billion worth of goods from Russia": the partner after the amount
             partner = partner_after(body, amount_end(anchor), clause.end, flow, index)
+            named_partner = partner is not None
             if partner == reporter:
                 partner = None
         if word == "traded" and partner is None:
@@ -393,25 +427,43 @@ def _clause_figures(
                 reporter, rule = subject, rule + "+subject"
         world = word in _WORLD_FLOWS and partner is None and reporter is not None
         in_clause = clause.start <= sent.start + kw.start() < clause.end
-        # "coal shipments abroad", "cocoa shipped overseas": trade with the world, whatever partner the
+        # a destination or origin written in the clause, placed or not ("to the EU", "to buyers in
+        # Egypt", "from Chinese ports"): the figure is not with the world
+        # (from the flow word to the first comma after the amount: "..., with shipments to China" is
+        # another flow's)
+        reach_start = min(sent.start + kw.start(), anchor.start)
+        anchor_end = anchor.end if isinstance(anchor, numbers.Change) else amount_end(anchor)
+        comma = body.find(",", anchor_end, clause.end)
+        reach = body[reach_start : comma if comma >= 0 else clause.end]
+        directed = bool(re.search(r"\b(?:to|from|with|into)\s(?:the\s|buyers\sin\s|customers\sin\s)?[A-Z]", reach))
+        # "coal shipments abroad", "cocoa shipped overseas": exports to the world, whatever partner the
         # sentence names elsewhere
-        abroad = flow != "total" and bool(
-            re.match(r"\s(?:abroad|overseas|worldwide)\b", after, re.I)
-            or re.search(r"\b(?:shipped|sold|exported)\s(?:abroad|overseas)\b", clause.text, re.I)
-            or (not in_clause and re.search(r"\b(?:abroad|overseas|worldwide)\b", clause.text, re.I))
+        abroad = (
+            flow == "export"
+            and not directed
+            and bool(
+                re.match(r"\s(?:abroad|overseas|worldwide)\b", after, re.I)
+                or re.search(r"\b(?:shipped|sold|exported)\s(?:abroad|overseas)\b", clause.text, re.I)
+                or (not in_clause and re.search(r"\b(?:abroad|overseas|worldwide)\b", clause.text, re.I))
+            )
         )
         if abroad:
             partner = None
-        if partner is None and reporter is not None and not world and flow != "total":
-            # "Indonesia's exports rose 5% to $22 billion in May" opening a story and naming no other
-            # place: the reporter's trade with the world
-            # (up to a few words after the amount: "..., with shipments to China making up 54%" is
-            # another flow's)
+        if partner is None and reporter is not None and not world and flow != "total" and not named_partner:
+            # "Indonesia's exports rose 5% to $22 billion in May" opening a story (no other country
+            # named before it), with no destination in its clause: the reporter's trade with the world
+            # (a place well after the amount, "..., with shipments to China making up 54%", is another
+            # flow's)
             dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)  # where it was filed: no side
             begin = max(clause.start, sent.start + (dateline.end() if dateline else 0))
-            end = min(clause.end, (anchor.end if isinstance(anchor, numbers.Change) else amount_end(anchor)) + 30)
-            others = [r for r in index.within(begin, end) if country_of.get(r.slug) != country_of.get(reporter)]
-            world = abroad or (ctx.sides is None and not others)
+            end = min(clause.end, anchor_end + 30)
+            mine = country_of.get(reporter)
+            others = [r for r in index.within(begin, end) if country_of.get(r.slug) != mine]
+            earlier = [
+                r for r in index.refs if r.end <= begin and r.kind == "country" and country_of.get(r.slug) != mine
+            ]
+            opening = ctx.sides is None and not earlier and not others and not directed
+            world = abroad or opening
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's

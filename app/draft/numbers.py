@@ -50,6 +50,9 @@ CURRENCY_WORDS: dict[str, str] = {
     "a$": "AUD",
     "c$": "CAD",
     "nz$": "NZD",
+    "au$": "AUD",
+    "aus$": "AUD",
+    "ca$": "CAD",
     "s$": "SGD",
     "r$": "BRL",
     "nt$": "TWD",
@@ -138,7 +141,7 @@ _SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|
 # a dollar sign after letters is another country's dollar ("R$" the real, "NZ$"): read as one of
 # those, never as the US dollar ("R$ 67.1 billion" is no USD amount)
 _SYMBOL = (
-    r"(?P<sym>(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|A\$|C\$|S\$|R\$|(?<![A-Za-z])\$|€|£|¥|₽|₦|₫|₺|₹|₩)"
+    r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩)"
     + _GROUP_SPACE
     + r"?|\bRs\.?\s?|\b(?:"
     + "|".join(CURRENCY_CODES)
@@ -299,6 +302,10 @@ def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if not m.group("scale") and not _bare_amount_ok(m.group("num")):
+            continue
+        if sym[:1].isalpha() and not m.group("scale") and m.group("num").isdigit():
+            # a code before a plain whole number is a name or a year ("COP29", "AMD 2024"), not money;
+            # "USD 21,000" and "USD 2.6 bn" are
             continue
         value = _plain(to_decimal(m.group("num"), m.group("scale")))
         raw.append(Money(value, currency, m.start(), m.end(), approximation=approximation_before(text, m.start())))

@@ -145,6 +145,9 @@ _BUSINESS = {
 }  # fmt: skip
 
 
+_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+
 def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) -> bool:
     """Return whether the words just before a flow word name someone who is not a place ("EU
     imports", "the European Union's imports", "Gazprom's exports", "the company's exports"), or
@@ -155,7 +158,8 @@ def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) 
     if kw.group("kw").lower() in VERBS and not any(sent.start <= r.start and r.end <= pos for r in index.refs):
         before = body[sent.start : pos]
         words = re.findall(r"[\w’'-]+", before)
-        if any(w.lower() in _BUSINESS for w in words) or any(w[:1].isupper() for w in words[1:]):
+        names = [w for w in words[1:] if w[:1].isupper() and w.lower().rstrip(".") not in {*MONTHS, *_DAYS}]
+        if any(w.lower() in _BUSINESS for w in words) or names:
             return True
     for _ in range(3):
         m = re.search(r"(?:^|\s)([\w.’'-]+)\s$", body[max(sent.start, pos - 40) : pos])
