@@ -1008,3 +1008,17 @@ def test_a_sentence_pointing_back_gives_the_figure_just_stated_its_change() -> N
 def test_what_the_new_rules_must_not_drop_or_invent(text: str, expected: list[tuple[object, ...]]) -> None:
     got = [(f[1], f[2], f[3], f[6], f[7]) for f in figures_of(REUTERS + text + "\n") if f[0] == "russia"]
     assert got == expected
+
+
+def test_country_names_with_their_diacritics() -> None:
+    body = (
+        "Published: October 12, 2024\n\nHÀ NỘI — Việt Nam's exports to Cambodia were US$3.2 billion in the first"
+        " nine months of 2024.\nTürkiye's exports to Iraq rose to $13.9 billion in 2023.\n"
+    )
+    draft = Drafter(REGISTRIES).draft(body, name="t").annotation
+    assert [(f["reporter"], f["partner"]) for f in draft["trade_figures"]] == [
+        ("vietnam", "cambodia"),
+        ("turkey", "iraq"),
+    ]
+    quotes = {q["quote"] for m in draft["mentions"] if m.get("place") == "vietnam" for q in m["evidence"]}
+    assert quotes == {"Việt Nam"}  # quoted as written

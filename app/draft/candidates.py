@@ -203,9 +203,17 @@ def _country_names() -> dict[str, str]:
 
 @functools.cache
 def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
-    names = _country_names()
+    # matched on folded text (`_folded`): the names folded too ("Türkiye" as "Turkiye")
+    names = {_folded(name): code for name, code in _country_names().items()}
     ordered = sorted(names, key=len, reverse=True)
     return re.compile(r"(?<![\w-])(?:" + "|".join(map(re.escape, ordered)) + r")(?![\w])"), names
+
+
+def _folded(text: str) -> str:
+    """Return `text` with the marks of each letter taken off, one character for one ("ệ" -> "e")."""
+    if text.isascii():
+        return text
+    return "".join(unicodedata.normalize("NFD", ch)[0] for ch in text)
 
 
 def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -259,7 +267,9 @@ def find_candidates(
         spans.append((start, end))
 
     pattern, names = _country_pattern()
-    for m in pattern.finditer(body):
+    # names as the country's own press writes them, with their diacritics ("Việt Nam"): matched on the
+    # text with each letter's marks taken off, which keeps every offset
+    for m in pattern.finditer(_folded(body)):
         code = names[m.group(0)]
         if not _free(spans, m.start(), m.end()):
             continue
