@@ -56,6 +56,8 @@ PUB = Publication(dt.date(2024, 5, 28), "day")
         ("₦1.2 trillion", "1200000000000", "NGN"),
         ("4.5 trillion naira", "4500000000000", "NGN"),
         ("12 billion lira", "12000000000", "TRY"),
+        ("₹5 lakh crore", "5000000000000", "INR"),
+        ("Rs 1.2 lakh crore", "1200000000000", "INR"),
     ],
 )
 def test_money_in_common_forms(text: str, amount: str, currency: str) -> None:

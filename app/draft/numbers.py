@@ -100,6 +100,8 @@ SCALES: dict[str, int] = {
     "crore": 10**7,
     "crores": 10**7,
     "lakh": 10**5,
+    "lakh crore": 10**12,
+    "lakh crores": 10**12,
     "tn": 10**12,
     "trln": 10**12,
 }
@@ -137,7 +139,10 @@ _NUMBER = (
     r"|\d{1,3}(?:" + _GROUP_SPACE + r"\d{3})+(?:,\d+)?(?![\d.,])|\d{1,3},\d{1,2}(?![\d,])|\d+(?:\.\s?\d+)?"
 )
 _NUM = r"(?P<num>" + _NUMBER + ")"
-_SCALE = r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|crores?|lakh|[mbk])\b)?"
+# "lakh crore" (10^5 x 10^7) before either word alone: "Rs 5 lakh crore" is 5 trillion rupees
+_SCALE = (
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|mln|bln|trln|bn|mn|tn|lakh\scrores?|crores?|lakh|[mbk])\b)?"
+)
 # a dollar sign after letters is another country's dollar ("R$" the real, "NZ$"): read as one of
 # those, never as the US dollar ("R$ 67.1 billion" is no USD amount)
 _SYMBOL = (
