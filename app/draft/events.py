@@ -12,7 +12,7 @@ from typing import Any
 
 from app.draft.periods import _MONTH, MONTHS, Publication, find_periods
 from app.draft.placerefs import PlaceIndex
-from app.draft.text import Piece, inside, paragraphs, sentences
+from app.draft.text import DATELINE_PREFIX, Piece, inside, paragraphs, sentences
 
 # (kind, the words that name it): checked in this order, the first that fits wins
 KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -97,12 +97,9 @@ class DraftEvent:
     confidence: float
 
 
-_DATELINE = re.compile(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s")
-
-
 def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
     # not the dateline's date ("HANOI, June 10 (Reuters) -"): when the story was filed
-    dateline = _DATELINE.match(sent.text)
+    dateline = DATELINE_PREFIX.match(sent.text)
     after = dateline.end() if dateline else 0
     m = _RANGE.search(sent.text, after)
     while m and re.search(r"\b(?:by|until|till|before)\s$", sent.text[max(0, m.start() - 8) : m.start()]):
@@ -164,7 +161,7 @@ def extract_events(
                     continue
                 places = []
                 # not the dateline's place: where the story was filed, not where the event was
-                dateline = _DATELINE.match(sent.text)
+                dateline = DATELINE_PREFIX.match(sent.text)
                 begin = sent.start + (dateline.end() if dateline else 0)
                 for ref in index.within(begin, sent.end):
                     if ref.how != "demonym" and ref.kind in ("city", "port", "town") and ref.slug not in places:

@@ -40,7 +40,7 @@ from app.draft.sides import (
     sentence_subject,
     unknown_actor,
 )
-from app.draft.text import Piece, clauses, inside, paragraphs, sentences
+from app.draft.text import DATELINE_PREFIX, Piece, clauses, inside, paragraphs, sentences
 
 _STATUS = (
     (
@@ -454,7 +454,7 @@ def _clause_figures(
             # named before it), with no destination in its clause: the reporter's trade with the world
             # (a place well after the amount, "..., with shipments to China making up 54%", is another
             # flow's)
-            dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)  # where it was filed: no side
+            dateline = DATELINE_PREFIX.match(sent.text)  # where it was filed: no side
             begin = max(clause.start, sent.start + (dateline.end() if dateline else 0))
             end = min(clause.end, anchor_end + 30)
             mine = country_of.get(reporter)

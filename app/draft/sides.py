@@ -7,7 +7,7 @@ import re
 
 from app.draft.periods import MONTHS
 from app.draft.placerefs import PlaceIndex
-from app.draft.text import Piece
+from app.draft.text import DATELINE_PREFIX, Piece
 
 FLOW_WORDS = re.compile(
     r"\b(?P<kw>imports and exports|exports and imports|import and export|export and import|two-way trade|"
@@ -214,7 +214,7 @@ def sentence_subject(
     k_start = sent.start + kw.start()
     opening = None
     # the sentence's opening, after a dateline ("MOSCOW, March 3 (Reuters) - ")
-    dateline = re.match(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s", sent.text)
+    dateline = DATELINE_PREFIX.match(sent.text)
     begin = sent.start + (dateline.end() if dateline else 0)
     for ref in index.within(begin, k_start):
         lead = body[begin : ref.start]

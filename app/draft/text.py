@@ -40,6 +40,11 @@ _LINK_LIST_HEAD = re.compile(
 )
 
 
+# A dateline opening a sentence ("MOSCOW, June 10 (Reuters) - ", "/TASS/. "): where and when the
+# story was filed, which names no side of a figure and no event's place or date
+DATELINE_PREFIX = re.compile(r".{0,80}?(?:\)\s?[-–—]+|/[A-Z]+/\.)\s")
+
+
 def paragraphs(body: str) -> Iterator[Piece]:
     """Yield the non-empty lines of `body` (news text puts one paragraph on a line)."""
     pos = 0
