@@ -58,6 +58,7 @@ CURRENCY_WORDS: dict[str, str] = {
     "nt$": "TWD",
     "mx$": "MXN",
     "₦": "NGN",
+    "n": "NGN",  # only ever read against a number with a scale word or grouped digits (`_SYMBOL`)
     "₫": "VND",
     "₺": "TRY",
     "₹": "INR",
@@ -148,7 +149,8 @@ _SCALE = (
 _SYMBOL = (
     r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩)"
     + _GROUP_SPACE
-    + r"?|\bRs\.?\s?|\b(?:"
+    # the naira as Nigerian copy writes it without its sign: "N67.1 trillion", against the number
+    + r"?|\bRs\.?\s?|(?<![\w.$-])N(?=\d)|\b(?:"
     + "|".join(CURRENCY_CODES)
     # a code written against the number too ("USD67.1 billion", "VNĐ81.4 trillion")
     + r"|RMB|VNĐ)(?![A-Za-z])\s?)"
@@ -307,6 +309,9 @@ def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if not m.group("scale") and not _bare_amount_ok(m.group("num")):
+            continue
+        if sym == "N" and not (m.group("scale") or "," in m.group("num")):
+            # "N2 billion" and "N5,000,000" are the naira; "N95" alone is a mask's name
             continue
         if sym[:1].isalpha() and not m.group("scale") and m.group("num").isdigit():
             # a code before a plain whole number is a name or a year ("COP29", "AMD 2024"), not money;
