@@ -1091,3 +1091,28 @@ def test_a_registry_province_under_a_name_its_aliases_lack_is_the_registrys() ->
     draft = Drafter(REGISTRIES).draft(text, name="t")
     assert [p.entry["name"] for p in draft.proposals if p.kind == "place" and p.entry["kind"] == "province"] == []
     assert {m.get("place") for m in draft.annotation["mentions"]} >= {"heilongjiang", "primorsky-krai"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "sides"),
+    [
+        ("Trade between Russia's Primorsky Krai and China reached $3.1 billion in 2023.", ("primorsky-krai", "china")),
+        (
+            "The Primorsky Krai of Russia exported 2.1 million tonnes of grain to China in 2023.",
+            ("primorsky-krai", "china"),
+        ),
+        (
+            "The Astrakhan region of Russia exported 2.1 million tonnes of grain to Iran in 2023.",
+            ("astrakhan-oblast", "iran"),
+        ),
+        (
+            "Trade between China's Heilongjiang and Russia's Amur region reached $1.1 billion in 2023.",
+            ("heilongjiang", "amur-oblast"),
+        ),
+        ("Trade between China and Russia reached $240 billion in 2023.", ("china", "russia")),
+        ("Exports of China to Russia reached $110 billion in 2023.", ("china", "russia")),
+    ],
+)
+def test_a_place_written_inside_another_is_the_side(sentence: str, sides: tuple[str, str]) -> None:
+    draft = Drafter(REGISTRIES).draft(f"Published: May 2, 2024\n\n{sentence}\n", name="t").annotation
+    assert [(f["reporter"], f["partner"]) for f in draft["trade_figures"]] == [sides]

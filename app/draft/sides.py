@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from app.draft.periods import MONTHS
-from app.draft.placerefs import PlaceIndex
+from app.draft.placerefs import PlaceIndex, PlaceRef
 from app.draft.text import DATELINE_PREFIX, Piece
 
 FLOW_WORDS = re.compile(
@@ -72,6 +72,9 @@ def parties(
         ):
             reporter = last.slug
             how.append("possessive" if "s" in gap[:2] else "adjective")
+            inner = _inside(body, before, index)
+            if inner is not None:
+                reporter = inner.slug  # "The Astrakhan region of Russia exported": the region
             # "China-Russia trade", "Sino-Russian trade": a pair written before the flow word
         elif re.fullmatch(r"\s(?:[a-z-]+\s){0,1}", gap) and len(before) >= 2:
             prev = before[-2]
@@ -99,7 +102,8 @@ def parties(
             r for r in after_refs if r.start > and_at
         ]
         if and_at > 0 and first and second:
-            return first[0].slug, second[0].slug, "between"
+            # "between Russia's Primorsky Krai and China": the place inside the other
+            return _narrowest(first, index).slug, _narrowest(second, index).slug, "between"
     for ref in after_refs:
         prep = body[max(k_end, ref.start - 40) : ref.start]
         prep_m = re.search(r".*\b(to|from|with|into|of)\s(?:[\w’'-]+\s){0,4}$", prep, re.I | re.S)
@@ -121,11 +125,31 @@ def parties(
                 partner = ref.slug
             elif flow == "export" and reporter is None:
                 reporter = ref.slug
-        elif word == "of" and flow == "total" and reporter is None and re.fullmatch(r"\sof\s", prep[-4:]):
-            # "the total value of imports and exports of Jilin Province", "foreign trade turnover of X"
+        elif word == "of" and reporter is None and re.fullmatch(r"\sof\s", prep[-4:]):
+            # "the total value of imports and exports of Jilin Province", "foreign trade turnover of X",
+            # "exports of China to Russia"
             reporter = ref.slug
     rule = "-".join(how) or "prepositions"
     return reporter, partner, rule
+
+
+def _narrowest(refs: list[PlaceRef], index: PlaceIndex) -> PlaceRef:
+    """Return the first of `refs` that names a place inside another of them ("Russia's Primorsky
+    Krai", "Guangxi in China"): the most specific kind, nearest the front."""
+    return min(refs, key=lambda r: (index.specificity(r), refs.index(r)))
+
+
+def _inside(body: str, before: list[PlaceRef], index: PlaceIndex) -> PlaceRef | None:
+    """Return the place written as inside the last of `before` ("the Astrakhan region of Russia",
+    "Guangxi in China"), if a more specific place is."""
+    if len(before) < 2:
+        return None
+    inner, outer = before[-2], before[-1]
+    if re.fullmatch(r"\s(?:of|in)\s", body[inner.end : outer.start]) and index.specificity(inner) < index.specificity(
+        outer
+    ):
+        return inner
+    return None
 
 
 def is_flow(body: str, kw: re.Match[str], base: int) -> bool:
