@@ -7,6 +7,7 @@ import binascii
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import hashlib
 import json
 import re
@@ -55,7 +56,13 @@ class Ordering:
         """Return the short mark of this ordering's name that its cursors end with."""
         if not self.name:
             raise ValueError("an ordering paginated must be named (pagination.named_orderings)")
-        return hashlib.sha256(self.name.encode()).hexdigest()[:6]
+        return _tag_of(self.name)
+
+
+@functools.cache
+def _tag_of(name: str) -> str:
+    # asked on every page query: hashed once per ordering name
+    return hashlib.sha256(name.encode()).hexdigest()[:6]
 
 
 def named_orderings(entity: str, orderings: Mapping[E, Ordering]) -> dict[E, Ordering]:
