@@ -383,17 +383,35 @@ def test_the_test_articles_keep_their_scores() -> None:
     assert strict.precision >= 0.9 and strict.recall >= 0.85, (strict, notes)
 
 
+def test_the_third_outside_set_keeps_its_scores() -> None:
+    here = Path(__file__).parent / "draft_articles_outside3"
+    totals, notes = score(expected_references(here), lambda: Drafter(REGISTRIES))
+    strict = totals[KINDS[0]]
+    assert strict.precision >= 0.95 and strict.recall >= 0.85, (strict, notes)
+
+
 def test_a_trader_the_rules_cannot_place_takes_no_carried_side() -> None:
     body = (
         "September 9, 2024 8:05 AM UTC\n\nBEIJING, Sept 9 (Reuters) - Trade between China and Russia fell 2.5% "
         "in August from a year earlier to $20.6 billion.\n"
-        "Separately, EU imports from Russia were worth 2.9 billion euros in July.\n"
+        "Separately, Glencore imports from Russia were worth 2.9 billion euros in July.\n"
         "Analysts expect China-Russia trade to stabilise at around $230 billion this year.\n"
     )
     assert figures_of(body) == [
         ("china", "total", "russia", 20600000000, "2024-08-01", "2024-08-31", -2.5, "actual"),
         ("china", "total", "russia", 230000000000, "2024-01-01", "2024-12-31", None, "forecast"),
     ]
+    # a bloc is a trader the rules place
+    assert figures_of(body.replace("Glencore", "EU"))[1] == (
+        "european-union",
+        "import",
+        "russia",
+        2900000000,
+        "2024-07-01",
+        "2024-07-31",
+        None,
+        "actual",
+    )
 
 
 def test_cities_named_as_adjectives_or_in_two_words() -> None:
@@ -993,7 +1011,12 @@ def test_a_sentence_pointing_back_gives_the_figure_just_stated_its_change() -> N
             [("total", "china", 240000000000, None, "actual")],
         ),
         # a destination written, placed or not, is no trade with the world
-        ("Russia's exports to the EU fell to $3 billion in 2024.", []),
+        ("Russia's exports to the Balkans fell to $3 billion in 2024.", []),
+        # a bloc is a side
+        (
+            "Russia's exports to the EU fell to $3 billion in 2024.",
+            [("export", "european-union", 3000000000, None, "actual")],
+        ),
         ("Russia supplied 3 million tonnes of wheat in 2024 to buyers in Oman.", []),
         # a verb describing imports is no flow of its own
         (
@@ -1116,3 +1139,99 @@ def test_a_registry_province_under_a_name_its_aliases_lack_is_the_registrys() ->
 def test_a_place_written_inside_another_is_the_side(sentence: str, sides: tuple[str, str]) -> None:
     draft = Drafter(REGISTRIES).draft(f"Published: May 2, 2024\n\n{sentence}\n", name="t").annotation
     assert [(f["reporter"], f["partner"]) for f in draft["trade_figures"]] == [sides]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "fell to 17.6% from 19.1%",  # a level reached, and its base
+        "about 21% of the total, up from 18% in 2020",
+        "a 25% tariff, up from 10%",
+    ],
+)
+def test_a_level_reached_or_its_base_is_no_change(text: str) -> None:
+    assert numbers.find_changes(text) == []
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Separately, a Tokyo-based supplier had been fined 120 million yen for breaching export controls.",
+        "The Commerce Department fined a distributor $3.2 million in 2024 for mislabelling shipments to Texas.",
+        "The United States collected $8.4 billion in tariffs on imports from Mexico in 2024.",
+        "Customs officials seized smuggled shipments worth $12 million in 2024.",
+    ],
+)
+def test_a_fine_a_levy_or_a_seizure_is_no_amount_traded(sentence: str) -> None:
+    opening = "Japan's exports to Mexico rose 4% to $11 billion in 2024.\n"
+    assert len(figures_of(REUTERS + opening + sentence + "\n")) == 1
+
+
+def test_a_story_of_trade_with_the_world_goes_back_to_it_where_a_sentence_names_no_side() -> None:
+    body = REUTERS + (
+        "Turkey's exports rose 2.5% to $261.8 billion in 2024, the ministry said.\n"
+        "Exports to Germany were $21.1 billion, while sales to Russia dropped to $8.6 billion.\n"
+        "Automotive exports, the largest sector, posted a 7.5 per cent fall to $37.2 billion.\n"
+    )
+    assert [(f[0], f[1], f[2], f[3]) for f in figures_of(body)] == [
+        ("turkey", "export", None, 261800000000),
+        ("turkey", "export", "germany", 21100000000),
+        ("turkey", "export", "russia", 8600000000),  # "sales to": its own destination, not Germany
+        ("turkey", "export", None, 37200000000),
+    ]
+    # a story of two countries' trade still carries both sides to a sentence that names none
+    body = (
+        REUTERS + "China's exports to Russia rose 5% to $110 billion in 2024.\nCar exports jumped 30% to $20 billion.\n"
+    )
+    assert [f[2] for f in figures_of(body)] == ["russia", "russia"]
+
+
+def test_another_clauses_flow_word_is_not_taken_where_the_clause_names_its_own_destination() -> None:
+    body = (
+        REUTERS
+        + "Turkey's exports to Germany were $21.1 billion in 2024, while receipts from Iraq were $8.6 billion.\n"
+    )
+    assert [f[3] for f in figures_of(body)] == [21100000000]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Nigeria's total merchandise trade rose 96.4% to N31.7 trillion in 2024.",
+            ("nigeria", "total", None, 31700000000000),
+        ),
+        ("Vietnam's export turnover reached $405 billion in 2024.", ("vietnam", "export", None, 405000000000)),
+        ("Vietnam's import turnover reached $380 billion in 2024.", ("vietnam", "import", None, 380000000000)),
+    ],
+)
+def test_total_trade_and_export_turnover_are_trade_with_the_world(sentence: str, expected: tuple[object, ...]) -> None:
+    assert [f[:4] for f in figures_of(REUTERS + sentence + "\n")] == [expected]
+
+
+def test_a_currency_traded_at_a_rate_and_an_economys_growth_are_no_trade() -> None:
+    body = REUTERS + (
+        "Japan's exports to Mexico rose 4% to $11 billion in 2024.\n"
+        "Japan's economy grew 2.8 percent in 2024, and the yen traded at around 151.6 to the dollar.\n"
+    )
+    assert len(figures_of(body)) == 1
+
+
+def test_a_will_restated_as_a_goal_is_a_target() -> None:
+    body = REUTERS + '"We will reach $375 billion in exports in 2028," the minister said, restating the target.\n'
+    body = body.replace("MOSCOW", "ANKARA").replace(" - ", " - Turkey's exports rose to $262 billion in 2024.\n", 1)
+    assert [(f[3], f[7]) for f in figures_of(body)][-1] == (375000000000, "target")
+    # a forecast beside a target is still a forecast
+    other = body.replace("restating the target", "above the target")
+    assert [(f[3], f[7]) for f in figures_of(other)][-1] == (375000000000, "forecast")
+
+
+def test_a_news_conference_is_no_event_and_an_amounts_year_no_events_date() -> None:
+    body = (
+        REUTERS.replace("MOSCOW", "ANKARA")
+        + '"We will reach $375 billion in 2028," the minister told a news conference in Ankara.\n'
+    )
+    assert Drafter(REGISTRIES).draft(body, name="t").annotation.get("events", []) == []
+    body = REUTERS + "Trade should reach $375 billion in 2028, delegates heard at a forum in Vladivostok.\n"
+    (event,) = Drafter(REGISTRIES).draft(body, name="t").annotation["events"]
+    assert event.get("date") is None

@@ -64,6 +64,15 @@ NEWS_AGENCIES: dict[str, str] = {
     "PTI": "Press Trust of India",
     "Press Trust of India": "Press Trust of India",
 }
+# Trade blocs, which report and are reported as one side of a flow ("EU exports to Japan",
+# "China-ASEAN trade"): proposed as macro-regions, under their full names -> the short ones
+BLOCS: dict[str, tuple[str, ...]] = {
+    "European Union": ("EU",),
+    "Association of Southeast Asian Nations": ("ASEAN",),
+    "Eurasian Economic Union": ("EAEU", "EEU"),
+    "Gulf Cooperation Council": ("GCC",),
+    "Mercosur": ("MERCOSUR",),
+}
 _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
@@ -351,6 +360,9 @@ def find_candidates(
     known_orgs = {o.name for o in registries.organisations.values()} | {
         a for o in registries.organisations.values() for a in o.aliases
     }
+    known_places = {p.name for p in registries.places.values()} | {
+        a for p in registries.places.values() for a in p.aliases
+    }
     for name, full in NEWS_AGENCIES.items():
         for m in re.finditer(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", body):
             if full in known_orgs or name in known_orgs or not _free(spans, m.start(), m.end()):
@@ -365,6 +377,22 @@ def find_candidates(
                 used.add(entry["slug"])
             hits.append(Hit("organisation", found[key].slug, *add_hit, False, "candidate"))
             spans.append(add_hit)
+
+    for bloc, short in BLOCS.items():
+        if any(n in known_places for n in (bloc, *short)):
+            continue  # the registry's: the gazetteer found it
+        # "China-ASEAN trade": a pair written with a hyphen
+        for m in re.finditer(r"(?<!\w)(?:" + "|".join(map(re.escape, (bloc, *short))) + r")(?!\w)", body):
+            if not _free(spans, m.start(), m.end()):
+                continue
+            entry = {"slug": slugify(bloc), "name": bloc, "kind": "macro-region", "aliases": list(short)}
+            key = ("place", bloc)
+            if key not in found:
+                found[key] = Candidate("place", entry["slug"], entry)
+                used.add(entry["slug"])
+            hits.append(Hit("place", found[key].slug, m.start(), m.end(), False, "candidate"))
+            spans.append((m.start(), m.end()))
+            places.append((m.start(), m.end()))
 
     def add(kind: str, name: str, entry: dict[str, Any], start: int, end: int) -> None:
         key = (kind, name)

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from app.draft import numbers
 from app.draft.periods import _MONTH, MONTHS, Publication, find_periods
 from app.draft.placerefs import PlaceIndex
 from app.draft.text import DATELINE_PREFIX, Piece, inside, paragraphs, sentences
@@ -20,7 +21,8 @@ KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("consulate-opening", re.compile(r"\bopen(?:ed|s|ing)\b[^.]{0,40}\b(?:consulate|embassy)\b", re.I)),
     ("summit", re.compile(r"\bsummit\b", re.I)),
     ("trade-fair", re.compile(r"\b(?:expo|exhibition|trade fair|festival-fair|fair|trade show)\b", re.I)),
-    ("conference", re.compile(r"\b(?:conference|forum|symposium)\b", re.I)),
+    # "told a news conference": where something was said, not an event of trade
+    ("conference", re.compile(r"\b(?<!news\s)(?<!press\s)(?:conference|forum|symposium)\b", re.I)),
     (
         "agreement-signing",
         re.compile(
@@ -125,6 +127,7 @@ def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
         if why:
             out["inference"] = why
         return out
+    amounts = numbers.find_money(sent.text)
     periods = [
         p
         for p in find_periods(sent.text, sent.start, published)
@@ -136,6 +139,8 @@ def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
             sent.text[max(0, p.at - sent.start - 25) : p.at - sent.start],
         )
         and p.at - sent.start >= after
+        # "$375 billion in exports in 2028": an amount's period, not when the event is
+        and not any(0 <= p.at - sent.start - a.end <= 30 for a in amounts)
     ]
     if periods:
         p = periods[0]

@@ -140,6 +140,22 @@ _PER_UNIT_AFTER = re.compile(
     re.I,
 )
 _NOT_TRADED_BEFORE = re.compile(_BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.pattern, re.I)
+# An amount a fine, a seizure or a levy measures, wherever the flow word stands: "was fined 120 million
+# yen for breaching export controls", "seized smuggled shipments worth $12 million", "collected $8.4
+# billion in tariffs on imports"
+_PENALTY_BEFORE = re.compile(
+    r"\b(?:fined|fines?\sof|penalt(?:y|ies)|penali[sz]ed|seized|seizures?|confiscated|smuggl\w*)\b",
+    re.I,
+)
+_LEVY_AFTER = re.compile(
+    r"^\s(?:in|of)\s(?:\w+\s)?(?:tariffs?|duties|taxes|fines|penalties|levies|customs\sduties|fees)\b", re.I
+)
+# A statement of what will be, told in its sentence as a goal restated
+_RESTATED_GOAL = re.compile(
+    r"\b(?:restat\w+|reiterat\w+|repeat\w+|reaffirm\w+|confirm\w+)\s(?:the|its|their|his|her|this|a)\s"
+    r"(?:[\w’'-]+\s){0,3}(?:target|goal)\b",
+    re.I,
+)
 # What else an amount may measure, named between the flow word and it: "a surplus of just $700
 # million", "valued at $20 billion", "a budget for export incentives of $150 million", "market
 # capitalisation rose to $25 billion" (but "export revenues" are the exports' value)
@@ -147,7 +163,7 @@ _OTHER_MEASURE = re.compile(
     r"(?:(?<!\bexport\s)(?<!\bexports\s)(?<!\bimport\s)(?<!\bimports\s)\b(?:revenues?|earnings|income|proceeds)"
     r"|\b(?:surplus|deficit|balance|valued|valuation|market\s(?:capitali[sz]ation|cap|value)|budgets?|"
     r"profits?|investments?|invested|loans?|credit|funding|funds?|capital|subsid(?:y|ies)|"
-    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|wages?|salar(?:y|ies)))\b",
+    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|economy|wages?|salar(?:y|ies)))\b",
     re.I,
 )
 _FLOW_WORD = re.compile(
@@ -190,6 +206,11 @@ _WORLD_FLOWS = (
     "foreign trade",
     "foreign trade turnover",
     "foreign trade volume",
+    "total merchandise trade",
+    "merchandise trade",
+    "total trade",
+    "overall trade",
+    "external trade",
     "imports and exports",
     "exports and imports",
     "import and export",
@@ -209,6 +230,9 @@ class _Context:
     # sentence that names no side leans on
     sides: _Sides | None = None
     unresolved: list[int] = dataclasses.field(default_factory=list)  # periods of this sentence not resolved
+    # whether the story's first figure is its reporter's trade with the world: later sentences that
+    # name no side ("Automotive exports, the largest sector, ...") are that trade's, not a partner's
+    world_story: bool | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +240,7 @@ class _Sides:
     reporter: str
     partner: str | None
     paragraph: int
+    sentence: int = -1  # where the sentence the sides were read in starts
 
 
 def extract_figures(
@@ -324,12 +349,15 @@ def _clause_figures(
         if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])
         and not _PER_UNIT_AFTER.match(text[m.end : m.end + 30])
         and not _measures_other(text[max(0, m.start - 60) : m.start])
+        and not _PENALTY_BEFORE.search(text[max(0, m.start - 60) : m.start])
+        and not _LEVY_AFTER.match(text[m.end : m.end + 40])
     ]
     quantities = [
         q
         for q in numbers.find_quantities(text, every)
         if not _NOT_TRADED_BEFORE.search(text[max(0, q.start - 30) : q.start])
         and not _measures_other(text[max(0, q.start - 60) : q.start])
+        and not _PENALTY_BEFORE.search(text[max(0, q.start - 60) : q.start])
     ]
     changes = [
         c
@@ -388,6 +416,10 @@ def _clause_figures(
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )
+        if not clause.start <= sent.start + kw.start() < clause.end and re.search(
+            r"\b(?:to|from|with)\s(?:the\s)?[A-Z]", body[clause.start : a_start]
+        ):
+            continue  # another clause's flow word, this clause's own destination: what flows here is not said
         nouns = [k for k in kws if k.start() < kw.start() and k.group("kw").lower() not in VERBS]
         if kw.group("kw").lower() in VERBS and nouns:
             kw = nouns[-1]  # "imports of Chinese steel shipped overseas": the verb describes the imports
@@ -467,6 +499,19 @@ def _clause_figures(
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
+        if (
+            reporter is None
+            and partner is None
+            and ctx.world_story
+            and previous is not None
+            and previous.partner is not None
+            and previous.sentence != sent.start
+        ):
+            # a story of a country's trade with the world: a sentence that names no side goes back to
+            # that trade ("Rice exports reached 7.1 million tonnes" after "Imports from China rose ...")
+            reporter, world = previous.reporter, True
+            inferred.append("no side named: the reporter of the story, whose trade with the world it tells")
+            rule += "+story-reporter"
         if reporter is None or (partner is None and not world):
             same_paragraph = previous is not None and previous.paragraph == sent.paragraph
             reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of, same_paragraph)
@@ -481,11 +526,13 @@ def _clause_figures(
             continue
         start_of = anchors[n - 1].start if n else clause.start
         status = _status(body[max(clause.start, start_of, anchor.start - 60) : anchor.start])
+        if status == "forecast" and _RESTATED_GOAL.search(body, anchor.start, sent.end):
+            status = "target"  # '"We will reach $375 billion in exports in 2028," ..., restating the target'
         period, why = _period_for(body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
         if period is None:
             if why == _FISCAL_PERIOD and status == "actual":
                 # not drafted, still the story's sides; its period, a fiscal year's, is carried to none
-                ctx.sides = _Sides(reporter, partner, sent.paragraph)
+                ctx.sides = _Sides(reporter, partner, sent.paragraph, sent.start)
                 ctx.figure, ctx.period = None, None
             continue
         if why:
@@ -518,7 +565,9 @@ def _clause_figures(
         figures.append(fig)
         if fig.status == "actual" or ctx.figure is None:
             ctx.figure = fig  # the next amount of the clause may lean on this one
-            ctx.sides = _Sides(fig.reporter, fig.partner, sent.paragraph)
+            ctx.sides = _Sides(fig.reporter, fig.partner, sent.paragraph, sent.start)
+            if ctx.world_story is None and fig.status == "actual":
+                ctx.world_story = fig.partner is None
     return figures
 
 

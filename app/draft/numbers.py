@@ -403,6 +403,12 @@ def find_changes(text: str) -> list[Change]:
             continue
         if re.match(r"\s(?:tariffs?|duty|duties|tax|rate|interest)\b", after, re.I):
             continue
+        # "fell to 17.6% from 19.1%", "up from 18%": a level reached and its base, not changes
+        # (a growth rate's level is a change: "growth slowed to 4.7 percent")
+        if re.search(r"\b(?:to|from)\s(?:about\s|around\s|nearly\s|almost\s|just\s)?$", before, re.I) and not re.search(
+            r"\bgrowth\b", before, re.I
+        ):
+            continue
         # a change is told by a word of direction near it ("rose 7%", "up 5%", "a 9 per cent jump")
         near = before[-30:] + " " + after[:20]
         if not (

@@ -11,7 +11,7 @@ import re
 from app.draft.gazetteer import DEMONYMS, Hit
 
 _BACK_REFERENCE = re.compile(
-    r"\b[Tt]he\s(?P<noun>province|region|country|city|port|municipality|oblast|krai)(?=[’'](?:s)\b|\b)"
+    r"\b[Tt]he\s(?P<noun>province|region|country|city|port|municipality|oblast|krai|bloc)(?=[’'](?:s)\b|\b)"
 )
 _NOUN_KINDS = {
     "province": ("province",),
@@ -22,6 +22,7 @@ _NOUN_KINDS = {
     "city": ("city", "port"),
     "port": ("port", "city"),
     "municipality": ("city",),
+    "bloc": ("macro-region",),  # "imports from the bloc": the European Union named before
 }
 _SPECIFIC = {"town": 0, "port": 0, "city": 0, "province": 1, "macro-region": 2, "country": 3}
 

@@ -12,8 +12,12 @@ from app.draft.text import DATELINE_PREFIX, Piece
 FLOW_WORDS = re.compile(
     r"\b(?P<kw>imports and exports|exports and imports|import and export|export and import|two-way trade|"
     r"bilateral trade|foreign trade turnover|foreign trade volume|foreign trade|trade turnover|trade volume|"
+    r"total merchandise trade|merchandise trade|total trade|overall trade|external trade|"
+    r"export turnover|import turnover|"
     r"turnover|trade|"
     r"outbound shipments|inbound shipments|shipments|re-exports|exports?|exported|imports?|imported|"
+    # "sales to Russia dropped", "sales abroad": a country's sales are exports only when sent somewhere
+    r"sales(?=\s(?:to|abroad|overseas)\b)|"
     r"supplies|deliveries|sold goods worth|purchases|supplied|shipped|delivered|sold|bought|purchased|traded)\b",
     re.IGNORECASE,
 )
@@ -41,6 +45,11 @@ def flow_of(word: str, after: str) -> str:
         "foreign trade",
         "foreign trade turnover",
         "foreign trade volume",
+        "total merchandise trade",
+        "merchandise trade",
+        "total trade",
+        "overall trade",
+        "external trade",
         "traded",
     ):
         return "total"
@@ -154,6 +163,8 @@ def _inside(body: str, before: list[PlaceRef], index: PlaceIndex) -> PlaceRef | 
 
 def is_flow(body: str, kw: re.Match[str], base: int) -> bool:
     after = body[base + kw.end() : base + kw.end() + 25]
+    if kw.group("kw").lower() == "traded" and re.match(r"\s(?:at|around|near|flat|higher|lower|between)\b", after):
+        return False  # "the yen traded at around 151.6 to the dollar": a price, not goods traded
     return not _NOT_FLOW_AFTER.match(after)
 
 
