@@ -1167,6 +1167,18 @@ def test_a_fine_a_levy_or_a_seizure_is_no_amount_traded(sentence: str) -> None:
     assert len(figures_of(REUTERS + opening + sentence + "\n")) == 1
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "To curb smuggling, Russia's exports to China rose to $5 billion in 2024.",
+        "Smuggling fell as Russia's exports to China rose to $5 billion in 2024.",
+        "Despite penalties, Russia's exports to China rose to $5 billion in 2024.",
+    ],
+)
+def test_a_fine_or_seizure_that_does_not_lead_the_amount_takes_nothing_from_it(sentence: str) -> None:
+    assert [f[3] for f in figures_of(REUTERS + sentence + "\n")] == [5000000000]
+
+
 def test_a_story_of_trade_with_the_world_goes_back_to_it_where_a_sentence_names_no_side() -> None:
     body = REUTERS + (
         "Turkey's exports rose 2.5% to $261.8 billion in 2024, the ministry said.\n"

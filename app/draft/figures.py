@@ -147,6 +147,23 @@ _PENALTY_BEFORE = re.compile(
     r"\b(?:fined|fines?\sof|penalt(?:y|ies)|penali[sz]ed|seized|seizures?|confiscated|smuggl\w*)\b",
     re.I,
 )
+
+
+def _penalised(before: str) -> bool:
+    """Return whether a fine, a seizure or a penalty leads the amount after `before`: "was fined",
+    "fined a steel distributor", "seized smuggled shipments worth"; not "To curb smuggling, exports
+    rose to", "Smuggling fell as exports rose to"."""
+    found = list(_PENALTY_BEFORE.finditer(before))
+    if not found:
+        return False
+    last = found[-1]
+    between = before[last.end() :]
+    if re.search(r"[,;:()]", between) or len(between.split()) > 6:
+        return False
+    # a flow of its own between them, unless it is what was seized ("seized smuggled shipments")
+    return not (_FLOW_WORD.search(between) and not re.match(r"(?i)seized|confiscated|smuggl", last.group(0)))
+
+
 _LEVY_AFTER = re.compile(
     r"^\s(?:in|of)\s(?:\w+\s)?(?:tariffs?|duties|taxes|fines|penalties|levies|customs\sduties|fees)\b", re.I
 )
@@ -349,7 +366,7 @@ def _clause_figures(
         if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])
         and not _PER_UNIT_AFTER.match(text[m.end : m.end + 30])
         and not _measures_other(text[max(0, m.start - 60) : m.start])
-        and not _PENALTY_BEFORE.search(text[max(0, m.start - 60) : m.start])
+        and not _penalised(text[max(0, m.start - 60) : m.start])
         and not _LEVY_AFTER.match(text[m.end : m.end + 40])
     ]
     quantities = [
@@ -357,7 +374,7 @@ def _clause_figures(
         for q in numbers.find_quantities(text, every)
         if not _NOT_TRADED_BEFORE.search(text[max(0, q.start - 30) : q.start])
         and not _measures_other(text[max(0, q.start - 60) : q.start])
-        and not _PENALTY_BEFORE.search(text[max(0, q.start - 60) : q.start])
+        and not _penalised(text[max(0, q.start - 60) : q.start])
     ]
     changes = [
         c
