@@ -1247,3 +1247,36 @@ def test_a_news_conference_is_no_event_and_an_amounts_year_no_events_date() -> N
     body = REUTERS + "Trade should reach $375 billion in 2028, delegates heard at a forum in Vladivostok.\n"
     (event,) = Drafter(REGISTRIES).draft(body, name="t").annotation["events"]
     assert event.get("date") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        (
+            "Brazil shipped 14.8 million tonnes of soy in May, according to data from the trade secretariat Secex.",
+            "Secex",
+        ),
+        ("Grain exporters' association Anec forecast exports of 108 million tonnes.", "Anec"),
+        ("Eurostat figures published this month put EU exports to Japan at 65 billion euros.", "Eurostat"),
+        ("The state oil company NNPC said crude exports averaged 1.42 million barrels per day.", "NNPC"),
+        ("Exports rose 5%, according to Kpler.", "Kpler"),
+    ],
+)
+def test_a_one_word_organisation_telling_a_figure_is_proposed(sentence: str, name: str) -> None:
+    draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
+    assert name in {p.entry["name"] for p in draft.proposals if p.kind == "organisation"}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Deputy Prime Minister Alexander Novak said exports rose. According to Novak, trade will grow.",
+        "Exports rose 5% on Monday, Smith said.",  # a surname before "said" is no organisation
+        "According to Chinese customs, exports rose 5%.",
+        "Trade grew 5% in May, according to The Economist.",
+        "Exports rose 5% in May, according to data released on Tuesday.",
+    ],
+)
+def test_words_in_a_tellers_place_that_name_no_organisation_are_not_proposed(sentence: str) -> None:
+    draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
+    assert {p.entry["name"] for p in draft.proposals if p.kind == "organisation"} <= {"Reuters"}

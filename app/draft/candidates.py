@@ -432,6 +432,7 @@ def find_candidates(
         not_places = [s for s in spans if s not in places]
         if _free(not_places, start, end) and len(name.split()) >= 2:
             add("organisation", name, {"slug": slugify(name), "name": name, "kind": _org_kind(name)}, start, end)
+    _tellers(body, spans, registries, add)
     for m in PERSON_SHAPE.finditer(body):
         name = m.group("name") or m.group("name2")
         title = (m.group("title") or m.group("title2") or "").strip()
@@ -507,6 +508,62 @@ def find_candidates(
             continue
         add("place", city["name"], _city_entry(city, registries), m.start(), m.end())
     return hits, list(found.values())
+
+
+# a one-word name in a teller's place: "according to data from the foreign trade secretariat Secex",
+# "Eurostat data showed", "NNPC said" (a word in capitals only, before a verb of telling: a surname
+# says as much)
+_ONE_WORD = re.compile(r"(?<![\w’'.-])(?P<name>[A-Z][a-z]{2,}[A-Za-z]*|[A-Z]{3,6})(?![\w’'-]|\.\w)(?!\s[A-Z])")
+_NOT_TELLERS = {
+    "The", "This", "That", "These", "Those", "It", "He", "She", "They", "We", "Its", "Their", "There", "Officials",
+    "Analysts", "Data", "Customs", "Government", "Ministry", "Trade", "Exports", "Imports", "Figures", "Statistics",
+    "GDP", "CEO", "USD", "EUR", "CNY", "RUB", "OPEC",
+}  # fmt: skip
+
+
+def _tellers(body: str, spans: list[tuple[int, int]], registries: Registries, add: Any) -> None:
+    """Propose the one-word organisations the text names as tellers of its figures."""
+    from app.draft.gazetteer import DEMONYMS
+    from app.draft.periods import MONTHS
+    from app.draft.sources import _AFTER, _BEFORE
+
+    people = {w for p in registries.people.values() for n in (p.name, *p.aliases) for w in n.split()}
+    names_of_people = {m.group("name") or m.group("name2") for m in PERSON_SHAPE.finditer(body)}
+    surnames = {w for n in names_of_people for w in n.split()} | people
+    for m in _ONE_WORD.finditer(body):
+        word, start, end = m.group("name"), m.start(), m.end()
+        if (
+            word in _NOT_TELLERS
+            or word in DEMONYMS
+            or word.lower() in MONTHS
+            or word.lower() in _WEEKDAYS
+            or word in surnames
+            or word in CURRENCY_LIKE
+            or not _free(spans, start, end)
+            or body[max(0, start - 4) : start] == "The "  # "The Economist": a name this word is only part of
+        ):
+            continue
+        prefix = body[max(0, start - 80) : start]
+        # "data from the foreign trade secretariat Secex": what it is, told before its name
+        described = _DESCRIBED_BEFORE.search(prefix)
+        bare = prefix[: described.start()] + " " if described else prefix
+        before = _BEFORE.search(prefix) or (described is not None and _BEFORE.search(bare))
+        after = _AFTER.match(body[end : end + 40])
+        told = after is not None and (word.isupper() or re.match(r"\s+(?:data|figures|statistics)\b", after.group(0)))
+        appositive = described is not None and _KIND_NOUN.search(described.group(0))
+        if before or told or appositive:
+            add("organisation", word, {"slug": slugify(word), "name": word, "kind": _org_kind(word)}, start, end)
+
+
+CURRENCY_LIKE = {"RMB", "VND", "VNĐ"}
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+# lower-case words of what an organisation is, before its one-word name ("the foreign trade
+# secretariat Secex", "crop agency Conab", "the state oil company NNPC")
+_DESCRIBED_BEFORE = re.compile(r"(?:\b[a-z][\w’'-]*\s){1,4}$")
+_KIND_NOUN = re.compile(
+    r"\b(?:association|agency|secretariat|company|firm|office|bureau|regulator|consultancy|producer|exporter"
+    r"|operator|monopoly|giant|lender|carrier|miner|institute|exchange|union|ministry|service)\s$"
+)
 
 
 def _city_entry(city: dict[str, Any], registries: Registries) -> dict[str, Any]:
