@@ -43,6 +43,17 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         return super().resolve(kind, value, implicit)
 
 
+def _timestamp_or_text(constructor: Any, node: yaml.ScalarNode) -> Any:
+    """Return a plain timestamp's date or datetime; one no calendar has ("2023-02-30", "25:00")
+    as its text, which the file's schema then refuses with its line and field."""
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(constructor, node)
+    except ValueError:
+        return node.value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
 Loc = tuple[str | int, ...]
 
 _Parser: Any = (
@@ -61,9 +72,9 @@ _SCALARS: dict[str, Any] = {
         "tag:yaml.org,2002:bool",
         "tag:yaml.org,2002:int",
         "tag:yaml.org,2002:float",
-        "tag:yaml.org,2002:timestamp",
     )
 }
+_SCALARS["tag:yaml.org,2002:timestamp"] = _timestamp_or_text
 _VALUES: dict[tuple[str, str], Any] = {}  # (tag, plain scalar) -> its (immutable) value
 _VALUES_UP_TO = 200_000
 _RESOLVER: Any = yaml.resolver.Resolver()
