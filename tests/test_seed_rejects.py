@@ -196,3 +196,26 @@ def test_a_database_not_migrated_to_this_version_is_refused_untouched(
     assert advice in result.stderr
     assert "; nothing was written" in result.stderr
     assert _database_state(url) == before
+
+
+def test_a_file_refused_for_its_own_problem_leaves_no_false_errors_in_files_that_refer_to_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, corpus)
+    # the file that defines an event other files refer to, broken in an unrelated field: its schema
+    # refuses it, so nothing it defines is read
+    defining = next(p for p in sorted(corpus.glob("*.yaml")) if "slug: russia-invades-ukraine-2022" in p.read_text())
+    text = defining.read_text()
+    assert text.count("flow: export") >= 1
+    defining.write_text(text.replace("flow: export", "flow: exprot", 1))
+    with pytest.raises(SeedError) as caught:
+        build_corpus([corpus])
+    files = {Path(issue.file).name for issue in caught.value.issues}
+    assert files == {defining.name}, [str(i) for i in caught.value.issues]
+    # a reference to a slug no file declares is still reported
+    other = next(
+        p for p in sorted(corpus.glob("*.yaml")) if p != defining and "russia-invades-ukraine-2022" in p.read_text()
+    )
+    other.write_text(other.read_text().replace("russia-invades-ukraine-2022", "no-such-event-2022"))
+    with pytest.raises(SeedError) as caught:
+        build_corpus([corpus])
+    assert any("unknown event 'no-such-event-2022'" in str(i) for i in caught.value.issues)

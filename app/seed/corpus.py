@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from app.seed import format as fmt
 from app.seed.checks import check_currency, check_period, check_place_codes
@@ -123,6 +123,7 @@ class _Builder:
         # "kind:slug" (as a manifest keeps it) -> where it is defined
         self.defined_at: dict[str, str | _At | FileAt] = {}
         self.references: list[tuple[SourceFile, Loc, str, str]] = []  # (file, loc, kind, slug)
+        self.unread: set[str] = set()  # "kind:slug" declared by files refused for their own problems
         self.place_src: dict[str, tuple[SourceFile, Loc]] = {}
         self.seen_evidence: set[EvidenceItem] = set()  # the list keeps order; this keeps lookups cheap
         # (article, subject kind, subject) -> the spans of its evidence there, with where each is given
@@ -282,7 +283,7 @@ class _Builder:
 
     def resolve_references(self) -> None:
         for src, loc, kind, slug in self.references:
-            if f"{kind}:{slug}" not in self.defined_at:
+            if f"{kind}:{slug}" not in self.defined_at and f"{kind}:{slug}" not in self.unread:
                 self.issues.append(src.issue(loc, f"unknown {kind.replace('_', ' ')} {slug!r}"))
 
     def check_unique_identifiers(self, src_of: dict[str, tuple[SourceFile, Loc]]) -> None:
@@ -395,6 +396,27 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_REGISTRY_KINDS = {"places": "place", "organisations": "organisation", "people": "person"}
+
+
+def _declared(name: str, data: Any) -> set[str]:
+    """Return the "kind:slug"s a file's raw data declares, as far as its shape can be read."""
+    if not isinstance(data, dict):
+        return set()
+
+    def slugs(items: Any, kind: str) -> set[str]:
+        if not isinstance(items, list):
+            return set()
+        return {f"{kind}:{i['slug']}" for i in items if isinstance(i, dict) and isinstance(i.get("slug"), str)}
+
+    if name in REGISTRY_FILES:
+        key = REGISTRY_FILES[name]
+        return slugs(data.get(key), _REGISTRY_KINDS[key])
+    article = data.get("article")
+    out = slugs([article], "article") if isinstance(article, dict) else set()
+    return out | slugs(data.get("trade_figures"), "trade_figure") | slugs(data.get("events"), "event")
+
+
 def _entry_hash(entry: fmt.Strict) -> str:
     return hashlib.sha256(entry.model_dump_json().encode("utf-8")).hexdigest()
 
@@ -419,6 +441,7 @@ class Validation:
         files = list(files)
         for path, source in zip(files, read_sources(files), strict=True):
             builder.facts = FileFacts()
+            src = None
             try:
                 src = source()
                 if path.name in REGISTRY_FILES:
@@ -429,6 +452,10 @@ class Validation:
                 src.data = None
             except SeedError as exc:
                 builder.issues += exc.issues
+                if src is not None:
+                    # what the refused file declares: references to it elsewhere are not reported
+                    # as unknown too (the file's own problems are the ones to fix)
+                    builder.unread.update(_declared(path.name, src.data))
             builder.corpus.facts[path] = builder.facts
             if on_file is not None:
                 on_file()
