@@ -22,6 +22,7 @@ import pytest
 import yaml
 from sqlalchemy import Connection, text
 
+from app.config import SEEDS_DIR
 from app.seed import files, pipeline
 from app.seed.corpus import build_corpus
 from app.seed.files import Fingerprint, SeedError
@@ -730,3 +731,20 @@ def test_a_file_written_moments_before_the_seed_is_hashed_again_next_time(
             text("SELECT file_stat FROM seed_manifest WHERE path = :p"), {"p": annotation.name}
         ).scalar_one()
     assert status is None  # its timestamps may not show a write in the same tick: not trusted
+
+
+def test_the_projects_seeds_seeded_again_from_another_directory_change_no_row(
+    fresh_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = fresh_database()
+    monkeypatch.chdir(SEEDS_DIR.parent)
+    _seed(url, SEEDS_DIR)
+    before = _state(url)[0]
+    # an operator in the directory above the checkout: the same files, still shown from the project
+    monkeypatch.chdir(SEEDS_DIR.parent.parent)
+    again = _seed(url, SEEDS_DIR)
+    assert again.changed == 0
+    assert _state(url)[0] == before
+    with engine_for(url) as engine, engine.connect() as conn:
+        sources = set(conn.execute(text("SELECT source_file FROM articles")).scalars())
+    assert sources == {f"seeds/{p.name}" for p in SEEDS_DIR.glob("*.txt")}

@@ -57,9 +57,12 @@ def resolved(path: Path) -> Path:
 
 
 def display_path(path: Path) -> str:
-    """Return `path` relative to the project (or the working directory) when it lies inside."""
+    """Return `path` relative to the project (or else the working directory) when it lies inside.
+
+    The project first: its own seed files are shown, and stored as articles' source files, alike
+    from whatever directory a seed runs (a second seed from elsewhere changes no row)."""
     resolved_ = resolved(path)
-    for base in (Path.cwd(), PROJECT_ROOT):
+    for base in (PROJECT_ROOT, Path.cwd()):
         if resolved_.is_relative_to(base):
             return str(resolved_.relative_to(base))
     return str(path)
@@ -72,7 +75,7 @@ def text_display_paths(annotations: Iterable[tuple[str, Path | str, str, bool, s
     and its text as no symlinks, what is stored now). Most often the same file seen from the same
     place: that is checked on the strings alone, without resolving the file again (30 us a file:
     0.6 s for 20,000), nor asking whether it is a link when the listing said."""
-    bases = [os.path.join(base, "") for base in (os.getcwd(), str(PROJECT_ROOT))]
+    bases = [os.path.join(base, "") for base in (str(PROJECT_ROOT), os.getcwd())]
     shown: dict[str, str] = {}
     for key, annotation, real, plain, stored in annotations:
         given = str(annotation)
