@@ -1144,13 +1144,27 @@ def test_a_place_written_inside_another_is_the_side(sentence: str, sides: tuple[
 @pytest.mark.parametrize(
     "text",
     [
-        "fell to 17.6% from 19.1%",  # a level reached, and its base
-        "about 21% of the total, up from 18% in 2020",
+        "its share fell to 17.6% from 19.1%",  # a share's level reached, and its base
+        "China accounts for about 21% of the total, up from 18% in 2020",
         "a 25% tariff, up from 10%",
     ],
 )
 def test_a_level_reached_or_its_base_is_no_change(text: str) -> None:
     assert numbers.find_changes(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "pcts"),
+    [
+        ("exports rose close to 10% to $115 billion", [10]),
+        ("exports could rise by up to 15% this year", [15]),
+        ("growth of 5% in May, up from 3.1% in April", [5, Decimal("3.1")]),
+        ("The pace of increase slowed to 2.1% in the first five months", [Decimal("2.1")]),
+        ("growth slowed to 4.7 percent", [Decimal("4.7")]),
+    ],
+)
+def test_a_change_reached_or_compared_is_still_a_change(text: str, pcts: list[object]) -> None:
+    assert [c.pct for c in numbers.find_changes(text)] == pcts
 
 
 @pytest.mark.parametrize(
@@ -1280,3 +1294,119 @@ def test_a_one_word_organisation_telling_a_figure_is_proposed(sentence: str, nam
 def test_words_in_a_tellers_place_that_name_no_organisation_are_not_proposed(sentence: str) -> None:
     draft = Drafter(REGISTRIES).draft(REUTERS + sentence + "\n", name="t")
     assert {p.entry["name"] for p in draft.proposals if p.kind == "organisation"} <= {"Reuters"}
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a story of world trade: bilateral wording, "the purchases", "those sales" keep the partner
+        (
+            [
+                "China's exports rose 4.8% to $316 billion in May.",
+                "China's trade with Russia fell 8% to $19 billion in May.",
+                "Two-way trade in the first five months fell 8.2% to $88.8 billion.",
+            ],
+            [None, "russia", "russia"],
+        ),
+        (
+            [
+                "India's exports rose 5% to $38 billion in May.",
+                "Imports from Russia jumped 20% to $6 billion in May.",
+                "Oil accounted for most of the purchases, which reached $5.1 billion in the month.",
+            ],
+            [None, "russia", "russia"],
+        ),
+        (
+            [
+                "Vietnam's exports rose 10% to $40 billion in May.",
+                "Exports to the United States rose to $12 billion in May.",
+                "Shipments of electronics, which make up nearly half of those sales, jumped 30% to $6 billion.",
+            ],
+            [None, "united-states", "united-states"],
+        ),
+        # "between": a place merely named after the pair is no side
+        (
+            ["Trade between the United States and Mexico, mostly crossing at Laredo, rose 5% to $840 billion in 2024."],
+            ["mexico"],
+        ),
+        (["Trade between China and Russia, much of it through Harbin, rose 2% to $245 billion in 2024."], ["russia"]),
+        # a listed destination is its own amount's
+        (
+            [
+                "Russia's exports rose to $420 billion in 2024, with sales to China at $62 billion "
+                "and to India at $52 billion."
+            ],
+            [None, "china", "india"],
+        ),
+        # another clause's flow word with a place of this clause's own: nothing said of whose it is
+        (
+            [
+                "Hunan's exports to Russia rose 30% to $2.5 billion in 2024, while Henan's rose 12% to $1.1 billion, "
+                "China's customs said."
+            ],
+            ["russia"],
+        ),
+        # a month after "from" is no destination
+        (
+            [
+                "China's exports to Russia fell 9% to $9.1 billion in May; "
+                "from January to May they dropped 6% to $45 billion."
+            ],
+            ["russia", "russia"],
+        ),
+        (["Goods traded between China and Russia totalled $245 billion in 2024."], ["russia"]),
+        (
+            ["Russia's imports of formerly smuggled cigarettes from Belarus rose 30% to $200 million in 2024."],
+            ["belarus"],
+        ),
+        (["Russia's imports from China included $20 billion in tariff-exempt electronics in 2024."], ["china"]),
+    ],
+)
+def test_what_the_third_sets_rules_must_not_drop_or_turn(lines: list[str], expected: list[str | None]) -> None:
+    assert [f[2] for f in figures_of(REUTERS + "\n".join(lines) + "\n")] == expected
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Russia's car sales to consumers rose 5% to 1.5 million vehicles in 2024.",  # a home market
+        "Washington approved arms sales to Taiwan worth $2 billion in 2024.",
+        # no reporter after "of" for imports
+        "Imports of Russia's Urals crude by Indian refiners rose 8% to 88 million tonnes in 2024.",
+        "Russia's Nizhny Novgorod region exported goods worth $3.2 billion in 2024, up 12%.",  # no Novgorod Oblast
+    ],
+)
+def test_what_the_third_sets_rules_must_not_invent(sentence: str) -> None:
+    assert figures_of(REUTERS + sentence + "\n") == []
+
+
+def test_a_goal_restated_with_an_amount_of_its_own_leaves_a_forecast_a_forecast() -> None:
+    body = REUTERS + (
+        "Russia's exports to China will rise to $120 billion this year, the minister said, "
+        "reaffirming the goal of $300 billion in trade by 2030.\n"
+    )
+    assert next(f[7] for f in figures_of(body)) == "forecast"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Oil output in the Niger Delta region of Nigeria fell.",
+        "Drought across the Sahel region hit Burkina Faso.",
+        "Shipping in the Red Sea was disrupted, Sudan said.",
+        "New Zealand lamb landed at West Coast ports such as Los Angeles.",
+        "Floods hit the Great Lakes region, South Sudan said.",
+        "Sichuan Airlines flew to Russia from China.",
+        "Ohio State University researchers said US exports rose.",
+        "Eastern Cape exported cars. South Africa said so.",
+    ],
+)
+def test_names_within_longer_names_or_of_common_words_are_no_provinces(text: str) -> None:
+    draft = Drafter(REGISTRIES).draft(text, name="t")
+    assert [p.entry["name"] for p in draft.proposals if p.kind == "place" and p.entry["kind"] == "province"] == []
+
+
+def test_an_events_date_is_not_a_future_amounts_year_but_a_past_one_may_be() -> None:
+    past = REUTERS + "Companies signed deals worth $1.2 billion at the expo in Harbin in May 2025.\n"
+    (event,) = Drafter(REGISTRIES).draft(past, name="t").annotation["events"]
+    assert event["date"]["start"] == dt.date(2025, 5, 1)

@@ -72,6 +72,7 @@ BLOCS: dict[str, tuple[str, ...]] = {
     "Eurasian Economic Union": ("EAEU", "EEU"),
     "Gulf Cooperation Council": ("GCC",),
     "Mercosur": ("MERCOSUR",),
+    "BRICS": (),
 }
 _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
@@ -270,7 +271,7 @@ def _subdivisions() -> tuple[dict[str, list[_Subdivision]], dict[str, _Subdivisi
     """Return first-level subdivisions by their English name, and Russian regions by adjective."""
     by_name: dict[str, list[_Subdivision]] = {}
     russian: dict[str, _Subdivision] = {}
-    countries = set(_country_names())
+    countries = {_folded(n) for n in _country_names()}
     for sub in pycountry.subdivisions:
         if sub.parent_code is not None or sub.type not in _PROVINCE_TYPES or sub.code in ("CN-TW",):
             continue
@@ -287,7 +288,7 @@ def _subdivisions() -> tuple[dict[str, list[_Subdivision]], dict[str, _Subdivisi
         else:
             name = iso.split(",")[0]
             entry = _Subdivision(sub.code, sub.country_code, name, sub.name, bare=len(name.split()) >= 2)
-        if entry.name in countries:
+        if _folded(entry.name) in countries:
             continue  # "Mexico" the state, "Georgia": a country's name is the country's
         # found on the text with its marks taken off ("Karnātaka" as "Karnataka")
         by_name.setdefault(_folded(entry.name), []).append(entry)
@@ -306,6 +307,33 @@ def _province_pattern() -> tuple[re.Pattern[str], dict[str, list[_Subdivision]]]
             + r")(?![\w-])(?:\s(?P<word>[Pp]rovince|[Ss]tate|[Pp]refecture|[Rr]egion|[Aa]utonomous [Rr]egion)\b)?"
         ),
         by_name,
+    )
+
+
+# a capitalised word before a name (not one that opens a sentence or a phrase): the name is part
+# of a longer one ("Niger Delta", "Great Lakes", "Lake Victoria", "Nizhny Novgorod"); one after it
+# too ("Sichuan Airlines", "Ohio State University")
+_LONGER_BEFORE = re.compile(
+    r"(?<![\w’'-])(?!(?:The|In|From|At|On|For|By|With|And|But|As|Of|To|Its|Their|Across|Near|Via|Both|Neighbouring|"
+    r"Neighboring)\s)[A-Z][\w-]*\s$"
+)
+_LONGER_AFTER = re.compile(
+    r"\s(?!(?:Province|Region|State|Prefecture|Oblast|Krai|Territory|Autonomous|Uygur|Uyghur|Zhuang|Hui)\b)[A-Z][a-z]"
+)
+_COMMON_WORDS = re.compile(
+    r"\b(?:North|South|East|West|Central|Eastern|Western|Northern|Southern|Coast|Sea|Lakes?|River|Islands?|Upper"
+    r"|Lower|Great|Capital|Red|Middle|Highlands?|Valley|Mountains?)\b"
+)
+
+
+def _beside_country(body: str, start: int, end: int, code: str, registries: Registries) -> bool:
+    """Return whether the name at [start, end) is written as its country's: "South Africa's Eastern
+    Cape", "Eastern Cape, South Africa", "the Eastern Cape province of South Africa"."""
+    before = body[max(0, start - 40) : start]
+    after = body[end : end + 40]
+    return _country_named(" ".join(re.findall(r"([\w .’'-]+)[’']s\s$", before)), code, registries) or bool(
+        (lead := re.match(r"(?:,\s|\s(?:in|of)\s)([\w .’'-]+)", after))
+        and _country_named(lead.group(1), code, registries)
     )
 
 
@@ -467,6 +495,8 @@ def find_candidates(
         places.append((start, end))
 
     for m in _RU_REGION_SHAPE.finditer(folded):
+        if _LONGER_BEFORE.search(folded, max(0, m.start() - 20), m.start()):
+            continue  # "Nizhny Novgorod region": the name is longer than the word before the kind word
         sub = _russian_region(m.group("name"))
         if sub is not None and _free(spans, m.start(), m.end()) and country_named("RU"):
             propose_province(sub, m.start(), m.end())
@@ -476,14 +506,35 @@ def find_candidates(
         if not _free(spans, m.start("name"), m.end("name")):
             continue
         kind_word = bool(word or m.group("of"))
+        after_end = m.end() if word else m.end("name")
+        if (
+            _LONGER_BEFORE.search(folded, max(0, m.start("name") - 20), m.start("name"))
+            or _LONGER_AFTER.match(folded, after_end)
+            # "the Red Sea", "the Fujian", "across the Sahel region": a name with "the" is a sea's, a
+            # ship's, a wider area's, not a province's ("the state of Sao Paulo" names it after "of")
+            or (
+                not m.group("of")
+                and re.search(r"\bthe\s$", folded[max(0, m.start("name") - 4) : m.start("name")], re.I)
+            )
+        ):
+            continue
         subs = [
             s
             for s in by_name[name]
             # a bare name that is also a city's ("Jilin", "New York") is taken for the city
             if kind_word or (s.bare and name not in cities and f"{name} City" not in cities)
         ]
-        # the country must be named too, which also tells Punjab in India from Punjab in Pakistan
-        subs = [s for s in subs if country_named(s.country)]
+        # the country must be named too, which also tells Punjab in India from Punjab in Pakistan; for a
+        # name of common words ("West Coast", "Eastern Cape") in the same sentence
+        subs = [
+            s
+            for s in subs
+            if country_named(s.country)
+            and (
+                not _COMMON_WORDS.search(name)
+                or _beside_country(body, m.start("name"), after_end, s.country, registries)
+            )
+        ]
         if len(subs) == 1:
             # named as the text spells it ("Sao Paulo", "São Paulo"), ISO 3166-2's name kept as an alias
             sub = dataclasses.replace(subs[0], name=body[m.start("name") : m.end("name")])

@@ -139,8 +139,13 @@ def _date(sent: Piece, published: Publication | None) -> dict[str, Any] | None:
             sent.text[max(0, p.at - sent.start - 25) : p.at - sent.start],
         )
         and p.at - sent.start >= after
-        # "$375 billion in exports in 2028": an amount's period, not when the event is
-        and not any(0 <= p.at - sent.start - a.end <= 30 for a in amounts)
+        # "will reach $375 billion in exports in 2028": a future amount's period, not when the event
+        # is ("signed deals worth $1.2 billion at the expo in May 2025" is the expo's date)
+        and not (
+            published is not None
+            and p.start > published.date
+            and any(re.fullmatch(r"\s(?:[a-z]+\s){0,4}", sent.text[a.end : p.at - sent.start]) for a in amounts)
+        )
     ]
     if periods:
         p = periods[0]

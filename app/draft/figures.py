@@ -144,7 +144,7 @@ _NOT_TRADED_BEFORE = re.compile(_BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.patte
 # yen for breaching export controls", "seized smuggled shipments worth $12 million", "collected $8.4
 # billion in tariffs on imports"
 _PENALTY_BEFORE = re.compile(
-    r"\b(?:fined|fines?\sof|penalt(?:y|ies)|penali[sz]ed|seized|seizures?|confiscated|smuggl\w*)\b",
+    r"\b(?:fined|fines?\sof|penalt(?:y|ies)|penali[sz]ed|seized|seizures?|confiscated)\b",
     re.I,
 )
 
@@ -158,14 +158,27 @@ def _penalised(before: str) -> bool:
         return False
     last = found[-1]
     between = before[last.end() :]
-    if re.search(r"[,;:()]", between) or len(between.split()) > 6:
+    if re.search(r"[,;:()]", between) or len(between.split()) > 4:
         return False
     # a flow of its own between them, unless it is what was seized ("seized smuggled shipments")
-    return not (_FLOW_WORD.search(between) and not re.match(r"(?i)seized|confiscated|smuggl", last.group(0)))
+    return not (_FLOW_WORD.search(between) and not re.match(r"(?i)seized|confiscated", last.group(0)))
 
 
 _LEVY_AFTER = re.compile(
-    r"^\s(?:in|of)\s(?:\w+\s)?(?:tariffs?|duties|taxes|fines|penalties|levies|customs\sduties|fees)\b", re.I
+    r"^\s(?:in|of)\s(?:\w+\s)?(?:tariffs?|duties|taxes|fines|penalties|levies|customs\sduties|fees)(?![\w-])", re.I
+)
+# Words of a clause pointing back at the flow just told ("most of the purchases", "those sales",
+# "of which"): its sides, not the story's
+_POINTS_BACK = re.compile(
+    r"\b(?:the|those|these|such)\s(?:[a-z]+\s)?(?:purchases|sales|exports|imports|shipments|supplies|deliveries)\b|\bof\s(?:which|them|these|those)\b",
+    re.I,
+)
+# a flow word with what is traded before it ("Automotive exports", "Rice exports", "crude exports"),
+# a part of the reporter's whole trade
+_QUALIFIED = re.compile(
+    r"(?<![\w’'-])(?!(?:the|its|their|our|his|her|total|overall|all|while|and|but|that|which|whose|as|of|with|said"
+    r"|where|when|whereas|since|although|though|also|monthly|annual|quarterly)\s)[A-Za-z-]{3,}\s$",
+    re.I,
 )
 # A statement of what will be, told in its sentence as a goal restated
 _RESTATED_GOAL = re.compile(
@@ -258,6 +271,7 @@ class _Sides:
     partner: str | None
     paragraph: int
     sentence: int = -1  # where the sentence the sides were read in starts
+    flow: str = ""
 
 
 def extract_figures(
@@ -433,10 +447,6 @@ def _clause_figures(
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )
-        if not clause.start <= sent.start + kw.start() < clause.end and re.search(
-            r"\b(?:to|from|with)\s(?:the\s)?[A-Z]", body[clause.start : a_start]
-        ):
-            continue  # another clause's flow word, this clause's own destination: what flows here is not said
         nouns = [k for k in kws if k.start() < kw.start() and k.group("kw").lower() not in VERBS]
         if kw.group("kw").lower() in VERBS and nouns:
             kw = nouns[-1]  # "imports of Chinese steel shipped overseas": the verb describes the imports
@@ -444,6 +454,12 @@ def _clause_figures(
         after = body[sent.start + kw.end() : sent.start + kw.end() + 40]
         flow = flow_of(word, after)
         reporter, partner, rule = parties(body, kw, sent.start, flow, index)
+        if not clause.start <= sent.start + kw.start() < clause.end and any(
+            r.slug not in (reporter, partner) for r in index.within(clause.start, a_start) if r.how != "demonym"
+        ):
+            # another clause's flow word, and this clause names a place of its own ("..., while Henan's
+            # rose 12%", "..., while receipts from Iraq were"): whose flow it is here is not said
+            continue
         if reporter is None and partner is None:
             for other in kws:
                 if other is not kw:
@@ -465,6 +481,18 @@ def _clause_figures(
             named_partner = partner is not None
             if partner == reporter:
                 partner = None
+        before_anchor = anchors[n - 1] if n else None
+        if before_anchor is not None and not isinstance(before_anchor, numbers.Change) and flow in ("export", "import"):
+            # "with exports to China at $62 billion and to India at $52 billion": a destination written
+            # between the previous amount and this one is this one's
+            lead = "to" if flow == "export" else "from"
+            own = [
+                r
+                for r in index.within(amount_end(before_anchor), a_start)
+                if r.how != "demonym" and re.search(rf"\b{lead}\s(?:the\s)?$", body[max(0, r.start - 9) : r.start])
+            ]
+            if own:
+                partner, named_partner = own[-1].slug, True
         if word == "traded" and partner is None:
             # "Belarus and China traded goods worth $8.4 billion"
             pair = [r for r in index.within(sent.start, sent.start + kw.start()) if r.how != "demonym"]
@@ -523,6 +551,13 @@ def _clause_figures(
             and previous is not None
             and previous.partner is not None
             and previous.sentence != sent.start
+            and flow in ("export", "import")
+            and word not in ("bilateral trade", "two-way trade")
+            and not _POINTS_BACK.search(clause.text)
+            and (
+                flow != previous.flow
+                or _QUALIFIED.search(body, max(sent.start, sent.start + kw.start() - 30), sent.start + kw.start())
+            )
         ):
             # a story of a country's trade with the world: a sentence that names no side goes back to
             # that trade ("Rice exports reached 7.1 million tonnes" after "Imports from China rose ...")
@@ -543,13 +578,17 @@ def _clause_figures(
             continue
         start_of = anchors[n - 1].start if n else clause.start
         status = _status(body[max(clause.start, start_of, anchor.start - 60) : anchor.start])
-        if status == "forecast" and _RESTATED_GOAL.search(body, anchor.start, sent.end):
+        goal = _RESTATED_GOAL.search(body, anchor.start, sent.end) if status == "forecast" else None
+        if goal is not None and not re.search(
+            r"\d|\b(?:would|will|could|was|were|is|be|not)\b", body[goal.end() : sent.end]
+        ):
+            # the goal restated is the amount's own: it names no other amount, nor says what becomes of it
             status = "target"  # '"We will reach $375 billion in exports in 2028," ..., restating the target'
         period, why = _period_for(body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
         if period is None:
             if why == _FISCAL_PERIOD and status == "actual":
                 # not drafted, still the story's sides; its period, a fiscal year's, is carried to none
-                ctx.sides = _Sides(reporter, partner, sent.paragraph, sent.start)
+                ctx.sides = _Sides(reporter, partner, sent.paragraph, sent.start, flow)
                 ctx.figure, ctx.period = None, None
             continue
         if why:
@@ -582,7 +621,7 @@ def _clause_figures(
         figures.append(fig)
         if fig.status == "actual" or ctx.figure is None:
             ctx.figure = fig  # the next amount of the clause may lean on this one
-            ctx.sides = _Sides(fig.reporter, fig.partner, sent.paragraph, sent.start)
+            ctx.sides = _Sides(fig.reporter, fig.partner, sent.paragraph, sent.start, fig.flow)
             if ctx.world_story is None and fig.status == "actual":
                 ctx.world_story = fig.partner is None
     return figures

@@ -172,6 +172,10 @@ QUANTITY = re.compile(
     + r")\b",
     re.IGNORECASE,
 )
+# what a percentage may be the level of, rather than a change: a share, a tariff, a rate
+_LEVEL = re.compile(
+    r"\b(?:shares?|proportion|portion|stake|accounts?\sfor|accounted\sfor|tariffs?|duty|duties|tax|VAT)\b", re.I
+)
 PERCENT = re.compile(
     r"(?<![\d.,])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:[.,]\d+)?)\s?(?:%|per\s?cent\b|percent\b|pct\b)", re.IGNORECASE
 )
@@ -403,11 +407,12 @@ def find_changes(text: str) -> list[Change]:
             continue
         if re.match(r"\s(?:tariffs?|duty|duties|tax|rate|interest)\b", after, re.I):
             continue
-        # "fell to 17.6% from 19.1%", "up from 18%": a level reached and its base, not changes
-        # (a growth rate's level is a change: "growth slowed to 4.7 percent")
-        if re.search(r"\b(?:to|from)\s(?:about\s|around\s|nearly\s|almost\s|just\s)?$", before, re.I) and not re.search(
-            r"\bgrowth\b", before, re.I
-        ):
+        # "its share fell to 17.6% from 19.1%", "accounts for 21% of trade, up from 18%": a level of a
+        # share or a tariff reached, and its base, not changes ("growth slowed to 4.7 percent",
+        # "rose close to 10%", "accelerating from 3.1% in April" are changes)
+        if re.search(
+            r"(?:(?<!\bclose\s)(?<!\bup\s)\bto|\bfrom)\s(?:about\s|around\s|nearly\s|almost\s|just\s)?$", before, re.I
+        ) and _LEVEL.search(text, 0, m.start()):
             continue
         # a change is told by a word of direction near it ("rose 7%", "up 5%", "a 9 per cent jump")
         near = before[-30:] + " " + after[:20]

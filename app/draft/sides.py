@@ -17,7 +17,7 @@ FLOW_WORDS = re.compile(
     r"turnover|trade|"
     r"outbound shipments|inbound shipments|shipments|re-exports|exports?|exported|imports?|imported|"
     # "sales to Russia dropped", "sales abroad": a country's sales are exports only when sent somewhere
-    r"sales(?=\s(?:to|abroad|overseas)\b)|"
+    r"(?<!\barms\s)(?<!\bweapons\s)sales(?=\s(?:to\s(?:the\s)?(?-i:[A-Z])|abroad\b|overseas\b))|"
     r"supplies|deliveries|sold goods worth|purchases|supplied|shipped|delivered|sold|bought|purchased|traded)\b",
     re.IGNORECASE,
 )
@@ -112,7 +112,7 @@ def parties(
         ]
         if and_at > 0 and first and second:
             # "between Russia's Primorsky Krai and China": the place inside the other
-            return _narrowest(first, index).slug, _narrowest(second, index).slug, "between"
+            return _narrowest(body, first, index).slug, _narrowest(body, second, index).slug, "between"
     for ref in after_refs:
         prep = body[max(k_end, ref.start - 40) : ref.start]
         prep_m = re.search(r".*\b(to|from|with|into|of)\s(?:[\w’'-]+\s){0,4}$", prep, re.I | re.S)
@@ -134,7 +134,7 @@ def parties(
                 partner = ref.slug
             elif flow == "export" and reporter is None:
                 reporter = ref.slug
-        elif word == "of" and reporter is None and re.fullmatch(r"\sof\s", prep[-4:]):
+        elif word == "of" and flow != "import" and reporter is None and re.fullmatch(r"\sof\s", prep[-4:]):
             # "the total value of imports and exports of Jilin Province", "foreign trade turnover of X",
             # "exports of China to Russia"
             reporter = ref.slug
@@ -142,10 +142,20 @@ def parties(
     return reporter, partner, rule
 
 
-def _narrowest(refs: list[PlaceRef], index: PlaceIndex) -> PlaceRef:
-    """Return the first of `refs` that names a place inside another of them ("Russia's Primorsky
-    Krai", "Guangxi in China"): the most specific kind, nearest the front."""
-    return min(refs, key=lambda r: (index.specificity(r), refs.index(r)))
+def _narrowest(body: str, refs: list[PlaceRef], index: PlaceIndex) -> PlaceRef:
+    """Return the first of `refs`, or the place written right inside it ("Russia's Primorsky Krai",
+    "Guangxi in China", "the Astrakhan region of Russia"); a place merely named after it ("the
+    United States and Mexico, mostly crossing at Laredo") is not."""
+    first = refs[0]
+    if len(refs) >= 2:
+        second = refs[1]
+        gap = body[first.end : second.start]
+        inner, outer = (second, first) if re.fullmatch(r"[’']s\s", gap) else (first, second)
+        if (re.fullmatch(r"[’']s\s", gap) or re.fullmatch(r"\s(?:of|in)\s", gap)) and index.specificity(
+            inner
+        ) < index.specificity(outer):
+            return inner
+    return first
 
 
 def _inside(body: str, before: list[PlaceRef], index: PlaceIndex) -> PlaceRef | None:
@@ -163,7 +173,10 @@ def _inside(body: str, before: list[PlaceRef], index: PlaceIndex) -> PlaceRef | 
 
 def is_flow(body: str, kw: re.Match[str], base: int) -> bool:
     after = body[base + kw.end() : base + kw.end() + 25]
-    if kw.group("kw").lower() == "traded" and re.match(r"\s(?:at|around|near|flat|higher|lower|between)\b", after):
+    if kw.group("kw").lower() == "traded" and re.match(
+        r"\s(?:(?:at|around|near)\s(?:around\s|about\s|some\s)?[$€£¥]?\d[\d.,]*\s?(?:per|to|against|a)\b|flat\b|higher\b|lower\b)",
+        body[base + kw.end() : base + kw.end() + 50],
+    ):
         return False  # "the yen traded at around 151.6 to the dollar": a price, not goods traded
     return not _NOT_FLOW_AFTER.match(after)
 

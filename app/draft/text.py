@@ -73,7 +73,7 @@ def sentences(paragraph: Piece) -> Iterator[Piece]:
 # before a comma that opens a new flow ("..., exports by 29.4% to ...").
 _CLAUSE_CUT = re.compile(
     r";\s|\s…\s|…\s|,\s(?=(?:including|while|whereas|but|and\s(?:its\s)?(?:imports|exports))\b)|,\s(?=(?:its\s|and\s)?"
-    r"(?:imports|exports|shipments|re-exports)\b)|,\s(?=with\s(?:its\s)?(?:imports|exports)\b)|\sbut\s(?=[a-z])|"
+    r"(?:imports|exports|shipments|re-exports|sales)\b)|,\s(?=with\s(?:its\s)?(?:imports|exports|sales)\b)|\sbut\s(?=[a-z])|"
     r"\s-\s(?=[A-Z])"
 )
 
