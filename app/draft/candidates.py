@@ -453,6 +453,9 @@ def find_candidates(
         name, start = m.group(0).strip(), m.start()
         if name.startswith("The "):  # "The Far Eastern Customs Administration has ...": the article is no part
             name, start = name[4:], start + 4
+        owner = re.match(r"[A-Z][\w.-]*[’']s\s", name)
+        if owner:  # "Russia's Federal Customs Service": its country's possessive is no part of its name
+            name, start = name[owner.end() :], start + owner.end()
         # "the Central Bank of Nigeria's budget": the possessive is no part of the name
         possessive = re.search(r"[’']s$", name)
         end = m.end() - (len(possessive.group(0)) if possessive else 0)

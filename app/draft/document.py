@@ -92,7 +92,10 @@ class Drafter:
         hits = sorted(hits + new_hits, key=lambda h: h.start)
         index = self._place_index(body, hits, proposals, skip)
         country_of = {r.slug: r.country for r in index.refs}
-        drafted = figs.extract_figures(body, index, header.published, skip, country_of)
+        # the headline sums the story up in other words ("Heilongjiang's foreign trade grows 5.1 pct in
+        # H1"): the story's own sentences state its figures
+        headline = [(header.title.start, header.title.start + len(header.title.text))] if header.title else []
+        drafted = figs.extract_figures(body, index, header.published, skip + headline, country_of)
         events = ev.extract_events(body, index, header.published, skip)
         used = (
             {f.reporter for f in drafted}

@@ -167,6 +167,31 @@ def _penalised(before: str) -> bool:
 _LEVY_AFTER = re.compile(
     r"^\s(?:in|of)\s(?:\w+\s)?(?:tariffs?|duties|taxes|fines|penalties|levies|customs\sduties|fees)(?![\w-])", re.I
 )
+# ", where a railway link opened last year", ", a military-backed agency that took over state grain
+# purchases in December,": a relative clause, to its comma or the sentence's end
+_RELATIVE = re.compile(r",\s(?:[\w’'-]+\s){0,5}?(?:that|which|who|whose|where)\s[^,;]*")
+# "from July to 1.45 million tonnes", "in the 12 months to June": a month after "to" or "from" is no side
+_MONTH_NAMES = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+)
+# "In neighbouring Thailand, ...", "In Indonesia, ...": a sentence opening on a place, the trader of
+# its flows when no other is written
+_OPENING_PLACE = re.compile(
+    r"\s*(?:[A-Z]+(?:\s[A-Z]+)*,\s\w+\.?\s\d{1,2}\s\([^)]*\)\s[-–—]+\s)?(?:In|For)\s(?:the\s)?"
+    r"(?:neighbouring\s|neighboring\s|nearby\s)?[A-Z][\w’'-]*(?:\s[A-Z][\w’'-]*){0,2},\s"
+)
+# "to countries other than the United States", "except China": a side named by what it is not
+_EXCLUDED_SIDE = re.compile(
+    r"\b(?:other\sthan|except(?:\sfor)?|excluding|outside(?:\sof)?|apart\sfrom|besides)\s", re.I
+)
+# the whole of a flow: "total exports", "overall imports", "exports to all destinations", "imports
+# from all origins", "to the rest of the world"
+_WHOLE = re.compile(
+    r"\b(?:total|overall|aggregate)\s(?:merchandise\s|goods\s)?(?:exports|imports)\b"
+    r"|\b(?:to|from)\sall\s(?:destinations|origins|sources|markets|countries|partners)\b",
+    re.I,
+)
 # Words of a clause pointing back at the flow just told ("most of the purchases", "those sales",
 # "of which"): its sides, not the story's
 _POINTS_BACK = re.compile(
@@ -256,6 +281,7 @@ class _Context:
     period: Period | None = None
     paragraph: int = -1
     yen_sign: str = "CNY"  # what "¥" stands for in this story (numbers.yen_sign)
+    rupee: str = "INR"  # what "Rs" and "rupees" stand for in this story (numbers.rupee_currency)
     # the sides of the story's previous outcome, drafted or not (a fiscal year's is not): what a
     # sentence that names no side leans on
     sides: _Sides | None = None
@@ -263,6 +289,7 @@ class _Context:
     # whether the story's first figure is its reporter's trade with the world: later sentences that
     # name no side ("Automotive exports, the largest sector, ...") are that trade's, not a partner's
     world_story: bool | None = None
+    skip: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # spans not of the story (a headline)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -272,6 +299,7 @@ class _Sides:
     paragraph: int
     sentence: int = -1  # where the sentence the sides were read in starts
     flow: str = ""
+    country: str | None = None  # the reporter's country
 
 
 def extract_figures(
@@ -286,14 +314,33 @@ def extract_figures(
     Sides and periods not written in a sentence are carried from the story's previous figure
     (wire copy puts one sentence on a line, so a paragraph is often a sentence)."""
     out: list[DraftFigure] = []
-    ctx = _Context(yen_sign=numbers.yen_sign(body))
+    ctx = _Context(yen_sign=numbers.yen_sign(body), skip=skip, rupee=numbers.rupee_currency(body))
     for para in paragraphs(body):
         if inside(skip, para.start, para.end):
             continue
         for sent in sentences(para):
-            sent_kws = [k for k in FLOW_WORDS.finditer(sent.text) if is_flow(body, k, sent.start)]
+            # a relative clause with no amount of its own tells something else: its flow words and dates
+            # are not the figures' ("where a railway link opened last year", "which depend on exports
+            # of labour", "an agency that took over state grain purchases in December")
+            aside_spans = [
+                (sent.start + m.start(), sent.start + m.end())
+                for m in _RELATIVE.finditer(sent.text)
+                if not re.search(
+                    r"\d[\d.,]*\s?(?:%|per\s?cent|[a-z]*illion|bn|mn|tonnes?|barrels?)|[$€£¥₽]", m.group(0)
+                )
+            ]
+            sent_kws = [
+                k
+                for k in FLOW_WORDS.finditer(sent.text)
+                if is_flow(body, k, sent.start)
+                and not inside(aside_spans, sent.start + k.start(), sent.start + k.end())
+            ]
             unresolved: list[int] = []
-            sent_periods = find_periods(sent.text, sent.start, published, unresolved=unresolved)
+            sent_periods = [
+                p
+                for p in find_periods(sent.text, sent.start, published, unresolved=unresolved)
+                if not inside(aside_spans, p.at, p.at + 1)
+            ]
             ctx.unresolved = unresolved
             if not sent_kws:
                 _lend_change(body, sent, ctx)
@@ -370,7 +417,7 @@ def _clause_figures(
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
     text = clause.text
-    money = numbers.find_money(text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign))
+    money = numbers.find_money(text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee)
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
     every = [(m.start, m.full_end) for m in money]
@@ -498,11 +545,28 @@ def _clause_figures(
             pair = [r for r in index.within(sent.start, sent.start + kw.start()) if r.how != "demonym"]
             if len(pair) == 2 and re.fullmatch(r"\s(?:and|&)\s", body[pair[0].end : pair[1].start]):
                 reporter, partner, rule = pair[0].slug, pair[1].slug, "pair-subject"
-        if reporter is None and partner is not None:
+        if reporter is None:
+            # "In neighbouring Thailand, crude palm oil exports reached ...": the place the sentence opens on
+            opens_on = _OPENING_PLACE.match(sent.text)
+            refs = index.within(sent.start, sent.start + opens_on.end()) if opens_on else []
+            if refs and refs[-1].how != "demonym" and refs[-1].slug != partner:
+                reporter, rule = refs[-1].slug, rule + "+opening-place"
+        if reporter is None and (partner is not None or word in VERBS):
+            # "Egypt, the world's biggest wheat importer, bought around 12.4 million tonnes": a trading
+            # verb's subject, partner or not
             subject = sentence_subject(body, sent, kw, index, partner, country_of)
             if subject is not None:
                 reporter, rule = subject, rule + "+subject"
-        world = word in _WORLD_FLOWS and partner is None and reporter is not None
+        if _EXCLUDED_SIDE.search(
+            body, sent.start + kw.start(), anchor.start if anchor.start > sent.start + kw.start() else clause.end
+        ):
+            continue  # "exports to countries other than the United States": a side named only by what it is not
+        whole = bool(
+            _WHOLE.search(
+                body, max(clause.start, sent.start + kw.start() - 12), min(clause.end, sent.start + kw.end() + 40)
+            )
+        )
+        world = (word in _WORLD_FLOWS or whole) and partner is None and reporter is not None
         in_clause = clause.start <= sent.start + kw.start() < clause.end
         # a destination or origin written in the clause, placed or not ("to the EU", "to buyers in
         # Egypt", "from Chinese ports"): the figure is not with the world
@@ -512,7 +576,14 @@ def _clause_figures(
         anchor_end = anchor.end if isinstance(anchor, numbers.Change) else amount_end(anchor)
         comma = body.find(",", anchor_end, clause.end)
         reach = body[reach_start : comma if comma >= 0 else clause.end]
-        directed = bool(re.search(r"\b(?:to|from|with|into)\s(?:the\s|buyers\sin\s|customers\sin\s)?[A-Z]", reach))
+        # (not a currency written after "to": "rose 2.4% to C$66.1 billion", "to US$", "to EUR 5 billion")
+        directed = bool(
+            re.search(
+                r"\b(?:to|from|with|into)\s(?:the\s|buyers\sin\s|customers\sin\s)?"
+                r"(?![A-Z]{1,3}\$|[A-Z]{2,3}\s?\d|RMB\b|U\.S\.\s(?:dollars?|\$)|" + _MONTH_NAMES + r")[A-Z]",
+                reach,
+            )
+        )
         # "coal shipments abroad", "cocoa shipped overseas": exports to the world, whatever partner the
         # sentence names elsewhere
         abroad = (
@@ -537,10 +608,24 @@ def _clause_figures(
             mine = country_of.get(reporter)
             others = [r for r in index.within(begin, end) if country_of.get(r.slug) != mine]
             earlier = [
-                r for r in index.refs if r.end <= begin and r.kind == "country" and country_of.get(r.slug) != mine
+                r
+                for r in index.refs
+                if r.end <= begin
+                and r.kind == "country"
+                and country_of.get(r.slug) != mine
+                and not inside(ctx.skip, r.start, r.end)  # a headline's
             ]
             opening = ctx.sides is None and not earlier and not others and not directed
-            world = abroad or opening
+            # "In neighbouring Thailand, crude palm oil exports reached ...": a trader new to the story,
+            # named in its own clause with no destination
+            newcomer = (
+                in_clause
+                and previous_reporter_country(ctx) not in (None, mine)
+                and not others
+                and not directed
+                and "+carried" not in rule
+            )
+            world = abroad or opening or newcomer
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
@@ -578,6 +663,13 @@ def _clause_figures(
             continue
         start_of = anchors[n - 1].start if n else clause.start
         status = _status(body[max(clause.start, start_of, anchor.start - 60) : anchor.start])
+        if status == "actual" and re.search(
+            r",\s(?:[\w’'-]+\s){1,3}(?:estimate|estimates|estimated)(?:\s(?:on|in|last)\s[\w\s]{1,15})?[.\"”]*\s*$",
+            body[anchor.start : sent.end],
+        ):
+            status = (
+                "estimate"  # "..., bought around 12.4 million tonnes from all origins last year, traders estimate."
+            )
         goal = _RESTATED_GOAL.search(body, anchor.start, sent.end) if status == "forecast" else None
         if goal is not None and not re.search(
             r"\d|\b(?:would|will|could|was|were|is|be|not)\b", body[goal.end() : sent.end]
@@ -588,7 +680,7 @@ def _clause_figures(
         if period is None:
             if why == _FISCAL_PERIOD and status == "actual":
                 # not drafted, still the story's sides; its period, a fiscal year's, is carried to none
-                ctx.sides = _Sides(reporter, partner, sent.paragraph, sent.start, flow)
+                ctx.sides = _Sides(reporter, partner, sent.paragraph, sent.start, flow, country_of.get(reporter))
                 ctx.figure, ctx.period = None, None
             continue
         if why:
@@ -621,10 +713,17 @@ def _clause_figures(
         figures.append(fig)
         if fig.status == "actual" or ctx.figure is None:
             ctx.figure = fig  # the next amount of the clause may lean on this one
-            ctx.sides = _Sides(fig.reporter, fig.partner, sent.paragraph, sent.start, fig.flow)
+            ctx.sides = _Sides(
+                fig.reporter, fig.partner, sent.paragraph, sent.start, fig.flow, country_of.get(fig.reporter)
+            )
             if ctx.world_story is None and fig.status == "actual":
                 ctx.world_story = fig.partner is None
     return figures
+
+
+def previous_reporter_country(ctx: _Context) -> str | None:
+    """Return the country of the story's previous reporter ("" when the story has none yet)."""
+    return ctx.sides.country if ctx.sides is not None else None
 
 
 def _quote(clause: Piece) -> Piece:

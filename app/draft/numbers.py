@@ -71,6 +71,7 @@ CURRENCY_WORDS: dict[str, str] = {
     "lira": "TRY",
     "liras": "TRY",
     "ringgit": "MYR",
+    "rm": "MYR",  # "RM111.4 billion": only against a number (`_SYMBOL`)
     "baht": "THB",
     "rupiah": "IDR",
     "hryvnias": "UAH",
@@ -83,7 +84,7 @@ CURRENCY_WORDS: dict[str, str] = {
 CURRENCY_CODES = (
     "USD EUR CNY RUB GBP JPY KRW INR KZT HKD AUD CAD CHF SGD MNT UZS TRY BRL ZAR VND THB MYR IDR AED SAR "  # noqa: SIM905
     "NZD TWD MXN NGN ARS CLP COP PEN EGP PKR BDT PHP UAH BYN IQD IRR KES GHS MAD PLN SEK NOK DKK CZK HUF "
-    "ILS QAR KWD AZN GEL AMD KGS TJS TMT LKR MMK KHR LAK".split()
+    "ILS QAR KWD AZN GEL AMD KGS TJS TMT LKR MMK KHR LAK NPR".split()
 )
 
 SCALES: dict[str, int] = {
@@ -119,6 +120,9 @@ UNITS: dict[str, str] = {
     "container": "container",
     "barrels": "barrel",
     "barrels per day": "barrel-per-day",
+    "barrels a day": "barrel-per-day",
+    "bpd": "barrel-per-day",
+    "b/d": "barrel-per-day",
     "cubic metres": "cubic-metre",
     "cubic meters": "cubic-metre",
     "bcm": "billion-cubic-metre",
@@ -150,7 +154,7 @@ _SYMBOL = (
     r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩)"
     + _GROUP_SPACE
     # the naira as Nigerian copy writes it without its sign: "N67.1 trillion", against the number
-    + r"?|\bRs\.?\s?|(?<![\w.$-])N(?=\d)|\b(?:"
+    + r"?|\bRs\.?\s?|\bRM(?=\s?\d)|(?<![\w.$-])N(?=\d)|\b(?:"
     + "|".join(CURRENCY_CODES)
     # a code written against the number too ("USD67.1 billion", "VNĐ81.4 trillion")
     + r"|RMB|VNĐ)(?![A-Za-z])\s?)"
@@ -301,15 +305,34 @@ def yen_sign(text: str, *, story: str | None = None) -> str:
     return story or "CNY"
 
 
-def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:
+_RUPEE_COUNTRIES = (
+    ("PKR", re.compile(r"\b(?:Pakistan|Pakistani|Islamabad|Karachi)\b")),
+    ("LKR", re.compile(r"\b(?:Sri Lanka|Sri Lankan|Colombo)\b")),
+    ("NPR", re.compile(r"\b(?:Nepal|Nepali|Nepalese|Kathmandu)\b")),
+)
+_INDIA = re.compile(r"\b(?:India|Indian|New Delhi|Mumbai)\b")
+
+
+def rupee_currency(text: str) -> str:
+    """Return the currency "Rs" and "rupees" stand for in a story: Pakistan's, Sri Lanka's or Nepal's
+    where it names that country and not India (the first named, if several), else India's."""
+    if _INDIA.search(text):
+        return "INR"
+    named = [(m.start(), code) for code, pattern in _RUPEE_COUNTRIES if (m := pattern.search(text))]
+    return min(named)[1] if named else "INR"
+
+
+def find_money(text: str, *, yen_sign: str = "CNY", rupee: str = "INR") -> list[Money]:
     """Return every money amount in `text`, conversions in brackets attached to the amount before them
-    (`yen_sign`: the currency "¥" stands for in the story)."""
+    (`yen_sign`: the currency "¥" stands for in the story; `rupee`: what "Rs" and "rupees" do)."""
     raw: list[Money] = []
     for m in MONEY_BEFORE.finditer(text):
         sym = m.group("sym").strip()
         currency = sym.upper() if sym.upper() in CURRENCY_CODES else CURRENCY_WORDS.get(sym.lower())
         if sym == "¥":
             currency = yen_sign
+        elif currency == "INR" and sym != "₹":
+            currency = rupee  # "Rs 780 billion" in a Pakistani story
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if not m.group("scale") and not _bare_amount_ok(m.group("num")):
@@ -326,6 +349,8 @@ def find_money(text: str, *, yen_sign: str = "CNY") -> list[Money]:
     for m in MONEY_AFTER.finditer(text):
         word = m.group("word")
         currency = word if word in CURRENCY_CODES else CURRENCY_WORDS.get(word.lower())
+        if currency == "INR" and word.lower().startswith("rupee"):
+            currency = rupee
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if any(r.start <= m.start() < r.end for r in raw):

@@ -113,7 +113,10 @@ def parties(
         if and_at > 0 and first and second:
             # "between Russia's Primorsky Krai and China": the place inside the other
             return _narrowest(body, first, index).slug, _narrowest(body, second, index).slug, "between"
-    for ref in after_refs:
+    for i, ref in enumerate(after_refs):
+        nxt = after_refs[i + 1] if i + 1 < len(after_refs) else None
+        if nxt is not None and re.fullmatch(r"[’']s\s", body[ref.end : nxt.start]):
+            continue  # "of northeast China's Heilongjiang Province": the place it owns is the side
         prep = body[max(k_end, ref.start - 40) : ref.start]
         prep_m = re.search(r".*\b(to|from|with|into|of)\s(?:[\w’'-]+\s){0,4}$", prep, re.I | re.S)
         if prep_m is None:
@@ -134,7 +137,12 @@ def parties(
                 partner = ref.slug
             elif flow == "export" and reporter is None:
                 reporter = ref.slug
-        elif word == "of" and flow != "import" and reporter is None and re.fullmatch(r"\sof\s", prep[-4:]):
+        elif (
+            word == "of"
+            and flow != "import"
+            and reporter is None
+            and re.search(r"\sof\s(?:(?:[a-z]+\s)?[\w-]+[’']s\s)?$", prep)
+        ):
             # "the total value of imports and exports of Jilin Province", "foreign trade turnover of X",
             # "exports of China to Russia"
             reporter = ref.slug
@@ -253,7 +261,7 @@ def sentence_subject(
     sent: Piece,
     kw: re.Match[str],
     index: PlaceIndex,
-    partner: str,
+    partner: str | None,
     country_of: dict[str, str | None],
 ) -> str | None:
     """Return the place a sentence opens with, when it acts in the flow: "Russia's Primorsky Krai
@@ -272,6 +280,12 @@ def sentence_subject(
             break
     if opening is None or opening.slug == partner:
         return None
-    if country_of.get(opening.slug) is not None and country_of.get(opening.slug) == country_of.get(partner):
+    if re.match(r"[’']s\s(?:[a-z]+\s)?[A-Z]", body[opening.end : opening.end + 30]):
+        return None  # "Russia's Nizhny Novgorod region exported": the subject is what the place owns
+    if (
+        partner is not None
+        and country_of.get(opening.slug) is not None
+        and country_of.get(opening.slug) == country_of.get(partner)
+    ):
         return None
     return opening.slug
