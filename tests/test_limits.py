@@ -458,6 +458,21 @@ def test_nested_introspection_is_refused(served: Served) -> None:
     assert served.spy.checkouts == 0
 
 
+def test_the_schema_is_introspected_once_per_operation(served: Served) -> None:
+    # the rest of introspection costs no node: under aliases it would be free, 100 KB a copy
+    whole = "{ types { name fields(includeDeprecated: true) { name args { name } type { name } } } }"
+    once = served.post("{ s0: __schema " + whole + " }")
+    assert once.status_code == 200, once.text
+    twice = served.post("{ " + " ".join(f"s{i}: __schema {whole}" for i in range(2)) + " }")
+    assert twice.status_code == 400, twice.text
+    (error,) = twice.json()["errors"]
+    assert error["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert "__schema 2 times" in error["message"]
+    by_name = "{ " + " ".join(f't{i}: __type(name: "Article") {{ name }}' for i in range(21)) + " }"
+    assert served.post(by_name).json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+    assert served.spy.checkouts == 0
+
+
 # --- media types -------------------------------------------------------------------------------------------------
 
 REFUSED = [

@@ -286,7 +286,23 @@ def _measure(
     if root is None:
         return _Measure()
     walker = _Walker(schema, document, _coerced(schema, operation, variables), max_depth)
+    _check_introspection(walker, root, operation)
     return walker.measure(root, (operation.selection_set,), 1)
+
+
+# the schema once per operation (a client's whole fetch, ~100 KB), types by name a few times: the
+# rest of introspection costs no node, so repeating it under aliases would be free otherwise
+MAX_SCHEMA_FIELDS = 1
+MAX_TYPE_FIELDS = 20
+
+
+def _check_introspection(walker: _Walker, root: GraphQLObjectType, operation: OperationDefinitionNode) -> None:
+    names = [fields[0].name.value for fields in walker._collect(root, (operation.selection_set,)).values()]
+    for name, most in (("__schema", MAX_SCHEMA_FIELDS), ("__type", MAX_TYPE_FIELDS)):
+        if names.count(name) > most:
+            raise LimitError(
+                f"the operation asks for {name} {names.count(name)} times; the limit is {most} per operation"
+            )
 
 
 def check(
