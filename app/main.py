@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import event
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import LOCAL_ORIGINS, OPERATIONS_DIR, PROJECT_ROOT, Settings, get_settings
 from app.db import ApiDatabase, make_async_engine, resolve_api_database, server_state
@@ -45,6 +46,31 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     # Starlette logs the exception itself after this answer is sent
     body = {"errors": [{"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
     return JSONResponse(body, status_code=500)
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Return routing's refusals (no such path, no such method) as JSON like every other error."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code)
+    if code is None:
+        plain = {"errors": [{"message": str(exc.detail)}]}
+        return JSONResponse(plain, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and request.url.path == "/graphql":
+        headers["Allow"] = "GET, HEAD, POST"  # routing names only the route it tried last
+    if exc.status_code == 405:
+        message = f"{request.method} is not served at {request.url.path}" + (
+            f"; use {headers['Allow']}" if "Allow" in headers else ""
+        )
+    else:
+        message = f"nothing is served at {request.url.path}"
+    body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    if request.method == "HEAD":
+        return Response(status_code=exc.status_code, headers=headers, media_type="application/json")
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
 
 
 def create_app(settings: Settings | None = None, database: ApiDatabase | None = None) -> FastAPI:
@@ -109,6 +135,7 @@ def create_app(settings: Settings | None = None, database: ApiDatabase | None = 
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_exception_handler(Exception, _internal_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     # the example operations keep their own label whatever names clients invent (bench/ is absent
     # from the image: its names then share the first-come labels)
     app.state.metrics = Metrics(

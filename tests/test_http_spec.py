@@ -452,11 +452,23 @@ def test_get_without_query_from_a_browser_is_graphiql(api: TestClient) -> None:
     assert "/static/graphiql/" in response.text
 
 
-@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND"])
 def test_other_methods_are_405_naming_get_and_post(api: TestClient, method: str) -> None:
     response = send(api, method, body={"query": "{ __typename }"})
     assert response.status_code == 405, response.text
     assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
+    # coded like every other error, whatever method routing did not know
+    (error,) = response.json()["errors"]
+    assert error["extensions"]["code"] == "METHOD_NOT_ALLOWED" and method in error["message"]
+
+
+def test_a_path_nothing_serves_is_a_coded_404(api: TestClient) -> None:
+    response = api.get("/graphq1")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    response = api.post("/healthz")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
 def test_head_answers_as_get_does(api: TestClient) -> None:

@@ -19,6 +19,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match, Route
 from starlette.types import Scope
@@ -120,7 +121,8 @@ def _method_not_allowed(request: Request, media: str) -> Response:
     body = {
         "errors": [
             {
-                "message": "only queries run over GET: a subscription runs over a WebSocket at /graphql",
+                "message": "only queries run over GET: a mutation goes by POST, a subscription over a WebSocket at "
+                "/graphql",
                 "extensions": {"code": "METHOD_NOT_ALLOWED"},
             }
         ]
@@ -411,4 +413,4 @@ async def _batch(request: Request, items: list[Any], *, media: str) -> Response:
 )
 async def graphql_other_methods() -> Response:
     """Any other method: 405 naming the methods the endpoint serves (routing alone would say only GET and HEAD)."""
-    return Response(status_code=405, headers={"Allow": "GET, HEAD, POST"})
+    raise StarletteHTTPException(status_code=405, headers={"Allow": "GET, HEAD, POST"})  # answered as JSON by the app
