@@ -776,6 +776,7 @@ def test_nul_in_slug_is_bad_user_input(api: TestClient, field: str) -> None:
     [
         'tradeSeries(currency: "USDD") { label }',
         'tradeSeries(filter: { usdMin: "1e99999999" }) { label }',
+        'tradeSeries(filter: { usdMin: "-5" }) { label }',
         "nodes(ids: [{}]) {{ id }}".format(", ".join(['"x"'] * 101)),
     ],
 )

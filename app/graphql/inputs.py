@@ -80,7 +80,11 @@ class TradeFigureFilter:
     def to_query(self) -> FigureFilter:
         for name, value in (("usdMin", self.usd_min), ("usdMax", self.usd_max)):
             if value is not None and (not value.is_finite() or abs(value.adjusted()) > MAX_EXPONENT):
-                raise BadUserInput(f"`{name}` must be a finite amount between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}")
+                raise BadUserInput(
+                    f"`{name}` must be a finite amount of a magnitude between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}"
+                )
+            if value is not None and value < 0:
+                raise BadUserInput(f"`{name}` must not be negative: no amount is")
         return _query_filter(
             self,
             FigureFilter,
