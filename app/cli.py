@@ -139,7 +139,7 @@ def _check(paths: list[Path]) -> None:
     pending += sum(e.review == "pending" for e in corpus.events.values())
     out.print(
         f"valid: {len(corpus.articles)} articles, {len(corpus.figures)} trade figures, {len(corpus.events)} events, "
-        f"{len(corpus.evidence)} pieces of evidence ({pending} facts pending review); nothing written"
+        f"{len(corpus.written_evidence())} pieces of evidence ({pending} facts pending review); nothing written"
     )
 
 

@@ -75,6 +75,17 @@ class Corpus:
     duplicates: list[Duplicate] = dataclasses.field(default_factory=list)
     facts: dict[Path, FileFacts] = dataclasses.field(default_factory=dict)  # by the file as discovered
 
+    def written_evidence(self) -> list[EvidenceItem]:
+        """Return the evidence a seed writes: every quote given, and each stated conversion's quote."""
+        items = list(self.evidence)
+        known = set(items)
+        for slug, (_, span) in self.stated_conversions.items():
+            extra = EvidenceItem(span, "trade_figure", slug)
+            if extra not in known:
+                items.append(extra)
+                known.add(extra)
+        return items
+
     def row_count(self) -> int:
         """Return roughly how many rows writing this corpus touches (for progress display)."""
         return (

@@ -354,13 +354,7 @@ class _Writer:
         )
 
     def evidence(self) -> dict[EvidenceItem, int]:
-        items = list(self.corpus.evidence)
-        known = set(items)
-        for slug, (_, span) in self.corpus.stated_conversions.items():
-            extra = EvidenceItem(span, "trade_figure", slug)
-            if extra not in known:
-                items.append(extra)
-                known.add(extra)
+        items = self.corpus.written_evidence()
         self._lookup("trade_figure", trade_figures, [i.subject for i in items if i.subject_kind == "trade_figure"])
         self._lookup("event", events, [i.subject for i in items if i.subject_kind == "event"])
         rows = [
