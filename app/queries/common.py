@@ -162,8 +162,8 @@ async def list_first_mentioned(
 
 
 def place_ref(ref: str) -> ColumnElement[bool]:
-    """Return a condition matching the place named by slug or by ISO code."""
-    return or_(places.c.slug == ref, places.c.code == ref.upper())
+    """Return a condition matching the place named by slug or by ISO code, in any case ("China", "CN")."""
+    return or_(places.c.slug == ref.lower(), places.c.code == ref.upper())
 
 
 def subtree_ids(refs: Sequence[str]) -> ColumnElement[Any]:
