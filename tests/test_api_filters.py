@@ -625,7 +625,50 @@ def test_places_by_kind(api: TestClient, kinds: list[str]) -> None:
     assert matches(api, "places", {"kind": kinds}) == expected
 
 
-@pytest.mark.parametrize("code", ["CN", "RU", "ru", "UZ", "XX"])
+def refused(api: TestClient, field: str, filter_: dict[str, Any]) -> str:
+    """Return the message of the BAD_USER_INPUT a filter is refused with (the rest of the answer kept)."""
+    type_name = {"articles": "ArticleFilter", "places": "PlaceFilter"}[field]
+    body = api.post(
+        "/graphql",
+        json={
+            "query": f"query($f: {type_name}) {{ {field}(filter: $f) {{ totalCount }} }}",
+            "variables": {"f": filter_},
+        },
+    ).json()
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", body
+    return str(error["message"])
+
+
+@pytest.mark.parametrize(
+    ("field", "filter_"),
+    [
+        ("places", {"countryCode": "XX"}),
+        ("places", {"countryCode": ""}),
+        ("places", {"countryCode": "CHN"}),
+        ("places", {"code": "CN-XX"}),
+        ("places", {"code": ""}),
+        ("articles", {"language": "xx"}),
+        ("articles", {"language": "english"}),
+    ],
+)
+@pytest.mark.parametrize("path", ["compiled", "resolvers"])
+def test_a_code_that_is_none_is_refused_not_matched_by_nothing(
+    request: pytest.FixtureRequest, path: str, field: str, filter_: dict[str, Any]
+) -> None:
+    client: TestClient = request.getfixturevalue("api" if path == "compiled" else "resolver_api")
+    assert "is not an ISO" in refused(client, field, filter_)
+
+
+def test_an_empty_text_filter_filters_nothing(api: TestClient) -> None:
+    c = corpus()
+    for blank in ("", " ", "  "):
+        assert matches(api, "places", {"name": blank}) == set(c.places)
+        assert matches(api, "articles", {"text": blank}) == set(c.articles)
+    assert matches(api, "articles", {"language": "EN"}) == set(c.articles)
+
+
+@pytest.mark.parametrize("code", ["CN", "RU", "ru", "UZ"])
 def test_places_by_country_code(api: TestClient, code: str) -> None:
     c = corpus()
     expected = {s for s, p in c.places.items() if p.country_code == code.upper()}
@@ -641,7 +684,7 @@ def test_places_by_code(api: TestClient) -> None:
             assert listed(api, "places", {"code": place.code}) == [slug]
             assert listed(api, "places", {"code": place.code.lower()}) == [slug]
     assert listed(api, "places", {"code": "CN-LN"}) == ["liaoning"]
-    assert listed(api, "places", {"code": "CN-XX"}) == []
+    assert listed(api, "places", {"code": "CN-JX"}) == []  # a code of a place the corpus does not hold
 
 
 def test_places_within(api: TestClient) -> None:

@@ -43,6 +43,37 @@ def currency_code(code: str) -> str:
     return code
 
 
+def country_code(code: str) -> str:
+    """Return an ISO 3166-1 alpha-2 code, upper-cased; raise BadUserInput if it is not one."""
+    code = code.strip().upper()
+    if pycountry.countries.get(alpha_2=code) is None or len(code) != 2:
+        raise BadUserInput(f"{code[:10]!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def place_code(code: str) -> str:
+    """Return an ISO 3166-1 alpha-2 or ISO 3166-2 code, upper-cased; raise BadUserInput if it is neither."""
+    code = code.strip().upper()
+    if len(code) == 2:
+        return country_code(code)
+    if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
+        raise BadUserInput(f"{code[:12]!r} is not an ISO 3166-1 alpha-2 or ISO 3166-2 code")
+    return code
+
+
+def language_code(code: str) -> str:
+    """Return an ISO 639-1 language code, lower-cased; raise BadUserInput if it is not one."""
+    code = code.strip().lower()
+    if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+        raise BadUserInput(f"{code[:10]!r} is not an ISO 639-1 language code")
+    return code
+
+
+def words(text: str | None) -> str | None:
+    """Return a text filter as given, or None when it holds no word (an empty search box filters nothing)."""
+    return text if text is not None and text.strip() else None
+
+
 def slug_or_code(slug: str | None, code: str | None) -> tuple[str, str]:
     """Return (column, value) of a place lookup by slug or by ISO code; raise BadUserInput unless
     exactly one is given."""

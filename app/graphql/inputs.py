@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import strawberry
 
 from app.errors import BadUserInput
-from app.graphql.checks import currency_code
+from app.graphql.checks import country_code, currency_code, language_code, place_code, words
 from app.graphql.enums import FigureMeasure
 from app.queries.articles import ArticleFilter as ArticleQueryFilter
 from app.queries.events import EventFilter as EventQueryFilter
@@ -52,7 +52,12 @@ class ArticleFilter:
         return {"places_": [self.place], "organisations": [self.publisher, self.organisation]}
 
     def to_query(self) -> ArticleQueryFilter:
-        return _query_filter(self, ArticleQueryFilter)
+        return _query_filter(
+            self,
+            ArticleQueryFilter,
+            text=words(self.text),
+            language=language_code(self.language) if self.language is not None else None,
+        )
 
 
 @strawberry.input
@@ -94,6 +99,7 @@ class TradeFigureFilter:
             measure=self.measure.value if self.measure is not None else None,
             # checked as every currency argument is: a code that is none is refused, not matched by nothing
             currency=currency_code(self.currency) if self.currency is not None else None,
+            commodity=words(self.commodity),
         )
 
 
@@ -133,7 +139,15 @@ class PlaceFilter:
         return {"places_": [self.within]}
 
     def to_query(self) -> PlaceQueryFilter:
-        return _query_filter(self, PlaceQueryFilter, kinds=_values(self.kind))  # type: ignore[arg-type]
+        return _query_filter(
+            self,
+            PlaceQueryFilter,
+            kinds=_values(self.kind),  # type: ignore[arg-type]
+            # a code that is none is refused, not matched by nothing (as currencies are)
+            country_code=country_code(self.country_code) if self.country_code is not None else None,
+            code=place_code(self.code) if self.code is not None else None,
+            name=words(self.name),
+        )
 
 
 @strawberry.input
@@ -146,4 +160,9 @@ class OrganisationFilter:
         return {"places_": [self.country]}
 
     def to_query(self) -> OrganisationQueryFilter:
-        return _query_filter(self, OrganisationQueryFilter, kinds=_values(self.kind))  # type: ignore[arg-type]
+        return _query_filter(
+            self,
+            OrganisationQueryFilter,
+            kinds=_values(self.kind),  # type: ignore[arg-type]
+            name=words(self.name),
+        )
