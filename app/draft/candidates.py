@@ -43,6 +43,11 @@ COUNTRY_NAMES: dict[str, str] = {
     "the Philippines": "PH",
     "the UAE": "AE",
     "Kyrgyzstan": "KG",
+    "the Republic of Korea": "KR",
+    "Republic of Korea": "KR",
+    "the ROK": "KR",
+    "the DPRK": "KP",
+    "DPRK": "KP",
 }
 # Well-known news agencies, as datelines and bylines name them -> their full names
 NEWS_AGENCIES: dict[str, str] = {
@@ -78,7 +83,7 @@ _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
     r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority|Bureau|Statistics Agency|"
-    r"Statistics Committee|Statistics Service|Statistics Office|Statistical Office"
+    r"Statistics Committee|Statistics Service|Statistics Office|Statistical Office|Board"
 )
 _CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
 _WORD = r"[A-Z][\w’'-]*"
@@ -304,7 +309,8 @@ def _province_pattern() -> tuple[re.Pattern[str], dict[str, list[_Subdivision]]]
         re.compile(
             r"(?P<of>\b(?:[Pp]rovince|[Ss]tate|[Pp]refecture|[Rr]egion) of\s)?(?<![\w-])(?P<name>"
             + names
-            + r")(?![\w-])(?:\s(?P<word>[Pp]rovince|[Ss]tate|[Pp]refecture|[Rr]egion|[Aa]utonomous [Rr]egion)\b)?"
+            + r")(?![\w-])(?:(?:\s(?:Zhuang|Uygur|Uyghur|Hui))?\s(?P<word>[Pp]rovince|[Ss]tate|[Pp]refecture|[Rr]egion"
+            r"|[Aa]utonomous [Rr]egion)\b)?"
         ),
         by_name,
     )
@@ -324,6 +330,25 @@ _COMMON_WORDS = re.compile(
     r"\b(?:North|South|East|West|Central|Eastern|Western|Northern|Southern|Coast|Sea|Lakes?|River|Islands?|Upper"
     r"|Lower|Great|Capital|Red|Middle|Highlands?|Valley|Mountains?)\b"
 )
+
+
+def _is_place_name(name: str, registries: Registries) -> bool:
+    """Return whether `name` names a country (by name or adjective) or a registry place."""
+    from app.draft.gazetteer import DEMONYMS
+
+    if name in DEMONYMS or _folded(name) in {_folded(n) for n in _country_names()}:
+        return True
+    return any(name == p.name or name in p.aliases for p in registries.places.values())
+
+
+def _opens_sentence(body: str, start: int) -> bool:
+    """Return whether the capitalised word before `start` opens its sentence ("While Shandong's ...")."""
+    before = body[max(0, start - 40) : start]
+    m = re.search(r"([A-Z][\w-]*)\s$", before)
+    if m is None:
+        return False
+    lead = before[: m.start()]
+    return not lead.strip() or bool(re.search(r"(?:[.!?]['\"”’]?\s+|\n\s*|[-–—]\s)$", lead))
 
 
 def _beside_country(body: str, start: int, end: int, code: str, registries: Registries) -> bool:
@@ -453,8 +478,10 @@ def find_candidates(
         name, start = m.group(0).strip(), m.start()
         if name.startswith("The "):  # "The Far Eastern Customs Administration has ...": the article is no part
             name, start = name[4:], start + 4
-        owner = re.match(r"[A-Z][\w.-]*[’']s\s", name)
-        if owner:  # "Russia's Federal Customs Service": its country's possessive is no part of its name
+        owner = re.match(r"([A-Z][\w.-]*(?:\s[A-Z][\w.-]*)?)[’']s\s", name)
+        if owner and _is_place_name(owner.group(1), registries):
+            # "Russia's Federal Customs Service": its country's possessive is no part of its name (the
+            # People's Bank of China, Moody's Investors Service keep theirs)
             name, start = name[owner.end() :], start + owner.end()
         # "the Central Bank of Nigeria's budget": the possessive is no part of the name
         possessive = re.search(r"[’']s$", name)
@@ -511,12 +538,17 @@ def find_candidates(
         kind_word = bool(word or m.group("of"))
         after_end = m.end() if word else m.end("name")
         if (
-            _LONGER_BEFORE.search(folded, max(0, m.start("name") - 20), m.start("name"))
+            (
+                _LONGER_BEFORE.search(folded, max(0, m.start("name") - 20), m.start("name"))
+                and not _opens_sentence(folded, m.start("name"))  # "Coastal Fujian's exports"
+            )
             or _LONGER_AFTER.match(folded, after_end)
             # "the Red Sea", "the Fujian", "across the Sahel region": a name with "the" is a sea's, a
-            # ship's, a wider area's, not a province's ("the state of Sao Paulo" names it after "of")
+            # ship's, a wider area's, not a province's ("the state of Sao Paulo" names it after "of",
+            # "the Guangxi Zhuang Autonomous Region" with its kind in capitals)
             or (
                 not m.group("of")
+                and not (word and word[0].isupper())
                 and re.search(r"\bthe\s$", folded[max(0, m.start("name") - 4) : m.start("name")], re.I)
             )
         ):
@@ -536,6 +568,8 @@ def find_candidates(
             and (
                 not _COMMON_WORDS.search(name)
                 or _beside_country(body, m.start("name"), after_end, s.country, registries)
+                # "New South Wales' coal exports", "West Bengal's": a name that owns something is a place's
+                or re.match(r"[’']s?\s", body[after_end : after_end + 3]) is not None
             )
         ]
         if len(subs) == 1:
@@ -593,6 +627,7 @@ def _tellers(body: str, spans: list[tuple[int, int]], registries: Registries, ad
             or word.lower() in _WEEKDAYS
             or word in surnames
             or word in CURRENCY_LIKE
+            or word in _NOT_ORGANISATIONS
             or not _free(spans, start, end)
             or body[max(0, start - 4) : start] == "The "  # "The Economist": a name this word is only part of
         ):
@@ -603,13 +638,25 @@ def _tellers(body: str, spans: list[tuple[int, int]], registries: Registries, ad
         bare = prefix[: described.start()] + " " if described else prefix
         before = _BEFORE.search(prefix) or (described is not None and _BEFORE.search(bare))
         after = _AFTER.match(body[end : end + 40])
-        told = after is not None and (word.isupper() or re.match(r"\s+(?:data|figures|statistics)\b", after.group(0)))
+        data = after is not None and re.match(r"\s+(?:data|figures|statistics)\b", after.group(0)) is not None
+        # an acronym tells ("NNPC said"); "NOVAK said" is a surname in capitals
+        told = after is not None and (data or (word.isupper() and len(word) <= 5))
         appositive = described is not None and _KIND_NOUN.search(described.group(0))
+        if _LONGER_BEFORE.search(body, max(0, start - 20), start) and not _opens_sentence(body, start):
+            continue  # "Gujarat Maritime Board data showed": the last word of a longer name
         if before or told or appositive:
             add("organisation", word, {"slug": slugify(word), "name": word, "kind": _org_kind(word)}, start, end)
 
 
 CURRENCY_LIKE = {"RMB", "VND", "VNĐ"}
+# words that open "... data showed" without naming who: kinds of data, and indicators' acronyms
+_NOT_ORGANISATIONS = {
+    "Preliminary", "Official", "Separate", "Latest", "Monthly", "Quarterly", "Annual", "Weekly", "Daily", "Shipping",
+    "Final", "Provisional", "Revised", "New", "Recent", "Earlier", "Other", "Separately", "Further", "Additional",
+    "Adjusted", "Some", "Such", "Satellite", "Tracking", "Survey", "Census", "Industry", "Market", "Port", "Tanker",
+    "Vessel", "Flash", "Early", "Full", "Partial", "Updated", "Independent", "Private", "Public", "Historical",
+    "PMI", "AIS", "CPI", "PPI", "LNG", "FOB", "CIF", "YOY", "ETF", "IPO", "OECD",
+}  # fmt: skip
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 # lower-case words of what an organisation is, before its one-word name ("the foreign trade
 # secretariat Secex", "crop agency Conab", "the state oil company NNPC")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -94,8 +95,14 @@ class Drafter:
         country_of = {r.slug: r.country for r in index.refs}
         # the headline sums the story up in other words ("Heilongjiang's foreign trade grows 5.1 pct in
         # H1"): the story's own sentences state its figures
-        headline = [(header.title.start, header.title.start + len(header.title.text))] if header.title else []
-        drafted = figs.extract_figures(body, index, header.published, skip + headline, country_of)
+        title = header.title
+        # (a list's first item read as the headline is no headline: "- Russia's exports to China rose ...")
+        headline = (
+            [(title.start, title.start + len(title.text))]
+            if title is not None and not re.match(r"[-–•*]\s", title.text)
+            else []
+        )
+        drafted = figs.extract_figures(body, index, header.published, skip, country_of, headline=headline)
         events = ev.extract_events(body, index, header.published, skip)
         used = (
             {f.reporter for f in drafted}

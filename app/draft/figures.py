@@ -169,11 +169,61 @@ _LEVY_AFTER = re.compile(
 )
 # ", where a railway link opened last year", ", a military-backed agency that took over state grain
 # purchases in December,": a relative clause, to its comma or the sentence's end
-_RELATIVE = re.compile(r",\s(?:[\w’'-]+\s){0,5}?(?:that|which|who|whose|where)\s[^,;]*")
+_RELATIVE = re.compile(
+    r",\s(?!(?:[\w’'-]+\s){0,5}?(?:data|figures|statistics|figure|numbers|report|survey)\s(?:that|which))"
+    r"(?:[\w’'-]+\s){0,5}?(?:that|which|who|whose|where)\s[^,;]*"
+)
+# "handled 118.3 billion yuan of that trade": a part of a figure told before, not one of its own
+_PART_AFTER = re.compile(
+    r"\s(?:of|in)\s(?:that|this|the|these|those|which)\s(?:trade|total|amount|sum|figure|volume|turnover|exports|imports)\b"
+    r"|\s(?:of\s(?:it|them|which)\b)",
+    re.I,
+)
+# "Overall, exports", "Exports as a whole", "global exports": the whole of a flow
+_WHOLE_WORDS = re.compile(
+    r"\b(?:overall|in\stotal|in\sall)\b,?\s(?:(?:its|the|their)\s)?(?:[a-z]+\s)?(?:exports|imports)\b"
+    r"|\b(?:exports|imports)\sas\sa\swhole\b|\b(?:global|worldwide)\s(?:exports|imports)\b",
+    re.I,
+)
+# words a change's own subject is made of, in a clause whose flow word is another's ("..., and shares
+# of carmakers fell more than 4%", "..., while the Nikkei rose 2%"); not "..., rising 5%", "..., up 3%"
+_OWN_SUBJECT = re.compile(
+    r"\b(?!(?:The|This|That|It|Its|These|Those|They|and|but|while|or|which|that|it|its|they|their|was|were|is|are|has"
+    r"|have|had|been|by|of|an?|the|some|about|nearly|almost|just|over|more|than|less|also|further|another|still"
+    r"|marking|representing|year-on-year|annual|growth|rate|pace|increase|decrease|volume|value|total|jump|drop|fall"
+    r"|rise|gain|decline|(?:slow|accelerat|eas|widen|narrow|pick|stood|reach|remain|came|amount|totall?|hit|record"
+    r"|stay|hover|expand|contract|shr[ai]nk)\w*)\b)[A-Za-z][\w.&-]{2,}"
+)
+
+
+def _changes_another_subject(body: str, clause: Piece, kw_end: int, at: int) -> bool:
+    """Return whether the change at `at` follows a subject of its own after the flow word or in a clause
+    of its own ("Imports surged, and the DAX index fell 3%", "..., while the Nikkei rose 2%")."""
+    if clause.start <= kw_end <= clause.end and kw_end > at:
+        return False  # "The growth rate slowed to 4.7 percent ..., but trade": the flow word tells whose
+    start = clause.start if not clause.start <= kw_end <= clause.end else kw_end
+    text = body[start:at]
+    cut = list(re.finditer(r",\s(?:and|but|while|whereas)\s|;\s|,\s(?=the\s)", text))
+    if start == kw_end:
+        if not cut:
+            return False  # "exports rose 5%", "exports to China, the largest buyer, rose 5%"
+        text = text[cut[-1].end() :]
+    words = numbers.DIRECTION.sub(
+        " ", re.sub(r"\b(?:year|month|quarter)-(?:on|over)-(?:year|month|quarter)\b", " ", text)
+    )
+    words = re.sub(r"^\s*(?:And|But|While|Or)\b", " ", words)
+    return bool(_OWN_SUBJECT.search(words))
+
+
 # "from July to 1.45 million tonnes", "in the 12 months to June": a month after "to" or "from" is no side
 _MONTH_NAMES = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
     r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
+)
+# "to African countries", "to its northern neighbour", "with Gulf states": somewhere named, placed or not
+_AIMED = re.compile(
+    r"\bbetween\s|\b(?:to|from|with)\s(?!(?:about|around|some|nearly|almost|over|all|a\srecord|record|date)\b)"
+    r"(?:its\s|their\s|the\s)?(?![\d$€£¥])(?![A-Z]{1,3}\$|[A-Z]{2,3}\s?\d|RMB\b)(?!" + _MONTH_NAMES + r")[A-Za-z]"
 )
 # "In neighbouring Thailand, ...", "In Indonesia, ...": a sentence opening on a place, the trader of
 # its flows when no other is written
@@ -183,19 +233,23 @@ _OPENING_PLACE = re.compile(
 )
 # "to countries other than the United States", "except China": a side named by what it is not
 _EXCLUDED_SIDE = re.compile(
-    r"\b(?:other\sthan|except(?:\sfor)?|excluding|outside(?:\sof)?|apart\sfrom|besides)\s", re.I
+    r"\b(?:to|from|with)\s(?:[\w-]+\s){0,3}(?:other\sthan|except(?:\sfor)?|excluding|outside(?:\sof)?|apart\sfrom"
+    r"|besides)\s",
+    re.I,
 )
 # the whole of a flow: "total exports", "overall imports", "exports to all destinations", "imports
 # from all origins", "to the rest of the world"
 _WHOLE = re.compile(
     r"\b(?:total|overall|aggregate)\s(?:merchandise\s|goods\s)?(?:exports|imports)\b"
-    r"|\b(?:to|from)\sall\s(?:destinations|origins|sources|markets|countries|partners)\b",
+    r"|\b(?:to|from)\sall\s(?:destinations|origins|sources|markets|countries|partners)\b"
+    r"|\b(?:worldwide|globally)\b|\bto\sthe\s(?:rest\sof\sthe\s)?world\b",
     re.I,
 )
 # Words of a clause pointing back at the flow just told ("most of the purchases", "those sales",
 # "of which"): its sides, not the story's
 _POINTS_BACK = re.compile(
-    r"\b(?:the|those|these|such)\s(?:[a-z]+\s)?(?:purchases|sales|exports|imports|shipments|supplies|deliveries)\b|\bof\s(?:which|them|these|those)\b",
+    r"\bof\s(?:the|those|these|such)\s(?:[a-z]+\s)?(?:purchases|sales|exports|imports|shipments|supplies|deliveries)\b"
+    r"|\b(?:those|these|such)\s(?:[a-z]+\s)?(?:purchases|sales|exports|imports|shipments|supplies|deliveries)\b",
     re.I,
 )
 # a flow word with what is traded before it ("Automotive exports", "Rice exports", "crude exports"),
@@ -289,6 +343,8 @@ class _Context:
     # whether the story's first figure is its reporter's trade with the world: later sentences that
     # name no side ("Automotive exports, the largest sector, ...") are that trade's, not a partner's
     world_story: bool | None = None
+    headline_sides: _Sides | None = None  # what the headline's flow is between
+    story_partners: set[str] = dataclasses.field(default_factory=set)  # the partners of the story's figures so far
     skip: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # spans not of the story (a headline)
 
 
@@ -308,16 +364,21 @@ def extract_figures(
     published: Publication | None,
     skip: list[tuple[int, int]],
     country_of: dict[str, str | None],
+    headline: list[tuple[int, int]] | None = None,
 ) -> list[DraftFigure]:
     """Return the trade figures the text states, duplicates merged, with their evidence.
 
     Sides and periods not written in a sentence are carried from the story's previous figure
-    (wire copy puts one sentence on a line, so a paragraph is often a sentence)."""
+    (wire copy puts one sentence on a line, so a paragraph is often a sentence). The `headline`
+    sums the story up in other words: its figures are the story's sentences' to state, but its
+    sides and period are what a lede that names none goes on with ("Wheat exports rose 20% ...")."""
     out: list[DraftFigure] = []
-    ctx = _Context(yen_sign=numbers.yen_sign(body), skip=skip, rupee=numbers.rupee_currency(body))
+    titles = headline or []
+    ctx = _Context(yen_sign=numbers.yen_sign(body), skip=titles, rupee=numbers.rupee_currency(body))
     for para in paragraphs(body):
         if inside(skip, para.start, para.end):
             continue
+        in_headline = inside(titles, para.start, para.end)
         for sent in sentences(para):
             # a relative clause with no amount of its own tells something else: its flow words and dates
             # are not the figures' ("where a railway link opened last year", "which depend on exports
@@ -355,10 +416,15 @@ def extract_figures(
                 for fig in _clause_figures(
                     body, sent, clause, sent_kws, sent_periods, index, published, ctx, country_of
                 ):
-                    out.append(fig)
+                    if not in_headline:
+                        out.append(fig)
             actual = [p for p in sent_periods if not p.running and p.start <= _today(published)]
             if actual:
                 ctx.period = actual[-1]
+            if in_headline:
+                # kept for a lede that names no side; the story's own figures begin after it
+                ctx.headline_sides = ctx.sides
+                ctx.figure, ctx.sides, ctx.world_story, ctx.story_partners = None, None, None, set()
             if aside:
                 ctx.figure, ctx.period, ctx.sides = before
             ctx.paragraph = para.paragraph
@@ -429,6 +495,7 @@ def _clause_figures(
         and not _measures_other(text[max(0, m.start - 60) : m.start])
         and not _penalised(text[max(0, m.start - 60) : m.start])
         and not _LEVY_AFTER.match(text[m.end : m.end + 40])
+        and not _PART_AFTER.match(text[m.full_end : m.full_end + 40])
     ]
     quantities = [
         q
@@ -494,6 +561,10 @@ def _clause_figures(
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )
+        if isinstance(anchor, numbers.Change) and _changes_another_subject(
+            body, clause, sent.start + kw.end(), anchor.start
+        ):
+            continue  # ", and the DAX index fell 3%": the change is its own subject's, not the flow's
         nouns = [k for k in kws if k.start() < kw.start() and k.group("kw").lower() not in VERBS]
         if kw.group("kw").lower() in VERBS and nouns:
             kw = nouns[-1]  # "imports of Chinese steel shipped overseas": the verb describes the imports
@@ -536,7 +607,14 @@ def _clause_figures(
             own = [
                 r
                 for r in index.within(amount_end(before_anchor), a_start)
-                if r.how != "demonym" and re.search(rf"\b{lead}\s(?:the\s)?$", body[max(0, r.start - 9) : r.start])
+                if r.how != "demonym"
+                and re.search(rf"\b{lead}\s(?:the\s)?$", body[max(0, r.start - 9) : r.start])
+                # the place leads this amount ("to India at $52 billion"), not follows the previous one
+                # ("$5 billion of goods to China and $3 billion to Japan")
+                and re.fullmatch(
+                    r"\s(?:at|worth|was|were|stood\sat|came\sto|reached|totall?ed|of)\s(?:about\s|around\s|some\s|nearly\s)?",
+                    body[r.end : a_start],
+                )
             ]
             if own:
                 partner, named_partner = own[-1].slug, True
@@ -549,12 +627,18 @@ def _clause_figures(
             # "In neighbouring Thailand, crude palm oil exports reached ...": the place the sentence opens on
             opens_on = _OPENING_PLACE.match(sent.text)
             refs = index.within(sent.start, sent.start + opens_on.end()) if opens_on else []
-            if refs and refs[-1].how != "demonym" and refs[-1].slug != partner:
+            # a country or a region ("In Beijing, officials said ...": where it was said)
+            if (
+                refs
+                and refs[-1].how != "demonym"
+                and refs[-1].slug != partner
+                and refs[-1].kind not in ("city", "port", "town")
+            ):
                 reporter, rule = refs[-1].slug, rule + "+opening-place"
         if reporter is None and (partner is not None or word in VERBS):
             # "Egypt, the world's biggest wheat importer, bought around 12.4 million tonnes": a trading
             # verb's subject, partner or not
-            subject = sentence_subject(body, sent, kw, index, partner, country_of)
+            subject = sentence_subject(body, sent, kw, index, partner, country_of, strict=partner is None)
             if subject is not None:
                 reporter, rule = subject, rule + "+subject"
         if _EXCLUDED_SIDE.search(
@@ -563,9 +647,15 @@ def _clause_figures(
             continue  # "exports to countries other than the United States": a side named only by what it is not
         whole = bool(
             _WHOLE.search(
-                body, max(clause.start, sent.start + kw.start() - 12), min(clause.end, sent.start + kw.end() + 40)
+                body, max(clause.start, sent.start + kw.start() - 12), min(clause.end, sent.start + kw.end() + 70)
+            )
+            or _WHOLE_WORDS.search(
+                body, max(sent.start, sent.start + kw.start() - 20), min(clause.end, sent.start + kw.end() + 14)
             )
         )
+        # "total exports to African countries": a whole aimed somewhere is not the world's
+        aimed = _AIMED.search(body[sent.start + kw.end() : max(sent.start + kw.end(), anchor.start)]) is not None
+        whole = whole and not aimed
         world = (word in _WORLD_FLOWS or whole) and partner is None and reporter is not None
         in_clause = clause.start <= sent.start + kw.start() < clause.end
         # a destination or origin written in the clause, placed or not ("to the EU", "to buyers in
@@ -620,15 +710,39 @@ def _clause_figures(
             # named in its own clause with no destination
             newcomer = (
                 in_clause
-                and previous_reporter_country(ctx) not in (None, mine)
+                and ctx.sides is not None
+                and reporter != ctx.sides.reporter
+                # another country, or the country of the story's region ("Russia's coal exports" after
+                # Primorsky Krai's): not a region of the story's country
+                and (previous_reporter_country(ctx) != mine or _is_country(index, reporter))
+                # not a side of the story's figures: "China's exports rose 3%" after Russia's exports to
+                # China is China's side of that trade, not its trade with the world
+                and reporter not in ctx.story_partners
                 and not others
                 and not directed
                 and "+carried" not in rule
             )
             world = abroad or opening or newcomer
         previous = ctx.sides
+        if previous is None and reporter is None and partner is None and ctx.headline_sides is not None:
+            previous = (
+                ctx.headline_sides
+            )  # "Russia's wheat exports to Egypt jump 20%" over "Wheat exports rose 20% to ..."
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
+        if (
+            (whole or word in _WORLD_FLOWS)
+            and reporter is None
+            and partner is None
+            and previous is not None
+            and not directed
+            and not aimed
+        ):
+            # "Overall exports rose 11.4% to 9.19 trillion yen" after exports to China: the story's
+            # reporter's whole trade
+            reporter, world = previous.reporter, True
+            inferred.append("the whole of the flow: the story's reporter's trade with the world")
+            rule += "+story-reporter"
         if (
             reporter is None
             and partner is None
@@ -656,7 +770,7 @@ def _clause_figures(
                 inferred.append(carried)
                 rule += "+carried"
                 # "Exports increased 6.1 percent": the sides of a world figure before it
-                world = partner is None and previous is not None and previous.partner is None
+                world = partner is None and previous is not None and previous.partner is None and not directed
             if abroad:
                 partner, world = None, reporter is not None
         if reporter is None or reporter == partner or (partner is None and not world):
@@ -664,7 +778,8 @@ def _clause_figures(
         start_of = anchors[n - 1].start if n else clause.start
         status = _status(body[max(clause.start, start_of, anchor.start - 60) : anchor.start])
         if status == "actual" and re.search(
-            r",\s(?:[\w’'-]+\s){1,3}(?:estimate|estimates|estimated)(?:\s(?:on|in|last)\s[\w\s]{1,15})?[.\"”]*\s*$",
+            r",\s(?!(?:[\w’'-]+\s){0,2}(?:than|as|previously|had|have|has|were|was|been|be)\s)"
+            r"(?:[\w’'-]+\s){1,3}(?:estimate|estimates|estimated)(?:\s(?:on|in|last)\s[\w\s]{1,15})?[.\"”]*\s*$",
             body[anchor.start : sent.end],
         ):
             status = (
@@ -687,6 +802,27 @@ def _clause_figures(
             inferred.append(why)
         if status == "actual" and published is not None and period.start > _published_end(published):
             status = "forecast"  # a period that had not begun at publication cannot be an outcome
+        if (
+            status in ("forecast", "target")
+            and published is not None
+            and period.inference is not None
+            and period.type in ("month", "quarter")
+            and period.end < published.date
+        ):
+            # "expect imports to stay around 1.6 million barrels a day through December", told in
+            # November: a forecast's month without a year is the next one, not the one just past
+            note = (
+                f"{period.label!r} has no year; a forecast's is the next such period after publication "
+                f"({published.date.isoformat()})"
+            )
+            period = dataclasses.replace(
+                period,
+                start=period.start.replace(year=period.start.year + 1),
+                end=_month_last(period.end.year + 1, period.end.month),
+                inference=note,
+            )
+            if why in inferred:
+                inferred.remove(why)  # the past year it was given is not the figure's
         if status == "actual" and published is not None and period.end > _published_end(published):
             continue  # "so far in 2024": an outcome of a period still running; how much of it is not said
         if isinstance(anchor, numbers.Change):
@@ -718,7 +854,17 @@ def _clause_figures(
             )
             if ctx.world_story is None and fig.status == "actual":
                 ctx.world_story = fig.partner is None
+            if fig.partner:
+                ctx.story_partners.add(fig.partner)
     return figures
+
+
+def _month_last(year: int, month: int) -> dt.date:
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _is_country(index: PlaceIndex, slug: str) -> bool:
+    return any(r.slug == slug and r.kind == "country" for r in index.refs)
 
 
 def previous_reporter_country(ctx: _Context) -> str | None:

@@ -154,7 +154,7 @@ _SYMBOL = (
     r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩)"
     + _GROUP_SPACE
     # the naira as Nigerian copy writes it without its sign: "N67.1 trillion", against the number
-    + r"?|\bRs\.?\s?|\bRM(?=\s?\d)|(?<![\w.$-])N(?=\d)|\b(?:"
+    + r"?|\bRs\.?\s?|\bRM\s?(?=\d)|(?<![\w.$-])N(?=\d)|\b(?:"
     + "|".join(CURRENCY_CODES)
     # a code written against the number too ("USD67.1 billion", "VNĐ81.4 trillion")
     + r"|RMB|VNĐ)(?![A-Za-z])\s?)"
@@ -211,6 +211,7 @@ _DECLINE = re.compile(
 _GROWTH = re.compile(
     r"\b(?:growth|grew|grow\w*|up|ris\w*|rose|increas\w*|jump\w*|surg\w*|soar\w*|climb\w*|more)\b", re.I
 )
+DIRECTION = re.compile(_DECLINE.pattern + "|" + _GROWTH.pattern, re.IGNORECASE)  # any word of direction
 _YOY = re.compile(
     r"year[- ]on[- ]year|year[- ]over[- ]year|from a year (?:earlier|ago|before)|than a year (?:earlier|ago|before)|"
     r"compared (?:with|to) the same period|over the same period|\by/y\b|\byoy\b",
@@ -306,19 +307,19 @@ def yen_sign(text: str, *, story: str | None = None) -> str:
 
 
 _RUPEE_COUNTRIES = (
-    ("PKR", re.compile(r"\b(?:Pakistan|Pakistani|Islamabad|Karachi)\b")),
-    ("LKR", re.compile(r"\b(?:Sri Lanka|Sri Lankan|Colombo)\b")),
-    ("NPR", re.compile(r"\b(?:Nepal|Nepali|Nepalese|Kathmandu)\b")),
+    ("PKR", re.compile(r"\b(?:Pakistan|Pakistani|Islamabad|Karachi|Lahore|ISLAMABAD|KARACHI|LAHORE)\b")),
+    ("LKR", re.compile(r"\b(?:Sri Lanka|Sri Lankan|Colombo|COLOMBO)\b")),
+    ("NPR", re.compile(r"\b(?:Nepal|Nepali|Nepalese|Kathmandu|KATHMANDU)\b")),
 )
-_INDIA = re.compile(r"\b(?:India|Indian|New Delhi|Mumbai)\b")
+_INDIA = re.compile(r"\b(?:India|Indian|New Delhi|Mumbai|NEW DELHI|MUMBAI)\b")
 
 
 def rupee_currency(text: str) -> str:
-    """Return the currency "Rs" and "rupees" stand for in a story: Pakistan's, Sri Lanka's or Nepal's
-    where it names that country and not India (the first named, if several), else India's."""
-    if _INDIA.search(text):
-        return "INR"
-    named = [(m.start(), code) for code, pattern in _RUPEE_COUNTRIES if (m := pattern.search(text))]
+    """Return the currency "Rs" and "rupees" stand for in a story: that of the first of India, Pakistan,
+    Sri Lanka and Nepal it names (its dateline's city counts), else India's."""
+    # the first of the rupee's countries the story names is the one whose rupee it counts in ("Nepal's
+    # imports from India rose to Rs 1.1 trillion")
+    named = [(m.start(), code) for code, pattern in (*_RUPEE_COUNTRIES, ("INR", _INDIA)) if (m := pattern.search(text))]
     return min(named)[1] if named else "INR"
 
 

@@ -74,7 +74,17 @@ def parties(
         gap = body[last.end : k_start]
         pair_before = len(before) >= 2 and re.fullmatch(r"[-–]", body[before[-2].end : last.start])
         adjective = last.how == "demonym" and re.fullmatch(r"\s(?:[a-z-]+\s){0,2}", gap)
-        if (
+        # "Coal India sold", "China Shenhua Energy sold": a place in a company's name trades no flow
+        in_name = last.how != "demonym" and (
+            re.search(
+                r"(?<![\w’'-])(?!(?:The|In|From|At|On|For|By|With|And|But|As|Of|To)\s)[A-Z][\w-]*\s$",
+                body[max(0, last.start - 20) : last.start],
+            )
+            or re.match(r"\s[A-Z][\w-]*\s", body[last.end : k_start + 1])
+        )
+        if in_name and kw.group("kw").lower() in VERBS:
+            pass
+        elif (
             re.fullmatch(r"[’']s\s(?:[a-z-]+\s){0,2}", gap)
             or (re.fullmatch(r"\s", gap) and not pair_before)
             or (adjective and not pair_before)
@@ -181,6 +191,12 @@ def _inside(body: str, before: list[PlaceRef], index: PlaceIndex) -> PlaceRef | 
 
 def is_flow(body: str, kw: re.Match[str], base: int) -> bool:
     after = body[base + kw.end() : base + kw.end() + 25]
+    if re.search(
+        r"\b(?:deficit|surplus|shortfall|gap|imbalance)\s(?:in|of)\s(?:its\s|the\s)?$",
+        body[max(0, base + kw.start() - 25) : base + kw.start()],
+        re.I,
+    ):
+        return False  # "the shortfall in trade with Mexico": a balance, no flow
     if kw.group("kw").lower() == "traded" and re.match(
         r"\s(?:(?:at|around|near)\s(?:around\s|about\s|some\s)?[$€£¥]?\d[\d.,]*\s?(?:per|to|against|a)\b|flat\b|higher\b|lower\b)",
         body[base + kw.end() : base + kw.end() + 50],
@@ -230,7 +246,9 @@ def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) 
         bare = re.sub(r"[’']s$", "", word)
         if bare.lower() in _BUSINESS:
             return True
-        at_start = start == sent.start
+        # (after a dateline, "MOSCOW, Jan 10 (Reuters) - Wheat exports": the story's first word)
+        dateline = DATELINE_PREFIX.match(sent.text)
+        at_start = start in (sent.start, sent.start + (dateline.end() if dateline else 0))
         placed = any(r.start <= start < r.end for r in index.refs)
         # a capital opening the sentence is no name unless an acronym or a possessive
         if bare[:1].isupper() and not placed and (not at_start or bare.isupper() or bare != word):
@@ -263,6 +281,8 @@ def sentence_subject(
     index: PlaceIndex,
     partner: str | None,
     country_of: dict[str, str | None],
+    *,
+    strict: bool = False,
 ) -> str | None:
     """Return the place a sentence opens with, when it acts in the flow: "Russia's Primorsky Krai
     handled 1.2 million tonnes of coal exports to Japan", "Heilongjiang province reported imports
@@ -272,16 +292,35 @@ def sentence_subject(
     # the sentence's opening, after a dateline ("MOSCOW, March 3 (Reuters) - ")
     dateline = DATELINE_PREFIX.match(sent.text)
     begin = sent.start + (dateline.end() if dateline else 0)
-    for ref in index.within(begin, k_start):
+    before_kw = index.within(begin, k_start)
+    for ref in before_kw:
         lead = body[begin : ref.start]
         if re.fullmatch(r"(?:(?:[A-Z][\w.-]*|[Tt]he|of)(?:[’']s)?\s|[’']s\s)*", lead) and ref.how != "demonym":
             opening = ref
         else:
             break
+    if before_kw and before_kw[-1].how == "back-reference" and re.fullmatch(r"\s", body[before_kw[-1].end : k_start]):
+        opening = before_kw[-1]  # "... figures show the country exported": the place pointed back at acts
     if opening is None or opening.slug == partner:
         return None
-    if re.match(r"[’']s\s(?:[a-z]+\s)?[A-Z]", body[opening.end : opening.end + 30]):
-        return None  # "Russia's Nizhny Novgorod region exported": the subject is what the place owns
+    if re.match(
+        r"[’']s\s(?:[A-Z][\w-]*\s){1,3}(?:region|oblast|krai|province|state|republic|territory|district|county)\b",
+        body[opening.end : opening.end + 50],
+        re.I,
+    ):
+        return None  # "Russia's Nizhny Novgorod region exported": the subject is the place it owns
+    adjacent_back_reference = opening.how == "back-reference" and re.fullmatch(r"\s", body[opening.end : k_start])
+    if (
+        strict
+        and not adjacent_back_reference
+        and (
+            not re.fullmatch(r"(?:[Tt]he\s)?", body[begin : opening.start])
+            or re.match(r"\s(?-i:[A-Z])|[’']s\s(?-i:[A-Z])", body[opening.end : opening.end + 3])
+        )
+    ):
+        # with no partner, only a place that opens the sentence alone ("Egypt, the world's biggest
+        # importer, bought"); "China Shenhua Energy sold", "Coal India sold" are companies
+        return None
     if (
         partner is not None
         and country_of.get(opening.slug) is not None
