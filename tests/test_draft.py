@@ -383,11 +383,18 @@ def test_the_test_articles_keep_their_scores() -> None:
     assert strict.precision >= 0.9 and strict.recall >= 0.85, (strict, notes)
 
 
-@pytest.mark.parametrize("name", ["draft_articles_outside3", "draft_articles_outside4"])
-def test_the_outside_sets_keep_their_scores(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "precision", "recall"),
+    [
+        ("draft_articles_outside3", 0.95, 0.85),
+        ("draft_articles_outside4", 0.95, 0.85),
+        ("draft_articles_outside5", 0.85, 0.55),
+    ],
+)
+def test_the_outside_sets_keep_their_scores(name: str, precision: float, recall: float) -> None:
     totals, notes = score(expected_references(Path(__file__).parent / name), lambda: Drafter(REGISTRIES))
     strict = totals[KINDS[0]]
-    assert strict.precision >= 0.95 and strict.recall >= 0.85, (strict, notes)
+    assert strict.precision >= precision and strict.recall >= recall, (strict, notes)
 
 
 def test_a_trader_the_rules_cannot_place_takes_no_carried_side() -> None:
@@ -1628,3 +1635,85 @@ def test_organisation_names_keep_their_own_possessives_and_kinds_of_data_are_non
 def test_provinces_at_a_sentences_start_or_with_their_kind_in_capitals(text: str, expected: tuple[str, str]) -> None:
     draft = Drafter(REGISTRIES).draft(text, name="t")
     assert expected in {(p.entry["name"], p.entry.get("code")) for p in draft.proposals if p.kind == "place"}
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a change after a subject of its own is not the flow's
+        (
+            [
+                "Germany's imports from China rose to 15 billion euros in May.",
+                "Imports from China have surged, and the DAX index fell 3% on Monday.",
+            ],
+            [("china", 15000000000, None)],
+        ),
+        # a destination the rules cannot place gives no figure, not the world's
+        (
+            [
+                "Jilin's foreign trade reached 100 billion yuan in May.",
+                "Trade with the Gulf states came to 14.1 billion yuan.",
+            ],
+            [(None, 100000000000, None)],
+        ),
+        (
+            [
+                "Jilin's foreign trade reached 100 billion yuan in May.",
+                "Trade with the Republic of Korea came to 14.1 billion yuan.",
+            ],
+            [(None, 100000000000, None), ("south-korea", 14100000000, None)],
+        ),
+        # the whole of a flow after a bilateral figure
+        (
+            [
+                "Japan's exports to China rose 5% to 1.5 trillion yen in May.",
+                "Overall, exports rose 11.4% to 9.19 trillion yen.",
+            ],
+            [("china", 1500000000000, 5), (None, 9190000000000, 11.4)],
+        ),
+        # a part of the trade just told
+        (
+            [
+                "China's trade with Kazakhstan reached 252.6 billion yuan in May.",
+                "Xinjiang, which borders Kazakhstan, handled 118.3 billion yuan of that trade, the customs said.",
+            ],
+            [("kazakhstan", 252600000000, None)],
+        ),
+        # another measure's amount in a later clause
+        (
+            [
+                "China imported 105.9 million tonnes of iron ore in May, "
+                "even as its crude steel output fell 9.2% to 83.2 million tonnes."
+            ],
+            [(None, 105900000, None)],
+        ),
+        # a balance is no flow
+        (
+            [
+                "The US deficit with China shrank 5% to $25.4 billion in May, "
+                "while the shortfall in trade with Mexico grew to $15.3 billion."
+            ],
+            [],
+        ),
+    ],
+)
+def test_what_the_fifth_set_showed(lines: list[str], expected: list[tuple[object, ...]]) -> None:
+    assert [(f[2], f[3], f[6]) for f in figures_of(REUTERS + "\n".join(lines) + "\n")] == expected
+
+
+def test_a_forecasts_month_without_a_year_is_the_next_one() -> None:
+    body = (
+        "Published: November 14, 2024\n\nNEW DELHI, Nov 14 (Reuters) - India's imports from Russia were 1.7 million "
+        "barrels per day in October.\n"
+        "Refiners expect imports from Russia to reach 1.8 million barrels a day in December.\n"
+    )
+    assert [(f[4], f[7]) for f in figures_of(body)] == [("2024-10-01", "actual"), ("2024-12-01", "forecast")]
+
+
+def test_a_change_of_other_goods_is_not_merged_into_the_total_before_it() -> None:
+    body = REUTERS + (
+        "Exports from Primorsky Krai to China totaled $3.1 billion in 2024.\n"
+        "Seafood remained the region's main export, with shipments of fish and crabs to China up by 12%.\n"
+    )
+    total = next(f for f in figures_of(body) if f[3] == 3100000000)
+    assert total[6] is None

@@ -272,7 +272,8 @@ _OTHER_MEASURE = re.compile(
     r"(?:(?<!\bexport\s)(?<!\bexports\s)(?<!\bimport\s)(?<!\bimports\s)\b(?:revenues?|earnings|income|proceeds)"
     r"|\b(?:surplus|deficit|balance|valued|valuation|market\s(?:capitali[sz]ation|cap|value)|budgets?|"
     r"profits?|investments?|invested|loans?|credit|funding|funds?|capital|subsid(?:y|ies)|"
-    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|economy|wages?|salar(?:y|ies)))\b",
+    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|economy|wages?|salar(?:y|ies)|output"
+    r"|production|consumption|stocks|inventories|capacity|harvest|crop))\b",
     re.I,
 )
 _FLOW_WORD = re.compile(

@@ -40,11 +40,14 @@ def merge(figures: list[DraftFigure]) -> list[DraftFigure]:
             )
             if host is None:
                 # "That was a nearly 9 per cent jump": the change of the amount stated just before
+                # (only the figure stated last, and of the same goods: "Seafood ..., with shipments of fish
+                # to China up by 12%" is no change of the total exports stated earlier)
                 host = next(
                     (
                         f
-                        for f in reversed(final)
+                        for f in final[-1:]
                         if (f.money or f.quantity)
+                        and f.commodity == fig.commodity
                         and f.change is None
                         and f.key()[0] == fig.key()[0]
                         and f.flow == fig.flow
