@@ -83,7 +83,7 @@ _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"
     r"Organization|Organisation|Institute|Exchange|Railways?|Holding|Port Authority|Bureau|Statistics Agency|"
-    r"Statistics Committee|Statistics Service|Statistics Office|Statistical Office|Board"
+    r"Statistics Committee|Statistics Service|Statistics Office|Statistical Office"
 )
 _CAP = r"(?:[A-Z][\w’'&.-]*|of|and|for|the|de)"
 _WORD = r"[A-Z][\w’'-]*"
@@ -655,7 +655,7 @@ _NOT_ORGANISATIONS = {
     "Final", "Provisional", "Revised", "New", "Recent", "Earlier", "Other", "Separately", "Further", "Additional",
     "Adjusted", "Some", "Such", "Satellite", "Tracking", "Survey", "Census", "Industry", "Market", "Port", "Tanker",
     "Vessel", "Flash", "Early", "Full", "Partial", "Updated", "Independent", "Private", "Public", "Historical",
-    "PMI", "AIS", "CPI", "PPI", "LNG", "FOB", "CIF", "YOY", "ETF", "IPO", "OECD",
+    "PMI", "AIS", "CPI", "PPI", "LNG", "FOB", "CIF", "YOY", "ETF", "IPO",
 }  # fmt: skip
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 # lower-case words of what an organisation is, before its one-word name ("the foreign trade

@@ -170,7 +170,7 @@ _LEVY_AFTER = re.compile(
 # ", where a railway link opened last year", ", a military-backed agency that took over state grain
 # purchases in December,": a relative clause, to its comma or the sentence's end
 _RELATIVE = re.compile(
-    r",\s(?!(?:[\w’'-]+\s){0,5}?(?:data|figures|statistics|figure|numbers|report|survey)\s(?:that|which))"
+    r",\s(?!(?:[\w’'-]+\s){0,5}?(?:data|figures|statistics|figure|numbers)\s(?:that|which))"
     r"(?:[\w’'-]+\s){0,5}?(?:that|which|who|whose|where)\s[^,;]*"
 )
 # "handled 118.3 billion yuan of that trade": a part of a figure told before, not one of its own
@@ -203,7 +203,7 @@ def _changes_another_subject(body: str, clause: Piece, kw_end: int, at: int) -> 
         return False  # "The growth rate slowed to 4.7 percent ..., but trade": the flow word tells whose
     start = clause.start if not clause.start <= kw_end <= clause.end else kw_end
     text = body[start:at]
-    cut = list(re.finditer(r",\s(?:and|but|while|whereas)\s|;\s|,\s(?=the\s)", text))
+    cut = list(re.finditer(r",\s(?:and|but|while|whereas)\s|;\s", text))
     if start == kw_end:
         if not cut:
             return False  # "exports rose 5%", "exports to China, the largest buyer, rose 5%"
@@ -223,6 +223,7 @@ _MONTH_NAMES = (
 # "to African countries", "to its northern neighbour", "with Gulf states": somewhere named, placed or not
 _AIMED = re.compile(
     r"\bbetween\s|\b(?:to|from|with)\s(?!(?:about|around|some|nearly|almost|over|all|a\srecord|record|date)\b)"
+    r"(?!(?:a|an|the)\s(?:year|month|quarter|week|record|all-time|previous|same|high|low|peak|level)\b)"
     r"(?:its\s|their\s|the\s)?(?![\d$€£¥])(?![A-Z]{1,3}\$|[A-Z]{2,3}\s?\d|RMB\b)(?!" + _MONTH_NAMES + r")[A-Za-z]"
 )
 # "In neighbouring Thailand, ...", "In Indonesia, ...": a sentence opening on a place, the trader of
@@ -232,11 +233,8 @@ _OPENING_PLACE = re.compile(
     r"(?:neighbouring\s|neighboring\s|nearby\s)?[A-Z][\w’'-]*(?:\s[A-Z][\w’'-]*){0,2},\s"
 )
 # "to countries other than the United States", "except China": a side named by what it is not
-_EXCLUDED_SIDE = re.compile(
-    r"\b(?:to|from|with)\s(?:[\w-]+\s){0,3}(?:other\sthan|except(?:\sfor)?|excluding|outside(?:\sof)?|apart\sfrom"
-    r"|besides)\s",
-    re.I,
-)
+# (of goods as well: "exports excluding oil" are no country's whole exports, nor its exports to anyone)
+_EXCLUDED_SIDE = re.compile(r"\b(?:other\sthan|except(?:\sfor)?|excluding|apart\sfrom)\s", re.I)
 # the whole of a flow: "total exports", "overall imports", "exports to all destinations", "imports
 # from all origins", "to the rest of the world"
 _WHOLE = re.compile(
@@ -272,8 +270,7 @@ _OTHER_MEASURE = re.compile(
     r"(?:(?<!\bexport\s)(?<!\bexports\s)(?<!\bimport\s)(?<!\bimports\s)\b(?:revenues?|earnings|income|proceeds)"
     r"|\b(?:surplus|deficit|balance|valued|valuation|market\s(?:capitali[sz]ation|cap|value)|budgets?|"
     r"profits?|investments?|invested|loans?|credit|funding|funds?|capital|subsid(?:y|ies)|"
-    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|economy|wages?|salar(?:y|ies)|output"
-    r"|production|consumption|stocks|inventories|capacity|harvest|crop))\b",
+    r"incentives?|prices?|priced|costs?|fines?|bonds?|reserves|debts?|GDP|economy|wages?|salar(?:y|ies)|output))\b",
     re.I,
 )
 _FLOW_WORD = re.compile(
@@ -345,6 +342,7 @@ class _Context:
     # name no side ("Automotive exports, the largest sector, ...") are that trade's, not a partner's
     world_story: bool | None = None
     headline_sides: _Sides | None = None  # what the headline's flow is between
+    headline_figure: DraftFigure | None = None  # the headline's figure (not drafted: the story states it)
     story_partners: set[str] = dataclasses.field(default_factory=set)  # the partners of the story's figures so far
     skip: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # spans not of the story (a headline)
 
@@ -425,6 +423,7 @@ def extract_figures(
             if in_headline:
                 # kept for a lede that names no side; the story's own figures begin after it
                 ctx.headline_sides = ctx.sides
+                ctx.headline_figure = ctx.figure
                 ctx.figure, ctx.sides, ctx.world_story, ctx.story_partners = None, None, None, set()
             if aside:
                 ctx.figure, ctx.period, ctx.sides = before
@@ -613,7 +612,8 @@ def _clause_figures(
                 # the place leads this amount ("to India at $52 billion"), not follows the previous one
                 # ("$5 billion of goods to China and $3 billion to Japan")
                 and re.fullmatch(
-                    r"\s(?:at|worth|was|were|stood\sat|came\sto|reached|totall?ed|of)\s(?:about\s|around\s|some\s|nearly\s)?",
+                    r"\s(?:(?:at|worth|was|were|stood\sat|came\sto|reached|totall?ed|of|to)\s)?"
+                    r"(?:about\s|around\s|some\s|nearly\s)?",
                     body[r.end : a_start],
                 )
             ]
@@ -725,12 +725,17 @@ def _clause_figures(
             )
             world = abroad or opening or newcomer
         previous = ctx.sides
-        if previous is None and reporter is None and partner is None and ctx.headline_sides is not None:
-            previous = (
-                ctx.headline_sides
-            )  # "Russia's wheat exports to Egypt jump 20%" over "Wheat exports rose 20% to ..."
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
+        if (
+            previous is None
+            and reporter is None
+            and partner is None
+            and _restates(ctx.headline_figure, flow, anchor, bound, changes, n)
+        ):
+            # "Russia's wheat exports to Egypt jump 20% in 2024" over "Wheat exports rose 20% to 12 million
+            # tonnes": the lede restates the headline's figure (its flow and change), so its sides
+            previous = ctx.headline_sides
         if (
             (whole or word in _WORLD_FLOWS)
             and reporter is None
@@ -764,6 +769,17 @@ def _clause_figures(
             reporter, world = previous.reporter, True
             inferred.append("no side named: the reporter of the story, whose trade with the world it tells")
             rule += "+story-reporter"
+        if (
+            reporter is not None
+            and reporter in ctx.story_partners
+            and partner is None
+            and not named_partner
+            and not world
+            and not in_clause_partner(body, clause, index, reporter)
+        ):
+            # "China's exports rose 5.9%" after Russia's exports to China: its trade with the world or
+            # its side of the story's trade, which the words alone do not tell
+            continue
         if reporter is None or (partner is None and not world):
             same_paragraph = previous is not None and previous.paragraph == sent.paragraph
             reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of, same_paragraph)
@@ -808,7 +824,8 @@ def _clause_figures(
             and published is not None
             and period.inference is not None
             and period.type in ("month", "quarter")
-            and period.end < published.date
+            # a month long past (a survey of the month just ended forecasts that month's data)
+            and (published.date - period.end).days > 62
         ):
             # "expect imports to stay around 1.6 million barrels a day through December", told in
             # November: a forecast's month without a year is the next one, not the one just past
@@ -862,6 +879,33 @@ def _clause_figures(
 
 def _month_last(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _restates(
+    headline: DraftFigure | None,
+    flow: str,
+    anchor: numbers.Money | numbers.Quantity | numbers.Change,
+    bound: dict[int, int],
+    changes: list[numbers.Change],
+    n: int,
+) -> bool:
+    """Return whether an amount (or change) restates the headline's figure: the same flow and change."""
+    if headline is None or headline.flow != flow or headline.change is None:
+        return False
+    if isinstance(anchor, numbers.Change):
+        change: numbers.Change | None = anchor
+    else:
+        k = next((i for i, a in bound.items() if a == n), None)
+        change = changes[k] if k is not None else None
+    return change is not None and (change.pct, change.multiple) == (headline.change.pct, headline.change.multiple)
+
+
+def in_clause_partner(body: str, clause: Piece, index: PlaceIndex, reporter: str) -> bool:
+    """Return whether the clause names a place other than `reporter` after "to", "from" or "with"."""
+    return any(
+        r.slug != reporter and re.search(r"\b(?:to|from|with)\s(?:the\s)?$", body[max(0, r.start - 9) : r.start])
+        for r in index.within(clause.start, clause.end)
+    )
 
 
 def _is_country(index: PlaceIndex, slug: str) -> bool:

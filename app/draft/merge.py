@@ -40,14 +40,14 @@ def merge(figures: list[DraftFigure]) -> list[DraftFigure]:
             )
             if host is None:
                 # "That was a nearly 9 per cent jump": the change of the amount stated just before
-                # (only the figure stated last, and of the same goods: "Seafood ..., with shipments of fish
-                # to China up by 12%" is no change of the total exports stated earlier)
+                # (a change of named goods only of the same goods: "Seafood ..., with shipments of fish to
+                # China up by 12%" is no change of the total exports stated earlier)
                 host = next(
                     (
                         f
-                        for f in final[-1:]
+                        for f in reversed(final)
                         if (f.money or f.quantity)
-                        and f.commodity == fig.commodity
+                        and (fig.commodity is None or f.commodity == fig.commodity)
                         and f.change is None
                         and f.key()[0] == fig.key()[0]
                         and f.flow == fig.flow

@@ -311,7 +311,10 @@ _RUPEE_COUNTRIES = (
     ("LKR", re.compile(r"\b(?:Sri Lanka|Sri Lankan|Colombo|COLOMBO)\b")),
     ("NPR", re.compile(r"\b(?:Nepal|Nepali|Nepalese|Kathmandu|KATHMANDU)\b")),
 )
-_INDIA = re.compile(r"\b(?:India|Indian|New Delhi|Mumbai|NEW DELHI|MUMBAI)\b")
+_INDIA = re.compile(
+    r"\b(?:India|Indian|New Delhi|Mumbai|Chennai|Kolkata|Bengaluru|Hyderabad|NEW DELHI|MUMBAI|CHENNAI|KOLKATA"
+    r"|BENGALURU|HYDERABAD)\b"
+)
 
 
 def rupee_currency(text: str) -> str:
@@ -332,8 +335,8 @@ def find_money(text: str, *, yen_sign: str = "CNY", rupee: str = "INR") -> list[
         currency = sym.upper() if sym.upper() in CURRENCY_CODES else CURRENCY_WORDS.get(sym.lower())
         if sym == "¥":
             currency = yen_sign
-        elif currency == "INR" and sym != "₹":
-            currency = rupee  # "Rs 780 billion" in a Pakistani story
+        elif currency == "INR" and sym != "₹" and not re.match(r"(?i)lakh|crore", m.group("scale") or ""):
+            currency = rupee  # "Rs 780 billion" in a Pakistani story ("Rs 90,000 crore" counts as India does)
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if not m.group("scale") and not _bare_amount_ok(m.group("num")):

@@ -60,6 +60,16 @@ def flow_of(word: str, after: str) -> str:
     return "export"
 
 
+# a capitalised word before a place that makes it part of a name ("Coal India"); not a month, a day
+# or a word that opens a phrase ("In March Russia exported", "Neighbouring Malaysia exported")
+_NAME_BEFORE = re.compile(
+    r"(?<![\w’'-])(?!(?:The|In|From|At|On|For|By|With|And|But|As|Of|To|Meanwhile|Separately|Overall|Neighbouring"
+    r"|Neighboring|Nearby|Also|Elsewhere|Last|This|Next|Then|Still|Now|Both|While|Its|Their|Coastal|Landlocked"
+    r"|January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday"
+    r"|Wednesday|Thursday|Friday|Saturday|Sunday)\s)[A-Z][\w-]*\s$"
+)
+
+
 def parties(
     body: str, kw: re.Match[str], base: int, flow: str, index: PlaceIndex
 ) -> tuple[str | None, str | None, str]:
@@ -76,10 +86,7 @@ def parties(
         adjective = last.how == "demonym" and re.fullmatch(r"\s(?:[a-z-]+\s){0,2}", gap)
         # "Coal India sold", "China Shenhua Energy sold": a place in a company's name trades no flow
         in_name = last.how != "demonym" and (
-            re.search(
-                r"(?<![\w’'-])(?!(?:The|In|From|At|On|For|By|With|And|But|As|Of|To)\s)[A-Z][\w-]*\s$",
-                body[max(0, last.start - 20) : last.start],
-            )
+            re.search(_NAME_BEFORE, body[max(0, last.start - 20) : last.start])
             or re.match(r"\s[A-Z][\w-]*\s", body[last.end : k_start + 1])
         )
         if in_name and kw.group("kw").lower() in VERBS:
@@ -246,9 +253,7 @@ def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) 
         bare = re.sub(r"[’']s$", "", word)
         if bare.lower() in _BUSINESS:
             return True
-        # (after a dateline, "MOSCOW, Jan 10 (Reuters) - Wheat exports": the story's first word)
-        dateline = DATELINE_PREFIX.match(sent.text)
-        at_start = start in (sent.start, sent.start + (dateline.end() if dateline else 0))
+        at_start = start == sent.start
         placed = any(r.start <= start < r.end for r in index.refs)
         # a capital opening the sentence is no name unless an acronym or a possessive
         if bare[:1].isupper() and not placed and (not at_start or bare.isupper() or bare != word):
