@@ -217,7 +217,7 @@ def test_default_page_and_empty_pages(api: TestClient, field: str) -> None:
     ("field", "filter_"),
     [
         ("articles", {"publishedFrom": "2030-01-01"}),
-        ("places", {"countryCode": "XX"}),
+        ("places", {"countryCode": "FR"}),  # a country no place of the corpus lies in
         ("organisations", {"name": "no such organisation"}),
         ("tradeFigures", {"currency": "EUR"}),
         ("events", {"kind": ["ARMED_CONFLICT"], "from": "2030-01-01"}),
