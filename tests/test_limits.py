@@ -470,6 +470,11 @@ def test_the_schema_is_introspected_once_per_operation(served: Served) -> None:
     assert "__schema 2 times" in error["message"]
     by_name = "{ " + " ".join(f't{i}: __type(name: "Article") {{ name }}' for i in range(21)) + " }"
     assert served.post(by_name).json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+    # nor the schema's types many times over inside one __schema, directly or through a fragment
+    inside = "{ __schema { " + " ".join(f"a{i}: types {{ name }}" for i in range(3)) + " } }"
+    assert served.post(inside).json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+    spread = "query { __schema { ...T } } fragment T on __Schema { types { n: name } }"
+    assert served.post(spread).json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
     assert served.spy.checkouts == 0
 
 

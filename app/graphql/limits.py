@@ -297,12 +297,43 @@ MAX_TYPE_FIELDS = 20
 
 
 def _check_introspection(walker: _Walker, root: GraphQLObjectType, operation: OperationDefinitionNode) -> None:
-    names = [fields[0].name.value for fields in walker._collect(root, (operation.selection_set,)).values()]
+    collected = walker._collect(root, (operation.selection_set,))
+    names = [fields[0].name.value for fields in collected.values()]
     for name, most in (("__schema", MAX_SCHEMA_FIELDS), ("__type", MAX_TYPE_FIELDS)):
         if names.count(name) > most:
             raise LimitError(
                 f"the operation asks for {name} {names.count(name)} times; the limit is {most} per operation"
             )
+    # inside introspection each field is answered once: `types` under 29 aliases is the whole schema
+    # 29 times over, at no cost in nodes (clients' introspection queries use no aliases)
+    for fields in collected.values():
+        if fields[0].name.value in ("__schema", "__type"):
+            for field in fields:
+                if field.selection_set is not None and _aliased(walker, field.selection_set):
+                    raise LimitError("aliases inside __schema and __type are not answered: ask for each field once")
+
+
+def _aliased(walker: _Walker, selection_set: SelectionSetNode, seen: frozenset[str] = frozenset()) -> bool:
+    """Return whether a selection set, its fragments and what they select use an alias."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            if selection.alias is not None:
+                return True
+            inner = selection.selection_set
+        elif isinstance(selection, InlineFragmentNode):
+            inner = selection.selection_set
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = walker.fragments.get(name)
+            if fragment is None or name in seen:
+                continue
+            seen = seen | {name}
+            inner = fragment.selection_set
+        else:
+            continue
+        if inner is not None and _aliased(walker, inner, seen):
+            return True
+    return False
 
 
 def check(
