@@ -219,3 +219,27 @@ def test_a_file_refused_for_its_own_problem_leaves_no_false_errors_in_files_that
     with pytest.raises(SeedError) as caught:
         build_corpus([corpus])
     assert any("unknown event 'no-such-event-2022'" in str(i) for i in caught.value.issues)
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected_files"),
+    [
+        # a registry entry refused by its schema: the files using it report nothing of it
+        (("places.yaml", "kind: country", "kind: kountry"), {"places.yaml"}),
+        # a registry file that is no YAML at all: its slug lines still say what it declares
+        (("places.yaml", "places:\n", "places:\n  - slug: [broken\n"), {"places.yaml"}),
+    ],
+)
+def test_a_refused_registry_entry_or_file_leaves_no_false_unknowns(
+    tmp_path: Path, edit: tuple[str, str, str], expected_files: set[str]
+) -> None:
+    corpus = tmp_path / "seeds"
+    shutil.copytree(SEEDS_DIR, corpus)
+    name, old, new = edit
+    path = corpus / name
+    path.write_text(path.read_text().replace(old, new, 1))
+    with pytest.raises(SeedError) as caught:
+        build_corpus([corpus])
+    assert {Path(issue.file).name for issue in caught.value.issues} == expected_files, [
+        str(i) for i in caught.value.issues
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -162,6 +163,8 @@ class _Builder:
 
     def add_registry(self, path: Path, src: SourceFile) -> None:
         kind = REGISTRY_FILES[path.name]
+        # an entry refused for its own problem: references to it are not reported as unknown too
+        self.unread.update(_declared(path.name, src.data))
         if kind == "places":
             places, issues = src.parse_list("places", fmt.Place)
             for i, place in places:
@@ -428,6 +431,23 @@ def _declared(name: str, data: Any) -> set[str]:
     return out | slugs(data.get("trade_figures"), "trade_figure") | slugs(data.get("events"), "event")
 
 
+_SLUG_LINE = re.compile(r"^[ \t-]*(?:ref|slug):[ \t]*[\[{\"']*([a-z0-9]+(?:-[a-z0-9]+)*)\b", re.M)
+
+
+def _declared_in_text(path: Path) -> set[str]:
+    """Return "kind:slug"s a file that could not be read as YAML seems to declare, from its slug lines."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    slugs = set(_SLUG_LINE.findall(text))
+    if path.name in REGISTRY_FILES:
+        kinds: tuple[str, ...] = (_REGISTRY_KINDS[REGISTRY_FILES[path.name]],)
+    else:
+        kinds = ("article", "trade_figure", "event")  # which of them each slug is, the text alone does not say
+    return {f"{kind}:{slug}" for slug in slugs for kind in kinds}
+
+
 def _entry_hash(entry: fmt.Strict) -> str:
     return hashlib.sha256(entry.model_dump_json().encode("utf-8")).hexdigest()
 
@@ -463,10 +483,12 @@ class Validation:
                 src.data = None
             except SeedError as exc:
                 builder.issues += exc.issues
-                if src is not None:
-                    # what the refused file declares: references to it elsewhere are not reported
-                    # as unknown too (the file's own problems are the ones to fix)
+                # what the refused file declares: references to it elsewhere are not reported as
+                # unknown too (the file's own problems are the ones to fix)
+                if src is not None and isinstance(src.data, dict):
                     builder.unread.update(_declared(path.name, src.data))
+                else:
+                    builder.unread.update(_declared_in_text(path))
             builder.corpus.facts[path] = builder.facts
             if on_file is not None:
                 on_file()

@@ -48,11 +48,32 @@ def _timestamp_or_text(constructor: Any, node: yaml.ScalarNode) -> Any:
     as its text, which the file's schema then refuses with its line and field."""
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(constructor, node)
-    except ValueError:
+    except (ValueError, AttributeError):  # (a text no timestamp pattern matches: "!!timestamp banana")
         return node.value
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
+def _or_text(construct: Any) -> Any:
+    """Return a constructor that gives a value it cannot read ("!!int abc", "!!bool maybe") as its
+    text, for the file's schema to refuse with its line and field instead of a traceback."""
+
+    def read(constructor: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(constructor, node)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return node.value
+
+    return read
+
+
+for _tag, _construct in (
+    ("tag:yaml.org,2002:int", yaml.constructor.SafeConstructor.construct_yaml_int),
+    ("tag:yaml.org,2002:float", yaml.constructor.SafeConstructor.construct_yaml_float),
+    ("tag:yaml.org,2002:bool", yaml.constructor.SafeConstructor.construct_yaml_bool),
+):
+    _Loader.add_constructor(_tag, _or_text(_construct))
 
 Loc = tuple[str | int, ...]
 
