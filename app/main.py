@@ -51,6 +51,11 @@ async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
+def _shown(path: str) -> str:
+    # a path as long as the server takes (tens of KB) is not echoed whole
+    return path if len(path) <= 200 else path[:200] + "…"
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     """Return routing's refusals (no such path, no such method) as JSON like every other error."""
     assert isinstance(exc, StarletteHTTPException)
@@ -62,11 +67,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405 and request.url.path == "/graphql":
         headers["Allow"] = "GET, HEAD, POST"  # routing names only the route it tried last
     if exc.status_code == 405:
-        message = f"{request.method} is not served at {request.url.path}" + (
+        message = f"{request.method} is not served at {_shown(request.url.path)}" + (
             f"; use {headers['Allow']}" if "Allow" in headers else ""
         )
     else:
-        message = f"nothing is served at {request.url.path}"
+        message = f"nothing is served at {_shown(request.url.path)}"
     body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
     if request.method == "HEAD":
         return Response(status_code=exc.status_code, headers=headers, media_type="application/json")
@@ -148,15 +153,15 @@ def create_app(settings: Settings | None = None, database: ApiDatabase | None = 
     app.include_router(graphql_ws_router)
     app.state.ws_connections = 0
     if settings.metrics_enabled:
-        app.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+        app.add_api_route("/metrics", metrics_endpoint, methods=["GET", "HEAD"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/healthz")
+    @app.api_route("/healthz", methods=["GET", "HEAD"])
     async def healthz() -> dict[str, str]:
         """Return 200 while the process serves."""
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.api_route("/readyz", methods=["GET", "HEAD"])
     async def readyz(request: Request) -> JSONResponse:
         """Return 200 when the database answers, its migrations are at head and a standby is not too far behind."""
         try:

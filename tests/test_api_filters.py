@@ -725,12 +725,26 @@ def test_organisations_by_kind(api: TestClient, kinds: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "country", ["china", "CN", "cn", "China", "CHINA", "russia", "RU", "united-states", "United-States", "liaoning"]
+    "country",
+    [
+        "china",
+        "CN",
+        "cn",
+        "China",
+        "CHINA",
+        " china ",
+        " CN ",
+        "russia",
+        "RU",
+        "united-states",
+        "United-States",
+        "liaoning",
+    ],
 )
 def test_organisations_by_country(api: TestClient, country: str) -> None:
     # a slug or an ISO code, in any case
     c = corpus()
-    places = {s for s, p in c.places.items() if s == country.lower() or p.code == country.upper()}
+    places = {s for s, p in c.places.items() if s == country.strip().lower() or p.code == country.strip().upper()}
     assert len(places) == 1
     expected = {s for s, o in c.organisations.items() if o.country in places}
     assert matches(api, "organisations", {"country": country}) == expected

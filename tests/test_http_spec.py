@@ -466,6 +466,10 @@ def test_a_path_nothing_serves_is_a_coded_404(api: TestClient) -> None:
     response = api.get("/graphq1")
     assert response.status_code == 404
     assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    long = api.get("/" + "x" * 5000)
+    assert long.status_code == 404 and len(long.content) < 400  # the path is not echoed whole
+    for path in ("/healthz", "/readyz"):  # monitors ask with HEAD
+        assert api.head(path).status_code == 200
     response = api.post("/healthz")
     assert response.status_code == 405 and response.headers["allow"] == "GET"
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

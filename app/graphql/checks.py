@@ -79,7 +79,8 @@ def slug_or_code(slug: str | None, code: str | None) -> tuple[str, str]:
     exactly one is given."""
     if (slug is None) == (code is None):
         raise BadUserInput("give exactly one of `slug` and `code`")
-    return ("slug", slug) if slug is not None else ("code", str(code).upper())
+    # slugs are lower-case: "China" finds china, as filters do
+    return ("slug", slug.strip().lower()) if slug is not None else ("code", str(code).strip().upper())
 
 
 # --- offset cursors (search hits, a series point's figures) ---------------------------------------

@@ -163,6 +163,7 @@ async def list_first_mentioned(
 
 def place_ref(ref: str) -> ColumnElement[bool]:
     """Return a condition matching the place named by slug or by ISO code, in any case ("China", "CN")."""
+    ref = ref.strip()
     return or_(places.c.slug == ref.lower(), places.c.code == ref.upper())
 
 
