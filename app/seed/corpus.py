@@ -431,12 +431,16 @@ def _declared(name: str, data: Any) -> set[str]:
     return out | slugs(data.get("trade_figures"), "trade_figure") | slugs(data.get("events"), "event")
 
 
+MAX_DECLARED_BYTES = 64 * 1024 * 1024
 _SLUG_LINE = re.compile(r"^[ \t-]*(?:ref|slug):[ \t]*[\[{\"']*([a-z0-9]+(?:-[a-z0-9]+)*)\b", re.M)
 
 
 def _declared_in_text(path: Path) -> set[str]:
     """Return "kind:slug"s a file that could not be read as YAML seems to declare, from its slug lines."""
+    # only a regular file of a seed's size: a named pipe or a device would never end (or never open)
     try:
+        if not path.is_file() or path.stat().st_size > MAX_DECLARED_BYTES:
+            return set()
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return set()
