@@ -1785,3 +1785,15 @@ def test_crore_counts_in_indias_rupee_whichever_country_the_story_names_first() 
     text = "Nepal and Bangladesh are key buyers. India's exports to Bangladesh rose 8% to Rs 90,000 crore."
     (money,) = numbers.find_money(text, rupee=numbers.rupee_currency(text))
     assert money.currency == "INR"
+
+
+@pytest.mark.parametrize(
+    ("text", "pcts"),
+    [
+        ("Despite lower output, Brazil's coffee exports rose 10% to 3.5 million bags", [10]),
+        ("exports rose 3%, while imports fell 2%", [3, -2]),
+        ("a 9 per cent drop in exports", [-9]),
+    ],
+)
+def test_a_changes_sign_is_told_by_its_own_clause(text: str, pcts: list[int]) -> None:
+    assert [c.pct for c in numbers.find_changes(text)] == pcts

@@ -453,7 +453,10 @@ def find_changes(text: str) -> list[Change]:
         ):
             continue
         sign = Decimal(1)
-        direction = before + " " + after[:25]
+        # the words of its own clause when they tell a direction ("Despite lower output, exports rose 10%")
+        local = re.split(r"[,;]\s", before)[-1]
+        before = local if DIRECTION.search(local) else before
+        direction = before + " " + re.split(r"[,;]", after[:25])[0]  # (", while imports fell 2%" is another's)
         if _DECLINE.search(direction) and not re.search(r"\bgrowth\b|\bgrew\b", before, re.IGNORECASE):
             sign = Decimal(-1)
         # "(-8%)", "(−8%)": a minus sign written before the number
