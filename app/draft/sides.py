@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from app.draft.periods import MONTHS
+from app.draft.periods import MONTHS, WEEKDAYS
 from app.draft.placerefs import PlaceIndex, PlaceRef
-from app.draft.text import DATELINE_PREFIX, Piece
+from app.draft.text import DATELINE_PREFIX, Piece, name_word_before
 
 FLOW_WORDS = re.compile(
     r"\b(?P<kw>imports and exports|exports and imports|import and export|export and import|two-way trade|"
@@ -60,16 +60,6 @@ def flow_of(word: str, after: str) -> str:
     return "export"
 
 
-# a capitalised word before a place that makes it part of a name ("Coal India"); not a month, a day
-# or a word that opens a phrase ("In March Russia exported", "Neighbouring Malaysia exported")
-_NAME_BEFORE = re.compile(
-    r"(?<![\w’'-])(?!(?:The|In|From|At|On|For|By|With|And|But|As|Of|To|Meanwhile|Separately|Overall|Neighbouring"
-    r"|Neighboring|Nearby|Also|Elsewhere|Last|This|Next|Then|Still|Now|Both|While|Its|Their|Coastal|Landlocked"
-    r"|January|February|March|April|May|June|July|August|September|October|November|December|Monday|Tuesday"
-    r"|Wednesday|Thursday|Friday|Saturday|Sunday)\s)[A-Z][\w-]*\s$"
-)
-
-
 def parties(
     body: str, kw: re.Match[str], base: int, flow: str, index: PlaceIndex
 ) -> tuple[str | None, str | None, str]:
@@ -86,8 +76,7 @@ def parties(
         adjective = last.how == "demonym" and re.fullmatch(r"\s(?:[a-z-]+\s){0,2}", gap)
         # "Coal India sold", "China Shenhua Energy sold": a place in a company's name trades no flow
         in_name = last.how != "demonym" and (
-            re.search(_NAME_BEFORE, body[max(0, last.start - 20) : last.start])
-            or re.match(r"\s[A-Z][\w-]*\s", body[last.end : k_start + 1])
+            name_word_before(body, last.start) or re.match(r"\s[A-Z][\w-]*\s", body[last.end : k_start + 1])
         )
         if in_name and kw.group("kw").lower() in VERBS:
             pass
@@ -224,9 +213,6 @@ _BUSINESS = {
 }  # fmt: skip
 
 
-_DAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-
-
 def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) -> bool:
     """Return whether the words just before a flow word name someone who is not a place ("EU
     imports", "the European Union's imports", "Gazprom's exports", "the company's exports"), or
@@ -237,7 +223,7 @@ def unknown_actor(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex) 
     if kw.group("kw").lower() in VERBS and not any(sent.start <= r.start and r.end <= pos for r in index.refs):
         before = body[sent.start : pos]
         words = re.findall(r"[\w’'-]+", before)
-        names = [w for w in words[1:] if w[:1].isupper() and w.lower().rstrip(".") not in {*MONTHS, *_DAYS}]
+        names = [w for w in words[1:] if w[:1].isupper() and w.lower().rstrip(".") not in {*MONTHS, *WEEKDAYS}]
         if any(w.lower() in _BUSINESS for w in words) or names:
             return True
     for _ in range(3):

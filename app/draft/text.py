@@ -11,6 +11,8 @@ import dataclasses
 import re
 from collections.abc import Iterator
 
+from app.draft.periods import MONTHS, WEEKDAYS
+
 
 @dataclasses.dataclass(frozen=True)
 class Piece:
@@ -117,3 +119,22 @@ def furniture(body: str) -> list[tuple[int, int]]:
 def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """Return whether [start, end) lies inside one of `spans`."""
     return any(s <= start and end <= e for s, e in spans)
+
+
+# words that open a phrase, capitalised at a sentence's start or in a dateline's wake, not names
+PHRASE_OPENERS = frozenset({
+    "The", "In", "From", "At", "On", "For", "By", "With", "And", "But", "As", "Of", "To", "Its", "Their", "Across",
+    "Near", "Via", "Both", "Neighbouring", "Neighboring", "Nearby", "Meanwhile", "Separately", "Overall", "Also",
+    "Elsewhere", "Last", "This", "Next", "Then", "Still", "Now", "While", "Coastal", "Landlocked",
+})  # fmt: skip
+_WORD_BEFORE = re.compile(r"(?<![\w’'-])([A-Z][\w-]*)\s$")
+
+
+def name_word_before(text: str, at: int) -> bool:
+    """Return whether the word right before `at` is a capitalised one that makes a name with what follows
+    ("Coal India", "Niger Delta", "Nizhny Novgorod"): not a phrase's opening word, a month or a day."""
+    m = _WORD_BEFORE.search(text, max(0, at - 20), at)
+    if m is None:
+        return False
+    word = m.group(1)
+    return word not in PHRASE_OPENERS and word.lower() not in MONTHS and word.lower() not in WEEKDAYS
