@@ -1797,3 +1797,58 @@ def test_crore_counts_in_indias_rupee_whichever_country_the_story_names_first() 
 )
 def test_a_changes_sign_is_told_by_its_own_clause(text: str, pcts: list[int]) -> None:
     assert [c.pct for c in numbers.find_changes(text)] == pcts
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a lede that tells a flow without its amount gives the next sentences their trader
+        (
+            [
+                "South Korea's exports grew faster than expected in February as chip shipments recovered.",
+                "Exports rose 6.4% to $52.6 billion, while imports fell 1.2% to $48.3 billion.",
+                "Shipments to China climbed 3.1% to $10.2 billion, and those to Japan fell 2% to $2.5 billion.",
+            ],
+            [
+                ("south-korea", "export", None, 52600000000),
+                ("south-korea", "import", None, 48300000000),
+                ("south-korea", "export", "china", 10200000000),
+                ("south-korea", "export", "japan", 2500000000),
+            ],
+        ),
+        # a place in the lede's "as" clause says why, not whose flow it is
+        (
+            [
+                "Japan's exports rose in May as shipments to the United States recovered.",
+                "Exports increased 3% to 9.1 trillion yen.",
+            ],
+            [("japan", "export", None, 9100000000000)],
+        ),
+        # a partner written right after the lede's flow word is the story's
+        (
+            ["Chinese exports to Russia fell in May.", "They dropped 4% to $8.2 billion, customs data showed."],
+            [],
+        ),
+        (
+            ["Chinese exports to Russia fell in May.", "Exports dropped 4% to $8.2 billion, customs data showed."],
+            [("china", "export", "russia", 8200000000)],
+        ),
+        # a lede's trade balance names the trader whose exports and imports follow
+        (
+            [
+                "Canada's merchandise trade deficit narrowed in May as imports fell, Statistics Canada said.",
+                "Exports rose 2.1% to C$66.4 billion. Imports from the United States totalled C$40.2 billion.",
+            ],
+            [("canada", "export", None, 66400000000), ("canada", "import", "united-states", 40200000000)],
+        ),
+        (
+            ["Australia's trade surplus with China widened in May.", "Exports rose 4% to A$15 billion."],
+            [("australia", "export", "china", 15000000000)],
+        ),
+        # no trader named before the figures: none is guessed
+        (["Trade deficits widened across Asia in May.", "Exports rose 4% to $15 billion."], []),
+    ],
+)
+def test_a_lede_without_amounts_names_the_stories_sides(lines: list[str], expected: list[tuple[object, ...]]) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [f[:4] for f in figures_of(body)] == expected

@@ -401,19 +401,30 @@ def extract_figures(
             ctx.unresolved = unresolved
             if not sent_kws:
                 _lend_change(body, sent, ctx)
+                if not in_headline and ctx.sides is None and ctx.figure is None:
+                    ctx.sides = _balance_sides(body, sent, index, country_of)
+                    told = [p for p in sent_periods if not p.running and p.start <= _today(published)]
+                    if ctx.sides is not None and told:
+                        ctx.period = told[-1]  # the balance's period is that of the figures that follow
                 continue
             # "As reported, in 2023 trade was ...": a look back, whose period the story's next
             # sentences do not take (they go on with the story's own)
             aside = _ASIDE.match(sent.text) is not None
             before = (ctx.figure, ctx.period, ctx.sides)
+            made = 0
             for clause in clauses(sent):
                 if "respectively" in clause.text:
                     continue
                 for fig in _clause_figures(
                     body, sent, clause, sent_kws, sent_periods, index, published, ctx, country_of
                 ):
+                    made += 1
                     if not in_headline:
                         out.append(fig)
+            if not made and not in_headline and not aside and ctx.sides is None and ctx.figure is None:
+                ctx.sides = _lede_sides(body, sent, sent_kws, index, country_of) or _balance_sides(
+                    body, sent, index, country_of
+                )
             actual = [p for p in sent_periods if not p.running and p.start <= _today(published)]
             if actual:
                 ctx.period = actual[-1]
@@ -426,6 +437,59 @@ def extract_figures(
                 ctx.figure, ctx.period, ctx.sides = before
             ctx.paragraph = para.paragraph
     return merge(out)
+
+
+def _lede_sides(
+    body: str, sent: Piece, kws: list[re.Match[str]], index: PlaceIndex, country_of: dict[str, str | None]
+) -> _Sides | None:
+    """Return the sides of a lede that tells a flow without its amount ("German exports rose more
+    than expected in February ..."), which the story's next sentences state ("Exports increased
+    1.8% to 131.6 billion euros"): its trader named before the flow word, and a partner written
+    right after it ("Chinese exports to Russia fell in May"), else the trader's trade with the world."""
+    for kw in kws:
+        word = kw.group("kw").lower()
+        flow = flow_of(word, body[sent.start + kw.end() : sent.start + kw.end() + 40])
+        reporter, partner, rule = parties(body, kw, sent.start, flow, index)
+        if reporter is None or not rule.startswith(("possessive", "adjective")):
+            continue
+        if partner is not None:
+            near = [
+                r
+                for r in index.within(sent.start + kw.end(), sent.start + kw.end() + 40)
+                if r.slug == partner
+                and re.fullmatch(r"\s(?:to|from|with|into)\s(?:the\s)?", body[sent.start + kw.end() : r.start])
+            ]
+            if not near:
+                partner = None  # "... as companies rushed goods to the United States": why, not whose flow
+        if flow == "total" and partner is None:
+            continue  # "Chinese trade rose": with whom is not said
+        return _Sides(reporter, partner, sent.paragraph, sent.start, flow, country_of.get(reporter))
+    return None
+
+
+# "The U.S. trade deficit", "Germany's goods trade surplus with China"
+_BALANCE_AFTER = re.compile(
+    r"(?:[’']s)?\s(?:overall\s|total\s|goods\s|merchandise\s|foreign\s|monthly\s)*trade\s"
+    r"(?:deficit|surplus|balance|gap)\b(?:\swith\s(?:the\s)?)?"
+)
+
+
+def _balance_sides(body: str, sent: Piece, index: PlaceIndex, country_of: dict[str, str | None]) -> _Sides | None:
+    """Return the sides of a lede that tells a trade balance ("The U.S. trade deficit shrank in
+    October"): its country's trade with the world, or with the place the balance is with, which the
+    story's next sentences state ("Exports slipped 0.4% to $265.7 billion")."""
+    for ref in index.within(sent.start, sent.end):
+        balance = _BALANCE_AFTER.match(body, ref.end)
+        if balance is None:
+            continue
+        partner = next(
+            (r.slug for r in index.within(balance.end(), balance.end() + 40) if r.start == balance.end()), None
+        )
+        if not balance.group(0).rstrip().endswith(("with", "the")):
+            partner = None
+        flow = "total" if partner else "export"
+        return _Sides(ref.slug, partner, sent.paragraph, sent.start, flow, country_of.get(ref.slug))
+    return None
 
 
 # "That is 7% more than a year earlier", opening a sentence with no flow word of its own
@@ -609,7 +673,9 @@ def _clause_figures(
                 # the place leads this amount ("to India at $52 billion"), not follows the previous one
                 # ("$5 billion of goods to China and $3 billion to Japan")
                 and re.fullmatch(
-                    r"\s(?:(?:at|worth|was|were|stood\sat|came\sto|reached|totall?ed|of|to)\s)?"
+                    r"\s(?:(?:at|worth|was|were|stood\sat|came\sto|reached|totall?ed|of|to)\s"
+                    # "..., and those to China fell 2.4% to 6.6 billion euros"
+                    r"|(?:[a-z]+\s){1,2}(?:by\s)?[\d.,]+\s?(?:%|percent|per\scent)\s(?:to\s)?)?"
                     r"(?:about\s|around\s|some\s|nearly\s)?",
                     body[r.end : a_start],
                 )
