@@ -1852,3 +1852,64 @@ def test_a_changes_sign_is_told_by_its_own_clause(text: str, pcts: list[int]) ->
 def test_a_lede_without_amounts_names_the_stories_sides(lines: list[str], expected: list[tuple[object, ...]]) -> None:
     body = REUTERS + "\n\n".join(lines) + "\n"
     assert [f[:4] for f in figures_of(body)] == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            [
+                "Heilongjiang's foreign trade totalled 150 billion yuan in 2024.",
+                "Trade with South Korea and Japan came to 14.1 billion yuan and 11.8 billion yuan respectively.",
+            ],
+            [
+                ("heilongjiang", "total", None, 150000000000),
+                ("heilongjiang", "total", "south-korea", 14100000000),
+                ("heilongjiang", "total", "japan", 11800000000),
+            ],
+        ),
+        (
+            [
+                "Vietnam's exports to the EU, Japan and India were $5 billion, $3 billion and $2 billion, "
+                "respectively, in 2024."
+            ],
+            [
+                ("vietnam", "export", "european-union", 5000000000),
+                ("vietnam", "export", "japan", 3000000000),
+                ("vietnam", "export", "india", 2000000000),
+            ],
+        ),
+        (
+            [
+                "Exports from Jilin and Liaoning to Russia reached 5 billion yuan and 7 billion yuan "
+                "respectively in 2024."
+            ],
+            [("jilin", "export", "russia", 5000000000), ("liaoning", "export", "russia", 7000000000)],
+        ),
+        # as many places as amounts, or nothing
+        (
+            [
+                "Heilongjiang's foreign trade totalled 150 billion yuan in 2024.",
+                "Trade with South Korea, Japan and Mongolia came to 14.1 billion yuan and 11.8 billion yuan "
+                "respectively.",
+            ],
+            [("heilongjiang", "total", None, 150000000000)],
+        ),
+        # places not written as one list
+        (
+            [
+                "Heilongjiang's foreign trade totalled 150 billion yuan in 2024.",
+                "Trade with South Korea, which grew, and with Japan came to 14.1 billion yuan and 11.8 billion "
+                "yuan respectively.",
+            ],
+            [("heilongjiang", "total", None, 150000000000)],
+        ),
+        # no trader to carry: none guessed
+        (["Trade with South Korea and Japan came to $4.1 billion and $1.8 billion respectively in 2024."], []),
+    ],
+)
+def test_respectively_pairs_a_list_of_places_with_as_many_amounts(
+    lines: list[str], expected: list[tuple[object, ...]]
+) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [f[:4] for f in figures_of(body)] == expected

@@ -23,6 +23,7 @@ from __future__ import annotations
 import calendar
 import dataclasses
 import datetime as dt
+import itertools
 import re
 
 from app.draft import numbers
@@ -414,10 +415,12 @@ def extract_figures(
             made = 0
             for clause in clauses(sent):
                 if "respectively" in clause.text:
-                    continue
-                for fig in _clause_figures(
-                    body, sent, clause, sent_kws, sent_periods, index, published, ctx, country_of
-                ):
+                    found = _respective_figures(body, sent, clause, sent_kws, sent_periods, index, published, ctx)
+                else:
+                    found = _clause_figures(
+                        body, sent, clause, sent_kws, sent_periods, index, published, ctx, country_of
+                    )
+                for fig in found:
                     made += 1
                     if not in_headline:
                         out.append(fig)
@@ -937,6 +940,97 @@ def _clause_figures(
                 ctx.world_story = fig.partner is None
             if fig.partner:
                 ctx.story_partners.add(fig.partner)
+    return figures
+
+
+_LIST_GAP = re.compile(r",\s(?:and\s)?(?:the\s)?|,?\sand\s(?:the\s)?")
+
+
+def _respective_figures(
+    body: str,
+    sent: Piece,
+    clause: Piece,
+    sent_kws: list[re.Match[str]],
+    sent_periods: list[Period],
+    index: PlaceIndex,
+    published: Publication | None,
+    ctx: _Context,
+) -> list[DraftFigure]:
+    """Return the figures of a clause that pairs a list of places with a list of amounts by
+    "respectively" ("Trade with South Korea and Japan came to 14.1 billion yuan and 11.8 billion yuan
+    respectively"): only when the places written one after another and the amounts are as many, the
+    amounts end the list right before "respectively", and the places are all the same side of the
+    clause's flow word; else none (a wrong pairing is worse than none)."""
+    text = clause.text
+    money = numbers.find_money(text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee)
+    amounts: list[numbers.Money | numbers.Quantity] = list(money)
+    amounts += numbers.find_quantities(text, [(m.start, m.full_end) for m in money])
+    amounts.sort(key=lambda a: a.start)
+    if len(amounts) < 2 or any(
+        not _LIST_GAP.fullmatch(text[amount_end(a) : b.start]) for a, b in itertools.pairwise(amounts)
+    ):
+        return []
+    if not re.match(r",?\s(?:respectively)\b", text[amount_end(amounts[-1]) :]):
+        return []
+    kws = [k for k in sent_kws if clause.start <= sent.start + k.start() < clause.start + amounts[0].start]
+    if not kws:
+        return []
+    kw = kws[-1]
+    refs = [r for r in index.within(sent.start + kw.end(), clause.start + amounts[0].start) if r.how != "demonym"]
+    # the places written one after another, as a list ("South Korea and Japan", "the EU, Japan and India")
+    run = refs[:1]
+    for ref in refs[1:]:
+        if _LIST_GAP.fullmatch(body[run[-1].end : ref.start]):
+            run.append(ref)
+        elif len(run) < len(amounts):
+            run = [ref]
+    if len(run) != len(amounts) or len({r.slug for r in run}) != len(run):
+        return []
+    word = kw.group("kw").lower()
+    flow = flow_of(word, body[sent.start + kw.end() : sent.start + kw.end() + 40])
+    reporter, partner, rule = parties(body, kw, sent.start, flow, index)
+    first = run[0].slug
+    listed = {r.slug for r in run}
+    if partner == first and reporter is None and ctx.sides is not None and ctx.sides.reporter not in listed:
+        reporter = ctx.sides.reporter  # "Trade with South Korea and Japan ..." in a story of Jilin's trade
+        rule += "+carried"
+    pairs: list[tuple[str, str | None]]
+    if partner == first and reporter is not None:
+        pairs = [(reporter, r.slug) for r in run]
+    elif reporter == first and partner not in listed and (partner or not ctx.story_partners):
+        # "Exports from Jilin and Liaoning to Russia reached ...", or with the world in a story of it
+        pairs = [(r.slug, partner) for r in run]
+    else:
+        return []
+    status = _status(body[clause.start : clause.start + amounts[0].start])
+    anchors: list[numbers.Money | numbers.Quantity | numbers.Change] = [
+        _shift(a, clause.start)
+        if isinstance(a, numbers.Money)
+        else dataclasses.replace(a, start=a.start + clause.start, end=a.end + clause.start)
+        for a in amounts
+    ]
+    clause_periods = [p for p in sent_periods if clause.start <= p.at < clause.end]
+    figures = []
+    for (rep, par), anchor in zip(pairs, anchors, strict=True):
+        period, why = _period_for(body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
+        if period is None or (status == "actual" and published is not None and period.end > _published_end(published)):
+            return []
+        figures.append(
+            DraftFigure(
+                reporter=rep,
+                partner=par,
+                flow=flow,
+                period=period,
+                evidence=[_quote(clause)],
+                money=anchor if isinstance(anchor, numbers.Money) else None,
+                quantity=anchor if isinstance(anchor, numbers.Quantity) else None,
+                status=status,
+                rule=f"flow:{word}; sides:{rule}+respectively; period:{'inferred' if why else 'stated'}",
+                confidence=0.65 if why else 0.75,
+                commodity=_commodity(body, kw, sent.start),
+                inferred=[why] if why else [],
+            )
+        )
     return figures
 
 
