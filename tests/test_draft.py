@@ -1913,3 +1913,87 @@ def test_respectively_pairs_a_list_of_places_with_as_many_amounts(
 ) -> None:
     body = REUTERS + "\n\n".join(lines) + "\n"
     assert [f[:4] for f in figures_of(body)] == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a rise told in money is a difference, not a level; its percentage is the level's change
+        (
+            ["Chile's exports rose $1.1 billion (12 percent) to $9.4 billion in May."],
+            [("chile", "export", None, 9400000000, 12)],
+        ),
+        (
+            ["Chile's copper exports rose by $800 million in May, the central bank said."],
+            [],
+        ),
+        (
+            ["Chile's exports were up $300 million at $9.4 billion in May."],
+            [("chile", "export", None, 9400000000, None)],
+        ),
+        # the base of a comparison is no period of the figure
+        (
+            ["In the year ended April 2025, Chile's exports were $98 billion, up 4% from the year ended April 2024."],
+            [("chile", "export", None, 98000000000, 4)],
+        ),
+        # what a plant can do is no trade
+        (
+            [
+                "Chile's exports rose 3% to $9.4 billion in May.",
+                "The new smelter, which can process 400,000 tonnes a year, will lift the country's copper exports.",
+                "A plant with the capacity to build about 200,000 vehicles a year supplies the country's car exports.",
+            ],
+            [("chile", "export", None, 9400000000, 3)],
+        ),
+    ],
+)
+def test_differences_bases_and_capacities_are_no_levels(lines: list[str], expected: list[tuple[object, ...]]) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [(*f[:4], f[6]) for f in figures_of(body)] == expected
+
+
+def test_a_story_that_marks_the_us_dollar_counts_its_own_dollar_in_dollars() -> None:
+    nz = "New Zealand's exports rose to $8.2 billion in May, while milk powder fetched US$4,300 a tonne."
+    assert numbers.dollar_currency(nz) == "NZD"
+    assert [m.currency for m in numbers.find_money(nz, dollar=numbers.dollar_currency(nz))] == ["NZD", "USD"]
+    # the US dollar when nothing marks it, or when the story writes its own dollar with its prefix
+    assert numbers.dollar_currency("New Zealand's exports rose to $8.2 billion in May.") == "USD"
+    assert numbers.dollar_currency("Australia's exports rose to A$8.2 billion, or US$5.4 billion; $5.4bn") == "USD"
+    # the first of the dollar's countries named is the story's
+    assert numbers.dollar_currency("U.S. exports to Canada rose to $8.2 billion, or US$ 8.2 billion.") == "USD"
+
+
+def test_a_date_line_under_a_long_headline_is_the_publication_date() -> None:
+    body = (
+        "Danube ports ship more grain in March as the Black Sea corridor gains pace for a third month\n\n"
+        "04.04.2024 14:12\n\nKYIV. Ukraine's exports of grain rose 8% to 1.6 million tonnes in March.\n"
+    )
+    header = read_header(body)
+    assert header.published is not None and header.published.date == dt.date(2024, 4, 4)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # "the kingdom" is the last kingdom named, and "the country" may point at it
+        (
+            [
+                "Morocco's phosphate exports fell in 2023 as prices eased.",
+                "Demand from France was weak. The kingdom's exports reached MAD 430 billion in 2023.",
+                "Automotive exports, the country's main export sector, grew 27% to MAD 141.7 billion in 2023.",
+            ],
+            [("morocco", "export", None, 430000000000), ("morocco", "export", None, 141700000000)],
+        ),
+        # a republic is no kingdom; the owner of the clause is not what "the kingdom" points at
+        (
+            [
+                "India's imports of crude from Saudi Arabia fell in February.",
+                "Indian exports to the kingdom rose 4% to $9.9 billion in 2024.",
+            ],
+            [("india", "export", "saudi-arabia", 9900000000)],
+        ),
+    ],
+)
+def test_the_kingdom_and_the_country_point_back(lines: list[str], expected: list[tuple[object, ...]]) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [f[:4] for f in figures_of(body)] == expected

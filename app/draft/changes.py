@@ -12,7 +12,7 @@ from app.draft.periods import Period
 # The words between a change and the amount it leads to: "rose 3.8% to $11.9 billion",
 # "grew 9.4 percent year on year to 78.2 billion yuan", "a 10% jump to a record"
 _CHANGE_TO_AMOUNT = re.compile(
-    r"^[\s,–—-]*(?:[\w’'/-]+\s){0,8}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
+    r"^[\s,)–—-]*(?:[\w’'/-]+\s){0,8}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
     r"(?:[a-z]+\s){0,3}$",
     re.I,
 )

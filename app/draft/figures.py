@@ -129,7 +129,11 @@ _BASE_BEFORE = re.compile(
 _BOUND_BEFORE = re.compile(
     r"\b(?:quotas?|caps?|ceilings?|limits?|capacity|capacities|threshold|surplus|deficit|trade\sbalance|"
     r"prices?|priced|exchange\srate)\s(?:of\s|at\s|was\s|were\s|averaged\s|stood\sat\s|to\s)?"
-    r"(?:up\sto\s|about\s|around\s|an\saverage\sof\s)?$",
+    r"(?:up\sto\s|about\s|around\s|an\saverage\sof\s)?$"
+    # what a plant or a port can do: "the capacity to build about 700,000 vehicles a year", "can process
+    # 650,000 barrels per day"
+    r"|\b(?:capacity|able|designed|built)\sto\s[a-z]+\s(?:up\sto\s|about\s|around\s|some\s|nearly\s)?$"
+    r"|\bcan\s(?:process|handle|produce|refine|build|make|store|load|assemble)\s(?:up\sto\s|about\s|around\s)?$",
     re.I,
 )
 # A price or a rate: "$780 a tonne", "210 USD per tonne", "1,344 won per dollar", "$70/bbl"
@@ -140,7 +144,18 @@ _PER_UNIT_AFTER = re.compile(
     r"bushels?|carats?|pieces?)\b|^\s(?:each|apiece)\b",
     re.I,
 )
-_NOT_TRADED_BEFORE = re.compile(_BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.pattern, re.I)
+# A difference, not a level: "rose $1.2 billion (17 percent) to $8.2 billion", "up $129 million to
+# $1.0 billion", "an increase of 300,000 tonnes" ("rose to $8.2 billion" is the level)
+_DIFFERENCE_BEFORE = re.compile(
+    r"\b(?:rose|rising|risen|fell|falling|fallen|increased|decreased|climbed|jumped|dropped|declined|grew|grown|"
+    r"gained|slipped|shrank|(?<!made\s)(?<!make\s)(?<!makes\s)up|down|"
+    r"an?\s(?:increase|rise|fall|drop|decline|gain|decrease|jump)\sof)\s"
+    r"(?:by\s)?(?:about\s|around\s|nearly\s|some\s|almost\s|roughly\s|just\s)?$",
+    re.I,
+)
+_NOT_TRADED_BEFORE = re.compile(
+    _BASE_BEFORE.pattern + "|" + _BOUND_BEFORE.pattern + "|" + _DIFFERENCE_BEFORE.pattern, re.I
+)
 # An amount a fine, a seizure or a levy measures, wherever the flow word stands: "was fined 120 million
 # yen for breaching export controls", "seized smuggled shipments worth $12 million", "collected $8.4
 # billion in tariffs on imports"
@@ -332,6 +347,7 @@ class _Context:
     paragraph: int = -1
     yen_sign: str = "CNY"  # what "¥" stands for in this story (numbers.yen_sign)
     rupee: str = "INR"  # what "Rs" and "rupees" stand for in this story (numbers.rupee_currency)
+    dollar: str = "USD"  # what "$" alone stands for in this story (numbers.dollar_currency)
     # the sides of the story's previous outcome, drafted or not (a fiscal year's is not): what a
     # sentence that names no side leans on
     sides: _Sides | None = None
@@ -371,7 +387,12 @@ def extract_figures(
     sides and period are what a lede that names none goes on with ("Wheat exports rose 20% ...")."""
     out: list[DraftFigure] = []
     titles = headline or []
-    ctx = _Context(yen_sign=numbers.yen_sign(body), skip=titles, rupee=numbers.rupee_currency(body))
+    ctx = _Context(
+        yen_sign=numbers.yen_sign(body),
+        skip=titles,
+        rupee=numbers.rupee_currency(body),
+        dollar=numbers.dollar_currency(body),
+    )
     for para in paragraphs(body):
         if inside(skip, para.start, para.end):
             continue
@@ -547,7 +568,9 @@ def _clause_figures(
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
     text = clause.text
-    money = numbers.find_money(text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee)
+    money = numbers.find_money(
+        text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee, dollar=ctx.dollar
+    )
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
     every = [(m.start, m.full_end) for m in money]
@@ -789,7 +812,16 @@ def _clause_figures(
                 and not directed
                 and "+carried" not in rule
             )
-            world = abroad or opening or newcomer
+            # "The kingdom exported 9.94 million tonnes" after "Thailand's rice exports are expected to fall":
+            # the story's trader, whose trade with the world the story tells
+            again = (
+                ctx.sides is not None
+                and reporter == ctx.sides.reporter
+                and ctx.sides.partner is None
+                and not others
+                and not directed
+            )
+            world = abroad or opening or newcomer or again
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
@@ -962,7 +994,9 @@ def _respective_figures(
     amounts end the list right before "respectively", and the places are all the same side of the
     clause's flow word; else none (a wrong pairing is worse than none)."""
     text = clause.text
-    money = numbers.find_money(text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee)
+    money = numbers.find_money(
+        text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee, dollar=ctx.dollar
+    )
     amounts: list[numbers.Money | numbers.Quantity] = list(money)
     amounts += numbers.find_quantities(text, [(m.start, m.full_end) for m in money])
     amounts.sort(key=lambda a: a.start)

@@ -116,8 +116,9 @@ def _header_line_date(body: str, header: Header) -> None:
         if i >= 6 or _STORY_LINE.search(para.text):
             return
         if len(para.text.split()) > 14:
-            if i == 1 and not para.text.rstrip().endswith(":"):
-                continue  # a standfirst right under the headline, with no full stop: the date line may follow
+            if i <= 1 and not para.text.rstrip().endswith(":"):
+                # a long headline, or a standfirst right under it, with no full stop: the date line may follow
+                continue
             return  # the story, or a list it introduces
         if para.text.lstrip().startswith(("-", "•", "*", "–", "—")):
             return  # an item of a list: its dates are the story's

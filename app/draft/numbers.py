@@ -326,15 +326,51 @@ def rupee_currency(text: str) -> str:
     return min(named)[1] if named else "INR"
 
 
-def find_money(text: str, *, yen_sign: str = "CNY", rupee: str = "INR") -> list[Money]:
+_DOLLAR_COUNTRIES = (
+    ("USD", re.compile(r"(?<!\w)(?:United States|U\.S\.|US|America|American|Washington|WASHINGTON)(?![\w$])"), None),
+    ("NZD", re.compile(r"\b(?:New Zealand|Wellington|Auckland|WELLINGTON|AUCKLAND)\b"), "NZ$"),
+    (
+        "AUD",
+        re.compile(r"\b(?:Australia|Australian|Canberra|Sydney|Melbourne|Perth|CANBERRA|SYDNEY|MELBOURNE)\b"),
+        "A$",
+    ),
+    ("CAD", re.compile(r"\b(?:Canada|Canadian|Ottawa|Toronto|Vancouver|OTTAWA|TORONTO|VANCOUVER)\b"), "C$"),
+    ("SGD", re.compile(r"\b(?:Singapore|SINGAPORE)\b"), "S$"),
+    ("HKD", re.compile(r"\b(?:Hong Kong|HONG KONG)\b"), "HK$"),
+    ("TWD", re.compile(r"\b(?:Taiwan|Taiwanese|Taipei|TAIPEI)\b"), "NT$"),
+)
+# the story marks the US dollar where it means it: "US$4,300 a tonne", "60 US cents"
+_US_MARKED = re.compile(r"\b(?:US\$|U\.S\.\s?\$|USD\b|US cents\b|U\.S\. cents\b|US dollars?\b|U\.S\. dollars?\b)")
+
+
+def dollar_currency(text: str) -> str:
+    """Return the currency "$" alone stands for in a story: the US dollar, unless the story marks the
+    US dollar where it means it ("US$4,300 a tonne") and never its own country's dollar ("NZ$"),
+    and the first of the dollar's countries it names is that other country (a Stats NZ release:
+    "New Zealand's goods exports rose ... to $8.2 billion")."""
+    if not _US_MARKED.search(text):
+        return "USD"
+    named = [(m.start(), code, prefix) for code, pattern, prefix in _DOLLAR_COUNTRIES if (m := pattern.search(text))]
+    if not named:
+        return "USD"
+    _, code, prefix = min(named)
+    if prefix is None or prefix.lower() in text.lower().replace("us$", ""):
+        return "USD"
+    return code
+
+
+def find_money(text: str, *, yen_sign: str = "CNY", rupee: str = "INR", dollar: str = "USD") -> list[Money]:
     """Return every money amount in `text`, conversions in brackets attached to the amount before them
-    (`yen_sign`: the currency "¥" stands for in the story; `rupee`: what "Rs" and "rupees" do)."""
+    (`yen_sign`: the currency "¥" stands for in the story; `rupee`: what "Rs" and "rupees" do;
+    `dollar`: what "$" alone does)."""
     raw: list[Money] = []
     for m in MONEY_BEFORE.finditer(text):
         sym = m.group("sym").strip()
         currency = sym.upper() if sym.upper() in CURRENCY_CODES else CURRENCY_WORDS.get(sym.lower())
         if sym == "¥":
             currency = yen_sign
+        elif sym == "$":
+            currency = dollar
         elif currency == "INR" and sym != "₹" and not re.match(r"(?i)lakh|crore", m.group("scale") or ""):
             currency = rupee  # "Rs 780 billion" in a Pakistani story ("Rs 90,000 crore" counts as India does)
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):

@@ -181,9 +181,15 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
     if name in ("first-months", "first-quarters", "half", "quarter") and _OF_FISCAL.match(text, m.end()):
         return True  # a part of a fiscal year: not of the calendar year
     # "since February 2022", "compared with 2022", "than in 2022": references, not the period
+    # ("up 8.3 percent from the year ended May 2024", "from the first half of 2023": the base too)
     if re.search(r"(?:since|than(?: in)?|compared (?:with|to)|versus|vs\.?|from)\s$", before) and name in (
         "year",
         "month",
+        "year-to-month",
+        "quarter",
+        "half",
+        "first-months",
+        "first-quarters",
     ):
         return True
     # "a pact signed in 2022", "sanctions imposed in March": the date of an event, not a figure's period

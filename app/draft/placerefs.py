@@ -11,8 +11,18 @@ import re
 from app.draft.gazetteer import DEMONYMS, Hit
 
 _BACK_REFERENCE = re.compile(
-    r"\b[Tt]he\s(?P<noun>province|region|country|city|port|municipality|oblast|krai|bloc)(?=[’'](?:s)\b|\b)"
+    r"\b[Tt]he\s(?:(?:North|South|West|East|Central|Southeast|Gulf|Arab|Nordic|Scandinavian|European|African|"
+    r"Asian|Middle\sEastern|oil-rich|Andean|Balkan)\s(?:African\s|Asian\s|American\s|European\s)?)?"
+    r"(?P<noun>province|region|country|city|port|municipality|oblast|krai|bloc|kingdom|emirate|sultanate)"
+    r"(?=[’'](?:s)\b|\b)"
 )
+_FLOW_NOUN = re.compile(r"\b(?:exports?|imports?|sales|shipments|trade|purchases|supplies|deliveries)\b")
+# countries news calls "the kingdom", "the emirate", "the sultanate" (ISO 3166-1 codes)
+_MONARCHIES = {
+    "kingdom": {"SA", "MA", "ES", "GB", "NL", "BE", "SE", "NO", "DK", "TH", "JO", "BH", "KH", "BT", "SZ", "LS", "TO"},
+    "emirate": {"QA", "KW", "AE"},
+    "sultanate": {"OM", "BN"},
+}
 _NOUN_KINDS = {
     "province": ("province",),
     "oblast": ("province",),
@@ -23,6 +33,9 @@ _NOUN_KINDS = {
     "port": ("port", "city"),
     "municipality": ("city",),
     "bloc": ("macro-region",),  # "imports from the bloc": the European Union named before
+    "kingdom": ("country",),
+    "emirate": ("country",),
+    "sultanate": ("country",),
 }
 _SPECIFIC = {"town": 0, "port": 0, "city": 0, "province": 1, "macro-region": 2, "country": 3}
 
@@ -78,8 +91,24 @@ def build_index(
     refs.sort(key=lambda r: r.start)
     out = list(refs)
     for m in _BACK_REFERENCE.finditer(body):
-        wanted = _NOUN_KINDS[m.group("noun")]
-        before = [r for r in refs if r.end <= m.start() and r.kind in wanted and r.how != "demonym"]
+        noun = m.group("noun")
+        wanted = _NOUN_KINDS[noun]
+        # a back-reference may point at one resolved before it ("the kingdom's exports ..." then
+        # "Automotive exports, the country's main export sector")
+        before = [
+            r
+            for r in sorted(out, key=lambda r: r.start)
+            if r.end <= m.start()
+            and r.kind in wanted
+            and r.how != "demonym"
+            and (noun not in _MONARCHIES or r.country in _MONARCHIES[noun])
+            # "Spain's sales to the kingdom": the owner of the flow is not what it points at
+            and not (
+                re.match(r"[’']s\s", body[r.end : r.end + 3])
+                and _FLOW_NOUN.search(body, r.end, m.start())
+                and not re.search(r"[.!?]", body[r.end : m.start()])
+            )
+        ]
         if before:
             last = before[-1]
             out.append(PlaceRef(last.slug, m.start(), m.end(), "back-reference", last.kind, last.country))
