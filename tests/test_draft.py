@@ -1997,3 +1997,106 @@ def test_a_date_line_under_a_long_headline_is_the_publication_date() -> None:
 def test_the_kingdom_and_the_country_point_back(lines: list[str], expected: list[tuple[object, ...]]) -> None:
     body = REUTERS + "\n\n".join(lines) + "\n"
     assert [f[:4] for f in figures_of(body)] == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # months written across the turn of the year, also in a fiscal year that names them
+        (
+            [
+                "Published: February 3, 2025\n\nDHAKA, Feb 3 (Reuters) - Bangladesh's readymade garment (RMG) "
+                "exports rose 11.7% to $27.1 billion in the first seven months (July-January) of the current "
+                "fiscal year.",
+                "The country's overall exports stood at $32.4 billion in July-January, up 11.4%.",
+            ],
+            [
+                ("bangladesh", "export", None, 27100000000, "2024-07-01", "2025-01-31"),
+                ("bangladesh", "export", None, 32400000000, "2024-07-01", "2025-01-31"),
+            ],
+        ),
+        # a period past a clause of its own is that clause's
+        (
+            [
+                "Published: February 3, 2025\n\nDHAKA, Feb 3 (Reuters) - In January alone, Bangladesh's "
+                "garment exports were $3.97 billion, as factories recovered from unrest that disrupted "
+                "production in September."
+            ],
+            [("bangladesh", "export", None, 3970000000, "2025-01-01", "2025-01-31")],
+        ),
+    ],
+)
+def test_months_across_the_year_and_periods_of_other_clauses(
+    lines: list[str], expected: list[tuple[object, ...]]
+) -> None:
+    body = "\n\n".join(lines) + "\n"
+    assert [f[:6] for f in figures_of(body)] == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a buyer named in a story of a seller's exports: from the seller or from the world, unsaid
+        (
+            [
+                "Kenya's tea exports rose 5% to $1.2 billion in 2024.",
+                "Pakistan, the largest destination, bought tea worth $400 million in 2024, while shipments "
+                "to Egypt grew 3% to $200 million.",
+            ],
+            [("kenya", "export", None, 1200000000), ("kenya", "export", "egypt", 200000000)],
+        ),
+        # a group of markets is no one partner
+        (
+            [
+                "Kenya's tea exports rose 5% to $1.2 billion in 2024.",
+                "Exports to new markets such as Iran, Oman and Japan rose 4% to $90 million.",
+            ],
+            [("kenya", "export", None, 1200000000)],
+        ),
+        # another flow word after the amount is another statement's
+        (
+            [
+                "Kenya's tea exports to Egypt rose 5% to $200 million in 2024.",
+                "Total tea exports climbed 9% to 600,000 tonnes in 2024, helped by sales to Pakistan.",
+            ],
+            [("kenya", "export", "egypt", 200000000), ("kenya", "export", None, 600000)],
+        ),
+        # a supplier named in a story of an importer's purchases supplies that importer
+        (
+            [
+                "India's crude imports rose 3% to 4.8 million barrels per day in February. "
+                "Iraq supplied 1.01 million barrels per day in February.",
+            ],
+            [("india", "import", None, 4800000), ("iraq", "export", "india", 1010000)],
+        ),
+        # a member of a bloc does not trade with it from outside, unless the words say it is inside
+        (
+            [
+                "Germany bought C$4.6 billion of Canadian goods in 2024.",
+                "In January, exports to the EU jumped 18% to C$3.4 billion.",
+            ],
+            [("germany", "import", "canada", 4600000000), ("canada", "export", "european-union", 3400000000)],
+        ),
+        (
+            [
+                "Germany's exports to China fell 2% to 6.6 billion euros in February.",
+                "Exports to other European Union countries amounted to 71.3 billion euros.",
+            ],
+            [("germany", "export", "china", 6600000000), ("germany", "export", "european-union", 71300000000)],
+        ),
+        # tariffs' base, a change since a year long past
+        (
+            [
+                "Canada's exports to the EU rose 5% to C$34.3 billion in 2024.",
+                "Ottawa answered U.S. steel import tariffs with counter-tariffs on C$29.8 billion of U.S. goods.",
+                "Since the pact took effect in 2017, bilateral trade has grown by about 65%.",
+            ],
+            [("canada", "export", "european-union", 34300000000)],
+        ),
+    ],
+)
+def test_buyers_groups_members_and_bases_take_no_wrong_side(
+    lines: list[str], expected: list[tuple[object, ...]]
+) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [f[:4] for f in figures_of(body)] == expected

@@ -81,6 +81,20 @@ BLOCS: dict[str, tuple[str, ...]] = {
     "Mercosur": ("MERCOSUR",),
     "BRICS": (),
 }
+
+
+def _codes(listed: str) -> frozenset[str]:
+    return frozenset(listed.split())
+
+
+# their members (ISO 3166-1), which trade with the bloc only from inside it
+BLOC_MEMBERS: dict[str, frozenset[str]] = {
+    "european-union": _codes("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"),
+    "association-of-southeast-asian-nations": _codes("BN KH ID LA MY MM PH SG TH VN"),
+    "eurasian-economic-union": _codes("AM BY KZ KG RU"),
+    "gulf-cooperation-council": _codes("BH KW OM QA SA AE"),
+    "mercosur": _codes("AR BR PY UY BO"),
+}
 _ORG_SUFFIX = (
     r"Ministry|Customs|Customs Service|Administration|Bank|Corporation|Corp\.|Group|Company|Co\., Ltd\.?|Ltd\.?|"
     r"Agency|Council|Commission|Chamber of Commerce(?: and Industry)?|Association|Authority|Service|Committee|"

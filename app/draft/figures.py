@@ -27,9 +27,10 @@ import itertools
 import re
 
 from app.draft import numbers
+from app.draft.candidates import BLOC_MEMBERS
 from app.draft.changes import amount_end, bind_changes, own_period
 from app.draft.merge import merge
-from app.draft.periods import _MONTH, FISCAL, Period, Publication, find_periods
+from app.draft.periods import _MONTH, FISCAL, Period, Publication, find_periods, names_its_months
 from app.draft.placerefs import PlaceIndex
 from app.draft.sides import (
     FLOW_WORDS,
@@ -160,7 +161,10 @@ _NOT_TRADED_BEFORE = re.compile(
 # yen for breaching export controls", "seized smuggled shipments worth $12 million", "collected $8.4
 # billion in tariffs on imports"
 _PENALTY_BEFORE = re.compile(
-    r"\b(?:fined|fines?\sof|penalt(?:y|ies)|penali[sz]ed|seized|seizures?|confiscated)\b",
+    r"\b(?:fined|fines?\sof|penalt(?:y|ies)|penali[sz]ed|seized|seizures?|confiscated)\b"
+    # what a tariff or a countermeasure covers: "counter-tariffs on C$29.8 billion of U.S. goods"
+    r"|\b(?:tariffs?|duties|levies|countermeasures|counter-measures|sanctions|curbs)\s(?:on|against)\s"
+    r"(?:up\sto\s|about\s|some\s|nearly\s|around\s)?$",
     re.I,
 )
 
@@ -251,7 +255,7 @@ _EXCLUDED_SIDE = re.compile(r"\b(?:other\sthan|except(?:\sfor)?|excluding|apart\
 # the whole of a flow: "total exports", "overall imports", "exports to all destinations", "imports
 # from all origins", "to the rest of the world"
 _WHOLE = re.compile(
-    r"\b(?:total|overall|aggregate)\s(?:merchandise\s|goods\s)?(?:exports|imports)\b"
+    r"\b(?:total|overall|aggregate)\s(?:(?-i:[a-z]+)\s){0,2}?(?:exports|imports)\b"  # "Total beef exports"
     r"|\b(?:to|from)\sall\s(?:destinations|origins|sources|markets|countries|partners)\b"
     r"|\b(?:worldwide|globally)\b|\bto\sthe\s(?:rest\sof\sthe\s)?world\b",
     re.I,
@@ -491,6 +495,14 @@ def _lede_sides(
     return None
 
 
+# a trader's trade with the world, said outright: "bought 12.4 million tonnes from all origins"
+_ALL_ORIGINS = re.compile(
+    r"\b(?:from\s(?:all|every|other)\s(?:origins|sources|suppliers|countries)|worldwide|globally|in\stotal|"
+    r"abroad|overseas|on\sworld\smarkets)\b",
+    re.I,
+)
+
+
 # "The U.S. trade deficit", "Germany's goods trade surplus with China"
 _BALANCE_AFTER = re.compile(
     r"(?:[’']s)?\s(?:overall\s|total\s|goods\s|merchandise\s|foreign\s|monthly\s)*trade\s"
@@ -648,6 +660,8 @@ def _clause_figures(
         kw = min(
             kws, key=lambda k: abs(sent.start + k.start() - a_start) + (0 if sent.start + k.start() < a_start else 30)
         )
+        if isinstance(anchor, numbers.Change) and re.search(r"\b[Ss]ince\b", body[sent.start : anchor.start]):
+            continue  # "Since the pact took effect in 2017, trade has grown by 65%": over years not stated
         if isinstance(anchor, numbers.Change) and _changes_another_subject(
             body, clause, sent.start + kw.end(), anchor.start
         ):
@@ -666,8 +680,10 @@ def _clause_figures(
             # rose 12%", "..., while receipts from Iraq were"): whose flow it is here is not said
             continue
         if reporter is None and partner is None:
+            # (another flow word before the amount: "..., helped by a rush of sales to the United States"
+            # after it is another statement)
             for other in kws:
-                if other is not kw:
+                if other is not kw and sent.start + other.start() < a_start:
                     reporter, partner, rule = parties(body, other, sent.start, flow, index)
                     if reporter or partner:
                         break
@@ -725,12 +741,33 @@ def _clause_figures(
                 and refs[-1].kind not in ("city", "port", "town")
             ):
                 reporter, rule = refs[-1].slug, rule + "+opening-place"
-        if reporter is None and (partner is not None or word in VERBS):
+        if (
+            reporter is None
+            and (partner is not None or word in VERBS)
+            # "..., while shipments to the United States grew": the sentence's subject is another clause's
+            and not re.search(r",\s(?:while|whereas|but)\b", body[sent.start : sent.start + kw.start()])
+        ):
             # "Egypt, the world's biggest wheat importer, bought around 12.4 million tonnes": a trading
             # verb's subject, partner or not
             subject = sentence_subject(body, sent, kw, index, partner, country_of, strict=partner is None)
+            if (
+                subject is not None
+                and partner is None
+                and ctx.sides is not None
+                and country_of.get(subject) != ctx.sides.country
+                and not _ALL_ORIGINS.search(body, sent.start + kw.end(), sent.end)
+            ):
+                # "The European Union, the single largest destination, bought garments worth $13.3
+                # billion" in a story of Bangladesh's exports: from the story's trader or from the
+                # world, the words do not say
+                continue
             if subject is not None:
                 reporter, rule = subject, rule + "+subject"
+        if re.search(
+            r"\b(?:to|from|with)\s(?:[\w-]+\s){0,3}(?:such\sas|including|like)\s",
+            body[sent.start + kw.start() : max(sent.start + kw.end(), a_start)],
+        ):
+            continue  # "Exports to non-traditional markets such as Japan, Australia and India": a group
         if _EXCLUDED_SIDE.search(
             body, sent.start + kw.start(), anchor.start if anchor.start > sent.start + kw.start() else clause.end
         ):
@@ -811,6 +848,9 @@ def _clause_figures(
                 and not others
                 and not directed
                 and "+carried" not in rule
+                # "Iraq supplied 1.01 million bpd" in a story of India's imports: supplied to the story's
+                # trader ("India shipped 22 million tonnes" in a story of Thailand's exports: to the world)
+                and not (word in VERBS and ctx.sides.flow != flow)
             )
             # "The kingdom exported 9.94 million tonnes" after "Thailand's rice exports are expected to fall":
             # the story's trader, whose trade with the world the story tells
@@ -880,7 +920,11 @@ def _clause_figures(
             continue
         if reporter is None or (partner is None and not world):
             same_paragraph = previous is not None and previous.paragraph == sent.paragraph
-            reporter, partner, carried = _carry(reporter, partner, flow, previous, country_of, same_paragraph)
+            # "exports to other European Union countries": the trader is one of the bloc's members
+            fellow = re.search(r"\b(?:other|fellow)\s(?:[A-Z][\w-]*\s){1,3}|\brest\sof\sthe\s", clause.text) is not None
+            reporter, partner, carried = _carry(
+                reporter, partner, flow, previous, country_of, same_paragraph, members_trade=fellow
+            )
             if carried:
                 inferred.append(carried)
                 rule += "+carried"
@@ -1122,6 +1166,8 @@ def _carry(
     previous: _Sides | None,
     country_of: dict[str, str | None],
     same_paragraph: bool,
+    *,
+    members_trade: bool = False,
 ) -> tuple[str | None, str | None, str | None]:
     if previous is None:
         return reporter, partner, None
@@ -1136,7 +1182,16 @@ def _carry(
         return reporter, partner, None
     known = reporter or partner
     sides = [previous.reporter, previous.partner]
-    other = [s for s in sides if s is not None and s != known and country_of.get(s) != country_of.get(known or "")]
+    members = frozenset() if members_trade else BLOC_MEMBERS.get(known or "", frozenset())
+    # (not a member of the bloc the clause names: "exports to the EU" after "Germany alone bought ...")
+    other = [
+        s
+        for s in sides
+        if s is not None
+        and s != known
+        and country_of.get(s) != country_of.get(known or "")
+        and country_of.get(s) not in members
+    ]
     if not other:
         return reporter, partner, None
     if reporter is None:
@@ -1172,10 +1227,22 @@ def _period_for(
     in_clause = [p for p in clause_periods if p in usable]
     end = amount_end(anchor) if not isinstance(anchor, numbers.Change) else anchor.end
     nxt = min((a.start for a in anchors if a.start > anchor.start), default=clause.end)
-    after = [p for p in in_clause if end <= p.at < nxt]
+    # (not past a clause of its own: "..., as factories recovered from the unrest that disrupted
+    # production in September")
+    after = [
+        p
+        for p in in_clause
+        if end <= p.at < nxt
+        and not re.search(r",\s(?:as|after|because|since|when|which|while|but|though|although)\b", body[end : p.at])
+    ]
     before = [p for p in in_clause if p.at < anchor.start]
     if FISCAL.search(body, clause.start, clause.end):
-        return None, _FISCAL_PERIOD  # a fiscal year's months are the country's: not resolved, nor taken from elsewhere
+        # a fiscal year's months are the country's: not resolved, nor taken from elsewhere, unless
+        # written out ("in the first seven months (July-January) of the current fiscal year")
+        named = [p for p in [*after, *before] if names_its_months(p)]
+        if named:
+            return named[0], named[0].inference
+        return None, _FISCAL_PERIOD
     if after:
         return after[0], after[0].inference
     if before:

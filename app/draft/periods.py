@@ -172,8 +172,19 @@ FISCAL = re.compile(
 )
 # "of the current fiscal year", "of FY2024-25": a part of a fiscal year, not of the calendar year
 _OF_FISCAL = re.compile(
-    r"\s(?:of\s)?(?:the\s|this\s|its\s|last\s|next\s)?(?:current\s)?(?:fiscal|financial)\b|\s(?:of\s)?FY", re.I
+    # ("the first seven months (July-January) of the current fiscal year")
+    r"(?:\s?\([^)\n]{1,30}\))?\s(?:of\s)?(?:the\s|this\s|its\s|last\s|next\s)?(?:current\s)?(?:fiscal|financial)\b|\s(?:of\s)?FY",
+    re.I,
 )
+
+
+_MONTHS_NAMED = re.compile(r"(?:" + _MONTH + r")\W+(?:\w+\W+)?(?:" + _MONTH + r")", re.I)
+
+
+def names_its_months(period: Period) -> bool:
+    """Return whether a period is written as its months ("July-January", "from March to May"): it
+    needs no calendar of a fiscal year to be read."""
+    return _MONTHS_NAMED.search(period.label) is not None
 
 
 def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
@@ -285,14 +296,14 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
     )
     if name == "month-range":
         m1, m2 = MONTHS[groups["m1"].lower().rstrip(".")], MONTHS[groups["m2"].lower().rstrip(".")]
-        if m2 < m1:
-            return None
         resolved = _year_for(m2, year_written, pub, f'"{label}" gives no year')
         if resolved is None:
             return None
         year, why = resolved
         kind = "year-to-date" if m1 == 1 else "other"
-        return Period(dt.date(year, m1, 1), _month_end(year, m2), kind, label, at, why or inferred_rel)
+        # "July-January": the months run across the turn of the year, to the January of `year`
+        from_year = year - 1 if m2 < m1 else year
+        return Period(dt.date(from_year, m1, 1), _month_end(year, m2), kind, label, at, why or inferred_rel)
     if name == "first-quarters":
         n = {"two": 2, "three": 3}.get(groups["n"].lower()) or int(groups["n"])
         resolved = _year_for(3 * n, year_written, pub, f'"{label}" gives no year')

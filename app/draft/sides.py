@@ -81,7 +81,8 @@ def parties(
         if in_name and kw.group("kw").lower() in VERBS:
             pass
         elif (
-            re.fullmatch(r"[’']s\s(?:[a-z-]+\s){0,2}", gap)
+            # ("Bangladesh's readymade garment (RMG) exports")
+            re.fullmatch(r"[’']s\s(?:[a-z-]+\s){0,2}(?:\([A-Z][A-Za-z]{1,6}\)\s)?", gap)
             or (re.fullmatch(r"\s", gap) and not pair_before)
             or (adjective and not pair_before)
         ):
@@ -127,6 +128,8 @@ def parties(
         prep_m = re.search(r".*\b(to|from|with|into|of)\s(?:[\w’'-]+\s){0,4}$", prep, re.I | re.S)
         if prep_m is None:
             continue
+        if re.search(r"\b(?:such\sas|including|like|notably|led\sby|among\sthem)\s", prep[prep_m.start(1) :]):
+            continue  # "to non-traditional markets such as Japan, Australia and India": a group, not one side
         word = prep_m.group(1).lower()
         into = word in ("to", "into") and flow == "export"
         if partner is None and (into or (word == "from" and flow == "import")):
