@@ -4,6 +4,7 @@ measured quality on the curated corpus (its own annotations hidden from the draf
 from __future__ import annotations
 
 import datetime as dt
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -228,6 +229,19 @@ def test_bad_inputs_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
     assert result.exit_code == 2
     for reason in ("empty file", "binary file", "not UTF-8", "over the", "no such file"):
         assert reason in result.output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_devices_and_pipes_are_refused_before_they_are_read(tmp_path: Path) -> None:
+    # /dev/zero never ends and a named pipe waits for a writer: neither is read at all
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "pipe.txt")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        cli, ["draft", str(tmp_path / "zero.txt"), str(tmp_path / "pipe.txt"), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert result.output.count("not a regular file") == 2, result.output
     assert not out.exists() or not any(out.iterdir())
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,14 @@ class InputError(Exception):
 def read_article(path: Path) -> str:
     """Return the text of an article file, or raise InputError saying why it is not one."""
     try:
-        raw = path.read_bytes()
+        mode = path.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{path}: is a directory, not an article text")
+        if not stat.S_ISREG(mode):
+            # a device or a named pipe ("/dev/zero", a FIFO) never ends, or waits for a writer
+            raise InputError(f"{path}: not a regular file (a device, a pipe or a socket), not an article text")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # no more than the limit, whatever the file claims
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -43,7 +51,7 @@ def read_article(path: Path) -> str:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     if len(raw) > MAX_BYTES:
-        raise InputError(f"{path}: {len(raw)} bytes, over the {MAX_BYTES}-byte limit for one article")
+        raise InputError(f"{path}: over the {MAX_BYTES}-byte limit for one article")
     if b"\x00" in raw:
         raise InputError(f"{path}: binary file (contains NUL bytes), not an article text")
     try:
