@@ -2114,3 +2114,12 @@ def test_buyers_groups_members_and_bases_take_no_wrong_side(
 ) -> None:
     body = REUTERS + "\n\n".join(lines) + "\n"
     assert [f[:4] for f in figures_of(body)] == expected
+
+
+def test_a_total_run_up_to_a_month_is_not_the_months() -> None:
+    body = REUTERS + (
+        "Since the start of the season on July 1, Ukraine has exported 32.7 million tonnes of grain as of "
+        "the end of March.\n\nUkraine's grain exports in March reached 6.45 million tonnes, the highest "
+        "monthly figure since the start of the war.\n"
+    )
+    assert [(f[0], f[3], f[4]) for f in figures_of(body)] == [("ukraine", 6450000, "2025-03-01")]

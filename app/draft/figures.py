@@ -495,6 +495,11 @@ def _lede_sides(
     return None
 
 
+# a total run up to a date: "as of the end of March", "since the start of the season", "so far"
+_RUNNING_TOTAL = re.compile(
+    r"\b(?:as\s(?:of|at)\s(?:the\s)?end\sof|[Ss]ince\sthe\s(?:start|beginning)\sof|so\sfar|to\sdate|"
+    r"year-to-date|cumulatively)\b"
+)
 # a trader's trade with the world, said outright: "bought 12.4 million tonnes from all origins"
 _ALL_ORIGINS = re.compile(
     r"\b(?:from\s(?:all|every|other)\s(?:origins|sources|suppliers|countries)|worldwide|globally|in\stotal|"
@@ -956,6 +961,17 @@ def _clause_figures(
                 # not drafted, still the story's sides; its period, a fiscal year's, is carried to none
                 ctx.sides = _Sides(reporter, partner, sent.paragraph, sent.start, flow, country_of.get(reporter))
                 ctx.figure, ctx.period = None, None
+            continue
+        if period.type == "month" and any(
+            # (not a record's reach: "the highest monthly figure since the start of the invasion")
+            not re.search(
+                r"\b(?:highest|lowest|biggest|largest|smallest|strongest|weakest|best|worst|first)\b",
+                body[max(sent.start, m.start() - 40) : m.start()],
+            )
+            for m in _RUNNING_TOTAL.finditer(body, sent.start, sent.end)
+        ):
+            # "Since the start of the marketing year on July 1, Ukraine has exported 32.7 million tonnes
+            # ... as of the end of March": a total run up to the month, not the month's
             continue
         if why:
             inferred.append(why)
