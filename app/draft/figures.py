@@ -15,7 +15,8 @@ Rules, in the order they apply to each clause of each sentence that names a flow
 5. period: right after the amount, else before it in the clause, else in the sentence, else the
    story's previous statement's; status from the words before the amount ("target of", "could
    reach", "expected to", "estimated").
-A clause with "respectively" is skipped: it pairs lists, and a wrong pairing is worse than none.
+A clause with "respectively" pairs its list of places with its list of amounts only when they are
+as many and the places are one side of the flow; else nothing (a wrong pairing is worse than none).
 """
 
 from __future__ import annotations
