@@ -402,7 +402,9 @@ def test_the_test_articles_keep_their_scores() -> None:
     [
         ("draft_articles_outside3", 0.95, 0.85),
         ("draft_articles_outside4", 0.95, 0.85),
-        ("draft_articles_outside5", 0.85, 0.55),
+        ("draft_articles_outside5", 0.85, 0.70),
+        ("draft_articles_outside6", 0.85, 0.55),
+        ("draft_articles_outside7", 0.75, 0.40),
     ],
 )
 def test_the_outside_sets_keep_their_scores(name: str, precision: float, recall: float) -> None:
@@ -1838,14 +1840,42 @@ def test_a_changes_sign_is_told_by_its_own_clause(text: str, pcts: list[int]) ->
             ],
             [("japan", "export", None, 9100000000000)],
         ),
-        # a partner written right after the lede's flow word is the story's
+        # a lede of trade with a partner names the story's partner, not its next figure's sides: that may
+        # be the trader's whole trade
         (
-            ["Chinese exports to Russia fell in May.", "They dropped 4% to $8.2 billion, customs data showed."],
+            ["Chinese exports to Russia fell in May.", "Exports dropped 4% to $8.2 billion, customs data showed."],
             [],
         ),
         (
-            ["Chinese exports to Russia fell in May.", "Exports dropped 4% to $8.2 billion, customs data showed."],
-            [("china", "export", "russia", 8200000000)],
+            [
+                "India's oil imports from Russia rose in May as refiners bought discounted crude.",
+                "Russia's shipments rose 10% to 2.1 million barrels per day, ship-tracking data showed.",
+            ],
+            [],
+        ),
+        # a policy on a flow, or a flow in a clause that says why, names no trader
+        (
+            [
+                "Canada's economy slowed in April as U.S. tariffs hit exports, Statistics Canada said.",
+                "Exports fell 10.8% to C$60.8 billion.",
+            ],
+            [],
+        ),
+        (
+            [
+                "Chinese export curbs on rare earths rattled Japanese automakers in May.",
+                "Exports fell 1.7% to $8 billion.",
+            ],
+            [],
+        ),
+        # only the story's first sentence is its lede
+        (
+            [
+                "Oil prices rose on Tuesday.",
+                "Traders said Chinese imports have been weak this year.",
+                "Shipments to India fell 5% to 1.5 million barrels per day in May, Kpler data showed.",
+            ],
+            [],
         ),
         # a lede's trade balance names the trader whose exports and imports follow
         (
@@ -1857,7 +1887,15 @@ def test_a_changes_sign_is_told_by_its_own_clause(text: str, pcts: list[int]) ->
         ),
         (
             ["Australia's trade surplus with China widened in May.", "Exports rose 4% to A$15 billion."],
-            [("australia", "export", "china", 15000000000)],
+            [],
+        ),
+        # the balance's period, not that of the comparison after it
+        (
+            [
+                "The U.S. trade deficit narrowed sharply in April from a record high in March.",
+                "Exports rose 3% to $289 billion.",
+            ],
+            [("united-states", "export", None, 289000000000)],
         ),
         # no trader named before the figures: none is guessed
         (["Trade deficits widened across Asia in May.", "Exports rose 4% to $15 billion."], []),
@@ -2089,7 +2127,14 @@ def test_months_across_the_year_and_periods_of_other_clauses(
                 "Germany bought C$4.6 billion of Canadian goods in 2024.",
                 "In January, exports to the EU jumped 18% to C$3.4 billion.",
             ],
-            [("germany", "import", "canada", 4600000000), ("canada", "export", "european-union", 3400000000)],
+            [("germany", "import", "canada", 4600000000)],
+        ),
+        (
+            [
+                "Germany's exports to the United States fell 5% to 13 billion euros in February.",
+                "Exports to the European Union rose 2% to 70 billion euros.",
+            ],
+            [("germany", "export", "united-states", 13000000000)],
         ),
         (
             [
@@ -2123,3 +2168,125 @@ def test_a_total_run_up_to_a_month_is_not_the_months() -> None:
         "monthly figure since the start of the war.\n"
     )
     assert [(f[0], f[3], f[4]) for f in figures_of(body)] == [("ukraine", 6450000, "2025-03-01")]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # "$" stays the US dollar when only the currency's name ("the U.S. dollar") is written
+        (
+            "Published: June 10, 2025\n\nSYDNEY, June 10 (Reuters) - Australia's exports to China rose 5% to "
+            "$10 billion in May. The Australian dollar fell against the U.S. dollar.\n",
+            [("australia", "china", "USD")],
+        ),
+        # a Taiwanese story counts its trade in US dollars whatever it marks
+        (
+            "Published: June 10, 2025\n\nTAIPEI, June 10 (Reuters) - Taiwan's exports rose 38.6% to a record "
+            "$51.7 billion in May. Shipments to the U.S. rose to US$16.6 billion.\n",
+            [("taiwan", None, "USD"), ("taiwan", "united-states", "USD")],
+        ),
+        # the local dollar only in its country's own trade
+        (
+            "Published: June 10, 2025\n\nVANCOUVER, June 10 (Reuters) - Canada's exports rose 2% to $60 billion "
+            "in May, while oil fetched US$60 a barrel. China's imports of Australian canola rose to $500 million "
+            "in May.\n",
+            [("canada", None, "CAD"), ("china", "australia", "USD")],
+        ),
+    ],
+)
+def test_a_stories_own_dollar_is_read_only_where_it_can_be(body: str, expected: list[tuple[object, ...]]) -> None:
+    got = [
+        (f["reporter"], f["partner"], f["amount"]["currency"])
+        for f in Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]
+    ]
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # a season's years: the first is the start's
+        (
+            ["Brazil's sugar exports in the October-September 2023/24 season rose 5% to 30 million tonnes."],
+            [("brazil", 30000000, "2023-10-01", "2024-09-30")],
+        ),
+        # the three months to a month
+        (
+            ["Britain's exports to the EU fell 3% to 44.1 billion pounds in the three months to March."],
+            [("united-kingdom", 44100000000, "2025-01-01", "2025-03-31")],
+        ),
+        # "Data from the first quarter" is the period's own, not a comparison's base
+        (
+            ["Data from the first quarter showed Chile's exports to China rose 5% to $10 billion."],
+            [("chile", 10000000000, "2025-01-01", "2025-03-31")],
+        ),
+        # a comparison with "the corresponding period" is its base
+        (
+            [
+                "Israel's diamond exports totalled 612,000 carats in May, 14% fewer than in the corresponding "
+                "period of 2024."
+            ],
+            [("israel", 612000, "2025-05-01", "2025-05-31")],
+        ),
+    ],
+)
+def test_seasons_rolling_quarters_and_bases(lines: list[str], expected: list[tuple[object, ...]]) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [(f[0], f[3], f[4], f[5]) for f in figures_of(body)] == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # "the kingdom" is the dateline's kingdom, else the first named
+        (
+            [
+                "Thailand's exports rose 5% to $25 billion in May, though border trade with Cambodia fell 30%.",
+                "The kingdom's exports to the United States rose 20% to $5 billion in May.",
+            ],
+            [("thailand", None, 25000000000), ("thailand", "united-states", 5000000000)],
+        ),
+        # a ranking of destinations, and "there" that is not read
+        (
+            [
+                "Israel's diamond exports fell by a fifth to $1.28 billion in May.",
+                "Exports there totalled $571 million, followed by Hong Kong with $284 million and Belgium with "
+                "$119 million.",
+            ],
+            [("israel", None, 1280000000), ("israel", "hong-kong", 284000000), ("israel", "belgium", 119000000)],
+        ),
+        # an exchange rate is no trade; balances and differences in a "respectively" list are no figures
+        (
+            [
+                "Vietnam's exports rose 5% to $35 billion in May, while the dong traded at VND24,600 to the dollar.",
+                "Vietnam's trade surpluses with the EU and Japan were $3 billion and $1 billion respectively in May.",
+                "Vietnam's exports to the EU and Japan rose by $2 billion and $1 billion respectively in May.",
+            ],
+            [("vietnam", None, 35000000000)],
+        ),
+        # the world's flow, or another country's named before the flow word, takes no carried side
+        (
+            [
+                "Japan's exports rose in May.",
+                "Neighbouring South Korea said its exports rose 6% to $57 billion in May.",
+                "World trade grew 3% to $2 trillion in May.",
+            ],
+            [],
+        ),
+    ],
+)
+def test_review_of_the_sixth_sets_rules(lines: list[str], expected: list[tuple[object, ...]]) -> None:
+    body = REUTERS + "\n\n".join(lines) + "\n"
+    assert [(f[0], f[2], f[3]) for f in figures_of(body)] == expected
+
+
+def test_a_caption_dates_its_photo_not_the_story() -> None:
+    body = (
+        "Chile's copper exports to China rose sharply in May as smelters stocked up on concentrate, data show\n\n"
+        "A container ship at the port of San Antonio, Chile, March 3, 2023\n\n"
+        "SANTIAGO. Chile's copper exports rose 5% to $4 billion in May.\n"
+    )
+    assert read_header(body).published is None
+    assert read_header("Exports fall\n\n8 Jul, 2024 15:35\n\nExports fell.\n").published == Publication(
+        dt.date(2024, 7, 8), "day"
+    )

@@ -13,7 +13,7 @@ from app.draft.periods import Period
 # "grew 9.4 percent year on year to 78.2 billion yuan", "a 10% jump to a record"
 _CHANGE_TO_AMOUNT = re.compile(
     r"^[\s,)–—-]*(?:[\w’'/-]+\s){0,8}?(?:to|at|reaching|surpassing|exceeding|topping|totall?ing|hitting|amounting to)\s"
-    r"(?:[a-z]+\s){0,3}$",
+    r"(?:[a-z-]+\s){0,4}$",  # "to an all-time high of"
     re.I,
 )
 # The words between an amount and a change that qualifies it: "$14.3 billion, 9 per cent more",

@@ -55,6 +55,14 @@ def _q(piece: Piece | Hit, body: str) -> dict[str, Any]:
     return {"quote": body[start:end], "start": start}
 
 
+# where a story opens on the city it was filed from, without an agency in brackets: "Rabat – Trade
+# between ...", "KYIV. April 4 (Interfax-Ukraine) –", "ISLAMABAD, Apr 18 (APP):"
+_OPENING_CITY = re.compile(
+    r"(?m)^[ \t]*(?P<place>[A-Z][A-Za-z'-]+(?:\s[A-Z][A-Za-z'-]+)?)"
+    r"(?:\s[-–—]\s|[.,]\s(?:[A-Z][a-z]{2,8}\.?\s\d{1,2}\b|\())"
+)
+
+
 class Drafter:
     """Drafts articles against fixed registries (those of the corpus it will join)."""
 
@@ -83,15 +91,19 @@ class Drafter:
                 header.published, published_inference = guessed
                 header.published_basis = "inferred"
         hits = self.gazetteer.find(body, skip, self.capitals)
+        dateline = (header.dateline_place.start, header.dateline_place.text) if header.dateline_place else None
+        if dateline is None and (opening := _OPENING_CITY.search(body, 0, 3000)) is not None:
+            dateline = (opening.start("place"), opening.group("place"))
         new_hits, proposals = cand.find_candidates(
             body,
             [(h.start, h.end) for h in hits] + skip,
             self.registries,
             place_spans=[(h.start, h.end) for h in hits if h.kind == "place"],
-            dateline=(header.dateline_place.start, header.dateline_place.text) if header.dateline_place else None,
+            dateline=dateline,
         )
         hits = sorted(hits + new_hits, key=lambda h: h.start)
-        index = self._place_index(body, hits, proposals, skip)
+        dateline_at = dateline[0] if dateline else None
+        index = self._place_index(body, hits, proposals, skip, dateline_at)
         country_of = {r.slug: r.country for r in index.refs}
         # the headline sums the story up in other words ("Heilongjiang's foreign trade grows 5.1 pct in
         # H1"): the story's own sentences state its figures
@@ -116,7 +128,12 @@ class Drafter:
         return Draft(annotation, proposals, header, drafted)
 
     def _place_index(
-        self, body: str, hits: list[Hit], proposals: list[cand.Candidate], skip: list[tuple[int, int]]
+        self,
+        body: str,
+        hits: list[Hit],
+        proposals: list[cand.Candidate],
+        skip: list[tuple[int, int]],
+        dateline_at: int | None = None,
     ) -> PlaceIndex:
         kinds: dict[str, tuple[str, str | None]] = {
             s: (p.kind.value, p.country_code) for s, p in self.registries.places.items()
@@ -137,7 +154,7 @@ class Drafter:
             entry = cand.country_entry(code)
             demonym_slug[code] = entry["slug"]
             kinds.setdefault(entry["slug"], ("country", code))
-        return build_index(body, hits, kinds, demonym_slug, skip)
+        return build_index(body, hits, kinds, demonym_slug, skip, dateline_at)
 
     def _demonym_countries(self, used: set[str], proposals: list[cand.Candidate]) -> list[cand.Candidate]:
         # a country named only by its adjective but used as a side of a figure needs an entry too

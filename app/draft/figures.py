@@ -143,7 +143,9 @@ _PER_UNIT_AFTER = re.compile(
     r"^\s?(?:(?:a|an|per)\s|/\s?)(?:(?:metric|cubic|square|short)\s)?"
     r"(?:tonnes?|tons?|barrels?|bbl|kilo(?:gram)?s?|kg|pounds?|ounces?|oz|dollars?|euros?|yuan|rubles?|roubles?|"
     r"units?|heads?|litres?|liters?|metres?|meters?|mwh|kwh|megawatt|vehicles?|cars?|containers?|teu|"
-    r"bushels?|carats?|pieces?)\b|^\s(?:each|apiece)\b",
+    r"bushels?|carats?|pieces?)\b|^\s(?:each|apiece)\b"
+    # an exchange rate: "VNĐ24,600 to the dollar", "1,344 won against the dollar"
+    r"|^\s(?:to|against|per)\s(?:the\s|one\s)?(?:US\s|U\.S\.\s)?(?:dollar|greenback|euro|yuan|yen)\b",
     re.I,
 )
 # A difference, not a level: "rose $1.2 billion (17 percent) to $8.2 billion", "up $129 million to
@@ -353,6 +355,7 @@ class _Context:
     yen_sign: str = "CNY"  # what "¥" stands for in this story (numbers.yen_sign)
     rupee: str = "INR"  # what "Rs" and "rupees" stand for in this story (numbers.rupee_currency)
     dollar: str = "USD"  # what "$" alone stands for in this story (numbers.dollar_currency)
+    peso: str | None = None  # what "pesos" stand for in this story (numbers.peso_currency)
     # the sides of the story's previous outcome, drafted or not (a fiscal year's is not): what a
     # sentence that names no side leans on
     sides: _Sides | None = None
@@ -397,12 +400,18 @@ def extract_figures(
         skip=titles,
         rupee=numbers.rupee_currency(body),
         dollar=numbers.dollar_currency(body),
+        peso=numbers.peso_currency(body),
     )
+    story_sentences = 0
     for para in paragraphs(body):
         if inside(skip, para.start, para.end):
             continue
         in_headline = inside(titles, para.start, para.end)
         for sent in sentences(para):
+            # the story's first sentence (header lines end with no full stop): a lede
+            story_line = not in_headline and re.search(r"[.!?\"”’]\s*$", sent.text) is not None
+            lede = story_line and story_sentences == 0
+            story_sentences += story_line
             # a relative clause with no amount of its own tells something else: its flow words and dates
             # are not the figures' ("where a railway link opened last year", "which depend on exports
             # of labour", "an agency that took over state grain purchases in December")
@@ -428,11 +437,13 @@ def extract_figures(
             ctx.unresolved = unresolved
             if not sent_kws:
                 _lend_change(body, sent, ctx)
-                if not in_headline and ctx.sides is None and ctx.figure is None:
-                    ctx.sides = _balance_sides(body, sent, index, country_of)
+                if lede and ctx.sides is None and ctx.figure is None:
+                    ctx.sides = _story_opening(ctx, _balance_sides(body, sent, index, country_of))
                     told = [p for p in sent_periods if not p.running and p.start <= _today(published)]
                     if ctx.sides is not None and told:
-                        ctx.period = told[-1]  # the balance's period is that of the figures that follow
+                        # the balance's period is that of the figures that follow, not that of a
+                        # comparison after it ("narrowed in April from a record high in March")
+                        ctx.period = told[0]
                 continue
             # "As reported, in 2023 trade was ...": a look back, whose period the story's next
             # sentences do not take (they go on with the story's own)
@@ -450,10 +461,16 @@ def extract_figures(
                     made += 1
                     if not in_headline:
                         out.append(fig)
-            if not made and not in_headline and not aside and ctx.sides is None and ctx.figure is None:
-                ctx.sides = _lede_sides(body, sent, sent_kws, index, country_of) or _balance_sides(
-                    body, sent, index, country_of
+            if not made and lede and ctx.sides is None and ctx.figure is None:
+                ctx.sides = _story_opening(
+                    ctx,
+                    _lede_sides(body, sent, sent_kws, index, country_of)
+                    or _balance_sides(body, sent, index, country_of),
                 )
+                if ctx.sides is not None:
+                    told = [p for p in sent_periods if not p.running and p.start <= _today(published)]
+                    if told:
+                        ctx.period = told[0]  # the lede's period, not that of a comparison after it
             actual = [p for p in sent_periods if not p.running and p.start <= _today(published)]
             if actual:
                 ctx.period = actual[-1]
@@ -468,6 +485,27 @@ def extract_figures(
     return merge(out)
 
 
+# the world's or a region's flow, not a country's: "World trade", "Global exports", "Euro zone exports"
+_WORLD_LEVEL = re.compile(
+    r"\b(?:[Ww]orld|[Gg]lobal|[Ee]uro\s?zone|[Ee]urozone|[Rr]egional|[Ii]nternational|[Ww]orldwide)\s(?:[a-z-]+\s)?$"
+)
+
+
+def _someone_else(body: str, sent: Piece, kw: re.Match[str], index: PlaceIndex, previous: _Sides) -> bool:
+    """Return whether the words before a flow word that names no side name a trader other than the
+    story's ("Neighbouring South Korea said its exports rose"; "World trade grew"), so that the story's
+    sides are not carried to it (a dateline's city does not count)."""
+    k_start = sent.start + kw.start()
+    if _WORLD_LEVEL.search(body, max(sent.start, k_start - 30), k_start):
+        return True
+    dateline = DATELINE_PREFIX.match(sent.text)
+    begin = sent.start + (dateline.end() if dateline else 0)
+    return any(
+        r.slug not in (previous.reporter, previous.partner) and r.kind not in ("city", "port", "town")
+        for r in index.within(begin, k_start)
+    )
+
+
 def _lede_sides(
     body: str, sent: Piece, kws: list[re.Match[str]], index: PlaceIndex, country_of: dict[str, str | None]
 ) -> _Sides | None:
@@ -476,10 +514,21 @@ def _lede_sides(
     1.8% to 131.6 billion euros"): its trader named before the flow word, and a partner written
     right after it ("Chinese exports to Russia fell in May"), else the trader's trade with the world."""
     for kw in kws:
+        if re.search(
+            r"\b(?:as|after|because|while|when|since|amid|despite|though|although|but)\b", sent.text[: kw.start()]
+        ):
+            break  # "... shrank in April as U.S. tariffs hit shipments": another statement's words
         word = kw.group("kw").lower()
         flow = flow_of(word, body[sent.start + kw.end() : sent.start + kw.end() + 40])
         reporter, partner, rule = parties(body, kw, sent.start, flow, index)
-        if reporter is None or not rule.startswith(("possessive", "adjective")):
+        gap = body[max(sent.start, sent.start + kw.start() - 30) : sent.start + kw.start()]
+        if (
+            reporter is None
+            or not rule.startswith(("possessive", "adjective"))
+            # the trader right before the flow word ("German exports", "Russia's oil exports"), not
+            # through other words ("U.S. tariffs hit shipments")
+            or not re.search(r"(?:[’']s\s|\b[A-Z][\w.-]*\s)(?:(?-i:[a-z-]+)\s)?$", gap)
+        ):
             continue
         if partner is not None:
             near = [
@@ -494,6 +543,17 @@ def _lede_sides(
             continue  # "Chinese trade rose": with whom is not said
         return _Sides(reporter, partner, sent.paragraph, sent.start, flow, country_of.get(reporter))
     return None
+
+
+def _story_opening(ctx: _Context, sides: _Sides | None) -> _Sides | None:
+    """Return the sides a lede without amounts gives the sentences after it: a trader's trade with the
+    world ("German exports rose more than expected"). A lede of trade with a partner ("China's exports
+    to the United States slumped as tariffs bit") names the partner of the story, not the sides of
+    its next figures, which may be the trader's whole trade ("Exports rose 8.1% to $315.7 billion")."""
+    if sides is not None and sides.partner is not None:
+        ctx.story_partners.add(sides.partner)
+        return None
+    return sides
 
 
 # a total run up to a date: "as of the end of March", "since the start of the season", "so far"
@@ -587,7 +647,11 @@ def _clause_figures(
 ) -> list[DraftFigure]:
     text = clause.text
     money = numbers.find_money(
-        text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee, dollar=ctx.dollar
+        text,
+        yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign),
+        rupee=ctx.rupee,
+        dollar=ctx.dollar,
+        peso=ctx.peso,
     )
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
@@ -728,6 +792,15 @@ def _clause_figures(
                     body[r.end : a_start],
                 )
             ]
+            # a ranking of destinations: "Exports there totalled $571 million, followed by Hong Kong with
+            # $284 million and Belgium with $119 million"
+            own += [
+                r
+                for r in index.within(amount_end(before_anchor), a_start)
+                if r.how != "demonym"
+                and re.search(r"(?:followed\sby|then|and|ahead\sof)\s(?:the\s)?$", body[max(0, r.start - 14) : r.start])
+                and re.fullmatch(r"\swith\s(?:about\s|around\s|some\s|nearly\s)?", body[r.end : a_start])
+            ]
             if own:
                 partner, named_partner = own[-1].slug, True
         if word == "traded" and partner is None:
@@ -769,6 +842,8 @@ def _clause_figures(
                 continue
             if subject is not None:
                 reporter, rule = subject, rule + "+subject"
+        if re.match(r"\s(?:there|here)\b", body[sent.start + kw.end() :]) and not named_partner:
+            continue  # "Exports there totalled $571 million": a place pointed back at that is not read
         if re.search(
             r"\b(?:to|from|with)\s(?:[\w-]+\s){0,3}(?:such\sas|including|like)\s",
             body[sent.start + kw.start() : max(sent.start + kw.end(), a_start)],
@@ -871,6 +946,13 @@ def _clause_figures(
         previous = ctx.sides
         if reporter is None and unknown_actor(body, sent, kw, index):
             previous = None  # "EU imports from Russia": a trader the rules cannot place, not the story's
+        if (
+            reporter is None
+            and partner is None
+            and previous is not None
+            and _someone_else(body, sent, kw, index, previous)
+        ):
+            previous = None  # "South Korea said its exports rose", "World trade grew": not the story's trader
         if (
             previous is None
             and reporter is None
@@ -982,7 +1064,7 @@ def _clause_figures(
             status in ("forecast", "target")
             and published is not None
             and period.inference is not None
-            and period.type in ("month", "quarter")
+            and (period.type in ("month", "quarter") or names_its_months(period))
             # a month long past (a survey of the month just ended forecasts that month's data)
             and (published.date - period.end).days > 62
         ):
@@ -1007,6 +1089,15 @@ def _clause_figures(
         else:
             k = next((i for i, a in bound.items() if a == n), None)
             change = changes[k] if k is not None else None
+        if (
+            isinstance(anchor, numbers.Money)
+            and anchor.currency == ctx.dollar
+            and numbers.LOCAL_DOLLAR_COUNTRY.get(ctx.dollar)
+            not in (country_of.get(reporter), country_of.get(partner or ""))
+        ):
+            # "$" is the story's own dollar only in the story's country's trade ("China's imports of
+            # Australian canola rose to $500 million" in a Canadian story is in US dollars)
+            anchor = dataclasses.replace(anchor, currency="USD")
         fig = DraftFigure(
             reporter=reporter,
             partner=partner,
@@ -1056,7 +1147,11 @@ def _respective_figures(
     clause's flow word; else none (a wrong pairing is worse than none)."""
     text = clause.text
     money = numbers.find_money(
-        text, yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign), rupee=ctx.rupee, dollar=ctx.dollar
+        text,
+        yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign),
+        rupee=ctx.rupee,
+        dollar=ctx.dollar,
+        peso=ctx.peso,
     )
     amounts: list[numbers.Money | numbers.Quantity] = list(money)
     amounts += numbers.find_quantities(text, [(m.start, m.full_end) for m in money])
@@ -1067,6 +1162,13 @@ def _respective_figures(
         return []
     if not re.match(r",?\s(?:respectively)\b", text[amount_end(amounts[-1]) :]):
         return []
+    if any(
+        _NOT_TRADED_BEFORE.search(text[max(0, a.start - 30) : a.start])
+        or _measures_other(text[max(0, a.start - 60) : a.start])
+        or _penalised(text[max(0, a.start - 60) : a.start])
+        for a in amounts[:1]
+    ):
+        return []  # "rose by $5 billion and $3 billion respectively": differences; "deficits of": balances
     kws = [k for k in sent_kws if clause.start <= sent.start + k.start() < clause.start + amounts[0].start]
     if not kws:
         return []
@@ -1199,17 +1301,13 @@ def _carry(
         return reporter, partner, None
     known = reporter or partner
     sides = [previous.reporter, previous.partner]
-    members = frozenset() if members_trade else BLOC_MEMBERS.get(known or "", frozenset())
-    # (not a member of the bloc the clause names: "exports to the EU" after "Germany alone bought ...")
-    other = [
-        s
-        for s in sides
-        if s is not None
-        and s != known
-        and country_of.get(s) != country_of.get(known or "")
-        and country_of.get(s) not in members
-    ]
+    other = [s for s in sides if s is not None and s != known and country_of.get(s) != country_of.get(known or "")]
     if not other:
+        return reporter, partner, None
+    members = frozenset() if members_trade else BLOC_MEMBERS.get(known or "", frozenset())
+    if country_of.get(other[0]) in members:
+        # a member of the bloc the clause names does not trade with it from outside ("exports to the EU"
+        # after "Germany alone bought ..."), and the other side of the story is no trader of this flow
         return reporter, partner, None
     if reporter is None:
         return other[0], partner, why

@@ -38,7 +38,7 @@ _DATE_IN_LINE = re.compile(
     + _MONTH
     + r"\s\d{1,2},\s\d{4}|\d{1,2}\s"
     + _MONTH
-    + r"\s\d{4})(?![\d.])"
+    + r",?\s\d{4})(?![\d.])"
 )
 _STORY_LINE = re.compile(r"[.!?\"”]\s*$")
 DATELINE = re.compile(
@@ -123,6 +123,8 @@ def _header_line_date(body: str, header: Header) -> None:
         if para.text.lstrip().startswith(("-", "•", "*", "–", "—")):
             return  # an item of a list: its dates are the story's
         m = _DATE_IN_LINE.search(para.text)
+        if m and len(re.findall(r"[A-Za-z]{2,}", para.text[: m.start()] + para.text[m.end() :])) > 5:
+            continue  # a caption that dates its photo ("A container ship at the port of ..., March 3, 2023")
         if m:
             day = _parse_date(m.group("d"))
             if day is not None:

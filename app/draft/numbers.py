@@ -58,6 +58,9 @@ CURRENCY_WORDS: dict[str, str] = {
     "nt$": "TWD",
     "mx$": "MXN",
     "₦": "NGN",
+    "₱": "PHP",
+    "ksh": "KES",
+    "kshs": "KES",
     "n": "NGN",  # only ever read against a number with a scale word or grouped digits (`_SYMBOL`)
     "₫": "VND",
     "₺": "TRY",
@@ -84,7 +87,7 @@ CURRENCY_WORDS: dict[str, str] = {
 CURRENCY_CODES = (
     "USD EUR CNY RUB GBP JPY KRW INR KZT HKD AUD CAD CHF SGD MNT UZS TRY BRL ZAR VND THB MYR IDR AED SAR "  # noqa: SIM905
     "NZD TWD MXN NGN ARS CLP COP PEN EGP PKR BDT PHP UAH BYN IQD IRR KES GHS MAD PLN SEK NOK DKK CZK HUF "
-    "ILS QAR KWD AZN GEL AMD KGS TJS TMT LKR MMK KHR LAK NPR".split()
+    "ILS QAR KWD AZN GEL AMD KGS TJS TMT LKR MMK KHR LAK NPR UYU DOP".split()
 )
 
 SCALES: dict[str, int] = {
@@ -131,7 +134,9 @@ UNITS: dict[str, str] = {
     "wagons": "wagon",
     "head of cattle": "head",
     "kilograms": "kilogram",
+    "kilogrammes": "kilogram",
     "kg": "kilogram",
+    "carats": "carat",
 }
 
 # A number: "240.1", "1,500,000", "1,62,000" (lakh grouping), "312 500" (thousands grouped by a
@@ -151,10 +156,10 @@ _SCALE = (
 # a dollar sign after letters is another country's dollar ("R$" the real, "NZ$"): read as one of
 # those, never as the US dollar ("R$ 67.1 billion" is no USD amount)
 _SYMBOL = (
-    r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩)"
+    r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩|₱)"
     + _GROUP_SPACE
     # the naira as Nigerian copy writes it without its sign: "N67.1 trillion", against the number
-    + r"?|\bRs\.?\s?|\bRM\s?(?=\d)|(?<![\w.$-])N(?=\d)|\b(?:"
+    + r"?|\bRs\.?\s?|\bRM\s?(?=\d)|\bK[Ss]hs?\.?\s?(?=\d)|(?<![\w.$-])N(?=\d)|\b(?:"
     + "|".join(CURRENCY_CODES)
     # a code written against the number too ("USD67.1 billion", "VNĐ81.4 trillion")
     + r"|RMB|VNĐ)(?![A-Za-z])\s?)"
@@ -162,7 +167,7 @@ _SYMBOL = (
 _WORD_CUR = (
     r"(?:\s(?P<word>U\.S\. dollars|US dollars|dollars|dollar|euros|euro|pounds sterling|pounds|yuan|renminbi|RMB|"
     r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|naira|đồng|reais|liras|lira|ringgit|baht|rupiah|"
-    r"hryvnias|hryvnia|zlotys|zloty|tugriks|tugrik|" + "|".join(CURRENCY_CODES) + r")\b)"
+    r"hryvnias|hryvnia|zlotys|zloty|tugriks|tugrik|pesos|peso|" + "|".join(CURRENCY_CODES) + r")\b)"
 )
 MONEY_BEFORE = re.compile(_SYMBOL + _NUM + _SCALE)
 MONEY_AFTER = re.compile(r"(?<![\w$€£¥.,/–-])" + _NUM + _SCALE + _WORD_CUR)
@@ -190,6 +195,8 @@ MULTIPLE = re.compile(
     re.IGNORECASE,
 )
 
+_FRACTIONS = {"half": 50, "quarter": 25, "fifth": 20, "tenth": 10}
+_FRACTION = re.compile(r"\bby\s(?:a|one)[- ](?P<frac>half|quarter|fifth|tenth)\b", re.IGNORECASE)
 _FOLD = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10}
 
 APPROX_BEFORE: tuple[tuple[str, str], ...] = (
@@ -201,7 +208,12 @@ APPROX_BEFORE: tuple[tuple[str, str], ...] = (
         "more-than",
     ),
     (r"(?:less than|under|below|fewer than)", "less-than"),
-    (r"(?:up to|could reach|may reach|might reach|as much as)", "up-to"),
+    # (not a movement: "edged up to £7.6bn", "crept up to")
+    (
+        r"(?:(?<!edged\s)(?<!edging\s)(?<!crept\s)(?<!moved\s)(?<!inched\s)(?<!ticked\s)(?<!went\s)(?<!picked\s)"
+        r"up to|could reach|may reach|might reach|as much as)",
+        "up-to",
+    ),
 )
 _DECLINE = re.compile(
     r"\b(?:down|fell|fall(?:en|ing|s)?|decreas\w*|declin\w*|drop\w*|slump\w*|plung\w*|contract\w*|shr[ai]nk\w*|"
@@ -280,8 +292,10 @@ def approximation_before(text: str, start: int) -> str:
     """Return the approximation written just before `start` ("more than $5 bn" -> more-than)."""
     window = text[max(0, start - 40) : start]
     for pattern, name in APPROX_BEFORE:
-        if re.search(r"\b" + pattern + r"\s(?:the\s)?(?:mark of\s)?(?:a\s)?$", window, re.IGNORECASE):
-            return name
+        m = re.search(r"\b" + pattern + r"\s(?P<the>the\s)?(?:mark of\s)?(?:a\s)?$", window, re.IGNORECASE)
+        if m:
+            # "still below the £14.9bn shipped in 2019": a comparison with an amount stated as it was
+            return "exact" if m.group("the") and name in ("less-than", "more-than") else name
     return "exact"
 
 
@@ -311,6 +325,24 @@ _RUPEE_COUNTRIES = (
     ("LKR", re.compile(r"\b(?:Sri Lanka|Sri Lankan|Colombo|COLOMBO)\b")),
     ("NPR", re.compile(r"\b(?:Nepal|Nepali|Nepalese|Kathmandu|KATHMANDU)\b")),
 )
+_PESO_COUNTRIES = (
+    ("PHP", re.compile(r"\b(?:Philippines|Philippine|Filipino|Manila|MANILA)\b")),
+    ("MXN", re.compile(r"\b(?:Mexico|Mexican|MEXICO CITY)\b")),
+    ("ARS", re.compile(r"\b(?:Argentina|Argentine|Argentinian|Buenos Aires|BUENOS AIRES)\b")),
+    ("CLP", re.compile(r"\b(?:Chile|Chilean|Santiago|SANTIAGO)\b")),
+    ("COP", re.compile(r"\b(?:Colombia|Colombian|Bogota|Bogotá|BOGOTA)\b")),
+    ("UYU", re.compile(r"\b(?:Uruguay|Uruguayan|Montevideo|MONTEVIDEO)\b")),
+    ("DOP", re.compile(r"\b(?:Dominican Republic|Santo Domingo|SANTO DOMINGO)\b")),
+)
+
+
+def peso_currency(text: str) -> str | None:
+    """Return the currency "pesos" stand for in a story: that of the first peso country it names (its
+    dateline's city counts), else none (many countries count in pesos)."""
+    named = [(m.start(), code) for code, pattern in _PESO_COUNTRIES if (m := pattern.search(text))]
+    return min(named)[1] if named else None
+
+
 _INDIA = re.compile(
     r"\b(?:India|Indian|New Delhi|Mumbai|Chennai|Kolkata|Bengaluru|Hyderabad|NEW DELHI|MUMBAI|CHENNAI|KOLKATA"
     r"|BENGALURU|HYDERABAD)\b"
@@ -336,18 +368,20 @@ _DOLLAR_COUNTRIES = (
     ),
     ("CAD", re.compile(r"\b(?:Canada|Canadian|Ottawa|Toronto|Vancouver|OTTAWA|TORONTO|VANCOUVER)\b"), "C$"),
     ("SGD", re.compile(r"\b(?:Singapore|SINGAPORE)\b"), "S$"),
-    ("HKD", re.compile(r"\b(?:Hong Kong|HONG KONG)\b"), "HK$"),
-    ("TWD", re.compile(r"\b(?:Taiwan|Taiwanese|Taipei|TAIPEI)\b"), "NT$"),
 )
-# the story marks the US dollar where it means it: "US$4,300 a tonne", "60 US cents"
-_US_MARKED = re.compile(r"\b(?:US\$|U\.S\.\s?\$|USD\b|US cents\b|U\.S\. cents\b|US dollars?\b|U\.S\. dollars?\b)")
+# the country of each: a figure in the local dollar is one of that country's
+LOCAL_DOLLAR_COUNTRY = {"NZD": "NZ", "AUD": "AU", "CAD": "CA", "SGD": "SG"}
+# the story marks the US dollar where it means it with its sign ("US$4,300 a tonne"); "the U.S. dollar"
+# as a currency's name marks nothing (Reuters writes "$" for it and "C$" for Canada's)
+_US_MARKED = re.compile(r"(?<![A-Za-z])(?:US\$|U\.S\.\s?\$)")
 
 
 def dollar_currency(text: str) -> str:
     """Return the currency "$" alone stands for in a story: the US dollar, unless the story marks the
-    US dollar where it means it ("US$4,300 a tonne") and never its own country's dollar ("NZ$"),
-    and the first of the dollar's countries it names is that other country (a Stats NZ release:
-    "New Zealand's goods exports rose ... to $8.2 billion")."""
+    US dollar with its sign where it means it ("US$4,300 a tonne") and never its own country's dollar
+    ("NZ$"), and the first of the dollar's countries it names is that other country (a Stats NZ
+    release: "New Zealand's goods exports rose ... to $8.2 billion"). Taiwan and Hong Kong count
+    their trade in US dollars."""
     if not _US_MARKED.search(text):
         return "USD"
     named = [(m.start(), code, prefix) for code, pattern, prefix in _DOLLAR_COUNTRIES if (m := pattern.search(text))]
@@ -359,10 +393,12 @@ def dollar_currency(text: str) -> str:
     return code
 
 
-def find_money(text: str, *, yen_sign: str = "CNY", rupee: str = "INR", dollar: str = "USD") -> list[Money]:
+def find_money(
+    text: str, *, yen_sign: str = "CNY", rupee: str = "INR", dollar: str = "USD", peso: str | None = None
+) -> list[Money]:
     """Return every money amount in `text`, conversions in brackets attached to the amount before them
     (`yen_sign`: the currency "¥" stands for in the story; `rupee`: what "Rs" and "rupees" do;
-    `dollar`: what "$" alone does)."""
+    `dollar`: what "$" alone does; `peso`: what "pesos" do, if the story says)."""
     raw: list[Money] = []
     for m in MONEY_BEFORE.finditer(text):
         sym = m.group("sym").strip()
@@ -391,6 +427,8 @@ def find_money(text: str, *, yen_sign: str = "CNY", rupee: str = "INR", dollar: 
         currency = word if word in CURRENCY_CODES else CURRENCY_WORDS.get(word.lower())
         if currency == "INR" and word.lower().startswith("rupee"):
             currency = rupee
+        if word.lower().startswith("peso"):
+            currency = peso  # whose peso the story's country says, or none
         if currency is None or (_STRAY.search(m.group("num")) and not m.group("scale")):
             continue
         if any(r.start <= m.start() < r.end for r in raw):
@@ -484,7 +522,7 @@ def find_changes(text: str) -> list[Change]:
         if not (
             _DECLINE.search(near)
             or _GROWTH.search(near)
-            or re.search(r"\bless\b", near)
+            or re.search(r"\b(?:less|fewer)\b", near)
             or re.search(r"(?:^|[\s(])[+−]\s?$|\(\s?[–-]\s?$|\bby\s$", before)
         ):
             continue
@@ -506,6 +544,15 @@ def find_changes(text: str) -> list[Change]:
         yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
         approx = approximation_before(text, m.start())
         out.append(Change(number_value(m.group("num")) * sign, None, m.start(), m.end(), approx, yoy))
+    for m in _FRACTION.finditer(text):
+        # "declined by a fifth", "rose by a quarter": a change told as a fraction
+        before = text[max(0, m.start() - 40) : m.start()]
+        if not DIRECTION.search(before):
+            continue
+        sign = Decimal(-1) if _DECLINE.search(re.split(r"[,;]\s", before)[-1]) else Decimal(1)
+        pct = Decimal(_FRACTIONS[m.group("frac").lower()])
+        yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
+        out.append(Change(pct * sign, None, m.start(), m.end(), "exact", yoy))
     for m in MULTIPLE.finditer(text):
         if m.group("num"):
             multiple = Decimal(m.group("num"))

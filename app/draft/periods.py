@@ -103,7 +103,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         # "the twelve months to March 2025", "the year to end-June": a rolling year ending with the month
         "year-to-month",
         re.compile(
-            r"\b(?:the\s)?(?:(?:twelve|12)\smonths|year)\s(?:to|through|ending|ended)\s(?:end-)?(?P<m>"
+            r"\b(?:the\s)?(?:(?P<n>twelve|12|three|3|six|6|nine|9)\smonths|year)\s(?:to|through|ending|ended)\s(?:end-)?(?P<m>"
             + _MONTH
             + r")(?:\s\d{1,2}(?:st|nd|rd|th)?(?!\d))?(?:,?\s(?P<y>"
             + _YEAR
@@ -192,15 +192,21 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
     if name in ("first-months", "first-quarters", "half", "quarter") and _OF_FISCAL.match(text, m.end()):
         return True  # a part of a fiscal year: not of the calendar year
     # "since February 2022", "compared with 2022", "than in 2022": references, not the period
-    # ("up 8.3 percent from the year ended May 2024", "from the first half of 2023": the base too)
     if re.search(r"(?:since|than(?: in)?|compared (?:with|to)|versus|vs\.?|from)\s$", before) and name in (
         "year",
         "month",
-        "year-to-month",
-        "quarter",
-        "half",
-        "first-months",
-        "first-quarters",
+    ):
+        return True
+    # "up 8.3 percent from the year ended May 2024", "rose 4% from the first half": the base of a change
+    # ("Data from the first quarter showed" is the period's own)
+    if name in ("year-to-month", "quarter", "half", "first-months", "first-quarters") and (
+        re.search(r"\b(?:since|than|compared (?:with|to)|versus|vs\.?)\s$", before)
+        or re.search(
+            r"(?:%|\bper\s?cent|\bpercent|\b(?:up|down|rose|fell|higher|lower|more|less|increas\w*|decreas\w*|"
+            r"declin\w*|grew|gain\w*|jump\w*|drop\w*|climb\w*|slipp?\w*))\W+(?:\w+\W+){0,4}from\s$",
+            text[max(0, start - 60) : start],
+            re.I,
+        )
     ):
         return True
     # "a pact signed in 2022", "sanctions imposed in March": the date of an event, not a figure's period
@@ -216,7 +222,10 @@ def _excluded(text: str, start: int, name: str, m: re.Match[str]) -> bool:
     if re.search(r"\b(?:on|against|versus|vs\.?)\s(?:the\s)?$", before) and name not in ("last-month", "last-quarter"):
         return True
     # "compared with the same period of 2022": the base of a comparison
-    if re.search(r"\bsame (?:period|time|months?|quarter|half)\s(?:of\s|in\s|last\s)?$", before):
+    if re.search(
+        r"\b(?:same|corresponding|comparable|like)\s(?:period|time|months?|quarter|half)\s(?:of\s|in\s|last\s)?$",
+        before,
+    ):
         return True
     # "a jump on the previous year", "up from last year": the base of a comparison
     if name == "last-year" and re.search(
@@ -296,6 +305,9 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
     )
     if name == "month-range":
         m1, m2 = MONTHS[groups["m1"].lower().rstrip(".")], MONTHS[groups["m2"].lower().rstrip(".")]
+        if year_written and m2 < m1 and re.match(r"[-/–](?:\d\d)?\d\d\b", m.string[m.end() :]):
+            # "October-September 2024/25", "July-March 2024-25": a season's years, the first the start's
+            year_written = str(int(year_written) + 1)
         resolved = _year_for(m2, year_written, pub, f'"{label}" gives no year')
         if resolved is None:
             return None
@@ -348,9 +360,15 @@ def _resolve(name: str, m: re.Match[str], offset: int, pub: Publication | None) 
         if resolved is None:
             return None
         year, why = resolved
-        if month == 12:
+        written = (groups.get("n") or "12").lower()
+        n = {"twelve": 12, "three": 3, "six": 6, "nine": 9}.get(written) or int(written)
+        if n == 12 and month == 12:
             return Period(dt.date(year, 1, 1), dt.date(year, 12, 31), "year", label, at, why)
-        return Period(dt.date(year - 1, month + 1, 1), _month_end(year, month), "other", label, at, why)
+        # "the three months to September": July to September
+        opening = month - n + 1
+        start = dt.date(year, opening, 1) if opening >= 1 else dt.date(year - 1, opening + 12, 1)
+        kind = "quarter" if n == 3 and month % 3 == 0 else "other"
+        return Period(start, _month_end(year, month), kind, label, at, why)
     if name == "last-month":
         if pub is None or pub.precision not in ("day", "month"):
             return None

@@ -71,6 +71,7 @@ def build_index(
     kinds: dict[str, tuple[str, str | None]],
     demonym_slug: dict[str, str],
     skip: list[tuple[int, int]],
+    dateline_at: int | None = None,
 ) -> PlaceIndex:
     """Return the place references of `body`.
 
@@ -109,6 +110,14 @@ def build_index(
                 and not re.search(r"[.!?]", body[r.end : m.start()])
             )
         ]
+        if noun in _MONARCHIES:
+            # "the kingdom" is the story's: the kingdom of the dateline ("RIYADH"), else the first named
+            # ("Thailand's exports rose ..., though border trade with Cambodia fell. The kingdom's ...")
+            home = next((r.country for r in refs if r.start == dateline_at), None)
+            if home in _MONARCHIES[noun] and home in demonym_slug:
+                out.append(PlaceRef(demonym_slug[home], m.start(), m.end(), "back-reference", "country", home))
+                continue
+            before = before[:1]
         if before:
             last = before[-1]
             out.append(PlaceRef(last.slug, m.start(), m.end(), "back-reference", last.kind, last.country))

@@ -24,7 +24,9 @@ FLOW_WORDS = re.compile(
 _NOT_FLOW_AFTER = re.compile(
     r"^\s(?:fair|expo|exhibition|delegation|ties|relations|partners?|war|talks|mission|officials?|policy|"
     r"and economic|zone|enterprises|companies|firms|potential|deals?|agreements?|barriers|centre|center|hub|"
-    r"surplus|deficit|balance|gap|disputes?|restrictions|sanctions|routes?|corridors?)\b",
+    r"surplus(?:es)?|deficits?|balances?|gaps?|disputes?|restrictions|sanctions|routes?|corridors?|"
+    # a policy on the flow, not the flow: "U.S. import tariffs", "Chinese export curbs", "export controls"
+    r"tariffs?|controls?|curbs?|bans?|duties|quotas?|licen[cs]es?|taxes|levies|restrictions?)\b",
     re.I,
 )
 
