@@ -2290,3 +2290,17 @@ def test_a_caption_dates_its_photo_not_the_story() -> None:
     assert read_header("Exports fall\n\n8 Jul, 2024 15:35\n\nExports fell.\n").published == Publication(
         dt.date(2024, 7, 8), "day"
     )
+
+
+def test_a_dateline_without_its_year_takes_the_year_of_the_latest_month_reported() -> None:
+    body = (
+        "Rice exports dip\n\nISLAMABAD, Apr 18 (APP): Pakistan's rice exports fell 21.5 percent to $249.9 million "
+        "in March 2025, down from $318.4 million in February 2025, against $2.8 billion last year. The "
+        "government has set an export target of $5 billion for the fiscal year 2025-26.\n"
+    )
+    draft = Drafter(REGISTRIES).draft(body, name="t").annotation
+    assert (draft["article"]["published"]["date"], draft["article"]["published"]["basis"]) == (
+        dt.date(2025, 4, 18),
+        "inferred",
+    )
+    assert [(f[0], f[3], f[4]) for f in figures_of(body)] == [("pakistan", 249900000, "2025-03-01")]

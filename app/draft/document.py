@@ -16,7 +16,7 @@ from app.draft import candidates as cand
 from app.draft import events as ev
 from app.draft import figures as figs
 from app.draft.gazetteer import Gazetteer, Hit, Registries
-from app.draft.header import Header, infer_year, read_header
+from app.draft.header import Header, infer_from_dateline, infer_year, read_header
 from app.draft.merge import part_of
 from app.draft.placerefs import PlaceIndex, build_index
 from app.draft.sources import Known, Told, sources
@@ -86,7 +86,9 @@ class Drafter:
         header = read_header(body)
         published_inference = None
         if header.published is None:
-            guessed = infer_year(body)
+            guessed = (infer_from_dateline(body, *header.dateline_day) if header.dateline_day else None) or infer_year(
+                body
+            )
             if guessed is not None:
                 header.published, published_inference = guessed
                 header.published_basis = "inferred"

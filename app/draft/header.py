@@ -14,7 +14,7 @@ import re
 
 import dateparser
 
-from app.draft.periods import _MONTH, Publication
+from app.draft.periods import _MONTH, MONTHS, Publication
 from app.draft.text import Piece, paragraphs
 
 _HEADER_DATES = [
@@ -43,7 +43,7 @@ _DATE_IN_LINE = re.compile(
 _STORY_LINE = re.compile(r"[.!?\"”]\s*$")
 DATELINE = re.compile(
     r"(?:^|\n)\s*(?P<place>[A-Z][A-Z .'-]{2,40}?),\s(?:(?P<country>[A-Z][a-z]+(?: [A-Z][a-z]+)?),?\s)?"
-    r"(?:(?P<date>" + _MONTH + r"\s\d{1,2}(?:,\s\d{4})?)\s)?\((?P<agency>[A-Z][\w .&-]{1,40})\)\s?[-–—]"
+    r"(?:(?P<date>" + _MONTH + r"\s\d{1,2}(?:,\s\d{4})?)\s)?\((?P<agency>[A-Z][\w .&-]{1,40})\)\s?[-–—:]"
 )
 # "VLADIVOSTOK, September 5. /TASS/." (agency between slashes)
 AGENCY_DATELINE = re.compile(
@@ -68,6 +68,7 @@ class Header:
     agency: Piece | None = None
     author_org: Piece | None = None
     authors: list[str] = dataclasses.field(default_factory=list)
+    dateline_day: tuple[int, int] | None = None  # (month, day) of a dateline that writes no year
 
 
 def _parse_date(text: str) -> dt.date | None:
@@ -101,6 +102,11 @@ def read_header(body: str) -> Header:
             if day is not None:
                 header.published = Publication(day, "day")
                 header.published_quote = dl.group(0).strip()
+        elif header.published is None and dl.group("date"):
+            month_name, day_number = dl.group("date").split()
+            month = MONTHS.get(month_name.lower().rstrip("."))
+            if month is not None:
+                header.dateline_day = (month, int(day_number))
     note = _AUTHOR_NOTE.search(body)
     if note:
         header.author_org = Piece(note.group("org"), note.start("org"), 0)
@@ -148,12 +154,52 @@ def _title(body: str) -> Piece | None:
     return None
 
 
+_FORWARD = re.compile(
+    r"\b(?:by|until|till|targets?|goals?|forecasts?|expect\w*|plans?|planned|aims?|next|will|projected|outlook|"
+    r"vision|ambition)\b[^.;]{0,40}$",
+    re.I,
+)
+
+
+_MONTH_YEAR = re.compile(r"\b(?P<m>" + _MONTH + r")\s(?P<y>(?:19|20)\d\d)\b", re.I)
+
+
+def infer_from_dateline(body: str, month: int, day: int) -> tuple[Publication, str] | None:
+    """Return the publication date of a text whose dateline writes a day without its year ("ISLAMABAD,
+    Apr 18 (APP):"): that day next after the latest month the text reports on ("during March 2025"),
+    a month looked forward to not counting; None when it names no month with its year."""
+    told = [
+        (int(m.group("y")), MONTHS[m.group("m").lower().rstrip(".")])
+        for m in _MONTH_YEAR.finditer(body)
+        if not _FORWARD.search(body, max(0, m.start() - 50), m.start())
+    ]
+    if not told:
+        return None
+    year, latest = max(told)
+    if month < latest:
+        year += 1
+    try:
+        published = dt.date(year, month, day)
+    except ValueError:
+        return None
+    why = (
+        f"The dateline gives the day without its year; the latest month the text reports on is "
+        f"{dt.date(max(told)[0], latest, 1):%B %Y}, so the day is taken as {published.isoformat()}."
+    )
+    return Publication(published, "day"), why
+
+
 def infer_year(body: str) -> tuple[Publication, str] | None:
     """Return a year-precision publication date for an undated text, and how it was deduced.
 
     Only when the text both writes years and says "last year" of something: the latest year
     written is then taken as last year, so the text was written the year after."""
-    years = [int(y) for y in re.findall(r"\b(?:19|20)\d\d\b", body)]
+    # (not a year looked forward to: "a target of $5 billion for the fiscal year 2025-26", "by 2030")
+    years = [
+        int(m.group(0))
+        for m in re.finditer(r"\b(?:19|20)\d\d\b", body)
+        if not _FORWARD.search(body, max(0, m.start() - 50), m.start())
+    ]
     if not years or not re.search(r"\blast year\b", body):
         return None
     year = max(years) + 1
