@@ -2304,3 +2304,15 @@ def test_a_dateline_without_its_year_takes_the_year_of_the_latest_month_reported
         "inferred",
     )
     assert [(f[0], f[3], f[4]) for f in figures_of(body)] == [("pakistan", 249900000, "2025-03-01")]
+
+
+def test_a_whole_named_with_its_goods_is_the_traders_whole_trade() -> None:
+    body = (
+        "Published: August 21, 2024\n\nNAIROBI, Aug 21 (Reuters) - Kenya earned KSh62.4 billion from cut-flower "
+        "exports to the Netherlands in the 12 months to June, up 8.3 percent.\n\nTotal flower exports over the "
+        "period rose to KSh164.1 billion, the agency said.\n"
+    )
+    assert [(f[0], f[2], f[3]) for f in figures_of(body)] == [
+        ("kenya", "netherlands", 62400000000),
+        ("kenya", None, 164100000000),
+    ]

@@ -244,7 +244,9 @@ _MONTH_NAMES = _MONTH + r"\b"
 _AIMED = re.compile(
     r"\bbetween\s|\b(?:to|from|with)\s(?!(?:about|around|some|nearly|almost|over|all|a\srecord|record|date)\b)"
     r"(?!(?:a|an|the)\s(?:year|month|quarter|week|record|all-time|previous|same|high|low|peak|level)\b)"
-    r"(?:its\s|their\s|the\s)?(?![\d$€£¥])(?![A-Z]{1,3}\$|[A-Z]{2,3}\s?\d|RMB\b)(?!" + _MONTH_NAMES + r")[A-Za-z]"
+    r"(?:its\s|their\s|the\s)?(?![\d$€£¥])(?![A-Z]{1,3}\$|[A-Z][A-Za-z.]{1,4}\s?\d|RMB\b)(?!"
+    + _MONTH_NAMES
+    + r")[A-Za-z]"
 )
 # "In neighbouring Thailand, ...", "In Indonesia, ...": a sentence opening on a place, the trader of
 # its flows when no other is written
@@ -855,7 +857,10 @@ def _clause_figures(
             continue  # "exports to countries other than the United States": a side named only by what it is not
         whole = bool(
             _WHOLE.search(
-                body, max(clause.start, sent.start + kw.start() - 12), min(clause.end, sent.start + kw.end() + 70)
+                # ("Total flower exports": the whole's word and the goods before the flow word)
+                body,
+                max(clause.start, sent.start + kw.start() - 30),
+                min(clause.end, sent.start + kw.end() + 70),
             )
             or _WHOLE_WORDS.search(
                 body, max(sent.start, sent.start + kw.start() - 20), min(clause.end, sent.start + kw.end() + 14)
@@ -878,7 +883,7 @@ def _clause_figures(
         directed = bool(
             re.search(
                 r"\b(?:to|from|with|into)\s(?:the\s|buyers\sin\s|customers\sin\s)?"
-                r"(?![A-Z]{1,3}\$|[A-Z]{2,3}\s?\d|RMB\b|U\.S\.\s(?:dollars?|\$)|" + _MONTH_NAMES + r")[A-Z]",
+                r"(?![A-Z]{1,3}\$|[A-Z][A-Za-z.]{1,4}\s?\d|RMB\b|U\.S\.\s(?:dollars?|\$)|" + _MONTH_NAMES + r")[A-Z]",
                 reach,
             )
         )
