@@ -105,10 +105,18 @@ def _respond(
     return Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers or {})
 
 
-def _not_acceptable() -> Response:
-    return Response(
-        "accept application/graphql-response+json or application/json", status_code=406, media_type="text/plain"
-    )
+def _not_acceptable(request: Request) -> Response:
+    """406: the client accepts neither media type the API answers in. Coded JSON like every other
+    error, as application/json (what a client that accepts nothing we speak most likely reads)."""
+    body = {
+        "errors": [
+            {
+                "message": f"accept {GRAPHQL_RESPONSE} or {JSON}: the API answers in no other media type",
+                "extensions": {"code": "NOT_ACCEPTABLE"},
+            }
+        ]
+    }
+    return _respond(request, body, media=JSON, status=406)
 
 
 def _request_error(request: Request, message: str, *, media: str, code: str = "BAD_REQUEST") -> Response:
@@ -323,7 +331,7 @@ async def graphql_get(request: Request) -> Response:
         return HTMLResponse(graphiql_html(), headers={"Vary": "Accept", "Cache-Control": "no-cache"})
     media = _accept(request.headers.get("accept"))
     if media is None:
-        return _not_acceptable()
+        return _not_acceptable(request)
     response = await _run(request, dict(request.query_params), media=media, from_get=True)
     return _cached(request, response)
 
@@ -335,7 +343,7 @@ async def graphql_post(request: Request) -> Response:
     """Execute a GraphQL request sent as JSON."""
     media = _accept(request.headers.get("accept"))
     if media is None:
-        return _not_acceptable()
+        return _not_acceptable(request)
     content_type, *parameters = (part.strip().lower() for part in request.headers.get("content-type", "").split(";"))
     charset = next((p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")), "utf-8")
     # a compressed body would be read as its compressed bytes: refused, as other encodings are
