@@ -197,13 +197,14 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
         return _request_error(request, "the request contains a NUL character", media=media, code="BAD_USER_INPUT")
     state = request.app.state
     try:
-        query = state.persisted.document(sent_query, request_extensions, raw.get("documentId"))
+        resolved = state.persisted.document(sent_query, request_extensions, raw.get("documentId"))
     except PersistedQueryNotFound as exc:
         # 200, as Apollo's link expects before it sends the query with its hash
         not_found: dict[str, Any] = {"errors": [{"message": exc.message, "extensions": exc.extensions}]}
         return _respond(request, not_found, media=media, headers={"Cache-Control": "no-store"})
     except CodedError as exc:
         return _request_error(request, exc.message, media=media, code=exc.code)
+    query = resolved.query
     if query is None:
         return _request_error(request, "`query` must be a non-empty string", media=media)
     executor: Executor = state.executor
@@ -235,6 +236,8 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
             except RequestError as exc:  # the compiled statement would be over the limit: refused, nothing ran
                 body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
                 return _respond(request, body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+        # parsed, validated and within every limit: only now may its hash stand for it
+        state.persisted.register(resolved)
         failure: QueryTimeout | DatabaseUnavailable | None = None
         try:
             data = await _compiled(prepared, plan, db) if plan is not None else None
