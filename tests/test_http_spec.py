@@ -491,6 +491,26 @@ def test_a_path_nothing_serves_is_a_coded_404(api: TestClient) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+@pytest.mark.parametrize("path", ["/graphql/", "/healthz/", "/readyz/", "/metrics/"])
+def test_a_trailing_slash_is_a_coded_404_not_a_redirect(api: TestClient, path: str, method: str) -> None:
+    # a redirect would be built from the Host header, which the client chooses
+    response = api.request(
+        method,
+        path,
+        params={"query": "{ __typename }"},
+        json={"query": "{ __typename }"} if method == "POST" else None,
+        headers={"Host": "evil.test", "Accept": JSON},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404, response.headers
+    assert "location" not in response.headers
+    assert media_type(response)[0] == JSON
+    if method != "HEAD":
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "NOT_FOUND" and path in error["message"]
+
+
 def test_head_answers_as_get_does(api: TestClient) -> None:
     # HTTP asks every server to support HEAD wherever it supports GET: same status, same headers
     params = {"query": "{ articles(first: 1) { totalCount } }"}
