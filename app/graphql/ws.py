@@ -219,6 +219,9 @@ class _Connection:
             raise _Close(4401, "Unauthorized: send connection_init first")
         op_id = _id(message)
         payload = message.get("payload")
+        if not isinstance(payload, dict):
+            # one operation per message: no batch here, whatever HTTP accepts
+            raise _Close(4400, f"the payload of {message['type']} must be an object")
         try:
             sent_query, operation_name, variables, extensions = _params(payload, from_get=False)
         except ValueError as exc:
@@ -230,7 +233,7 @@ class _Connection:
             return
         try:
             # persisted queries and, with PERSISTED_OPERATIONS_ONLY, trusted documents alone: as over HTTP
-            resolved = self.persisted.document(sent_query, extensions, (payload or {}).get("documentId"))
+            resolved = self.persisted.document(sent_query, extensions, payload.get("documentId"))
         except CodedError as exc:
             self._error(op_id, [_coded(exc.message, exc.extensions["code"], exc.extensions)])
             return
