@@ -117,7 +117,16 @@ def create_app(settings: Settings | None = None, database: ApiDatabase | None = 
             threading.Thread(target=warm_up, name="tradegraph-readyz-warm-up", daemon=True).start()
             yield
 
-    app = FastAPI(title="tradegraph", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    # redirect_slashes off: `/graphql/` is a path like any other nothing serves (a coded 404), not a
+    # redirect to a URL built from the client's Host header
+    app = FastAPI(
+        title="tradegraph",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
     app.state.settings = settings
     app.state.executor = make_executor(settings)
     app.state.persisted = Persisted(

@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from app.config import Settings
 from app.graphql.persisted import QueryStore, sha256_hex
 from app.main import create_app
 from app.roles import as_role
 from tests.helpers import ROOT
+from tests.hostile_documents import single_object_tree
 
 OPERATIONS = ROOT / "schema" / "operations"
 PREFLIGHT = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
@@ -169,6 +171,57 @@ def test_the_apq_store_of_the_app_drops_the_oldest(seeded_url: str) -> None:
             for q in queries
         ]
         assert codes == [{"code": "PERSISTED_QUERY_NOT_FOUND"}, None, None]
+
+
+UNRUNNABLE = [
+    pytest.param("{ ", "GRAPHQL_PARSE_FAILED", id="does not parse"),
+    pytest.param("{ nope }", "GRAPHQL_VALIDATION_FAILED", id="does not validate"),
+    pytest.param("query { ...F } fragment F on Query { nope }", "GRAPHQL_VALIDATION_FAILED", id="planner validates"),
+    pytest.param(single_object_tree(4, 30), "LIMIT_EXCEEDED", id="over the cost limit"),
+]
+
+
+@pytest.mark.parametrize(("query", "code"), UNRUNNABLE)
+def test_a_query_that_cannot_run_is_never_registered(seeded_url: str, query: str, code: str) -> None:
+    kept = "{ articles(first: 1) { totalCount } }"
+    with client_for(seeded_url, apq_max_entries=1) as client:
+        assert "errors" not in client.post("/graphql", json=apq(sha256_hex(kept), kept)).json()
+        sent = client.post("/graphql", json=apq(sha256_hex(query), query))
+        assert [e["extensions"]["code"] for e in sent.json()["errors"]] == [code], sent.text
+        # the hash alone is unknown, as it was before: no stored error stands for it
+        by_hash = client.post("/graphql", json=apq(sha256_hex(query)))
+        assert by_hash.status_code == 200, by_hash.text
+        assert by_hash.json() == {
+            "errors": [{"message": "PersistedQueryNotFound", "extensions": {"code": "PERSISTED_QUERY_NOT_FOUND"}}]
+        }
+        # and the store's one entry is still the query that runs
+        assert client.post("/graphql", json=apq(sha256_hex(kept))).json()["data"]["articles"]["totalCount"] > 0
+
+
+def _drain(ws: Any) -> None:
+    while True:
+        ws.receive_json()
+
+
+def test_a_query_over_the_websocket_is_registered_only_once_it_validates(seeded_url: str) -> None:
+    good, junk = "{ __typename }", "{ nope }"
+    with (
+        client_for(seeded_url) as client,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        for op_id, query, last in (("j", junk, "error"), ("g", good, "complete")):
+            ws.send_json({"id": op_id, "type": "subscribe", "payload": apq(sha256_hex(query), query)})
+            while (message := ws.receive_json()).get("id") != op_id or message["type"] == "next":
+                pass
+            assert message["type"] == last, message
+        ws.send_text("{}")  # not a message of the protocol: the server closes the socket (its handler returns)
+        with pytest.raises(WebSocketDisconnect):
+            _drain(ws)
+        not_found = client.post("/graphql", json=apq(sha256_hex(junk))).json()
+        assert not_found["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        assert client.post("/graphql", json=apq(sha256_hex(good))).json()["data"] == {"__typename": "Query"}
 
 
 # --- trusted documents -----------------------------------------------------------------------------

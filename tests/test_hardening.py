@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import threading
@@ -102,6 +103,33 @@ def test_hostile_cursors_are_bad_user_input(client: TestClient, query: str, curs
 def test_hostile_ids_are_refused_or_null(client: TestClient, node_id: str) -> None:
     body = answer(client, "query($i: ID!) { node(id: $i) { id } nodes(ids: [$i, $i]) { id } }", {"i": node_id})
     assert codes(body) <= {"BAD_USER_INPUT"}, body
+
+
+NODES = "query($i: [ID!]!) { nodes(ids: $i) { __typename } }"
+
+
+@pytest.mark.parametrize("length", [101, 500, 1001, 5000, 50_000])
+@pytest.mark.parametrize("written", ["variable", "literal"])
+def test_an_over_long_id_is_an_error_at_its_own_index(client: TestClient, length: int, written: str) -> None:
+    valid = answer(client, "{ articles(first: 1) { nodes { id } } }")["data"]["articles"]["nodes"][0]["id"]
+    ids = [valid, "x" * length, valid]
+    if written == "variable":
+        body = answer(client, NODES, {"i": ids})
+    else:
+        body = answer(client, f"{{ nodes(ids: {json.dumps(ids)}) {{ __typename }} }}")
+    # as any malformed id (README: the one rule): null in its place, the others answer
+    assert body["data"]["nodes"] == [{"__typename": "Article"}, None, {"__typename": "Article"}], body
+    (error,) = body["errors"]
+    assert error["path"] == ["nodes", 1] and error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert len(error["message"]) < 100  # the id is not echoed whole
+
+
+def test_ids_over_their_total_length_are_refused_at_the_list(client: TestClient) -> None:
+    # each id is checked at its own index; all of them together stay within 100 ids of the string cap
+    body = answer(client, NODES, {"i": ["x" * 60_000, "y" * 60_000]})
+    assert body["data"]["nodes"] == [] and codes(body) == {"BAD_USER_INPUT"}, body
+    assert body["errors"][0]["path"] == ["nodes"] and "in all" in body["errors"][0]["message"]
+    assert body["extensions"]["sqlStatements"] == 0
 
 
 TSQUERY_TEXTS = [

@@ -347,7 +347,7 @@ def test_a_keyset_cursor_is_only_ever_as_the_api_wrote_it(client: TestClient, fi
         assert [e["extensions"]["code"] for e in body.get("errors", [])] == ["BAD_USER_INPUT"], cursor
 
 
-@pytest.mark.parametrize("first", [-1, -(2**31), 101])
+@pytest.mark.parametrize("first", [-1, -(2**31), 101, 2**31 - 1])
 def test_out_of_range_first_is_a_coded_field_error(client: TestClient, first: int) -> None:
     # a field error during execution: 200 with `data` (the specification's partial result), the
     # connection answered empty in its place (README: the one rule)

@@ -149,15 +149,30 @@ def test_response_media_type_follows_accept(api: TestClient, method: str, accept
     assert data["articles"]["totalCount"] >= 1
 
 
-@pytest.mark.parametrize("accept", ["text/plain", "text/html;q=1, image/png", f"{JSON};q=0, {GRAPHQL_RESPONSE};q=0"])
-@pytest.mark.parametrize("method", ["POST", "GET"])
-def test_unsupported_accept_is_406(api: TestClient, method: str, accept: str) -> None:
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "text/plain",
+        "application/xml",
+        "*/*;q=0",
+        "text/html;q=1, image/png",
+        f"{JSON};q=0, {GRAPHQL_RESPONSE};q=0",
+    ],
+)
+@pytest.mark.parametrize("method", ["POST", "GET", "HEAD"])
+def test_unsupported_accept_is_a_coded_json_406(api: TestClient, method: str, accept: str) -> None:
     if method == "POST":
         response = send(api, body={"query": "{ __typename }"}, accept=accept)
     else:
-        response = get(api, accept=accept, query="{ __typename }")
+        response = send(api, method, accept=accept, content_type=None, params={"query": "{ __typename }"})
     assert response.status_code == 406, response.text
-    assert "application/graphql-response+json" in response.text
+    # coded JSON like every other error; the client accepts nothing we speak: plain application/json
+    assert_media(response, JSON)
+    if method == "HEAD":
+        return
+    (error,) = request_error(response, media=JSON, status=406)
+    assert error["extensions"]["code"] == "NOT_ACCEPTABLE"
+    assert GRAPHQL_RESPONSE in error["message"] and JSON in error["message"]
 
 
 def test_utf8_in_both_directions(api: TestClient) -> None:
@@ -474,6 +489,26 @@ def test_a_path_nothing_serves_is_a_coded_404(api: TestClient) -> None:
     assert response.status_code == 405
     assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "HEAD"}
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "POST"])
+@pytest.mark.parametrize("path", ["/graphql/", "/healthz/", "/readyz/", "/metrics/"])
+def test_a_trailing_slash_is_a_coded_404_not_a_redirect(api: TestClient, path: str, method: str) -> None:
+    # a redirect would be built from the Host header, which the client chooses
+    response = api.request(
+        method,
+        path,
+        params={"query": "{ __typename }"},
+        json={"query": "{ __typename }"} if method == "POST" else None,
+        headers={"Host": "evil.test", "Accept": JSON},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404, response.headers
+    assert "location" not in response.headers
+    assert media_type(response)[0] == JSON
+    if method != "HEAD":
+        (error,) = response.json()["errors"]
+        assert error["extensions"]["code"] == "NOT_FOUND" and path in error["message"]
 
 
 def test_head_answers_as_get_does(api: TestClient) -> None:

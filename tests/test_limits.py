@@ -288,6 +288,47 @@ def test_cost_of_accepted_operations(served: Served, query: str, variables: dict
     assert body["extensions"]["cost"] == {"requestedNodes": nodes, "limit": 25_000}
 
 
+@pytest.mark.parametrize("size", [101, 1000, 2**31 - 1])
+@pytest.mark.parametrize("argument", ["first", "last"])
+@pytest.mark.parametrize("written", ["literal", "variable"])
+def test_a_page_over_the_maximum_is_refused_by_its_field_not_by_the_cost(
+    served: Served, argument: str, size: int, written: str
+) -> None:
+    # the cost counts such a page as the largest one: the field's own check answers it, in its place
+    value, variables = (str(size), None) if written == "literal" else ("$n", {"n": size})
+    query = ("query($n: Int) " if variables else "") + (
+        f"{{ organisations(first: 2) {{ nodes {{ slug articles(first: {value}) {{ nodes {{ slug }} }}"
+        f" }} }} articles({argument}: {value}) {{ totalCount }} places(first: 1) {{ nodes {{ slug }} }} }}"
+    )
+    response = served.post(query, variables, accept=JSON)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert sorted((e["path"], e["extensions"]["code"]) for e in body["errors"]) == [
+        (["articles"], "BAD_USER_INPUT"),
+        (["organisations", "nodes", 0, "articles"], "BAD_USER_INPUT"),
+        (["organisations", "nodes", 1, "articles"], "BAD_USER_INPUT"),
+    ], body
+    assert body["data"]["articles"] == {"totalCount": 0}
+    assert [o["articles"] for o in body["data"]["organisations"]["nodes"]] == [{"nodes": []}] * 2
+    assert len(body["data"]["places"]["nodes"]) == 1
+    assert body["extensions"]["cost"]["requestedNodes"] == 2 + 2 * 100 + 100 + 1
+
+
+def test_more_ids_than_nodes_takes_are_refused_by_the_field_not_by_the_cost(served: Served) -> None:
+    ids = ", ".join(f'"id{i}"' for i in range(300))
+    query = f"{{ nodes(ids: [{ids}]) {{ ... on Organisation {{ articles(first: 100) {{ nodes {{ slug }} }} }} }} }}"
+    response = served.post(query, accept=JSON)
+    body = response.json()
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [(["nodes"], "BAD_USER_INPUT")], body
+    assert body["data"] == {"nodes": []}
+    assert body["extensions"]["cost"]["requestedNodes"] == 100 + 100 * 100
+
+
+def test_pages_over_the_maximum_still_add_up_to_a_refusal(served: Served) -> None:
+    # counted as pages of 100, three levels of them are as unaffordable as before
+    assert "1020100 nodes" in served.refused(THREE_LEVELS.replace("100", str(2**31 - 1)))
+
+
 def test_a_float_variable_does_not_cheapen_the_cost(served: Served) -> None:
     # graphql-core coerces 100.0 to the Int 100: the cost must see 100, not the default page
     query = (

@@ -20,7 +20,12 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
+from app.config import Settings
+from app.main import create_app
+from app.roles import as_role
 from app.seed.versions import record_version
 from tests import servers
 from tests.helpers import run_cli
@@ -35,6 +40,7 @@ CORPUS_CHANGED = (
     " changes { entity added updated removed } } }"
 )
 SUBSCRIBERS = 100
+_MISSING: Any = object()
 FIGURES = 2  # per synthetic article: seeds stay quick
 
 
@@ -303,6 +309,41 @@ def test_protocol_violations_close_with_the_protocols_codes(server: Server) -> N
         "unknown subprotocol": 4406,
     }
     assert "Traceback" not in server.output()
+
+
+def _until_closed(ws: Any) -> None:
+    """Read messages (the legacy protocol's keep-alive comes first) until the server closes the socket."""
+    while True:
+        ws.receive_json()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param([{"query": "{ __typename }"}], id="array"),
+        pytest.param([], id="empty array"),
+        pytest.param("{ __typename }", id="string"),
+        pytest.param(42, id="number"),
+        pytest.param(None, id="null"),
+        pytest.param(_MISSING, id="missing"),
+    ],
+)
+@pytest.mark.parametrize(("protocol", "kind"), [("graphql-transport-ws", "subscribe"), ("graphql-ws", "start")])
+def test_a_payload_that_is_not_an_object_closes_the_socket_saying_so(
+    seeded_url: str, protocol: str, kind: str, payload: Any
+) -> None:
+    app = create_app(Settings(database_url=seeded_url, api_database_url=as_role(seeded_url)))
+    message: dict[str, Any] = {"id": "1", "type": kind}
+    if payload is not _MISSING:
+        message["payload"] = payload
+    with TestClient(app) as client, client.websocket_connect("/graphql", subprotocols=[protocol]) as ws:
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json(message)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            _until_closed(ws)
+    # the socket's own wording: one operation per message, no HTTP batch
+    assert (closed.value.code, closed.value.reason) == (4400, f"the payload of {kind} must be an object")
 
 
 def test_documents_are_held_to_the_query_limits(server: Server) -> None:

@@ -20,8 +20,9 @@ from graphql import (
 )
 
 from app.errors import BadUserInput
-from app.graphql.limits import long_string
+from app.graphql.limits import long_string, strings
 from app.graphql.resolvers import MAX_SEARCH_LENGTH
+from app.queries.pagination import MAX_PAGE
 
 
 def nul_literals(document: DocumentNode) -> list[GraphQLError]:
@@ -43,6 +44,10 @@ def nul_literals(document: DocumentNode) -> list[GraphQLError]:
 
 # arguments allowed less than the general cap (a search text: its resolver's own limit)
 ARGUMENT_CAPS = {"query": MAX_SEARCH_LENGTH}
+# lists whose strings are answered each at its own index (`nodes(ids:)`: a malformed id, an
+# over-long one too, is null in its place with its error, and the others answer): no string of
+# them is refused here for its length, the list is for its total, at most MAX_PAGE strings' worth
+PER_ITEM_ARGUMENTS = {"ids"}
 
 
 def string_cap(max_length: int) -> Callable[..., Any]:
@@ -59,12 +64,18 @@ def string_cap(max_length: int) -> Callable[..., Any]:
 
 
 def refuse_long_strings(args: Mapping[str, Any], max_length: int) -> None:
-    """Raise BadUserInput when an argument (by name: JSON-like values) holds a string over its cap.
+    """Raise BadUserInput when an argument (by name: JSON-like values) holds a string over its cap,
+    or, for a list answered item by item (PER_ITEM_ARGUMENTS), strings over its total.
 
     The middleware checks every resolved field; a subscription checks its own arguments as it
     starts (its stream is not a resolved field, and would meet them only with its first event)."""
     for name, value in args.items():
         cap = min(max_length, ARGUMENT_CAPS.get(name, max_length))
+        if name in PER_ITEM_ARGUMENTS and isinstance(value, list):
+            total = sum(len(text) for text in strings(value))
+            if total > MAX_PAGE * cap:
+                raise BadUserInput(f"`{name}` holds {total} characters in all; the limit is {MAX_PAGE * cap}")
+            continue
         length = long_string(value, cap)
         if length is not None:
             raise BadUserInput(f"`{name}` holds a string longer than {cap} characters ({length})")

@@ -105,10 +105,18 @@ def _respond(
     return Response(orjson.dumps(body), status_code=status, media_type=f"{media}; charset=utf-8", headers=headers or {})
 
 
-def _not_acceptable() -> Response:
-    return Response(
-        "accept application/graphql-response+json or application/json", status_code=406, media_type="text/plain"
-    )
+def _not_acceptable(request: Request) -> Response:
+    """406: the client accepts neither media type the API answers in. Coded JSON like every other
+    error, as application/json (what a client that accepts nothing we speak most likely reads)."""
+    body = {
+        "errors": [
+            {
+                "message": f"accept {GRAPHQL_RESPONSE} or {JSON}: the API answers in no other media type",
+                "extensions": {"code": "NOT_ACCEPTABLE"},
+            }
+        ]
+    }
+    return _respond(request, body, media=JSON, status=406)
 
 
 def _request_error(request: Request, message: str, *, media: str, code: str = "BAD_REQUEST") -> Response:
@@ -189,13 +197,14 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
         return _request_error(request, "the request contains a NUL character", media=media, code="BAD_USER_INPUT")
     state = request.app.state
     try:
-        query = state.persisted.document(sent_query, request_extensions, raw.get("documentId"))
+        resolved = state.persisted.document(sent_query, request_extensions, raw.get("documentId"))
     except PersistedQueryNotFound as exc:
         # 200, as Apollo's link expects before it sends the query with its hash
         not_found: dict[str, Any] = {"errors": [{"message": exc.message, "extensions": exc.extensions}]}
         return _respond(request, not_found, media=media, headers={"Cache-Control": "no-store"})
     except CodedError as exc:
         return _request_error(request, exc.message, media=media, code=exc.code)
+    query = resolved.query
     if query is None:
         return _request_error(request, "`query` must be a non-empty string", media=media)
     executor: Executor = state.executor
@@ -227,6 +236,8 @@ async def _run(request: Request, raw: Any, *, media: str, from_get: bool) -> Res
             except RequestError as exc:  # the compiled statement would be over the limit: refused, nothing ran
                 body = {"errors": [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors]}
                 return _respond(request, body, media=media, status=400 if media == GRAPHQL_RESPONSE else 200)
+        # parsed, validated and within every limit: only now may its hash stand for it
+        state.persisted.register(resolved)
         failure: QueryTimeout | DatabaseUnavailable | None = None
         try:
             data = await _compiled(prepared, plan, db) if plan is not None else None
@@ -323,7 +334,7 @@ async def graphql_get(request: Request) -> Response:
         return HTMLResponse(graphiql_html(), headers={"Vary": "Accept", "Cache-Control": "no-cache"})
     media = _accept(request.headers.get("accept"))
     if media is None:
-        return _not_acceptable()
+        return _not_acceptable(request)
     response = await _run(request, dict(request.query_params), media=media, from_get=True)
     return _cached(request, response)
 
@@ -335,7 +346,7 @@ async def graphql_post(request: Request) -> Response:
     """Execute a GraphQL request sent as JSON."""
     media = _accept(request.headers.get("accept"))
     if media is None:
-        return _not_acceptable()
+        return _not_acceptable(request)
     content_type, *parameters = (part.strip().lower() for part in request.headers.get("content-type", "").split(";"))
     charset = next((p.partition("=")[2].strip('"') for p in parameters if p.startswith("charset=")), "utf-8")
     # a compressed body would be read as its compressed bytes: refused, as other encodings are

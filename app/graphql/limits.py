@@ -6,7 +6,9 @@ connection the product of the page sizes (`first`/`last`, else the default page)
 every connection it sits in, summed over the operation. Plain lists of objects, which have no
 page size, count as LIST_ESTIMATE items each, so nesting them is costed too; a single object (an
 article's publisher, a figure's partOf) is one node per object it is selected on, so ten levels
-of them are costed like ten levels of anything else.
+of them are costed like ten levels of anything else. A page size over MAX_PAGE counts as
+MAX_PAGE, and so do more ids than that in `nodes(ids:)`: the field refuses it (BAD_USER_INPUT at
+its path, the rest answered), so the request is not also refused as unaffordable.
 
 The cost multiplies by page sizes; the work of planning the operation (the compiled statement
 has one piece per selected field, whatever the page sizes) does not. So the fields selected,
@@ -52,7 +54,7 @@ from graphql import (
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 
 from app.config import Settings
-from app.queries.pagination import DEFAULT_PAGE
+from app.queries.pagination import DEFAULT_PAGE, MAX_PAGE
 
 
 def _default(setting: str) -> Any:
@@ -165,14 +167,15 @@ class _Walker:
         except GraphQLError:
             args = {}  # does not coerce: execution refuses the field before it runs
         sizes = [args[name] for name in ("first", "last") if isinstance(args.get(name), int)]
-        return max(0, *sizes) if sizes else DEFAULT_PAGE
+        # more than MAX_PAGE is refused by the field itself, at its path: never more nodes than that
+        return min(MAX_PAGE, max(0, *sizes)) if sizes else DEFAULT_PAGE
 
     def _ids(self, definition: GraphQLField, field: FieldNode) -> int:
         try:
             ids = get_argument_values(definition, field, self.variables).get("ids")
         except GraphQLError:
             ids = None
-        return len(ids) if isinstance(ids, list) else 1
+        return min(MAX_PAGE, len(ids)) if isinstance(ids, list) else 1  # more are refused by `nodes` itself
 
     def measure(self, type_: GraphQLNamedType, sets: tuple[SelectionSetNode, ...], level: int) -> _Measure:
         """Return what `sets` ask for on an object of `type_`, the fields of `sets` being at `level`."""

@@ -3,7 +3,9 @@
 A client sends `extensions.persistedQuery = {version: 1, sha256Hash}` with or without the query.
 Without it, a hash the API knows answers as if the query had been sent; an unknown one answers
 PERSISTED_QUERY_NOT_FOUND, and the client sends hash and query together, which registers it in a
-store bounded in entries and bytes (least recently used go first). The trusted documents are the
+store bounded in entries and bytes (least recently used go first) once the query has parsed,
+validated and passed the limits: a document that cannot run is never kept, so it can neither
+answer a later hash nor push a runnable one out of the store. The trusted documents are the
 files of schema/operations/, by the sha256 of each file's text: with PERSISTED_OPERATIONS_ONLY
 they are all the API answers.
 """
@@ -14,7 +16,7 @@ import hashlib
 import re
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.errors import CodedError
 
@@ -83,6 +85,14 @@ class QueryStore:
             self.bytes -= len(dropped.encode())
 
 
+class Resolved(NamedTuple):
+    """The query a request runs (None: it sent none), and the hash to register it under once it has
+    proved runnable (`Persisted.register`), if the request sent a new query with its hash."""
+
+    query: str | None
+    new_hash: str | None = None
+
+
 class Persisted:
     """Resolves a request's document from its query text and persisted-query hash."""
 
@@ -91,8 +101,11 @@ class Persisted:
         self.only_trusted = only_trusted
         self.store = QueryStore(max_entries=max_entries, max_bytes=max_bytes)
 
-    def document(self, query: str | None, extensions: dict[str, Any] | None, document_id: Any = None) -> str | None:
-        """Return the query to run (None: the request sent none); raise a CodedError saying why not."""
+    def document(self, query: str | None, extensions: dict[str, Any] | None, document_id: Any = None) -> Resolved:
+        """Return the query to run, and the hash to register it under; raise a CodedError saying why not.
+
+        Nothing is registered here: the caller registers the query (`register`) once it has
+        parsed, validated and passed the limits."""
         digest = _hash_of(extensions, document_id)
         if digest is None:
             if query is not None and self.only_trusted and sha256_hex(query) not in self.trusted:
@@ -100,22 +113,28 @@ class Persisted:
                     "this API answers only its persisted operations: send the sha256 of one in "
                     "extensions.persistedQuery.sha256Hash"
                 )
-            return query
+            return Resolved(query)
         if query is not None:
             if sha256_hex(query) != digest:
                 raise BadPersistedQuery("extensions.persistedQuery.sha256Hash is not the sha256 of the query")
             if digest in self.trusted:
-                return query
+                return Resolved(query)
             if self.only_trusted:
                 raise PersistedQueryRequired("this API answers only its persisted operations; this is not one")
-            self.store.put(digest, query)
-            return query
+            return Resolved(query, new_hash=digest)
         known = self.trusted.get(digest)
         if known is None and not self.only_trusted:
             known = self.store.get(digest)
         if known is None:
             raise PersistedQueryNotFound()
-        return known
+        return Resolved(known)
+
+    def register(self, resolved: Resolved) -> None:
+        """Keep a query sent with its hash, for later requests naming the hash alone.
+
+        Call it only once the query has parsed, validated and passed the limits."""
+        if resolved.new_hash is not None and resolved.query is not None:
+            self.store.put(resolved.new_hash, resolved.query)
 
 
 def _hash_of(extensions: dict[str, Any] | None, document_id: Any) -> str | None:

@@ -39,7 +39,7 @@ from app.graphql.context import Context
 from app.graphql.executor import Executor, Prepared, RequestError, mask, request_key
 from app.graphql.http import _params
 from app.graphql.limits import has_nul as _has_nul
-from app.graphql.persisted import Persisted
+from app.graphql.persisted import Persisted, Resolved
 from app.live import CorpusHub
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,9 @@ class _Connection:
             raise _Close(4401, "Unauthorized: send connection_init first")
         op_id = _id(message)
         payload = message.get("payload")
+        if not isinstance(payload, dict):
+            # one operation per message: no batch here, whatever HTTP accepts
+            raise _Close(4400, f"the payload of {message['type']} must be an object")
         try:
             sent_query, operation_name, variables, extensions = _params(payload, from_get=False)
         except ValueError as exc:
@@ -230,17 +233,17 @@ class _Connection:
             return
         try:
             # persisted queries and, with PERSISTED_OPERATIONS_ONLY, trusted documents alone: as over HTTP
-            query = self.persisted.document(sent_query, extensions, (payload or {}).get("documentId"))
+            resolved = self.persisted.document(sent_query, extensions, payload.get("documentId"))
         except CodedError as exc:
             self._error(op_id, [_coded(exc.message, exc.extensions["code"], exc.extensions)])
             return
-        if query is None:
+        if resolved.query is None:
             raise _Close(4400, "payload: `query` must be a non-empty string")
         if len(self.operations) >= self.settings.ws_max_subscriptions:
             limit = self.settings.ws_max_subscriptions
             self._error(op_id, [_coded(f"a connection may run {limit} operations at once", "LIMIT_EXCEEDED")])
             return
-        task = asyncio.create_task(self._operation(op_id, query, operation_name, variables))
+        task = asyncio.create_task(self._operation(op_id, resolved, operation_name, variables))
         self.operations[op_id] = task
 
         def forget(done: asyncio.Task[None]) -> None:
@@ -265,14 +268,18 @@ class _Connection:
 
     # --- operations ------------------------------------------------------------------------------
 
-    async def _operation(self, op_id: str, query: str, name: str | None, variables: dict[str, Any] | None) -> None:
+    async def _operation(
+        self, op_id: str, resolved: Resolved, name: str | None, variables: dict[str, Any] | None
+    ) -> None:
+        assert resolved.query is not None
         try:
             # validated and costed as over HTTP: by the planner, whose bounded queue may refuse it
-            prepared = await self.executor.prepare_off_loop(query, name)
+            prepared = await self.executor.prepare_off_loop(resolved.query, name)
             await self.executor.cost_off_loop(prepared, variables)
         except RequestError as exc:
             self._error(op_id, [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors])
             return
+        self.persisted.register(resolved)  # as over HTTP: a hash stands only for a query that can run
         try:
             if prepared.operation_type is OperationType.SUBSCRIPTION:
                 await self._stream(op_id, prepared, variables)
