@@ -86,9 +86,9 @@ class Drafter:
         header = read_header(body)
         published_inference = None
         if header.published is None:
-            guessed = (infer_from_dateline(body, *header.dateline_day) if header.dateline_day else None) or infer_year(
-                body
-            )
+            # (a dateline's day whose year the text does not settle gives no date: better none than a
+            # year off)
+            guessed = infer_from_dateline(body, *header.dateline_day) if header.dateline_day else infer_year(body)
             if guessed is not None:
                 header.published, published_inference = guessed
                 header.published_basis = "inferred"

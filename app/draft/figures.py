@@ -145,7 +145,8 @@ _PER_UNIT_AFTER = re.compile(
     r"units?|heads?|litres?|liters?|metres?|meters?|mwh|kwh|megawatt|vehicles?|cars?|containers?|teu|"
     r"bushels?|carats?|pieces?)\b|^\s(?:each|apiece)\b"
     # an exchange rate: "VNĐ24,600 to the dollar", "1,344 won against the dollar"
-    r"|^\s(?:to|against|per)\s(?:the\s|one\s)?(?:US\s|U\.S\.\s)?(?:dollar|greenback|euro|yuan|yen)\b",
+    r"|^\s(?:to|against|per)\s(?:the\s|one\s)?(?:US\s|U\.S\.\s)?(?:dollar|greenback|euro|yuan|yen)\b"
+    r"(?!\s?(?:zone|area|region))",
     re.I,
 )
 # A difference, not a level: "rose $1.2 billion (17 percent) to $8.2 billion", "up $129 million to
@@ -411,7 +412,14 @@ def extract_figures(
         in_headline = inside(titles, para.start, para.end)
         for sent in sentences(para):
             # the story's first sentence (header lines end with no full stop): a lede
-            story_line = not in_headline and re.search(r"[.!?\"”’]\s*$", sent.text) is not None
+            story_line = (
+                not in_headline
+                and re.search(r"[.!?\"”’]\s*$", sent.text) is not None
+                # (not a caption, a byline or a time stamp: "FILE PHOTO: Containers are seen ...",
+                # "By Maria Martinez.", "Updated 2 hours ago.")
+                and not _NOT_STORY.match(sent.text)
+                and len(sent.text.split()) >= 6
+            )
             lede = story_line and story_sentences == 0
             story_sentences += story_line
             # a relative clause with no amount of its own tells something else: its flow words and dates
@@ -487,6 +495,9 @@ def extract_figures(
     return merge(out)
 
 
+_NOT_STORY = re.compile(
+    r"\s*(?:FILE\sPHOTO|PHOTO|Photo|By\s|Updated|Last\supdated|Reporting\sby|Editing\sby|Writing\sby|[-•*–]\s|[\"“‘'])"
+)
 # the world's or a region's flow, not a country's: "World trade", "Global exports", "Euro zone exports"
 _WORLD_LEVEL = re.compile(
     r"\b(?:[Ww]orld|[Gg]lobal|[Ee]uro\s?zone|[Ee]urozone|[Rr]egional|[Ii]nternational|[Ww]orldwide)\s(?:[a-z-]+\s)?$"
@@ -560,8 +571,8 @@ def _story_opening(ctx: _Context, sides: _Sides | None) -> _Sides | None:
 
 # a total run up to a date: "as of the end of March", "since the start of the season", "so far"
 _RUNNING_TOTAL = re.compile(
-    r"\b(?:as\s(?:of|at)\s(?:the\s)?end\sof|[Ss]ince\sthe\s(?:start|beginning)\sof|so\sfar|to\sdate|"
-    r"year-to-date|cumulatively)\b"
+    r"\b(?:as\s(?:of|at)\s(?:the\s)?end\sof|[Ss]ince\sthe\s(?:start|beginning)\sof(?!\s(?:the\s)?(?:war|invasion|"
+    r"conflict|pandemic|crisis|month)\b)|so\sfar(?!\s(?:held|remained|been))|to\sdate|year-to-date|cumulatively)\b"
 )
 # a trader's trade with the world, said outright: "bought 12.4 million tonnes from all origins"
 _ALL_ORIGINS = re.compile(
@@ -681,6 +692,13 @@ def _clause_figures(
         if not any(m.start <= c.start < m.full_end for m in money)
         and not _measures_other(text[max(0, c.start - 60) : c.start])  # "export credit grew 10%"
     ]
+    # every amount written in the clause, bases and bounds too (article offsets)
+    written = tuple(
+        sorted(
+            [start + clause.start for start, _ in every]
+            + [q.start + clause.start for q in numbers.find_quantities(text, every)]
+        )
+    )
     # from here on every offset is the article's
     money = [_shift(m, clause.start) for m in money]
     quantities = [dataclasses.replace(q, start=q.start + clause.start, end=q.end + clause.start) for q in quantities]
@@ -796,13 +814,17 @@ def _clause_figures(
             ]
             # a ranking of destinations: "Exports there totalled $571 million, followed by Hong Kong with
             # $284 million and Belgium with $119 million"
-            own += [
-                r
-                for r in index.within(amount_end(before_anchor), a_start)
-                if r.how != "demonym"
-                and re.search(r"(?:followed\sby|then|and|ahead\sof)\s(?:the\s)?$", body[max(0, r.start - 14) : r.start])
-                and re.fullmatch(r"\swith\s(?:about\s|around\s|some\s|nearly\s)?", body[r.end : a_start])
-            ]
+            # (only where the flow word leads to a destination: "Exports there", "Shipments to Spain"; a
+            # supplier's or a rival's ranking is no destination's: "Russia supplied 1.9 million bpd, followed
+            # by Iraq with 1 million bpd")
+            if re.match(r"\s(?:there\b|to\s)", body[sent.start + kw.end() :]):
+                own += [
+                    r
+                    for r in index.within(amount_end(before_anchor), a_start)
+                    if r.how != "demonym"
+                    and re.search(r"(?:followed\sby|then|and)\s(?:the\s)?$", body[max(0, r.start - 14) : r.start])
+                    and re.fullmatch(r"\swith\s(?:about\s|around\s|some\s|nearly\s)?", body[r.end : a_start])
+                ]
             if own:
                 partner, named_partner = own[-1].slug, True
         if word == "traded" and partner is None:
@@ -1043,7 +1065,9 @@ def _clause_figures(
         ):
             # the goal restated is the amount's own: it names no other amount, nor says what becomes of it
             status = "target"  # '"We will reach $375 billion in exports in 2028," ..., restating the target'
-        period, why = _period_for(body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status)
+        period, why = _period_for(
+            body, sent, clause, anchor, anchors, clause_periods, sent_periods, ctx, status, written
+        )
         if period is None:
             if why == _FISCAL_PERIOD and status == "actual":
                 # not drafted, still the story's sides; its period, a fiscal year's, is carried to none
@@ -1051,12 +1075,13 @@ def _clause_figures(
                 ctx.figure, ctx.period = None, None
             continue
         if period.type == "month" and any(
-            # (not a record's reach: "the highest monthly figure since the start of the invasion")
+            # (not a record's reach: "the highest monthly figure since the start of the invasion", "a level
+            # not seen since")
             not re.search(
-                r"\b(?:highest|lowest|biggest|largest|smallest|strongest|weakest|best|worst|first)\b",
-                body[max(sent.start, m.start() - 40) : m.start()],
+                r"\b(?:highest|lowest|biggest|largest|smallest|strongest|weakest|best|worst|first|most|least|seen)\b",
+                body[max(clause.start, m.start() - 40) : m.start()],
             )
-            for m in _RUNNING_TOTAL.finditer(body, sent.start, sent.end)
+            for m in _RUNNING_TOTAL.finditer(body, clause.start, clause.end)
         ):
             # "Since the start of the marketing year on July 1, Ukraine has exported 32.7 million tonnes
             # ... as of the end of March": a total run up to the month, not the month's
@@ -1103,6 +1128,14 @@ def _clause_figures(
             # "$" is the story's own dollar only in the story's country's trade ("China's imports of
             # Australian canola rose to $500 million" in a Canadian story is in US dollars)
             anchor = dataclasses.replace(anchor, currency="USD")
+        if isinstance(anchor, numbers.Money) and ctx.peso is not None and anchor.currency == ctx.peso:
+            # pesos are the trader's own where it counts in pesos ("Argentina's exports rose to 8 trillion
+            # pesos" in a story from Santiago), else the story's country's
+            traders_peso = numbers.PESO_OF.get(country_of.get(reporter) or "") or numbers.PESO_OF.get(
+                country_of.get(partner or "") or ""
+            )
+            if traders_peso is not None:
+                anchor = dataclasses.replace(anchor, currency=traders_peso)
         fig = DraftFigure(
             reporter=reporter,
             partner=partner,
@@ -1336,6 +1369,7 @@ def _period_for(
     sent_periods: list[Period],
     ctx: _Context,
     status: str,
+    written: tuple[int, ...] = (),
 ) -> tuple[Period | None, str | None]:
     """Return the period of one amount and, when carried, why.
 
@@ -1346,7 +1380,9 @@ def _period_for(
     usable = [p for p in sent_periods if not p.running or status != "actual"]
     in_clause = [p for p in clause_periods if p in usable]
     end = amount_end(anchor) if not isinstance(anchor, numbers.Change) else anchor.end
-    nxt = min((a.start for a in anchors if a.start > anchor.start), default=clause.end)
+    # the next amount written, an anchor or not: "more than doubled to $8.4 billion, up from $3.5 billion
+    # in 2021" (the year after the base is the base's)
+    nxt = min((a for a in [*(a.start for a in anchors), *written] if a > anchor.start), default=clause.end)
     # (not past a clause of its own: "..., as factories recovered from the unrest that disrupted
     # production in September")
     after = [

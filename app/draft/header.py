@@ -14,7 +14,7 @@ import re
 
 import dateparser
 
-from app.draft.periods import _MONTH, MONTHS, Publication
+from app.draft.periods import _MONTH, MONTHS, Publication, find_periods
 from app.draft.text import Piece, paragraphs
 
 _HEADER_DATES = [
@@ -42,8 +42,13 @@ _DATE_IN_LINE = re.compile(
 )
 _STORY_LINE = re.compile(r"[.!?\"”]\s*$")
 DATELINE = re.compile(
-    r"(?:^|\n)\s*(?P<place>[A-Z][A-Z .'-]{2,40}?),\s(?:(?P<country>[A-Z][a-z]+(?: [A-Z][a-z]+)?),?\s)?"
-    r"(?:(?P<date>" + _MONTH + r"\s\d{1,2}(?:,\s\d{4})?)\s)?\((?P<agency>[A-Z][\w .&-]{1,40})\)\s?[-–—:]"
+    r"(?:^|\n)\s*(?P<place>[A-Z][A-Za-z .'-]{2,40}?),\s(?:(?P<country>[A-Z][a-z]+(?: [A-Z][a-z]+)?),?\s)?"
+    r"(?:(?P<date>"
+    + _MONTH
+    + r"\s\d{1,2}(?:,\s\d{4})?)\s)?\((?P<agency>[A-Z][\w .&-]{1,40})\)(?:\s?[-–—:]|\s(?=[A-Z]))"
+    # "(ANSA) - ROME, SEP 12 -": the agency first
+    r"|(?:^|\n)\s*\((?P<agency2>[A-Z][\w .&-]{1,40})\)\s[-–—]\s(?P<place2>[A-Z][A-Z .'-]{2,40}?),\s"
+    r"(?P<date2>(?i:" + _MONTH + r")\s\d{1,2}(?:,\s\d{4})?)\s[-–—]"
 )
 # "VLADIVOSTOK, September 5. /TASS/." (agency between slashes)
 AGENCY_DATELINE = re.compile(
@@ -95,15 +100,18 @@ def read_header(body: str) -> Header:
         _header_line_date(body, header)
     dl = DATELINE.search(body[:6000]) or AGENCY_DATELINE.search(body[:6000])
     if dl:
-        header.dateline_place = Piece(dl.group("place"), dl.start("place"), 0)
-        header.agency = Piece(dl.group("agency"), dl.start("agency"), 0)
-        if header.published is None and dl.group("date") and re.search(r"\d{4}", dl.group("date")):
-            day = _parse_date(dl.group("date"))
+        # (the agency-first form's groups end in 2)
+        tail = "" if dl.groupdict().get("place") else "2"
+        place, agency, date = f"place{tail}", f"agency{tail}", dl.group(f"date{tail}")
+        header.dateline_place = Piece(dl.group(place), dl.start(place), 0)
+        header.agency = Piece(dl.group(agency), dl.start(agency), 0)
+        if header.published is None and date and re.search(r"\d{4}", date):
+            day = _parse_date(date)
             if day is not None:
                 header.published = Publication(day, "day")
                 header.published_quote = dl.group(0).strip()
-        elif header.published is None and dl.group("date"):
-            month_name, day_number = dl.group("date").split()
+        elif header.published is None and date:
+            month_name, day_number = date.split()
             month = MONTHS.get(month_name.lower().rstrip("."))
             if month is not None:
                 header.dateline_day = (month, int(day_number))
@@ -156,35 +164,46 @@ def _title(body: str) -> Piece | None:
 
 _FORWARD = re.compile(
     r"\b(?:by|until|till|targets?|goals?|forecasts?|expect\w*|plans?|planned|aims?|next|will|projected|outlook|"
-    r"vision|ambition)\b[^.;]{0,40}$",
+    r"vision|ambition)\b(?:[^.;]|\.\d){0,60}$",
     re.I,
 )
 
 
-_MONTH_YEAR = re.compile(r"\b(?P<m>" + _MONTH + r")\s(?P<y>(?:19|20)\d\d)\b", re.I)
+_TRADE_SENTENCE = re.compile(r"\b(?:exports?|imports?|trade|shipments|exported|imported|shipped|turnover)\b", re.I)
 
 
 def infer_from_dateline(body: str, month: int, day: int) -> tuple[Publication, str] | None:
     """Return the publication date of a text whose dateline writes a day without its year ("ISLAMABAD,
-    Apr 18 (APP):"): that day next after the latest month the text reports on ("during March 2025"),
-    a month looked forward to not counting; None when it names no month with its year."""
-    told = [
-        (int(m.group("y")), MONTHS[m.group("m").lower().rstrip(".")])
-        for m in _MONTH_YEAR.finditer(body)
-        if not _FORWARD.search(body, max(0, m.start() - 50), m.start())
-    ]
-    if not told:
+    Apr 18 (APP):"): that day next after the latest period, written with its year, of a sentence that
+    tells of trade ("in the first half of 2024", "during March 2025"), when every such period puts it
+    in the same year; a period looked forward to, or one a record or an event is measured from ("since
+    February 2022"), does not count. None when no such period is written, or they disagree."""
+    ends = []
+    for sentence in re.split(r"(?<=[a-z0-9%)][.!?])\s+(?=[A-Z\"“])|\n+", body):
+        if not _TRADE_SENTENCE.search(sentence) or not re.search(r"\d", sentence):
+            continue
+        for period in find_periods(sentence, 0, None):
+            lead = sentence[max(0, period.at - 80) : period.at]
+            # (nor the base of a comparison: "up from 3.5 billion dollars in 2021")
+            if (
+                period.inference is None
+                and not _FORWARD.search(lead)
+                and not re.search(r"\b(?:from|than|compared\s(?:with|to)|against|versus)\s[^,;]{0,30}$", lead)
+            ):
+                ends.append(period.end)
+    # the first such day after each period's end: only when they all agree (a forecast "to grow 5.8
+    # percent in 2024" told in July 2024 would put the day in 2025)
+    years = {end.year + (1 if (month, day) <= (end.month, end.day) else 0) for end in ends}
+    if len(years) != 1:
         return None
-    year, latest = max(told)
-    if month < latest:
-        year += 1
+    (year,) = years
     try:
         published = dt.date(year, month, day)
     except ValueError:
         return None
     why = (
-        f"The dateline gives the day without its year; the latest month the text reports on is "
-        f"{dt.date(max(told)[0], latest, 1):%B %Y}, so the day is taken as {published.isoformat()}."
+        f"The dateline gives the day without its year; the periods the text reports on end by "
+        f"{max(ends).isoformat()}, so the day is taken as {published.isoformat()}."
     )
     return Publication(published, "day"), why
 

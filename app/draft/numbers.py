@@ -59,6 +59,8 @@ CURRENCY_WORDS: dict[str, str] = {
     "mx$": "MXN",
     "₦": "NGN",
     "₱": "PHP",
+    "r": "ZAR",  # only against a number with a scale (`_SYMBOL`): "R36bn"
+    "rand": "ZAR",
     "ksh": "KES",
     "kshs": "KES",
     "n": "NGN",  # only ever read against a number with a scale word or grouped digits (`_SYMBOL`)
@@ -137,6 +139,10 @@ UNITS: dict[str, str] = {
     "kilogrammes": "kilogram",
     "kg": "kilogram",
     "carats": "carat",
+    "bags": "bag",
+    "cartons": "carton",
+    "hectolitres": "hectolitre",
+    "hectoliters": "hectolitre",
 }
 
 # A number: "240.1", "1,500,000", "1,62,000" (lakh grouping), "312 500" (thousands grouped by a
@@ -159,7 +165,9 @@ _SYMBOL = (
     r"(?P<sym>(?:(?<![A-Za-z.])(?:US\$|U\.S\.\$|HK\$|NZ\$|NT\$|MX\$|AUS?\$|CA\$|A\$|C\$|S\$|R\$|\$)|€|£|¥|₽|₦|₫|₺|₹|₩|₱)"
     + _GROUP_SPACE
     # the naira as Nigerian copy writes it without its sign: "N67.1 trillion", against the number
-    + r"?|\bRs\.?\s?|\bRM\s?(?=\d)|\bK[Ss]hs?\.?\s?(?=\d)|(?<![\w.$-])N(?=\d)|\b(?:"
+    + r"?|\bRs\.?\s?|\bRM\s?(?=\d)|\bK[Ss]hs?\.?\s?(?=\d)|(?<![\w.$-])N(?=\d)|"
+    # the rand against a number with its scale: "R37.9bn"
+    + r"(?<![\w.$-])R(?=\d[\d.,]*\s?(?:bn|billion|mn|million|trillion|tn)\b)|\b(?:"
     + "|".join(CURRENCY_CODES)
     # a code written against the number too ("USD67.1 billion", "VNĐ81.4 trillion")
     + r"|RMB|VNĐ)(?![A-Za-z])\s?)"
@@ -167,7 +175,7 @@ _SYMBOL = (
 _WORD_CUR = (
     r"(?:\s(?P<word>U\.S\. dollars|US dollars|dollars|dollar|euros|euro|pounds sterling|pounds|yuan|renminbi|RMB|"
     r"roubles|rouble|rubles|ruble|yen|won|rupees|rupee|tenge|naira|đồng|reais|liras|lira|ringgit|baht|rupiah|"
-    r"hryvnias|hryvnia|zlotys|zloty|tugriks|tugrik|pesos|peso|" + "|".join(CURRENCY_CODES) + r")\b)"
+    r"hryvnias|hryvnia|zlotys|zloty|tugriks|tugrik|pesos|peso|rand|" + "|".join(CURRENCY_CODES) + r")\b)"
 )
 MONEY_BEFORE = re.compile(_SYMBOL + _NUM + _SCALE)
 MONEY_AFTER = re.compile(r"(?<![\w$€£¥.,/–-])" + _NUM + _SCALE + _WORD_CUR)
@@ -176,7 +184,8 @@ QUANTITY = re.compile(
     r"(?<![\w$€£¥.,/–-])"
     + _NUM
     + _SCALE
-    + r"\s(?:metric\s)?(?P<unit>"
+    # ("1.21 million 60-kilogram bags", "165.5 million 15kg cartons")
+    + r"\s(?:metric\s)?(?:\d+[- ]?(?:kilogram|kg|kilo)s?[- ])?(?P<unit>"
     + "|".join(map(re.escape, _UNIT_WORDS))
     + r")\b",
     re.IGNORECASE,
@@ -334,6 +343,9 @@ _PESO_COUNTRIES = (
     ("UYU", re.compile(r"\b(?:Uruguay|Uruguayan|Montevideo|MONTEVIDEO)\b")),
     ("DOP", re.compile(r"\b(?:Dominican Republic|Santo Domingo|SANTO DOMINGO)\b")),
 )
+
+
+PESO_OF = {"PH": "PHP", "MX": "MXN", "AR": "ARS", "CL": "CLP", "CO": "COP", "UY": "UYU", "DO": "DOP", "CU": "CUP"}
 
 
 def peso_currency(text: str) -> str | None:
@@ -554,6 +566,8 @@ def find_changes(text: str) -> list[Change]:
         yoy = bool(_YOY.search(text[max(0, m.start() - 60) : m.end() + 60]))
         out.append(Change(pct * sign, None, m.start(), m.end(), "exact", yoy))
     for m in MULTIPLE.finditer(text):
+        if approximation_before(text, m.start()) != "exact":
+            continue  # "more than doubled": by how much is not said
         if m.group("num"):
             multiple = Decimal(m.group("num"))
         else:

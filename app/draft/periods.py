@@ -167,13 +167,19 @@ def find_periods(
 FISCAL = re.compile(
     r"\b(?:in|for|during|over|through|across)\s(?:the\s)?(?:(?:current|last|previous|past|next|same|whole|full)\s)?"
     r"(?:fiscal|financial)\s(?:year\b|" + _YEAR + r"|\d\d\b)|\bFY\s?'?\d\d|"
-    r"\b(?:in|for|during|over)\s(?:the\s)?(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\b(?![-–/]\d)",
+    r"\b(?:in|for|during|over)\s(?:the\s)?(?:" + _YEAR + r")[-–/]\d\d(?:\d\d)?\b(?![-–/]\d)|"
+    # a season's: "of the 2024-25 coffee year", "in the current marketing year"
+    r"\b(?:of|in|for|during|over)\s(?:the\s)?(?:(?:19|20)\d\d[-/]\d\d(?:\d\d)?\s(?:[a-z]+\s)?(?:year|season)|"
+    r"(?:current\s|last\s|previous\s|this\s)?(?:marketing|crop|coffee|cocoa|sugar|harvest|growing)\s(?:year|season))\b",
     re.I,
 )
 # "of the current fiscal year", "of FY2024-25": a part of a fiscal year, not of the calendar year
 _OF_FISCAL = re.compile(
-    # ("the first seven months (July-January) of the current fiscal year")
-    r"(?:\s?\([^)\n]{1,30}\))?\s(?:of\s)?(?:the\s|this\s|its\s|last\s|next\s)?(?:current\s)?(?:fiscal|financial)\b|\s(?:of\s)?FY",
+    # ("the first seven months (July-January) of the current fiscal year"; "of the 2024-25 coffee year",
+    # "of the season": a season's months, not the calendar's)
+    r"(?:\s?\([^)\n]{1,30}\))?\s(?:of\s)?(?:the\s|this\s|its\s|last\s)?(?:current\s)?"
+    r"(?:(?:19|20)\d\d[-/]\d\d(?:\d\d)?\s(?:[a-z]+\s)?(?:year|season)\b|(?:marketing|crop|coffee|cocoa|sugar|"
+    r"harvest|growing)\s(?:year|season)\b|season\b)|(?:\s?\([^)\n]{1,30}\))?\s(?:of\s)?(?:the\s|this\s|its\s|last\s|next\s)?(?:current\s)?(?:fiscal|financial)\b|\s(?:of\s)?FY",
     re.I,
 )
 

@@ -111,13 +111,15 @@ def build_index(
             )
         ]
         if noun in _MONARCHIES:
-            # "the kingdom" is the story's: the kingdom of the dateline ("RIYADH"), else the first named
-            # ("Thailand's exports rose ..., though border trade with Cambodia fell. The kingdom's ...")
+            # "the kingdom" is the story's trader: the last one named as trading ("Saudi Arabia's crude
+            # exports fell ... The kingdom's exports to China"), else the dateline's ("RIYADH"), else
+            # the first named
+            traders = [r for r in before if re.match(r"[’']s\s(?:[\w-]+\s){0,3}" + _FLOW_NOUN.pattern, body[r.end :])]
             home = next((r.country for r in refs if r.start == dateline_at), None)
-            if home in _MONARCHIES[noun] and home in demonym_slug:
+            if not traders and home in _MONARCHIES[noun] and home in demonym_slug:
                 out.append(PlaceRef(demonym_slug[home], m.start(), m.end(), "back-reference", "country", home))
                 continue
-            before = before[:1]
+            before = traders[-1:] or before[:1]
         if before:
             last = before[-1]
             out.append(PlaceRef(last.slug, m.start(), m.end(), "back-reference", last.kind, last.country))
