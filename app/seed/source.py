@@ -246,6 +246,9 @@ class SourceFile:
                 collect(_alias_issues(self._node, self.name))
                 # a key given twice would silently keep the last value: refused, naming both lines
                 collect(_duplicate_keys(self._node, self.name))
+                # a value of a type the format does not use (!!set, !!binary, !!python/...): refused
+                # before it is built
+                collect(_value_issues(self._node, self.name))
                 return loader.construct_document(self._node) if self._node is not None else None
             finally:
                 loader.dispose()
@@ -435,6 +438,54 @@ def _duplicate_keys(root: yaml.Node | None, name: str) -> list[SeedIssue]:
                     stack.append((value, f"{path}.{key.value}" if path else str(key.value)))
                 else:
                     stack.append((value, path))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return sorted(issues, key=lambda issue: issue.line or 0)
+
+
+_YAML_TAG = "tag:yaml.org,2002:"
+# The types a seed file is written in: strings, numbers, booleans, null, dates, lists and mappings
+# (with `<<` merge keys; `value` is the plain `=`, left to its own error). Any other tag builds a
+# value the format does not document: a `!!set` (kept in no stable order, so a seed of unchanged
+# files would report updates), `!!binary` (bytes, silently taken for text), `!!omap`, `!!pairs`,
+# `!!python/...`, a local `!tag`.
+_TAGS_USED = frozenset(
+    _YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge", "value")
+)
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+
+
+def _value_problem(node: yaml.Node) -> str | None:
+    """Return why a seed file cannot hold `node`'s value as written, or None."""
+    if node.tag not in _TAGS_USED:
+        return (
+            f"the YAML tag {_shown_tag(node.tag)} is not used in seed files: values are plain strings, numbers,"
+            " booleans, null, dates, lists and mappings"
+        )
+    return None
+
+
+def _value_issues(root: yaml.Node | None, name: str) -> list[SeedIssue]:
+    """Return an issue for each value (or key) anywhere in the tree that `_value_problem` refuses."""
+    issues: list[SeedIssue] = []
+    seen: set[int] = set()  # a node an alias repeats is looked at once
+    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while stack:  # iterative: a document may nest deeply
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        problem = _value_problem(node)
+        if problem is not None:
+            issues.append(SeedIssue(name, node.start_mark.line + 1, path, problem))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, path))
+                named = isinstance(key, yaml.ScalarNode)
+                stack.append((value, (f"{path}.{key.value}" if path else str(key.value)) if named else path))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
     return sorted(issues, key=lambda issue: issue.line or 0)
