@@ -7,6 +7,7 @@ enforces. Every model forbids unknown keys so that a typo is an error, not a sil
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Self
 
@@ -44,6 +45,16 @@ __all__ = [
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
 NonEmpty = Annotated[str, Field(min_length=1)]
+
+# A number written in decimal digits: sign, digits, a fraction, an exponent. YAML 1.1 reads other
+# notations as numbers too (0x10, 0b101, 017 in octal, 1_000, 190:20:30 in base 60): refused.
+PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_OCTAL_LOOKING = re.compile(r"[-+]?0[0-9]+")  # YAML 1.1 reads 017 as 15
+
+
+def written_plainly(text: str) -> bool:
+    """Return whether `text` is a number written in plain decimal digits (017, octal in YAML 1.1, is not)."""
+    return PLAIN_NUMBER.fullmatch(text) is not None and _OCTAL_LOOKING.fullmatch(text) is None
 
 
 class Strict(BaseModel):

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from app.seed.files import SeedError, SeedIssue, collect, display_path, read_seed_bytes
+from app.seed.format import written_plainly
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
@@ -80,7 +81,13 @@ Loc = tuple[str | int, ...]
 _Parser: Any = (
     getattr(yaml.cyaml, "CParser", None) if yaml.__with_libyaml__ else None
 )  # libyaml's parser alone: events, no nodes
-_STR = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_INT, _FLOAT = _YAML_TAG + "int", _YAML_TAG + "float"
+_NUMBERS = (_INT, _FLOAT)
+_SPELLED = frozenset(  # YAML's infinities and not-a-number, left to the schema (no field takes them)
+    sign + name for sign in ("", "-", "+") for name in (".inf", ".Inf", ".INF")
+) | {".nan", ".NaN", ".NAN"}
 _MISSING: Any = object()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 # the implicit scalar types a plain value may resolve to (anything else goes to the full composer)
@@ -121,8 +128,8 @@ def _plain_scalar(value: str) -> Any:
     found = _VALUES.get((tag, value), _MISSING)
     if found is _MISSING:
         construct = _SCALARS.get(tag)
-        if construct is None:
-            raise _Fallback
+        if construct is None or (tag in _NUMBERS and not written_plainly(value) and value not in _SPELLED):
+            raise _Fallback  # (a number in a notation of YAML 1.1 alone: the composer reports it, by line)
         found = construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
         if len(_VALUES) < _VALUES_UP_TO:
             _VALUES[tag, value] = found
@@ -443,7 +450,6 @@ def _duplicate_keys(root: yaml.Node | None, name: str) -> list[SeedIssue]:
     return sorted(issues, key=lambda issue: issue.line or 0)
 
 
-_YAML_TAG = "tag:yaml.org,2002:"
 # The types a seed file is written in: strings, numbers, booleans, null, dates, lists and mappings
 # (with `<<` merge keys; `value` is the plain `=`, left to its own error). Any other tag builds a
 # value the format does not document: a `!!set` (kept in no stable order, so a seed of unchanged
@@ -458,6 +464,19 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
 
 
+def _number_problem(node: yaml.ScalarNode) -> str | None:
+    """Return why a number is not written as one: a notation YAML 1.1 alone reads (0x10, 1_000, 190:20:30)."""
+    text = node.value
+    if written_plainly(text) or text in _SPELLED:
+        return None
+    construct = _CONSTRUCTOR.construct_yaml_int if node.tag == _INT else _CONSTRUCTOR.construct_yaml_float
+    try:
+        read = construct(node)
+    except (ValueError, TypeError):
+        return None  # no number at all ("!!int abc", "1.2.3"): read as its text, for the schema to judge
+    return f"{text} is not a plain decimal number (YAML 1.1 reads it as {read}): write numbers in decimal digits"
+
+
 def _value_problem(node: yaml.Node) -> str | None:
     """Return why a seed file cannot hold `node`'s value as written, or None."""
     if node.tag not in _TAGS_USED:
@@ -465,6 +484,8 @@ def _value_problem(node: yaml.Node) -> str | None:
             f"the YAML tag {_shown_tag(node.tag)} is not used in seed files: values are plain strings, numbers,"
             " booleans, null, dates, lists and mappings"
         )
+    if node.tag in _NUMBERS and isinstance(node, yaml.ScalarNode):
+        return _number_problem(node)
     return None
 
 
