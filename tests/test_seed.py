@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, text
@@ -14,7 +16,7 @@ from app.config import SEEDS_DIR
 from app.seed.corpus import build_corpus
 from app.seed.pipeline import seed
 from tests.conftest import engine_for
-from tests.helpers import TRADEGRAPH, snapshot
+from tests.helpers import ROOT, TRADEGRAPH, snapshot
 
 CORPUS = build_corpus([SEEDS_DIR])
 
@@ -250,3 +252,22 @@ def test_two_concurrent_seeds_equal_one(fresh_database: Callable[..., str]) -> N
         assert ca.execute(text(slugs)).all() == cb.execute(text(slugs)).all()
     # one of them ran first; the other found everything in place
     assert sum("nothing changed" in out for out, _ in outputs) == 1
+
+
+@pytest.mark.parametrize("written", ["12345678901234567.89", "&n 12345678901234567.89"])  # fast reader, composer
+def test_a_number_with_a_fraction_is_stored_as_written(
+    written: str, tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "bad_corpus" / "valid", corpus)
+    path = corpus / "tiny.yaml"
+    path.write_text(path.read_text().replace("amount: 5000000000,", f"amount: {written},"))
+    [figure] = build_corpus([corpus]).figures.values()
+    assert figure.amount is not None
+    # read as a binary float, it was 12345678901234568: stored so, silently
+    assert figure.amount.amount == Decimal("12345678901234567.89")
+    with engine_for(fresh_database()) as engine:
+        seed(engine, [corpus])
+        with engine.connect() as c:
+            stored = c.execute(text("SELECT amount::text FROM trade_figures")).scalar_one()
+    assert stored == "12345678901234567.89"

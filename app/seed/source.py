@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from app.seed.files import SeedError, SeedIssue, collect, display_path, read_seed_bytes
-from app.seed.format import written_plainly
+from app.seed.format import PLAIN_NUMBER, written_plainly
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
@@ -56,6 +57,15 @@ def _timestamp_or_text(constructor: Any, node: yaml.ScalarNode) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
+def _exact_float(constructor: Any, node: yaml.ScalarNode) -> Any:
+    """Return a number with a fraction as the decimal written: `0.1` is 0.1, not the binary float
+    nearest it, and `54900000000.123456789` keeps every digit (a float kept 16 of them, silently).
+    YAML's `.inf` and `.nan` stay floats."""
+    if PLAIN_NUMBER.fullmatch(node.value):
+        return Decimal(node.value)
+    return yaml.constructor.SafeConstructor.construct_yaml_float(constructor, node)
+
+
 def _or_text(construct: Any) -> Any:
     """Return a constructor that gives a value it cannot read ("!!int abc", "!!bool maybe") as its
     text, for the file's schema to refuse with its line and field instead of a traceback."""
@@ -71,7 +81,7 @@ def _or_text(construct: Any) -> Any:
 
 for _tag, _construct in (
     ("tag:yaml.org,2002:int", yaml.constructor.SafeConstructor.construct_yaml_int),
-    ("tag:yaml.org,2002:float", yaml.constructor.SafeConstructor.construct_yaml_float),
+    ("tag:yaml.org,2002:float", _exact_float),
     ("tag:yaml.org,2002:bool", yaml.constructor.SafeConstructor.construct_yaml_bool),
 ):
     _Loader.add_constructor(_tag, _or_text(_construct))
@@ -103,6 +113,7 @@ _SCALARS: dict[str, Any] = {
     )
 }
 _SCALARS["tag:yaml.org,2002:timestamp"] = _timestamp_or_text
+_SCALARS["tag:yaml.org,2002:float"] = _exact_float
 _VALUES: dict[tuple[str, str], Any] = {}  # (tag, plain scalar) -> its (immutable) value
 _VALUES_UP_TO = 200_000
 _RESOLVER: Any = yaml.resolver.Resolver()
