@@ -271,3 +271,18 @@ def test_a_number_with_a_fraction_is_stored_as_written(
         with engine.connect() as c:
             stored = c.execute(text("SELECT amount::text FROM trade_figures")).scalar_one()
     assert stored == "12345678901234567.89"
+
+
+def test_money_in_a_currency_the_ecb_does_not_quote_is_stored_without_computed_conversions(
+    tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "bad_corpus" / "valid", corpus)
+    path = corpus / "tiny.yaml"
+    path.write_text(path.read_text().replace("currency: CNY", "currency: KWD"))  # ISO 4217; no ECB rate
+    build_corpus([corpus])
+    with engine_for(fresh_database()) as engine:
+        seed(engine, [corpus])  # (it once failed: "KWD is not a supported currency")
+        with engine.connect() as c:
+            assert c.execute(text("SELECT amount, currency FROM trade_figures")).one() == (Decimal(5000000000), "KWD")
+            assert _count(c, "currency_conversions") == 0
