@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from app.cli import _exit_on_sigterm
 from app.config import SEEDS_DIR
 from app.seed.corpus import build_corpus
 from app.seed.pipeline import seed
@@ -286,3 +292,35 @@ def test_money_in_a_currency_the_ecb_does_not_quote_is_stored_without_computed_c
         with engine.connect() as c:
             assert c.execute(text("SELECT amount, currency FROM trade_figures")).one() == (Decimal(5000000000), "KWD")
             assert _count(c, "currency_conversions") == 0
+
+
+def test_an_interrupt_as_a_copy_starts_leaves_the_database_as_it_was(
+    fresh_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # SIGTERM lands while psycopg starts a COPY, once the server has entered COPY mode (as it did
+    # ~0.85 s into `tradegraph seed --reset`): no COPY object exists yet to end it, and the ROLLBACK
+    # sent on that connection failed ("another command is already in progress"), logged as an
+    # error, the interrupt lost
+    url = fresh_database(seeded=True)
+    real_start = psycopg.Cursor._start_copy_gen
+
+    def start_then_sigterm(cur: psycopg.Cursor[Any], statement: Any, params: Any = None) -> Any:
+        yield from real_start(cur, statement, params)  # the server waits for rows now
+        if 'COPY "evidence"' in statement.as_string(cur.connection):
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler raises at the next line, inside psycopg's wait
+
+    monkeypatch.setattr(psycopg.Cursor, "_start_copy_gen", start_then_sigterm)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # the command's own handler
+    try:
+        with engine_for(url) as engine:
+            with engine.connect() as c:
+                before = snapshot(c)
+            with pytest.raises(SystemExit) as stopped:
+                seed(engine, [SEEDS_DIR], reset_first=True)
+            with engine.connect() as c:  # a working connection from the pool, and every row as it was
+                c.execute(text("SET lock_timeout = '10s'"))  # (a seed still holding its locks: an error)
+                assert snapshot(c) == before
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
