@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -324,3 +325,50 @@ def test_an_interrupt_as_a_copy_starts_leaves_the_database_as_it_was(
         signal.signal(signal.SIGTERM, previous)
     assert stopped.value.code == 128 + signal.SIGTERM
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def _wait_for_a_copy_waiting_on_a_lock(url: str, table: str, timeout: float = 60) -> None:
+    """Return once the seed's session waits for a lock in its COPY into `table`."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as watch:
+        while time.monotonic() < deadline:
+            waiting = watch.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'tradegraph-seed'"
+                " AND wait_event_type = 'Lock' AND query LIKE %s",
+                (f'COPY "{table}"%',),
+            ).fetchone()
+            if waiting:
+                return
+            time.sleep(0.05)
+    pytest.fail(f"the seed never waited in its COPY into {table}")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_seed_stopped_during_a_copy_says_nothing_was_written(
+    signum: int, code: int, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    with psycopg.connect(url) as lock:
+        # the seed's COPY into evidence waits for this lock: the signal arrives during that COPY
+        lock.execute("LOCK TABLE evidence IN SHARE MODE")
+        proc = subprocess.Popen(
+            [str(TRADEGRAPH), "seed"],
+            env={**os.environ, "DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_for_a_copy_waiting_on_a_lock(url, "evidence")
+            proc.send_signal(signum)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == code, out + err
+    assert "error: interrupted, nothing was written" in err
+    assert "Traceback" not in out + err and "Exception" not in out + err
+    with engine_for(url) as engine, engine.connect() as c:
+        for table in ("places", "articles", "trade_figures", "evidence", "seed_manifest"):
+            assert _count(c, table) == 0, table
