@@ -207,60 +207,78 @@ def _rate_column() -> ProgressColumn:
 
 
 def _seed(url: str, paths: list[Path], *, reset: bool, full: bool = False) -> None:
-    from app.seed.files import SeedError, SeedFile, scan
-    from app.seed.unchanged import unchanged_files
-
     started = time.perf_counter()
-    found: list[SeedFile] | None = None
-    with contextlib.suppress(SeedError):  # reported by the seed, below
-        found = scan(paths)
-    if found is not None and not reset and not full:
-        # nothing to do is decided before the rest of the seed is even imported
-        skipped = unchanged_files(primary_url(url), paths, found)
-        if skipped is not None:
-            _print_outcome(read=0, skipped=skipped, rows=0, changed=0, seconds=time.perf_counter() - started)
-            return
-
-    import psycopg
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeRemainingColumn
-    from sqlalchemy.exc import DBAPIError
-
-    from app.db import make_engine
-    from app.migrate import NotMigrated
-    from app.seed.pipeline import seed as run_seed
-
-    engine = make_engine(primary_url(url), pool_size=1, application_name="tradegraph-seed")
+    settled = False  # the seed committed, or found nothing to do: an interrupt then loses output only
     try:
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            _rate_column(),
-            TimeRemainingColumn(),
-            console=out,
-            transient=True,
-        ) as bar:
-            steps = _StepProgress(bar)
-            summary = run_seed(
-                engine,
-                paths,
-                reset_first=reset,
-                full=full,
-                on_wait=lambda: _waiting(bar),
-                progress=steps,
-                scanned=found,
-            )
-            steps.finish()
-    except SeedError as exc:
-        _print_issues(exc)
-        raise _fail(f"{len(exc.issues)} problem(s) in the seed files; nothing was written", 2) from None
-    except NotMigrated as exc:
-        raise _fail(f"the database cannot take this version's seed: {exc}; nothing was written") from None
-    except (DBAPIError, psycopg.Error) as exc:
-        raise _fail(f"the database refused the seed, nothing was written: {getattr(exc, 'orig', exc)}") from None
-    finally:
-        engine.dispose()
+        from app.seed.files import SeedError, SeedFile, scan
+        from app.seed.unchanged import unchanged_files
+
+        found: list[SeedFile] | None = None
+        with contextlib.suppress(SeedError):  # reported by the seed, below
+            found = scan(paths)
+        if found is not None and not reset and not full:
+            # nothing to do is decided before the rest of the seed is even imported
+            skipped = unchanged_files(primary_url(url), paths, found)
+            if skipped is not None:
+                settled = True
+                _print_outcome(read=0, skipped=skipped, rows=0, changed=0, seconds=time.perf_counter() - started)
+                return
+
+        import psycopg
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from sqlalchemy.exc import DBAPIError
+
+        from app.db import make_engine
+        from app.migrate import NotMigrated
+        from app.seed.pipeline import seed as run_seed
+
+        engine = make_engine(primary_url(url), pool_size=1, application_name="tradegraph-seed")
+        try:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _rate_column(),
+                TimeRemainingColumn(),
+                console=out,
+                transient=True,
+            ) as bar:
+                steps = _StepProgress(bar)
+                summary = run_seed(
+                    engine,
+                    paths,
+                    reset_first=reset,
+                    full=full,
+                    on_wait=lambda: _waiting(bar),
+                    progress=steps,
+                    scanned=found,
+                )
+                settled = True
+                steps.finish()
+        except SeedError as exc:
+            _print_issues(exc)
+            raise _fail(f"{len(exc.issues)} problem(s) in the seed files; nothing was written", 2) from None
+        except NotMigrated as exc:
+            raise _fail(f"the database cannot take this version's seed: {exc}; nothing was written") from None
+        except (DBAPIError, psycopg.Error) as exc:
+            raise _fail(f"the database refused the seed, nothing was written: {getattr(exc, 'orig', exc)}") from None
+        finally:
+            engine.dispose()
+    except (KeyboardInterrupt, SystemExit) as exc:
+        if settled:
+            raise
+        # SIGTERM (raised as SystemExit by _exit_on_sigterm) or Ctrl-C before the seed committed: its
+        # transaction was rolled back, or ended with its connection (one stopped mid-COPY is closed)
+        code = 130 if isinstance(exc, KeyboardInterrupt) else exc.code if isinstance(exc.code, int) else 1
+        raise _fail("interrupted, nothing was written", code) from None
     _print_summary(summary, time.perf_counter() - started)
 
 

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import IntegrityError
 
+from app.cli import _exit_on_sigterm
 from app.config import SEEDS_DIR
 from app.seed.corpus import build_corpus
 from app.seed.pipeline import seed
 from tests.conftest import engine_for
-from tests.helpers import TRADEGRAPH, snapshot
+from tests.helpers import ROOT, TRADEGRAPH, snapshot
 
 CORPUS = build_corpus([SEEDS_DIR])
 
@@ -250,3 +259,116 @@ def test_two_concurrent_seeds_equal_one(fresh_database: Callable[..., str]) -> N
         assert ca.execute(text(slugs)).all() == cb.execute(text(slugs)).all()
     # one of them ran first; the other found everything in place
     assert sum("nothing changed" in out for out, _ in outputs) == 1
+
+
+@pytest.mark.parametrize("written", ["12345678901234567.89", "&n 12345678901234567.89"])  # fast reader, composer
+def test_a_number_with_a_fraction_is_stored_as_written(
+    written: str, tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "bad_corpus" / "valid", corpus)
+    path = corpus / "tiny.yaml"
+    path.write_text(path.read_text().replace("amount: 5000000000,", f"amount: {written},"))
+    [figure] = build_corpus([corpus]).figures.values()
+    assert figure.amount is not None
+    # read as a binary float, it was 12345678901234568: stored so, silently
+    assert figure.amount.amount == Decimal("12345678901234567.89")
+    with engine_for(fresh_database()) as engine:
+        seed(engine, [corpus])
+        with engine.connect() as c:
+            stored = c.execute(text("SELECT amount::text FROM trade_figures")).scalar_one()
+    assert stored == "12345678901234567.89"
+
+
+def test_money_in_a_currency_the_ecb_does_not_quote_is_stored_without_computed_conversions(
+    tmp_path: Path, fresh_database: Callable[..., str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "tests" / "bad_corpus" / "valid", corpus)
+    path = corpus / "tiny.yaml"
+    path.write_text(path.read_text().replace("currency: CNY", "currency: KWD"))  # ISO 4217; no ECB rate
+    build_corpus([corpus])
+    with engine_for(fresh_database()) as engine:
+        seed(engine, [corpus])  # (it once failed: "KWD is not a supported currency")
+        with engine.connect() as c:
+            assert c.execute(text("SELECT amount, currency FROM trade_figures")).one() == (Decimal(5000000000), "KWD")
+            assert _count(c, "currency_conversions") == 0
+
+
+def test_an_interrupt_as_a_copy_starts_leaves_the_database_as_it_was(
+    fresh_database: Callable[..., str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # SIGTERM lands while psycopg starts a COPY, once the server has entered COPY mode (as it did
+    # ~0.85 s into `tradegraph seed --reset`): no COPY object exists yet to end it, and the ROLLBACK
+    # sent on that connection failed ("another command is already in progress"), logged as an
+    # error, the interrupt lost
+    url = fresh_database(seeded=True)
+    real_start = psycopg.Cursor._start_copy_gen
+
+    def start_then_sigterm(cur: psycopg.Cursor[Any], statement: Any, params: Any = None) -> Any:
+        yield from real_start(cur, statement, params)  # the server waits for rows now
+        if 'COPY "evidence"' in statement.as_string(cur.connection):
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler raises at the next line, inside psycopg's wait
+
+    monkeypatch.setattr(psycopg.Cursor, "_start_copy_gen", start_then_sigterm)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # the command's own handler
+    try:
+        with engine_for(url) as engine:
+            with engine.connect() as c:
+                before = snapshot(c)
+            with pytest.raises(SystemExit) as stopped:
+                seed(engine, [SEEDS_DIR], reset_first=True)
+            with engine.connect() as c:  # a working connection from the pool, and every row as it was
+                c.execute(text("SET lock_timeout = '10s'"))  # (a seed still holding its locks: an error)
+                assert snapshot(c) == before
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+def _wait_for_a_copy_waiting_on_a_lock(url: str, table: str, timeout: float = 60) -> None:
+    """Return once the seed's session waits for a lock in its COPY into `table`."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(url, autocommit=True) as watch:
+        while time.monotonic() < deadline:
+            waiting = watch.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = 'tradegraph-seed'"
+                " AND wait_event_type = 'Lock' AND query LIKE %s",
+                (f'COPY "{table}"%',),
+            ).fetchone()
+            if waiting:
+                return
+            time.sleep(0.05)
+    pytest.fail(f"the seed never waited in its COPY into {table}")
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_seed_stopped_during_a_copy_says_nothing_was_written(
+    signum: int, code: int, fresh_database: Callable[..., str]
+) -> None:
+    url = fresh_database()
+    with psycopg.connect(url) as lock:
+        # the seed's COPY into evidence waits for this lock: the signal arrives during that COPY
+        lock.execute("LOCK TABLE evidence IN SHARE MODE")
+        proc = subprocess.Popen(
+            [str(TRADEGRAPH), "seed"],
+            env={**os.environ, "DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            _wait_for_a_copy_waiting_on_a_lock(url, "evidence")
+            proc.send_signal(signum)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == code, out + err
+    assert "error: interrupted, nothing was written" in err
+    assert "Traceback" not in out + err and "Exception" not in out + err
+    with engine_for(url) as engine, engine.connect() as c:
+        for table in ("places", "articles", "trade_figures", "evidence", "seed_manifest"):
+            assert _count(c, table) == 0, table

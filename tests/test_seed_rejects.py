@@ -76,6 +76,15 @@ def test_cli_refuses_without_traceback_and_changes_no_row(case: dict[str, Any], 
     assert "nothing was written" in result.stderr
     with engine_for(seeded_db) as engine, engine.connect() as conn:
         assert snapshot(conn) == before
+    # validating alone reports the very same problems
+    checked = run_cli("seed", "--check", str(corpus), database_url=seeded_db)
+    assert checked.returncode == 2, checked.stdout + checked.stderr
+    assert _problems(checked.stderr) == _problems(result.stderr)
+
+
+def _problems(stderr: str) -> list[str]:
+    """Return the problems a seed printed (its stderr without the closing `error:` line)."""
+    return [line for line in stderr.splitlines() if line.strip() and not line.startswith("error:")]
 
 
 def test_a_database_refusal_mid_write_rolls_everything_back(seeded_db: str) -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from decimal import InvalidOperation
 
 import pycountry
 
+from app.seed import convert
 from app.seed import format as fmt
 from app.seed.files import SeedIssue
+from app.seed.rows import stated_conversion
 from app.seed.source import Loc, SourceFile
 
 
@@ -37,6 +40,50 @@ def check_currency(src: SourceFile, loc: Loc, fig: fmt.TradeFigure) -> list[Seed
             issues.append(src.issue((*loc, field, "currency"), f"{money.currency!r} is not an ISO 4217 currency"))
     if fig.amount and fig.stated_conversion and fig.amount.currency == fig.stated_conversion.currency:
         issues.append(src.issue((*loc, "stated_conversion", "currency"), "a conversion must change the currency"))
+    return issues
+
+
+_RATE_PLACES = -int(convert.RATE_PLACES.as_tuple().exponent)
+_RATE_BELOW = "10^18"  # a rate kept to 10 places in the seed's 28 significant digits
+
+
+def check_conversions(
+    src: SourceFile, loc: Loc, fig: fmt.TradeFigure, published: fmt.PublishedDate | None
+) -> list[SeedIssue]:
+    """Return an issue for each conversion of the figure's amount that could not be stored: computed
+    here as the seed computes it, one that comes to nothing (the database keeps only positive amounts
+    and rates) or that the seed's arithmetic cannot hold. Its currencies are valid ISO 4217 codes."""
+    if fig.amount is None:
+        return []
+    money = fig.amount
+    issues = []
+    stated = fig.stated_conversion
+    if stated is not None:
+        implied = f"{stated.amount} {stated.currency} for {money.amount} {money.currency}"
+        ratio = f"{stated.amount / money.amount:.2E} {stated.currency} per {money.currency}"
+        try:
+            conv = stated_conversion(fig, stated, published)
+        except InvalidOperation:
+            reason = f"{implied} implies a rate of {ratio}: a rate must be less than {_RATE_BELOW}"
+            issues.append(src.issue((*loc, "stated_conversion", "amount"), reason))
+        else:
+            if conv.rate <= 0:
+                reason = (
+                    f"{implied} implies a rate of {ratio}, which is 0 at the {_RATE_PLACES} decimal places a rate keeps"
+                )
+                issues.append(src.issue((*loc, "stated_conversion", "amount"), reason))
+    for target in convert.TARGET_CURRENCIES:
+        try:
+            computed = convert.computed(money.amount, money.currency, target, fig.period.start, fig.period.end)
+        except InvalidOperation:
+            issues.append(src.issue((*loc, "amount", "amount"), f"too large to convert into {target}"))
+            continue
+        if computed is not None and (computed.amount <= 0 or computed.rate <= 0):
+            reason = (
+                f"{money.amount} {money.currency} is {computed.amount} {target} at the ECB rate ({computed.rate}):"
+                f" a conversion is kept to the cent, and must be at least {convert.AMOUNT_PLACES} {target}"
+            )
+            issues.append(src.issue((*loc, "amount", "amount"), reason))
     return issues
 
 

@@ -43,8 +43,8 @@ def _daily_rate(from_currency: str, to_currency: str, day: dt.date) -> Decimal |
 
 def computed(amount: Decimal, from_currency: str, to_currency: str, start: dt.date, end: dt.date) -> Conversion | None:
     """Return `amount` converted at the mean ECB rate over [start, end], or None without data."""
-    if from_currency == to_currency:
-        return None
+    if from_currency == to_currency or not {from_currency, to_currency} <= _converter().currencies:
+        return None  # (a currency the ECB publishes no rate of, KWD: none to compute, as for a period without rates)
     found = _mean_rate(from_currency, to_currency, start, end)
     if found is None:
         return None

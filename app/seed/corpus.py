@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from app.seed import format as fmt
-from app.seed.checks import check_currency, check_period, check_place_codes
+from app.seed.checks import check_conversions, check_currency, check_period, check_place_codes
 from app.seed.dedupe import Duplicate, find_duplicates
 from app.seed.files import REGISTRY_FILES, SeedError, SeedIssue, collect, discover, display_path
 from app.seed.source import Loc, SourceFile, collector_paused, format_loc, read_article_text, read_sources
@@ -249,7 +249,9 @@ class _Builder:
             if fig.partner is not None and fig.partner == fig.reporter:
                 self.issues.append(src.issue((*loc, "partner"), "partner is the reporter itself"))
             self.issues += check_period(src, (*loc, "period"), fig.period)
-            self.issues += check_currency(src, loc, fig)
+            currencies = check_currency(src, loc, fig)
+            # conversions as the seed will compute them, once their currencies are known ones
+            self.issues += currencies or check_conversions(src, loc, fig, meta.published)
             if fig.stated_conversion is not None:
                 stated = fig.stated_conversion
                 span = spans.resolve((*loc, "stated_conversion"), fmt.Quote(quote=stated.quote, start=stated.start))

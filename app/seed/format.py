@@ -6,11 +6,24 @@ enforces. Every model forbids unknown keys so that a typo is an error, not a sil
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictInt, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictInt,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from app.vocab import (
     Approximation,
@@ -45,6 +58,79 @@ SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=120)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
+# A number written in decimal digits: sign, digits, a fraction, an exponent. YAML 1.1 reads other
+# notations as numbers too (0x10, 0b101, 017 in octal, 1_000, 190:20:30 in base 60): refused.
+PLAIN_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
+_OCTAL_LOOKING = re.compile(r"[-+]?0[0-9]+")  # YAML 1.1 reads 017 as 15
+
+
+def written_plainly(text: str) -> bool:
+    """Return whether `text` is a number written in plain decimal digits (017, octal in YAML 1.1, is not)."""
+    return PLAIN_NUMBER.fullmatch(text) is not None and _OCTAL_LOOKING.fullmatch(text) is None
+
+
+# --- numbers: what the columns, the seed's arithmetic and the API keep exactly ----------------
+#
+# The database's numbers are `numeric` columns, of any size and scale, and `integer` ones. What
+# bounds a value is what is done with it: money is converted with Python's decimal arithmetic (28
+# significant digits) and every conversion is kept to the cent; a change is served as a GraphQL
+# Float (a double); an integer column, like a GraphQL Int, holds 32 bits.
+
+MAX_INT = 2**31 - 1  # `integer` columns (offsets, counts, GeoNames ids) and GraphQL Int
+Int32 = Annotated[StrictInt, Field(le=MAX_INT)]
+
+
+def _plain_text(value: object) -> object:
+    """Refuse a number given as text unless it is written in decimal digits ("5_000", " 5", "0x10")."""
+    if isinstance(value, str) and not written_plainly(value):
+        raise ValueError(f"{value!r} is not a plain decimal number: write numbers in decimal digits")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class _Within:
+    """A decimal field's range and the decimal places it keeps, said in its refusals."""
+
+    what: str  # "money", "a quantity", ...
+    low: Decimal
+    high: Decimal
+    places: int
+    low_included: bool = False
+    high_included: bool = False
+    shown_high: str = ""  # the upper bound as the message writes it (else as a number)
+
+    def __call__(self, value: Decimal) -> Decimal:
+        exponent = value.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if places > self.places:
+            raise ValueError(f"{value} has {places} decimal places; {self.what} is kept to {self.places}")
+        below = value < self.low or (value == self.low and not self.low_included)
+        above = value > self.high or (value == self.high and not self.high_included)
+        if below or above:
+            low = f"{'at least' if self.low_included else 'more than'} {self.low}"
+            high = f"{'at most' if self.high_included else 'less than'} {self.shown_high or f'{self.high:,}'}"
+            raise ValueError(f"{value} is out of range: {self.what} is {low} and {high}")
+        return value
+
+
+_PLAIN = BeforeValidator(_plain_text)
+MONEY_BELOW = Decimal(10) ** 18
+# Each a finite decimal (pydantic refuses infinities and NaN), written plainly, within its range:
+# an amount, and the amount a stated conversion gives, to the cent, as every conversion is kept
+MoneyAmount = Annotated[
+    Decimal, _PLAIN, AfterValidator(_Within("money", Decimal(0), MONEY_BELOW, 2, shown_high="10^18"))
+]
+QuantityValue = Annotated[
+    Decimal, _PLAIN, AfterValidator(_Within("a quantity", Decimal(0), MONEY_BELOW, 6, shown_high="10^18"))
+]
+# a change from "fell 100%" to "grew 10,000 times" (a million percent), served as a GraphQL Float
+ChangePct = Annotated[
+    Decimal, _PLAIN, AfterValidator(_Within("a change in percent", Decimal(-100), Decimal(10) ** 6, 6, True, True))
+]
+ChangeMultiple = Annotated[
+    Decimal, _PLAIN, AfterValidator(_Within("a change multiple", Decimal(0), Decimal(10) ** 4, 6, high_included=True))
+]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
@@ -57,7 +143,7 @@ class Quote(Strict):
     """An exact passage of the article. `start` pins it when the words occur more than once."""
 
     quote: NonEmpty
-    start: StrictInt | None = Field(default=None, ge=0)
+    start: Int32 | None = Field(default=None, ge=0)
 
 
 def _coerce_quote(value: object) -> object:
@@ -93,7 +179,7 @@ class Place(Strict):
     code: str | None = Field(default=None, description="ISO 3166-1 alpha-2 or ISO 3166-2")
     country_code: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     parent: Slug | None = None
-    geonames_id: StrictInt | None = Field(default=None, gt=0)
+    geonames_id: Int32 | None = Field(default=None, gt=0)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     aliases: list[NonEmpty] = Field(default_factory=list)
@@ -169,22 +255,22 @@ class Mention(WithEvidence):
 
 
 class Money(Strict):
-    amount: Decimal
+    amount: MoneyAmount
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 
 
 class Quantity(Strict):
-    value: Decimal = Field(gt=0)
+    value: QuantityValue
     unit: Annotated[str, Field(pattern=r"^[a-z][a-z-]*$")]  # tonne, container
 
 
 class StatedConversion(Strict):
     """A conversion the article itself states, e.g. '42.64 billion yuan ($5.83 billion)'."""
 
-    amount: Decimal = Field(gt=0)
+    amount: MoneyAmount
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     quote: NonEmpty  # the words that state it
-    start: StrictInt | None = Field(default=None, ge=0)  # needed when those words occur more than once
+    start: Int32 | None = Field(default=None, ge=0)  # needed when those words occur more than once
 
 
 class Period(Strict):
@@ -214,8 +300,8 @@ class TradeFigure(WithEvidence):
     quantity: Quantity | None = None
     stated_conversion: StatedConversion | None = None
     period: Period
-    change_pct: Decimal | None = None
-    change_multiple: Decimal | None = Field(default=None, gt=0)
+    change_pct: ChangePct | None = None
+    change_multiple: ChangeMultiple | None = None
     change_basis: str | None = None  # "year-on-year" unless the text says otherwise
     approximation: Approximation = Approximation.EXACT
     status: FigureStatus = FigureStatus.ACTUAL
@@ -231,8 +317,6 @@ class TradeFigure(WithEvidence):
             raise ValueError("a figure needs an amount, a quantity or a change")
         if self.stated_conversion is not None and self.amount is None:
             raise ValueError("stated_conversion needs an amount to convert")
-        if self.amount is not None and self.amount.amount <= 0:
-            raise ValueError("amount must be positive")
         return self
 
 
@@ -271,7 +355,7 @@ class Event(WithEvidence):
     date: EventDate | None = None
     places: list[Slug] = Field(default_factory=list)
     participants: list[Participant] = Field(default_factory=list)
-    participant_count: StrictInt | None = Field(default=None, ge=0)
+    participant_count: Int32 | None = Field(default=None, ge=0)
     participant_unit: str | None = None  # what is counted: "companies"
     participant_approximation: Approximation = Approximation.EXACT
     parent: Slug | None = None

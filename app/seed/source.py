@@ -12,6 +12,7 @@ import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from app.seed.files import SeedError, SeedIssue, collect, display_path, read_seed_bytes
+from app.seed.format import PLAIN_NUMBER, written_plainly
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
@@ -55,6 +57,15 @@ def _timestamp_or_text(constructor: Any, node: yaml.ScalarNode) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
 
 
+def _exact_float(constructor: Any, node: yaml.ScalarNode) -> Any:
+    """Return a number with a fraction as the decimal written: `0.1` is 0.1, not the binary float
+    nearest it, and `54900000000.123456789` keeps every digit (a float kept 16 of them, silently).
+    YAML's `.inf` and `.nan` stay floats."""
+    if PLAIN_NUMBER.fullmatch(node.value):
+        return Decimal(node.value)
+    return yaml.constructor.SafeConstructor.construct_yaml_float(constructor, node)
+
+
 def _or_text(construct: Any) -> Any:
     """Return a constructor that gives a value it cannot read ("!!int abc", "!!bool maybe") as its
     text, for the file's schema to refuse with its line and field instead of a traceback."""
@@ -70,7 +81,7 @@ def _or_text(construct: Any) -> Any:
 
 for _tag, _construct in (
     ("tag:yaml.org,2002:int", yaml.constructor.SafeConstructor.construct_yaml_int),
-    ("tag:yaml.org,2002:float", yaml.constructor.SafeConstructor.construct_yaml_float),
+    ("tag:yaml.org,2002:float", _exact_float),
     ("tag:yaml.org,2002:bool", yaml.constructor.SafeConstructor.construct_yaml_bool),
 ):
     _Loader.add_constructor(_tag, _or_text(_construct))
@@ -80,7 +91,13 @@ Loc = tuple[str | int, ...]
 _Parser: Any = (
     getattr(yaml.cyaml, "CParser", None) if yaml.__with_libyaml__ else None
 )  # libyaml's parser alone: events, no nodes
-_STR = "tag:yaml.org,2002:str"
+_YAML_TAG = "tag:yaml.org,2002:"
+_STR = _YAML_TAG + "str"
+_INT, _FLOAT = _YAML_TAG + "int", _YAML_TAG + "float"
+_NUMBERS = (_INT, _FLOAT)
+_SPELLED = frozenset(  # YAML's infinities and not-a-number, left to the schema (no field takes them)
+    sign + name for sign in ("", "-", "+") for name in (".inf", ".Inf", ".INF")
+) | {".nan", ".NaN", ".NAN"}
 _MISSING: Any = object()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 # the implicit scalar types a plain value may resolve to (anything else goes to the full composer)
@@ -96,6 +113,7 @@ _SCALARS: dict[str, Any] = {
     )
 }
 _SCALARS["tag:yaml.org,2002:timestamp"] = _timestamp_or_text
+_SCALARS["tag:yaml.org,2002:float"] = _exact_float
 _VALUES: dict[tuple[str, str], Any] = {}  # (tag, plain scalar) -> its (immutable) value
 _VALUES_UP_TO = 200_000
 _RESOLVER: Any = yaml.resolver.Resolver()
@@ -121,8 +139,8 @@ def _plain_scalar(value: str) -> Any:
     found = _VALUES.get((tag, value), _MISSING)
     if found is _MISSING:
         construct = _SCALARS.get(tag)
-        if construct is None:
-            raise _Fallback
+        if construct is None or (tag in _NUMBERS and not written_plainly(value) and value not in _SPELLED):
+            raise _Fallback  # (a number in a notation of YAML 1.1 alone: the composer reports it, by line)
         found = construct(_CONSTRUCTOR, yaml.ScalarNode(tag, value))
         if len(_VALUES) < _VALUES_UP_TO:
             _VALUES[tag, value] = found
@@ -246,6 +264,9 @@ class SourceFile:
                 collect(_alias_issues(self._node, self.name))
                 # a key given twice would silently keep the last value: refused, naming both lines
                 collect(_duplicate_keys(self._node, self.name))
+                # a value of a type the format does not use (!!set, !!binary, !!python/...): refused
+                # before it is built
+                collect(_value_issues(self._node, self.name))
                 return loader.construct_document(self._node) if self._node is not None else None
             finally:
                 loader.dispose()
@@ -435,6 +456,68 @@ def _duplicate_keys(root: yaml.Node | None, name: str) -> list[SeedIssue]:
                     stack.append((value, f"{path}.{key.value}" if path else str(key.value)))
                 else:
                     stack.append((value, path))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
+    return sorted(issues, key=lambda issue: issue.line or 0)
+
+
+# The types a seed file is written in: strings, numbers, booleans, null, dates, lists and mappings
+# (with `<<` merge keys; `value` is the plain `=`, left to its own error). Any other tag builds a
+# value the format does not document: a `!!set` (kept in no stable order, so a seed of unchanged
+# files would report updates), `!!binary` (bytes, silently taken for text), `!!omap`, `!!pairs`,
+# `!!python/...`, a local `!tag`.
+_TAGS_USED = frozenset(
+    _YAML_TAG + name for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map", "merge", "value")
+)
+
+
+def _shown_tag(tag: str) -> str:
+    return "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+
+
+def _number_problem(node: yaml.ScalarNode) -> str | None:
+    """Return why a number is not written as one: a notation YAML 1.1 alone reads (0x10, 1_000, 190:20:30)."""
+    text = node.value
+    if written_plainly(text) or text in _SPELLED:
+        return None
+    construct = _CONSTRUCTOR.construct_yaml_int if node.tag == _INT else _CONSTRUCTOR.construct_yaml_float
+    try:
+        read = construct(node)
+    except (ValueError, TypeError):
+        return None  # no number at all ("!!int abc", "1.2.3"): read as its text, for the schema to judge
+    return f"{text} is not a plain decimal number (YAML 1.1 reads it as {read}): write numbers in decimal digits"
+
+
+def _value_problem(node: yaml.Node) -> str | None:
+    """Return why a seed file cannot hold `node`'s value as written, or None."""
+    if node.tag not in _TAGS_USED:
+        return (
+            f"the YAML tag {_shown_tag(node.tag)} is not used in seed files: values are plain strings, numbers,"
+            " booleans, null, dates, lists and mappings"
+        )
+    if node.tag in _NUMBERS and isinstance(node, yaml.ScalarNode):
+        return _number_problem(node)
+    return None
+
+
+def _value_issues(root: yaml.Node | None, name: str) -> list[SeedIssue]:
+    """Return an issue for each value (or key) anywhere in the tree that `_value_problem` refuses."""
+    issues: list[SeedIssue] = []
+    seen: set[int] = set()  # a node an alias repeats is looked at once
+    stack: list[tuple[yaml.Node, str]] = [(root, "")] if root is not None else []
+    while stack:  # iterative: a document may nest deeply
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        problem = _value_problem(node)
+        if problem is not None:
+            issues.append(SeedIssue(name, node.start_mark.line + 1, path, problem))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, path))
+                named = isinstance(key, yaml.ScalarNode)
+                stack.append((value, (f"{path}.{key.value}" if path else str(key.value)) if named else path))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
     return sorted(issues, key=lambda issue: issue.line or 0)

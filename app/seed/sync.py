@@ -57,6 +57,8 @@ def _allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
 
 
 COPY_BATCH = 5000  # rows per progress report within one COPY
+# a connection's states in which its transaction can still be rolled back
+_IN_TRANSACTION = (psycopg.pq.TransactionStatus.INTRANS, psycopg.pq.TransactionStatus.INERROR)
 # New evidence rows from which they are checked all at once after their COPY rather than by the
 # trigger row by row (which takes the table's exclusive lock for the rest of the seed)
 BULK_EVIDENCE = 2000
@@ -76,9 +78,17 @@ def copy_rows(conn: Connection, table: Table, rows: Sequence[Row], progress: Cal
                 copy.write_row([row[c] for c in columns])
                 if progress is not None and n % COPY_BATCH == 0:
                     progress(COPY_BATCH)
-    except psycopg.Error as exc:
-        # as SQLAlchemy reports a refusal of any other statement of the seed
-        raise DBAPIError(statement.as_string(raw), None, exc) from exc
+    except BaseException as exc:
+        if raw.info.transaction_status not in _IN_TRANSACTION:
+            # Interrupted (SIGTERM, Ctrl-C) where the COPY could not be ended, as when the server had
+            # just entered COPY mode: the connection takes no other command there, not even a
+            # ROLLBACK. It is closed instead, which rolls the transaction back in the server, and the
+            # pool does not take it back.
+            conn.invalidate(exc if isinstance(exc, Exception) else None)
+        if isinstance(exc, psycopg.Error):
+            # as SQLAlchemy reports a refusal of any other statement of the seed
+            raise DBAPIError(statement.as_string(raw), None, exc) from exc
+        raise
     if progress is not None:
         progress(len(rows) % COPY_BATCH)
 
