@@ -21,7 +21,10 @@ from typing import Any
 import pytest
 import yaml
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from app.cli import cli
+from app.config import SEEDS_DIR
 from app.seed import pipeline
 from app.seed.files import SeedError
 from app.seed.pipeline import seed
@@ -209,3 +212,11 @@ def test_each_incremental_seed_of_a_walk_ends_as_a_load_from_scratch(
                 shutil.copytree(kept / name, tmp_path / name)
             done[-1] += " (refused, undone)"
     assert seeded >= STEPS // 2, done
+
+
+def test_an_articles_text_stands_for_its_annotation_with_the_registries_beside_it() -> None:
+    article = sorted(SEEDS_DIR.glob("*.txt"))[-1]
+    by_text = CliRunner().invoke(cli, ["seed", "--check", str(article)])
+    by_annotation = CliRunner().invoke(cli, ["seed", "--check", str(article.with_suffix(".yaml"))])
+    assert (by_text.exit_code, by_text.output) == (by_annotation.exit_code, by_annotation.output)
+    assert "unknown place" not in by_text.output, by_text.output

@@ -222,12 +222,11 @@ def scan(paths: Sequence[Path]) -> list[SeedFile]:
                 for n in names
                 if n.endswith(".txt") and _stem(n, ".txt") not in stems
             ]
-        elif path.suffix == ".txt":
-            annotation = path.with_suffix(".yaml")
+        elif path.suffix == ".txt" or path.is_file() or path.exists() or path.is_symlink():
+            # an article's text stands for its annotation; not only regular files: a FIFO, a device or a
+            # symlink loop is refused when read, by name
+            annotation = path.with_suffix(".yaml") if path.suffix == ".txt" else path
             found = [(annotation.name, str(annotation))]
-        elif path.is_file() or path.exists() or path.is_symlink():
-            # not only regular files: a FIFO, a device or a symlink loop is refused when read, by name
-            found = [(path.name, str(path))]
             # an annotation refers to the registries beside it; take them along
             found += [(name, str(path.parent / name)) for name in REGISTRY_FILES if (path.parent / name).is_file()]
         else:
