@@ -2424,3 +2424,10 @@ def test_pesos_are_the_traders_own() -> None:
         for f in Drafter(REGISTRIES).draft(body, name="t").annotation["trade_figures"]
     ]
     assert got == [("chile", "USD"), ("argentina", "ARS")]
+
+
+def test_a_change_of_an_amount_the_rules_cannot_read_is_no_change_of_the_flow() -> None:
+    unread = REUTERS + "Colombia's coffee exports climbed 14% to 1.21 million 70-pound sacks in May.\n"
+    assert figures_of(unread) == []
+    alone = REUTERS + "Colombia's coffee exports climbed 14% in May.\n"
+    assert [(f[0], f[6]) for f in figures_of(alone)] == [("colombia", 14)]

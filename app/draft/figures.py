@@ -569,6 +569,8 @@ def _story_opening(ctx: _Context, sides: _Sides | None) -> _Sides | None:
     return sides
 
 
+# a number with its scale: an amount of something, read or not
+_SCALED_NUMBER = re.compile(r"\d[\d.,]*\s?(?:thousand|million|billion|trillion|mln|bln|bn|mn|crore|lakh)\b", re.I)
 # a total run up to a date: "as of the end of March", "since the start of the season", "so far"
 _RUNNING_TOTAL = re.compile(
     r"\b(?:as\s(?:of|at)\s(?:the\s)?end\sof|[Ss]ince\sthe\s(?:start|beginning)\sof(?!\s(?:the\s)?(?:war|invasion|"
@@ -724,7 +726,10 @@ def _clause_figures(
     bound = bind_changes(body, amounts, changes, clause_periods)
     anchors: list[numbers.Money | numbers.Quantity | numbers.Change] = list(amounts)
     if not amounts:
-        anchors = list(changes[:1])
+        # (not when the clause writes an amount the rules cannot read: "climbed 14% to 1.21 million
+        # 60-kilogram sacks" is a change of that amount, not of the flow as a whole)
+        unread = [m for m in _SCALED_NUMBER.finditer(text) if not any(start <= m.start() < end for start, end in every)]
+        anchors = [] if unread else list(changes[:1])
     else:
         # a change bound to no amount and with its own period is a figure of its own: "rose 21% in
         # the first half and is expected to exceed $3 billion by the end of the year"
