@@ -2431,3 +2431,11 @@ def test_a_change_of_an_amount_the_rules_cannot_read_is_no_change_of_the_flow() 
     assert figures_of(unread) == []
     alone = REUTERS + "Colombia's coffee exports climbed 14% in May.\n"
     assert [(f[0], f[6]) for f in figures_of(alone)] == [("colombia", 14)]
+
+
+def test_a_sentences_subject_is_not_that_of_its_and_clause() -> None:
+    body = REUTERS + (
+        "China, where South African citrus competes with Egyptian fruit, took 6.1 million cartons in 2024, "
+        "and shipments to the US rose to 3.2 million cartons.\n"
+    )
+    assert [(f[0], f[2]) for f in figures_of(body) if f[3] == 3200000] == []

@@ -853,7 +853,7 @@ def _clause_figures(
             reporter is None
             and (partner is not None or word in VERBS)
             # "..., while shipments to the United States grew": the sentence's subject is another clause's
-            and not re.search(r",\s(?:while|whereas|but)\b", body[sent.start : sent.start + kw.start()])
+            and not re.search(r",\s(?:while|whereas|but|and)\b", body[sent.start : sent.start + kw.start()])
         ):
             # "Egypt, the world's biggest wheat importer, bought around 12.4 million tonnes": a trading
             # verb's subject, partner or not
