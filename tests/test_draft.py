@@ -2439,3 +2439,12 @@ def test_a_sentences_subject_is_not_that_of_its_and_clause() -> None:
         "and shipments to the US rose to 3.2 million cartons.\n"
     )
     assert [(f[0], f[2]) for f in figures_of(body) if f[3] == 3200000] == []
+
+
+def test_the_country_is_not_a_partner_named_last() -> None:
+    body = REUTERS.replace("MOSCOW", "NEW DELHI") + (
+        "India's gold imports rose 30% to $45.5 billion in 2024. Imports from Switzerland rose 14% to $18.3 "
+        "billion in 2024. In volume terms, the country imported 795 tonnes of gold in 2024.\n"
+    )
+    # (whether 795 tonnes came from Switzerland the words leave open; who imported them they do not)
+    assert [(f[0], f[3]) for f in figures_of(body)] == [("india", 45500000000), ("india", 18300000000), ("india", 795)]

@@ -120,6 +120,29 @@ def build_index(
                 out.append(PlaceRef(demonym_slug[home], m.start(), m.end(), "back-reference", "country", home))
                 continue
             before = traders[-1:] or before[:1]
+        if noun == "country" and before:
+            sentence_start = max(body.rfind(". ", 0, m.start()), body.rfind("\n", 0, m.start()))
+            # "South African Revenue Service figures show the country exported": a country named in the
+            # sentence, by its adjective too, and not as the owner of a flow
+            near = [
+                r
+                for r in refs
+                if sentence_start < r.start
+                and r.end <= m.start()
+                and r.kind == "country"
+                and not re.match(r"(?:[’']s)?\s(?:[\w-]+\s){0,2}" + _FLOW_NOUN.pattern, body[r.end :])
+            ]
+            last = before[-1]
+            traders = [r for r in before if re.match(r"[’']s\s(?:[\w-]+\s){0,3}" + _FLOW_NOUN.pattern, body[r.end :])]
+            if near:
+                before = near[-1:]
+            elif (
+                re.search(r"\b(?:to|from|with|into)\s(?:the\s)?$", body[max(0, last.start - 10) : last.start])
+                and traders
+            ):
+                # "India's gold imports rose ... Imports from Switzerland rose ... the country imported 795
+                # tonnes": a country named last only as a partner is not the story's trader
+                before = traders[-1:]
         if before:
             last = before[-1]
             out.append(PlaceRef(last.slug, m.start(), m.end(), "back-reference", last.kind, last.country))
