@@ -245,7 +245,7 @@ _MONTH_NAMES = _MONTH + r"\b"
 _AIMED = re.compile(
     r"\bbetween\s|\b(?:to|from|with)\s(?!(?:about|around|some|nearly|almost|over|all|a\srecord|record|date)\b)"
     r"(?!(?:a|an|the)\s(?:year|month|quarter|week|record|all-time|previous|same|high|low|peak|level)\b)"
-    r"(?:its\s|their\s|the\s)?(?![\d$€£¥])(?![A-Z]{1,3}\$|[A-Z][A-Za-z.]{1,4}\s?\d|RMB\b)(?!"
+    r"(?:its\s|their\s|the\s)?(?![\d$€£¥])(?![A-Z]{1,3}\$|[A-Z][A-Za-z.]{0,4}\s?\d|RMB\b)(?!"
     + _MONTH_NAMES
     + r")[A-Za-z]"
 )
@@ -359,6 +359,7 @@ class _Context:
     rupee: str = "INR"  # what "Rs" and "rupees" stand for in this story (numbers.rupee_currency)
     dollar: str = "USD"  # what "$" alone stands for in this story (numbers.dollar_currency)
     peso: str | None = None  # what "pesos" stand for in this story (numbers.peso_currency)
+    rand: bool = False  # whether "R" before a number is the rand (a South African story)
     # the sides of the story's previous outcome, drafted or not (a fiscal year's is not): what a
     # sentence that names no side leans on
     sides: _Sides | None = None
@@ -404,6 +405,7 @@ def extract_figures(
         rupee=numbers.rupee_currency(body),
         dollar=numbers.dollar_currency(body),
         peso=numbers.peso_currency(body),
+        rand=numbers.RAND_STORY.search(body) is not None,
     )
     story_sentences = 0
     for para in paragraphs(body):
@@ -667,6 +669,7 @@ def _clause_figures(
         rupee=ctx.rupee,
         dollar=ctx.dollar,
         peso=ctx.peso,
+        rand=ctx.rand,
     )
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
@@ -849,11 +852,22 @@ def _clause_figures(
                 and refs[-1].kind not in ("city", "port", "town")
             ):
                 reporter, rule = refs[-1].slug, rule + "+opening-place"
+        other_clause = re.search(r",\s(?:while|whereas|but|and)\b", body[sent.start : sent.start + kw.start()])
+        if (
+            reporter is None
+            and (partner is not None or word in VERBS)
+            and other_clause
+            and other_clause.group(0).endswith("and")
+            and sentence_subject(body, sent, kw, index, partner, country_of, strict=partner is None) is not None
+        ):
+            # "Egypt ... bought 1 million tonnes, and imports from Ukraine fell 30%": whether the subject
+            # still acts the words leave open; neither it nor the story's trader is drafted
+            continue
         if (
             reporter is None
             and (partner is not None or word in VERBS)
             # "..., while shipments to the United States grew": the sentence's subject is another clause's
-            and not re.search(r",\s(?:while|whereas|but|and)\b", body[sent.start : sent.start + kw.start()])
+            and not other_clause
         ):
             # "Egypt, the world's biggest wheat importer, bought around 12.4 million tonnes": a trading
             # verb's subject, partner or not
@@ -910,7 +924,7 @@ def _clause_figures(
         directed = bool(
             re.search(
                 r"\b(?:to|from|with|into)\s(?:the\s|buyers\sin\s|customers\sin\s)?"
-                r"(?![A-Z]{1,3}\$|[A-Z][A-Za-z.]{1,4}\s?\d|RMB\b|U\.S\.\s(?:dollars?|\$)|" + _MONTH_NAMES + r")[A-Z]",
+                r"(?![A-Z]{1,3}\$|[A-Z][A-Za-z.]{0,4}\s?\d|RMB\b|U\.S\.\s(?:dollars?|\$)|" + _MONTH_NAMES + r")[A-Z]",
                 reach,
             )
         )
@@ -1195,6 +1209,7 @@ def _respective_figures(
         rupee=ctx.rupee,
         dollar=ctx.dollar,
         peso=ctx.peso,
+        rand=ctx.rand,
     )
     amounts: list[numbers.Money | numbers.Quantity] = list(money)
     amounts += numbers.find_quantities(text, [(m.start, m.full_end) for m in money])
@@ -1410,7 +1425,8 @@ def _period_for(
         return before[-1], before[-1].inference
     if FISCAL.search(body, sent.start, sent.end):
         return None, _FISCAL_PERIOD
-    if any(clause.start <= at < clause.end for at in ctx.unresolved):
+    # (in the clause, or opening the sentence before it: "In the fourth quarter alone, shipments reached")
+    if any(clause.start <= at < clause.end or sent.start <= at < clause.start for at in ctx.unresolved):
         return None, None  # "in September" with no year to give it: not the previous statement's period
     if status != "actual" and not sent_periods:
         return None, None  # a pledge or a forecast without its date: not the period of the story's outcomes

@@ -184,10 +184,14 @@ def infer_from_dateline(body: str, month: int, day: int) -> tuple[Publication, s
             continue
         for period in find_periods(sentence, 0, None):
             lead = sentence[max(0, period.at - 80) : period.at]
-            # (nor the base of a comparison: "up from 3.5 billion dollars in 2021")
+            tail = sentence[period.at + len(period.label) :]
+            # (nor the base of a comparison: "up from 3.5 billion dollars in 2021"; nor a whole year, which
+            # a story tells while it runs or after it ends: "exports in 2024 are expected to reach")
             if (
                 period.inference is None
+                and period.type != "year"
                 and not _FORWARD.search(lead)
+                and not re.match(r"\s(?:is|are|will|could|may|might|would)\b", tail)
                 and not re.search(r"\b(?:from|than|compared\s(?:with|to)|against|versus)\s[^,;]{0,30}$", lead)
             ):
                 ends.append(period.end)

@@ -405,16 +405,30 @@ def dollar_currency(text: str) -> str:
     return code
 
 
+RAND_STORY = re.compile(
+    r"\b(?:South Africa|South African|Johannesburg|Pretoria|Cape Town|JOHANNESBURG|PRETORIA|CAPE TOWN)\b"
+)
+
+
 def find_money(
-    text: str, *, yen_sign: str = "CNY", rupee: str = "INR", dollar: str = "USD", peso: str | None = None
+    text: str,
+    *,
+    yen_sign: str = "CNY",
+    rupee: str = "INR",
+    dollar: str = "USD",
+    peso: str | None = None,
+    rand: bool = False,
 ) -> list[Money]:
     """Return every money amount in `text`, conversions in brackets attached to the amount before them
     (`yen_sign`: the currency "¥" stands for in the story; `rupee`: what "Rs" and "rupees" do;
-    `dollar`: what "$" alone does; `peso`: what "pesos" do, if the story says)."""
+    `dollar`: what "$" alone does; `peso`: what "pesos" do, if the story says; `rand`: whether "R" before
+    a number is the rand)."""
     raw: list[Money] = []
     for m in MONEY_BEFORE.finditer(text):
         sym = m.group("sym").strip()
         currency = sym.upper() if sym.upper() in CURRENCY_CODES else CURRENCY_WORDS.get(sym.lower())
+        if sym == "R" and not rand:
+            continue  # "R2 trillion" outside a South African story: whose money is not said
         if sym == "¥":
             currency = yen_sign
         elif sym == "$":

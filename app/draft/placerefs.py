@@ -131,6 +131,8 @@ def build_index(
                 and r.end <= m.start()
                 and r.kind == "country"
                 and not re.match(r"(?:[’']s)?\s(?:[\w-]+\s){0,2}" + _FLOW_NOUN.pattern, body[r.end :])
+                # an adjective only in a name ("South African Revenue Service"), not "Chinese demand"
+                and (r.how != "demonym" or re.match(r"\s[A-Z]", body[r.end :]))
             ]
             last = before[-1]
             traders = [r for r in before if re.match(r"[’']s\s(?:[\w-]+\s){0,3}" + _FLOW_NOUN.pattern, body[r.end :])]
