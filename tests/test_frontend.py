@@ -224,6 +224,28 @@ def test_a_query_over_the_websocket_is_registered_only_once_it_validates(seeded_
         assert client.post("/graphql", json=apq(sha256_hex(good))).json()["data"] == {"__typename": "Query"}
 
 
+def test_a_query_over_the_sql_bound_is_not_registered_over_the_websocket_either(seeded_url: str) -> None:
+    # what HTTP refuses for its compiled statement's length, the socket does not register for it
+    query = "{ articles(first: 5) { nodes { slug title organisations { slug name } places { slug name } } } }"
+    with (
+        client_for(seeded_url, max_sql_bytes=1024) as client,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        over_http = client.post("/graphql", json={"query": query}).json()
+        assert [e["extensions"]["code"] for e in over_http["errors"]] == ["LIMIT_EXCEEDED"]
+        ws.send_json({"type": "connection_init"})
+        assert ws.receive_json()["type"] == "connection_ack"
+        ws.send_json({"id": "q", "type": "subscribe", "payload": apq(sha256_hex(query), query)})
+        message = ws.receive_json()
+        assert message["type"] == "error", message
+        assert [e["extensions"]["code"] for e in message["payload"]] == ["LIMIT_EXCEEDED"]
+        ws.send_text("{}")
+        with pytest.raises(WebSocketDisconnect):
+            _drain(ws)
+        not_found = client.post("/graphql", json=apq(sha256_hex(query))).json()
+        assert not_found["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
 # --- trusted documents -----------------------------------------------------------------------------
 
 

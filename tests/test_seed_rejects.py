@@ -5,17 +5,20 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from pydantic import TypeAdapter
 from sqlalchemy import text
 
 from app import migrate
 from app.config import SEEDS_DIR
 from app.seed.corpus import build_corpus
 from app.seed.files import SeedError
+from app.seed.format import MoneyAmount
 from tests.conftest import Databases, engine_for
 from tests.helpers import ROOT, run_cli, snapshot
 
@@ -252,3 +255,9 @@ def test_a_refused_registry_entry_or_file_leaves_no_false_unknowns(
     assert {Path(issue.file).name for issue in caught.value.issues} == expected_files, [
         str(i) for i in caught.value.issues
     ]
+
+
+@pytest.mark.parametrize("written", ["0.01", "1.0e-2", "5.000", "100e-3", "1E-2"])
+def test_decimal_places_are_counted_as_they_count_not_as_written(written: str) -> None:
+    # "5.000" keeps no more places than 5 does; only places that hold a digit are refused
+    assert TypeAdapter(MoneyAmount).validate_python(Decimal(written)) == Decimal(written)

@@ -276,6 +276,13 @@ class _Connection:
             # validated and costed as over HTTP: by the planner, whose bounded queue may refuse it
             prepared = await self.executor.prepare_off_loop(resolved.query, name)
             await self.executor.cost_off_loop(prepared, variables)
+            if (
+                resolved.new_hash is not None
+                and prepared.operation_type is OperationType.QUERY
+                and self.settings.compile_queries
+            ):
+                # a hash registered here must run over HTTP too, where the compiled SQL has a bound
+                await self.executor.plan(prepared, variables)
         except RequestError as exc:
             self._error(op_id, [{**e.formatted, "extensions": {"code": exc.code}} for e in exc.errors])
             return

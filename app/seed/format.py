@@ -100,8 +100,12 @@ class _Within:
     shown_high: str = ""  # the upper bound as the message writes it (else as a number)
 
     def __call__(self, value: Decimal) -> Decimal:
-        exponent = value.as_tuple().exponent
+        # the places that count: "5.000" and "1.0e-2" keep no more than 5 and 0.01 do (counted on the
+        # digits, not by normalize(), which rounds to the context's 28 digits)
+        _, digits, exponent = value.as_tuple()
         places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        trailing = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+        places = max(0, places - trailing)
         if places > self.places:
             raise ValueError(f"{value} has {places} decimal places; {self.what} is kept to {self.places}")
         below = value < self.low or (value == self.low and not self.low_included)
