@@ -173,6 +173,16 @@ _PENALTY_BEFORE = re.compile(
 )
 
 
+def _not_traded(text: str, start: int) -> bool:
+    """Return whether the words before the amount at `start` make it no amount traded: the base of a
+    comparison, a bound, a difference, another measure, a fine."""
+    return bool(
+        _NOT_TRADED_BEFORE.search(text[max(0, start - 30) : start])
+        or _measures_other(text[max(0, start - 60) : start])
+        or _penalised(text[max(0, start - 60) : start])
+    )
+
+
 def _penalised(before: str) -> bool:
     """Return whether a fine, a seizure or a penalty leads the amount after `before`: "was fined",
     "fined a steel distributor", "seized smuggled shipments worth"; not "To curb smuggling, exports
@@ -371,6 +381,17 @@ class _Context:
     headline_figure: DraftFigure | None = None  # the headline's figure (not drafted: the story states it)
     story_partners: set[str] = dataclasses.field(default_factory=set)  # the partners of the story's figures so far
     skip: list[tuple[int, int]] = dataclasses.field(default_factory=list)  # spans not of the story (a headline)
+
+    def find_money(self, text: str, sent: Piece) -> list[numbers.Money]:
+        """Return the money of `text`, a part of `sent`, in the currencies its signs stand for in this story."""
+        return numbers.find_money(
+            text,
+            yen_sign=numbers.yen_sign(sent.text, story=self.yen_sign),
+            rupee=self.rupee,
+            dollar=self.dollar,
+            peso=self.peso,
+            rand=self.rand,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -663,34 +684,20 @@ def _clause_figures(
     country_of: dict[str, str | None],
 ) -> list[DraftFigure]:
     text = clause.text
-    money = numbers.find_money(
-        text,
-        yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign),
-        rupee=ctx.rupee,
-        dollar=ctx.dollar,
-        peso=ctx.peso,
-        rand=ctx.rand,
-    )
+    money = ctx.find_money(text, sent)
     # "rose from $5 billion to $7 billion", "up from $4 billion", "compared with 1.1 million tonnes":
     # the base of a comparison, not a figure of the story's period; "a quota of 200 tonnes": a bound
     every = [(m.start, m.full_end) for m in money]
     money = [
         m
         for m in money
-        if not _NOT_TRADED_BEFORE.search(text[max(0, m.start - 30) : m.start])
+        if not _not_traded(text, m.start)
         and not _PER_UNIT_AFTER.match(text[m.end : m.end + 30])
-        and not _measures_other(text[max(0, m.start - 60) : m.start])
-        and not _penalised(text[max(0, m.start - 60) : m.start])
         and not _LEVY_AFTER.match(text[m.end : m.end + 40])
         and not _PART_AFTER.match(text[m.full_end : m.full_end + 40])
     ]
-    quantities = [
-        q
-        for q in numbers.find_quantities(text, every)
-        if not _NOT_TRADED_BEFORE.search(text[max(0, q.start - 30) : q.start])
-        and not _measures_other(text[max(0, q.start - 60) : q.start])
-        and not _penalised(text[max(0, q.start - 60) : q.start])
-    ]
+    all_quantities = numbers.find_quantities(text, every)
+    quantities = [q for q in all_quantities if not _not_traded(text, q.start)]
     changes = [
         c
         for c in numbers.find_changes(text)
@@ -699,10 +706,7 @@ def _clause_figures(
     ]
     # every amount written in the clause, bases and bounds too (article offsets)
     written = tuple(
-        sorted(
-            [start + clause.start for start, _ in every]
-            + [q.start + clause.start for q in numbers.find_quantities(text, every)]
-        )
+        sorted([start + clause.start for start, _ in every] + [q.start + clause.start for q in all_quantities])
     )
     # from here on every offset is the article's
     money = [_shift(m, clause.start) for m in money]
@@ -1141,8 +1145,8 @@ def _clause_figures(
         if (
             isinstance(anchor, numbers.Money)
             and anchor.currency == ctx.dollar
-            and numbers.LOCAL_DOLLAR_COUNTRY.get(ctx.dollar)
-            not in (country_of.get(reporter), country_of.get(partner or ""))
+            # (an ISO 4217 code begins with its country's code: NZD, New Zealand's)
+            and ctx.dollar[:2] not in (country_of.get(reporter), country_of.get(partner or ""))
         ):
             # "$" is the story's own dollar only in the story's country's trade ("China's imports of
             # Australian canola rose to $500 million" in a Canadian story is in US dollars)
@@ -1203,14 +1207,7 @@ def _respective_figures(
     amounts end the list right before "respectively", and the places are all the same side of the
     clause's flow word; else none (a wrong pairing is worse than none)."""
     text = clause.text
-    money = numbers.find_money(
-        text,
-        yen_sign=numbers.yen_sign(sent.text, story=ctx.yen_sign),
-        rupee=ctx.rupee,
-        dollar=ctx.dollar,
-        peso=ctx.peso,
-        rand=ctx.rand,
-    )
+    money = ctx.find_money(text, sent)
     amounts: list[numbers.Money | numbers.Quantity] = list(money)
     amounts += numbers.find_quantities(text, [(m.start, m.full_end) for m in money])
     amounts.sort(key=lambda a: a.start)
@@ -1220,12 +1217,7 @@ def _respective_figures(
         return []
     if not re.match(r",?\s(?:respectively)\b", text[amount_end(amounts[-1]) :]):
         return []
-    if any(
-        _NOT_TRADED_BEFORE.search(text[max(0, a.start - 30) : a.start])
-        or _measures_other(text[max(0, a.start - 60) : a.start])
-        or _penalised(text[max(0, a.start - 60) : a.start])
-        for a in amounts[:1]
-    ):
+    if _not_traded(text, amounts[0].start):
         return []  # "rose by $5 billion and $3 billion respectively": differences; "deficits of": balances
     kws = [k for k in sent_kws if clause.start <= sent.start + k.start() < clause.start + amounts[0].start]
     if not kws:

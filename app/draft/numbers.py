@@ -344,8 +344,8 @@ _PESO_COUNTRIES = (
     ("DOP", re.compile(r"\b(?:Dominican Republic|Santo Domingo|SANTO DOMINGO)\b")),
 )
 
-
-PESO_OF = {"PH": "PHP", "MX": "MXN", "AR": "ARS", "CL": "CLP", "CO": "COP", "UY": "UYU", "DO": "DOP", "CU": "CUP"}
+# the peso of each of those countries (an ISO 4217 code begins with its country's ISO 3166 code)
+PESO_OF = {code[:2]: code for code, _ in _PESO_COUNTRIES}
 
 
 def peso_currency(text: str) -> str | None:
@@ -381,8 +381,6 @@ _DOLLAR_COUNTRIES = (
     ("CAD", re.compile(r"\b(?:Canada|Canadian|Ottawa|Toronto|Vancouver|OTTAWA|TORONTO|VANCOUVER)\b"), "C$"),
     ("SGD", re.compile(r"\b(?:Singapore|SINGAPORE)\b"), "S$"),
 )
-# the country of each: a figure in the local dollar is one of that country's
-LOCAL_DOLLAR_COUNTRY = {"NZD": "NZ", "AUD": "AU", "CAD": "CA", "SGD": "SG"}
 # the story marks the US dollar where it means it with its sign ("US$4,300 a tonne"); "the U.S. dollar"
 # as a currency's name marks nothing (Reuters writes "$" for it and "C$" for Canada's)
 _US_MARKED = re.compile(r"(?<![A-Za-z])(?:US\$|U\.S\.\s?\$)")
